@@ -13,5 +13,13 @@
 //! - [`alert`]: delivery from the outbox (signed webhooks).
 //! - [`daemon`]: wires the steps together; [`newsroom`] is the simulated news site of the demo and tests.
 
-pub mod extract;
+pub mod alert;
+pub mod config;
+pub mod daemon;
 pub mod diff;
+pub mod discover;
+pub mod extract;
+pub mod fetch;
+pub mod schedule;
+pub mod store;
+pub mod newsroom;

@@ -1,0 +1,567 @@
+//! The TOML configuration: model, defaults and validation.
+//!
+//! Every key has a default except what is watched. Unknown keys, a bad cron
+//! expression, a watch with both `url` and `feed` and the like are errors
+//! that name the file, the line and the key. No I/O beyond reading the file.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::extract::ExtractRules;
+
+/// Default SQLite file.
+pub const DEFAULT_DB_PATH: &str = "redline.db";
+/// Default address of the web UI.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// Default interval between two checks of a watch.
+pub const DEFAULT_EVERY: Duration = Duration::from_secs(10 * 60);
+/// Default total timeout of one HTTP exchange.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default connect timeout.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default cap on a decompressed response body.
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 10 * 1024 * 1024;
+/// Default number of checks in flight at once.
+pub const DEFAULT_CONCURRENCY: usize = 8;
+/// Default number of redirects followed.
+pub const DEFAULT_MAX_REDIRECTS: usize = 5;
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// Where versions and changes are kept.
+    pub storage: StorageConfig,
+    /// The web UI.
+    pub web: WebConfig,
+    /// HTTP fetching.
+    pub fetch: FetchConfig,
+    /// What is watched.
+    pub watches: Vec<Watch>,
+    /// Webhook channels.
+    pub webhooks: Vec<WebhookConfig>,
+    /// Email channels.
+    pub emails: Vec<EmailConfig>,
+}
+
+/// The file as written, before the checks across keys.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawConfig {
+    storage: StorageConfig,
+    web: WebConfig,
+    fetch: FetchConfig,
+    watch: Vec<toml::Spanned<RawWatch>>,
+    webhook: Vec<WebhookConfig>,
+    email: Vec<EmailConfig>,
+}
+
+/// `[storage]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// The SQLite file.
+    pub path: PathBuf,
+    /// Keep the raw HTML of each version (zstd-compressed).
+    pub keep_raw_html: bool,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self { path: PathBuf::from(DEFAULT_DB_PATH), keep_raw_html: true }
+    }
+}
+
+/// `[web]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebConfig {
+    /// Address the web UI listens on.
+    pub listen: String,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self { listen: DEFAULT_LISTEN.to_string() }
+    }
+}
+
+/// `[fetch]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FetchConfig {
+    /// Permit loopback and private-network targets (off by default: SSRF).
+    pub allow_private: bool,
+    /// Total time allowed for one exchange, body included.
+    #[serde(deserialize_with = "duration")]
+    pub timeout: Duration,
+    /// Time allowed to connect.
+    #[serde(deserialize_with = "duration")]
+    pub connect_timeout: Duration,
+    /// Largest decompressed body accepted, in bytes.
+    pub max_body_bytes: u64,
+    /// Checks in flight at once.
+    pub concurrency: usize,
+    /// Redirects followed before giving up.
+    pub max_redirects: usize,
+    /// Sent as `User-Agent`.
+    pub user_agent: String,
+}
+
+impl Default for FetchConfig {
+    fn default() -> Self {
+        Self {
+            allow_private: false,
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            concurrency: DEFAULT_CONCURRENCY,
+            max_redirects: DEFAULT_MAX_REDIRECTS,
+            user_agent: default_user_agent(),
+        }
+    }
+}
+
+/// The User-Agent sent when the config names none.
+pub fn default_user_agent() -> String {
+    format!(
+        "Redline/{} (news edit monitor; +https://github.com/redline-news/redline)",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// What a watch points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// One article page.
+    Article(String),
+    /// An RSS or Atom feed whose items are articles to watch.
+    Feed(String),
+}
+
+impl Target {
+    /// The URL watched.
+    pub fn url(&self) -> &str {
+        match self {
+            Target::Article(u) | Target::Feed(u) => u,
+        }
+    }
+}
+
+/// When a watch is checked.
+#[derive(Debug, Clone)]
+pub enum Schedule {
+    /// A fixed interval.
+    Every(Duration),
+    /// A cron expression (seconds field first, as the `cron` crate reads it).
+    Cron(Box<cron::Schedule>),
+}
+
+impl Schedule {
+    /// The form stored in the database and shown to users: `every 10m` or `cron 0 */10 * * * *`.
+    pub fn to_spec(&self) -> String {
+        match self {
+            Schedule::Every(d) => format!("every {}", humantime::format_duration(*d)),
+            Schedule::Cron(c) => format!("cron {}", c.source()),
+        }
+    }
+
+    /// Parses the form written by [`Schedule::to_spec`].
+    pub fn from_spec(spec: &str) -> Result<Schedule, String> {
+        if let Some(rest) = spec.strip_prefix("every ") {
+            parse_every(rest).map(Schedule::Every)
+        } else if let Some(rest) = spec.strip_prefix("cron ") {
+            parse_cron(rest).map(|c| Schedule::Cron(Box::new(c)))
+        } else {
+            Err(format!("unknown schedule {spec:?}"))
+        }
+    }
+}
+
+/// One `[[watch]]`.
+#[derive(Debug, Clone)]
+pub struct Watch {
+    /// What is watched.
+    pub target: Target,
+    /// When it is checked.
+    pub schedule: Schedule,
+    /// How its articles are extracted and compared.
+    pub rules: WatchRules,
+}
+
+/// The per-watch rules that articles discovered through a watch inherit.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WatchRules {
+    /// A display name.
+    pub name: Option<String>,
+    /// Extraction overrides.
+    pub extract: ExtractRules,
+    /// Regular expressions whose matches are ignored when comparing versions.
+    pub ignore: Vec<String>,
+}
+
+/// The watch as written: each key is checked as it is read (so its errors
+/// carry its line); the checks across keys happen in `TryFrom`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWatch {
+    #[serde(default, deserialize_with = "opt_http_url")]
+    url: Option<String>,
+    #[serde(default, deserialize_with = "opt_http_url")]
+    feed: Option<String>,
+    #[serde(default, deserialize_with = "opt_every")]
+    every: Option<Duration>,
+    #[serde(default, deserialize_with = "opt_cron")]
+    cron: Option<cron::Schedule>,
+    name: Option<String>,
+    #[serde(default, deserialize_with = "opt_selector")]
+    body_selector: Option<String>,
+    #[serde(default, deserialize_with = "opt_selector")]
+    title_selector: Option<String>,
+    #[serde(default, deserialize_with = "selectors")]
+    exclude_selectors: Vec<String>,
+    #[serde(default, deserialize_with = "regexes")]
+    ignore: Vec<String>,
+}
+
+impl TryFrom<RawWatch> for Watch {
+    type Error = String;
+
+    fn try_from(raw: RawWatch) -> Result<Watch, String> {
+        let target = match (raw.url, raw.feed) {
+            (Some(_), Some(_)) => {
+                return Err("a watch has either `url` (one article) or `feed` (a feed of articles), not both; split it into two [[watch]] tables".into());
+            }
+            (None, None) => {
+                return Err("a watch needs `url = \"https://…\"` (one article) or `feed = \"https://…/rss.xml\"`".into());
+            }
+            (Some(u), None) => Target::Article(u),
+            (None, Some(f)) => Target::Feed(f),
+        };
+        let schedule = match (raw.every, raw.cron) {
+            (Some(_), Some(_)) => return Err("a watch has either `every` or `cron`, not both".into()),
+            (Some(e), None) => Schedule::Every(e),
+            (None, Some(c)) => Schedule::Cron(Box::new(c)),
+            (None, None) => Schedule::Every(DEFAULT_EVERY),
+        };
+        let rules = WatchRules {
+            name: raw.name,
+            extract: ExtractRules { body: raw.body_selector, title: raw.title_selector, exclude: raw.exclude_selectors },
+            ignore: raw.ignore,
+        };
+        Ok(Watch { target, schedule, rules })
+    }
+}
+
+fn opt_http_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    http_url(d).map(Some)
+}
+
+fn opt_every<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    parse_every(&String::deserialize(d)?).map(Some).map_err(serde::de::Error::custom)
+}
+
+fn opt_cron<'de, D: Deserializer<'de>>(d: D) -> Result<Option<cron::Schedule>, D::Error> {
+    parse_cron(&String::deserialize(d)?).map(Some).map_err(serde::de::Error::custom)
+}
+
+fn check_selector(selector: &str) -> Result<(), String> {
+    scraper::Selector::parse(selector).map(|_| ()).map_err(|e| format!("{selector:?} is not a valid CSS selector: {e}"))
+}
+
+fn opt_selector<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let selector = String::deserialize(d)?;
+    check_selector(&selector).map_err(serde::de::Error::custom)?;
+    Ok(Some(selector))
+}
+
+fn selectors<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let list = Vec::<String>::deserialize(d)?;
+    list.iter().try_for_each(|s| check_selector(s)).map_err(serde::de::Error::custom)?;
+    Ok(list)
+}
+
+fn regexes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let list = Vec::<String>::deserialize(d)?;
+    for pattern in &list {
+        regex::Regex::new(pattern).map_err(|e| {
+            serde::de::Error::custom(format!("{pattern:?} is not a valid regular expression: {e}"))
+        })?;
+    }
+    Ok(list)
+}
+
+/// Payload style of a webhook.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookFormat {
+    /// The design's `article.changed` JSON, signed per Standard Webhooks.
+    #[default]
+    Standard,
+}
+
+/// One `[[webhook]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// Where events are POSTed.
+    #[serde(deserialize_with = "http_url")]
+    pub url: String,
+    /// Standard Webhooks secret (`whsec_` + base64); events are unsigned without one.
+    #[serde(default, deserialize_with = "webhook_secret")]
+    pub secret: Option<String>,
+    /// Payload style.
+    #[serde(default)]
+    pub format: WebhookFormat,
+}
+
+impl WebhookConfig {
+    /// The outbox channel name of this webhook.
+    pub fn channel(&self) -> String {
+        format!("webhook:{}", self.url)
+    }
+}
+
+/// One `[[email]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailConfig {
+    /// `smtp://host:port` (plain or STARTTLS) or `smtps://host:port` (implicit TLS).
+    #[serde(deserialize_with = "smtp_url")]
+    pub smtp: String,
+    /// Sender address.
+    pub from: String,
+    /// Recipients.
+    pub to: Vec<String>,
+    /// SMTP user name.
+    pub username: Option<String>,
+    /// SMTP password (or set `REDLINE_SMTP_PASSWORD`).
+    pub password: Option<String>,
+}
+
+impl EmailConfig {
+    /// The outbox channel name of this email destination.
+    pub fn channel(&self) -> String {
+        format!("email:{}", self.to.join(","))
+    }
+}
+
+/// A configuration error, with where it is.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}. Pass --config PATH, or create it from config/redline.toml")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid, at a known place.
+    #[error("{path}:{line}:{column}: {key}{message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// `key `watch[1].cron`: ` or empty.
+        key: String,
+        /// What is wrong and what to do.
+        message: String,
+    },
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        Config::parse(&text, path)
+    }
+
+    /// Parses and validates config text; `path` only names the source in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let invalid = |offset: usize, message: &str| {
+            let (line, column) = line_column(text, offset);
+            ConfigError::Invalid {
+                path: path.to_path_buf(),
+                line,
+                column,
+                key: key_on_line(text, line),
+                message: message.trim_end().to_string(),
+            }
+        };
+        let raw: RawConfig =
+            toml::from_str(text).map_err(|e| invalid(e.span().map_or(0, |s| s.start), e.message()))?;
+        let mut watches = Vec::with_capacity(raw.watch.len());
+        for spanned in raw.watch {
+            let start = spanned.span().start;
+            watches.push(Watch::try_from(spanned.into_inner()).map_err(|m| invalid(start, &m))?);
+        }
+        Ok(Config {
+            storage: raw.storage,
+            web: raw.web,
+            fetch: raw.fetch,
+            watches,
+            webhooks: raw.webhook,
+            emails: raw.email,
+        })
+    }
+}
+
+/// `key `name`: ` for a `name = value` line, `in [table]: ` for a table header.
+fn key_on_line(text: &str, line: usize) -> String {
+    let content = text.lines().nth(line - 1).unwrap_or("").trim();
+    if content.starts_with('[') {
+        return format!("in {content}: ");
+    }
+    match content.split_once('=') {
+        Some((key, _)) if !key.trim().is_empty() => format!("key `{}`: ", key.trim()),
+        _ => String::new(),
+    }
+}
+
+/// 1-based line and column of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// Parses `10m`, `1h 30m`, `45s`; at least one second.
+pub fn parse_every(text: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(text.trim())
+        .map_err(|e| format!("{text:?} is not a duration ({e}); write e.g. \"30s\", \"10m\" or \"2h\""))?;
+    if d < Duration::from_secs(1) {
+        return Err(format!("{text:?} is shorter than one second"));
+    }
+    Ok(d)
+}
+
+/// Parses a cron expression; five-field expressions get a leading seconds field of `0`.
+pub fn parse_cron(text: &str) -> Result<cron::Schedule, String> {
+    let fields = text.split_whitespace().count();
+    let full = if fields == 5 { format!("0 {text}") } else { text.to_string() };
+    cron::Schedule::from_str(&full).map_err(|e| {
+        format!("{text:?} is not a valid cron expression ({e}); write e.g. \"0 */10 * * * *\" (sec min hour day month weekday)")
+    })
+}
+
+/// Checks that a URL is absolute http(s).
+pub fn check_url(text: &str) -> Result<String, String> {
+    let url = url::Url::parse(text).map_err(|e| format!("{text:?} is not a URL: {e}"))?;
+    match url.scheme() {
+        "http" | "https" => Ok(url.to_string()),
+        other => Err(format!("{text:?}: only http and https URLs can be watched, not {other}:")),
+    }
+}
+
+fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let text = String::deserialize(d)?;
+    humantime::parse_duration(&text)
+        .map_err(|e| serde::de::Error::custom(format!("{text:?} is not a duration ({e}); write e.g. \"30s\"")))
+}
+
+fn http_url<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    check_url(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+}
+
+fn smtp_url<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let text = String::deserialize(d)?;
+    match url::Url::parse(&text) {
+        Ok(u) if matches!(u.scheme(), "smtp" | "smtps") && u.host().is_some() => Ok(text),
+        _ => Err(serde::de::Error::custom(format!(
+            "{text:?} is not an SMTP URL; write smtp://host:port (STARTTLS or plain on localhost) or smtps://host:port"
+        ))),
+    }
+}
+
+fn webhook_secret<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let text = String::deserialize(d)?;
+    crate::alert::decode_secret(&text).map_err(serde::de::Error::custom)?;
+    Ok(Some(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, String> {
+        Config::parse(text, Path::new("redline.toml")).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn defaults_for_everything_but_watches() {
+        let c = parse("[[watch]]\nurl = \"https://example.com/a\"\n").unwrap();
+        assert_eq!(c.storage.path, PathBuf::from(DEFAULT_DB_PATH));
+        assert_eq!(c.web.listen, DEFAULT_LISTEN);
+        assert!(!c.fetch.allow_private);
+        assert_eq!(c.watches.len(), 1);
+        assert!(matches!(c.watches[0].schedule, Schedule::Every(d) if d == DEFAULT_EVERY));
+        assert_eq!(c.watches[0].target, Target::Article("https://example.com/a".into()));
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_key() {
+        let err = parse("[fetch]\nallow_private = true\ntimeuot = \"5s\"\n").unwrap_err();
+        assert!(err.starts_with("redline.toml:3:"), "{err}");
+        assert!(err.contains("timeuot"), "{err}");
+    }
+
+    #[test]
+    fn bad_cron_names_line() {
+        let err = parse("[[watch]]\nurl = \"https://example.com/a\"\n\n[[watch]]\nfeed = \"https://example.com/rss\"\ncron = \"61 * * * * *\"\n")
+            .unwrap_err();
+        assert!(err.contains("cron expression"), "{err}");
+        let line: usize = err.split(':').nth(1).unwrap().parse().unwrap();
+        assert!((4..=6).contains(&line), "{err}");
+    }
+
+    #[test]
+    fn url_and_feed_together_is_an_error() {
+        let err = parse("\n[[watch]]\nurl = \"https://e.com/a\"\nfeed = \"https://e.com/rss\"\n").unwrap_err();
+        assert!(err.contains("not both"), "{err}");
+        assert!(err.starts_with("redline.toml:2:") || err.starts_with("redline.toml:3:"), "{err}");
+    }
+
+    #[test]
+    fn non_http_scheme_is_refused() {
+        let err = parse("[[watch]]\nurl = \"file:///etc/passwd\"\n").unwrap_err();
+        assert!(err.contains("only http and https"), "{err}");
+    }
+
+    #[test]
+    fn five_field_cron_and_every() {
+        let c = parse("[[watch]]\nfeed = \"https://e.com/rss\"\ncron = \"*/5 * * * *\"\n[[watch]]\nurl = \"https://e.com/a\"\nevery = \"90s\"\n").unwrap();
+        assert!(matches!(c.watches[0].schedule, Schedule::Cron(_)));
+        assert!(matches!(c.watches[1].schedule, Schedule::Every(d) if d == Duration::from_secs(90)));
+    }
+
+    #[test]
+    fn schedule_spec_round_trips() {
+        for spec in ["every 10m", "cron 0 */10 * * * *"] {
+            assert_eq!(Schedule::from_spec(spec).unwrap().to_spec(), spec);
+        }
+    }
+
+    #[test]
+    fn bad_webhook_secret_and_selector() {
+        let err = parse("[[webhook]]\nurl = \"https://h.example/x\"\nsecret = \"whsec_???\"\n").unwrap_err();
+        assert!(err.starts_with("redline.toml:3:"), "{err}");
+        let err = parse("[[watch]]\nurl = \"https://e.com/a\"\nbody_selector = \"div[\"\n").unwrap_err();
+        assert!(err.contains("CSS selector"), "{err}");
+    }
+
+    #[test]
+    fn example_config_is_valid() {
+        let text = include_str!("../config/redline.toml");
+        let c = parse(text).unwrap();
+        assert!(!c.watches.is_empty());
+    }
+}

@@ -1,0 +1,627 @@
+//! Wires the steps together: schedule → fetch → extract → diff → store → alert.
+//!
+//! [`Daemon::run`] is the long-running service; [`Daemon::check_everything`]
+//! plus [`Daemon::deliver_due`] is `redline run --once`. Errors met while
+//! checking one article are recorded on that article and never stop the loop.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use tokio::sync::{Notify, Semaphore, broadcast};
+use tokio::task::JoinSet;
+use tracing::{debug, info, warn};
+
+use crate::alert::{self, Event, SendError, Sender};
+use crate::config::{Config, Schedule, Target, WatchRules};
+use crate::diff::{Change, DiffOptions};
+use crate::extract::{self, Article};
+use crate::fetch::{self, Expect, Fetcher, Response};
+use crate::schedule;
+use crate::store::{
+    ArticleRow, CheckDone, FetchLogEntry, NewChange, NewDelivery, NewSource, NewVersion, SourceKind, SourceRow,
+    Store, StoreError,
+};
+
+/// How long a claimed check may take before another pass may claim it again.
+const LEASE: Duration = Duration::from_secs(300);
+/// How often the scheduler looks for due work.
+const TICK: Duration = Duration::from_secs(1);
+/// How long in-flight checks may finish after a shutdown request.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// How long fetch-log lines are kept.
+const FETCH_LOG_RETENTION: Duration = Duration::from_secs(14 * 24 * 3600);
+
+/// Something the daemon did that a human may want to see (the demo prints these).
+#[derive(Debug, Clone)]
+pub enum Notice {
+    /// Version 1 of an article was stored.
+    FirstSeen {
+        /// The article.
+        url: String,
+        /// Its headline.
+        title: Option<String>,
+    },
+    /// A change was recorded.
+    Changed {
+        /// The article.
+        url: String,
+        /// Its new headline.
+        title: Option<String>,
+        /// Version numbers.
+        versions: (i64, i64),
+        /// The change.
+        change: Box<Change>,
+    },
+    /// An alert reached a channel.
+    Delivered {
+        /// Channel name.
+        channel: String,
+        /// Event id.
+        event_id: String,
+    },
+    /// A check failed.
+    Failed {
+        /// What was fetched.
+        url: String,
+        /// Why.
+        error: String,
+    },
+}
+
+/// Counts of one pass, for `run --once` and tests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PassStats {
+    /// Articles checked.
+    pub checked: usize,
+    /// First versions stored.
+    pub new: usize,
+    /// Changes recorded.
+    pub changed: usize,
+    /// Checks that failed.
+    pub failed: usize,
+    /// Alerts delivered.
+    pub delivered: usize,
+    /// Alerts that failed this time (retried later).
+    pub undelivered: usize,
+}
+
+/// An error that stops the daemon (a single bad article never does).
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The HTTP client could not be built.
+    #[error(transparent)]
+    Fetch(#[from] fetch::FetchError),
+    /// A blocking task panicked.
+    #[error("internal task failed: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+type Result<T> = std::result::Result<T, DaemonError>;
+
+/// The running parts: configuration, database, HTTP clients.
+pub struct Daemon {
+    config: Arc<Config>,
+    store: Arc<Store>,
+    fetcher: Fetcher,
+    sender: Sender,
+    notices: broadcast::Sender<Notice>,
+    outbox_ready: Notify,
+}
+
+impl Daemon {
+    /// Opens the database and makes the config's watches its sources.
+    pub fn new(config: Config) -> Result<Daemon> {
+        let store = Store::open(&config.storage.path)?;
+        Daemon::with_store(config, store)
+    }
+
+    /// Like [`Daemon::new`] with an already opened store.
+    pub fn with_store(config: Config, store: Store) -> Result<Daemon> {
+        let sources: Vec<NewSource> = config
+            .watches
+            .iter()
+            .map(|w| NewSource {
+                kind: match w.target {
+                    Target::Article(_) => SourceKind::Article,
+                    Target::Feed(_) => SourceKind::Feed,
+                },
+                url: w.target.url().to_string(),
+                schedule: w.schedule.to_spec(),
+                rules: serde_json::to_string(&w.rules).expect("rules serialize"),
+            })
+            .collect();
+        store.sync_config_sources(&sources, Utc::now().timestamp())?;
+        let fetcher = Fetcher::new(&config.fetch)?;
+        let sender = Sender::new(&config)?;
+        let (notices, _) = broadcast::channel(1024);
+        Ok(Daemon { config: Arc::new(config), store: Arc::new(store), fetcher, sender, notices, outbox_ready: Notify::new() })
+    }
+
+    /// The database.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// Receives what the daemon does from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Notice> {
+        self.notices.subscribe()
+    }
+
+    fn notify(&self, notice: Notice) {
+        // Nobody listening is fine.
+        let _ = self.notices.send(notice);
+    }
+
+    async fn db<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> std::result::Result<T, StoreError> + Send + 'static,
+    {
+        let store = Arc::clone(&self.store);
+        Ok(tokio::task::spawn_blocking(move || f(&store)).await??)
+    }
+
+    /// Checks every enabled source and article once, whatever their due time:
+    /// feeds first, so that the articles they list are checked in the same pass.
+    pub async fn check_everything(self: &Arc<Self>) -> Result<PassStats> {
+        let now = Utc::now().timestamp();
+        let lease = now + LEASE.as_secs() as i64;
+        let sources = self.db(move |s| s.claim_due_sources(now, lease, true)).await?;
+        self.check_sources(sources).await;
+        let articles = self.db(move |s| s.claim_due_articles(now, lease, usize::MAX >> 1, true)).await?;
+        let mut stats = PassStats::default();
+        let concurrency = self.config.fetch.concurrency.max(1);
+        let mut tasks = JoinSet::new();
+        let permits = Arc::new(Semaphore::new(concurrency));
+        for article in articles {
+            let permit = Arc::clone(&permits).acquire_owned().await.expect("semaphore open");
+            let me = Arc::clone(self);
+            tasks.spawn(async move {
+                let _permit = permit;
+                me.check_article(article).await
+            });
+        }
+        while let Some(done) = tasks.join_next().await {
+            stats.checked += 1;
+            match done? {
+                Ok(ArticleOutcome::New) => stats.new += 1,
+                Ok(ArticleOutcome::Changed) => stats.changed += 1,
+                Ok(ArticleOutcome::Unchanged) => {}
+                Ok(ArticleOutcome::Failed) => stats.failed += 1,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(stats)
+    }
+
+    async fn check_sources(self: &Arc<Self>, sources: Vec<SourceRow>) {
+        let mut tasks = JoinSet::new();
+        for source in sources {
+            let me = Arc::clone(self);
+            tasks.spawn(async move {
+                if let Err(e) = me.check_source(&source).await {
+                    warn!(url = %source.url, error = %e, "Source check failed.");
+                }
+            });
+        }
+        while tasks.join_next().await.is_some() {}
+    }
+
+    /// A feed source lists articles; an article source is its own article.
+    async fn check_source(&self, source: &SourceRow) -> Result<()> {
+        let now = Utc::now();
+        let schedule = Schedule::from_spec(&source.schedule).unwrap_or(Schedule::Every(crate::config::DEFAULT_EVERY));
+        let (id, url) = (source.id, source.url.clone());
+        if source.kind == SourceKind::Article {
+            let ts = now.timestamp();
+            // Article sources are their own single article; the article row carries the schedule.
+            let next = ts + 24 * 3600;
+            self.db(move |s| {
+                s.ensure_article(id, &url, ts)?;
+                s.finish_source(id, ts, next, None)
+            })
+            .await?;
+            return Ok(());
+        }
+        let request = fetch::Request { url: &source.url, ..Default::default() };
+        let result = self.fetcher.fetch(&request, Expect::Feed).await;
+        let mut log = FetchLogEntry { at: now.timestamp(), url: source.url.clone(), source_id: Some(id), ..Default::default() };
+        let outcome = match result {
+            Ok(Response::Page(page)) => {
+                log.status = Some(page.status);
+                log.bytes = Some(page.raw.len());
+                log.duration_ms = Some(page.elapsed.as_millis() as u64);
+                crate::discover::articles_in_feed(&page.raw, &page.final_url).map_err(|e| (e.to_string(), None))
+            }
+            Ok(Response::NotModified { .. }) => Ok(Vec::new()),
+            Err(e) => Err((e.to_string(), e.retry_after())),
+        };
+        let ts = now.timestamp();
+        match outcome {
+            Ok(found) => {
+                let next = schedule::next_check(&schedule, now, rand::random()).timestamp();
+                log.outcome = "feed".into();
+                let count = found.len();
+                let new = self
+                    .db(move |s| {
+                        let mut new = 0;
+                        for d in &found {
+                            new += usize::from(s.ensure_article(id, &d.url, ts)?.1);
+                        }
+                        s.finish_source(id, ts, next, None)?;
+                        s.log_fetch(&log)?;
+                        Ok(new)
+                    })
+                    .await?;
+                debug!(url = %source.url, listed = count, new, "Feed checked.");
+            }
+            Err((error, retry_after)) => {
+                let next = schedule::next_retry(source.failures + 1, retry_after, now, rand::random()).timestamp();
+                warn!(url = %source.url, %error, "Feed check failed.");
+                self.notify(Notice::Failed { url: source.url.clone(), error: error.clone() });
+                log.outcome = "error".into();
+                log.error = Some(error.clone());
+                self.db(move |s| {
+                    s.finish_source(id, ts, next, Some(&error))?;
+                    s.log_fetch(&log)
+                })
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Fetches, extracts and compares one article, and records what it found.
+    async fn check_article(&self, article: ArticleRow) -> Result<ArticleOutcome> {
+        let now = Utc::now();
+        let schedule = Schedule::from_spec(&article.schedule).unwrap_or(Schedule::Every(crate::config::DEFAULT_EVERY));
+        let rules: WatchRules = serde_json::from_str(&article.rules).unwrap_or_default();
+        let request = fetch::Request {
+            url: &article.url,
+            etag: article.etag.as_deref(),
+            last_modified: article.last_modified.as_deref(),
+        };
+        let mut log =
+            FetchLogEntry { at: now.timestamp(), url: article.url.clone(), article_id: Some(article.id), ..Default::default() };
+        let page = match self.fetcher.fetch(&request, Expect::Html).await {
+            Ok(Response::Page(page)) => page,
+            Ok(Response::NotModified { elapsed }) => {
+                log.status = Some(304);
+                log.duration_ms = Some(elapsed.as_millis() as u64);
+                log.outcome = "not_modified".into();
+                self.record_unchanged(&article, &schedule, now, None, None, log).await?;
+                return Ok(ArticleOutcome::Unchanged);
+            }
+            Err(e) => {
+                let retry_after = e.retry_after();
+                if let fetch::FetchError::Status { status, .. } = e {
+                    log.status = Some(status);
+                }
+                return self.record_failure(&article, now, e.to_string(), retry_after, log).await;
+            }
+        };
+        log.status = Some(page.status);
+        log.bytes = Some(page.raw.len());
+        log.duration_ms = Some(page.elapsed.as_millis() as u64);
+
+        let (html, url, extract_rules) = (page.text.clone(), article.url.clone(), rules.extract.clone());
+        let extracted =
+            tokio::task::spawn_blocking(move || extract::extract_with(&html, Some(&url), &extract_rules)).await?;
+        if extracted.paragraphs.is_empty() {
+            // An error page or a half-rendered page must not become a version that "removes" everything.
+            return self.record_failure(&article, now, "no article text found on the page".into(), None, log).await;
+        }
+        let hash = content_hash(&extracted);
+        let id = article.id;
+        let latest = self.db(move |s| s.latest_version(id)).await?;
+        let (etag, last_modified) = (page.etag.clone(), page.last_modified.clone());
+        if latest.as_ref().is_some_and(|v| v.content_hash == hash) {
+            log.outcome = "unchanged".into();
+            self.record_unchanged(&article, &schedule, now, etag, last_modified, log).await?;
+            return Ok(ArticleOutcome::Unchanged);
+        }
+        let change = match &latest {
+            None => None,
+            Some(previous) => {
+                let change = crate::diff::compare_with(&previous.article, &extracted, &diff_options(&rules));
+                if !change.changed {
+                    // Only noise moved (a re-render, an ignored pattern): nothing to record.
+                    log.outcome = "unchanged".into();
+                    self.record_unchanged(&article, &schedule, now, etag, last_modified, log).await?;
+                    return Ok(ArticleOutcome::Unchanged);
+                }
+                Some(change)
+            }
+        };
+        let raw_html_zstd = if self.config.storage.keep_raw_html { zstd::encode_all(&page.raw[..], 3).ok() } else { None };
+        let from_version = latest.as_ref().map_or(0, |v| v.number);
+        let deliveries = match &change {
+            Some(c) => self.outbox_rows(&article, &extracted, c, (from_version, from_version + 1), now),
+            None => Vec::new(),
+        };
+        let next_check = schedule::next_check(&schedule, now, rand::random()).timestamp();
+        log.outcome = if change.is_some() { "changed" } else { "new" }.into();
+        let extracted_for_db = extracted.clone();
+        let change_for_db = change.clone();
+        let at = now.timestamp();
+        let (number, _) = self
+            .db(move |s| {
+                let version = NewVersion {
+                    article_id: id,
+                    fetched_at: at,
+                    content_hash: &hash,
+                    article: &extracted_for_db,
+                    raw_html_zstd,
+                };
+                let new_change = change_for_db.as_ref().map(|c| NewChange { change: c, deliveries });
+                let done = CheckDone { at, next_check, etag: etag.as_deref(), last_modified: last_modified.as_deref() };
+                let recorded = s.record_version(&version, new_change.as_ref(), &done)?;
+                s.log_fetch(&log)?;
+                Ok(recorded)
+            })
+            .await?;
+        match change {
+            None => {
+                info!(url = %article.url, "First version stored.");
+                self.notify(Notice::FirstSeen { url: article.url.clone(), title: extracted.title });
+                Ok(ArticleOutcome::New)
+            }
+            Some(change) => {
+                info!(url = %article.url, version = number, summary = %change.summary, "Change recorded.");
+                self.outbox_ready.notify_one();
+                self.notify(Notice::Changed {
+                    url: article.url.clone(),
+                    title: extracted.title,
+                    versions: (number - 1, number),
+                    change: Box::new(change),
+                });
+                Ok(ArticleOutcome::Changed)
+            }
+        }
+    }
+
+    /// One outbox row per channel; the body is fixed now so every retry sends the same bytes.
+    fn outbox_rows(
+        &self,
+        article: &ArticleRow,
+        new: &Article,
+        change: &Change,
+        versions: (i64, i64),
+        now: DateTime<Utc>,
+    ) -> Vec<NewDelivery> {
+        let diff_url = format!("http://{}/articles/{}/versions/{}", self.config.web.listen, article.id, versions.1);
+        let data = alert::event_data(change, &article.url, new.title.as_deref(), &article.source_url, versions, diff_url);
+        let body = serde_json::to_string(&Event::article_changed(data, now)).expect("event serializes");
+        self.sender
+            .channels()
+            .into_iter()
+            .map(|channel| NewDelivery { channel, event_id: alert::new_event_id(), payload: body.clone() })
+            .collect()
+    }
+
+    async fn record_unchanged(
+        &self,
+        article: &ArticleRow,
+        schedule: &Schedule,
+        now: DateTime<Utc>,
+        etag: Option<String>,
+        last_modified: Option<String>,
+        log: FetchLogEntry,
+    ) -> Result<()> {
+        let id = article.id;
+        let next_check = schedule::next_check(schedule, now, rand::random()).timestamp();
+        let at = now.timestamp();
+        self.db(move |s| {
+            let done = CheckDone { at, next_check, etag: etag.as_deref(), last_modified: last_modified.as_deref() };
+            s.record_unchanged(id, &done)?;
+            s.log_fetch(&log)
+        })
+        .await
+    }
+
+    async fn record_failure(
+        &self,
+        article: &ArticleRow,
+        now: DateTime<Utc>,
+        error: String,
+        retry_after: Option<Duration>,
+        mut log: FetchLogEntry,
+    ) -> Result<ArticleOutcome> {
+        warn!(url = %article.url, %error, "Check failed.");
+        self.notify(Notice::Failed { url: article.url.clone(), error: error.clone() });
+        let next = schedule::next_retry(article.failures + 1, retry_after, now, rand::random()).timestamp();
+        let (id, at) = (article.id, now.timestamp());
+        log.outcome = "error".into();
+        log.error = Some(error.clone());
+        self.db(move |s| {
+            s.record_failure(id, at, next, &error)?;
+            s.log_fetch(&log)
+        })
+        .await?;
+        Ok(ArticleOutcome::Failed)
+    }
+
+    /// Sends every pending delivery that is due; returns (delivered, failed this time).
+    pub async fn deliver_due(&self) -> Result<(usize, usize)> {
+        let now = Utc::now().timestamp();
+        let due = self.db(move |s| s.due_deliveries(now, 500)).await?;
+        let (mut delivered, mut failed) = (0, 0);
+        for d in due {
+            let result = self.sender.send(&d.channel, &d.event_id, &d.payload).await;
+            let at = Utc::now();
+            let id = d.id;
+            match result {
+                Ok(()) => {
+                    delivered += 1;
+                    debug!(channel = %d.channel, event_id = %d.event_id, "Alert delivered.");
+                    self.db(move |s| s.delivery_succeeded(id, at.timestamp())).await?;
+                    self.notify(Notice::Delivered { channel: d.channel, event_id: d.event_id });
+                }
+                Err(e) => {
+                    failed += 1;
+                    let next = match &e {
+                        SendError::Retry { retry_after, .. } => alert::retry_delay(d.attempts + 1, *retry_after)
+                            .map(|delay| at.timestamp() + delay.as_secs().max(1) as i64),
+                        SendError::Permanent(_) => None,
+                    };
+                    let message = e.to_string();
+                    if next.is_none() {
+                        warn!(channel = %d.channel, event_id = %d.event_id, error = %message, "Alert failed for good.");
+                    } else {
+                        info!(channel = %d.channel, event_id = %d.event_id, error = %message, "Alert will be retried.");
+                    }
+                    self.db(move |s| s.delivery_failed(id, next, &message)).await?;
+                }
+            }
+        }
+        Ok((delivered, failed))
+    }
+
+    /// `run --once`: every source and article once, then every due alert.
+    pub async fn run_once(self: &Arc<Self>) -> Result<PassStats> {
+        let mut stats = self.check_everything().await?;
+        let (delivered, undelivered) = self.deliver_due().await?;
+        stats.delivered = delivered;
+        stats.undelivered = undelivered;
+        Ok(stats)
+    }
+
+    /// The daemon: checks what is due, delivers alerts, until `shutdown` resolves.
+    /// In-flight checks get [`SHUTDOWN_GRACE`] to finish; what is cut off is
+    /// retried after its lease, and nothing is half-written (each write is one transaction).
+    pub async fn run(self: Arc<Self>, shutdown: impl Future<Output = ()>) -> Result<()> {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let scheduler = tokio::spawn(Arc::clone(&self).schedule_loop(stop_rx.clone()));
+        let alerts = tokio::spawn(Arc::clone(&self).alert_loop(stop_rx));
+        shutdown.await;
+        info!("Shutting down.");
+        let _ = stop_tx.send(true);
+        let (a, b) = tokio::join!(scheduler, alerts);
+        a??;
+        b??;
+        Ok(())
+    }
+
+    async fn schedule_loop(self: Arc<Self>, mut stop: tokio::sync::watch::Receiver<bool>) -> Result<()> {
+        let concurrency = self.config.fetch.concurrency.max(1);
+        let permits = Arc::new(Semaphore::new(concurrency));
+        let mut tasks: JoinSet<Result<ArticleOutcome>> = JoinSet::new();
+        let mut ticker = tokio::time::interval(TICK);
+        // Without Skip a stalled runtime would fire a burst of ticks.
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut last_prune = 0;
+        loop {
+            tokio::select! {
+                _ = ticker.tick() => {}
+                _ = stop.changed() => break,
+            }
+            while let Some(done) = tasks.try_join_next() {
+                log_task_error(done);
+            }
+            let now = Utc::now().timestamp();
+            let lease = now + LEASE.as_secs() as i64;
+            let sources = self.db(move |s| s.claim_due_sources(now, lease, false)).await?;
+            if !sources.is_empty() {
+                self.check_sources(sources).await;
+            }
+            let free = permits.available_permits();
+            if free == 0 {
+                continue;
+            }
+            for article in self.db(move |s| s.claim_due_articles(now, lease, free, false)).await? {
+                let permit = Arc::clone(&permits).acquire_owned().await.expect("semaphore open");
+                let me = Arc::clone(&self);
+                tasks.spawn(async move {
+                    let _permit = permit;
+                    me.check_article(article).await
+                });
+            }
+            if now - last_prune > 3600 {
+                last_prune = now;
+                let before = now - FETCH_LOG_RETENTION.as_secs() as i64;
+                self.db(move |s| s.prune_fetch_log(before)).await?;
+            }
+        }
+        let drain = async {
+            while let Some(done) = tasks.join_next().await {
+                log_task_error(done);
+            }
+        };
+        if tokio::time::timeout(SHUTDOWN_GRACE, drain).await.is_err() {
+            warn!(grace = ?SHUTDOWN_GRACE, "Checks still running at shutdown were cut off; they will be redone.");
+        }
+        Ok(())
+    }
+
+    async fn alert_loop(self: Arc<Self>, mut stop: tokio::sync::watch::Receiver<bool>) -> Result<()> {
+        loop {
+            if let Err(e) = self.deliver_due().await {
+                warn!(error = %e, "Alert delivery pass failed.");
+            }
+            tokio::select! {
+                _ = self.outbox_ready.notified() => {}
+                _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+                _ = stop.changed() => return Ok(()),
+            }
+        }
+    }
+}
+
+fn log_task_error(done: std::result::Result<Result<ArticleOutcome>, tokio::task::JoinError>) {
+    match done {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => warn!(error = %e, "Check could not be recorded."),
+        Err(e) => warn!(error = %e, "Check task failed."),
+    }
+}
+
+/// How one article check ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ArticleOutcome {
+    New,
+    Changed,
+    Unchanged,
+    Failed,
+}
+
+fn diff_options(rules: &WatchRules) -> DiffOptions {
+    // Patterns were validated when the config was loaded.
+    DiffOptions { ignore: rules.ignore.iter().filter_map(|p| regex::Regex::new(p).ok()).collect() }
+}
+
+/// Hash of what a version is made of: two fetches with the same hash are the same version.
+pub fn content_hash(article: &Article) -> String {
+    let mut h = Sha256::new();
+    for field in [&article.title, &article.byline, &article.published, &article.modified] {
+        h.update(field.as_deref().unwrap_or("").as_bytes());
+        h.update([0]);
+    }
+    for p in &article.paragraphs {
+        h.update(p.as_bytes());
+        h.update([1]);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

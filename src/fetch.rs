@@ -1,0 +1,412 @@
+//! One HTTP exchange: conditional GET, redirects, timeouts, a body-size cap,
+//! content-type checks and charset decoding. Targets on loopback, private,
+//! link-local or multicast addresses are refused unless the config allows them,
+//! checked after DNS resolution and on every redirect hop.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::header::{self, HeaderMap};
+
+use crate::config::FetchConfig;
+
+/// What a fetch was for: the content types accepted differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// An HTML page.
+    Html,
+    /// An RSS/Atom feed (XML or JSON).
+    Feed,
+}
+
+/// A conditional GET.
+#[derive(Debug, Clone, Default)]
+pub struct Request<'a> {
+    /// The URL.
+    pub url: &'a str,
+    /// `ETag` of the last response, sent as `If-None-Match`.
+    pub etag: Option<&'a str>,
+    /// `Last-Modified` of the last response, sent as `If-Modified-Since`.
+    pub last_modified: Option<&'a str>,
+}
+
+/// A successful exchange.
+#[derive(Debug, Clone)]
+pub enum Response {
+    /// `304 Not Modified`.
+    NotModified {
+        /// Time taken.
+        elapsed: Duration,
+    },
+    /// A page with a body.
+    Page(Page),
+}
+
+/// A fetched and decoded page.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// The URL after redirects.
+    pub final_url: String,
+    /// HTTP status.
+    pub status: u16,
+    /// The body as received (decompressed).
+    pub raw: Vec<u8>,
+    /// The body decoded to UTF-8.
+    pub text: String,
+    /// The charset used to decode it.
+    pub charset: &'static str,
+    /// `ETag` header.
+    pub etag: Option<String>,
+    /// `Last-Modified` header.
+    pub last_modified: Option<String>,
+    /// Time taken.
+    pub elapsed: Duration,
+}
+
+/// Why a fetch failed.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// The URL cannot be fetched at all.
+    #[error("invalid URL {0}: only absolute http and https URLs can be fetched")]
+    BadUrl(String),
+    /// The target is on a private network.
+    #[error("refused {0}: it is a loopback, private, link-local or multicast address (set [fetch] allow_private = true to permit it)")]
+    PrivateAddress(String),
+    /// A non-success HTTP status.
+    #[error("HTTP {status}")]
+    Status {
+        /// The status.
+        status: u16,
+        /// `Retry-After`, in seconds, when given.
+        retry_after: Option<u64>,
+    },
+    /// The body was larger than allowed.
+    #[error("body larger than {0} bytes; raise [fetch] max_body_bytes if the page is legitimate")]
+    TooLarge(u64),
+    /// The content type is not what was expected.
+    #[error("content type {0:?} is not a web page")]
+    ContentType(String),
+    /// The exchange took too long.
+    #[error("timed out")]
+    Timeout,
+    /// Too many redirects.
+    #[error("too many redirects")]
+    Redirects,
+    /// Any other network failure.
+    #[error("{0}")]
+    Network(String),
+}
+
+impl FetchError {
+    /// The server's requested delay, if any.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            FetchError::Status { retry_after: Some(s), .. } => Some(Duration::from_secs(*s)),
+            _ => None,
+        }
+    }
+}
+
+/// An HTTP client configured from `[fetch]`.
+#[derive(Clone)]
+pub struct Fetcher {
+    client: reqwest::Client,
+    max_body_bytes: u64,
+    allow_private: bool,
+}
+
+impl Fetcher {
+    /// Builds the client (connection pool, timeouts, redirect and address policy).
+    pub fn new(config: &FetchConfig) -> Result<Fetcher, FetchError> {
+        let allow_private = config.allow_private;
+        let max_redirects = config.max_redirects;
+        let policy = reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() >= max_redirects {
+                return attempt.error(FetchError::Redirects);
+            }
+            match check_literal(attempt.url().as_str(), allow_private) {
+                Ok(()) => attempt.follow(),
+                Err(e) => attempt.error(e),
+            }
+        });
+        let client = guarded_client(allow_private)
+            .user_agent(&config.user_agent)
+            .timeout(config.timeout)
+            .connect_timeout(config.connect_timeout)
+            .read_timeout(config.timeout.min(Duration::from_secs(20)))
+            .redirect(policy)
+            .build()
+            .map_err(|e| FetchError::Network(e.to_string()))?;
+        Ok(Fetcher { client, max_body_bytes: config.max_body_bytes, allow_private })
+    }
+
+    /// Performs one conditional GET and decodes the body.
+    pub async fn fetch(&self, request: &Request<'_>, expect: Expect) -> Result<Response, FetchError> {
+        let started = Instant::now();
+        check_literal(request.url, self.allow_private)?;
+        let mut get = self.client.get(request.url);
+        if let Some(etag) = request.etag {
+            get = get.header(header::IF_NONE_MATCH, etag);
+        }
+        if let Some(lm) = request.last_modified {
+            get = get.header(header::IF_MODIFIED_SINCE, lm);
+        }
+        let mut response = get.send().await.map_err(classify)?;
+        let status = response.status();
+        if status == reqwest::StatusCode::NOT_MODIFIED {
+            return Ok(Response::NotModified { elapsed: started.elapsed() });
+        }
+        if !status.is_success() {
+            return Err(FetchError::Status {
+                status: status.as_u16(),
+                retry_after: retry_after_seconds(response.headers()),
+            });
+        }
+        let headers = response.headers().clone();
+        let content_type = header_str(&headers, header::CONTENT_TYPE).unwrap_or_default();
+        if !content_type_allowed(&content_type, expect) {
+            return Err(FetchError::ContentType(content_type));
+        }
+        if response.content_length().is_some_and(|n| n > self.max_body_bytes) {
+            return Err(FetchError::TooLarge(self.max_body_bytes));
+        }
+        let final_url = response.url().to_string();
+        let mut raw = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(classify)? {
+            if raw.len() as u64 + chunk.len() as u64 > self.max_body_bytes {
+                return Err(FetchError::TooLarge(self.max_body_bytes));
+            }
+            raw.extend_from_slice(&chunk);
+        }
+        let (text, charset) = decode(&raw, &content_type);
+        Ok(Response::Page(Page {
+            final_url,
+            status: status.as_u16(),
+            raw,
+            text,
+            charset,
+            etag: header_str(&headers, header::ETAG),
+            last_modified: header_str(&headers, header::LAST_MODIFIED),
+            elapsed: started.elapsed(),
+        }))
+    }
+}
+
+fn classify(e: reqwest::Error) -> FetchError {
+    if e.is_timeout() {
+        return FetchError::Timeout;
+    }
+    // Errors raised by the redirect policy or the resolver come back wrapped.
+    let mut source: Option<&dyn std::error::Error> = Some(&e);
+    while let Some(s) = source {
+        if let Some(f) = s.downcast_ref::<FetchError>() {
+            return match f {
+                FetchError::PrivateAddress(a) => FetchError::PrivateAddress(a.clone()),
+                FetchError::Redirects => FetchError::Redirects,
+                FetchError::BadUrl(u) => FetchError::BadUrl(u.clone()),
+                other => FetchError::Network(other.to_string()),
+            };
+        }
+        source = s.source();
+    }
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        message = format!("{message}: {s}");
+        source = s.source();
+    }
+    FetchError::Network(message)
+}
+
+fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+}
+
+/// `Retry-After` as seconds (delta form, or an HTTP date).
+fn retry_after_seconds(headers: &HeaderMap) -> Option<u64> {
+    let value = header_str(headers, header::RETRY_AFTER)?;
+    if let Ok(secs) = value.trim().parse::<u64>() {
+        return Some(secs);
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(value.trim()).ok()?;
+    Some((when.timestamp() - chrono::Utc::now().timestamp()).max(0) as u64)
+}
+
+fn content_type_allowed(content_type: &str, expect: Expect) -> bool {
+    let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if mime.is_empty() {
+        return true;
+    }
+    match expect {
+        Expect::Html => matches!(mime.as_str(), "text/html" | "application/xhtml+xml" | "text/plain"),
+        Expect::Feed => {
+            mime.contains("xml") || mime.contains("rss") || mime.contains("atom") || mime.contains("json") || mime.starts_with("text/")
+        }
+    }
+}
+
+/// Decodes a body: the HTTP header's charset, then a BOM, then `<meta charset>`
+/// in the first 1024 bytes, then UTF-8 if valid, then a statistical guess.
+pub fn decode(raw: &[u8], content_type: &str) -> (String, &'static str) {
+    let from_header = content_type
+        .split(';')
+        .filter_map(|p| p.trim().strip_prefix("charset=").or_else(|| p.trim().strip_prefix("CHARSET=")))
+        .find_map(|label| encoding_rs::Encoding::for_label(label.trim_matches('"').as_bytes()));
+    let encoding = encoding_rs::Encoding::for_bom(raw)
+        .map(|(e, _)| e)
+        .or(from_header)
+        .or_else(|| meta_charset(&raw[..raw.len().min(1024)]))
+        .unwrap_or_else(|| {
+            if std::str::from_utf8(raw).is_ok() {
+                encoding_rs::UTF_8
+            } else {
+                let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+                detector.feed(raw, true);
+                detector.guess(None, chardetng::Utf8Detection::Allow)
+            }
+        });
+    // A page declaring UTF-16 in a meta tag is really ASCII-compatible (WHATWG).
+    let encoding = if encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE {
+        if encoding_rs::Encoding::for_bom(raw).is_some() { encoding } else { encoding_rs::UTF_8 }
+    } else {
+        encoding
+    };
+    let (text, used, _) = encoding.decode(raw);
+    (text.into_owned(), used.name())
+}
+
+fn meta_charset(head: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    let head = String::from_utf8_lossy(head).to_ascii_lowercase();
+    let at = head.find("charset=")?;
+    let rest = head[at + 8..].trim_start_matches(['"', '\'', ' ']);
+    let label: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+    encoding_rs::Encoding::for_label(label.as_bytes())
+}
+
+/// A client builder whose connections only reach public addresses (unless
+/// `allow_private`) and which ignores proxy settings from the environment.
+pub fn guarded_client(allow_private: bool) -> reqwest::ClientBuilder {
+    let builder = reqwest::Client::builder().no_proxy();
+    if allow_private { builder } else { builder.dns_resolver(PublicOnlyResolver) }
+}
+
+/// Refuses non-http(s) URLs and private IP literals: the resolver never sees
+/// IP literals, so they are checked here.
+pub fn check_literal(url: &str, allow_private: bool) -> Result<(), FetchError> {
+    let parsed = url::Url::parse(url).map_err(|_| FetchError::BadUrl(url.to_string()))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(FetchError::BadUrl(url.to_string()));
+    }
+    if !allow_private && let Some(ip) = literal_ip(&parsed) && !is_public(ip) {
+        return Err(FetchError::PrivateAddress(ip.to_string()));
+    }
+    Ok(())
+}
+
+fn literal_ip(url: &url::Url) -> Option<IpAddr> {
+    match url.host()? {
+        url::Host::Ipv4(v4) => Some(IpAddr::V4(v4)),
+        url::Host::Ipv6(v6) => Some(IpAddr::V6(v6)),
+        url::Host::Domain(_) => None,
+    }
+}
+
+/// True for addresses on the public internet.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => is_public_v4(v4),
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public_v4(v4);
+            }
+            let seg = v6.segments();
+            // NAT64 (64:ff9b::/96) and IPv4-compatible (::a.b.c.d) forms carry an IPv4 address.
+            if (seg[0] == 0x64 && seg[1] == 0xff9b && seg[2..6] == [0; 4]) || seg[..6] == [0; 6] {
+                let v4 = Ipv4Addr::new((seg[6] >> 8) as u8, seg[6] as u8, (seg[7] >> 8) as u8, seg[7] as u8);
+                return !v6.is_unspecified() && !v6.is_loopback() && is_public_v4(v4);
+            }
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (seg[0] & 0xfe00) == 0xfc00 // unique local
+                || (seg[0] & 0xffc0) == 0xfe80 // link-local
+                || (seg[0] & 0xffc0) == 0xfec0) // site-local (deprecated)
+        }
+    }
+}
+
+fn is_public_v4(v4: Ipv4Addr) -> bool {
+    let o = v4.octets();
+    !(v4.is_loopback()
+        || v4.is_private()
+        || v4.is_link_local()
+        || v4.is_multicast()
+        || v4.is_broadcast()
+        || v4.is_unspecified()
+        || o[0] == 0
+        || (o[0] == 100 && (o[1] & 0xc0) == 64) // CGNAT 100.64.0.0/10
+        || (o[0] == 192 && o[1] == 0 && o[2] == 0) // IETF protocol assignments
+        || o[0] >= 240)
+}
+
+/// Resolves with the system resolver and drops every non-public address, so the
+/// socket can only connect to what passed the check (no DNS-rebinding window).
+struct PublicOnlyResolver;
+
+impl reqwest::dns::Resolve for PublicOnlyResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let public: Vec<SocketAddr> = addrs.iter().copied().filter(|a| is_public(a.ip())).collect();
+            if public.is_empty() {
+                let shown = addrs.first().map_or(host.clone(), |a| format!("{host} ({})", a.ip()));
+                return Err(Box::new(FetchError::PrivateAddress(shown)) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// Shares one fetcher between tasks.
+pub type SharedFetcher = Arc<Fetcher>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_addresses_are_not_public() {
+        for ip in [
+            "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0",
+            "224.0.0.1", "255.255.255.255", "::1", "::", "fe80::1", "fc00::1", "fd12::1", "ff02::1",
+            "::ffff:127.0.0.1", "::ffff:10.0.0.1", "64:ff9b::a00:1", "::127.0.0.1",
+        ] {
+            assert!(!is_public(ip.parse().unwrap()), "{ip} should be refused");
+        }
+        for ip in ["93.184.216.34", "1.1.1.1", "2606:4700::1111", "::ffff:93.184.216.34"] {
+            assert!(is_public(ip.parse().unwrap()), "{ip} should be allowed");
+        }
+    }
+
+    #[test]
+    fn charset_from_header_bom_and_meta() {
+        let latin1 = b"<p>caf\xe9</p>";
+        assert_eq!(decode(latin1, "text/html; charset=iso-8859-1").0, "<p>café</p>");
+        let meta = b"<html><head><meta charset=\"windows-1252\"></head><p>\x93quoted\x94</p>";
+        assert!(decode(meta, "text/html").0.contains("\u{201c}quoted\u{201d}"));
+        let bom = b"\xef\xbb\xbf<p>\xc3\xa9</p>";
+        assert_eq!(decode(bom, "text/html; charset=iso-8859-1"), ("<p>é</p>".to_string(), "UTF-8"));
+        assert_eq!(decode("<p>é</p>".as_bytes(), "text/html").1, "UTF-8");
+    }
+
+    #[test]
+    fn content_types() {
+        assert!(content_type_allowed("text/html; charset=utf-8", Expect::Html));
+        assert!(content_type_allowed("", Expect::Html));
+        assert!(!content_type_allowed("application/pdf", Expect::Html));
+        assert!(!content_type_allowed("image/png", Expect::Html));
+        assert!(content_type_allowed("application/rss+xml", Expect::Feed));
+    }
+}
