@@ -474,11 +474,17 @@ fn http_url<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
 
 fn smtp_url<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     let text = String::deserialize(d)?;
-    match url::Url::parse(&text) {
-        Ok(u) if matches!(u.scheme(), "smtp" | "smtps") && u.host().is_some() => Ok(text),
-        _ => Err(serde::de::Error::custom(format!(
-            "{text:?} is not an SMTP URL; write smtp://host:port (STARTTLS or plain on localhost) or smtps://host:port"
-        ))),
+    check_smtp_url(&text).map_err(serde::de::Error::custom)?;
+    Ok(text)
+}
+
+/// Checks an `smtp://host:port` or `smtps://host:port` URL.
+pub fn check_smtp_url(text: &str) -> Result<(), String> {
+    match url::Url::parse(text) {
+        Ok(u) if matches!(u.scheme(), "smtp" | "smtps") && u.host().is_some() => Ok(()),
+        _ => Err(format!(
+            "{text:?} is not an SMTP URL; write smtp://host:port (STARTTLS, or plain on localhost) or smtps://host:port"
+        )),
     }
 }
 

@@ -16,6 +16,7 @@
 pub mod alert;
 pub mod config;
 pub mod daemon;
+pub mod demo;
 pub mod diff;
 pub mod discover;
 pub mod extract;

@@ -1,1 +1,361 @@
-fn main() {}
+//! The `redline` command: argument parsing and wiring only.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use redline::config::{self, Config, DEFAULT_EVERY, Schedule, WatchRules};
+use redline::daemon::{self, Daemon};
+use redline::diff;
+use redline::extract::{self, Article};
+use redline::fetch::{self, Fetcher};
+use redline::store::{NewSource, SourceKind, Store};
+
+/// The config file read when --config is not given (optional).
+const DEFAULT_CONFIG: &str = "redline.toml";
+
+#[derive(Parser)]
+#[command(
+    name = "redline",
+    version,
+    about = "Watches news articles and records every edit.",
+    long_about = "Redline watches news articles (one by one, or every article of a feed), stores each \
+                  distinct version in SQLite, labels every edit (editor's note, headline, addition, removal, \
+                  quiet rewording…) and sends alerts by signed webhook and email.\n\n\
+                  Start with `redline demo`: it runs offline against a simulated newsroom.",
+    after_help = "Configuration: --config PATH (default ./redline.toml if present). An annotated example is config/redline.toml."
+)]
+struct Cli {
+    /// The TOML config file (default: ./redline.toml if it exists, else built-in defaults).
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the daemon: check watched pages on schedule and send alerts until Ctrl-C or SIGTERM.
+    Run {
+        /// Check everything watched once, deliver the alerts, and exit (for cron).
+        #[arg(long)]
+        once: bool,
+    },
+    /// Offline showcase: a simulated newsroom on 127.0.0.1 edits its stories while Redline watches.
+    Demo {
+        /// Exit after this many alerts (default: run until Ctrl-C).
+        #[arg(long, value_name = "N")]
+        stop_after: Option<usize>,
+        /// Also email each alert through this SMTP server, e.g. smtp://127.0.0.1:2525.
+        #[arg(long, value_name = "URL")]
+        smtp: Option<String>,
+    },
+    /// Extract the article (headline, byline, dates, paragraphs) from HTML files or URLs.
+    Extract {
+        /// The page's URL, to resolve relative links when reading a file.
+        #[arg(long)]
+        url: Option<String>,
+        /// Output format; several inputs in JSON give one object per line.
+        #[arg(long, value_enum, default_value_t = ExtractFormat::Text)]
+        format: ExtractFormat,
+        /// HTML files, http(s) URLs, or - for standard input.
+        #[arg(required = true, value_name = "FILE|URL|-")]
+        inputs: Vec<String>,
+    },
+    /// Extract two saved pages and show the change between them (no database).
+    Compare {
+        /// The older page.
+        old: PathBuf,
+        /// The newer page.
+        new: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+        format: DiffFormat,
+    },
+    /// Watch a URL (stored in the database; config watches are added at `run`).
+    Add {
+        /// The article or feed URL.
+        url: String,
+        /// The URL is an RSS/Atom feed: watch every article it lists.
+        #[arg(long)]
+        feed: bool,
+        /// Check interval, e.g. 10m (default 10m).
+        #[arg(long, conflicts_with = "cron")]
+        every: Option<String>,
+        /// Cron expression instead of an interval, e.g. "0 */15 * * * *".
+        #[arg(long)]
+        cron: Option<String>,
+    },
+    /// List watched sources and articles with their versions and health.
+    List,
+    /// Show an article's versions and changes.
+    Log {
+        /// The article URL.
+        url: String,
+    },
+    /// Show the change between two stored versions of an article (default: the last two).
+    Diff {
+        /// The article URL.
+        url: String,
+        /// The older version number.
+        from: Option<i64>,
+        /// The newer version number (default: the one after FROM, or the latest).
+        to: Option<i64>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+        format: DiffFormat,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExtractFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DiffFormat {
+    /// Readable text, coloured on a terminal.
+    Text,
+    /// The change record as JSON.
+    Json,
+    /// Unified diff of the text.
+    Unified,
+    /// HTML redline with <ins>/<del>.
+    Html,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default_level = match cli.command {
+        Command::Run { .. } => "redline=info",
+        _ => "redline=warn",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default_level.into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    match cli.command {
+        Command::Demo { stop_after, smtp } => {
+            runtime.block_on(redline::demo::run(redline::demo::DemoOptions { stop_after, smtp }, daemon::shutdown_signal()))?;
+        }
+        Command::Extract { url, format, inputs } => {
+            let config = load_config(cli.config.as_deref())?;
+            runtime.block_on(extract_inputs(&config, url.as_deref(), format, &inputs))?;
+        }
+        Command::Compare { old, new, format } => {
+            let read = |p: &Path| -> Result<Article> {
+                let raw = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
+                Ok(extract::extract(&fetch::decode(&raw, "").0, None))
+            };
+            print_change(&diff::compare(&read(&old)?, &read(&new)?), format)?;
+        }
+        Command::Run { once } => {
+            let config = load_config(cli.config.as_deref())?;
+            let daemon = Arc::new(Daemon::new(config)?);
+            if daemon.store().sources()?.iter().all(|s| !s.enabled) {
+                bail!("nothing is watched: add a [[watch]] to the config (see config/redline.toml) or run `redline add URL`");
+            }
+            if once {
+                let stats = runtime.block_on(daemon.run_once())?;
+                println!(
+                    "checked {} articles: {} new, {} changed, {} failed; {} alerts delivered, {} to retry",
+                    stats.checked, stats.new, stats.changed, stats.failed, stats.delivered, stats.undelivered
+                );
+            } else {
+                runtime.block_on(daemon.run(daemon::shutdown_signal()))?;
+            }
+        }
+        Command::Add { url, feed, every, cron } => {
+            let config = load_config(cli.config.as_deref())?;
+            let url = config::check_url(&url).map_err(anyhow::Error::msg)?;
+            let schedule = match (every, cron) {
+                (_, Some(c)) => Schedule::Cron(Box::new(config::parse_cron(&c).map_err(anyhow::Error::msg)?)),
+                (Some(e), None) => Schedule::Every(config::parse_every(&e).map_err(anyhow::Error::msg)?),
+                (None, None) => Schedule::Every(DEFAULT_EVERY),
+            };
+            let store = open_store(&config)?;
+            let kind = if feed { SourceKind::Feed } else { SourceKind::Article };
+            let rules = serde_json::to_string(&WatchRules::default())?;
+            store.add_source(&NewSource { kind, url: url.clone(), schedule: schedule.to_spec(), rules }, now())?;
+            println!("watching {url} ({}); `redline run` checks it", schedule.to_spec());
+        }
+        Command::List => list(&open_store(&load_config(cli.config.as_deref())?)?)?,
+        Command::Log { url } => log(&open_store(&load_config(cli.config.as_deref())?)?, &url)?,
+        Command::Diff { url, from, to, format } => {
+            let store = open_store(&load_config(cli.config.as_deref())?)?;
+            let article = find_article(&store, &url)?;
+            let latest = store.latest_version(article.id)?.ok_or_else(|| anyhow!("no version of {url} stored yet"))?;
+            let (from, to) = match (from, to) {
+                (Some(f), Some(t)) => (f, t),
+                (Some(f), None) => (f, f + 1),
+                (None, _) => (latest.number - 1, latest.number),
+            };
+            if from < 1 {
+                bail!("{url} has only one version; there is no change to show yet");
+            }
+            let version = |n: i64| -> Result<Article> {
+                Ok(store
+                    .version(article.id, n)?
+                    .ok_or_else(|| anyhow!("{url} has no version {n}; it has versions 1 to {}", latest.number))?
+                    .article)
+            };
+            print_change(&diff::compare(&version(from)?, &version(to)?), format)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn load_config(path: Option<&Path>) -> Result<Config> {
+    match path {
+        Some(p) => Ok(Config::load(p)?),
+        None if Path::new(DEFAULT_CONFIG).exists() => Ok(Config::load(Path::new(DEFAULT_CONFIG))?),
+        None => Ok(Config::default()),
+    }
+}
+
+fn open_store(config: &Config) -> Result<Store> {
+    Store::open(&config.storage.path).with_context(|| format!("cannot open database {}", config.storage.path.display()))
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+async fn extract_inputs(config: &Config, url: Option<&str>, format: ExtractFormat, inputs: &[String]) -> Result<()> {
+    let fetcher = Fetcher::new(&config.fetch)?;
+    let several = inputs.len() > 1;
+    let mut out = std::io::stdout().lock();
+    for input in inputs {
+        let (html, page_url) = if input.starts_with("http://") || input.starts_with("https://") {
+            match fetcher.fetch(&fetch::Request { url: input, ..Default::default() }, fetch::Expect::Html).await? {
+                fetch::Response::Page(p) => (p.text, Some(p.final_url)),
+                fetch::Response::NotModified { .. } => bail!("{input}: unexpected 304 Not Modified"),
+            }
+        } else if input == "-" {
+            let mut raw = Vec::new();
+            std::io::stdin().read_to_end(&mut raw)?;
+            (fetch::decode(&raw, "").0, url.map(str::to_string))
+        } else {
+            let raw = std::fs::read(input).with_context(|| format!("cannot read {input}"))?;
+            (fetch::decode(&raw, "").0, url.map(str::to_string))
+        };
+        let article = extract::extract(&html, page_url.as_deref());
+        match format {
+            ExtractFormat::Json => {
+                let mut value = serde_json::to_value(&article)?;
+                value["text"] = article.text().into();
+                if several {
+                    value["file"] = input.as_str().into();
+                }
+                writeln!(out, "{}", serde_json::to_string(&value)?)?;
+            }
+            ExtractFormat::Text => {
+                if several {
+                    writeln!(out, "==> {input} <==")?;
+                }
+                writeln!(out, "{}", article_text(&article))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn article_text(a: &Article) -> String {
+    let mut out = String::new();
+    if let Some(t) = &a.title {
+        out.push_str(&format!("# {t}\n"));
+    }
+    let meta: Vec<&str> = [&a.byline, &a.published, &a.modified].iter().filter_map(|f| f.as_deref()).collect();
+    if !meta.is_empty() {
+        out.push_str(&format!("{}\n", meta.join(" · ")));
+    }
+    out.push('\n');
+    out.push_str(&a.text());
+    out.push('\n');
+    out
+}
+
+fn print_change(change: &diff::Change, format: DiffFormat) -> Result<()> {
+    use std::io::IsTerminal;
+    let text = match format {
+        DiffFormat::Text => diff::render_text(change, std::io::stdout().is_terminal()),
+        DiffFormat::Json => serde_json::to_string_pretty(change)? + "\n",
+        DiffFormat::Unified => diff::render_unified(change),
+        DiffFormat::Html => diff::render_html(change),
+    };
+    std::io::stdout().lock().write_all(text.as_bytes())?;
+    Ok(())
+}
+
+fn find_article(store: &Store, url: &str) -> Result<redline::store::ArticleRow> {
+    store.article_by_url(url)?.ok_or_else(|| anyhow!("{url} is not a stored article; `redline list` shows the ones that are"))
+}
+
+fn when(ts: Option<i64>) -> String {
+    ts.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+        .map_or("-".into(), |d| d.format("%Y-%m-%d %H:%M:%S").to_string())
+}
+
+fn list(store: &Store) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "SOURCES")?;
+    for s in store.sources()? {
+        let state = if s.enabled { "" } else { " (disabled)" };
+        let error = s.last_error.map(|e| format!("  error: {e}")).unwrap_or_default();
+        writeln!(out, "  {:<7} {}{}  [{}]  next {}{}", format!("{:?}", s.kind).to_lowercase(), s.url, state, s.schedule, when(s.next_check), error)?;
+    }
+    writeln!(out, "ARTICLES")?;
+    for a in store.articles()? {
+        let error = a.last_error.map(|e| format!("  error: {e}")).unwrap_or_default();
+        writeln!(
+            out,
+            "  {}  versions {}  checked {}  changed {}  next {}{}",
+            a.url,
+            a.versions,
+            when(a.last_checked),
+            when(a.last_changed),
+            when(a.next_check),
+            error
+        )?;
+    }
+    Ok(())
+}
+
+fn log(store: &Store, url: &str) -> Result<()> {
+    let article = find_article(store, url)?;
+    let changes = store.changes(article.id)?;
+    let mut out = std::io::stdout().lock();
+    for v in store.versions(article.id)? {
+        writeln!(out, "v{}  {}  {}", v.number, when(Some(v.fetched_at)), v.article.title.as_deref().unwrap_or("(no headline)"))?;
+        if let Some(c) = changes.iter().find(|c| c.to_number == v.number) {
+            let kinds: Vec<String> = c.change.kinds.iter().map(|k| serde_json::to_string(k).unwrap_or_default().replace('"', "")).collect();
+            writeln!(out, "    [{}] {}", kinds.join(", "), c.change.summary)?;
+        }
+    }
+    Ok(())
+}
