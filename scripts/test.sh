@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs every test of Redline on a fresh Debian machine with a Rust toolchain:
+# installs what the tests need, then runs unit, integration, golden and property tests.
+# Tests only talk to servers they start on 127.0.0.1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages the tests need (none yet beyond the Rust toolchain: SQLite and
+# zstd are built from source by their crates). Installed only when missing.
+packages=()
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"
+fi
+
+cargo test --locked --no-fail-fast "$@"
