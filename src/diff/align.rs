@@ -91,7 +91,7 @@ impl Doc {
     pub fn build<S: AsRef<str>>(paragraphs: &[S], neutral: &Neutralizer) -> Doc {
         let mut paras = Vec::with_capacity(paragraphs.len());
         for p in paragraphs {
-            let cleaned = clean(p.as_ref());
+            let cleaned = neutral.strip_ignored(&clean(p.as_ref()));
             let mut sents = Vec::new();
             let mut in_notice = false;
             for s in sentences(&cleaned) {
@@ -162,7 +162,9 @@ pub(crate) enum Item {
 }
 
 /// Paragraphs this similar are the same paragraph edited.
-const PARA_SIMILAR: f64 = 0.5;
+const PARA_SIMILAR: f64 = 0.4;
+/// A paragraph replacing exactly one paragraph is that paragraph edited when this similar.
+const PARA_SIMILAR_ALONE: f64 = 0.25;
 /// Sentences this similar are the same sentence edited.
 const SENT_SIMILAR: f64 = 0.5;
 /// A sentence replacing exactly one sentence is that sentence edited when this similar.
@@ -343,7 +345,12 @@ pub(crate) fn align(old: &Doc, new: &Doc) -> Vec<Item> {
             .filter(|j| moved_from.contains_key(j))
             .peekable();
         let sim = |a: usize, b: usize| dice(&old.paras[olds[a]].bag, &new.paras[news[b]].bag);
-        for p in pair(olds.len(), news.len(), &sim, PARA_SIMILAR) {
+        let threshold = if olds.len() == 1 && news.len() == 1 {
+            PARA_SIMILAR_ALONE
+        } else {
+            PARA_SIMILAR
+        };
+        for p in pair(olds.len(), news.len(), &sim, threshold) {
             let (at_old, at_new) = match p {
                 Pair::Both(a, b) => (Some(olds[a]), Some(news[b])),
                 Pair::Old(a) => (Some(olds[a]), None),

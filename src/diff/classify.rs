@@ -129,6 +129,90 @@ const DATE_NAMES: &[&str] = &[
     "sexta-feira",
 ];
 
+/// Numbers written as words: a change to one is a change of fact.
+const NUMBER_WORDS: &[&str] = &[
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+    "thirty",
+    "forty",
+    "fifty",
+    "sixty",
+    "seventy",
+    "eighty",
+    "ninety",
+    "hundred",
+    "hundreds",
+    "thousand",
+    "thousands",
+    "million",
+    "millions",
+    "billion",
+    "billions",
+    "dozen",
+    "dozens",
+    "eins",
+    "zwei",
+    "drei",
+    "vier",
+    "fünf",
+    "sechs",
+    "sieben",
+    "acht",
+    "neun",
+    "zehn",
+    "zwölf",
+    "hundert",
+    "tausend",
+    "millionen",
+    "milliarden",
+    "deux",
+    "trois",
+    "quatre",
+    "cinq",
+    "dix",
+    "mille",
+    "millions",
+    "milliards",
+    "dos",
+    "tres",
+    "cuatro",
+    "cinco",
+    "diez",
+    "cien",
+    "mil",
+    "millones",
+    "tre",
+    "quattro",
+    "dieci",
+    "cento",
+    "milioni",
+    "dois",
+    "duas",
+    "três",
+    "quatro",
+    "dez",
+    "milhões",
+];
+
 /// What an edit inside one sentence amounts to.
 #[derive(Debug, Default, Clone, Copy)]
 struct SentenceKinds {
@@ -198,7 +282,10 @@ fn classify_sentence(segs: &[Segment], names: bool) -> SentenceKinds {
         let (dw, iw) = (words(&dk), words(&ik));
         let numeric = |ws: &[&str]| {
             ws.iter()
-                .filter(|w| w.chars().any(|c| c.is_ascii_digit()))
+                .filter(|w| {
+                    w.chars().any(|c| c.is_ascii_digit())
+                        || NUMBER_WORDS.contains(&w.to_lowercase().as_str())
+                })
                 .map(|w| w.to_string())
                 .collect::<Vec<_>>()
         };

@@ -114,15 +114,31 @@ pub struct Neutralizer<'a> {
 }
 
 impl Neutralizer<'_> {
-    /// The key of display text: folded, per-watch patterns removed, relative times and
-    /// counters replaced by placeholders, whitespace collapsed. Empty when only noise remains.
-    pub fn key(&self, display: &str) -> String {
-        let mut k = fold(display);
+    /// A cleaned paragraph with the matches of the per-watch patterns removed. Patterns are
+    /// tried on the text as shown, then on its folded form (plain quotes and dashes).
+    pub fn strip_ignored(&self, para: &str) -> String {
+        let mut p = para.to_string();
         for re in self.ignore {
-            if re.is_match(&k) {
-                k = re.replace_all(&k, " ").into_owned();
+            if re.is_match(&p) {
+                p = re.replace_all(&p, " ").into_owned();
+            } else {
+                let folded = fold(&p);
+                if re.is_match(&folded) {
+                    p = re.replace_all(&folded, " ").into_owned();
+                }
             }
         }
+        if p.len() == para.len() && p == para {
+            p
+        } else {
+            clean(&p)
+        }
+    }
+
+    /// The key of display text: folded, relative times and counters replaced by
+    /// placeholders, whitespace collapsed. Empty when only noise remains.
+    pub fn key(&self, display: &str) -> String {
+        let mut k = fold(display);
         if RELATIVE_TIME.is_match(&k) {
             k = RELATIVE_TIME
                 .replace_all(&k, "\u{2039}time\u{203A}")
@@ -192,7 +208,16 @@ mod tests {
     fn ignore_patterns_remove_matches() {
         let ignore = [Regex::new(r"Ad ID \d+").unwrap()];
         let n = Neutralizer { ignore: &ignore };
-        assert_eq!(n.key("Text. Ad ID 123"), n.key("Text. Ad ID 456"));
-        assert_eq!(n.key("Ad ID 9"), "");
+        assert_eq!(
+            n.strip_ignored("Text. Ad ID 123"),
+            n.strip_ignored("Text. Ad ID 456")
+        );
+        assert_eq!(n.strip_ignored("Ad ID 9"), "");
+        let ignore = [Regex::new(r#"Read more: "[^"]*""#).unwrap()];
+        let n = Neutralizer { ignore: &ignore };
+        assert_eq!(
+            n.strip_ignored("Text. Read more: \u{201C}Other story\u{201D}"),
+            "Text."
+        );
     }
 }

@@ -46,6 +46,65 @@ const MONTHS: &[&str] = &[
     "dezember",
 ];
 
+/// Words that continue a sentence after "a.m." or "p.m.": days, months, time zones.
+const AFTER_CLOCK: &[&str] = &[
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "mon",
+    "tue",
+    "wed",
+    "thu",
+    "fri",
+    "sat",
+    "sun",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+    "et",
+    "ct",
+    "mt",
+    "pt",
+    "est",
+    "edt",
+    "cst",
+    "cdt",
+    "mst",
+    "mdt",
+    "pst",
+    "pdt",
+    "gmt",
+    "utc",
+    "bst",
+    "cet",
+    "cest",
+];
+
 fn is_closing(c: char) -> bool {
     matches!(
         c,
@@ -118,7 +177,9 @@ fn ends_sentence(before: &str, after: &str) -> bool {
         return false;
     }
     if word.contains('.') && letters <= 4 && word.chars().all(|c| c.is_alphabetic() || c == '.') {
-        return false;
+        // "at 7 a.m. Witnesses said" ends a sentence; "at 5 p.m. Friday" does not.
+        let clock = matches!(lower.as_str(), "a.m" | "p.m");
+        return clock && !AFTER_CLOCK.contains(&next_word.to_lowercase().as_str());
     }
     // German ordinals: "am 3. Oktober".
     if word.len() <= 2
@@ -216,13 +277,14 @@ mod tests {
 
     #[test]
     fn survives_abbreviations_and_initialisms() {
-        let p = "The U.S. Senate met on Sept. 8 with Sen. Jane Doe. Dr. J. K. Smith of Acme Inc. spoke at 5 p.m. Friday. It ended.";
+        let p = "The U.S. Senate met on Sept. 8 with Sen. Jane Doe. Dr. J. K. Smith of Acme Inc. spoke at 5 p.m. Friday. It ended at 7 p.m. Guests left.";
         assert_eq!(
             sentences(p),
             [
                 "The U.S. Senate met on Sept. 8 with Sen. Jane Doe.",
                 "Dr. J. K. Smith of Acme Inc. spoke at 5 p.m. Friday.",
-                "It ended."
+                "It ended at 7 p.m.",
+                "Guests left."
             ]
         );
     }
