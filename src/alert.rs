@@ -85,7 +85,14 @@ impl Event {
 }
 
 /// Fills the event data from a change.
-pub fn event_data(change: &Change, url: &str, title: Option<&str>, source: &str, versions: (i64, i64), diff_url: String) -> EventData {
+pub fn event_data(
+    change: &Change,
+    url: &str,
+    title: Option<&str>,
+    source: &str,
+    versions: (i64, i64),
+    diff_url: String,
+) -> EventData {
     EventData {
         url: url.to_string(),
         title: title.map(str::to_string),
@@ -133,7 +140,9 @@ pub fn sign(key: &[u8], id: &str, timestamp: i64, body: &[u8]) -> String {
 /// in constant time; what a receiver does, kept here for tests and documentation.
 pub fn verify(key: &[u8], id: &str, timestamp: i64, body: &[u8], signature_header: &str) -> bool {
     let expected = sign(key, id, timestamp, body);
-    signature_header.split(' ').any(|candidate| constant_time_eq(candidate.as_bytes(), expected.as_bytes()))
+    signature_header
+        .split(' ')
+        .any(|candidate| constant_time_eq(candidate.as_bytes(), expected.as_bytes()))
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -193,7 +202,11 @@ impl Sender {
 
     /// The channels (outbox names) that receive every change.
     pub fn channels(&self) -> Vec<String> {
-        self.webhooks.iter().map(WebhookConfig::channel).chain(self.emails.iter().map(EmailConfig::channel)).collect()
+        self.webhooks
+            .iter()
+            .map(WebhookConfig::channel)
+            .chain(self.emails.iter().map(EmailConfig::channel))
+            .collect()
     }
 
     /// One attempt to deliver `body` (an [`Event`] as JSON) under `event_id`.
@@ -204,11 +217,19 @@ impl Sender {
         if let Some(email) = self.emails.iter().find(|e| e.channel() == channel) {
             return crate::alert::email::send(email, event_id, body).await;
         }
-        Err(SendError::Permanent(format!("channel {channel} is no longer in the config")))
+        Err(SendError::Permanent(format!(
+            "channel {channel} is no longer in the config"
+        )))
     }
 
-    async fn send_webhook(&self, hook: &WebhookConfig, event_id: &str, body: &str) -> Result<(), SendError> {
-        crate::fetch::check_literal(&hook.url, self.allow_private).map_err(|e| SendError::Permanent(e.to_string()))?;
+    async fn send_webhook(
+        &self,
+        hook: &WebhookConfig,
+        event_id: &str,
+        body: &str,
+    ) -> Result<(), SendError> {
+        crate::fetch::check_literal(&hook.url, self.allow_private)
+            .map_err(|e| SendError::Permanent(e.to_string()))?;
         let timestamp = chrono::Utc::now().timestamp();
         let mut request = self
             .client
@@ -219,7 +240,10 @@ impl Sender {
             .body(body.to_string());
         if let Some(secret) = &hook.secret {
             let key = decode_secret(secret).map_err(SendError::Permanent)?;
-            request = request.header("webhook-signature", sign(&key, event_id, timestamp, body.as_bytes()));
+            request = request.header(
+                "webhook-signature",
+                sign(&key, event_id, timestamp, body.as_bytes()),
+            );
         }
         let response = request.send().await.map_err(|e| SendError::Retry {
             message: format!("POST {} failed: {}", hook.url, error_chain(&e)),
@@ -230,7 +254,10 @@ impl Sender {
             return Ok(());
         }
         if status == reqwest::StatusCode::GONE {
-            return Err(SendError::Permanent(format!("{} answered 410 Gone: endpoint disabled", hook.url)));
+            return Err(SendError::Permanent(format!(
+                "{} answered 410 Gone: endpoint disabled",
+                hook.url
+            )));
         }
         let retry_after = response
             .headers()
@@ -238,7 +265,10 @@ impl Sender {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        Err(SendError::Retry { message: format!("{} answered HTTP {}", hook.url, status.as_u16()), retry_after })
+        Err(SendError::Retry {
+            message: format!("{} answered HTTP {}", hook.url, status.as_u16()),
+            retry_after,
+        })
     }
 }
 
@@ -271,7 +301,12 @@ pub mod email {
     /// The plain-text body.
     pub fn text_body(event: &Event) -> String {
         let d = &event.data;
-        let mut out = format!("{}\n{}\n\n{}\n", d.title.as_deref().unwrap_or(""), d.url, d.summary);
+        let mut out = format!(
+            "{}\n{}\n\n{}\n",
+            d.title.as_deref().unwrap_or(""),
+            d.url,
+            d.summary
+        );
         for note in &d.notes {
             out.push_str(&format!("\nNotice: {note}\n"));
         }
@@ -281,7 +316,10 @@ pub mod email {
         for s in &d.removed {
             out.push_str(&format!("\n- {s}"));
         }
-        out.push_str(&format!("\n\nVersions {} → {}: {}\n", d.from_version, d.to_version, d.diff_url));
+        out.push_str(&format!(
+            "\n\nVersions {} → {}: {}\n",
+            d.from_version, d.to_version, d.diff_url
+        ));
         out
     }
 
@@ -305,7 +343,10 @@ pub mod email {
         for s in &d.removed {
             out.push_str(&format!("<p><del>{}</del></p>", esc(s)));
         }
-        out.push_str(&format!("<p><a href=\"{}\">See the whole change</a></p>", esc(&d.diff_url)));
+        out.push_str(&format!(
+            "<p><a href=\"{}\">See the whole change</a></p>",
+            esc(&d.diff_url)
+        ));
         out
     }
 
@@ -327,27 +368,43 @@ pub mod email {
 
     /// Sends one event by mail; the Message-ID derives from the event id.
     pub async fn send(config: &EmailConfig, event_id: &str, body: &str) -> Result<(), SendError> {
-        let event: Event = serde_json::from_str(body).map_err(|e| SendError::Permanent(format!("bad event in outbox: {e}")))?;
-        let permanent = |what: &str, e: &dyn std::fmt::Display| SendError::Permanent(format!("email {what}: {e}"));
+        let event: Event = serde_json::from_str(body)
+            .map_err(|e| SendError::Permanent(format!("bad event in outbox: {e}")))?;
+        let permanent = |what: &str, e: &dyn std::fmt::Display| {
+            SendError::Permanent(format!("email {what}: {e}"))
+        };
         let mut builder = Message::builder()
-            .from(config.from.parse().map_err(|e| permanent("from address", &e))?)
+            .from(
+                config
+                    .from
+                    .parse()
+                    .map_err(|e| permanent("from address", &e))?,
+            )
             .subject(subject(&event))
             .message_id(Some(format!("<{event_id}@redline>")));
         for to in &config.to {
             builder = builder.to(to.parse().map_err(|e| permanent("to address", &e))?);
         }
         let message = builder
-            .multipart(MultiPart::alternative_plain_html(text_body(&event), html_body(&event)))
+            .multipart(MultiPart::alternative_plain_html(
+                text_body(&event),
+                html_body(&event),
+            ))
             .map_err(|e| permanent("message", &e))?;
         let transport = transport(config).map_err(|e| permanent("transport", &e))?;
-        transport.send(message).await.map_err(|e| SendError::Retry {
-            message: format!("SMTP {} failed: {e}", config.smtp),
-            retry_after: None,
-        })?;
+        transport
+            .send(message)
+            .await
+            .map_err(|e| SendError::Retry {
+                message: format!("SMTP {} failed: {e}", config.smtp),
+                retry_after: None,
+            })?;
         Ok(())
     }
 
-    fn transport(config: &EmailConfig) -> Result<AsyncSmtpTransport<Tokio1Executor>, lettre::transport::smtp::Error> {
+    fn transport(
+        config: &EmailConfig,
+    ) -> Result<AsyncSmtpTransport<Tokio1Executor>, lettre::transport::smtp::Error> {
         let url = url::Url::parse(&config.smtp).expect("validated at load");
         let host = url.host_str().unwrap_or("localhost").to_string();
         let local = matches!(host.as_str(), "localhost" | "127.0.0.1" | "::1" | "[::1]");
@@ -359,7 +416,10 @@ pub mod email {
         if let Some(port) = url.port() {
             builder = builder.port(port);
         }
-        let password = config.password.clone().or_else(|| std::env::var("REDLINE_SMTP_PASSWORD").ok());
+        let password = config
+            .password
+            .clone()
+            .or_else(|| std::env::var("REDLINE_SMTP_PASSWORD").ok());
         if let (Some(user), Some(password)) = (config.username.clone(), password) {
             builder = builder.credentials(Credentials::new(user, password));
         }
@@ -378,8 +438,20 @@ mod tests {
         let body = br#"{"test": 2432232314}"#;
         let sig = sign(&key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body);
         assert_eq!(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
-        assert!(verify(&key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body, &format!("v1,bogus {sig}")));
-        assert!(!verify(&key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265331, body, &sig));
+        assert!(verify(
+            &key,
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            1614265330,
+            body,
+            &format!("v1,bogus {sig}")
+        ));
+        assert!(!verify(
+            &key,
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            1614265331,
+            body,
+            &sig
+        ));
     }
 
     #[test]
@@ -396,7 +468,10 @@ mod tests {
         assert!(first >= Duration::from_millis(4500) && first <= Duration::from_millis(5500));
         assert!(retry_delay(9, None).unwrap() > Duration::from_secs(20 * 3600));
         assert!(retry_delay(10, None).is_none());
-        assert_eq!(retry_delay(1, Some(Duration::from_secs(60))), Some(Duration::from_secs(60)));
+        assert_eq!(
+            retry_delay(1, Some(Duration::from_secs(60))),
+            Some(Duration::from_secs(60))
+        );
     }
 
     #[test]

@@ -70,7 +70,10 @@ pub struct StorageConfig {
 
 impl Default for StorageConfig {
     fn default() -> Self {
-        Self { path: PathBuf::from(DEFAULT_DB_PATH), keep_raw_html: true }
+        Self {
+            path: PathBuf::from(DEFAULT_DB_PATH),
+            keep_raw_html: true,
+        }
     }
 }
 
@@ -84,7 +87,9 @@ pub struct WebConfig {
 
 impl Default for WebConfig {
     fn default() -> Self {
-        Self { listen: DEFAULT_LISTEN.to_string() }
+        Self {
+            listen: DEFAULT_LISTEN.to_string(),
+        }
     }
 }
 
@@ -241,17 +246,27 @@ impl TryFrom<RawWatch> for Watch {
             (None, Some(f)) => Target::Feed(f),
         };
         let schedule = match (raw.every, raw.cron) {
-            (Some(_), Some(_)) => return Err("a watch has either `every` or `cron`, not both".into()),
+            (Some(_), Some(_)) => {
+                return Err("a watch has either `every` or `cron`, not both".into());
+            }
             (Some(e), None) => Schedule::Every(e),
             (None, Some(c)) => Schedule::Cron(Box::new(c)),
             (None, None) => Schedule::Every(DEFAULT_EVERY),
         };
         let rules = WatchRules {
             name: raw.name,
-            extract: ExtractRules { body: raw.body_selector, title: raw.title_selector, exclude: raw.exclude_selectors },
+            extract: ExtractRules {
+                body: raw.body_selector,
+                title: raw.title_selector,
+                exclude: raw.exclude_selectors,
+            },
             ignore: raw.ignore,
         };
-        Ok(Watch { target, schedule, rules })
+        Ok(Watch {
+            target,
+            schedule,
+            rules,
+        })
     }
 }
 
@@ -260,15 +275,21 @@ fn opt_http_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Er
 }
 
 fn opt_every<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-    parse_every(&String::deserialize(d)?).map(Some).map_err(serde::de::Error::custom)
+    parse_every(&String::deserialize(d)?)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
 }
 
 fn opt_cron<'de, D: Deserializer<'de>>(d: D) -> Result<Option<cron::Schedule>, D::Error> {
-    parse_cron(&String::deserialize(d)?).map(Some).map_err(serde::de::Error::custom)
+    parse_cron(&String::deserialize(d)?)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
 }
 
 fn check_selector(selector: &str) -> Result<(), String> {
-    scraper::Selector::parse(selector).map(|_| ()).map_err(|e| format!("{selector:?} is not a valid CSS selector: {e}"))
+    scraper::Selector::parse(selector)
+        .map(|_| ())
+        .map_err(|e| format!("{selector:?} is not a valid CSS selector: {e}"))
 }
 
 fn opt_selector<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
@@ -279,7 +300,9 @@ fn opt_selector<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Er
 
 fn selectors<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     let list = Vec::<String>::deserialize(d)?;
-    list.iter().try_for_each(|s| check_selector(s)).map_err(serde::de::Error::custom)?;
+    list.iter()
+        .try_for_each(|s| check_selector(s))
+        .map_err(serde::de::Error::custom)?;
     Ok(list)
 }
 
@@ -287,7 +310,9 @@ fn regexes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     let list = Vec::<String>::deserialize(d)?;
     for pattern in &list {
         regex::Regex::new(pattern).map_err(|e| {
-            serde::de::Error::custom(format!("{pattern:?} is not a valid regular expression: {e}"))
+            serde::de::Error::custom(format!(
+                "{pattern:?} is not a valid regular expression: {e}"
+            ))
         })?;
     }
     Ok(list)
@@ -352,7 +377,9 @@ impl EmailConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("cannot read config file {path}: {source}. Pass --config PATH, or create it from config/redline.toml")]
+    #[error(
+        "cannot read config file {path}: {source}. Pass --config PATH, or create it from config/redline.toml"
+    )]
     Read {
         /// The file.
         path: PathBuf,
@@ -379,8 +406,10 @@ pub enum ConfigError {
 impl Config {
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Config::parse(&text, path)
     }
 
@@ -396,8 +425,8 @@ impl Config {
                 message: message.trim_end().to_string(),
             }
         };
-        let raw: RawConfig =
-            toml::from_str(text).map_err(|e| invalid(e.span().map_or(0, |s| s.start), e.message()))?;
+        let raw: RawConfig = toml::from_str(text)
+            .map_err(|e| invalid(e.span().map_or(0, |s| s.start), e.message()))?;
         let mut watches = Vec::with_capacity(raw.watch.len());
         for spanned in raw.watch {
             let start = spanned.span().start;
@@ -436,8 +465,9 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
 
 /// Parses `10m`, `1h 30m`, `45s`; at least one second.
 pub fn parse_every(text: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(text.trim())
-        .map_err(|e| format!("{text:?} is not a duration ({e}); write e.g. \"30s\", \"10m\" or \"2h\""))?;
+    let d = humantime::parse_duration(text.trim()).map_err(|e| {
+        format!("{text:?} is not a duration ({e}); write e.g. \"30s\", \"10m\" or \"2h\"")
+    })?;
     if d < Duration::from_secs(1) {
         return Err(format!("{text:?} is shorter than one second"));
     }
@@ -447,7 +477,11 @@ pub fn parse_every(text: &str) -> Result<Duration, String> {
 /// Parses a cron expression; five-field expressions get a leading seconds field of `0`.
 pub fn parse_cron(text: &str) -> Result<cron::Schedule, String> {
     let fields = text.split_whitespace().count();
-    let full = if fields == 5 { format!("0 {text}") } else { text.to_string() };
+    let full = if fields == 5 {
+        format!("0 {text}")
+    } else {
+        text.to_string()
+    };
     cron::Schedule::from_str(&full).map_err(|e| {
         format!("{text:?} is not a valid cron expression ({e}); write e.g. \"0 */10 * * * *\" (sec min hour day month weekday)")
     })
@@ -458,14 +492,19 @@ pub fn check_url(text: &str) -> Result<String, String> {
     let url = url::Url::parse(text).map_err(|e| format!("{text:?} is not a URL: {e}"))?;
     match url.scheme() {
         "http" | "https" => Ok(url.to_string()),
-        other => Err(format!("{text:?}: only http and https URLs can be watched, not {other}:")),
+        other => Err(format!(
+            "{text:?}: only http and https URLs can be watched, not {other}:"
+        )),
     }
 }
 
 fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     let text = String::deserialize(d)?;
-    humantime::parse_duration(&text)
-        .map_err(|e| serde::de::Error::custom(format!("{text:?} is not a duration ({e}); write e.g. \"30s\"")))
+    humantime::parse_duration(&text).map_err(|e| {
+        serde::de::Error::custom(format!(
+            "{text:?} is not a duration ({e}); write e.g. \"30s\""
+        ))
+    })
 }
 
 fn http_url<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
@@ -510,7 +549,10 @@ mod tests {
         assert!(!c.fetch.allow_private);
         assert_eq!(c.watches.len(), 1);
         assert!(matches!(c.watches[0].schedule, Schedule::Every(d) if d == DEFAULT_EVERY));
-        assert_eq!(c.watches[0].target, Target::Article("https://example.com/a".into()));
+        assert_eq!(
+            c.watches[0].target,
+            Target::Article("https://example.com/a".into())
+        );
     }
 
     #[test]
@@ -531,9 +573,13 @@ mod tests {
 
     #[test]
     fn url_and_feed_together_is_an_error() {
-        let err = parse("\n[[watch]]\nurl = \"https://e.com/a\"\nfeed = \"https://e.com/rss\"\n").unwrap_err();
+        let err = parse("\n[[watch]]\nurl = \"https://e.com/a\"\nfeed = \"https://e.com/rss\"\n")
+            .unwrap_err();
         assert!(err.contains("not both"), "{err}");
-        assert!(err.starts_with("redline.toml:2:") || err.starts_with("redline.toml:3:"), "{err}");
+        assert!(
+            err.starts_with("redline.toml:2:") || err.starts_with("redline.toml:3:"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -546,7 +592,9 @@ mod tests {
     fn five_field_cron_and_every() {
         let c = parse("[[watch]]\nfeed = \"https://e.com/rss\"\ncron = \"*/5 * * * *\"\n[[watch]]\nurl = \"https://e.com/a\"\nevery = \"90s\"\n").unwrap();
         assert!(matches!(c.watches[0].schedule, Schedule::Cron(_)));
-        assert!(matches!(c.watches[1].schedule, Schedule::Every(d) if d == Duration::from_secs(90)));
+        assert!(
+            matches!(c.watches[1].schedule, Schedule::Every(d) if d == Duration::from_secs(90))
+        );
     }
 
     #[test]
@@ -558,9 +606,11 @@ mod tests {
 
     #[test]
     fn bad_webhook_secret_and_selector() {
-        let err = parse("[[webhook]]\nurl = \"https://h.example/x\"\nsecret = \"whsec_???\"\n").unwrap_err();
+        let err = parse("[[webhook]]\nurl = \"https://h.example/x\"\nsecret = \"whsec_???\"\n")
+            .unwrap_err();
         assert!(err.starts_with("redline.toml:3:"), "{err}");
-        let err = parse("[[watch]]\nurl = \"https://e.com/a\"\nbody_selector = \"div[\"\n").unwrap_err();
+        let err =
+            parse("[[watch]]\nurl = \"https://e.com/a\"\nbody_selector = \"div[\"\n").unwrap_err();
         assert!(err.contains("CSS selector"), "{err}");
     }
 

@@ -48,7 +48,10 @@ pub fn articles_in_feed(body: &[u8], feed_url: &str) -> Result<Vec<Discovered>, 
         }
         url.set_fragment(None);
         if seen.insert(url.to_string()) {
-            out.push(Discovered { url: url.to_string(), title: entry.title.map(|t| t.content) });
+            out.push(Discovered {
+                url: url.to_string(),
+                title: entry.title.map(|t| t.content),
+            });
         }
     }
     Ok(out)

@@ -137,7 +137,8 @@ fn main() -> ExitCode {
     };
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default_level.into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| default_level.into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -154,22 +155,33 @@ fn main() -> ExitCode {
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new()?;
     match cli.command {
         Command::Demo { stop_after, smtp } => {
-            runtime.block_on(redline::demo::run(redline::demo::DemoOptions { stop_after, smtp }, daemon::shutdown_signal()))?;
+            runtime.block_on(redline::demo::run(
+                redline::demo::DemoOptions { stop_after, smtp },
+                daemon::shutdown_signal(),
+            ))?;
         }
-        Command::Extract { url, format, inputs } => {
+        Command::Extract {
+            url,
+            format,
+            inputs,
+        } => {
             let config = load_config(cli.config.as_deref())?;
             runtime.block_on(extract_inputs(&config, url.as_deref(), format, &inputs))?;
         }
         Command::Compare { old, new, format } => {
             let read = |p: &Path| -> Result<Article> {
-                let raw = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
+                let raw =
+                    std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
                 Ok(extract::extract(&fetch::decode(&raw, "").0, None))
             };
             print_change(&diff::compare(&read(&old)?, &read(&new)?), format)?;
@@ -178,38 +190,76 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let config = load_config(cli.config.as_deref())?;
             let daemon = Arc::new(Daemon::new(config)?);
             if daemon.store().sources()?.iter().all(|s| !s.enabled) {
-                bail!("nothing is watched: add a [[watch]] to the config (see config/redline.toml) or run `redline add URL`");
+                bail!(
+                    "nothing is watched: add a [[watch]] to the config (see config/redline.toml) or run `redline add URL`"
+                );
             }
             if once {
                 let stats = runtime.block_on(daemon.run_once())?;
                 println!(
                     "checked {} articles: {} new, {} changed, {} failed; {} alerts delivered, {} to retry",
-                    stats.checked, stats.new, stats.changed, stats.failed, stats.delivered, stats.undelivered
+                    stats.checked,
+                    stats.new,
+                    stats.changed,
+                    stats.failed,
+                    stats.delivered,
+                    stats.undelivered
                 );
             } else {
                 runtime.block_on(daemon.run(daemon::shutdown_signal()))?;
             }
         }
-        Command::Add { url, feed, every, cron } => {
+        Command::Add {
+            url,
+            feed,
+            every,
+            cron,
+        } => {
             let config = load_config(cli.config.as_deref())?;
             let url = config::check_url(&url).map_err(anyhow::Error::msg)?;
             let schedule = match (every, cron) {
-                (_, Some(c)) => Schedule::Cron(Box::new(config::parse_cron(&c).map_err(anyhow::Error::msg)?)),
-                (Some(e), None) => Schedule::Every(config::parse_every(&e).map_err(anyhow::Error::msg)?),
+                (_, Some(c)) => Schedule::Cron(Box::new(
+                    config::parse_cron(&c).map_err(anyhow::Error::msg)?,
+                )),
+                (Some(e), None) => {
+                    Schedule::Every(config::parse_every(&e).map_err(anyhow::Error::msg)?)
+                }
                 (None, None) => Schedule::Every(DEFAULT_EVERY),
             };
             let store = open_store(&config)?;
-            let kind = if feed { SourceKind::Feed } else { SourceKind::Article };
+            let kind = if feed {
+                SourceKind::Feed
+            } else {
+                SourceKind::Article
+            };
             let rules = serde_json::to_string(&WatchRules::default())?;
-            store.add_source(&NewSource { kind, url: url.clone(), schedule: schedule.to_spec(), rules }, now())?;
-            println!("watching {url} ({}); `redline run` checks it", schedule.to_spec());
+            store.add_source(
+                &NewSource {
+                    kind,
+                    url: url.clone(),
+                    schedule: schedule.to_spec(),
+                    rules,
+                },
+                now(),
+            )?;
+            println!(
+                "watching {url} ({}); `redline run` checks it",
+                schedule.to_spec()
+            );
         }
         Command::List => list(&open_store(&load_config(cli.config.as_deref())?)?)?,
         Command::Log { url } => log(&open_store(&load_config(cli.config.as_deref())?)?, &url)?,
-        Command::Diff { url, from, to, format } => {
+        Command::Diff {
+            url,
+            from,
+            to,
+            format,
+        } => {
             let store = open_store(&load_config(cli.config.as_deref())?)?;
             let article = find_article(&store, &url)?;
-            let latest = store.latest_version(article.id)?.ok_or_else(|| anyhow!("no version of {url} stored yet"))?;
+            let latest = store
+                .latest_version(article.id)?
+                .ok_or_else(|| anyhow!("no version of {url} stored yet"))?;
             let (from, to) = match (from, to) {
                 (Some(f), Some(t)) => (f, t),
                 (Some(f), None) => (f, f + 1),
@@ -221,7 +271,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let version = |n: i64| -> Result<Article> {
                 Ok(store
                     .version(article.id, n)?
-                    .ok_or_else(|| anyhow!("{url} has no version {n}; it has versions 1 to {}", latest.number))?
+                    .ok_or_else(|| {
+                        anyhow!(
+                            "{url} has no version {n}; it has versions 1 to {}",
+                            latest.number
+                        )
+                    })?
                     .article)
             };
             print_change(&diff::compare(&version(from)?, &version(to)?), format)?;
@@ -239,22 +294,39 @@ fn load_config(path: Option<&Path>) -> Result<Config> {
 }
 
 fn open_store(config: &Config) -> Result<Store> {
-    Store::open(&config.storage.path).with_context(|| format!("cannot open database {}", config.storage.path.display()))
+    Store::open(&config.storage.path)
+        .with_context(|| format!("cannot open database {}", config.storage.path.display()))
 }
 
 fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-async fn extract_inputs(config: &Config, url: Option<&str>, format: ExtractFormat, inputs: &[String]) -> Result<()> {
+async fn extract_inputs(
+    config: &Config,
+    url: Option<&str>,
+    format: ExtractFormat,
+    inputs: &[String],
+) -> Result<()> {
     let fetcher = Fetcher::new(&config.fetch)?;
     let several = inputs.len() > 1;
     let mut out = std::io::stdout().lock();
     for input in inputs {
         let (html, page_url) = if input.starts_with("http://") || input.starts_with("https://") {
-            match fetcher.fetch(&fetch::Request { url: input, ..Default::default() }, fetch::Expect::Html).await? {
+            match fetcher
+                .fetch(
+                    &fetch::Request {
+                        url: input,
+                        ..Default::default()
+                    },
+                    fetch::Expect::Html,
+                )
+                .await?
+            {
                 fetch::Response::Page(p) => (p.text, Some(p.final_url)),
-                fetch::Response::NotModified { .. } => bail!("{input}: unexpected 304 Not Modified"),
+                fetch::Response::NotModified { .. } => {
+                    bail!("{input}: unexpected 304 Not Modified")
+                }
             }
         } else if input == "-" {
             let mut raw = Vec::new();
@@ -290,7 +362,10 @@ fn article_text(a: &Article) -> String {
     if let Some(t) = &a.title {
         out.push_str(&format!("# {t}\n"));
     }
-    let meta: Vec<&str> = [&a.byline, &a.published, &a.modified].iter().filter_map(|f| f.as_deref()).collect();
+    let meta: Vec<&str> = [&a.byline, &a.published, &a.modified]
+        .iter()
+        .filter_map(|f| f.as_deref())
+        .collect();
     if !meta.is_empty() {
         out.push_str(&format!("{}\n", meta.join(" · ")));
     }
@@ -313,7 +388,9 @@ fn print_change(change: &diff::Change, format: DiffFormat) -> Result<()> {
 }
 
 fn find_article(store: &Store, url: &str) -> Result<redline::store::ArticleRow> {
-    store.article_by_url(url)?.ok_or_else(|| anyhow!("{url} is not a stored article; `redline list` shows the ones that are"))
+    store.article_by_url(url)?.ok_or_else(|| {
+        anyhow!("{url} is not a stored article; `redline list` shows the ones that are")
+    })
 }
 
 fn when(ts: Option<i64>) -> String {
@@ -326,12 +403,27 @@ fn list(store: &Store) -> Result<()> {
     writeln!(out, "SOURCES")?;
     for s in store.sources()? {
         let state = if s.enabled { "" } else { " (disabled)" };
-        let error = s.last_error.map(|e| format!("  error: {e}")).unwrap_or_default();
-        writeln!(out, "  {:<7} {}{}  [{}]  next {}{}", format!("{:?}", s.kind).to_lowercase(), s.url, state, s.schedule, when(s.next_check), error)?;
+        let error = s
+            .last_error
+            .map(|e| format!("  error: {e}"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "  {:<7} {}{}  [{}]  next {}{}",
+            format!("{:?}", s.kind).to_lowercase(),
+            s.url,
+            state,
+            s.schedule,
+            when(s.next_check),
+            error
+        )?;
     }
     writeln!(out, "ARTICLES")?;
     for a in store.articles()? {
-        let error = a.last_error.map(|e| format!("  error: {e}")).unwrap_or_default();
+        let error = a
+            .last_error
+            .map(|e| format!("  error: {e}"))
+            .unwrap_or_default();
         writeln!(
             out,
             "  {}  versions {}  checked {}  changed {}  next {}{}",
@@ -351,9 +443,24 @@ fn log(store: &Store, url: &str) -> Result<()> {
     let changes = store.changes(article.id)?;
     let mut out = std::io::stdout().lock();
     for v in store.versions(article.id)? {
-        writeln!(out, "v{}  {}  {}", v.number, when(Some(v.fetched_at)), v.article.title.as_deref().unwrap_or("(no headline)"))?;
+        writeln!(
+            out,
+            "v{}  {}  {}",
+            v.number,
+            when(Some(v.fetched_at)),
+            v.article.title.as_deref().unwrap_or("(no headline)")
+        )?;
         if let Some(c) = changes.iter().find(|c| c.to_number == v.number) {
-            let kinds: Vec<String> = c.change.kinds.iter().map(|k| serde_json::to_string(k).unwrap_or_default().replace('"', "")).collect();
+            let kinds: Vec<String> = c
+                .change
+                .kinds
+                .iter()
+                .map(|k| {
+                    serde_json::to_string(k)
+                        .unwrap_or_default()
+                        .replace('"', "")
+                })
+                .collect();
             writeln!(out, "    [{}] {}", kinds.join(", "), c.change.summary)?;
         }
     }

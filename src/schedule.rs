@@ -17,16 +17,28 @@ pub const FAILURE_BACKOFF_MAX: Duration = Duration::from_secs(6 * 3600);
 pub fn next_check(schedule: &Schedule, now: DateTime<Utc>, jitter: f64) -> DateTime<Utc> {
     match schedule {
         Schedule::Every(every) => now + to_chrono(every.mul_f64(0.95 + jitter * 0.1)),
-        Schedule::Cron(cron) => cron.after(&now).next().unwrap_or(now + chrono::Duration::days(1)),
+        Schedule::Cron(cron) => cron
+            .after(&now)
+            .next()
+            .unwrap_or(now + chrono::Duration::days(1)),
     }
 }
 
 /// When a check that failed for the `failures`-th time in a row is retried:
 /// exponential backoff with ±10% jitter, never sooner than the server asked.
-pub fn next_retry(failures: u32, retry_after: Option<Duration>, now: DateTime<Utc>, jitter: f64) -> DateTime<Utc> {
+pub fn next_retry(
+    failures: u32,
+    retry_after: Option<Duration>,
+    now: DateTime<Utc>,
+    jitter: f64,
+) -> DateTime<Utc> {
     let exponent = failures.saturating_sub(1).min(16);
-    let backoff = FAILURE_BACKOFF_BASE.saturating_mul(1 << exponent).min(FAILURE_BACKOFF_MAX);
-    let delay = backoff.mul_f64(0.9 + jitter * 0.2).max(retry_after.unwrap_or_default());
+    let backoff = FAILURE_BACKOFF_BASE
+        .saturating_mul(1 << exponent)
+        .min(FAILURE_BACKOFF_MAX);
+    let delay = backoff
+        .mul_f64(0.9 + jitter * 0.2)
+        .max(retry_after.unwrap_or_default());
     now + to_chrono(delay)
 }
 
@@ -54,7 +66,10 @@ mod tests {
     #[test]
     fn cron_gives_the_next_matching_time() {
         let s = Schedule::Cron(Box::new(parse_cron("0 */15 * * * *").unwrap()));
-        assert_eq!(next_check(&s, at("2026-01-01T10:07:12Z"), 0.3), at("2026-01-01T10:15:00Z"));
+        assert_eq!(
+            next_check(&s, at("2026-01-01T10:07:12Z"), 0.3),
+            at("2026-01-01T10:15:00Z")
+        );
     }
 
     #[test]
@@ -63,6 +78,9 @@ mod tests {
         assert_eq!(next_retry(1, None, now, 0.5), at("2026-01-01T00:01:00Z"));
         assert_eq!(next_retry(3, None, now, 0.5), at("2026-01-01T00:04:00Z"));
         assert_eq!(next_retry(40, None, now, 0.5), at("2026-01-01T06:00:00Z"));
-        assert_eq!(next_retry(1, Some(Duration::from_secs(3600)), now, 0.5), at("2026-01-01T01:00:00Z"));
+        assert_eq!(
+            next_retry(1, Some(Duration::from_secs(3600)), now, 0.5),
+            at("2026-01-01T01:00:00Z")
+        );
     }
 }

@@ -120,7 +120,9 @@ pub enum StoreError {
     #[error("corrupt stored value: {0}")]
     Json(#[from] serde_json::Error),
     /// The file was written by a newer Redline.
-    #[error("the database {path} has schema version {found}, newer than this Redline knows ({known}); upgrade Redline or use another database")]
+    #[error(
+        "the database {path} has schema version {found}, newer than this Redline knows ({known}); upgrade Redline or use another database"
+    )]
     TooNew {
         /// The file.
         path: String,
@@ -373,12 +375,16 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         migrate(&mut conn, name)?;
-        Ok(Store { conn: Mutex::new(conn) })
+        Ok(Store {
+            conn: Mutex::new(conn),
+        })
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock leaves SQLite consistent (transactions roll back on drop).
-        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Makes the config's watches the enabled config sources: new ones are
@@ -409,37 +415,58 @@ impl Store {
              ON CONFLICT (url) DO UPDATE SET kind = ?1, schedule = ?3, enabled = 1",
             params![s.kind.as_str(), s.url, s.schedule, s.rules, now],
         )?;
-        Ok(conn.query_row("SELECT id FROM sources WHERE url = ?1", [&s.url], |r| r.get(0))?)
+        Ok(
+            conn.query_row("SELECT id FROM sources WHERE url = ?1", [&s.url], |r| {
+                r.get(0)
+            })?,
+        )
     }
 
     /// Every source, enabled or not.
     pub fn sources(&self) -> Result<Vec<SourceRow>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!("{SOURCE_SELECT} ORDER BY id"))?;
-        let rows = stmt.query_map([], source_row)?.collect::<rusqlite::Result<_>>()?;
+        let rows = stmt
+            .query_map([], source_row)?
+            .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
 
     /// Claims the enabled sources due at `now` (all of them if `all`), pushing
     /// their due time to `lease_until` so that a crash mid-check retries them later.
-    pub fn claim_due_sources(&self, now: i64, lease_until: i64, all: bool) -> Result<Vec<SourceRow>> {
+    pub fn claim_due_sources(
+        &self,
+        now: i64,
+        lease_until: i64,
+        all: bool,
+    ) -> Result<Vec<SourceRow>> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let rows: Vec<SourceRow> = {
             let mut stmt = tx.prepare_cached(&format!(
                 "{SOURCE_SELECT} WHERE enabled = 1 AND (?2 OR next_check IS NULL OR next_check <= ?1) ORDER BY next_check"
             ))?;
-            stmt.query_map(params![now, all], source_row)?.collect::<rusqlite::Result<_>>()?
+            stmt.query_map(params![now, all], source_row)?
+                .collect::<rusqlite::Result<_>>()?
         };
         for r in &rows {
-            tx.execute("UPDATE sources SET next_check = ?2 WHERE id = ?1", params![r.id, lease_until])?;
+            tx.execute(
+                "UPDATE sources SET next_check = ?2 WHERE id = ?1",
+                params![r.id, lease_until],
+            )?;
         }
         tx.commit()?;
         Ok(rows)
     }
 
     /// Records the end of a source check.
-    pub fn finish_source(&self, id: i64, at: i64, next_check: i64, error: Option<&str>) -> Result<()> {
+    pub fn finish_source(
+        &self,
+        id: i64,
+        at: i64,
+        next_check: i64,
+        error: Option<&str>,
+    ) -> Result<()> {
         self.conn().execute(
             "UPDATE sources SET last_checked = ?2, next_check = ?3, last_error = ?4,
                     failures = CASE WHEN ?4 IS NULL THEN 0 ELSE failures + 1 END
@@ -457,13 +484,21 @@ impl Store {
              ON CONFLICT (url) DO NOTHING",
             params![source_id, url, now],
         )?;
-        let id = conn.query_row("SELECT id FROM articles WHERE url = ?1", [url], |r| r.get(0))?;
+        let id = conn.query_row("SELECT id FROM articles WHERE url = ?1", [url], |r| {
+            r.get(0)
+        })?;
         Ok((id, inserted == 1))
     }
 
     /// Claims up to `limit` active articles of enabled sources due at `now`
     /// (every one if `all`), pushing their due time to `lease_until`.
-    pub fn claim_due_articles(&self, now: i64, lease_until: i64, limit: usize, all: bool) -> Result<Vec<ArticleRow>> {
+    pub fn claim_due_articles(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: usize,
+        all: bool,
+    ) -> Result<Vec<ArticleRow>> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let rows: Vec<ArticleRow> = {
@@ -472,10 +507,14 @@ impl Store {
                    AND (?2 OR a.next_check IS NULL OR a.next_check <= ?1)
                  ORDER BY a.next_check LIMIT ?3"
             ))?;
-            stmt.query_map(params![now, all, limit as i64], article_row)?.collect::<rusqlite::Result<_>>()?
+            stmt.query_map(params![now, all, limit as i64], article_row)?
+                .collect::<rusqlite::Result<_>>()?
         };
         for r in &rows {
-            tx.execute("UPDATE articles SET next_check = ?2 WHERE id = ?1", params![r.id, lease_until])?;
+            tx.execute(
+                "UPDATE articles SET next_check = ?2 WHERE id = ?1",
+                params![r.id, lease_until],
+            )?;
         }
         tx.commit()?;
         Ok(rows)
@@ -487,7 +526,9 @@ impl Store {
         let mut stmt = conn.prepare_cached(&format!(
             "{ARTICLE_SELECT} ORDER BY COALESCE(a.last_changed, a.first_seen) DESC, a.id"
         ))?;
-        let rows = stmt.query_map([], article_row)?.collect::<rusqlite::Result<_>>()?;
+        let rows = stmt
+            .query_map([], article_row)?
+            .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
 
@@ -501,23 +542,36 @@ impl Store {
     /// The newest version of an article.
     pub fn latest_version(&self, article_id: i64) -> Result<Option<VersionRow>> {
         let conn = self.conn();
-        let mut stmt =
-            conn.prepare_cached(&format!("{VERSION_SELECT} WHERE article_id = ?1 ORDER BY number DESC LIMIT 1"))?;
-        stmt.query_row([article_id], version_row).optional()?.map(parse_version).transpose()
+        let mut stmt = conn.prepare_cached(&format!(
+            "{VERSION_SELECT} WHERE article_id = ?1 ORDER BY number DESC LIMIT 1"
+        ))?;
+        stmt.query_row([article_id], version_row)
+            .optional()?
+            .map(parse_version)
+            .transpose()
     }
 
     /// One version by number.
     pub fn version(&self, article_id: i64, number: i64) -> Result<Option<VersionRow>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!("{VERSION_SELECT} WHERE article_id = ?1 AND number = ?2"))?;
-        stmt.query_row([article_id, number], version_row).optional()?.map(parse_version).transpose()
+        let mut stmt = conn.prepare_cached(&format!(
+            "{VERSION_SELECT} WHERE article_id = ?1 AND number = ?2"
+        ))?;
+        stmt.query_row([article_id, number], version_row)
+            .optional()?
+            .map(parse_version)
+            .transpose()
     }
 
     /// Every version of an article, oldest first.
     pub fn versions(&self, article_id: i64) -> Result<Vec<VersionRow>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!("{VERSION_SELECT} WHERE article_id = ?1 ORDER BY number"))?;
-        let raw: Vec<_> = stmt.query_map([article_id], version_row)?.collect::<rusqlite::Result<_>>()?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "{VERSION_SELECT} WHERE article_id = ?1 ORDER BY number"
+        ))?;
+        let raw: Vec<_> = stmt
+            .query_map([article_id], version_row)?
+            .collect::<rusqlite::Result<_>>()?;
         raw.into_iter().map(parse_version).collect()
     }
 
@@ -530,12 +584,30 @@ impl Store {
              WHERE c.article_id = ?1 ORDER BY t.number",
         )?;
         let raw: Vec<(i64, i64, i64, i64, i64, String)> = stmt
-            .query_map([article_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?
+            .query_map([article_id], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            })?
             .collect::<rusqlite::Result<_>>()?;
         raw.into_iter()
-            .map(|(id, article_id, from_number, to_number, created_at, diff)| {
-                Ok(ChangeRow { id, article_id, from_number, to_number, created_at, change: serde_json::from_str(&diff)? })
-            })
+            .map(
+                |(id, article_id, from_number, to_number, created_at, diff)| {
+                    Ok(ChangeRow {
+                        id,
+                        article_id,
+                        from_number,
+                        to_number,
+                        created_at,
+                        change: serde_json::from_str(&diff)?,
+                    })
+                },
+            )
             .collect()
     }
 
@@ -551,7 +623,13 @@ impl Store {
     }
 
     /// Records a failed check.
-    pub fn record_failure(&self, article_id: i64, at: i64, next_check: i64, error: &str) -> Result<()> {
+    pub fn record_failure(
+        &self,
+        article_id: i64,
+        at: i64,
+        next_check: i64,
+        error: &str,
+    ) -> Result<()> {
         self.conn().execute(
             "UPDATE articles SET last_checked = ?2, next_check = ?3, failures = failures + 1, last_error = ?4
              WHERE id = ?1",
@@ -651,15 +729,20 @@ impl Store {
         let mut stmt = conn.prepare_cached(&format!(
             "{DELIVERY_SELECT} WHERE status = 'pending' AND next_attempt <= ?1 ORDER BY next_attempt, id LIMIT ?2"
         ))?;
-        let rows = stmt.query_map(params![now, limit as i64], delivery_row)?.collect::<rusqlite::Result<_>>()?;
+        let rows = stmt
+            .query_map(params![now, limit as i64], delivery_row)?
+            .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
 
     /// Deliveries by status (`pending`, `failed`, `delivered`).
     pub fn deliveries(&self, status: &str) -> Result<Vec<DeliveryRow>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!("{DELIVERY_SELECT} WHERE status = ?1 ORDER BY id"))?;
-        let rows = stmt.query_map([status], delivery_row)?.collect::<rusqlite::Result<_>>()?;
+        let mut stmt =
+            conn.prepare_cached(&format!("{DELIVERY_SELECT} WHERE status = ?1 ORDER BY id"))?;
+        let rows = stmt
+            .query_map([status], delivery_row)?
+            .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
 
@@ -708,12 +791,18 @@ impl Store {
 
     /// Deletes fetch-log lines older than `before`.
     pub fn prune_fetch_log(&self, before: i64) -> Result<usize> {
-        Ok(self.conn().execute("DELETE FROM fetch_log WHERE at < ?1", [before])?)
+        Ok(self
+            .conn()
+            .execute("DELETE FROM fetch_log WHERE at < ?1", [before])?)
     }
 
     /// Counts rows of a table, for status output and tests.
     pub fn count(&self, table: Table) -> Result<i64> {
-        Ok(self.conn().query_row(&format!("SELECT COUNT(*) FROM {}", table.name()), [], |r| r.get(0))?)
+        Ok(self
+            .conn()
+            .query_row(&format!("SELECT COUNT(*) FROM {}", table.name()), [], |r| {
+                r.get(0)
+            })?)
     }
 }
 
@@ -752,7 +841,11 @@ fn migrate(conn: &mut Connection, name: &str) -> Result<()> {
     let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let known = MIGRATIONS.len() as i64;
     if version > known {
-        return Err(StoreError::TooNew { path: name.to_string(), found: version, known });
+        return Err(StoreError::TooNew {
+            path: name.to_string(),
+            found: version,
+            known,
+        });
     }
     for sql in &MIGRATIONS[version as usize..] {
         tx.execute_batch(sql)?;
@@ -768,7 +861,11 @@ fn source_row(r: &Row<'_>) -> rusqlite::Result<SourceRow> {
     let kind: String = r.get(1)?;
     Ok(SourceRow {
         id: r.get(0)?,
-        kind: if kind == "feed" { SourceKind::Feed } else { SourceKind::Article },
+        kind: if kind == "feed" {
+            SourceKind::Feed
+        } else {
+            SourceKind::Article
+        },
         url: r.get(2)?,
         schedule: r.get(3)?,
         rules: r.get(4)?,
@@ -780,7 +877,8 @@ fn source_row(r: &Row<'_>) -> rusqlite::Result<SourceRow> {
     })
 }
 
-const ARTICLE_SELECT: &str = "SELECT a.id, a.source_id, s.url, a.url, s.schedule, s.rules, a.next_check, a.last_checked,
+const ARTICLE_SELECT: &str =
+    "SELECT a.id, a.source_id, s.url, a.url, s.schedule, s.rules, a.next_check, a.last_checked,
         a.last_changed, a.etag, a.last_modified, a.failures, a.last_error,
         (SELECT COUNT(*) FROM versions v WHERE v.article_id = a.id)
     FROM articles a JOIN sources s ON s.id = a.source_id";
@@ -804,7 +902,8 @@ fn article_row(r: &Row<'_>) -> rusqlite::Result<ArticleRow> {
     })
 }
 
-const VERSION_SELECT: &str = "SELECT id, article_id, number, fetched_at, content_hash, title, byline, published, modified,
+const VERSION_SELECT: &str =
+    "SELECT id, article_id, number, fetched_at, content_hash, title, byline, published, modified,
         lang, canonical_url, paragraphs FROM versions";
 
 type RawVersion = (VersionRow, String);
@@ -836,8 +935,7 @@ fn parse_version((mut row, paragraphs): RawVersion) -> Result<VersionRow> {
     Ok(row)
 }
 
-const DELIVERY_SELECT: &str =
-    "SELECT id, change_id, channel, event_id, payload, status, attempts, next_attempt, last_error FROM deliveries";
+const DELIVERY_SELECT: &str = "SELECT id, change_id, channel, event_id, payload, status, attempts, next_attempt, last_error FROM deliveries";
 
 fn delivery_row(r: &Row<'_>) -> rusqlite::Result<DeliveryRow> {
     Ok(DeliveryRow {
@@ -858,15 +956,29 @@ mod tests {
     use super::*;
 
     fn source(url: &str) -> NewSource {
-        NewSource { kind: SourceKind::Feed, url: url.into(), schedule: "every 10m".into(), rules: "{}".into() }
+        NewSource {
+            kind: SourceKind::Feed,
+            url: url.into(),
+            schedule: "every 10m".into(),
+            rules: "{}".into(),
+        }
     }
 
     fn article(text: &str) -> Article {
-        Article { title: Some("T".into()), paragraphs: vec![text.into()], ..Article::default() }
+        Article {
+            title: Some("T".into()),
+            paragraphs: vec![text.into()],
+            ..Article::default()
+        }
     }
 
     fn done(at: i64) -> CheckDone<'static> {
-        CheckDone { at, next_check: at + 600, etag: None, last_modified: None }
+        CheckDone {
+            at,
+            next_check: at + 600,
+            etag: None,
+            last_modified: None,
+        }
     }
 
     #[test]
@@ -885,12 +997,19 @@ mod tests {
     #[test]
     fn sync_keeps_due_times_and_disables_removed_sources() {
         let store = Store::open_in_memory().unwrap();
-        store.sync_config_sources(&[source("https://a/rss"), source("https://b/rss")], 100).unwrap();
+        store
+            .sync_config_sources(&[source("https://a/rss"), source("https://b/rss")], 100)
+            .unwrap();
         let claimed = store.claim_due_sources(100, 160, false).unwrap();
         assert_eq!(claimed.len(), 2);
-        assert!(store.claim_due_sources(120, 180, false).unwrap().is_empty(), "leased sources are not due");
+        assert!(
+            store.claim_due_sources(120, 180, false).unwrap().is_empty(),
+            "leased sources are not due"
+        );
         store.finish_source(claimed[0].id, 110, 700, None).unwrap();
-        store.sync_config_sources(&[source("https://a/rss")], 200).unwrap();
+        store
+            .sync_config_sources(&[source("https://a/rss")], 200)
+            .unwrap();
         let all = store.sources().unwrap();
         assert_eq!(all[0].next_check, Some(700), "a restart keeps the schedule");
         assert!(all[0].enabled && !all[1].enabled);
@@ -899,24 +1018,57 @@ mod tests {
     #[test]
     fn a_change_and_its_deliveries_are_written_together() {
         let store = Store::open_in_memory().unwrap();
-        store.sync_config_sources(&[source("https://a/rss")], 0).unwrap();
+        store
+            .sync_config_sources(&[source("https://a/rss")], 0)
+            .unwrap();
         let (aid, new) = store.ensure_article(1, "https://a/1", 0).unwrap();
         assert!(new);
         assert!(!store.ensure_article(1, "https://a/1", 0).unwrap().1);
         let v1 = article("one");
-        let nv = NewVersion { article_id: aid, fetched_at: 10, content_hash: "h1", article: &v1, raw_html_zstd: None };
-        assert_eq!(store.record_version(&nv, None, &done(10)).unwrap(), (1, None));
+        let nv = NewVersion {
+            article_id: aid,
+            fetched_at: 10,
+            content_hash: "h1",
+            article: &v1,
+            raw_html_zstd: None,
+        };
+        assert_eq!(
+            store.record_version(&nv, None, &done(10)).unwrap(),
+            (1, None)
+        );
         let v2 = article("two");
-        let change = Change { changed: true, summary: "s".into(), ..Change::default() };
+        let change = Change {
+            changed: true,
+            summary: "s".into(),
+            ..Change::default()
+        };
         let nc = NewChange {
             change: &change,
-            deliveries: vec![NewDelivery { channel: "webhook:x".into(), event_id: "msg_1".into(), payload: "{}".into() }],
+            deliveries: vec![NewDelivery {
+                channel: "webhook:x".into(),
+                event_id: "msg_1".into(),
+                payload: "{}".into(),
+            }],
         };
-        let nv = NewVersion { article_id: aid, fetched_at: 20, content_hash: "h2", article: &v2, raw_html_zstd: None };
+        let nv = NewVersion {
+            article_id: aid,
+            fetched_at: 20,
+            content_hash: "h2",
+            article: &v2,
+            raw_html_zstd: None,
+        };
         let (n, cid) = store.record_version(&nv, Some(&nc), &done(20)).unwrap();
         assert_eq!(n, 2);
         assert!(cid.is_some());
-        assert_eq!(store.latest_version(aid).unwrap().unwrap().article.paragraphs, vec!["two"]);
+        assert_eq!(
+            store
+                .latest_version(aid)
+                .unwrap()
+                .unwrap()
+                .article
+                .paragraphs,
+            vec!["two"]
+        );
         assert_eq!(store.changes(aid).unwrap()[0].to_number, 2);
         let due = store.due_deliveries(20, 10).unwrap();
         assert_eq!(due.len(), 1);
@@ -929,16 +1081,43 @@ mod tests {
     #[test]
     fn failed_outbox_write_rolls_back_the_version() {
         let store = Store::open_in_memory().unwrap();
-        store.sync_config_sources(&[source("https://a/rss")], 0).unwrap();
+        store
+            .sync_config_sources(&[source("https://a/rss")], 0)
+            .unwrap();
         let (aid, _) = store.ensure_article(1, "https://a/1", 0).unwrap();
         let v1 = article("one");
-        let nv = NewVersion { article_id: aid, fetched_at: 10, content_hash: "h1", article: &v1, raw_html_zstd: None };
+        let nv = NewVersion {
+            article_id: aid,
+            fetched_at: 10,
+            content_hash: "h1",
+            article: &v1,
+            raw_html_zstd: None,
+        };
         store.record_version(&nv, None, &done(10)).unwrap();
         let change = Change::default();
-        let dup = NewDelivery { channel: "webhook:x".into(), event_id: "same".into(), payload: "{}".into() };
-        let nc = NewChange { change: &change, deliveries: vec![dup.clone(), NewDelivery { channel: "email:y".into(), ..dup }] };
+        let dup = NewDelivery {
+            channel: "webhook:x".into(),
+            event_id: "same".into(),
+            payload: "{}".into(),
+        };
+        let nc = NewChange {
+            change: &change,
+            deliveries: vec![
+                dup.clone(),
+                NewDelivery {
+                    channel: "email:y".into(),
+                    ..dup
+                },
+            ],
+        };
         let v2 = article("two");
-        let nv = NewVersion { article_id: aid, fetched_at: 20, content_hash: "h2", article: &v2, raw_html_zstd: None };
+        let nv = NewVersion {
+            article_id: aid,
+            fetched_at: 20,
+            content_hash: "h2",
+            article: &v2,
+            raw_html_zstd: None,
+        };
         assert!(store.record_version(&nv, Some(&nc), &done(20)).is_err());
         assert_eq!(store.count(Table::Versions).unwrap(), 1);
         assert_eq!(store.count(Table::Changes).unwrap(), 0);
