@@ -1,0 +1,781 @@
+//! The article body: furniture out, content scoring in the readability
+//! tradition (text density, link density, class/id hints, sibling merging),
+//! then the chosen subtrees flattened into paragraphs.
+//!
+//! Every pass is a loop over the flat [`Dom`]; nothing recurses.
+
+use super::dom::Dom;
+use super::hints::{self, Hint};
+use super::text;
+
+/// The body and, when there is none, why.
+#[derive(Debug, Default)]
+pub struct Body {
+    /// Paragraphs in reading order.
+    pub paragraphs: Vec<String>,
+    /// Why no article was found (only when `paragraphs` is empty).
+    pub reason: Option<&'static str>,
+}
+
+/// Block-level elements: each starts a new paragraph.
+fn is_block(tag: &str) -> bool {
+    matches!(
+        tag,
+        "address"
+            | "article"
+            | "aside"
+            | "blockquote"
+            | "body"
+            | "center"
+            | "dd"
+            | "details"
+            | "dir"
+            | "div"
+            | "dl"
+            | "dt"
+            | "fieldset"
+            | "figcaption"
+            | "figure"
+            | "footer"
+            | "form"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "header"
+            | "hgroup"
+            | "hr"
+            | "html"
+            | "li"
+            | "main"
+            | "menu"
+            | "nav"
+            | "ol"
+            | "p"
+            | "pre"
+            | "section"
+            | "summary"
+            | "table"
+            | "tbody"
+            | "thead"
+            | "tfoot"
+            | "tr"
+            | "td"
+            | "th"
+            | "caption"
+            | "ul"
+            | "legend"
+            | "br"
+            | "amp-story"
+            | "frameset"
+            | "noframes"
+    )
+}
+
+fn is_heading(tag: &str) -> bool {
+    matches!(tag, "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
+}
+
+/// Per-node sums over the live (not dropped) part of each subtree.
+#[derive(Default, Clone, Copy)]
+struct Stat {
+    text: u32,
+    links: u32,
+    commas: u32,
+    p: u32,
+    li: u32,
+}
+
+impl Stat {
+    fn add(&mut self, o: &Stat) {
+        self.text += o.text;
+        self.links += o.links;
+        self.commas += o.commas;
+        self.p += o.p;
+        self.li += o.li;
+    }
+    fn link_density(&self) -> f32 {
+        if self.text == 0 {
+            0.0
+        } else {
+            self.links as f32 / self.text as f32
+        }
+    }
+}
+
+/// One paragraph being assembled.
+#[derive(Default, Debug)]
+struct Block {
+    text: String,
+    chars: u32,
+    links: u32,
+    tag: &'static str,
+    pos: usize,
+}
+
+struct Analysis<'d, 'a> {
+    dom: &'d Dom<'a>,
+    hints: Vec<Hint>,
+    dead: Vec<bool>,
+    in_link: Vec<bool>,
+    stat: Vec<Stat>,
+}
+
+fn static_tag(tag: &str) -> &'static str {
+    const TAGS: &[&str] = &[
+        "p",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "li",
+        "blockquote",
+        "pre",
+        "td",
+        "th",
+        "dd",
+        "dt",
+        "div",
+        "section",
+        "article",
+        "main",
+        "figure",
+        "figcaption",
+        "header",
+        "footer",
+        "aside",
+        "nav",
+        "caption",
+        "address",
+        "summary",
+        "body",
+        "form",
+        "table",
+        "tr",
+        "ul",
+        "ol",
+        "dl",
+    ];
+    TAGS.iter().find(|t| **t == tag).copied().unwrap_or("div")
+}
+
+impl<'d, 'a> Analysis<'d, 'a> {
+    fn new(dom: &'d Dom<'a>) -> Self {
+        let n = dom.nodes.len();
+        let mut hints_v = vec![Hint::default(); n];
+        let mut in_link = vec![false; n];
+        let mut raw = vec![0u32; n];
+        for (i, node) in dom.nodes.iter().enumerate() {
+            if !node.is_text() {
+                hints_v[i] = hints::hint(node.class, node.id, node.role);
+            }
+            let parent_link = node.parent != usize::MAX && in_link[node.parent];
+            in_link[i] = parent_link || node.tag == "a";
+        }
+        // Raw text sizes, for the guard that keeps a hint from dropping the page.
+        for i in (0..n).rev() {
+            let node = &dom.nodes[i];
+            if node.hidden || node.excluded {
+                continue;
+            }
+            if node.is_text() {
+                raw[i] = text::visible_len(node.text) as u32;
+            }
+            if node.parent != usize::MAX {
+                raw[node.parent] += raw[i];
+            }
+        }
+        let total = raw.first().copied().unwrap_or(0).max(1);
+        let mut dead = vec![false; n];
+        for (i, node) in dom.nodes.iter().enumerate() {
+            let parent_dead = node.parent != usize::MAX && dead[node.parent];
+            if parent_dead || node.hidden || node.excluded {
+                dead[i] = true;
+                continue;
+            }
+            if node.is_text() {
+                continue;
+            }
+            let h = hints_v[i];
+            let by_tag = match node.tag {
+                "nav" | "aside" | "menu" | "footer" | "form" | "figcaption" | "address"
+                | "fieldset" | "label" | "legend" | "dialog" => true,
+                "figure" => raw[i] < 400,
+                "header" => raw[i] < 600,
+                _ => false,
+            };
+            let by_hint = match node.tag {
+                "html" | "body" | "main" | "p" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => false,
+                "article" => h.strong && !h.good,
+                _ => h.strong || (h.junk && !h.good),
+            };
+            // Never let a name drop most of the page's text.
+            let guard = raw[i] as f32 > 0.5 * total as f32 && raw[i] > 500;
+            if (by_tag || by_hint) && !guard {
+                dead[i] = true;
+            }
+        }
+        let mut stat = vec![Stat::default(); n];
+        for i in (0..n).rev() {
+            if dead[i] {
+                continue;
+            }
+            let node = &dom.nodes[i];
+            if node.is_text() {
+                let len = text::visible_len(node.text) as u32;
+                stat[i].text = len;
+                if in_link[i] {
+                    stat[i].links = len;
+                }
+                stat[i].commas = node
+                    .text
+                    .chars()
+                    .filter(|c| matches!(c, ',' | '，' | '、' | '،'))
+                    .count() as u32;
+            } else if node.tag == "p" {
+                stat[i].p += 1;
+            } else if node.tag == "li" {
+                stat[i].li += 1;
+            }
+            if node.parent != usize::MAX {
+                let s = stat[i];
+                stat[node.parent].add(&s);
+            }
+        }
+        Analysis {
+            dom,
+            hints: hints_v,
+            dead,
+            in_link,
+            stat,
+        }
+    }
+
+    /// Text directly inside `i` (not inside child elements' blocks).
+    fn direct_text(&self, i: usize) -> u32 {
+        let mut sum = 0;
+        for c in self.dom.children(i) {
+            let node = &self.dom.nodes[c];
+            if self.dead[c] {
+                continue;
+            }
+            if node.is_text() || !is_block(node.tag) {
+                sum += self.stat[c].text;
+            }
+        }
+        sum
+    }
+
+    /// Readability scoring; returns the chosen subtrees in document order.
+    fn choose(&self) -> Vec<usize> {
+        let dom = self.dom;
+        let n = dom.nodes.len();
+        let mut score = vec![0f32; n];
+        let mut cand = vec![false; n];
+        for i in 0..n {
+            let node = &dom.nodes[i];
+            if self.dead[i] || node.is_text() {
+                continue;
+            }
+            let len = match node.tag {
+                "p" | "pre" | "td" | "blockquote" => self.stat[i].text,
+                "div" | "section" | "article" | "main" | "span" | "font" | "center" => {
+                    self.direct_text(i)
+                }
+                _ => continue,
+            };
+            if len < 25 {
+                continue;
+            }
+            let commas = if node.tag == "p" || node.tag == "pre" || node.tag == "td" {
+                self.stat[i].commas
+            } else {
+                0
+            };
+            let ld = self.stat[i].link_density();
+            let content = (1.0 + commas as f32 + (len as f32 / 100.0).min(3.0)) * (1.0 - ld);
+            let mut a = if matches!(node.tag, "p" | "pre" | "td" | "blockquote") {
+                node.parent
+            } else {
+                i
+            };
+            let mut level = 0;
+            while a != usize::MAX && level < 5 {
+                let an = &dom.nodes[a];
+                if an.tag == "html" {
+                    break;
+                }
+                if !cand[a] {
+                    cand[a] = true;
+                    score[a] = self.base_score(a);
+                }
+                let div = match level {
+                    0 => 1.0,
+                    1 => 2.0,
+                    l => l as f32 * 3.0,
+                };
+                score[a] += content / div;
+                a = an.parent;
+                level += 1;
+            }
+        }
+        for i in 0..n {
+            if cand[i] {
+                score[i] *= 1.0 - self.stat[i].link_density();
+            }
+        }
+        let mut ranked: Vec<usize> = (0..n).filter(|&i| cand[i]).collect();
+        ranked.sort_by(|&a, &b| score[b].total_cmp(&score[a]).then(a.cmp(&b)));
+        let Some(&first) = ranked.first() else {
+            return Vec::new();
+        };
+        let mut top = first;
+        let top_score = score[top];
+        // Several strong candidates under one ancestor: take the ancestor.
+        let alternatives: Vec<usize> = ranked
+            .iter()
+            .skip(1)
+            .take(4)
+            .copied()
+            .filter(|&c| score[c] >= 0.75 * top_score)
+            .collect();
+        if alternatives.len() >= 3 {
+            let mut p = dom.nodes[top].parent;
+            while p != usize::MAX && dom.nodes[p].tag != "body" && dom.nodes[p].tag != "html" {
+                let inside = alternatives.iter().filter(|&&c| dom.contains(p, c)).count();
+                if inside >= 3 {
+                    top = p;
+                    break;
+                }
+                p = dom.nodes[p].parent;
+            }
+        }
+        // Climb while the parent scores about as well.
+        let mut last = score[top];
+        let mut p = dom.nodes[top].parent;
+        while p != usize::MAX && dom.nodes[p].tag != "body" && dom.nodes[p].tag != "html" {
+            if !cand[p] {
+                p = dom.nodes[p].parent;
+                continue;
+            }
+            if score[p] < last / 3.0 {
+                break;
+            }
+            if score[p] > last {
+                top = p;
+                break;
+            }
+            last = score[p];
+            p = dom.nodes[p].parent;
+        }
+        // A lone child: its parent is the real container.
+        loop {
+            let p = dom.nodes[top].parent;
+            if p == usize::MAX || matches!(dom.nodes[p].tag, "body" | "html") {
+                break;
+            }
+            let live: Vec<usize> = dom
+                .children(p)
+                .filter(|&c| !self.dead[c] && self.stat[c].text > 0)
+                .collect();
+            if live.len() == 1 {
+                top = p;
+            } else {
+                break;
+            }
+        }
+        self.merge_siblings(top, &score, &cand)
+    }
+
+    fn base_score(&self, i: usize) -> f32 {
+        let tag = self.dom.nodes[i].tag;
+        let base = match tag {
+            "div" | "article" | "main" | "section" => 5.0,
+            "pre" | "td" | "blockquote" => 3.0,
+            "address" | "ol" | "ul" | "dl" | "dd" | "dt" | "li" | "form" => -3.0,
+            "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "th" => -5.0,
+            _ => 0.0,
+        };
+        let extra =
+            if tag == "article" || self.dom.nodes[i].role.eq_ignore_ascii_case("articlebody") {
+                10.0
+            } else {
+                0.0
+            };
+        base + extra + hints::weight(self.hints[i])
+    }
+
+    fn merge_siblings(&self, top: usize, score: &[f32], cand: &[bool]) -> Vec<usize> {
+        let dom = self.dom;
+        let parent = dom.nodes[top].parent;
+        if parent == usize::MAX {
+            return vec![top];
+        }
+        let threshold = (score[top] * 0.2).max(10.0);
+        let top_class = dom.nodes[top].class;
+        let mut out = Vec::new();
+        for c in dom.children(parent) {
+            if c == top {
+                out.push(c);
+                continue;
+            }
+            let node = &dom.nodes[c];
+            if self.dead[c] || node.is_text() {
+                continue;
+            }
+            let mut bonus = 0.0;
+            if !top_class.is_empty() && node.class == top_class {
+                bonus = score[top] * 0.2;
+            }
+            if cand[c] && score[c] + bonus >= threshold {
+                out.push(c);
+                continue;
+            }
+            if node.tag == "p" {
+                let st = self.stat[c];
+                let ld = st.link_density();
+                if st.text > 80 && ld < 0.25 {
+                    out.push(c);
+                } else if st.text > 0 && st.text <= 80 && ld == 0.0 {
+                    out.push(c);
+                }
+            }
+        }
+        out
+    }
+
+    /// Readability's conditional cleaning of containers inside the body.
+    fn drop_container(&self, i: usize) -> bool {
+        let node = &self.dom.nodes[i];
+        if !matches!(
+            node.tag,
+            "div"
+                | "section"
+                | "ul"
+                | "ol"
+                | "table"
+                | "dl"
+                | "aside"
+                | "header"
+                | "footer"
+                | "form"
+                | "figure"
+                | "nav"
+        ) {
+            return false;
+        }
+        let st = self.stat[i];
+        let h = self.hints[i];
+        let w = hints::weight(h);
+        if w < 0.0 {
+            return true;
+        }
+        if st.commas >= 10 {
+            return false;
+        }
+        let ld = st.link_density();
+        let list = matches!(node.tag, "ul" | "ol");
+        if list {
+            return ld > 0.5;
+        }
+        if st.li > st.p + 2 && ld > 0.2 {
+            return true;
+        }
+        if w < 25.0 && ld > 0.33 && st.text < 2000 {
+            return true;
+        }
+        w >= 25.0 && ld > 0.5
+    }
+
+    /// Flattens the subtree of `root` into blocks.
+    fn blocks(
+        &self,
+        root: usize,
+        clean: bool,
+        out: &mut Vec<Block>,
+        comment_zone: Option<&[bool]>,
+    ) {
+        let dom = self.dom;
+        let end = dom.nodes[root].end;
+        let mut cur = Block::default();
+        let mut open: Vec<(usize, &'static str)> = Vec::new();
+        let mut i = root;
+        while i < end {
+            while let Some(&(e, _)) = open.last() {
+                if e <= i {
+                    open.pop();
+                    flush(&mut cur, out);
+                } else {
+                    break;
+                }
+            }
+            let node = &dom.nodes[i];
+            let skip = match comment_zone {
+                Some(z) => z[i] || node.hidden || node.excluded,
+                None => self.dead[i] || (clean && i != root && self.drop_container(i)),
+            };
+            if skip {
+                i = node.end;
+                continue;
+            }
+            if node.is_text() {
+                if cur.text.is_empty() {
+                    cur.tag = open.last().map(|o| o.1).unwrap_or("div");
+                    cur.pos = i;
+                }
+                let before = cur.text.len();
+                text::push_collapsed(&mut cur.text, node.text);
+                let added = text::visible_len(&cur.text[before..]) as u32;
+                cur.chars += added;
+                if self.in_link[i] {
+                    cur.links += added;
+                }
+                i += 1;
+                continue;
+            }
+            if node.tag == "br" || node.tag == "hr" {
+                flush(&mut cur, out);
+            } else if is_block(node.tag) {
+                flush(&mut cur, out);
+                open.push((node.end, static_tag(node.tag)));
+            }
+            i += 1;
+        }
+        flush(&mut cur, out);
+    }
+}
+
+fn flush(cur: &mut Block, out: &mut Vec<Block>) {
+    let t = cur.text.trim_end().len();
+    cur.text.truncate(t);
+    if cur.chars > 0 {
+        out.push(std::mem::take(cur));
+    } else {
+        *cur = Block::default();
+    }
+}
+
+/// Whether a block survives the paragraph filters.
+fn keep_block(b: &Block, title: Option<&str>) -> bool {
+    if hints::is_notice(&b.text) {
+        return true;
+    }
+    if b.tag == "h1" {
+        return false;
+    }
+    if let Some(t) = title {
+        if text::fold(t) == text::fold(&b.text) {
+            return false;
+        }
+    }
+    let words = text::word_count(&b.text);
+    let ld = if b.chars == 0 {
+        0.0
+    } else {
+        b.links as f32 / b.chars as f32
+    };
+    if ld > 0.5 {
+        return false;
+    }
+    !hints::is_boilerplate(&b.text, words)
+}
+
+/// Extracts the body from the flat page. `forced` holds the nodes of the
+/// caller's body selector, if any.
+pub fn extract(dom: &Dom, title: Option<&str>) -> Body {
+    if dom.nodes.is_empty() {
+        return Body {
+            paragraphs: Vec::new(),
+            reason: Some("the page is empty"),
+        };
+    }
+    let an = Analysis::new(dom);
+    let forced: Vec<usize> =
+        outermost(dom, (0..dom.nodes.len()).filter(|&i| dom.nodes[i].body_hit));
+    let (roots, clean) = if forced.is_empty() {
+        (an.choose(), true)
+    } else {
+        (forced, false)
+    };
+    if roots.is_empty() {
+        return Body {
+            paragraphs: Vec::new(),
+            reason: Some("no block of text long enough to be an article"),
+        };
+    }
+    let mut blocks = Vec::new();
+    for &r in &roots {
+        an.blocks(r, clean, &mut blocks, None);
+    }
+    let mut kept: Vec<Block> = blocks
+        .into_iter()
+        .filter(|b| keep_block(b, title))
+        .collect();
+    while kept.last().is_some_and(|b| is_heading(b.tag)) {
+        kept.pop();
+    }
+    rescue_notices(&an, &roots, &mut kept);
+    let words: usize = kept.iter().map(|b| text::word_count(&b.text)).sum();
+    if words < 15 && !kept.iter().any(|b| hints::is_notice(&b.text)) {
+        return Body {
+            paragraphs: Vec::new(),
+            reason: Some("too little text for an article"),
+        };
+    }
+    Body {
+        paragraphs: kept.into_iter().map(|b| b.text).collect(),
+        reason: None,
+    }
+}
+
+/// Keeps editor's notes and corrections that sit outside the chosen
+/// container (an article `<footer>`, a "correction" box) next to it.
+fn rescue_notices(an: &Analysis, roots: &[usize], kept: &mut Vec<Block>) {
+    let dom = an.dom;
+    let n = dom.nodes.len();
+    let mut zone = vec![false; n];
+    for i in 0..n {
+        let node = &dom.nodes[i];
+        let p = node.parent;
+        zone[i] = (p != usize::MAX && zone[p]) || node.tag == "nav" || {
+            let s = format!("{} {}", node.class, node.id).to_lowercase();
+            !node.is_text()
+                && (s.contains("comment")
+                    || s.contains("disqus")
+                    || s.contains("respond")
+                    || s.contains("repl"))
+        };
+    }
+    let mut all = Vec::new();
+    an.blocks(0, false, &mut all, Some(&zone));
+    let first = roots.first().copied().unwrap_or(0);
+    let last_end = roots.last().map(|&r| dom.nodes[r].end).unwrap_or(0);
+    for b in all {
+        if !hints::is_notice(&b.text)
+            || kept
+                .iter()
+                .any(|k| k.text == b.text || k.text.contains(&b.text))
+        {
+            continue;
+        }
+        // Only notices near the article: inside its parent section.
+        let near = roots.iter().any(|&r| {
+            let p = dom.nodes[r].parent;
+            let gp = if p == usize::MAX {
+                p
+            } else {
+                dom.nodes[p].parent
+            };
+            let scope = if gp != usize::MAX && dom.nodes[gp].tag != "html" {
+                gp
+            } else {
+                p
+            };
+            scope != usize::MAX && dom.contains(scope, b.pos)
+        }) || (b.pos >= first && b.pos < last_end);
+        if !near {
+            continue;
+        }
+        let at = kept
+            .iter()
+            .position(|k| k.pos > b.pos)
+            .unwrap_or(kept.len());
+        kept.insert(at, b);
+    }
+}
+
+/// The members of `it` that have no ancestor in it.
+fn outermost(dom: &Dom, it: impl Iterator<Item = usize>) -> Vec<usize> {
+    let mut out: Vec<usize> = Vec::new();
+    for i in it {
+        if out.last().is_some_and(|&l| dom.contains(l, i)) {
+            continue;
+        }
+        out.push(i);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::dom::{Dom, Marks};
+    use super::*;
+    use scraper::Html;
+
+    fn body(src: &str) -> Body {
+        let html = Html::parse_document(src);
+        let dom = Dom::build(&html, &Marks::default());
+        extract(&dom, Some("The Headline"))
+    }
+
+    const P1: &str = "The council voted on Tuesday to close the old bridge, citing a report that found deep cracks in two of its piers.";
+    const P2: &str = "Engineers said repairs would take at least a year, and the detour adds twenty minutes for commuters from the east side.";
+    const P3: &str = "Residents, who packed the hall, asked why the report had not been published sooner; the mayor promised an inquiry.";
+
+    #[test]
+    fn keeps_paragraphs_drops_furniture() {
+        let src = format!(
+            "<body><nav><a href=/>Home</a> <a href=/news>News</a></nav>\
+             <div class=sidebar><p>Updated 7 minutes ago</p><ul><li><a href=/a>Other story one here</a></li></ul></div>\
+             <article><h1>The Headline</h1><p>{P1}</p><div class=ad>Advertisement</div><p>{P2}</p>\
+             <div class=share-bar><a href=#>Share</a></div><h2>What comes next</h2><p>{P3}</p>\
+             <p>Editor's note: this article was updated to include the mayor's response.</p></article>\
+             <footer><p>Copyright 2026 The Paper, all rights reserved in every known universe.</p></footer></body>"
+        );
+        let b = body(&src);
+        assert_eq!(
+            b.paragraphs,
+            [
+                P1,
+                P2,
+                "What comes next",
+                P3,
+                "Editor's note: this article was updated to include the mayor's response."
+            ]
+        );
+    }
+
+    #[test]
+    fn br_separated_text_becomes_paragraphs() {
+        let src = format!(
+            "<body><div id=story>{P1}<br><br>{P2}<br>{P3}</div><div id=links><a href=/x>x</a></div></body>"
+        );
+        assert_eq!(body(&src).paragraphs, [P1, P2, P3]);
+    }
+
+    #[test]
+    fn notice_in_article_footer_is_kept() {
+        let src = format!(
+            "<body><article><div class=body><p>{P1}</p><p>{P2}</p><p>{P3}</p></div>\
+             <footer class=article-footer><p>Correction: An earlier version of this article misstated the length of the detour.</p></footer></article></body>"
+        );
+        let b = body(&src);
+        assert_eq!(b.paragraphs.len(), 4, "{:?}", b.paragraphs);
+        assert!(b.paragraphs[3].starts_with("Correction:"));
+    }
+
+    #[test]
+    fn no_article_gives_reason() {
+        let b = body("<body><nav><a href=/a>A</a><a href=/b>B</a></nav><p>Hi</p></body>");
+        assert!(b.paragraphs.is_empty());
+        assert!(b.reason.is_some());
+    }
+
+    #[test]
+    fn deep_nesting_is_fine() {
+        let depth = 100_000;
+        let src = format!(
+            "<body>{}<p>{P1}</p><p>{P2}</p>{}</body>",
+            "<div>".repeat(depth),
+            "</div>".repeat(depth)
+        );
+        let html = Html::parse_document(&src);
+        let dom = Dom::build(&html, &Marks::default());
+        let b = extract(&dom, None);
+        assert_eq!(b.paragraphs, [P1, P2]);
+    }
+}

@@ -1,0 +1,364 @@
+//! What class names, ids and short lines say about page furniture: the
+//! readability-style hints, the boilerplate lines and the editor's notices.
+
+use regex::Regex;
+use std::sync::LazyLock;
+
+/// Class/id words that mark furniture no matter what else the name says.
+const JUNK_TOKENS: &[&str] = &[
+    "ad",
+    "ads",
+    "adv",
+    "advert",
+    "adverts",
+    "advertisement",
+    "advertising",
+    "adsbygoogle",
+    "adslot",
+    "dfp",
+    "gpt",
+    "sponsor",
+    "sponsored",
+    "promo",
+    "promotion",
+    "share",
+    "shares",
+    "sharing",
+    "sharebar",
+    "social",
+    "socials",
+    "newsletter",
+    "newsletters",
+    "subscribe",
+    "subscription",
+    "signup",
+    "cookie",
+    "cookies",
+    "consent",
+    "gdpr",
+    "related",
+    "recommended",
+    "recommendations",
+    "outbrain",
+    "taboola",
+    "trending",
+    "mostread",
+    "popular",
+    "comments",
+    "comment",
+    "disqus",
+    "breadcrumb",
+    "breadcrumbs",
+    "sidebar",
+    "navbar",
+    "nav",
+    "navigation",
+    "menu",
+    "footer",
+    "masthead",
+    "toolbar",
+    "byline",
+    "bio",
+    "caption",
+    "figcaption",
+    "credit",
+    "credits",
+    "tags",
+    "tag",
+    "tagcloud",
+    "topics",
+    "pagination",
+    "pager",
+    "modal",
+    "popup",
+    "overlay",
+    "banner",
+    "widget",
+    "widgets",
+    "rail",
+    "skyscraper",
+    "teaser",
+    "teasers",
+    "donate",
+    "donation",
+    "paywall",
+    "print",
+    "dateline",
+    "timestamp",
+    "meta",
+    "author",
+    "authors",
+    "follow",
+    "readmore",
+    "jump",
+    "hidden",
+    "visually",
+    "sr",
+    "screen",
+    "offscreen",
+    "noprint",
+    "header",
+    "newsletter",
+    "embed",
+    "video",
+    "audio",
+    "gallery",
+    "slideshow",
+    "carousel",
+    "login",
+    "comments-area",
+    "disclaimer",
+    "rating",
+    "reactions",
+    "feedback",
+    "tooltip",
+    "more",
+];
+
+/// Class/id words that mark the article.
+const GOOD_TOKENS: &[&str] = &[
+    "article",
+    "articlebody",
+    "body",
+    "content",
+    "entry",
+    "main",
+    "post",
+    "story",
+    "text",
+    "blog",
+    "prose",
+    "richtext",
+    "paragraph",
+    "postbody",
+    "storybody",
+    "news",
+    "page",
+];
+
+/// Multi-word furniture names, matched as substrings.
+static JUNK_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        "most-?read|most-?popular|more-?stories|read-?more|read-?next|related|recommend|newsletter|\
+         social|share|sharing|cookie|consent|sidebar|comment|disqus|outbrain|taboola|adsense|\
+         advert|sponsor|promo|subscri|sign-?up|author-?(?:bio|info|box|card)|about-?(?:the-?)?author|\
+         breadcrumb|pagination|skip-?link|toolbar|also-?(?:read|like)|you-?may|recirc|engagement|\
+         trending|paywall|app-?download|follow-?us|site-?(?:header|footer|nav)|global-?(?:nav|header|footer)",
+    )
+    .unwrap()
+});
+
+static GOOD_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new("article|body|content|entry|main|post|story|text|hentry|h-entry|prose|blog").unwrap()
+});
+
+/// Splits a class/id string into lower-case words.
+fn tokens(s: &str) -> impl Iterator<Item = String> + '_ {
+    s.split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .map(|t| t.to_lowercase())
+}
+
+/// Hint carried by one element's class, id and role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Hint {
+    /// A furniture word appears.
+    pub junk: bool,
+    /// An article word appears.
+    pub good: bool,
+    /// A furniture name that no article word can rescue ("share-bar", "most-read").
+    pub strong: bool,
+}
+
+/// Reads the hint of an element from its `class`, `id` and `role`/`itemprop`.
+pub fn hint(class: &str, id: &str, role: &str) -> Hint {
+    let mut h = Hint::default();
+    if class.is_empty() && id.is_empty() && role.is_empty() {
+        return h;
+    }
+    for s in [class, id] {
+        for t in tokens(s) {
+            if JUNK_TOKENS.contains(&t.as_str()) {
+                h.junk = true;
+            }
+            if GOOD_TOKENS.contains(&t.as_str()) {
+                h.good = true;
+            }
+        }
+        if !s.is_empty() {
+            let lower = s.to_lowercase();
+            if JUNK_RE.is_match(&lower) {
+                h.junk = true;
+                h.strong = true;
+            }
+            if GOOD_RE.is_match(&lower) {
+                h.good = true;
+            }
+        }
+    }
+    match role.to_ascii_lowercase().as_str() {
+        "navigation" | "banner" | "contentinfo" | "complementary" | "search" | "menu"
+        | "menubar" | "dialog" | "alertdialog" | "toolbar" | "tablist" => {
+            h.junk = true;
+            h.strong = true;
+        }
+        "main" | "article" | "articlebody" => h.good = true,
+        _ => {}
+    }
+    h
+}
+
+/// Readability's class weight: +25 for article words, -25 for furniture words.
+pub fn weight(h: Hint) -> f32 {
+    let mut w = 0.0;
+    if h.good {
+        w += 25.0;
+    }
+    if h.junk {
+        w -= 25.0;
+    }
+    w
+}
+
+/// Lines that announce an update, a correction or an editor's note.
+static NOTICE_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^\W{0,3}(?:(?:editor['’`]?s['’`]?\s+notes?|editors['’`]?\s+notes?|correction|corrections|clarification|update|updated|note|anmerkung der redaktion|korrektur|richtigstellung|berichtigung|aktualisierung|nachtrag|rectificatif|mise à jour|précision|note de la rédaction|erratum)\b[^:]{0,40}?[:.—–-]|(?:this|the)\s+(?:article|story|post|report|piece)\s+(?:was|has\s+been|had\s+been|is\s+being)\s+(?:updated|corrected|amended|changed|clarified|edited)|an?\s+(?:earlier|previous)\s+version\s+of\s+this)",
+    )
+    .unwrap()
+});
+
+static TIMEISH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|april|june|july|august|september|october|november|december|at|am|pm|a|m|p|ago|min|mins|minute|minutes|hour|hours|hr|hrs|day|days|week|weeks|month|months|year|years|seconds|second|just|now|today|yesterday|on|et|est|edt|pt|pst|pdt|gmt|utc|bst|cet|cest|mez|uhr|um|vor|minuten|stunden|tagen|il|y|a|heures|heure|monday|tuesday|wednesday|thursday|friday|saturday|sunday)$",
+    )
+    .unwrap()
+});
+
+/// Whether `text` is an update/correction/editor's notice worth keeping even
+/// where boilerplate filters would drop it. A bare timestamp ("Updated 7
+/// minutes ago", "Updated: Nov 25, 2026 10:14 a.m.") is not a notice.
+pub fn is_notice(text: &str) -> bool {
+    let Some(m) = NOTICE_RE.find(text) else {
+        return false;
+    };
+    let rest = &text[m.end()..];
+    let words = rest
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|w| w.chars().count() >= 2 && !TIMEISH.is_match(w))
+        .count();
+    words >= 4
+}
+
+/// Relative times ("7 minutes ago", "vor 3 Stunden", "il y a 2 heures").
+static AGO_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)\b(?:\d+|an?|one)\s*(?:s|sec|secs|seconds?|m|min|mins|minutes?|h|hr|hrs|hours?|d|days?|weeks?|months?|years?)\s+ago\b|\bvor\s+\d+\s+(?:sekunden|minuten|stunden|tagen|wochen)\b|\bil\s+y\s+a\s+\d+\s+(?:secondes?|minutes?|heures?|jours?)\b|\bjust now\b",
+    )
+    .unwrap()
+});
+
+/// Short lines that are furniture whatever element they sit in.
+static BOILER_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^\W*(?:advertisement|anzeige|publicité|werbung|sponsored(?: content)?|ad|skip (?:to|ad)\b.*|share(?: this)?(?: article| story| on \w+)?|teilen|partager|print|drucken|imprimer|email|e-mail|tweet|facebook|twitter|linkedin|whatsapp|copy link|link copied|comments?|\d+ comments?|view comments|show comments|leave a (?:comment|reply).*|related(?: articles| stories| content| posts| coverage)?|more (?:on|from|stories|news)\b.*|most (?:read|popular|viewed|shared)|read more\b.*|read next\b.*|continue reading\b.*|weiterlesen|lire aussi.*|lire la suite.*|mehr zum thema.*|zum thema|sign up\b.*|subscribe\b.*|abonnieren.*|follow us\b.*|newsletter|listen to (?:this )?article.*|(?:\d+ )?min(?:ute)?s? read|\d+ min(?:ute)? read|reading time.*|photo:.*|image:.*|credit:.*|foto:.*|bild:.*|source:.*|getty images|reuters|afp|ap photo.*|all rights reserved.*|©.*|copyright\b.*|back to top|top|loading\.*|please enable javascript.*|we use cookies.*|accept(?: all)?(?: cookies)?|topics?:.*|tags?:.*|themen:.*|filed under:?.*|posted in\b.*|categories:.*|see also:?.*|also read:?.*|recommended.*|trending.*|you (?:may|might) also like.*|click here.*)\W*$",
+    )
+    .unwrap()
+});
+
+/// A byline or dateline standing alone ("By Jane Doe", "Von Max Muster").
+static BYLINE_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:By|BY|by|Von|VON|Par|PAR|Written by|Posted by|Story by|Reporting by)\s+\p{Lu}")
+        .unwrap()
+});
+
+/// Whether a short block is furniture: a relative time, a share prompt, a
+/// caption credit, a lone byline.
+pub fn is_boilerplate(text: &str, words: usize) -> bool {
+    if words <= 12 && BOILER_RE.is_match(text) {
+        return true;
+    }
+    if words <= 10 && AGO_RE.is_match(text) {
+        return true;
+    }
+    if words <= 8 && BYLINE_RE.is_match(text) && !text.ends_with('.') {
+        return true;
+    }
+    if words <= 12 && !text.chars().any(|c| c.is_alphabetic()) {
+        return true;
+    }
+    words <= 14 && is_dateline(text)
+}
+
+/// A line that is only a publication or update stamp.
+fn is_dateline(text: &str) -> bool {
+    static RE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)^(?:published|posted|updated|last updated|modified|veröffentlicht|aktualisiert|stand|publié|mis à jour|le)\b[\s:,]*").unwrap()
+    });
+    let Some(m) = RE.find(text) else {
+        return super::dates::parse(text).is_some() && text.split_whitespace().count() <= 6;
+    };
+    let rest = &text[m.end()..];
+    rest.split(|c: char| !c.is_alphabetic())
+        .filter(|w| w.chars().count() >= 2 && !TIMEISH.is_match(w))
+        .count()
+        <= 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hints_from_names() {
+        assert!(hint("share-bar", "", "").junk);
+        assert!(hint("c-newsletter__box", "", "").junk);
+        assert!(hint("", "most-read", "").junk);
+        assert!(hint("ad", "", "").junk);
+        assert!(!hint("headline", "", "").junk);
+        assert!(!hint("shadow", "", "").junk);
+        assert!(hint("article-body", "", "").good);
+        assert!(hint("", "", "navigation").junk);
+        assert!(hint("", "", "articleBody").good);
+    }
+
+    #[test]
+    fn notices_are_recognised() {
+        assert!(is_notice(
+            "Editor's note: this article was updated to include reactions from the ministry."
+        ));
+        assert!(is_notice(
+            "Correction: An earlier version of this story misstated the mayor's age."
+        ));
+        assert!(is_notice(
+            "Update, Nov. 25: The company has since responded to our questions."
+        ));
+        assert!(is_notice(
+            "This article has been updated with comment from the police."
+        ));
+        assert!(is_notice(
+            "Anmerkung der Redaktion: In einer früheren Version hieß es fälschlich, der Bürgermeister sei zurückgetreten."
+        ));
+        assert!(!is_notice("Updated 7 minutes ago"));
+        assert!(!is_notice("Updated: Nov 25, 2026 at 10:14 a.m. ET"));
+        assert!(!is_notice("Update"));
+        assert!(!is_notice(
+            "The update to the software was delayed by weeks."
+        ));
+    }
+
+    #[test]
+    fn boilerplate_lines() {
+        assert!(is_boilerplate("Updated 7 minutes ago", 4));
+        assert!(is_boilerplate("Advertisement", 1));
+        assert!(is_boilerplate("Share this article", 3));
+        assert!(is_boilerplate("By Jane Doe", 3));
+        assert!(is_boilerplate("Published: 25 November 2026, 10:14", 5));
+        assert!(is_boilerplate("vor 3 Stunden", 3));
+        assert!(!is_boilerplate(
+            "By the time the council met, the money was gone.",
+            10
+        ));
+        assert!(!is_boilerplate("The mayor resigned on Tuesday.", 5));
+    }
+}

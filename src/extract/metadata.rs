@@ -1,0 +1,601 @@
+//! Article metadata: headline, byline, dates, canonical URL and language,
+//! each taken from the best source on the page (JSON-LD, OpenGraph and
+//! other meta tags, then the visible markup).
+
+use super::{dates, text};
+use scraper::{ElementRef, Html, Selector};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+/// Metadata read from one page.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Meta {
+    /// Headline.
+    pub title: Option<String>,
+    /// Authors as displayed.
+    pub byline: Option<String>,
+    /// Publication date, RFC 3339.
+    pub published: Option<String>,
+    /// Modification date, RFC 3339.
+    pub modified: Option<String>,
+    /// Canonical URL, absolute.
+    pub canonical_url: Option<String>,
+    /// Language tag.
+    pub lang: Option<String>,
+}
+
+fn sel(s: &str) -> Selector {
+    Selector::parse(s).expect("static selector")
+}
+
+static META: LazyLock<Selector> = LazyLock::new(|| sel("meta"));
+static LD: LazyLock<Selector> = LazyLock::new(|| sel("script[type]"));
+static TITLE: LazyLock<Selector> = LazyLock::new(|| sel("title"));
+static H1: LazyLock<Selector> = LazyLock::new(|| sel("h1"));
+static CANON: LazyLock<Selector> = LazyLock::new(|| sel("link[rel][href]"));
+static HTML: LazyLock<Selector> = LazyLock::new(|| sel("html"));
+static TIME: LazyLock<Selector> = LazyLock::new(|| sel("time[datetime]"));
+static BYLINE: LazyLock<Selector> = LazyLock::new(|| {
+    sel(
+        "[rel=author], [itemprop=author], .byline, .author, .author-name, .byline__name, .article-author, [class*=byline], [class*=author-name], [data-testid*=byline]",
+    )
+});
+
+/// What JSON-LD says about the article.
+#[derive(Default, Debug)]
+struct LdArticle {
+    headline: Option<String>,
+    authors: Vec<String>,
+    published: Option<String>,
+    modified: Option<String>,
+    url: Option<String>,
+    lang: Option<String>,
+}
+
+const ARTICLE_TYPES: &[&str] = &[
+    "Article",
+    "NewsArticle",
+    "BlogPosting",
+    "ReportageNews",
+    "AnalysisNewsArticle",
+    "OpinionNewsArticle",
+    "BackgroundNewsArticle",
+    "ReviewNewsArticle",
+    "LiveBlogPosting",
+    "TechArticle",
+    "ScholarlyArticle",
+    "Report",
+    "SocialMediaPosting",
+    "DiscussionForumPosting",
+    "AdvertiserContentArticle",
+    "SatiricalArticle",
+    "Review",
+    "Recipe",
+    "HowTo",
+    "WebPage",
+    "Posting",
+    "VideoObject",
+];
+
+fn type_rank(v: &Value) -> Option<usize> {
+    let t = v.get("@type")?;
+    let names: Vec<&str> = match t {
+        Value::String(s) => vec![s.as_str()],
+        Value::Array(a) => a.iter().filter_map(|x| x.as_str()).collect(),
+        _ => return None,
+    };
+    names
+        .iter()
+        .filter_map(|n| ARTICLE_TYPES.iter().position(|t| t == n))
+        .min()
+        .map(|p| match p {
+            p if p < 18 => 0,
+            18 | 19 => 1,
+            _ => 2,
+        })
+}
+
+fn str_of(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) => Some(text::collapse(&decode_entities(s))).filter(|s| !s.is_empty()),
+        Value::Array(a) => a.iter().find_map(|x| str_of(Some(x))),
+        Value::Object(o) => str_of(
+            o.get("@value")
+                .or_else(|| o.get("name"))
+                .or_else(|| o.get("@id")),
+        ),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn names(v: Option<&Value>, out: &mut Vec<String>) {
+    let Some(v) = v else { return };
+    match v {
+        Value::String(s) => {
+            let s = text::collapse(&decode_entities(s));
+            if !s.is_empty() && !s.starts_with("http") {
+                out.push(s);
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| names(Some(x), out)),
+        Value::Object(o) => {
+            if let Some(n) = o.get("name") {
+                names(Some(n), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Minimal entity decoding for strings that arrive HTML-escaped inside JSON.
+fn decode_entities(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_string();
+    }
+    s.replace("&amp;", "&")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#039;", "'")
+        .replace("&apos;", "'")
+        .replace("&#8217;", "’")
+        .replace("&#8216;", "‘")
+        .replace("&#8220;", "“")
+        .replace("&#8221;", "”")
+        .replace("&#8211;", "–")
+        .replace("&#8212;", "—")
+        .replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+}
+
+fn parse_ld(doc: &Html) -> LdArticle {
+    let mut best: Option<(usize, Value)> = None;
+    for s in doc.select(&LD) {
+        if !s
+            .attr("type")
+            .is_some_and(|t| t.eq_ignore_ascii_case("application/ld+json"))
+        {
+            continue;
+        }
+        let raw: String = s.text().collect();
+        let raw = raw
+            .trim()
+            .trim_start_matches("<!--")
+            .trim_end_matches("-->")
+            .trim()
+            .trim_end_matches(';');
+        let Ok(v) = serde_json::from_str::<Value>(raw) else {
+            continue;
+        };
+        // Walk arrays and @graph without recursion.
+        let mut stack = vec![v];
+        let mut steps = 0;
+        while let Some(v) = stack.pop() {
+            steps += 1;
+            if steps > 10_000 {
+                break;
+            }
+            match v {
+                Value::Array(a) => stack.extend(a.into_iter().rev()),
+                Value::Object(mut o) => {
+                    if let Some(g) = o.remove("@graph") {
+                        stack.push(g);
+                    }
+                    let v = Value::Object(o);
+                    if let Some(rank) = type_rank(&v) {
+                        if best.as_ref().is_none_or(|(r, _)| rank < *r) {
+                            best = Some((rank, v));
+                        }
+                    } else if let Some(m) = v.get("mainEntity").cloned() {
+                        stack.push(m);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let Some((rank, v)) = best else {
+        return LdArticle::default();
+    };
+    let mut a = LdArticle {
+        headline: str_of(v.get("headline")).or_else(|| {
+            if rank == 0 {
+                str_of(v.get("name"))
+            } else {
+                None
+            }
+        }),
+        published: str_of(v.get("datePublished"))
+            .or_else(|| str_of(v.get("dateCreated")))
+            .or_else(|| str_of(v.get("uploadDate"))),
+        modified: str_of(v.get("dateModified")),
+        url: str_of(v.get("url")).or_else(|| str_of(v.get("mainEntityOfPage"))),
+        lang: str_of(v.get("inLanguage")),
+        ..Default::default()
+    };
+    names(v.get("author"), &mut a.authors);
+    if a.authors.is_empty() {
+        names(v.get("creator"), &mut a.authors);
+    }
+    a
+}
+
+/// Reads the metadata of `doc`; `base` resolves relative URLs.
+pub fn read(doc: &Html, base: Option<&url::Url>) -> Meta {
+    let mut metas: HashMap<String, String> = HashMap::new();
+    for m in doc.select(&META) {
+        let key = m
+            .attr("property")
+            .or_else(|| m.attr("name"))
+            .or_else(|| m.attr("itemprop"))
+            .or_else(|| m.attr("http-equiv"));
+        let (Some(k), Some(c)) = (key, m.attr("content")) else {
+            continue;
+        };
+        let c = text::collapse(c);
+        if !c.is_empty() {
+            metas.entry(k.to_ascii_lowercase()).or_insert(c);
+        }
+    }
+    let get = |keys: &[&str]| keys.iter().find_map(|k| metas.get(*k).cloned());
+    let ld = parse_ld(doc);
+
+    let site = get(&["og:site_name", "application-name", "twitter:site"]);
+    let doc_title = doc
+        .select(&TITLE)
+        .next()
+        .map(|t| text::collapse(&t.text().collect::<String>()))
+        .filter(|t| !t.is_empty());
+    let h1s: Vec<String> = doc
+        .select(&H1)
+        .map(|h| text::collapse(&h.text().collect::<String>()))
+        .filter(|t| !t.is_empty())
+        .take(5)
+        .collect();
+    let title = choose_title(
+        ld.headline.clone(),
+        get(&["og:title", "twitter:title", "dc.title", "headline"]),
+        &h1s,
+        doc_title,
+        site.as_deref(),
+    );
+
+    let byline = if !ld.authors.is_empty() {
+        Some(join_names(&ld.authors))
+    } else {
+        get(&[
+            "author",
+            "article:author",
+            "dc.creator",
+            "parsely-author",
+            "sailthru.author",
+            "byl",
+            "citation_author",
+            "twitter:creator",
+        ])
+        .filter(|a| !a.starts_with("http") && !a.starts_with('@'))
+        .map(|a| clean_byline(&a))
+        .or_else(|| visible_byline(doc))
+    };
+
+    let published = ld
+        .published
+        .as_deref()
+        .and_then(dates::to_rfc3339)
+        .or_else(|| {
+            [
+                "article:published_time",
+                "og:article:published_time",
+                "datepublished",
+                "publishdate",
+                "publish-date",
+                "pubdate",
+                "parsely-pub-date",
+                "sailthru.date",
+                "dc.date.issued",
+                "dc.date",
+                "dcterms.created",
+                "dcterms.date",
+                "date",
+                "citation_publication_date",
+                "article.published",
+                "published_time",
+                "og:published_time",
+                "release_date",
+            ]
+            .iter()
+            .find_map(|k| metas.get(*k).and_then(|v| dates::to_rfc3339(v)))
+        })
+        .or_else(|| time_element(doc, true));
+    let modified = ld
+        .modified
+        .as_deref()
+        .and_then(dates::to_rfc3339)
+        .or_else(|| {
+            [
+                "article:modified_time",
+                "og:updated_time",
+                "datemodified",
+                "dcterms.modified",
+                "last-modified",
+                "article.updated",
+                "lastmod",
+                "modified_time",
+            ]
+            .iter()
+            .find_map(|k| metas.get(*k).and_then(|v| dates::to_rfc3339(v)))
+        })
+        .or_else(|| time_element(doc, false).filter(|m| published.as_deref() != Some(m)));
+    let published = published.or_else(|| base.and_then(|u| dates::from_url(u.as_str())));
+
+    let canonical = doc
+        .select(&CANON)
+        .find(|l| {
+            l.attr("rel").is_some_and(|r| {
+                r.split_whitespace()
+                    .any(|x| x.eq_ignore_ascii_case("canonical"))
+            })
+        })
+        .and_then(|l| l.attr("href").map(str::to_string))
+        .or_else(|| get(&["og:url"]))
+        .or(ld.url.clone())
+        .and_then(|h| absolute(h.trim(), base));
+
+    let lang = doc
+        .select(&HTML)
+        .next()
+        .and_then(|h| h.attr("lang").or_else(|| h.attr("xml:lang")))
+        .map(str::to_string)
+        .or_else(|| get(&["content-language", "language", "dc.language"]))
+        .or_else(|| get(&["og:locale"]))
+        .or(ld.lang.clone())
+        .and_then(|l| normalize_lang(&l));
+
+    Meta {
+        title,
+        byline,
+        published,
+        modified,
+        canonical_url: canonical,
+        lang,
+    }
+}
+
+fn absolute(href: &str, base: Option<&url::Url>) -> Option<String> {
+    if href.is_empty() {
+        return None;
+    }
+    match url::Url::parse(href) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => Some(u.to_string()),
+        Ok(_) => None,
+        Err(_) => base.and_then(|b| b.join(href).ok()).map(|u| u.to_string()),
+    }
+}
+
+fn normalize_lang(l: &str) -> Option<String> {
+    let l = l.trim().split([',', ';']).next()?.trim().replace('_', "-");
+    if l.is_empty() || l.len() > 20 || !l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return None;
+    }
+    let mut parts = l.split('-');
+    let first = parts.next()?.to_ascii_lowercase();
+    let rest: Vec<String> = parts
+        .map(|p| {
+            if p.len() == 2 {
+                p.to_ascii_uppercase()
+            } else {
+                p.to_string()
+            }
+        })
+        .collect();
+    Some(
+        std::iter::once(first)
+            .chain(rest)
+            .collect::<Vec<_>>()
+            .join("-"),
+    )
+}
+
+fn time_element(doc: &Html, published: bool) -> Option<String> {
+    let times: Vec<ElementRef> = doc.select(&TIME).take(20).collect();
+    let pick = |t: &ElementRef| {
+        let ip = t.attr("itemprop").unwrap_or("").to_ascii_lowercase();
+        let class = t.attr("class").unwrap_or("").to_ascii_lowercase();
+        if published {
+            ip == "datepublished" || t.attr("pubdate").is_some() || class.contains("publish")
+        } else {
+            ip == "datemodified" || class.contains("update") || class.contains("modif")
+        }
+    };
+    let chosen = times
+        .iter()
+        .find(|t| pick(t))
+        .or(if published { times.first() } else { None })?;
+    chosen.attr("datetime").and_then(dates::to_rfc3339)
+}
+
+fn join_names(names: &[String]) -> String {
+    let mut uniq: Vec<String> = Vec::new();
+    for n in names {
+        let n = clean_byline(n);
+        if !n.is_empty() && !uniq.contains(&n) {
+            uniq.push(n);
+        }
+    }
+    match uniq.len() {
+        0 => String::new(),
+        1 => uniq.remove(0),
+        _ => {
+            let last = uniq.pop().unwrap_or_default();
+            format!("{} and {}", uniq.join(", "), last)
+        }
+    }
+}
+
+/// "By Jane Doe | Staff writer" → "Jane Doe | Staff writer" → "Jane Doe".
+fn clean_byline(s: &str) -> String {
+    let mut s = text::collapse(s);
+    for p in [
+        "By ",
+        "by ",
+        "BY ",
+        "Von ",
+        "von ",
+        "Par ",
+        "par ",
+        "Written by ",
+        "Posted by ",
+        "Author: ",
+        "Autor: ",
+    ] {
+        if let Some(r) = s.strip_prefix(p) {
+            s = r.trim().to_string();
+        }
+    }
+    s.trim_matches(|c: char| c == '|' || c == '-' || c == ',' || c.is_whitespace())
+        .to_string()
+}
+
+fn visible_byline(doc: &Html) -> Option<String> {
+    for e in doc.select(&BYLINE).take(10) {
+        let t = text::collapse(&e.text().collect::<String>());
+        let t = clean_byline(&t);
+        let words = text::word_count(&t);
+        if (1..=8).contains(&words)
+            && t.chars().next().is_some_and(char::is_alphabetic)
+            && !t.contains("http")
+        {
+            return Some(t);
+        }
+    }
+    None
+}
+
+/// Splits "Headline | Site" style titles and drops the site part.
+fn strip_site(t: &str, site: Option<&str>) -> String {
+    const SEPS: &[&str] = &[
+        " | ", " - ", " – ", " — ", " :: ", " · ", " » ", " // ", " / ",
+    ];
+    let fsite = site.map(text::fold).unwrap_or_default();
+    for sep in SEPS {
+        if !t.contains(sep) {
+            continue;
+        }
+        let parts: Vec<&str> = t.split(sep).collect();
+        if !fsite.is_empty() {
+            let kept: Vec<&str> = parts
+                .iter()
+                .copied()
+                .filter(|p| {
+                    let f = text::fold(p);
+                    f != fsite && !fsite.contains(&f) || f.len() > fsite.len() + 20
+                })
+                .collect();
+            if !kept.is_empty() && kept.len() < parts.len() {
+                return kept.join(sep);
+            }
+        }
+        // The longest part, if it clearly dominates, is the headline.
+        let first = parts[0];
+        let last = parts[parts.len() - 1];
+        if text::word_count(first) >= 3 && text::word_count(last) <= 4 {
+            return parts[..parts.len() - 1].join(sep);
+        }
+        if text::word_count(last) >= 3 && text::word_count(first) <= 3 {
+            return parts[1..].join(sep);
+        }
+    }
+    t.to_string()
+}
+
+fn choose_title(
+    ld: Option<String>,
+    og: Option<String>,
+    h1s: &[String],
+    doc_title: Option<String>,
+    site: Option<&str>,
+) -> Option<String> {
+    let clean = |s: Option<String>| {
+        s.map(|t| strip_site(&decode_entities(&t), site))
+            .filter(|t| !t.is_empty())
+    };
+    let ld = clean(ld);
+    let og = clean(og);
+    let doc_title = clean(doc_title);
+    // A visible <h1> that agrees with a metadata title is the headline as shown.
+    let metas: Vec<String> = [&ld, &og, &doc_title]
+        .into_iter()
+        .flatten()
+        .map(|t| text::fold(t))
+        .collect();
+    for h in h1s {
+        let f = text::fold(h);
+        if !f.is_empty()
+            && metas
+                .iter()
+                .any(|m| *m == f || (f.len() > 15 && m.starts_with(&f)))
+        {
+            return Some(h.clone());
+        }
+    }
+    ld.or(og).or_else(|| h1s.first().cloned()).or(doc_title)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(src: &str) -> Meta {
+        let base = url::Url::parse("https://news.example/world/story").unwrap();
+        read(&Html::parse_document(src), Some(&base))
+    }
+
+    #[test]
+    fn json_ld_wins() {
+        let m = meta(
+            r#"<html lang="en-us"><head><title>Bridge closes | The Daily</title>
+            <script type="application/ld+json">{"@context":"https://schema.org","@graph":[{"@type":"WebSite","name":"The Daily"},
+            {"@type":"NewsArticle","headline":"Bridge closes after cracks found","datePublished":"2026-11-25T08:00:00+01:00",
+             "dateModified":"2026-11-25T10:30:00+01:00","author":[{"@type":"Person","name":"Ana Ruiz"},{"@type":"Person","name":"Tom Lee"}]}]}</script>
+            <link rel="canonical" href="/world/bridge-closes"></head><body><h1>Bridge closes after cracks found</h1></body></html>"#,
+        );
+        assert_eq!(m.title.as_deref(), Some("Bridge closes after cracks found"));
+        assert_eq!(m.byline.as_deref(), Some("Ana Ruiz and Tom Lee"));
+        assert_eq!(m.published.as_deref(), Some("2026-11-25T08:00:00+01:00"));
+        assert_eq!(m.modified.as_deref(), Some("2026-11-25T10:30:00+01:00"));
+        assert_eq!(
+            m.canonical_url.as_deref(),
+            Some("https://news.example/world/bridge-closes")
+        );
+        assert_eq!(m.lang.as_deref(), Some("en-US"));
+    }
+
+    #[test]
+    fn meta_tags_and_title_suffix() {
+        let m = meta(
+            r#"<head><title>Council approves budget - Springfield Gazette</title>
+            <meta property="og:site_name" content="Springfield Gazette">
+            <meta property="og:locale" content="fr_FR">
+            <meta name="author" content="By Lea Martin">
+            <meta property="article:published_time" content="2026-11-20T07:15:00Z"></head><body></body>"#,
+        );
+        assert_eq!(m.title.as_deref(), Some("Council approves budget"));
+        assert_eq!(m.byline.as_deref(), Some("Lea Martin"));
+        assert_eq!(m.published.as_deref(), Some("2026-11-20T07:15:00+00:00"));
+        assert_eq!(m.lang.as_deref(), Some("fr-FR"));
+        assert_eq!(m.canonical_url, None);
+    }
+
+    #[test]
+    fn visible_markup_fallbacks() {
+        let m = meta(
+            r#"<body><h1>Storm hits coast</h1><span class="byline">By Sam Ortiz</span>
+            <time datetime="2026-10-01T12:00:00-04:00">Oct 1</time></body>"#,
+        );
+        assert_eq!(m.title.as_deref(), Some("Storm hits coast"));
+        assert_eq!(m.byline.as_deref(), Some("Sam Ortiz"));
+        assert_eq!(m.published.as_deref(), Some("2026-10-01T12:00:00-04:00"));
+    }
+}

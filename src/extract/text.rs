@@ -1,0 +1,94 @@
+//! Text helpers shared by the extractor: whitespace collapsing and
+//! normalisation of the strings read from the page.
+
+/// Collapses every run of whitespace (including no-break and zero-width
+/// spaces) into one space and trims both ends.
+pub fn collapse(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    push_collapsed(&mut out, s);
+    let trimmed = out.trim_end().len();
+    out.truncate(trimmed);
+    out
+}
+
+/// Appends `s` to `out`, collapsing whitespace; never starts `out` with a
+/// space and never writes two spaces in a row.
+pub fn push_collapsed(out: &mut String, s: &str) {
+    for c in s.chars() {
+        if is_space(c) {
+            if !out.is_empty() && !out.ends_with(' ') {
+                out.push(' ');
+            }
+        } else if !is_invisible(c) {
+            out.push(c);
+        }
+    }
+}
+
+/// Whitespace as the extractor sees it.
+pub fn is_space(c: char) -> bool {
+    c.is_whitespace() || c == '\u{a0}' || c == '\u{202f}' || c == '\u{2007}'
+}
+
+/// Characters that take no room on screen.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{ad}'
+    )
+}
+
+/// Number of characters that are not whitespace.
+pub fn visible_len(s: &str) -> usize {
+    s.chars()
+        .filter(|c| !is_space(*c) && !is_invisible(*c))
+        .count()
+}
+
+/// Number of words (whitespace-separated runs).
+pub fn word_count(s: &str) -> usize {
+    s.split(is_space).filter(|w| !w.is_empty()).count()
+}
+
+/// Lower-cases and folds non-alphanumeric runs to one space, for comparing
+/// strings loosely.
+pub fn fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+        } else if !out.is_empty() && !out.ends_with(' ') {
+            out.push(' ');
+        }
+    }
+    let n = out.trim_end().len();
+    out.truncate(n);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collapse_folds_runs_and_trims() {
+        assert_eq!(collapse("  a\n\t b\u{a0}\u{a0}c  "), "a b c");
+        assert_eq!(collapse("x\u{200b}y"), "xy");
+        assert_eq!(collapse(" \n "), "");
+    }
+
+    #[test]
+    fn push_collapsed_joins_pieces() {
+        let mut s = String::new();
+        push_collapsed(&mut s, " Hello ");
+        push_collapsed(&mut s, " world");
+        assert_eq!(s, "Hello world");
+    }
+
+    #[test]
+    fn counts() {
+        assert_eq!(visible_len(" a b "), 2);
+        assert_eq!(word_count(" one  two\nthree "), 3);
+        assert_eq!(fold("Hello, World! — Now"), "hello world now");
+    }
+}
