@@ -23,12 +23,7 @@ use std::time::{Duration, Instant};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let opt = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
+    let opt = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
     let (Some(cmd), Some(dir)) = (args.first(), args.get(1)) else {
         eprintln!("usage: redline-eval extract|metadata DIR [--out FILE] [--repeat N] [--worst N]");
         return ExitCode::from(2);
@@ -41,9 +36,8 @@ fn main() -> ExitCode {
             eval_extract(Path::new(dir), out.as_deref(), repeat, worst)
         }
         "metadata" => eval_metadata(Path::new(dir), out.as_deref()),
-        other => Err(format!(
-            "unknown command `{other}`: use extract or metadata"
-        )),
+        "page" => show_page(Path::new(dir)),
+        other => Err(format!("unknown command `{other}`: use extract or metadata")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -54,14 +48,33 @@ fn main() -> ExitCode {
     }
 }
 
+/// Prints what the extractor makes of one file, for debugging.
+fn show_page(path: &Path) -> Result<(), String> {
+    let html = if path.extension().is_some_and(|e| e == "gz") {
+        gunzip(path)?
+    } else {
+        String::from_utf8_lossy(&std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?).into_owned()
+    };
+    let (a, reason) = extract::extract_report(&html, None, &extract::ExtractRules::default());
+    let mut shown = a.clone();
+    shown.paragraphs.clear();
+    println!("{}", serde_json::to_string_pretty(&shown).unwrap_or_default());
+    for p in &a.paragraphs {
+        println!("| {p}");
+    }
+    if let Some(r) = reason {
+        println!("no article: {r}");
+    }
+    Ok(())
+}
+
 fn read_json(path: &Path) -> Result<Value, String> {
     let s = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     serde_json::from_str(&s).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn tokens(text: &str) -> Vec<&str> {
-    static RE: std::sync::LazyLock<Regex> =
-        std::sync::LazyLock::new(|| Regex::new(r"\w+").unwrap());
+    static RE: std::sync::LazyLock<Regex> = std::sync::LazyLock::new(|| Regex::new(r"\w+").unwrap());
     RE.find_iter(text).map(|m| m.as_str()).collect()
 }
 
@@ -91,11 +104,7 @@ fn tp_fp_fn(truth: &str, pred: &str) -> (f64, f64, f64) {
         fnn += (tc - pc).max(0.0);
     }
     let s = tp + fp + fnn;
-    if s > 0.0 {
-        (tp / s, fp / s, fnn / s)
-    } else {
-        (tp, fp, fnn)
-    }
+    if s > 0.0 { (tp / s, fp / s, fnn / s) } else { (tp, fp, fnn) }
 }
 
 fn precision(tp: f64, fp: f64, fnn: f64) -> f64 {
@@ -119,28 +128,19 @@ fn recall(tp: f64, fp: f64, fnn: f64) -> f64 {
 }
 
 fn mean(v: &[f64]) -> f64 {
-    if v.is_empty() {
-        0.0
-    } else {
-        v.iter().sum::<f64>() / v.len() as f64
-    }
+    if v.is_empty() { 0.0 } else { v.iter().sum::<f64>() / v.len() as f64 }
 }
 
 fn eval_extract(dir: &Path, out: Option<&Path>, repeat: usize, worst: usize) -> Result<(), String> {
     let truth = read_json(&dir.join("ground-truth.json"))?;
-    let truth = truth
-        .as_object()
-        .ok_or("ground-truth.json is not an object")?;
+    let truth = truth.as_object().ok_or("ground-truth.json is not an object")?;
     let mut ids: Vec<&String> = truth.keys().collect();
     ids.sort();
     let mut pages = Vec::new();
     for id in &ids {
         let path = dir.join("html").join(format!("{id}.html"));
         let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let url = truth[*id]
-            .get("url")
-            .and_then(Value::as_str)
-            .map(str::to_string);
+        let url = truth[*id].get("url").and_then(Value::as_str).map(str::to_string);
         pages.push((String::from_utf8_lossy(&bytes).into_owned(), url));
     }
     let total_bytes: usize = pages.iter().map(|p| p.0.len()).sum();
@@ -148,10 +148,7 @@ fn eval_extract(dir: &Path, out: Option<&Path>, repeat: usize, worst: usize) -> 
     let mut preds: Vec<String> = Vec::new();
     for _ in 0..repeat.max(1) {
         let start = Instant::now();
-        let run: Vec<String> = pages
-            .iter()
-            .map(|(html, url)| extract::extract(html, url.as_deref()).text())
-            .collect();
+        let run: Vec<String> = pages.iter().map(|(html, url)| extract::extract(html, url.as_deref()).text()).collect();
         best = best.min(start.elapsed());
         preds = run;
     }
@@ -159,10 +156,7 @@ fn eval_extract(dir: &Path, out: Option<&Path>, repeat: usize, worst: usize) -> 
     let mut rs = Vec::new();
     let mut per_page = Vec::new();
     for (id, pred) in ids.iter().zip(&preds) {
-        let t = truth[*id]
-            .get("articleBody")
-            .and_then(Value::as_str)
-            .unwrap_or("");
+        let t = truth[*id].get("articleBody").and_then(Value::as_str).unwrap_or("");
         let (tp, fp, fnn) = tp_fp_fn(t, pred);
         if tp + fp > 0.0 {
             ps.push(precision(tp, fp, fnn));
@@ -173,11 +167,7 @@ fn eval_extract(dir: &Path, out: Option<&Path>, repeat: usize, worst: usize) -> 
         per_page.push((tp, fp, fnn, id.as_str()));
     }
     let (p, r) = (mean(&ps), mean(&rs));
-    let f1 = if p + r > 0.0 {
-        2.0 * p * r / (p + r)
-    } else {
-        0.0
-    };
+    let f1 = if p + r > 0.0 { 2.0 * p * r / (p + r) } else { 0.0 };
     let secs = best.as_secs_f64();
     println!(
         "redline      pages {}  F1 {f1:.3}  precision {p:.3}  recall {r:.3}  {:.1} pages/s on one core ({:.1} MB/s, best of {repeat})",
@@ -190,13 +180,9 @@ fn eval_extract(dir: &Path, out: Option<&Path>, repeat: usize, worst: usize) -> 
         println!("  weak {id}  tp {tp:.2}  fp {fp:.2}  fn {fnn:.2}");
     }
     if let Some(out) = out {
-        let m: Map<String, Value> = ids
-            .iter()
-            .zip(&preds)
-            .map(|(id, p)| (id.to_string(), json!({ "articleBody": p })))
-            .collect();
-        std::fs::write(out, Value::Object(m).to_string())
-            .map_err(|e| format!("{}: {e}", out.display()))?;
+        let m: Map<String, Value> =
+            ids.iter().zip(&preds).map(|(id, p)| (id.to_string(), json!({ "articleBody": p }))).collect();
+        std::fs::write(out, Value::Object(m).to_string()).map_err(|e| format!("{}: {e}", out.display()))?;
     }
     Ok(())
 }
@@ -216,11 +202,7 @@ fn norm(s: &str) -> String {
 }
 
 fn gunzip(path: &Path) -> Result<String, String> {
-    let out = std::process::Command::new("gzip")
-        .arg("-dc")
-        .arg(path)
-        .output()
-        .map_err(|e| format!("gzip: {e}"))?;
+    let out = std::process::Command::new("gzip").arg("-dc").arg(path).output().map_err(|e| format!("gzip: {e}"))?;
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
@@ -229,12 +211,7 @@ fn eval_metadata(dir: &Path, out: Option<&Path>) -> Result<(), String> {
     let mut ids: Vec<String> = std::fs::read_dir(&gt_dir)
         .map_err(|e| format!("{}: {e}", gt_dir.display()))?
         .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            e.file_name()
-                .to_str()
-                .and_then(|n| n.strip_suffix(".json"))
-                .map(str::to_string)
-        })
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".json")).map(str::to_string))
         .collect();
     ids.sort();
     let (mut n_t, mut ok_t, mut n_a, mut ok_a, mut n_d, mut ok_d) = (0, 0, 0, 0, 0, 0);
@@ -260,10 +237,7 @@ fn eval_metadata(dir: &Path, out: Option<&Path>) -> Result<(), String> {
         }
         if let Some(d) = field("publish_date") {
             n_d += 1;
-            ok_d += a
-                .published
-                .as_deref()
-                .is_some_and(|p| p.get(..10) == d.get(..10)) as u32;
+            ok_d += a.published.as_deref().is_some_and(|p| p.get(..10) == d.get(..10)) as u32;
         }
         f1s.push(word_f1(&a.text(), field("main_content").unwrap_or("")));
         preds.insert(
@@ -282,8 +256,7 @@ fn eval_metadata(dir: &Path, out: Option<&Path>) -> Result<(), String> {
         ids.len() as f64 / spent.as_secs_f64()
     );
     if let Some(out) = out {
-        std::fs::write(out, Value::Object(preds).to_string())
-            .map_err(|e| format!("{}: {e}", out.display()))?;
+        std::fs::write(out, Value::Object(preds).to_string()).map_err(|e| format!("{}: {e}", out.display()))?;
     }
     Ok(())
 }
@@ -304,16 +277,10 @@ fn word_f1(pred: &str, reference: &str) -> f64 {
     if p.is_empty() {
         return 0.0;
     }
-    let ov: u32 = p
-        .iter()
-        .map(|(k, v)| (*v).min(*r.get(k).unwrap_or(&0)))
-        .sum();
+    let ov: u32 = p.iter().map(|(k, v)| (*v).min(*r.get(k).unwrap_or(&0))).sum();
     if ov == 0 {
         return 0.0;
     }
-    let (pp, rr) = (
-        ov as f64 / p.values().sum::<u32>() as f64,
-        ov as f64 / r.values().sum::<u32>() as f64,
-    );
+    let (pp, rr) = (ov as f64 / p.values().sum::<u32>() as f64, ov as f64 / r.values().sum::<u32>() as f64);
     2.0 * pp * rr / (pp + rr)
 }

@@ -97,11 +97,7 @@ impl Stat {
         self.li += o.li;
     }
     fn link_density(&self) -> f32 {
-        if self.text == 0 {
-            0.0
-        } else {
-            self.links as f32 / self.text as f32
-        }
+        if self.text == 0 { 0.0 } else { self.links as f32 / self.text as f32 }
     }
 }
 
@@ -121,6 +117,7 @@ struct Analysis<'d, 'a> {
     dead: Vec<bool>,
     in_link: Vec<bool>,
     stat: Vec<Stat>,
+    use_hints: bool,
 }
 
 fn static_tag(tag: &str) -> &'static str {
@@ -164,11 +161,11 @@ fn static_tag(tag: &str) -> &'static str {
 }
 
 impl<'d, 'a> Analysis<'d, 'a> {
-    fn new(dom: &'d Dom<'a>) -> Self {
+    fn new(dom: &'d Dom<'a>, use_hints: bool) -> Self {
         let n = dom.nodes.len();
         let mut hints_v = vec![Hint::default(); n];
         let mut in_link = vec![false; n];
-        let mut raw = vec![0u32; n];
+        let mut raw = vec![Stat::default(); n];
         for (i, node) in dom.nodes.iter().enumerate() {
             if !node.is_text() {
                 hints_v[i] = hints::hint(node.class, node.id, node.role);
@@ -176,20 +173,26 @@ impl<'d, 'a> Analysis<'d, 'a> {
             let parent_link = node.parent != usize::MAX && in_link[node.parent];
             in_link[i] = parent_link || node.tag == "a";
         }
-        // Raw text sizes, for the guard that keeps a hint from dropping the page.
+        // Raw sizes, so that a name alone never drops real content.
         for i in (0..n).rev() {
             let node = &dom.nodes[i];
             if node.hidden || node.excluded {
                 continue;
             }
             if node.is_text() {
-                raw[i] = text::visible_len(node.text) as u32;
+                raw[i].text = text::visible_len(node.text) as u32;
+                if in_link[i] {
+                    raw[i].links = raw[i].text;
+                }
+            } else if node.tag == "p" {
+                raw[i].p += 1;
             }
             if node.parent != usize::MAX {
-                raw[node.parent] += raw[i];
+                let s = raw[i];
+                raw[node.parent].add(&s);
             }
         }
-        let total = raw.first().copied().unwrap_or(0).max(1);
+        let total = raw.first().map(|s| s.text).unwrap_or(0).max(1);
         let mut dead = vec![false; n];
         for (i, node) in dom.nodes.iter().enumerate() {
             let parent_dead = node.parent != usize::MAX && dead[node.parent];
@@ -201,20 +204,25 @@ impl<'d, 'a> Analysis<'d, 'a> {
                 continue;
             }
             let h = hints_v[i];
+            let r = raw[i];
             let by_tag = match node.tag {
-                "nav" | "aside" | "menu" | "footer" | "form" | "figcaption" | "address"
-                | "fieldset" | "label" | "legend" | "dialog" => true,
-                "figure" => raw[i] < 400,
-                "header" => raw[i] < 600,
+                "nav" | "aside" | "menu" | "footer" | "form" | "figcaption" | "address" | "fieldset" | "label"
+                | "legend" | "dialog" => true,
+                "figure" => r.text < 400,
+                "header" => r.text < 600,
                 _ => false,
             };
-            let by_hint = match node.tag {
-                "html" | "body" | "main" | "p" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => false,
-                "article" => h.strong && !h.good,
-                _ => h.strong || (h.junk && !h.good),
-            };
-            // Never let a name drop most of the page's text.
-            let guard = raw[i] as f32 > 0.5 * total as f32 && raw[i] > 500;
+            // Several real paragraphs of running text: a name is not enough to drop it.
+            let content_like = r.p >= 2 && r.text.saturating_sub(r.links) >= 300 && r.link_density() < 0.3;
+            let by_hint = use_hints
+                && match node.tag {
+                    "html" | "body" | "main" | "p" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => false,
+                    _ if h.comments => true,
+                    "article" => h.strong && !h.good && !content_like,
+                    _ => (h.strong && !content_like) || (h.junk && !h.good),
+                };
+            // Never let a name or tag drop most of the page's text.
+            let guard = r.text as f32 > 0.5 * total as f32 && r.text > 500;
             if (by_tag || by_hint) && !guard {
                 dead[i] = true;
             }
@@ -231,11 +239,7 @@ impl<'d, 'a> Analysis<'d, 'a> {
                 if in_link[i] {
                     stat[i].links = len;
                 }
-                stat[i].commas = node
-                    .text
-                    .chars()
-                    .filter(|c| matches!(c, ',' | '，' | '、' | '،'))
-                    .count() as u32;
+                stat[i].commas = node.text.chars().filter(|c| matches!(c, ',' | '，' | '、' | '،')).count() as u32;
             } else if node.tag == "p" {
                 stat[i].p += 1;
             } else if node.tag == "li" {
@@ -246,13 +250,7 @@ impl<'d, 'a> Analysis<'d, 'a> {
                 stat[node.parent].add(&s);
             }
         }
-        Analysis {
-            dom,
-            hints: hints_v,
-            dead,
-            in_link,
-            stat,
-        }
+        Analysis { dom, hints: hints_v, dead, in_link, stat, use_hints }
     }
 
     /// Text directly inside `i` (not inside child elements' blocks).
@@ -283,26 +281,16 @@ impl<'d, 'a> Analysis<'d, 'a> {
             }
             let len = match node.tag {
                 "p" | "pre" | "td" | "blockquote" => self.stat[i].text,
-                "div" | "section" | "article" | "main" | "span" | "font" | "center" => {
-                    self.direct_text(i)
-                }
+                "div" | "section" | "article" | "main" | "span" | "font" | "center" => self.direct_text(i),
                 _ => continue,
             };
             if len < 25 {
                 continue;
             }
-            let commas = if node.tag == "p" || node.tag == "pre" || node.tag == "td" {
-                self.stat[i].commas
-            } else {
-                0
-            };
+            let commas = if node.tag == "p" || node.tag == "pre" || node.tag == "td" { self.stat[i].commas } else { 0 };
             let ld = self.stat[i].link_density();
             let content = (1.0 + commas as f32 + (len as f32 / 100.0).min(3.0)) * (1.0 - ld);
-            let mut a = if matches!(node.tag, "p" | "pre" | "td" | "blockquote") {
-                node.parent
-            } else {
-                i
-            };
+            let mut a = if matches!(node.tag, "p" | "pre" | "td" | "blockquote") { node.parent } else { i };
             let mut level = 0;
             while a != usize::MAX && level < 5 {
                 let an = &dom.nodes[a];
@@ -336,13 +324,8 @@ impl<'d, 'a> Analysis<'d, 'a> {
         let mut top = first;
         let top_score = score[top];
         // Several strong candidates under one ancestor: take the ancestor.
-        let alternatives: Vec<usize> = ranked
-            .iter()
-            .skip(1)
-            .take(4)
-            .copied()
-            .filter(|&c| score[c] >= 0.75 * top_score)
-            .collect();
+        let alternatives: Vec<usize> =
+            ranked.iter().skip(1).take(4).copied().filter(|&c| score[c] >= 0.75 * top_score).collect();
         if alternatives.len() >= 3 {
             let mut p = dom.nodes[top].parent;
             while p != usize::MAX && dom.nodes[p].tag != "body" && dom.nodes[p].tag != "html" {
@@ -378,10 +361,7 @@ impl<'d, 'a> Analysis<'d, 'a> {
             if p == usize::MAX || matches!(dom.nodes[p].tag, "body" | "html") {
                 break;
             }
-            let live: Vec<usize> = dom
-                .children(p)
-                .filter(|&c| !self.dead[c] && self.stat[c].text > 0)
-                .collect();
+            let live: Vec<usize> = dom.children(p).filter(|&c| !self.dead[c] && self.stat[c].text > 0).collect();
             if live.len() == 1 {
                 top = p;
             } else {
@@ -401,11 +381,7 @@ impl<'d, 'a> Analysis<'d, 'a> {
             _ => 0.0,
         };
         let extra =
-            if tag == "article" || self.dom.nodes[i].role.eq_ignore_ascii_case("articlebody") {
-                10.0
-            } else {
-                0.0
-            };
+            if tag == "article" || self.dom.nodes[i].role.eq_ignore_ascii_case("articlebody") { 10.0 } else { 0.0 };
         base + extra + hints::weight(self.hints[i])
     }
 
@@ -471,7 +447,7 @@ impl<'d, 'a> Analysis<'d, 'a> {
         let st = self.stat[i];
         let h = self.hints[i];
         let w = hints::weight(h);
-        if w < 0.0 {
+        if w < 0.0 && self.use_hints {
             return true;
         }
         if st.commas >= 10 {
@@ -492,13 +468,7 @@ impl<'d, 'a> Analysis<'d, 'a> {
     }
 
     /// Flattens the subtree of `root` into blocks.
-    fn blocks(
-        &self,
-        root: usize,
-        clean: bool,
-        out: &mut Vec<Block>,
-        comment_zone: Option<&[bool]>,
-    ) {
+    fn blocks(&self, root: usize, clean: bool, out: &mut Vec<Block>, comment_zone: Option<&[bool]>) {
         let dom = self.dom;
         let end = dom.nodes[root].end;
         let mut cur = Block::default();
@@ -573,11 +543,7 @@ fn keep_block(b: &Block, title: Option<&str>) -> bool {
         }
     }
     let words = text::word_count(&b.text);
-    let ld = if b.chars == 0 {
-        0.0
-    } else {
-        b.links as f32 / b.chars as f32
-    };
+    let ld = if b.chars == 0 { 0.0 } else { b.links as f32 / b.chars as f32 };
     if ld > 0.5 {
         return false;
     }
@@ -588,48 +554,39 @@ fn keep_block(b: &Block, title: Option<&str>) -> bool {
 /// caller's body selector, if any.
 pub fn extract(dom: &Dom, title: Option<&str>) -> Body {
     if dom.nodes.is_empty() {
-        return Body {
-            paragraphs: Vec::new(),
-            reason: Some("the page is empty"),
-        };
+        return Body { paragraphs: Vec::new(), reason: Some("the page is empty") };
     }
-    let an = Analysis::new(dom);
-    let forced: Vec<usize> =
-        outermost(dom, (0..dom.nodes.len()).filter(|&i| dom.nodes[i].body_hit));
-    let (roots, clean) = if forced.is_empty() {
-        (an.choose(), true)
-    } else {
-        (forced, false)
-    };
+    let first = attempt(dom, title, true);
+    let len = |b: &Body| b.paragraphs.iter().map(|p| text::visible_len(p)).sum::<usize>();
+    if len(&first) >= 400 {
+        return first;
+    }
+    // Readability's second pass: names can lie; try again trusting only tags.
+    let second = attempt(dom, title, false);
+    if len(&second) > 2 * len(&first).max(100) { second } else { first }
+}
+
+fn attempt(dom: &Dom, title: Option<&str>, use_hints: bool) -> Body {
+    let an = Analysis::new(dom, use_hints);
+    let forced: Vec<usize> = outermost(dom, (0..dom.nodes.len()).filter(|&i| dom.nodes[i].body_hit));
+    let (roots, clean) = if forced.is_empty() { (an.choose(), true) } else { (forced, false) };
     if roots.is_empty() {
-        return Body {
-            paragraphs: Vec::new(),
-            reason: Some("no block of text long enough to be an article"),
-        };
+        return Body { paragraphs: Vec::new(), reason: Some("no block of text long enough to be an article") };
     }
     let mut blocks = Vec::new();
     for &r in &roots {
         an.blocks(r, clean, &mut blocks, None);
     }
-    let mut kept: Vec<Block> = blocks
-        .into_iter()
-        .filter(|b| keep_block(b, title))
-        .collect();
+    let mut kept: Vec<Block> = blocks.into_iter().filter(|b| keep_block(b, title)).collect();
     while kept.last().is_some_and(|b| is_heading(b.tag)) {
         kept.pop();
     }
     rescue_notices(&an, &roots, &mut kept);
     let words: usize = kept.iter().map(|b| text::word_count(&b.text)).sum();
     if words < 15 && !kept.iter().any(|b| hints::is_notice(&b.text)) {
-        return Body {
-            paragraphs: Vec::new(),
-            reason: Some("too little text for an article"),
-        };
+        return Body { paragraphs: Vec::new(), reason: Some("too little text for an article") };
     }
-    Body {
-        paragraphs: kept.into_iter().map(|b| b.text).collect(),
-        reason: None,
-    }
+    Body { paragraphs: kept.into_iter().map(|b| b.text).collect(), reason: None }
 }
 
 /// Keeps editor's notes and corrections that sit outside the chosen
@@ -644,10 +601,7 @@ fn rescue_notices(an: &Analysis, roots: &[usize], kept: &mut Vec<Block>) {
         zone[i] = (p != usize::MAX && zone[p]) || node.tag == "nav" || {
             let s = format!("{} {}", node.class, node.id).to_lowercase();
             !node.is_text()
-                && (s.contains("comment")
-                    || s.contains("disqus")
-                    || s.contains("respond")
-                    || s.contains("repl"))
+                && (s.contains("comment") || s.contains("disqus") || s.contains("respond") || s.contains("repl"))
         };
     }
     let mut all = Vec::new();
@@ -655,35 +609,20 @@ fn rescue_notices(an: &Analysis, roots: &[usize], kept: &mut Vec<Block>) {
     let first = roots.first().copied().unwrap_or(0);
     let last_end = roots.last().map(|&r| dom.nodes[r].end).unwrap_or(0);
     for b in all {
-        if !hints::is_notice(&b.text)
-            || kept
-                .iter()
-                .any(|k| k.text == b.text || k.text.contains(&b.text))
-        {
+        if !hints::is_notice(&b.text) || kept.iter().any(|k| k.text == b.text || k.text.contains(&b.text)) {
             continue;
         }
         // Only notices near the article: inside its parent section.
         let near = roots.iter().any(|&r| {
             let p = dom.nodes[r].parent;
-            let gp = if p == usize::MAX {
-                p
-            } else {
-                dom.nodes[p].parent
-            };
-            let scope = if gp != usize::MAX && dom.nodes[gp].tag != "html" {
-                gp
-            } else {
-                p
-            };
+            let gp = if p == usize::MAX { p } else { dom.nodes[p].parent };
+            let scope = if gp != usize::MAX && dom.nodes[gp].tag != "html" { gp } else { p };
             scope != usize::MAX && dom.contains(scope, b.pos)
         }) || (b.pos >= first && b.pos < last_end);
         if !near {
             continue;
         }
-        let at = kept
-            .iter()
-            .position(|k| k.pos > b.pos)
-            .unwrap_or(kept.len());
+        let at = kept.iter().position(|k| k.pos > b.pos).unwrap_or(kept.len());
         kept.insert(at, b);
     }
 }
@@ -729,21 +668,14 @@ mod tests {
         let b = body(&src);
         assert_eq!(
             b.paragraphs,
-            [
-                P1,
-                P2,
-                "What comes next",
-                P3,
-                "Editor's note: this article was updated to include the mayor's response."
-            ]
+            [P1, P2, "What comes next", P3, "Editor's note: this article was updated to include the mayor's response."]
         );
     }
 
     #[test]
     fn br_separated_text_becomes_paragraphs() {
-        let src = format!(
-            "<body><div id=story>{P1}<br><br>{P2}<br>{P3}</div><div id=links><a href=/x>x</a></div></body>"
-        );
+        let src =
+            format!("<body><div id=story>{P1}<br><br>{P2}<br>{P3}</div><div id=links><a href=/x>x</a></div></body>");
         assert_eq!(body(&src).paragraphs, [P1, P2, P3]);
     }
 
@@ -768,11 +700,7 @@ mod tests {
     #[test]
     fn deep_nesting_is_fine() {
         let depth = 100_000;
-        let src = format!(
-            "<body>{}<p>{P1}</p><p>{P2}</p>{}</body>",
-            "<div>".repeat(depth),
-            "</div>".repeat(depth)
-        );
+        let src = format!("<body>{}<p>{P1}</p><p>{P2}</p>{}</body>", "<div>".repeat(depth), "</div>".repeat(depth));
         let html = Html::parse_document(&src);
         let dom = Dom::build(&html, &Marks::default());
         let b = extract(&dom, None);

@@ -24,25 +24,13 @@ pub fn parse(raw: &str) -> Option<DateTime<FixedOffset>> {
     }
     // "2025-09-04T10:00:00.123+0000", "2025-09-04 10:00:00 +01:00" and friends.
     let t = s.replacen(' ', "T", 1);
-    for f in [
-        "%Y-%m-%dT%H:%M:%S%.f%z",
-        "%Y-%m-%dT%H:%M%z",
-        "%Y-%m-%dT%H:%M:%S%.f%:z",
-        "%Y-%m-%dT%H:%M:%S%.f %z",
-    ] {
+    for f in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M:%S%.f%:z", "%Y-%m-%dT%H:%M:%S%.f %z"] {
         if let Ok(d) = DateTime::parse_from_str(&t, f) {
             return plausible(d);
         }
     }
-    let t2 = t
-        .trim_end_matches('Z')
-        .trim_end_matches(" UTC")
-        .trim_end_matches(" GMT");
-    for f in [
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M",
-        "%Y/%m/%dT%H:%M:%S",
-    ] {
+    let t2 = t.trim_end_matches('Z').trim_end_matches(" UTC").trim_end_matches(" GMT");
+    for f in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y/%m/%dT%H:%M:%S"] {
         if let Ok(n) = NaiveDateTime::parse_from_str(t2, f) {
             return plausible(Utc.from_utc_datetime(&n).fixed_offset());
         }
@@ -55,21 +43,14 @@ pub fn parse(raw: &str) -> Option<DateTime<FixedOffset>> {
     }
     if let Ok(secs) = s.parse::<i64>() {
         // Unix seconds or milliseconds.
-        let secs = if secs > 100_000_000_000 {
-            secs / 1000
-        } else {
-            secs
-        };
-        return DateTime::from_timestamp(secs, 0)
-            .map(|d| d.fixed_offset())
-            .and_then(plausible);
+        let secs = if secs > 100_000_000_000 { secs / 1000 } else { secs };
+        return DateTime::from_timestamp(secs, 0).map(|d| d.fixed_offset()).and_then(plausible);
     }
     human(s)
 }
 
 fn date_only(s: &str) -> Option<DateTime<FixedOffset>> {
-    static YMD: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\b").unwrap());
+    static YMD: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\b").unwrap());
     let c = YMD.captures(s)?;
     midnight(c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?)
 }
@@ -83,58 +64,30 @@ fn month(name: &str) -> Option<u32> {
     let n = name.to_lowercase();
     let n = n.trim_end_matches('.');
     const MONTHS: [&[&str]; 12] = [
-        &[
-            "jan", "january", "januar", "janvier", "jän", "jänner", "enero", "gennaio",
-        ],
-        &[
-            "feb", "february", "februar", "février", "fevrier", "febrero", "febbraio",
-        ],
+        &["jan", "january", "januar", "janvier", "jän", "jänner", "enero", "gennaio"],
+        &["feb", "february", "februar", "février", "fevrier", "febrero", "febbraio"],
         &["mar", "march", "märz", "maerz", "mars", "marzo"],
         &["apr", "april", "avril", "abril", "aprile"],
         &["may", "mai", "mayo", "maggio"],
         &["jun", "june", "juni", "juin", "junio", "giugno"],
         &["jul", "july", "juli", "juillet", "julio", "luglio"],
         &["aug", "august", "août", "aout", "agosto"],
-        &[
-            "sep",
-            "sept",
-            "september",
-            "septembre",
-            "septiembre",
-            "settembre",
-        ],
-        &[
-            "oct", "october", "oktober", "octobre", "octubre", "ottobre", "okt",
-        ],
+        &["sep", "sept", "september", "septembre", "septiembre", "settembre"],
+        &["oct", "october", "oktober", "octobre", "octubre", "ottobre", "okt"],
         &["nov", "november", "novembre", "noviembre"],
-        &[
-            "dec",
-            "december",
-            "dezember",
-            "décembre",
-            "decembre",
-            "diciembre",
-            "dicembre",
-            "dez",
-        ],
+        &["dec", "december", "dezember", "décembre", "decembre", "diciembre", "dicembre", "dez"],
     ];
-    MONTHS
-        .iter()
-        .position(|names| names.contains(&n))
-        .map(|i| i as u32 + 1)
+    MONTHS.iter().position(|names| names.contains(&n)).map(|i| i as u32 + 1)
 }
 
 /// "September 4, 2025", "4 September 2025", "4. September 2025", "04.09.2025".
 fn human(s: &str) -> Option<DateTime<FixedOffset>> {
-    static MDY: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)\b([a-zäéû]{3,10})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b").unwrap()
-    });
+    static MDY: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?i)\b([a-zäéû]{3,10})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b").unwrap());
     static DMY: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)\b(\d{1,2})(?:st|nd|rd|th|er)?\.?\s+([a-zäéû]{3,10})\.?,?\s+(\d{4})\b")
-            .unwrap()
+        Regex::new(r"(?i)\b(\d{1,2})(?:st|nd|rd|th|er)?\.?\s+([a-zäéû]{3,10})\.?,?\s+(\d{4})\b").unwrap()
     });
-    static NUM: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4})\b").unwrap());
+    static NUM: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4})\b").unwrap());
     if let Some(c) = MDY.captures(s) {
         if let Some(m) = month(&c[1]) {
             return midnight(c[3].parse().ok()?, m, c[2].parse().ok()?).and_then(plausible);
@@ -146,8 +99,7 @@ fn human(s: &str) -> Option<DateTime<FixedOffset>> {
         }
     }
     if let Some(c) = NUM.captures(s) {
-        return midnight(c[3].parse().ok()?, c[2].parse().ok()?, c[1].parse().ok()?)
-            .and_then(plausible);
+        return midnight(c[3].parse().ok()?, c[2].parse().ok()?, c[1].parse().ok()?).and_then(plausible);
     }
     None
 }
@@ -160,13 +112,10 @@ fn plausible(d: DateTime<FixedOffset>) -> Option<DateTime<FixedOffset>> {
 
 /// A date found in a URL path such as `/2025/09/04/slug`.
 pub fn from_url(url: &str) -> Option<String> {
-    static RE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"/((?:19|20)\d{2})[/-](\d{1,2})[/-](\d{1,2})(?:/|-|\b)").unwrap()
-    });
+    static RE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"/((?:19|20)\d{2})[/-](\d{1,2})[/-](\d{1,2})(?:/|-|\b)").unwrap());
     let c = RE.captures(url)?;
-    midnight(c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?)
-        .and_then(plausible)
-        .map(|d| d.to_rfc3339())
+    midnight(c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?).and_then(plausible).map(|d| d.to_rfc3339())
 }
 
 #[cfg(test)]
@@ -175,50 +124,20 @@ mod tests {
 
     #[test]
     fn machine_forms() {
-        assert_eq!(
-            to_rfc3339("2025-09-04T10:30:00+02:00").unwrap(),
-            "2025-09-04T10:30:00+02:00"
-        );
-        assert_eq!(
-            to_rfc3339("2025-09-04T10:30:00.123+0200").unwrap(),
-            "2025-09-04T10:30:00.123+02:00"
-        );
-        assert_eq!(
-            to_rfc3339("2025-09-04T10:30:00Z").unwrap(),
-            "2025-09-04T10:30:00+00:00"
-        );
-        assert_eq!(
-            to_rfc3339("2025-09-04 10:30:00").unwrap(),
-            "2025-09-04T10:30:00+00:00"
-        );
-        assert_eq!(
-            to_rfc3339("2025-09-04").unwrap(),
-            "2025-09-04T00:00:00+00:00"
-        );
-        assert_eq!(
-            to_rfc3339("Thu, 04 Sep 2025 10:30:00 GMT").unwrap(),
-            "2025-09-04T10:30:00+00:00"
-        );
+        assert_eq!(to_rfc3339("2025-09-04T10:30:00+02:00").unwrap(), "2025-09-04T10:30:00+02:00");
+        assert_eq!(to_rfc3339("2025-09-04T10:30:00.123+0200").unwrap(), "2025-09-04T10:30:00.123+02:00");
+        assert_eq!(to_rfc3339("2025-09-04T10:30:00Z").unwrap(), "2025-09-04T10:30:00+00:00");
+        assert_eq!(to_rfc3339("2025-09-04 10:30:00").unwrap(), "2025-09-04T10:30:00+00:00");
+        assert_eq!(to_rfc3339("2025-09-04").unwrap(), "2025-09-04T00:00:00+00:00");
+        assert_eq!(to_rfc3339("Thu, 04 Sep 2025 10:30:00 GMT").unwrap(), "2025-09-04T10:30:00+00:00");
     }
 
     #[test]
     fn human_forms() {
-        assert_eq!(
-            to_rfc3339("September 4, 2025").unwrap(),
-            "2025-09-04T00:00:00+00:00"
-        );
-        assert_eq!(
-            to_rfc3339("4. September 2025").unwrap(),
-            "2025-09-04T00:00:00+00:00"
-        );
-        assert_eq!(
-            to_rfc3339("4 septembre 2025").unwrap(),
-            "2025-09-04T00:00:00+00:00"
-        );
-        assert_eq!(
-            to_rfc3339("04.09.2025").unwrap(),
-            "2025-09-04T00:00:00+00:00"
-        );
+        assert_eq!(to_rfc3339("September 4, 2025").unwrap(), "2025-09-04T00:00:00+00:00");
+        assert_eq!(to_rfc3339("4. September 2025").unwrap(), "2025-09-04T00:00:00+00:00");
+        assert_eq!(to_rfc3339("4 septembre 2025").unwrap(), "2025-09-04T00:00:00+00:00");
+        assert_eq!(to_rfc3339("04.09.2025").unwrap(), "2025-09-04T00:00:00+00:00");
     }
 
     #[test]
@@ -230,10 +149,7 @@ mod tests {
 
     #[test]
     fn url_dates() {
-        assert_eq!(
-            from_url("https://x.test/2025/09/04/slug").unwrap(),
-            "2025-09-04T00:00:00+00:00"
-        );
+        assert_eq!(from_url("https://x.test/2025/09/04/slug").unwrap(), "2025-09-04T00:00:00+00:00");
         assert_eq!(from_url("https://x.test/news/slug"), None);
     }
 }

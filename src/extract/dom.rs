@@ -100,11 +100,7 @@ fn hidden(el: &scraper::node::Element) -> bool {
         return true;
     }
     if let Some(style) = el.attr("style") {
-        let s: String = style
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect::<String>()
-            .to_lowercase();
+        let s: String = style.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_lowercase();
         return s.contains("display:none") || s.contains("visibility:hidden");
     }
     false
@@ -132,10 +128,7 @@ impl<'a> Dom<'a> {
                             text: "",
                             class: el.attr("class").unwrap_or(""),
                             id: el.attr("id").unwrap_or(""),
-                            role: el
-                                .attr("role")
-                                .or_else(|| el.attr("itemprop"))
-                                .unwrap_or(""),
+                            role: el.attr("role").or_else(|| el.attr("itemprop")).unwrap_or(""),
                             parent,
                             end: idx + 1,
                             depth,
@@ -205,11 +198,7 @@ impl<'a> Dom<'a> {
 
     /// Children of `i`, in order.
     pub fn children(&self, i: usize) -> Children<'_, 'a> {
-        Children {
-            dom: self,
-            next: i + 1,
-            end: self.nodes[i].end,
-        }
+        Children { dom: self, next: i + 1, end: self.nodes[i].end }
     }
 
     /// Whether `a` is `d` or one of its ancestors.
@@ -243,15 +232,9 @@ mod tests {
 
     #[test]
     fn ranges_cover_subtrees() {
-        let html = Html::parse_document(
-            "<body><div id=a><p>x<b>y</b></p><p>z</p></div><script>s</script></body>",
-        );
+        let html = Html::parse_document("<body><div id=a><p>x<b>y</b></p><p>z</p></div><script>s</script></body>");
         let dom = Dom::build(&html, &Marks::default());
-        let tags: Vec<&str> = dom
-            .nodes
-            .iter()
-            .map(|n| if n.is_text() { n.text } else { n.tag })
-            .collect();
+        let tags: Vec<&str> = dom.nodes.iter().map(|n| if n.is_text() { n.text } else { n.tag }).collect();
         assert_eq!(tags, ["html", "body", "div", "p", "x", "b", "y", "p", "z"]);
         let div = 2;
         assert_eq!(dom.nodes[div].end, 9);
@@ -272,16 +255,9 @@ mod tests {
 
     #[test]
     fn hidden_elements_are_flagged() {
-        let html = Html::parse_document(
-            "<div style='display: none'>a</div><div hidden>b</div><div>c</div>",
-        );
+        let html = Html::parse_document("<div style='display: none'>a</div><div hidden>b</div><div>c</div>");
         let dom = Dom::build(&html, &Marks::default());
-        let flags: Vec<bool> = dom
-            .nodes
-            .iter()
-            .filter(|n| n.tag == "div")
-            .map(|n| n.hidden)
-            .collect();
+        let flags: Vec<bool> = dom.nodes.iter().filter(|n| n.tag == "div").map(|n| n.hidden).collect();
         assert_eq!(flags, [true, true, false]);
     }
 }

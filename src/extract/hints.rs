@@ -73,8 +73,6 @@ const JUNK_TOKENS: &[&str] = &[
     "popup",
     "overlay",
     "banner",
-    "widget",
-    "widgets",
     "rail",
     "skyscraper",
     "teaser",
@@ -148,15 +146,12 @@ static JUNK_RE: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap()
 });
 
-static GOOD_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new("article|body|content|entry|main|post|story|text|hentry|h-entry|prose|blog").unwrap()
-});
+static GOOD_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new("article|body|content|entry|main|post|story|text|hentry|h-entry|prose|blog").unwrap());
 
 /// Splits a class/id string into lower-case words.
 fn tokens(s: &str) -> impl Iterator<Item = String> + '_ {
-    s.split(|c: char| !c.is_alphanumeric())
-        .filter(|t| !t.is_empty())
-        .map(|t| t.to_lowercase())
+    s.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()).map(|t| t.to_lowercase())
 }
 
 /// Hint carried by one element's class, id and role.
@@ -168,6 +163,8 @@ pub struct Hint {
     pub good: bool,
     /// A furniture name that no article word can rescue ("share-bar", "most-read").
     pub strong: bool,
+    /// A comment section.
+    pub comments: bool,
 }
 
 /// Reads the hint of an element from its `class`, `id` and `role`/`itemprop`.
@@ -191,14 +188,17 @@ pub fn hint(class: &str, id: &str, role: &str) -> Hint {
                 h.junk = true;
                 h.strong = true;
             }
+            if lower.contains("comment") || lower.contains("disqus") {
+                h.comments = true;
+            }
             if GOOD_RE.is_match(&lower) {
                 h.good = true;
             }
         }
     }
     match role.to_ascii_lowercase().as_str() {
-        "navigation" | "banner" | "contentinfo" | "complementary" | "search" | "menu"
-        | "menubar" | "dialog" | "alertdialog" | "toolbar" | "tablist" => {
+        "navigation" | "banner" | "contentinfo" | "complementary" | "search" | "menu" | "menubar" | "dialog"
+        | "alertdialog" | "toolbar" | "tablist" => {
             h.junk = true;
             h.strong = true;
         }
@@ -243,10 +243,8 @@ pub fn is_notice(text: &str) -> bool {
         return false;
     };
     let rest = &text[m.end()..];
-    let words = rest
-        .split(|c: char| !c.is_alphabetic())
-        .filter(|w| w.chars().count() >= 2 && !TIMEISH.is_match(w))
-        .count();
+    let words =
+        rest.split(|c: char| !c.is_alphabetic()).filter(|w| w.chars().count() >= 2 && !TIMEISH.is_match(w)).count();
     words >= 4
 }
 
@@ -268,8 +266,7 @@ static BOILER_RE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// A byline or dateline standing alone ("By Jane Doe", "Von Max Muster").
 static BYLINE_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:By|BY|by|Von|VON|Par|PAR|Written by|Posted by|Story by|Reporting by)\s+\p{Lu}")
-        .unwrap()
+    Regex::new(r"^(?:By|BY|by|Von|VON|Par|PAR|Written by|Posted by|Story by|Reporting by)\s+\p{Lu}").unwrap()
 });
 
 /// Whether a short block is furniture: a relative time, a share prompt, a
@@ -299,10 +296,7 @@ fn is_dateline(text: &str) -> bool {
         return super::dates::parse(text).is_some() && text.split_whitespace().count() <= 6;
     };
     let rest = &text[m.end()..];
-    rest.split(|c: char| !c.is_alphabetic())
-        .filter(|w| w.chars().count() >= 2 && !TIMEISH.is_match(w))
-        .count()
-        <= 1
+    rest.split(|c: char| !c.is_alphabetic()).filter(|w| w.chars().count() >= 2 && !TIMEISH.is_match(w)).count() <= 1
 }
 
 #[cfg(test)]
@@ -324,27 +318,17 @@ mod tests {
 
     #[test]
     fn notices_are_recognised() {
-        assert!(is_notice(
-            "Editor's note: this article was updated to include reactions from the ministry."
-        ));
-        assert!(is_notice(
-            "Correction: An earlier version of this story misstated the mayor's age."
-        ));
-        assert!(is_notice(
-            "Update, Nov. 25: The company has since responded to our questions."
-        ));
-        assert!(is_notice(
-            "This article has been updated with comment from the police."
-        ));
+        assert!(is_notice("Editor's note: this article was updated to include reactions from the ministry."));
+        assert!(is_notice("Correction: An earlier version of this story misstated the mayor's age."));
+        assert!(is_notice("Update, Nov. 25: The company has since responded to our questions."));
+        assert!(is_notice("This article has been updated with comment from the police."));
         assert!(is_notice(
             "Anmerkung der Redaktion: In einer früheren Version hieß es fälschlich, der Bürgermeister sei zurückgetreten."
         ));
         assert!(!is_notice("Updated 7 minutes ago"));
         assert!(!is_notice("Updated: Nov 25, 2026 at 10:14 a.m. ET"));
         assert!(!is_notice("Update"));
-        assert!(!is_notice(
-            "The update to the software was delayed by weeks."
-        ));
+        assert!(!is_notice("The update to the software was delayed by weeks."));
     }
 
     #[test]
@@ -355,10 +339,7 @@ mod tests {
         assert!(is_boilerplate("By Jane Doe", 3));
         assert!(is_boilerplate("Published: 25 November 2026, 10:14", 5));
         assert!(is_boilerplate("vor 3 Stunden", 3));
-        assert!(!is_boilerplate(
-            "By the time the council met, the money was gone.",
-            10
-        ));
+        assert!(!is_boilerplate("By the time the council met, the money was gone.", 10));
         assert!(!is_boilerplate("The mayor resigned on Tuesday.", 5));
     }
 }

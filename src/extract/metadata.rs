@@ -85,26 +85,18 @@ fn type_rank(v: &Value) -> Option<usize> {
         Value::Array(a) => a.iter().filter_map(|x| x.as_str()).collect(),
         _ => return None,
     };
-    names
-        .iter()
-        .filter_map(|n| ARTICLE_TYPES.iter().position(|t| t == n))
-        .min()
-        .map(|p| match p {
-            p if p < 18 => 0,
-            18 | 19 => 1,
-            _ => 2,
-        })
+    names.iter().filter_map(|n| ARTICLE_TYPES.iter().position(|t| t == n)).min().map(|p| match p {
+        p if p < 18 => 0,
+        18 | 19 => 1,
+        _ => 2,
+    })
 }
 
 fn str_of(v: Option<&Value>) -> Option<String> {
     match v? {
         Value::String(s) => Some(text::collapse(&decode_entities(s))).filter(|s| !s.is_empty()),
         Value::Array(a) => a.iter().find_map(|x| str_of(Some(x))),
-        Value::Object(o) => str_of(
-            o.get("@value")
-                .or_else(|| o.get("name"))
-                .or_else(|| o.get("@id")),
-        ),
+        Value::Object(o) => str_of(o.get("@value").or_else(|| o.get("name")).or_else(|| o.get("@id"))),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
@@ -153,19 +145,11 @@ fn decode_entities(s: &str) -> String {
 fn parse_ld(doc: &Html) -> LdArticle {
     let mut best: Option<(usize, Value)> = None;
     for s in doc.select(&LD) {
-        if !s
-            .attr("type")
-            .is_some_and(|t| t.eq_ignore_ascii_case("application/ld+json"))
-        {
+        if !s.attr("type").is_some_and(|t| t.eq_ignore_ascii_case("application/ld+json")) {
             continue;
         }
         let raw: String = s.text().collect();
-        let raw = raw
-            .trim()
-            .trim_start_matches("<!--")
-            .trim_end_matches("-->")
-            .trim()
-            .trim_end_matches(';');
+        let raw = raw.trim().trim_start_matches("<!--").trim_end_matches("-->").trim().trim_end_matches(';');
         let Ok(v) = serde_json::from_str::<Value>(raw) else {
             continue;
         };
@@ -200,13 +184,7 @@ fn parse_ld(doc: &Html) -> LdArticle {
         return LdArticle::default();
     };
     let mut a = LdArticle {
-        headline: str_of(v.get("headline")).or_else(|| {
-            if rank == 0 {
-                str_of(v.get("name"))
-            } else {
-                None
-            }
-        }),
+        headline: str_of(v.get("headline")).or_else(|| if rank == 0 { str_of(v.get("name")) } else { None }),
         published: str_of(v.get("datePublished"))
             .or_else(|| str_of(v.get("dateCreated")))
             .or_else(|| str_of(v.get("uploadDate"))),
@@ -243,11 +221,8 @@ pub fn read(doc: &Html, base: Option<&url::Url>) -> Meta {
     let ld = parse_ld(doc);
 
     let site = get(&["og:site_name", "application-name", "twitter:site"]);
-    let doc_title = doc
-        .select(&TITLE)
-        .next()
-        .map(|t| text::collapse(&t.text().collect::<String>()))
-        .filter(|t| !t.is_empty());
+    let doc_title =
+        doc.select(&TITLE).next().map(|t| text::collapse(&t.text().collect::<String>())).filter(|t| !t.is_empty());
     let h1s: Vec<String> = doc
         .select(&H1)
         .map(|h| text::collapse(&h.text().collect::<String>()))
@@ -332,12 +307,7 @@ pub fn read(doc: &Html, base: Option<&url::Url>) -> Meta {
 
     let canonical = doc
         .select(&CANON)
-        .find(|l| {
-            l.attr("rel").is_some_and(|r| {
-                r.split_whitespace()
-                    .any(|x| x.eq_ignore_ascii_case("canonical"))
-            })
-        })
+        .find(|l| l.attr("rel").is_some_and(|r| r.split_whitespace().any(|x| x.eq_ignore_ascii_case("canonical"))))
         .and_then(|l| l.attr("href").map(str::to_string))
         .or_else(|| get(&["og:url"]))
         .or(ld.url.clone())
@@ -353,14 +323,7 @@ pub fn read(doc: &Html, base: Option<&url::Url>) -> Meta {
         .or(ld.lang.clone())
         .and_then(|l| normalize_lang(&l));
 
-    Meta {
-        title,
-        byline,
-        published,
-        modified,
-        canonical_url: canonical,
-        lang,
-    }
+    Meta { title, byline, published, modified, canonical_url: canonical, lang }
 }
 
 fn absolute(href: &str, base: Option<&url::Url>) -> Option<String> {
@@ -381,21 +344,8 @@ fn normalize_lang(l: &str) -> Option<String> {
     }
     let mut parts = l.split('-');
     let first = parts.next()?.to_ascii_lowercase();
-    let rest: Vec<String> = parts
-        .map(|p| {
-            if p.len() == 2 {
-                p.to_ascii_uppercase()
-            } else {
-                p.to_string()
-            }
-        })
-        .collect();
-    Some(
-        std::iter::once(first)
-            .chain(rest)
-            .collect::<Vec<_>>()
-            .join("-"),
-    )
+    let rest: Vec<String> = parts.map(|p| if p.len() == 2 { p.to_ascii_uppercase() } else { p.to_string() }).collect();
+    Some(std::iter::once(first).chain(rest).collect::<Vec<_>>().join("-"))
 }
 
 fn time_element(doc: &Html, published: bool) -> Option<String> {
@@ -409,10 +359,7 @@ fn time_element(doc: &Html, published: bool) -> Option<String> {
             ip == "datemodified" || class.contains("update") || class.contains("modif")
         }
     };
-    let chosen = times
-        .iter()
-        .find(|t| pick(t))
-        .or(if published { times.first() } else { None })?;
+    let chosen = times.iter().find(|t| pick(t)).or(if published { times.first() } else { None })?;
     chosen.attr("datetime").and_then(dates::to_rfc3339)
 }
 
@@ -437,25 +384,12 @@ fn join_names(names: &[String]) -> String {
 /// "By Jane Doe | Staff writer" → "Jane Doe | Staff writer" → "Jane Doe".
 fn clean_byline(s: &str) -> String {
     let mut s = text::collapse(s);
-    for p in [
-        "By ",
-        "by ",
-        "BY ",
-        "Von ",
-        "von ",
-        "Par ",
-        "par ",
-        "Written by ",
-        "Posted by ",
-        "Author: ",
-        "Autor: ",
-    ] {
+    for p in ["By ", "by ", "BY ", "Von ", "von ", "Par ", "par ", "Written by ", "Posted by ", "Author: ", "Autor: "] {
         if let Some(r) = s.strip_prefix(p) {
             s = r.trim().to_string();
         }
     }
-    s.trim_matches(|c: char| c == '|' || c == '-' || c == ',' || c.is_whitespace())
-        .to_string()
+    s.trim_matches(|c: char| c == '|' || c == '-' || c == ',' || c.is_whitespace()).to_string()
 }
 
 fn visible_byline(doc: &Html) -> Option<String> {
@@ -463,10 +397,7 @@ fn visible_byline(doc: &Html) -> Option<String> {
         let t = text::collapse(&e.text().collect::<String>());
         let t = clean_byline(&t);
         let words = text::word_count(&t);
-        if (1..=8).contains(&words)
-            && t.chars().next().is_some_and(char::is_alphabetic)
-            && !t.contains("http")
-        {
+        if (1..=8).contains(&words) && t.chars().next().is_some_and(char::is_alphabetic) && !t.contains("http") {
             return Some(t);
         }
     }
@@ -475,9 +406,7 @@ fn visible_byline(doc: &Html) -> Option<String> {
 
 /// Splits "Headline | Site" style titles and drops the site part.
 fn strip_site(t: &str, site: Option<&str>) -> String {
-    const SEPS: &[&str] = &[
-        " | ", " - ", " – ", " — ", " :: ", " · ", " » ", " // ", " / ",
-    ];
+    const SEPS: &[&str] = &[" | ", " - ", " – ", " — ", " :: ", " · ", " » ", " // ", " / "];
     let fsite = site.map(text::fold).unwrap_or_default();
     for sep in SEPS {
         if !t.contains(sep) {
@@ -517,26 +446,15 @@ fn choose_title(
     doc_title: Option<String>,
     site: Option<&str>,
 ) -> Option<String> {
-    let clean = |s: Option<String>| {
-        s.map(|t| strip_site(&decode_entities(&t), site))
-            .filter(|t| !t.is_empty())
-    };
+    let clean = |s: Option<String>| s.map(|t| strip_site(&decode_entities(&t), site)).filter(|t| !t.is_empty());
     let ld = clean(ld);
     let og = clean(og);
     let doc_title = clean(doc_title);
     // A visible <h1> that agrees with a metadata title is the headline as shown.
-    let metas: Vec<String> = [&ld, &og, &doc_title]
-        .into_iter()
-        .flatten()
-        .map(|t| text::fold(t))
-        .collect();
+    let metas: Vec<String> = [&ld, &og, &doc_title].into_iter().flatten().map(|t| text::fold(t)).collect();
     for h in h1s {
         let f = text::fold(h);
-        if !f.is_empty()
-            && metas
-                .iter()
-                .any(|m| *m == f || (f.len() > 15 && m.starts_with(&f)))
-        {
+        if !f.is_empty() && metas.iter().any(|m| *m == f || (f.len() > 15 && m.starts_with(&f))) {
             return Some(h.clone());
         }
     }
@@ -565,10 +483,7 @@ mod tests {
         assert_eq!(m.byline.as_deref(), Some("Ana Ruiz and Tom Lee"));
         assert_eq!(m.published.as_deref(), Some("2026-11-25T08:00:00+01:00"));
         assert_eq!(m.modified.as_deref(), Some("2026-11-25T10:30:00+01:00"));
-        assert_eq!(
-            m.canonical_url.as_deref(),
-            Some("https://news.example/world/bridge-closes")
-        );
+        assert_eq!(m.canonical_url.as_deref(), Some("https://news.example/world/bridge-closes"));
         assert_eq!(m.lang.as_deref(), Some("en-US"));
     }
 

@@ -74,11 +74,7 @@ pub fn extract_with(html: &str, url: Option<&str>, rules: &ExtractRules) -> Arti
 pub const MAX_HTML_BYTES: usize = 8 * 1024 * 1024;
 
 /// Like [`extract_with`], and also says why the body is empty when it is.
-pub fn extract_report(
-    html: &str,
-    url: Option<&str>,
-    rules: &ExtractRules,
-) -> (Article, Option<String>) {
+pub fn extract_report(html: &str, url: Option<&str>, rules: &ExtractRules) -> (Article, Option<String>) {
     let html = cut(html, MAX_HTML_BYTES);
     let doc = Html::parse_document(html);
     let base = url.and_then(|u| url::Url::parse(u).ok());
@@ -86,9 +82,7 @@ pub fn extract_report(
     let mut marks = dom::Marks::default();
     for s in &rules.exclude {
         match Selector::parse(s) {
-            Ok(sel) => marks
-                .exclude
-                .extend(doc.select(&sel).map(|e| dom::key((*e).value()))),
+            Ok(sel) => marks.exclude.extend(doc.select(&sel).map(|e| dom::key((*e).value()))),
             Err(_) => {
                 tracing::debug!(selector = %s, "Ignoring an exclude selector that does not parse.")
             }
@@ -98,9 +92,7 @@ pub fn extract_report(
     if let Some(s) = &rules.body {
         match Selector::parse(s) {
             Ok(sel) => {
-                marks
-                    .body
-                    .extend(doc.select(&sel).map(|e| dom::key((*e).value())));
+                marks.body.extend(doc.select(&sel).map(|e| dom::key((*e).value())));
                 if marks.body.is_empty() {
                     reason = Some(format!("the body selector `{s}` matched nothing"));
                 }
@@ -112,11 +104,7 @@ pub fn extract_report(
         .title
         .as_deref()
         .and_then(|s| Selector::parse(s).ok())
-        .and_then(|sel| {
-            doc.select(&sel)
-                .next()
-                .map(|e| text::collapse(&e.text().collect::<String>()))
-        })
+        .and_then(|sel| doc.select(&sel).next().map(|e| text::collapse(&e.text().collect::<String>())))
         .filter(|t| !t.is_empty())
         .or(meta.title);
     let body = if reason.is_some() {

@@ -32,17 +32,12 @@ pub fn is_space(c: char) -> bool {
 
 /// Characters that take no room on screen.
 fn is_invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{ad}'
-    )
+    matches!(c, '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{ad}')
 }
 
 /// Number of characters that are not whitespace.
 pub fn visible_len(s: &str) -> usize {
-    s.chars()
-        .filter(|c| !is_space(*c) && !is_invisible(*c))
-        .count()
+    s.chars().filter(|c| !is_space(*c) && !is_invisible(*c)).count()
 }
 
 /// Number of words (whitespace-separated runs).
