@@ -56,11 +56,8 @@ fn hash<T: Hash + ?Sized>(t: &T) -> u64 {
 }
 
 fn bag(key: &str) -> Vec<u64> {
-    let mut b: Vec<u64> = key
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| hash(&w.to_lowercase()))
-        .collect();
+    let mut b: Vec<u64> =
+        key.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(|w| hash(&w.to_lowercase())).collect();
     b.sort_unstable();
     b
 }
@@ -100,40 +97,21 @@ impl Doc {
                     continue;
                 }
                 in_notice = in_notice || is_notice(&key);
-                sents.push(Sent {
-                    text: s.to_string(),
-                    key,
-                    in_notice,
-                });
+                sents.push(Sent { text: s.to_string(), key, in_notice });
             }
             if sents.is_empty() {
                 continue;
             }
-            let text = sents
-                .iter()
-                .map(|s| s.text.as_str())
-                .collect::<Vec<_>>()
-                .join(" ");
-            let key = sents
-                .iter()
-                .map(|s| s.key.as_str())
-                .collect::<Vec<_>>()
-                .join(" ");
-            paras.push(Para {
-                text,
-                hash: hash(&key),
-                bag: bag(&key),
-                sents,
-            });
+            let text = sents.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join(" ");
+            let key = sents.iter().map(|s| s.key.as_str()).collect::<Vec<_>>().join(" ");
+            paras.push(Para { text, hash: hash(&key), bag: bag(&key), sents });
         }
         Doc { paras }
     }
 
     /// The sentence keys in reading order.
     pub fn sentence_keys(&self) -> impl Iterator<Item = &str> {
-        self.paras
-            .iter()
-            .flat_map(|p| p.sents.iter().map(|s| s.key.as_str()))
+        self.paras.iter().flat_map(|p| p.sents.iter().map(|s| s.key.as_str()))
     }
 }
 
@@ -158,7 +136,8 @@ pub(crate) enum Item {
     MovedOut(usize, usize),
     /// The old paragraph `.0` moved to new position `.1`; shown at its new place.
     MovedIn(usize, usize),
-    Changed(usize, usize, Vec<SItem>),
+    /// The old paragraph `.0` edited into the new paragraph `.1`; `.3` when it also moved.
+    Changed(usize, usize, Vec<SItem>, bool),
 }
 
 /// Paragraphs this similar are the same paragraph edited.
@@ -196,11 +175,7 @@ fn pair(k: usize, m: usize, sim: &dyn Fn(usize, usize) -> f64, threshold: f64) -
             for j in 1..=m {
                 let s = sim(i - 1, j - 1);
                 sims[(i - 1) * m + j - 1] = s;
-                let diag = if s >= threshold {
-                    score[(i - 1) * w + j - 1] + s
-                } else {
-                    f64::MIN
-                };
+                let diag = if s >= threshold { score[(i - 1) * w + j - 1] + s } else { f64::MIN };
                 score[i * w + j] = diag.max(score[(i - 1) * w + j]).max(score[i * w + j - 1]);
             }
         }
@@ -209,9 +184,7 @@ fn pair(k: usize, m: usize, sim: &dyn Fn(usize, usize) -> f64, threshold: f64) -
         while i > 0 || j > 0 {
             if i > 0 && j > 0 {
                 let s = sims[(i - 1) * m + j - 1];
-                if s >= threshold
-                    && (score[i * w + j] - (score[(i - 1) * w + j - 1] + s)).abs() < 1e-9
-                {
+                if s >= threshold && (score[i * w + j] - (score[(i - 1) * w + j - 1] + s)).abs() < 1e-9 {
                     rev.push(Pair::Both(i - 1, j - 1));
                     i -= 1;
                     j -= 1;
@@ -277,18 +250,9 @@ pub(crate) fn align(old: &Doc, new: &Doc) -> Vec<Item> {
     for op in &ops {
         match *op {
             DiffOp::Equal { .. } => {}
-            DiffOp::Delete {
-                old_index, old_len, ..
-            } => old_free.extend(old_index..old_index + old_len),
-            DiffOp::Insert {
-                new_index, new_len, ..
-            } => new_free.extend(new_index..new_index + new_len),
-            DiffOp::Replace {
-                old_index,
-                old_len,
-                new_index,
-                new_len,
-            } => {
+            DiffOp::Delete { old_index, old_len, .. } => old_free.extend(old_index..old_index + old_len),
+            DiffOp::Insert { new_index, new_len, .. } => new_free.extend(new_index..new_index + new_len),
+            DiffOp::Replace { old_index, old_len, new_index, new_len } => {
                 old_free.extend(old_index..old_index + old_len);
                 new_free.extend(new_index..new_index + new_len);
             }
@@ -315,41 +279,16 @@ pub(crate) fn align(old: &Doc, new: &Doc) -> Vec<Item> {
                 items.extend((new_index..new_index + len).map(Item::Same));
                 continue;
             }
-            DiffOp::Delete {
-                old_index,
-                old_len,
-                new_index,
-            } => (old_index, old_len, new_index, 0),
-            DiffOp::Insert {
-                old_index,
-                new_index,
-                new_len,
-            } => (old_index, 0, new_index, new_len),
-            DiffOp::Replace {
-                old_index,
-                old_len,
-                new_index,
-                new_len,
-            } => (old_index, old_len, new_index, new_len),
+            DiffOp::Delete { old_index, old_len, new_index } => (old_index, old_len, new_index, 0),
+            DiffOp::Insert { old_index, new_index, new_len } => (old_index, 0, new_index, new_len),
+            DiffOp::Replace { old_index, old_len, new_index, new_len } => (old_index, old_len, new_index, new_len),
         };
-        let olds: Vec<usize> = (oi..oi + ol)
-            .filter(|i| !moved_to.contains_key(i))
-            .collect();
-        let news: Vec<usize> = (ni..ni + nl)
-            .filter(|j| !moved_from.contains_key(j))
-            .collect();
-        let mut moved_olds = (oi..oi + ol)
-            .filter(|i| moved_to.contains_key(i))
-            .peekable();
-        let mut moved_news = (ni..ni + nl)
-            .filter(|j| moved_from.contains_key(j))
-            .peekable();
+        let olds: Vec<usize> = (oi..oi + ol).filter(|i| !moved_to.contains_key(i)).collect();
+        let news: Vec<usize> = (ni..ni + nl).filter(|j| !moved_from.contains_key(j)).collect();
+        let mut moved_olds = (oi..oi + ol).filter(|i| moved_to.contains_key(i)).peekable();
+        let mut moved_news = (ni..ni + nl).filter(|j| moved_from.contains_key(j)).peekable();
         let sim = |a: usize, b: usize| dice(&old.paras[olds[a]].bag, &new.paras[news[b]].bag);
-        let threshold = if olds.len() == 1 && news.len() == 1 {
-            PARA_SIMILAR_ALONE
-        } else {
-            PARA_SIMILAR
-        };
+        let threshold = if olds.len() == 1 && news.len() == 1 { PARA_SIMILAR_ALONE } else { PARA_SIMILAR };
         for p in pair(olds.len(), news.len(), &sim, threshold) {
             let (at_old, at_new) = match p {
                 Pair::Both(a, b) => (Some(olds[a]), Some(news[b])),
@@ -373,9 +312,7 @@ pub(crate) fn align(old: &Doc, new: &Doc) -> Vec<Item> {
                 }
             }
             items.push(match (at_old, at_new) {
-                (Some(i), Some(j)) => {
-                    Item::Changed(i, j, align_sentences(&old.paras[i], &new.paras[j]))
-                }
+                (Some(i), Some(j)) => Item::Changed(i, j, align_sentences(&old.paras[i], &new.paras[j]), false),
                 (Some(i), None) => Item::Removed(i),
                 (None, Some(j)) => Item::Added(j),
                 (None, None) => unreachable!("a pair has a side"),
@@ -384,7 +321,52 @@ pub(crate) fn align(old: &Doc, new: &Doc) -> Vec<Item> {
         items.extend(moved_olds.map(|i| Item::MovedOut(i, moved_to[&i])));
         items.extend(moved_news.map(|j| Item::MovedIn(moved_from[&j], j)));
     }
+    find_edited_moves(&mut items, old, new);
     items
+}
+
+/// Paragraphs this similar, one removed and one added elsewhere, are one paragraph moved and edited.
+const MOVE_SIMILAR: f64 = 0.7;
+/// Above this many removed × added pairs, edited moves are not looked for.
+const MOVE_SEARCH_LIMIT: usize = 40_000;
+
+/// Turns a removed paragraph and a similar added paragraph elsewhere into a move with edits.
+fn find_edited_moves(items: &mut [Item], old: &Doc, new: &Doc) {
+    let removed: Vec<(usize, usize)> = items
+        .iter()
+        .enumerate()
+        .filter_map(|(k, it)| if let Item::Removed(i) = it { Some((k, *i)) } else { None })
+        .collect();
+    let added: Vec<(usize, usize)> = items
+        .iter()
+        .enumerate()
+        .filter_map(|(k, it)| if let Item::Added(j) = it { Some((k, *j)) } else { None })
+        .collect();
+    if removed.is_empty() || added.is_empty() || removed.len() * added.len() > MOVE_SEARCH_LIMIT {
+        return;
+    }
+    let mut taken = vec![false; added.len()];
+    for (rk, i) in removed {
+        let (op, mut best) = (&old.paras[i], None::<(f64, usize)>);
+        if op.words() < 6 {
+            continue;
+        }
+        for (a, &(_, j)) in added.iter().enumerate() {
+            if taken[a] {
+                continue;
+            }
+            let s = dice(&op.bag, &new.paras[j].bag);
+            if s >= MOVE_SIMILAR && best.is_none_or(|(b, _)| s > b) {
+                best = Some((s, a));
+            }
+        }
+        if let Some((_, a)) = best {
+            taken[a] = true;
+            let (ak, j) = added[a];
+            items[rk] = Item::MovedOut(i, j);
+            items[ak] = Item::Changed(i, j, align_sentences(op, &new.paras[j]), true);
+        }
+    }
 }
 
 /// Aligns the sentences of two versions of a paragraph.
@@ -395,30 +377,17 @@ pub(crate) fn align_sentences(old: &Para, new: &Para) -> Vec<SItem> {
     let mut out = Vec::new();
     for op in ops {
         match op {
-            DiffOp::Equal { new_index, len, .. } => {
-                out.extend((new_index..new_index + len).map(SItem::Same))
+            DiffOp::Equal { new_index, len, .. } => out.extend((new_index..new_index + len).map(SItem::Same)),
+            DiffOp::Delete { old_index, old_len, .. } => {
+                out.extend((old_index..old_index + old_len).map(SItem::Removed))
             }
-            DiffOp::Delete {
-                old_index, old_len, ..
-            } => out.extend((old_index..old_index + old_len).map(SItem::Removed)),
-            DiffOp::Insert {
-                new_index, new_len, ..
-            } => out.extend((new_index..new_index + new_len).map(SItem::Added)),
-            DiffOp::Replace {
-                old_index,
-                old_len,
-                new_index,
-                new_len,
-            } => {
+            DiffOp::Insert { new_index, new_len, .. } => out.extend((new_index..new_index + new_len).map(SItem::Added)),
+            DiffOp::Replace { old_index, old_len, new_index, new_len } => {
                 let ob: Vec<Vec<u64>> = (0..old_len).map(|a| bag(ok[old_index + a])).collect();
                 let nb: Vec<Vec<u64>> = (0..new_len).map(|b| bag(nk[new_index + b])).collect();
                 let sim = |a: usize, b: usize| dice(&ob[a], &nb[b]);
                 // One sentence in place of one sentence is a rewording if they share anything.
-                let threshold = if old_len == 1 && new_len == 1 {
-                    SENT_SIMILAR_ALONE
-                } else {
-                    SENT_SIMILAR
-                };
+                let threshold = if old_len == 1 && new_len == 1 { SENT_SIMILAR_ALONE } else { SENT_SIMILAR };
                 for p in pair(old_len, new_len, &sim, threshold) {
                     out.push(match p {
                         Pair::Both(a, b) => {
@@ -445,51 +414,24 @@ pub(crate) fn diff_words(old: &str, new: &str) -> Vec<Segment> {
     let mut raw: Vec<(SegOp, &str)> = Vec::new();
     for op in ops {
         match op {
-            DiffOp::Equal { new_index, len, .. } => raw.extend(
-                nt[new_index..new_index + len]
-                    .iter()
-                    .map(|t| (SegOp::Same, *t)),
-            ),
-            DiffOp::Delete {
-                old_index, old_len, ..
-            } => raw.extend(
-                ot[old_index..old_index + old_len]
-                    .iter()
-                    .map(|t| (SegOp::Del, *t)),
-            ),
-            DiffOp::Insert {
-                new_index, new_len, ..
-            } => raw.extend(
-                nt[new_index..new_index + new_len]
-                    .iter()
-                    .map(|t| (SegOp::Ins, *t)),
-            ),
-            DiffOp::Replace {
-                old_index,
-                old_len,
-                new_index,
-                new_len,
-            } => {
-                raw.extend(
-                    ot[old_index..old_index + old_len]
-                        .iter()
-                        .map(|t| (SegOp::Del, *t)),
-                );
-                raw.extend(
-                    nt[new_index..new_index + new_len]
-                        .iter()
-                        .map(|t| (SegOp::Ins, *t)),
-                );
+            DiffOp::Equal { new_index, len, .. } => {
+                raw.extend(nt[new_index..new_index + len].iter().map(|t| (SegOp::Same, *t)))
+            }
+            DiffOp::Delete { old_index, old_len, .. } => {
+                raw.extend(ot[old_index..old_index + old_len].iter().map(|t| (SegOp::Del, *t)))
+            }
+            DiffOp::Insert { new_index, new_len, .. } => {
+                raw.extend(nt[new_index..new_index + new_len].iter().map(|t| (SegOp::Ins, *t)))
+            }
+            DiffOp::Replace { old_index, old_len, new_index, new_len } => {
+                raw.extend(ot[old_index..old_index + old_len].iter().map(|t| (SegOp::Del, *t)));
+                raw.extend(nt[new_index..new_index + new_len].iter().map(|t| (SegOp::Ins, *t)));
             }
         }
     }
     // A lone space or punctuation mark kept between two changes reads better as changed.
     for k in 1..raw.len().saturating_sub(1) {
-        if raw[k].0 == SegOp::Same
-            && !is_word(raw[k].1)
-            && raw[k - 1].0 != SegOp::Same
-            && raw[k + 1].0 != SegOp::Same
-        {
+        if raw[k].0 == SegOp::Same && !is_word(raw[k].1) && raw[k - 1].0 != SegOp::Same && raw[k + 1].0 != SegOp::Same {
             let t = raw[k].1;
             raw[k] = (SegOp::Del, t);
             raw.insert(k + 1, (SegOp::Ins, t));
@@ -504,10 +446,7 @@ pub(crate) fn diff_words(old: &str, new: &str) -> Vec<Segment> {
             k += 1;
             continue;
         }
-        let end = raw[k..]
-            .iter()
-            .position(|r| r.0 == SegOp::Same)
-            .map_or(raw.len(), |p| k + p);
+        let end = raw[k..].iter().position(|r| r.0 == SegOp::Same).map_or(raw.len(), |p| k + p);
         for (op, t) in &raw[k..end] {
             if *op == SegOp::Del {
                 push(&mut out, SegOp::Del, t);
@@ -526,10 +465,7 @@ pub(crate) fn diff_words(old: &str, new: &str) -> Vec<Segment> {
 fn push(out: &mut Vec<Segment>, op: SegOp, t: &str) {
     match out.last_mut() {
         Some(last) if last.op == op => last.text.push_str(t),
-        _ => out.push(Segment {
-            op,
-            text: t.to_string(),
-        }),
+        _ => out.push(Segment { op, text: t.to_string() }),
     }
 }
 
@@ -543,26 +479,23 @@ mod tests {
 
     #[test]
     fn moved_paragraph_is_a_move() {
-        let o = doc(&[
-            "Alpha one two.",
-            "Beta three four.",
-            "Gamma five six.",
-            "Delta seven eight.",
-        ]);
-        let n = doc(&[
-            "Beta three four.",
-            "Gamma five six.",
-            "Delta seven eight.",
-            "Alpha one two.",
-        ]);
+        let o = doc(&["Alpha one two.", "Beta three four.", "Gamma five six.", "Delta seven eight."]);
+        let n = doc(&["Beta three four.", "Gamma five six.", "Delta seven eight.", "Alpha one two."]);
         let items = align(&o, &n);
         assert!(items.iter().any(|i| matches!(i, Item::MovedOut(0, 3))));
         assert!(items.iter().any(|i| matches!(i, Item::MovedIn(0, 3))));
-        assert!(
-            !items
-                .iter()
-                .any(|i| matches!(i, Item::Added(_) | Item::Removed(_)))
-        );
+        assert!(!items.iter().any(|i| matches!(i, Item::Added(_) | Item::Removed(_))));
+    }
+
+    #[test]
+    fn moved_and_edited_paragraph_is_a_move() {
+        let o =
+            doc(&["Alpha one two three four five six.", "Beta three four.", "Gamma five six.", "Delta seven eight."]);
+        let n =
+            doc(&["Beta three four.", "Gamma five six.", "Delta seven eight.", "Alpha one two three four five seven."]);
+        let items = align(&o, &n);
+        assert!(items.iter().any(|i| matches!(i, Item::MovedOut(0, 3))), "{items:?}");
+        assert!(items.iter().any(|i| matches!(i, Item::Changed(0, 3, _, true))));
     }
 
     #[test]
@@ -570,9 +503,7 @@ mod tests {
         let o = doc(&["The council met on Monday. It voted 5-2 to approve the budget."]);
         let n = doc(&["The council met on Monday. It voted 6-1 to approve the budget."]);
         let items = align(&o, &n);
-        let [Item::Changed(0, 0, s)] = items.as_slice() else {
-            panic!("{items:?}")
-        };
+        let [Item::Changed(0, 0, s, false)] = items.as_slice() else { panic!("{items:?}") };
         assert!(matches!(s[0], SItem::Same(0)));
         assert!(matches!(s[1], SItem::Changed(1, 1, _)));
     }
@@ -583,16 +514,8 @@ mod tests {
             "Officials said 12 people died on Route 9.",
             "Officials said nine people died on Route 9 Friday.",
         );
-        let old: String = segs
-            .iter()
-            .filter(|s| s.op != SegOp::Ins)
-            .map(|s| s.text.as_str())
-            .collect();
-        let new: String = segs
-            .iter()
-            .filter(|s| s.op != SegOp::Del)
-            .map(|s| s.text.as_str())
-            .collect();
+        let old: String = segs.iter().filter(|s| s.op != SegOp::Ins).map(|s| s.text.as_str()).collect();
+        let new: String = segs.iter().filter(|s| s.op != SegOp::Del).map(|s| s.text.as_str()).collect();
         assert_eq!(old, "Officials said 12 people died on Route 9.");
         assert_eq!(new, "Officials said nine people died on Route 9 Friday.");
     }

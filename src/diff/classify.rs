@@ -247,12 +247,10 @@ fn edit_distance(a: &str, b: &str, cap: usize) -> usize {
 }
 
 fn words(s: &str) -> Vec<&str> {
-    s.split(|c: char| {
-        c.is_whitespace() || matches!(c, '(' | ')' | '"' | ',' | ';' | ':' | '!' | '?')
-    })
-    .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
-    .filter(|w| is_word(w))
-    .collect()
+    s.split(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | '"' | ',' | ';' | ':' | '!' | '?'))
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+        .filter(|w| is_word(w))
+        .collect()
 }
 
 /// Classifies the word-level edit of one sentence. `names` is false for languages that
@@ -282,21 +280,13 @@ fn classify_sentence(segs: &[Segment], names: bool) -> SentenceKinds {
         let (dw, iw) = (words(&dk), words(&ik));
         let numeric = |ws: &[&str]| {
             ws.iter()
-                .filter(|w| {
-                    w.chars().any(|c| c.is_ascii_digit())
-                        || NUMBER_WORDS.contains(&w.to_lowercase().as_str())
-                })
+                .filter(|w| w.chars().any(|c| c.is_ascii_digit()) || NUMBER_WORDS.contains(&w.to_lowercase().as_str()))
                 .map(|w| w.to_string())
                 .collect::<Vec<_>>()
         };
-        let dated = |ws: &[&str]| {
-            ws.iter()
-                .any(|w| DATE_NAMES.contains(&w.to_lowercase().as_str()))
-        };
+        let dated = |ws: &[&str]| ws.iter().any(|w| DATE_NAMES.contains(&w.to_lowercase().as_str()));
         let capital = |ws: &[&str], first: bool| {
-            ws.iter()
-                .enumerate()
-                .any(|(n, w)| (n > 0 || !first) && w.chars().next().is_some_and(char::is_uppercase))
+            ws.iter().enumerate().any(|(n, w)| (n > 0 || !first) && w.chars().next().is_some_and(char::is_uppercase))
         };
         let distance = edit_distance(&dk.to_lowercase(), &ik.to_lowercase(), 3);
         let tiny = distance <= 2 && dw.len() <= 1 && iw.len() <= 1;
@@ -306,11 +296,7 @@ fn classify_sentence(segs: &[Segment], names: bool) -> SentenceKinds {
             k.fact = true;
         } else if case_only || punctuation_only || tiny {
             k.typo = true;
-        } else if names
-            && (capital(&dw, !seen_word) || capital(&iw, !seen_word))
-            && dw.len() <= 3
-            && iw.len() <= 3
-        {
+        } else if names && (capital(&dw, !seen_word) || capital(&iw, !seen_word)) && dw.len() <= 3 && iw.len() <= 3 {
             k.fact = true;
         } else {
             k.rewording = true;
@@ -324,10 +310,7 @@ fn classify_sentence(segs: &[Segment], names: bool) -> SentenceKinds {
 fn same_date(a: &Option<String>, b: &Option<String>) -> bool {
     match (a, b) {
         (None, None) => true,
-        (Some(a), Some(b)) => match (
-            DateTime::parse_from_rfc3339(a.trim()),
-            DateTime::parse_from_rfc3339(b.trim()),
-        ) {
+        (Some(a), Some(b)) => match (DateTime::parse_from_rfc3339(a.trim()), DateTime::parse_from_rfc3339(b.trim())) {
             (Ok(x), Ok(y)) => x == y,
             _ => clean(a) == clean(b),
         },
@@ -336,22 +319,12 @@ fn same_date(a: &Option<String>, b: &Option<String>) -> bool {
 }
 
 fn field_change(old: &Option<String>, new: &Option<String>) -> Option<FieldChange> {
-    let key = |v: &Option<String>| {
-        v.as_deref()
-            .map(|s| fold(&clean(s)))
-            .filter(|s| !s.is_empty())
-    };
-    (key(old) != key(new)).then(|| FieldChange {
-        old: old.as_deref().map(clean),
-        new: new.as_deref().map(clean),
-    })
+    let key = |v: &Option<String>| v.as_deref().map(|s| fold(&clean(s))).filter(|s| !s.is_empty());
+    (key(old) != key(new)).then(|| FieldChange { old: old.as_deref().map(clean), new: new.as_deref().map(clean) })
 }
 
 fn date_change(old: &Option<String>, new: &Option<String>) -> Option<FieldChange> {
-    (!same_date(old, new)).then(|| FieldChange {
-        old: old.clone(),
-        new: new.clone(),
-    })
+    (!same_date(old, new)).then(|| FieldChange { old: old.clone(), new: new.clone() })
 }
 
 /// What the walk over the alignment collects.
@@ -369,13 +342,8 @@ struct Tally {
 
 impl Tally {
     fn note_from(&mut self, doc: &Doc, j: usize) {
-        let text = doc.paras[j]
-            .sents
-            .iter()
-            .filter(|s| s.in_notice)
-            .map(|s| s.text.as_str())
-            .collect::<Vec<_>>()
-            .join(" ");
+        let text =
+            doc.paras[j].sents.iter().filter(|s| s.in_notice).map(|s| s.text.as_str()).collect::<Vec<_>>().join(" ");
         if !text.is_empty() && !self.notes.contains(&text) {
             self.notes.push(text);
         }
@@ -384,17 +352,10 @@ impl Tally {
 
 /// Compares two versions.
 pub(crate) fn compare(old: &Article, new: &Article, options: &DiffOptions) -> Change {
-    let neutral = Neutralizer {
-        ignore: &options.ignore,
-    };
+    let neutral = Neutralizer { ignore: &options.ignore };
     let o = Doc::build(&old.paragraphs, &neutral);
     let n = Doc::build(&new.paragraphs, &neutral);
-    let names = !new
-        .lang
-        .as_deref()
-        .unwrap_or("")
-        .to_lowercase()
-        .starts_with("de");
+    let names = !new.lang.as_deref().unwrap_or("").to_lowercase().starts_with("de");
 
     let mut change = Change {
         title: new.title.as_deref().map(clean),
@@ -448,12 +409,9 @@ pub(crate) fn compare(old: &Article, new: &Article, options: &DiffOptions) -> Ch
     if s.typos > 0 {
         kinds.push(EditKind::Typo);
     }
-    let substantive = kinds.iter().any(|k| {
-        matches!(
-            k,
-            EditKind::Addition | EditKind::Removal | EditKind::Rewording | EditKind::Fact
-        )
-    });
+    let substantive = kinds
+        .iter()
+        .any(|k| matches!(k, EditKind::Addition | EditKind::Removal | EditKind::Rewording | EditKind::Fact));
     if substantive && !note && change.modified.is_none() {
         kinds.push(EditKind::Unannounced);
     }
@@ -468,12 +426,7 @@ pub(crate) fn compare(old: &Article, new: &Article, options: &DiffOptions) -> Ch
         return change;
     }
     change.significance = significance(&kinds, &t.stats, change.headline.is_some());
-    change.summary = summary(
-        &kinds,
-        &t,
-        correction,
-        change.modified.is_some() || change.published.is_some(),
-    );
+    change.summary = summary(&kinds, &t, correction, change.modified.is_some() || change.published.is_some());
     change.kinds = kinds;
     change.notes = t.notes;
     change.added = t.added;
@@ -487,9 +440,7 @@ fn walk(items: &[Item], o: &Doc, n: &Doc, names: bool, t: &mut Tally) -> Vec<Blo
     let mut blocks = Vec::with_capacity(items.len());
     for item in items {
         match item {
-            Item::Same(j) => blocks.push(Block::Same {
-                text: n.paras[*j].text.clone(),
-            }),
+            Item::Same(j) => blocks.push(Block::Same { text: n.paras[*j].text.clone() }),
             Item::Added(j) => {
                 let p = &n.paras[*j];
                 let mut body_words = 0;
@@ -510,9 +461,7 @@ fn walk(items: &[Item], o: &Doc, n: &Doc, names: bool, t: &mut Tally) -> Vec<Blo
                     t.note_added = true;
                     t.note_from(n, *j);
                 }
-                blocks.push(Block::Added {
-                    text: p.text.clone(),
-                });
+                blocks.push(Block::Added { text: p.text.clone() });
             }
             Item::Removed(i) => {
                 let p = &o.paras[*i];
@@ -533,33 +482,22 @@ fn walk(items: &[Item], o: &Doc, n: &Doc, names: bool, t: &mut Tally) -> Vec<Blo
                     t.stats.sentences_removed += body_sents;
                     t.note_removed = true;
                 }
-                blocks.push(Block::Removed {
-                    text: p.text.clone(),
-                });
+                blocks.push(Block::Removed { text: p.text.clone() });
             }
-            Item::MovedOut(i, j) => blocks.push(Block::MovedOut {
-                text: o.paras[*i].text.clone(),
-                from: *i,
-                to: *j,
-            }),
+            Item::MovedOut(i, j) => blocks.push(Block::MovedOut { text: o.paras[*i].text.clone(), from: *i, to: *j }),
             Item::MovedIn(i, j) => {
                 t.stats.paragraphs_moved += 1;
-                blocks.push(Block::MovedIn {
-                    text: n.paras[*j].text.clone(),
-                    from: *i,
-                    to: *j,
-                });
+                blocks.push(Block::MovedIn { text: n.paras[*j].text.clone(), from: *i, to: *j });
             }
-            Item::Changed(i, j, sitems) => {
+            Item::Changed(i, j, sitems, moved) => {
+                t.stats.paragraphs_moved += usize::from(*moved);
                 let (op, np) = (&o.paras[*i], &n.paras[*j]);
                 let old_has_note = op.sents.iter().any(|s| s.in_notice);
                 let mut note_touched = false;
                 let mut ops = Vec::with_capacity(sitems.len());
                 for si in sitems {
                     match si {
-                        SItem::Same(b) => ops.push(SentenceOp::Same {
-                            text: np.sents[*b].text.clone(),
-                        }),
+                        SItem::Same(b) => ops.push(SentenceOp::Same { text: np.sents[*b].text.clone() }),
                         SItem::Added(b) => {
                             let s = &np.sents[*b];
                             t.added.push(s.text.clone());
@@ -569,9 +507,7 @@ fn walk(items: &[Item], o: &Doc, n: &Doc, names: bool, t: &mut Tally) -> Vec<Blo
                             } else {
                                 t.stats.sentences_added += 1;
                             }
-                            ops.push(SentenceOp::Added {
-                                text: s.text.clone(),
-                            });
+                            ops.push(SentenceOp::Added { text: s.text.clone() });
                         }
                         SItem::Removed(a) => {
                             let s = &op.sents[*a];
@@ -582,19 +518,14 @@ fn walk(items: &[Item], o: &Doc, n: &Doc, names: bool, t: &mut Tally) -> Vec<Blo
                             } else {
                                 t.stats.sentences_removed += 1;
                             }
-                            ops.push(SentenceOp::Removed {
-                                text: s.text.clone(),
-                            });
+                            ops.push(SentenceOp::Removed { text: s.text.clone() });
                         }
                         SItem::Changed(a, b, segs) => {
                             let (os, ns) = (&op.sents[*a], &np.sents[*b]);
                             t.removed.push(os.text.clone());
                             t.added.push(ns.text.clone());
-                            t.stats.churn += segs
-                                .iter()
-                                .filter(|s| s.op != SegOp::Same)
-                                .map(|s| word_count(&s.text))
-                                .sum::<usize>();
+                            t.stats.churn +=
+                                segs.iter().filter(|s| s.op != SegOp::Same).map(|s| word_count(&s.text)).sum::<usize>();
                             if ns.in_notice || os.in_notice {
                                 note_touched = true;
                             } else {
@@ -604,9 +535,7 @@ fn walk(items: &[Item], o: &Doc, n: &Doc, names: bool, t: &mut Tally) -> Vec<Blo
                                 t.stats.typos += usize::from(k.typo && !k.fact && !k.rewording);
                                 t.rewordings += usize::from(k.rewording);
                             }
-                            ops.push(SentenceOp::Changed {
-                                segments: segs.clone(),
-                            });
+                            ops.push(SentenceOp::Changed { segments: segs.clone() });
                         }
                     }
                 }
@@ -625,7 +554,7 @@ fn walk(items: &[Item], o: &Doc, n: &Doc, names: bool, t: &mut Tally) -> Vec<Blo
                         (false, false) => {}
                     }
                 }
-                blocks.push(Block::Changed { sentences: ops });
+                blocks.push(Block::Changed { sentences: ops, moved_from: moved.then_some(*i) });
             }
         }
     }
@@ -651,9 +580,7 @@ fn significance(kinds: &[EditKind], s: &Stats, headline: bool) -> f64 {
             _ => 0.0,
         };
     }
-    let only_minor = kinds
-        .iter()
-        .all(|k| matches!(k, EditKind::Typo | EditKind::Dates));
+    let only_minor = kinds.iter().all(|k| matches!(k, EditKind::Typo | EditKind::Dates));
     if only_minor {
         v = v.min(0.05);
     }
@@ -674,11 +601,7 @@ fn summary(kinds: &[EditKind], t: &Tally, correction: bool, dates_moved: bool) -
     if kinds.contains(&EditKind::Byline) {
         parts.push("byline changed".into());
     }
-    let label = if correction {
-        "correction"
-    } else {
-        "editor's note"
-    };
+    let label = if correction { "correction" } else { "editor's note" };
     if t.note_added {
         parts.push(format!("{label} added"));
     } else if t.note_changed {
@@ -695,10 +618,7 @@ fn summary(kinds: &[EditKind], t: &Tally, correction: bool, dates_moved: bool) -
         ));
     }
     if s.sentences_added > 0 {
-        parts.push(format!(
-            "{} added",
-            plural(s.sentences_added, "sentence", "sentences")
-        ));
+        parts.push(format!("{} added", plural(s.sentences_added, "sentence", "sentences")));
     }
     if s.paragraphs_removed > 0 {
         parts.push(format!(
@@ -708,32 +628,19 @@ fn summary(kinds: &[EditKind], t: &Tally, correction: bool, dates_moved: bool) -
         ));
     }
     if s.sentences_removed > 0 {
-        parts.push(format!(
-            "{} removed",
-            plural(s.sentences_removed, "sentence", "sentences")
-        ));
+        parts.push(format!("{} removed", plural(s.sentences_removed, "sentence", "sentences")));
     }
     if s.facts > 0 {
-        parts.push(format!(
-            "{} changed in {}",
-            "figures or names",
-            plural(s.facts, "sentence", "sentences")
-        ));
+        parts.push(format!("{} changed in {}", "figures or names", plural(s.facts, "sentence", "sentences")));
     }
     if t.rewordings > 0 {
-        parts.push(format!(
-            "{} reworded",
-            plural(t.rewordings, "sentence", "sentences")
-        ));
+        parts.push(format!("{} reworded", plural(t.rewordings, "sentence", "sentences")));
     }
     if s.typos > 0 {
         parts.push(format!("{} fixed", plural(s.typos, "typo", "typos")));
     }
     if s.paragraphs_moved > 0 {
-        parts.push(format!(
-            "{} moved",
-            plural(s.paragraphs_moved, "paragraph", "paragraphs")
-        ));
+        parts.push(format!("{} moved", plural(s.paragraphs_moved, "paragraph", "paragraphs")));
     }
     if dates_moved {
         parts.push("dates changed".into());
@@ -758,19 +665,13 @@ mod tests {
 
     #[test]
     fn number_change_is_fact() {
-        let k = segs(
-            "Twelve people died, 12 in cars.",
-            "Twelve people died, 9 in cars.",
-        );
+        let k = segs("Twelve people died, 12 in cars.", "Twelve people died, 9 in cars.");
         assert!(k.fact && !k.typo && !k.rewording);
     }
 
     #[test]
     fn name_change_is_fact() {
-        let k = segs(
-            "The plan was drafted by Ellen Ward.",
-            "The plan was drafted by Martin Okafor.",
-        );
+        let k = segs("The plan was drafted by Ellen Ward.", "The plan was drafted by Martin Okafor.");
         assert!(k.fact, "{k:?}");
     }
 
@@ -782,10 +683,7 @@ mod tests {
 
     #[test]
     fn new_wording_is_rewording() {
-        let k = segs(
-            "Police said the driver fled the scene.",
-            "Police said the driver left the area on foot.",
-        );
+        let k = segs("Police said the driver fled the scene.", "Police said the driver left the area on foot.");
         assert!(k.rewording && !k.fact);
     }
 
@@ -797,10 +695,7 @@ mod tests {
 
     #[test]
     fn dates_compare_as_instants() {
-        assert!(same_date(
-            &Some("2025-06-12T15:05:00Z".into()),
-            &Some("2025-06-12T11:05:00-04:00".into())
-        ));
+        assert!(same_date(&Some("2025-06-12T15:05:00Z".into()), &Some("2025-06-12T11:05:00-04:00".into())));
         assert!(!same_date(&Some("2025-06-12T15:05:00Z".into()), &None));
     }
 }

@@ -157,20 +157,17 @@ pub enum Block {
     Added { text: String },
     /// Paragraph gone.
     Removed { text: String },
-    /// Paragraph edited: its sentences.
-    Changed { sentences: Vec<SentenceOp> },
+    /// Paragraph edited: its sentences. `moved_from` is set (0-based old position) when the
+    /// paragraph was also moved; its old place then holds a [`Block::MovedOut`].
+    Changed {
+        sentences: Vec<SentenceOp>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        moved_from: Option<usize>,
+    },
     /// Paragraph moved away from here (old position `from`) to new position `to` (0-based).
-    MovedOut {
-        text: String,
-        from: usize,
-        to: usize,
-    },
+    MovedOut { text: String, from: usize, to: usize },
     /// Paragraph moved here (new position `to`) from old position `from` (0-based).
-    MovedIn {
-        text: String,
-        from: usize,
-        to: usize,
-    },
+    MovedIn { text: String, from: usize, to: usize },
 }
 
 /// One sentence of an edited paragraph.
@@ -211,13 +208,9 @@ impl SentenceOp {
         match self {
             SentenceOp::Same { text } | SentenceOp::Removed { text } => Some(text.clone()),
             SentenceOp::Added { .. } => None,
-            SentenceOp::Changed { segments } => Some(
-                segments
-                    .iter()
-                    .filter(|s| s.op != SegOp::Ins)
-                    .map(|s| s.text.as_str())
-                    .collect(),
-            ),
+            SentenceOp::Changed { segments } => {
+                Some(segments.iter().filter(|s| s.op != SegOp::Ins).map(|s| s.text.as_str()).collect())
+            }
         }
     }
 
@@ -226,13 +219,9 @@ impl SentenceOp {
         match self {
             SentenceOp::Same { text } | SentenceOp::Added { text } => Some(text.clone()),
             SentenceOp::Removed { .. } => None,
-            SentenceOp::Changed { segments } => Some(
-                segments
-                    .iter()
-                    .filter(|s| s.op != SegOp::Del)
-                    .map(|s| s.text.as_str())
-                    .collect(),
-            ),
+            SentenceOp::Changed { segments } => {
+                Some(segments.iter().filter(|s| s.op != SegOp::Del).map(|s| s.text.as_str()).collect())
+            }
         }
     }
 }
@@ -246,22 +235,20 @@ impl Block {
     /// The paragraph in the old version, if it was there (at this place).
     pub fn old_text(&self) -> Option<String> {
         match self {
-            Block::Same { text } | Block::Removed { text } | Block::MovedOut { text, .. } => {
-                Some(text.clone())
-            }
+            Block::Same { text } | Block::Removed { text } | Block::MovedOut { text, .. } => Some(text.clone()),
             Block::Added { .. } | Block::MovedIn { .. } => None,
-            Block::Changed { sentences } => join_sentences(sentences, SentenceOp::old_text),
+            // A paragraph moved and edited was at its old place (a `MovedOut`), not here.
+            Block::Changed { moved_from: Some(_), .. } => None,
+            Block::Changed { sentences, .. } => join_sentences(sentences, SentenceOp::old_text),
         }
     }
 
     /// The paragraph in the new version, if it is there (at this place).
     pub fn new_text(&self) -> Option<String> {
         match self {
-            Block::Same { text } | Block::Added { text } | Block::MovedIn { text, .. } => {
-                Some(text.clone())
-            }
+            Block::Same { text } | Block::Added { text } | Block::MovedIn { text, .. } => Some(text.clone()),
             Block::Removed { .. } | Block::MovedOut { .. } => None,
-            Block::Changed { sentences } => join_sentences(sentences, SentenceOp::new_text),
+            Block::Changed { sentences, .. } => join_sentences(sentences, SentenceOp::new_text),
         }
     }
 }

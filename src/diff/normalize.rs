@@ -46,13 +46,12 @@ pub fn clean(s: &str) -> String {
 /// Maps one character of display text to its comparison form.
 fn fold_char(c: char) -> Option<&'static str> {
     Some(match c {
-        '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' | '\u{2032}' | '\u{2035}'
-        | '\u{00B4}' | '`' | '\u{02BC}' | '\u{FF07}' => "'",
-        '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' | '\u{2033}' | '\u{2036}'
-        | '\u{00AB}' | '\u{00BB}' | '\u{2039}' | '\u{203A}' | '\u{FF02}' | '\u{300C}'
-        | '\u{300D}' => "\"",
-        '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' | '\u{2015}'
-        | '\u{2212}' | '\u{2043}' | '\u{FE58}' | '\u{FE63}' | '\u{FF0D}' => "-",
+        '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' | '\u{2032}' | '\u{2035}' | '\u{00B4}' | '`' | '\u{02BC}'
+        | '\u{FF07}' => "'",
+        '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' | '\u{2033}' | '\u{2036}' | '\u{00AB}' | '\u{00BB}'
+        | '\u{2039}' | '\u{203A}' | '\u{FF02}' | '\u{300C}' | '\u{300D}' => "\"",
+        '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' | '\u{2015}' | '\u{2212}' | '\u{2043}'
+        | '\u{FE58}' | '\u{FE63}' | '\u{FF0D}' => "-",
         '\u{2026}' => "...",
         _ => return None,
     })
@@ -128,11 +127,7 @@ impl Neutralizer<'_> {
                 }
             }
         }
-        if p.len() == para.len() && p == para {
-            p
-        } else {
-            clean(&p)
-        }
+        if p.len() == para.len() && p == para { p } else { clean(&p) }
     }
 
     /// The key of display text: folded, relative times and counters replaced by
@@ -140,14 +135,10 @@ impl Neutralizer<'_> {
     pub fn key(&self, display: &str) -> String {
         let mut k = fold(display);
         if RELATIVE_TIME.is_match(&k) {
-            k = RELATIVE_TIME
-                .replace_all(&k, "\u{2039}time\u{203A}")
-                .into_owned();
+            k = RELATIVE_TIME.replace_all(&k, "\u{2039}time\u{203A}").into_owned();
         }
         if COUNTER.is_match(&k) {
-            k = COUNTER
-                .replace_all(&k, "\u{2039}count\u{203A}")
-                .into_owned();
+            k = COUNTER.replace_all(&k, "\u{2039}count\u{203A}").into_owned();
         }
         clean(&k)
     }
@@ -165,10 +156,7 @@ mod tests {
 
     #[test]
     fn fold_unifies_quotes_and_dashes() {
-        assert_eq!(
-            fold("\u{201C}It\u{2019}s\u{201D} \u{2014} ok\u{2026}"),
-            "\"It's\" - ok..."
-        );
+        assert_eq!(fold("\u{201C}It\u{2019}s\u{201D} \u{2014} ok\u{2026}"), "\"It's\" - ok...");
         assert_eq!(fold("\u{00AB} mot \u{00BB}"), "\"mot\"");
         assert_eq!(fold("a--b"), "a-b");
     }
@@ -177,23 +165,11 @@ mod tests {
     fn relative_times_are_neutral() {
         let n = Neutralizer::default();
         assert_eq!(n.key("Updated 8 hours ago"), n.key("Updated 7 hours ago"));
-        assert_eq!(
-            n.key("Posted 5m ago by staff"),
-            n.key("Posted 12m ago by staff")
-        );
-        assert_eq!(
-            n.key("Aktualisiert vor 5 Minuten"),
-            n.key("Aktualisiert vor 2 Stunden")
-        );
-        assert_eq!(
-            n.key("Publié il y a 3 heures"),
-            n.key("Publié il y a 4 heures")
-        );
+        assert_eq!(n.key("Posted 5m ago by staff"), n.key("Posted 12m ago by staff"));
+        assert_eq!(n.key("Aktualisiert vor 5 Minuten"), n.key("Aktualisiert vor 2 Stunden"));
+        assert_eq!(n.key("Publié il y a 3 heures"), n.key("Publié il y a 4 heures"));
         assert_eq!(n.key("hace 2 horas"), n.key("hace 3 horas"));
-        assert_ne!(
-            n.key("The trial lasted 3 days."),
-            n.key("The trial lasted 4 days.")
-        );
+        assert_ne!(n.key("The trial lasted 3 days."), n.key("The trial lasted 4 days."));
     }
 
     #[test]
@@ -208,16 +184,10 @@ mod tests {
     fn ignore_patterns_remove_matches() {
         let ignore = [Regex::new(r"Ad ID \d+").unwrap()];
         let n = Neutralizer { ignore: &ignore };
-        assert_eq!(
-            n.strip_ignored("Text. Ad ID 123"),
-            n.strip_ignored("Text. Ad ID 456")
-        );
+        assert_eq!(n.strip_ignored("Text. Ad ID 123"), n.strip_ignored("Text. Ad ID 456"));
         assert_eq!(n.strip_ignored("Ad ID 9"), "");
         let ignore = [Regex::new(r#"Read more: "[^"]*""#).unwrap()];
         let n = Neutralizer { ignore: &ignore };
-        assert_eq!(
-            n.strip_ignored("Text. Read more: \u{201C}Other story\u{201D}"),
-            "Text."
-        );
+        assert_eq!(n.strip_ignored("Text. Read more: \u{201C}Other story\u{201D}"), "Text.");
     }
 }

@@ -51,8 +51,7 @@ pub fn is_notice(sentence: &str) -> bool {
     ANY.is_match(s)
 }
 
-static STRONG_ONLY: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(&format!("(?i)^{STRONG}")).unwrap());
+static STRONG_ONLY: LazyLock<Regex> = LazyLock::new(|| Regex::new(&format!("(?i)^{STRONG}")).unwrap());
 
 const DATE_WORDS: &[&str] = &[
     "january",
@@ -149,19 +148,11 @@ mod tests {
 
     #[test]
     fn tells_corrections_from_updates() {
-        assert!(admits_error(
-            "Correction: An earlier version misstated the date."
-        ));
-        assert!(admits_error(
-            "An earlier version of this article misspelled her name."
-        ));
+        assert!(admits_error("Correction: An earlier version misstated the date."));
+        assert!(admits_error("An earlier version of this article misspelled her name."));
         assert!(admits_error("Rettifica: la data era sbagliata."));
-        assert!(admits_error(
-            "Korrektur: In einer früheren Version stand fälschlicherweise Montag."
-        ));
-        assert!(!admits_error(
-            "Editor's note: this article was updated to include reactions."
-        ));
+        assert!(admits_error("Korrektur: In einer früheren Version stand fälschlicherweise Montag."));
+        assert!(!admits_error("Editor's note: this article was updated to include reactions."));
         assert!(!admits_error("Update: Police released the suspect."));
     }
 }

@@ -21,9 +21,7 @@ const RESET: &str = "\x1b[0m";
 
 /// Text safe for a terminal: control characters (escape sequences included) become spaces.
 fn safe(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
 }
 
 /// Text safe for HTML text and attribute values.
@@ -49,27 +47,15 @@ struct Painter {
 
 impl Painter {
     fn paint(&self, style: &str, text: &str) -> String {
-        if self.color {
-            format!("{style}{text}{RESET}")
-        } else {
-            text.to_string()
-        }
+        if self.color { format!("{style}{text}{RESET}") } else { text.to_string() }
     }
 
     fn del(&self, text: &str) -> String {
-        if self.color {
-            format!("{RED}{STRIKE}{}{RESET}", safe(text))
-        } else {
-            format!("[-{}-]", safe(text))
-        }
+        if self.color { format!("{RED}{STRIKE}{}{RESET}", safe(text)) } else { format!("[-{}-]", safe(text)) }
     }
 
     fn ins(&self, text: &str) -> String {
-        if self.color {
-            format!("{GREEN}{UNDERLINE}{}{RESET}", safe(text))
-        } else {
-            format!("{{+{}+}}", safe(text))
-        }
+        if self.color { format!("{GREEN}{UNDERLINE}{}{RESET}", safe(text)) } else { format!("{{+{}+}}", safe(text)) }
     }
 
     fn segments(&self, segs: &[Segment]) -> String {
@@ -87,12 +73,7 @@ impl Painter {
     fn field(&self, out: &mut String, label: &str, f: &FieldChange) {
         let old = f.old.as_deref().unwrap_or("");
         let new = f.new.as_deref().unwrap_or("");
-        let _ = writeln!(
-            out,
-            "{} {}",
-            self.paint(BOLD, label),
-            self.segments(&diff_words(old, new))
-        );
+        let _ = writeln!(out, "{} {}", self.paint(BOLD, label), self.segments(&diff_words(old, new)));
     }
 }
 
@@ -120,12 +101,7 @@ pub fn render_text(change: &Change, color: bool) -> String {
     }
     let kinds: Vec<&str> = change.kinds.iter().map(|k| k.as_str()).collect();
     let _ = writeln!(out, "{}", p.paint(BOLD, &safe(&change.summary)));
-    let _ = writeln!(
-        out,
-        "kinds: {}; significance {:.2}",
-        kinds.join(", "),
-        change.significance
-    );
+    let _ = writeln!(out, "kinds: {}; significance {:.2}", kinds.join(", "), change.significance);
     for (label, f) in [
         ("Headline:", &change.headline),
         ("Byline:", &change.byline),
@@ -139,15 +115,10 @@ pub fn render_text(change: &Change, color: bool) -> String {
     for n in &change.notes {
         let _ = writeln!(out, "{} {}", p.paint(YELLOW, "Note:"), safe(n));
     }
-    let changed: Vec<bool> = change
-        .blocks
-        .iter()
-        .map(|b| !matches!(b, Block::Same { .. }))
-        .collect();
+    let changed: Vec<bool> = change.blocks.iter().map(|b| !matches!(b, Block::Same { .. })).collect();
     let mut elided = false;
     for (k, b) in change.blocks.iter().enumerate() {
-        let near =
-            changed[k] || (k > 0 && changed[k - 1]) || changed.get(k + 1).copied().unwrap_or(false);
+        let near = changed[k] || (k > 0 && changed[k - 1]) || changed.get(k + 1).copied().unwrap_or(false);
         if !near {
             if !elided {
                 out.push_str(&p.paint(DIM, "  \u{2026}\n"));
@@ -161,16 +132,14 @@ pub fn render_text(change: &Change, color: bool) -> String {
             Block::Same { text } => format!("  {}", safe(text)),
             Block::Added { text } => p.paint(GREEN, &format!("+ {}", safe(text))),
             Block::Removed { text } => p.paint(RED, &format!("- {}", safe(text))),
-            Block::Changed { sentences } => format!("~ {}", sentence_line(&p, sentences)),
-            Block::MovedOut { to, .. } => {
-                p.paint(YELLOW, &format!("< (paragraph moved to \u{b6}{})", to + 1))
+            Block::Changed { sentences, moved_from } => {
+                let moved =
+                    moved_from.map(|f| p.paint(YELLOW, &format!(" (moved from \u{b6}{})", f + 1))).unwrap_or_default();
+                format!("~ {}{moved}", sentence_line(&p, sentences))
             }
+            Block::MovedOut { to, .. } => p.paint(YELLOW, &format!("< (paragraph moved to \u{b6}{})", to + 1)),
             Block::MovedIn { text, from, .. } => {
-                format!(
-                    "{} {}",
-                    p.paint(YELLOW, &format!("> (moved from \u{b6}{})", from + 1)),
-                    safe(text)
-                )
+                format!("{} {}", p.paint(YELLOW, &format!("> (moved from \u{b6}{})", from + 1)), safe(text))
             }
         };
         out.push_str(&line);
@@ -217,41 +186,22 @@ pub fn render_unified(change: &Change) -> String {
     let mut lines: Vec<Line> = Vec::new();
     for (k, b) in change.blocks.iter().enumerate() {
         if k > 0 {
-            lines.push(Line {
-                tag: ' ',
-                text: String::new(),
-            });
+            lines.push(Line { tag: ' ', text: String::new() });
         }
         match b {
             Block::Same { text } => lines_of(text, ' ', &mut lines),
             Block::Added { text } | Block::MovedIn { text, .. } => lines_of(text, '+', &mut lines),
-            Block::Removed { text } | Block::MovedOut { text, .. } => {
-                lines_of(text, '-', &mut lines)
-            }
-            Block::Changed { sentences } => {
+            Block::Removed { text } | Block::MovedOut { text, .. } => lines_of(text, '-', &mut lines),
+            Block::Changed { moved_from: Some(_), .. } => lines_of(&b.new_text().unwrap_or_default(), '+', &mut lines),
+            Block::Changed { sentences, .. } => {
                 for s in sentences {
                     match s {
-                        SentenceOp::Same { text } => lines.push(Line {
-                            tag: ' ',
-                            text: safe(text),
-                        }),
-                        SentenceOp::Added { text } => lines.push(Line {
-                            tag: '+',
-                            text: safe(text),
-                        }),
-                        SentenceOp::Removed { text } => lines.push(Line {
-                            tag: '-',
-                            text: safe(text),
-                        }),
+                        SentenceOp::Same { text } => lines.push(Line { tag: ' ', text: safe(text) }),
+                        SentenceOp::Added { text } => lines.push(Line { tag: '+', text: safe(text) }),
+                        SentenceOp::Removed { text } => lines.push(Line { tag: '-', text: safe(text) }),
                         SentenceOp::Changed { .. } => {
-                            lines.push(Line {
-                                tag: '-',
-                                text: safe(&s.old_text().unwrap_or_default()),
-                            });
-                            lines.push(Line {
-                                tag: '+',
-                                text: safe(&s.new_text().unwrap_or_default()),
-                            });
+                            lines.push(Line { tag: '-', text: safe(&s.old_text().unwrap_or_default()) });
+                            lines.push(Line { tag: '+', text: safe(&s.new_text().unwrap_or_default()) });
                         }
                     }
                 }
@@ -282,10 +232,7 @@ pub fn render_unified(change: &Change) -> String {
             k += 1;
             continue;
         }
-        let end = keep[k..]
-            .iter()
-            .position(|x| !x)
-            .map_or(lines.len(), |p| k + p);
+        let end = keep[k..].iter().position(|x| !x).map_or(lines.len(), |p| k + p);
         let hunk = &lines[k..end];
         let old_len = hunk.iter().filter(|l| l.tag != '+').count();
         let new_len = hunk.iter().filter(|l| l.tag != '-').count();
@@ -319,16 +266,8 @@ fn html_segments(out: &mut String, segs: &[Segment]) {
 /// word level. Every piece of article text is escaped.
 pub fn render_html(change: &Change) -> String {
     let mut out = String::from("<div class=\"redline\">\n");
-    let summary = if change.changed {
-        change.summary.as_str()
-    } else {
-        "No change"
-    };
-    let _ = writeln!(
-        out,
-        "<p class=\"redline-summary\">{}</p>",
-        escape_html(summary)
-    );
+    let summary = if change.changed { change.summary.as_str() } else { "No change" };
+    let _ = writeln!(out, "<p class=\"redline-summary\">{}</p>", escape_html(summary));
     if !change.kinds.is_empty() {
         out.push_str("<ul class=\"redline-kinds\">");
         for k in &change.kinds {
@@ -338,20 +277,10 @@ pub fn render_html(change: &Change) -> String {
     }
     if let Some(f) = &change.headline {
         out.push_str("<h1 class=\"redline-headline\">");
-        html_segments(
-            &mut out,
-            &diff_words(
-                f.old.as_deref().unwrap_or(""),
-                f.new.as_deref().unwrap_or(""),
-            ),
-        );
+        html_segments(&mut out, &diff_words(f.old.as_deref().unwrap_or(""), f.new.as_deref().unwrap_or("")));
         out.push_str("</h1>\n");
     } else if let Some(t) = &change.title {
-        let _ = writeln!(
-            out,
-            "<h1 class=\"redline-headline\">{}</h1>",
-            escape_html(t)
-        );
+        let _ = writeln!(out, "<h1 class=\"redline-headline\">{}</h1>", escape_html(t));
     }
     for (class, label, f) in [
         ("byline", "Byline", &change.byline),
@@ -360,13 +289,7 @@ pub fn render_html(change: &Change) -> String {
     ] {
         if let Some(f) = f {
             let _ = write!(out, "<p class=\"redline-{class}\">{label}: ");
-            html_segments(
-                &mut out,
-                &diff_words(
-                    f.old.as_deref().unwrap_or(""),
-                    f.new.as_deref().unwrap_or(""),
-                ),
-            );
+            html_segments(&mut out, &diff_words(f.old.as_deref().unwrap_or(""), f.new.as_deref().unwrap_or("")));
             out.push_str("</p>\n");
         }
     }
@@ -376,18 +299,10 @@ pub fn render_html(change: &Change) -> String {
                 let _ = writeln!(out, "<p>{}</p>", escape_html(text));
             }
             Block::Added { text } => {
-                let _ = writeln!(
-                    out,
-                    "<p class=\"added\"><ins>{}</ins></p>",
-                    escape_html(text)
-                );
+                let _ = writeln!(out, "<p class=\"added\"><ins>{}</ins></p>", escape_html(text));
             }
             Block::Removed { text } => {
-                let _ = writeln!(
-                    out,
-                    "<p class=\"removed\"><del>{}</del></p>",
-                    escape_html(text)
-                );
+                let _ = writeln!(out, "<p class=\"removed\"><del>{}</del></p>", escape_html(text));
             }
             Block::MovedOut { to, .. } => {
                 let _ = writeln!(
@@ -404,8 +319,12 @@ pub fn render_html(change: &Change) -> String {
                     from + 1
                 );
             }
-            Block::Changed { sentences } => {
-                out.push_str("<p class=\"changed\">");
+            Block::Changed { sentences, moved_from } => {
+                out.push_str(if moved_from.is_some() {
+                    "<p class=\"changed moved-in\">"
+                } else {
+                    "<p class=\"changed\">"
+                });
                 for (k, s) in sentences.iter().enumerate() {
                     if k > 0 {
                         out.push(' ');
@@ -420,6 +339,9 @@ pub fn render_html(change: &Change) -> String {
                         }
                         SentenceOp::Changed { segments } => html_segments(&mut out, segments),
                     }
+                }
+                if let Some(from) = moved_from {
+                    let _ = write!(out, " <span class=\"redline-move\">(moved from \u{b6}{})</span>", from + 1);
                 }
                 out.push_str("</p>\n");
             }

@@ -8,26 +8,22 @@
 /// Abbreviations (lower case, without the period) after which a sentence never ends.
 const ABBREVIATIONS: &[&str] = &[
     // English titles, ranks and business forms
-    "mr", "mrs", "ms", "messrs", "dr", "prof", "sr", "jr", "st", "gen", "sen", "sens", "rep",
-    "reps", "gov", "govs", "lt", "col", "sgt", "capt", "cmdr", "adm", "maj", "cpl", "pvt", "pres",
-    "supt", "det", "insp", "hon", "rev", "fr", "mt", "ft", "ave", "blvd", "rd", "inc", "corp",
-    "ltd", "co", "bros", "dept", "univ", "approx", "est", "vs", "v", "al", "cf", "ca", "e.g",
-    "i.e", // Months and days
-    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mon",
-    "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun", // German
-    "bzw", "vgl", "ggf", "evtl", "inkl", "zzgl", "sog", "str", "hr", "frau", "abs", "bspw",
-    // French
+    "mr", "mrs", "ms", "messrs", "dr", "prof", "sr", "jr", "st", "gen", "sen", "sens", "rep", "reps", "gov", "govs",
+    "lt", "col", "sgt", "capt", "cmdr", "adm", "maj", "cpl", "pvt", "pres", "supt", "det", "insp", "hon", "rev", "fr",
+    "mt", "ft", "ave", "blvd", "rd", "inc", "corp", "ltd", "co", "bros", "dept", "univ", "approx", "est", "vs", "v",
+    "al", "cf", "ca", "e.g", "i.e", // Months and days
+    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mon", "tue", "tues", "wed",
+    "thu", "thur", "thurs", "fri", "sat", "sun", // German
+    "bzw", "vgl", "ggf", "evtl", "inkl", "zzgl", "sog", "str", "hr", "frau", "abs", "bspw", // French
     "mme", "mmes", "mlle", "mlles", "mm", "env", // Spanish
-    "sra", "sras", "srta", "srs", "dña", "ud", "uds", "dra", "lic", "ing", "avda",
-    // Italian
+    "sra", "sras", "srta", "srs", "dña", "ud", "uds", "dra", "lic", "ing", "avda", // Italian
     "sig", "sigg", "dott", "avv", "geom", "on", "sen", // Portuguese
     "exmo", "exma", "profa",
 ];
 
 /// Abbreviations that are only abbreviations before a number ("No. 5", "Art. 3").
-const NUMBER_ABBREVIATIONS: &[&str] = &[
-    "no", "nos", "nr", "art", "p", "pp", "vol", "fig", "op", "ch", "sec", "n", "núm", "nº",
-];
+const NUMBER_ABBREVIATIONS: &[&str] =
+    &["no", "nos", "nr", "art", "p", "pp", "vol", "fig", "op", "ch", "sec", "n", "núm", "nº"];
 
 /// Month names that may follow a German-style ordinal ("3. Oktober").
 const MONTHS: &[&str] = &[
@@ -106,10 +102,7 @@ const AFTER_CLOCK: &[&str] = &[
 ];
 
 fn is_closing(c: char) -> bool {
-    matches!(
-        c,
-        '"' | '\'' | ')' | ']' | '\u{201D}' | '\u{2019}' | '\u{00BB}' | '\u{203A}' | '*' | '_'
-    )
+    matches!(c, '"' | '\'' | ')' | ']' | '\u{201D}' | '\u{2019}' | '\u{00BB}' | '\u{203A}' | '*' | '_')
 }
 
 fn is_opening(c: char) -> bool {
@@ -155,11 +148,7 @@ fn ends_sentence(before: &str, after: &str) -> bool {
         return true;
     }
     // The word carrying the period.
-    let word = core[..core.len() - 1]
-        .rsplit(' ')
-        .next()
-        .unwrap_or("")
-        .trim_start_matches(is_opening);
+    let word = core[..core.len() - 1].rsplit(' ').next().unwrap_or("").trim_start_matches(is_opening);
     if word.is_empty() {
         return true;
     }
@@ -225,8 +214,7 @@ pub fn tokens(s: &str) -> Vec<&str> {
                 } else if matches!(d, '\'' | '\u{2019}' | '-' | '.' | ',' | '\u{2011}')
                     && j + 1 < chars.len()
                     && chars[j + 1].1.is_alphanumeric()
-                    && (d != ','
-                        || (chars[j - 1].1.is_ascii_digit() && chars[j + 1].1.is_ascii_digit()))
+                    && (d != ',' || (chars[j - 1].1.is_ascii_digit() && chars[j + 1].1.is_ascii_digit()))
                 {
                     j += 2;
                 } else if d == '.'
@@ -269,10 +257,7 @@ mod tests {
 
     #[test]
     fn splits_plain_sentences() {
-        assert_eq!(
-            sentences("One. Two! Three? Four"),
-            ["One.", "Two!", "Three?", "Four"]
-        );
+        assert_eq!(sentences("One. Two! Three? Four"), ["One.", "Two!", "Three?", "Four"]);
     }
 
     #[test]
@@ -294,21 +279,13 @@ mod tests {
         let p = "\u{201C}Why now?\u{201D} she asked. \u{201C}We waited.\u{201D} He left. \"Stop,\" he said.";
         assert_eq!(
             sentences(p),
-            [
-                "\u{201C}Why now?\u{201D} she asked.",
-                "\u{201C}We waited.\u{201D}",
-                "He left.",
-                "\"Stop,\" he said."
-            ]
+            ["\u{201C}Why now?\u{201D} she asked.", "\u{201C}We waited.\u{201D}", "He left.", "\"Stop,\" he said."]
         );
     }
 
     #[test]
     fn german_ordinals_and_numbers() {
-        assert_eq!(
-            sentences("Am 3. Oktober kam er. Nr. 5 blieb."),
-            ["Am 3. Oktober kam er.", "Nr. 5 blieb."]
-        );
+        assert_eq!(sentences("Am 3. Oktober kam er. Nr. 5 blieb."), ["Am 3. Oktober kam er.", "Nr. 5 blieb."]);
     }
 
     #[test]

@@ -74,9 +74,7 @@ fn ignore_patterns_are_no_change() {
     let old = with(|p| p.push("Story ID 88123".into()));
     let new = with(|p| p.push("Story ID 90411".into()));
     assert!(compare(&old, &new).changed);
-    let opts = DiffOptions {
-        ignore: vec![Regex::new(r"Story ID \d+").unwrap()],
-    };
+    let opts = DiffOptions { ignore: vec![Regex::new(r"Story ID \d+").unwrap()] };
     assert!(!compare_with(&old, &new, &opts).changed);
 }
 
@@ -90,33 +88,21 @@ fn editors_note_with_addition() {
     new.modified = Some("2025-06-12T15:00:00-04:00".into());
     let c = compare(&base(), &new);
     assert!(c.changed);
-    assert_eq!(
-        c.kinds,
-        [EditKind::Dates, EditKind::EditorsNote, EditKind::Addition]
-    );
+    assert_eq!(c.kinds, [EditKind::Dates, EditKind::EditorsNote, EditKind::Addition]);
     assert_eq!(c.notes.len(), 1);
     assert!(c.notes[0].starts_with("Editor's note"));
     assert_eq!(c.added.len(), 3);
-    assert!(
-        c.summary.starts_with("Editor's note added; 2 paragraphs ("),
-        "{}",
-        c.summary
-    );
+    assert!(c.summary.starts_with("Editor's note added; 2 paragraphs ("), "{}", c.summary);
     assert!(c.significance > 0.2);
 }
 
 #[test]
 fn notice_inside_a_paragraph_is_found() {
-    let new = with(|p| {
-        p[3].push_str(" Update: The authority said on Friday that fares would rise in 2026.")
-    });
+    let new = with(|p| p[3].push_str(" Update: The authority said on Friday that fares would rise in 2026."));
     let c = compare(&base(), &new);
     assert!(c.kinds.contains(&EditKind::EditorsNote), "{:?}", c.kinds);
     assert!(!c.kinds.contains(&EditKind::Unannounced));
-    assert_eq!(
-        c.notes,
-        ["Update: The authority said on Friday that fares would rise in 2026."]
-    );
+    assert_eq!(c.notes, ["Update: The authority said on Friday that fares would rise in 2026."]);
 }
 
 #[test]
@@ -137,10 +123,7 @@ fn headline_only() {
     new.title = Some("Ferry service to add a second boat".into());
     let c = compare(&base(), &new);
     assert_eq!(c.kinds, [EditKind::Headline]);
-    assert_eq!(
-        c.headline.as_ref().unwrap().new.as_deref(),
-        Some("Ferry service to add a second boat")
-    );
+    assert_eq!(c.headline.as_ref().unwrap().new.as_deref(), Some("Ferry service to add a second boat"));
     assert!(c.blocks.is_empty());
     assert_eq!(c.summary, "Headline changed");
 }
@@ -185,10 +168,7 @@ fn removal_with_modified_date_is_announced() {
         p.remove(2);
     });
     new.modified = Some("2025-06-13T09:00:00-04:00".into());
-    assert_eq!(
-        compare(&base(), &new).kinds,
-        [EditKind::Dates, EditKind::Removal]
-    );
+    assert_eq!(compare(&base(), &new).kinds, [EditKind::Dates, EditKind::Removal]);
 }
 
 #[test]
@@ -211,12 +191,7 @@ fn typo_fix() {
 
 #[test]
 fn rewording() {
-    let new = with(|p| {
-        p[3] = p[3].replace(
-            "Fares will not change.",
-            "Fares will stay where they are for now.",
-        )
-    });
+    let new = with(|p| p[3] = p[3].replace("Fares will not change.", "Fares will stay where they are for now."));
     let c = compare(&base(), &new);
     assert_eq!(c.kinds, [EditKind::Rewording, EditKind::Unannounced]);
 }
@@ -266,20 +241,15 @@ fn blocks_rebuild_both_bodies_and_round_trip() {
 fn contract_json_fields() {
     let new = with(|p| p[1] = p[1].replace("6-1", "5-2"));
     let v = serde_json::to_value(compare(&base(), &new)).unwrap();
-    for f in [
-        "changed",
-        "kinds",
-        "significance",
-        "summary",
-        "notes",
-        "added",
-        "removed",
-    ] {
+    for f in ["changed", "kinds", "significance", "summary", "notes", "added", "removed"] {
         assert!(v.get(f).is_some(), "missing {f}");
     }
     assert_eq!(v["kinds"], serde_json::json!(["fact", "unannounced"]));
     // A change stored before the extra fields existed still reads.
-    let old: Change = serde_json::from_str(r#"{"changed":true,"kinds":["typo"],"significance":0.1,"summary":"s","notes":[],"added":[],"removed":[]}"#).unwrap();
+    let old: Change = serde_json::from_str(
+        r#"{"changed":true,"kinds":["typo"],"significance":0.1,"summary":"s","notes":[],"added":[],"removed":[]}"#,
+    )
+    .unwrap();
     assert_eq!(old.kinds, [EditKind::Typo]);
 }
 
