@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::diff::EditKind;
 use crate::extract::ExtractRules;
 
 /// Default SQLite file.
@@ -44,6 +45,47 @@ pub struct Config {
     pub webhooks: Vec<WebhookConfig>,
     /// Email channels.
     pub emails: Vec<EmailConfig>,
+    /// Global alert rules and retry policy.
+    pub alerts: AlertsConfig,
+}
+
+/// Default time a failing delivery is retried before it is marked failed.
+pub const DEFAULT_RETRY_FOR: Duration = Duration::from_secs(3 * 24 * 3600);
+
+/// `[alerts]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertsConfig {
+    /// Which kinds of change alert (default: all but a typo-only change).
+    pub kinds: Option<Vec<EditKind>>,
+    /// Changes below this significance (0 to 1) do not alert.
+    #[serde(deserialize_with = "opt_significance")]
+    pub min_significance: Option<f64>,
+    /// How long a failing delivery is retried (with backoff) before it is marked failed.
+    #[serde(deserialize_with = "duration")]
+    pub retry_for: Duration,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        Self { kinds: None, min_significance: None, retry_for: DEFAULT_RETRY_FOR }
+    }
+}
+
+impl AlertsConfig {
+    /// The global rules.
+    pub fn rules(&self) -> AlertRules {
+        AlertRules { kinds: self.kinds.clone(), min_significance: self.min_significance }
+    }
+}
+
+/// Which changes alert; unset fields fall back to `[alerts]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AlertRules {
+    /// Kinds that alert.
+    pub kinds: Option<Vec<EditKind>>,
+    /// Minimum significance.
+    pub min_significance: Option<f64>,
 }
 
 /// The file as written, before the checks across keys.
@@ -56,6 +98,7 @@ struct RawConfig {
     watch: Vec<toml::Spanned<RawWatch>>,
     webhook: Vec<WebhookConfig>,
     email: Vec<EmailConfig>,
+    alerts: AlertsConfig,
 }
 
 /// `[storage]`
@@ -70,10 +113,7 @@ pub struct StorageConfig {
 
 impl Default for StorageConfig {
     fn default() -> Self {
-        Self {
-            path: PathBuf::from(DEFAULT_DB_PATH),
-            keep_raw_html: true,
-        }
+        Self { path: PathBuf::from(DEFAULT_DB_PATH), keep_raw_html: true }
     }
 }
 
@@ -87,9 +127,7 @@ pub struct WebConfig {
 
 impl Default for WebConfig {
     fn default() -> Self {
-        Self {
-            listen: DEFAULT_LISTEN.to_string(),
-        }
+        Self { listen: DEFAULT_LISTEN.to_string() }
     }
 }
 
@@ -131,10 +169,7 @@ impl Default for FetchConfig {
 
 /// The User-Agent sent when the config names none.
 pub fn default_user_agent() -> String {
-    format!(
-        "Redline/{} (news edit monitor; +https://github.com/redline-news/redline)",
-        env!("CARGO_PKG_VERSION")
-    )
+    format!("Redline/{} (news edit monitor; +https://github.com/redline-news/redline)", env!("CARGO_PKG_VERSION"))
 }
 
 /// What a watch points at.
@@ -197,7 +232,8 @@ pub struct Watch {
 }
 
 /// The per-watch rules that articles discovered through a watch inherit.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct WatchRules {
     /// A display name.
     pub name: Option<String>,
@@ -205,6 +241,8 @@ pub struct WatchRules {
     pub extract: ExtractRules,
     /// Regular expressions whose matches are ignored when comparing versions.
     pub ignore: Vec<String>,
+    /// Which changes alert.
+    pub alert: AlertRules,
 }
 
 /// The watch as written: each key is checked as it is read (so its errors
@@ -229,6 +267,9 @@ struct RawWatch {
     exclude_selectors: Vec<String>,
     #[serde(default, deserialize_with = "regexes")]
     ignore: Vec<String>,
+    alert_kinds: Option<Vec<EditKind>>,
+    #[serde(default, deserialize_with = "opt_significance")]
+    alert_min_significance: Option<f64>,
 }
 
 impl TryFrom<RawWatch> for Watch {
@@ -240,7 +281,9 @@ impl TryFrom<RawWatch> for Watch {
                 return Err("a watch has either `url` (one article) or `feed` (a feed of articles), not both; split it into two [[watch]] tables".into());
             }
             (None, None) => {
-                return Err("a watch needs `url = \"https://…\"` (one article) or `feed = \"https://…/rss.xml\"`".into());
+                return Err(
+                    "a watch needs `url = \"https://…\"` (one article) or `feed = \"https://…/rss.xml\"`".into()
+                );
             }
             (Some(u), None) => Target::Article(u),
             (None, Some(f)) => Target::Feed(f),
@@ -261,12 +304,9 @@ impl TryFrom<RawWatch> for Watch {
                 exclude: raw.exclude_selectors,
             },
             ignore: raw.ignore,
+            alert: AlertRules { kinds: raw.alert_kinds, min_significance: raw.alert_min_significance },
         };
-        Ok(Watch {
-            target,
-            schedule,
-            rules,
-        })
+        Ok(Watch { target, schedule, rules })
     }
 }
 
@@ -274,22 +314,24 @@ fn opt_http_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Er
     http_url(d).map(Some)
 }
 
+fn opt_significance<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    let value = f64::deserialize(d)?;
+    if !(0.0..=1.0).contains(&value) {
+        return Err(serde::de::Error::custom(format!("{value} is not a significance; use a number from 0 to 1")));
+    }
+    Ok(Some(value))
+}
+
 fn opt_every<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-    parse_every(&String::deserialize(d)?)
-        .map(Some)
-        .map_err(serde::de::Error::custom)
+    parse_every(&String::deserialize(d)?).map(Some).map_err(serde::de::Error::custom)
 }
 
 fn opt_cron<'de, D: Deserializer<'de>>(d: D) -> Result<Option<cron::Schedule>, D::Error> {
-    parse_cron(&String::deserialize(d)?)
-        .map(Some)
-        .map_err(serde::de::Error::custom)
+    parse_cron(&String::deserialize(d)?).map(Some).map_err(serde::de::Error::custom)
 }
 
 fn check_selector(selector: &str) -> Result<(), String> {
-    scraper::Selector::parse(selector)
-        .map(|_| ())
-        .map_err(|e| format!("{selector:?} is not a valid CSS selector: {e}"))
+    scraper::Selector::parse(selector).map(|_| ()).map_err(|e| format!("{selector:?} is not a valid CSS selector: {e}"))
 }
 
 fn opt_selector<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
@@ -300,20 +342,15 @@ fn opt_selector<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Er
 
 fn selectors<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     let list = Vec::<String>::deserialize(d)?;
-    list.iter()
-        .try_for_each(|s| check_selector(s))
-        .map_err(serde::de::Error::custom)?;
+    list.iter().try_for_each(|s| check_selector(s)).map_err(serde::de::Error::custom)?;
     Ok(list)
 }
 
 fn regexes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     let list = Vec::<String>::deserialize(d)?;
     for pattern in &list {
-        regex::Regex::new(pattern).map_err(|e| {
-            serde::de::Error::custom(format!(
-                "{pattern:?} is not a valid regular expression: {e}"
-            ))
-        })?;
+        regex::Regex::new(pattern)
+            .map_err(|e| serde::de::Error::custom(format!("{pattern:?} is not a valid regular expression: {e}")))?;
     }
     Ok(list)
 }
@@ -325,6 +362,12 @@ pub enum WebhookFormat {
     /// The design's `article.changed` JSON, signed per Standard Webhooks.
     #[default]
     Standard,
+    /// A Slack incoming webhook (`{"text": …}` with mrkdwn links).
+    Slack,
+    /// A Discord webhook (`{"content": …}`).
+    Discord,
+    /// A Mattermost incoming webhook (`{"text": …}`).
+    Mattermost,
 }
 
 /// One `[[webhook]]`.
@@ -343,9 +386,13 @@ pub struct WebhookConfig {
 }
 
 impl WebhookConfig {
-    /// The outbox channel name of this webhook.
+    /// The outbox channel name of this webhook: its host and a hash of the whole
+    /// URL, since the path of a chat webhook URL is itself a secret.
     pub fn channel(&self) -> String {
-        format!("webhook:{}", self.url)
+        use sha2::Digest;
+        let host = url::Url::parse(&self.url).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default();
+        let hash = sha2::Sha256::digest(self.url.as_bytes());
+        format!("webhook:{host}#{:02x}{:02x}{:02x}{:02x}", hash[0], hash[1], hash[2], hash[3])
     }
 }
 
@@ -364,6 +411,9 @@ pub struct EmailConfig {
     pub username: Option<String>,
     /// SMTP password (or set `REDLINE_SMTP_PASSWORD`).
     pub password: Option<String>,
+    /// Gather changes for this long and send them in one mail (e.g. "30m").
+    #[serde(default, deserialize_with = "opt_duration")]
+    pub digest: Option<Duration>,
 }
 
 impl EmailConfig {
@@ -377,9 +427,7 @@ impl EmailConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error(
-        "cannot read config file {path}: {source}. Pass --config PATH, or create it from config/redline.toml"
-    )]
+    #[error("cannot read config file {path}: {source}. Pass --config PATH, or create it from config/redline.toml")]
     Read {
         /// The file.
         path: PathBuf,
@@ -406,10 +454,8 @@ pub enum ConfigError {
 impl Config {
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
         Config::parse(&text, path)
     }
 
@@ -425,8 +471,7 @@ impl Config {
                 message: message.trim_end().to_string(),
             }
         };
-        let raw: RawConfig = toml::from_str(text)
-            .map_err(|e| invalid(e.span().map_or(0, |s| s.start), e.message()))?;
+        let raw: RawConfig = toml::from_str(text).map_err(|e| invalid(e.span().map_or(0, |s| s.start), e.message()))?;
         let mut watches = Vec::with_capacity(raw.watch.len());
         for spanned in raw.watch {
             let start = spanned.span().start;
@@ -439,6 +484,7 @@ impl Config {
             watches,
             webhooks: raw.webhook,
             emails: raw.email,
+            alerts: raw.alerts,
         })
     }
 }
@@ -465,9 +511,8 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
 
 /// Parses `10m`, `1h 30m`, `45s`; at least one second.
 pub fn parse_every(text: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(text.trim()).map_err(|e| {
-        format!("{text:?} is not a duration ({e}); write e.g. \"30s\", \"10m\" or \"2h\"")
-    })?;
+    let d = humantime::parse_duration(text.trim())
+        .map_err(|e| format!("{text:?} is not a duration ({e}); write e.g. \"30s\", \"10m\" or \"2h\""))?;
     if d < Duration::from_secs(1) {
         return Err(format!("{text:?} is shorter than one second"));
     }
@@ -477,11 +522,7 @@ pub fn parse_every(text: &str) -> Result<Duration, String> {
 /// Parses a cron expression; five-field expressions get a leading seconds field of `0`.
 pub fn parse_cron(text: &str) -> Result<cron::Schedule, String> {
     let fields = text.split_whitespace().count();
-    let full = if fields == 5 {
-        format!("0 {text}")
-    } else {
-        text.to_string()
-    };
+    let full = if fields == 5 { format!("0 {text}") } else { text.to_string() };
     cron::Schedule::from_str(&full).map_err(|e| {
         format!("{text:?} is not a valid cron expression ({e}); write e.g. \"0 */10 * * * *\" (sec min hour day month weekday)")
     })
@@ -492,19 +533,18 @@ pub fn check_url(text: &str) -> Result<String, String> {
     let url = url::Url::parse(text).map_err(|e| format!("{text:?} is not a URL: {e}"))?;
     match url.scheme() {
         "http" | "https" => Ok(url.to_string()),
-        other => Err(format!(
-            "{text:?}: only http and https URLs can be watched, not {other}:"
-        )),
+        other => Err(format!("{text:?}: only http and https URLs can be watched, not {other}:")),
     }
 }
 
 fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     let text = String::deserialize(d)?;
-    humantime::parse_duration(&text).map_err(|e| {
-        serde::de::Error::custom(format!(
-            "{text:?} is not a duration ({e}); write e.g. \"30s\""
-        ))
-    })
+    humantime::parse_duration(&text)
+        .map_err(|e| serde::de::Error::custom(format!("{text:?} is not a duration ({e}); write e.g. \"30s\"")))
+}
+
+fn opt_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    duration(d).map(Some)
 }
 
 fn http_url<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
@@ -549,10 +589,7 @@ mod tests {
         assert!(!c.fetch.allow_private);
         assert_eq!(c.watches.len(), 1);
         assert!(matches!(c.watches[0].schedule, Schedule::Every(d) if d == DEFAULT_EVERY));
-        assert_eq!(
-            c.watches[0].target,
-            Target::Article("https://example.com/a".into())
-        );
+        assert_eq!(c.watches[0].target, Target::Article("https://example.com/a".into()));
     }
 
     #[test]
@@ -573,13 +610,9 @@ mod tests {
 
     #[test]
     fn url_and_feed_together_is_an_error() {
-        let err = parse("\n[[watch]]\nurl = \"https://e.com/a\"\nfeed = \"https://e.com/rss\"\n")
-            .unwrap_err();
+        let err = parse("\n[[watch]]\nurl = \"https://e.com/a\"\nfeed = \"https://e.com/rss\"\n").unwrap_err();
         assert!(err.contains("not both"), "{err}");
-        assert!(
-            err.starts_with("redline.toml:2:") || err.starts_with("redline.toml:3:"),
-            "{err}"
-        );
+        assert!(err.starts_with("redline.toml:2:") || err.starts_with("redline.toml:3:"), "{err}");
     }
 
     #[test]
@@ -592,9 +625,7 @@ mod tests {
     fn five_field_cron_and_every() {
         let c = parse("[[watch]]\nfeed = \"https://e.com/rss\"\ncron = \"*/5 * * * *\"\n[[watch]]\nurl = \"https://e.com/a\"\nevery = \"90s\"\n").unwrap();
         assert!(matches!(c.watches[0].schedule, Schedule::Cron(_)));
-        assert!(
-            matches!(c.watches[1].schedule, Schedule::Every(d) if d == Duration::from_secs(90))
-        );
+        assert!(matches!(c.watches[1].schedule, Schedule::Every(d) if d == Duration::from_secs(90)));
     }
 
     #[test]
@@ -606,11 +637,9 @@ mod tests {
 
     #[test]
     fn bad_webhook_secret_and_selector() {
-        let err = parse("[[webhook]]\nurl = \"https://h.example/x\"\nsecret = \"whsec_???\"\n")
-            .unwrap_err();
+        let err = parse("[[webhook]]\nurl = \"https://h.example/x\"\nsecret = \"whsec_???\"\n").unwrap_err();
         assert!(err.starts_with("redline.toml:3:"), "{err}");
-        let err =
-            parse("[[watch]]\nurl = \"https://e.com/a\"\nbody_selector = \"div[\"\n").unwrap_err();
+        let err = parse("[[watch]]\nurl = \"https://e.com/a\"\nbody_selector = \"div[\"\n").unwrap_err();
         assert!(err.contains("CSS selector"), "{err}");
     }
 

@@ -14,15 +14,15 @@ use tokio::sync::{Notify, Semaphore, broadcast};
 use tokio::task::JoinSet;
 use tracing::{debug, info, warn};
 
-use crate::alert::{self, Event, SendError, Sender};
+use crate::alert::{self, Event, Outgoing, SendError, Sender};
 use crate::config::{Config, Schedule, Target, WatchRules};
 use crate::diff::{Change, DiffOptions};
 use crate::extract::{self, Article};
 use crate::fetch::{self, Expect, Fetcher, Response};
 use crate::schedule;
 use crate::store::{
-    ArticleRow, CheckDone, FetchLogEntry, NewChange, NewDelivery, NewSource, NewVersion,
-    SourceKind, SourceRow, Store, StoreError,
+    ArticleRow, CheckDone, DeliveryRow, FetchLogEntry, NewChange, NewDelivery, NewSource, NewVersion, SourceKind,
+    SourceRow, Store, StoreError,
 };
 
 /// How long a claimed check may take before another pass may claim it again.
@@ -179,22 +179,15 @@ impl Daemon {
     pub async fn check_everything(self: &Arc<Self>) -> Result<PassStats> {
         let now = Utc::now().timestamp();
         let lease = now + LEASE.as_secs() as i64;
-        let sources = self
-            .db(move |s| s.claim_due_sources(now, lease, true))
-            .await?;
+        let sources = self.db(move |s| s.claim_due_sources(now, lease, true)).await?;
         self.check_sources(sources).await;
-        let articles = self
-            .db(move |s| s.claim_due_articles(now, lease, usize::MAX >> 1, true))
-            .await?;
+        let articles = self.db(move |s| s.claim_due_articles(now, lease, usize::MAX >> 1, true)).await?;
         let mut stats = PassStats::default();
         let concurrency = self.config.fetch.concurrency.max(1);
         let mut tasks = JoinSet::new();
         let permits = Arc::new(Semaphore::new(concurrency));
         for article in articles {
-            let permit = Arc::clone(&permits)
-                .acquire_owned()
-                .await
-                .expect("semaphore open");
+            let permit = Arc::clone(&permits).acquire_owned().await.expect("semaphore open");
             let me = Arc::clone(self);
             tasks.spawn(async move {
                 let _permit = permit;
@@ -230,8 +223,7 @@ impl Daemon {
     /// A feed source lists articles; an article source is its own article.
     async fn check_source(&self, source: &SourceRow) -> Result<()> {
         let now = Utc::now();
-        let schedule = Schedule::from_spec(&source.schedule)
-            .unwrap_or(Schedule::Every(crate::config::DEFAULT_EVERY));
+        let schedule = Schedule::from_spec(&source.schedule).unwrap_or(Schedule::Every(crate::config::DEFAULT_EVERY));
         let (id, url) = (source.id, source.url.clone());
         if source.kind == SourceKind::Article {
             let ts = now.timestamp();
@@ -244,24 +236,16 @@ impl Daemon {
             .await?;
             return Ok(());
         }
-        let request = fetch::Request {
-            url: &source.url,
-            ..Default::default()
-        };
+        let request = fetch::Request { url: &source.url, ..Default::default() };
         let result = self.fetcher.fetch(&request, Expect::Feed).await;
-        let mut log = FetchLogEntry {
-            at: now.timestamp(),
-            url: source.url.clone(),
-            source_id: Some(id),
-            ..Default::default()
-        };
+        let mut log =
+            FetchLogEntry { at: now.timestamp(), url: source.url.clone(), source_id: Some(id), ..Default::default() };
         let outcome = match result {
             Ok(Response::Page(page)) => {
                 log.status = Some(page.status);
                 log.bytes = Some(page.raw.len());
                 log.duration_ms = Some(page.elapsed.as_millis() as u64);
-                crate::discover::articles_in_feed(&page.raw, &page.final_url)
-                    .map_err(|e| (e.to_string(), None))
+                crate::discover::articles_in_feed(&page.raw, &page.final_url).map_err(|e| (e.to_string(), None))
             }
             Ok(Response::NotModified { .. }) => Ok(Vec::new()),
             Err(e) => Err((e.to_string(), e.retry_after())),
@@ -286,14 +270,9 @@ impl Daemon {
                 debug!(url = %source.url, listed = count, new, "Feed checked.");
             }
             Err((error, retry_after)) => {
-                let next =
-                    schedule::next_retry(source.failures + 1, retry_after, now, rand::random())
-                        .timestamp();
+                let next = schedule::next_retry(source.failures + 1, retry_after, now, rand::random()).timestamp();
                 warn!(url = %source.url, %error, "Feed check failed.");
-                self.notify(Notice::Failed {
-                    url: source.url.clone(),
-                    error: error.clone(),
-                });
+                self.notify(Notice::Failed { url: source.url.clone(), error: error.clone() });
                 log.outcome = "error".into();
                 log.error = Some(error.clone());
                 self.db(move |s| {
@@ -309,8 +288,7 @@ impl Daemon {
     /// Fetches, extracts and compares one article, and records what it found.
     async fn check_article(&self, article: ArticleRow) -> Result<ArticleOutcome> {
         let now = Utc::now();
-        let schedule = Schedule::from_spec(&article.schedule)
-            .unwrap_or(Schedule::Every(crate::config::DEFAULT_EVERY));
+        let schedule = Schedule::from_spec(&article.schedule).unwrap_or(Schedule::Every(crate::config::DEFAULT_EVERY));
         let rules: WatchRules = serde_json::from_str(&article.rules).unwrap_or_default();
         let request = fetch::Request {
             url: &article.url,
@@ -329,8 +307,7 @@ impl Daemon {
                 log.status = Some(304);
                 log.duration_ms = Some(elapsed.as_millis() as u64);
                 log.outcome = "not_modified".into();
-                self.record_unchanged(&article, &schedule, now, None, None, log)
-                    .await?;
+                self.record_unchanged(&article, &schedule, now, None, None, log).await?;
                 return Ok(ArticleOutcome::Unchanged);
             }
             Err(e) => {
@@ -338,35 +315,19 @@ impl Daemon {
                 if let fetch::FetchError::Status { status, .. } = e {
                     log.status = Some(status);
                 }
-                return self
-                    .record_failure(&article, now, e.to_string(), retry_after, log)
-                    .await;
+                return self.record_failure(&article, now, e.to_string(), retry_after, log).await;
             }
         };
         log.status = Some(page.status);
         log.bytes = Some(page.raw.len());
         log.duration_ms = Some(page.elapsed.as_millis() as u64);
 
-        let (html, url, extract_rules) = (
-            page.text.clone(),
-            article.url.clone(),
-            rules.extract.clone(),
-        );
-        let extracted = tokio::task::spawn_blocking(move || {
-            extract::extract_with(&html, Some(&url), &extract_rules)
-        })
-        .await?;
+        let (html, url, extract_rules) = (page.text.clone(), article.url.clone(), rules.extract.clone());
+        let extracted =
+            tokio::task::spawn_blocking(move || extract::extract_with(&html, Some(&url), &extract_rules)).await?;
         if extracted.paragraphs.is_empty() {
             // An error page or a half-rendered page must not become a version that "removes" everything.
-            return self
-                .record_failure(
-                    &article,
-                    now,
-                    "no article text found on the page".into(),
-                    None,
-                    log,
-                )
-                .await;
+            return self.record_failure(&article, now, "no article text found on the page".into(), None, log).await;
         }
         let hash = content_hash(&extracted);
         let id = article.id;
@@ -374,39 +335,27 @@ impl Daemon {
         let (etag, last_modified) = (page.etag.clone(), page.last_modified.clone());
         if latest.as_ref().is_some_and(|v| v.content_hash == hash) {
             log.outcome = "unchanged".into();
-            self.record_unchanged(&article, &schedule, now, etag, last_modified, log)
-                .await?;
+            self.record_unchanged(&article, &schedule, now, etag, last_modified, log).await?;
             return Ok(ArticleOutcome::Unchanged);
         }
         let change = match &latest {
             None => None,
             Some(previous) => {
-                let change =
-                    crate::diff::compare_with(&previous.article, &extracted, &diff_options(&rules));
+                let change = crate::diff::compare_with(&previous.article, &extracted, &diff_options(&rules));
                 if !change.changed {
                     // Only noise moved (a re-render, an ignored pattern): nothing to record.
                     log.outcome = "unchanged".into();
-                    self.record_unchanged(&article, &schedule, now, etag, last_modified, log)
-                        .await?;
+                    self.record_unchanged(&article, &schedule, now, etag, last_modified, log).await?;
                     return Ok(ArticleOutcome::Unchanged);
                 }
                 Some(change)
             }
         };
-        let raw_html_zstd = if self.config.storage.keep_raw_html {
-            zstd::encode_all(&page.raw[..], 3).ok()
-        } else {
-            None
-        };
+        let raw_html_zstd =
+            if self.config.storage.keep_raw_html { zstd::encode_all(&page.raw[..], 3).ok() } else { None };
         let from_version = latest.as_ref().map_or(0, |v| v.number);
         let deliveries = match &change {
-            Some(c) => self.outbox_rows(
-                &article,
-                &extracted,
-                c,
-                (from_version, from_version + 1),
-                now,
-            ),
+            Some(c) => self.outbox_rows(&article, &rules, &extracted, c, (from_version, from_version + 1), now),
             None => Vec::new(),
         };
         let next_check = schedule::next_check(&schedule, now, rand::random()).timestamp();
@@ -423,16 +372,8 @@ impl Daemon {
                     article: &extracted_for_db,
                     raw_html_zstd,
                 };
-                let new_change = change_for_db.as_ref().map(|c| NewChange {
-                    change: c,
-                    deliveries,
-                });
-                let done = CheckDone {
-                    at,
-                    next_check,
-                    etag: etag.as_deref(),
-                    last_modified: last_modified.as_deref(),
-                };
+                let new_change = change_for_db.as_ref().map(|c| NewChange { change: c, deliveries });
+                let done = CheckDone { at, next_check, etag: etag.as_deref(), last_modified: last_modified.as_deref() };
                 let recorded = s.record_version(&version, new_change.as_ref(), &done)?;
                 s.log_fetch(&log)?;
                 Ok(recorded)
@@ -441,10 +382,7 @@ impl Daemon {
         match change {
             None => {
                 info!(url = %article.url, "First version stored.");
-                self.notify(Notice::FirstSeen {
-                    url: article.url.clone(),
-                    title: extracted.title,
-                });
+                self.notify(Notice::FirstSeen { url: article.url.clone(), title: extracted.title });
                 Ok(ArticleOutcome::New)
             }
             Some(change) => {
@@ -465,32 +403,31 @@ impl Daemon {
     fn outbox_rows(
         &self,
         article: &ArticleRow,
+        rules: &WatchRules,
         new: &Article,
         change: &Change,
         versions: (i64, i64),
         now: DateTime<Utc>,
     ) -> Vec<NewDelivery> {
-        let diff_url = format!(
-            "http://{}/articles/{}/versions/{}",
-            self.config.web.listen, article.id, versions.1
-        );
-        let data = alert::event_data(
-            change,
-            &article.url,
-            new.title.as_deref(),
-            &article.source_url,
-            versions,
-            diff_url,
-        );
-        let body =
-            serde_json::to_string(&Event::article_changed(data, now)).expect("event serializes");
+        if !alert::should_alert(change, &rules.alert, &self.config.alerts.rules()) {
+            debug!(url = %article.url, summary = %change.summary, "Change below the alert rules: recorded, not sent.");
+            return Vec::new();
+        }
+        let diff_url = format!("http://{}/articles/{}/versions/{}", self.config.web.listen, article.id, versions.1);
+        let data =
+            alert::event_data(change, &article.url, new.title.as_deref(), &article.source_url, versions, diff_url);
+        let event = Event::article_changed(data, now);
         self.sender
             .channels()
             .into_iter()
-            .map(|channel| NewDelivery {
-                channel,
-                event_id: alert::new_event_id(),
-                payload: body.clone(),
+            .map(|channel| {
+                let window = self.sender.digest_window(&channel).unwrap_or_default();
+                NewDelivery {
+                    payload: self.sender.payload(&channel, &event, change),
+                    event_id: alert::new_event_id(),
+                    next_attempt: now.timestamp() + window.as_secs() as i64,
+                    channel,
+                }
             })
             .collect()
     }
@@ -508,12 +445,7 @@ impl Daemon {
         let next_check = schedule::next_check(schedule, now, rand::random()).timestamp();
         let at = now.timestamp();
         self.db(move |s| {
-            let done = CheckDone {
-                at,
-                next_check,
-                etag: etag.as_deref(),
-                last_modified: last_modified.as_deref(),
-            };
+            let done = CheckDone { at, next_check, etag: etag.as_deref(), last_modified: last_modified.as_deref() };
             s.record_unchanged(id, &done)?;
             s.log_fetch(&log)
         })
@@ -529,12 +461,8 @@ impl Daemon {
         mut log: FetchLogEntry,
     ) -> Result<ArticleOutcome> {
         warn!(url = %article.url, %error, "Check failed.");
-        self.notify(Notice::Failed {
-            url: article.url.clone(),
-            error: error.clone(),
-        });
-        let next = schedule::next_retry(article.failures + 1, retry_after, now, rand::random())
-            .timestamp();
+        self.notify(Notice::Failed { url: article.url.clone(), error: error.clone() });
+        let next = schedule::next_retry(article.failures + 1, retry_after, now, rand::random()).timestamp();
         let (id, at) = (article.id, now.timestamp());
         log.outcome = "error".into();
         log.error = Some(error.clone());
@@ -547,46 +475,90 @@ impl Daemon {
     }
 
     /// Sends every pending delivery that is due; returns (delivered, failed this time).
+    /// The due rows of a digest channel go out together in one mail.
     pub async fn deliver_due(&self) -> Result<(usize, usize)> {
         let now = Utc::now().timestamp();
         let due = self.db(move |s| s.due_deliveries(now, 500)).await?;
-        let (mut delivered, mut failed) = (0, 0);
+        let mut batches: Vec<Vec<DeliveryRow>> = Vec::new();
+        let mut digests = std::collections::HashSet::new();
         for d in due {
-            let result = self.sender.send(&d.channel, &d.event_id, &d.payload).await;
-            let at = Utc::now();
-            let id = d.id;
-            match result {
-                Ok(()) => {
-                    delivered += 1;
+            if self.sender.digest_window(&d.channel).is_none() {
+                batches.push(vec![d]);
+            } else if digests.insert(d.channel.clone()) {
+                let channel = d.channel.clone();
+                batches.push(self.db(move |s| s.due_deliveries_of(&channel, now)).await?);
+            }
+        }
+        let (mut delivered, mut failed) = (0, 0);
+        for batch in batches {
+            if self.deliver_batch(&batch).await? {
+                delivered += batch.len();
+            } else {
+                failed += batch.len();
+            }
+        }
+        Ok((delivered, failed))
+    }
+
+    /// One attempt at a batch of rows of one channel; true when delivered.
+    async fn deliver_batch(&self, batch: &[DeliveryRow]) -> Result<bool> {
+        let channel = batch[0].channel.clone();
+        let ids: Vec<i64> = batch.iter().map(|d| d.id).collect();
+        let lookup = channel.clone();
+        let result = match self.db(move |s| s.channel_disabled(&lookup)).await? {
+            Some(reason) => Err(SendError::Permanent(format!("endpoint disabled: {reason}"))),
+            None => {
+                let outgoing: Vec<Outgoing<'_>> =
+                    batch.iter().map(|d| Outgoing { event_id: &d.event_id, payload: &d.payload }).collect();
+                self.sender.send(&channel, &outgoing).await
+            }
+        };
+        let at = Utc::now().timestamp();
+        match result {
+            Ok(()) => {
+                self.db(move |s| ids.iter().try_for_each(|id| s.delivery_succeeded(*id, at))).await?;
+                for d in batch {
                     debug!(channel = %d.channel, event_id = %d.event_id, "Alert delivered.");
-                    self.db(move |s| s.delivery_succeeded(id, at.timestamp()))
-                        .await?;
-                    self.notify(Notice::Delivered {
-                        channel: d.channel,
-                        event_id: d.event_id,
-                    });
+                    self.notify(Notice::Delivered { channel: d.channel.clone(), event_id: d.event_id.clone() });
                 }
-                Err(e) => {
-                    failed += 1;
-                    let next = match &e {
-                        SendError::Retry { retry_after, .. } => {
-                            alert::retry_delay(d.attempts + 1, *retry_after)
-                                .map(|delay| at.timestamp() + delay.as_secs().max(1) as i64)
-                        }
-                        SendError::Permanent(_) => None,
-                    };
-                    let message = e.to_string();
+                Ok(true)
+            }
+            Err(SendError::Gone(reason)) => {
+                warn!(%channel, %reason, "Endpoint answered 410 Gone: disabled; `redline alerts retry --all` enables it again.");
+                self.db(move |s| {
+                    ids.iter()
+                        .try_for_each(|id| s.delivery_failed(*id, None, &format!("{reason}: endpoint disabled")))?;
+                    s.disable_channel(&channel, at, &reason)
+                })
+                .await?;
+                Ok(false)
+            }
+            Err(e) => {
+                let retry_after = match &e {
+                    SendError::Retry { retry_after, .. } => Some(*retry_after),
+                    _ => None,
+                };
+                let message = e.to_string();
+                let retry_for = self.config.alerts.retry_for;
+                let plan: Vec<(i64, Option<i64>)> = batch
+                    .iter()
+                    .map(|d| {
+                        let next = retry_after.and_then(|ra| alert::retry_delay(d.attempts + 1, ra, retry_for));
+                        (d.id, next.map(|delay| at + delay.as_secs().max(1) as i64))
+                    })
+                    .collect();
+                for (d, (_, next)) in batch.iter().zip(&plan) {
                     if next.is_none() {
                         warn!(channel = %d.channel, event_id = %d.event_id, error = %message, "Alert failed for good.");
                     } else {
                         info!(channel = %d.channel, event_id = %d.event_id, error = %message, "Alert will be retried.");
                     }
-                    self.db(move |s| s.delivery_failed(id, next, &message))
-                        .await?;
                 }
+                self.db(move |s| plan.iter().try_for_each(|(id, next)| s.delivery_failed(*id, *next, &message)))
+                    .await?;
+                Ok(false)
             }
         }
-        Ok((delivered, failed))
     }
 
     /// `run --once`: every source and article once, then every due alert.
@@ -614,10 +586,7 @@ impl Daemon {
         Ok(())
     }
 
-    async fn schedule_loop(
-        self: Arc<Self>,
-        mut stop: tokio::sync::watch::Receiver<bool>,
-    ) -> Result<()> {
+    async fn schedule_loop(self: Arc<Self>, mut stop: tokio::sync::watch::Receiver<bool>) -> Result<()> {
         let concurrency = self.config.fetch.concurrency.max(1);
         let permits = Arc::new(Semaphore::new(concurrency));
         let mut tasks: JoinSet<Result<ArticleOutcome>> = JoinSet::new();
@@ -635,9 +604,7 @@ impl Daemon {
             }
             let now = Utc::now().timestamp();
             let lease = now + LEASE.as_secs() as i64;
-            let sources = self
-                .db(move |s| s.claim_due_sources(now, lease, false))
-                .await?;
+            let sources = self.db(move |s| s.claim_due_sources(now, lease, false)).await?;
             if !sources.is_empty() {
                 self.check_sources(sources).await;
             }
@@ -645,14 +612,8 @@ impl Daemon {
             if free == 0 {
                 continue;
             }
-            for article in self
-                .db(move |s| s.claim_due_articles(now, lease, free, false))
-                .await?
-            {
-                let permit = Arc::clone(&permits)
-                    .acquire_owned()
-                    .await
-                    .expect("semaphore open");
+            for article in self.db(move |s| s.claim_due_articles(now, lease, free, false)).await? {
+                let permit = Arc::clone(&permits).acquire_owned().await.expect("semaphore open");
                 let me = Arc::clone(&self);
                 tasks.spawn(async move {
                     let _permit = permit;
@@ -676,10 +637,7 @@ impl Daemon {
         Ok(())
     }
 
-    async fn alert_loop(
-        self: Arc<Self>,
-        mut stop: tokio::sync::watch::Receiver<bool>,
-    ) -> Result<()> {
+    async fn alert_loop(self: Arc<Self>, mut stop: tokio::sync::watch::Receiver<bool>) -> Result<()> {
         loop {
             if let Err(e) = self.deliver_due().await {
                 warn!(error = %e, "Alert delivery pass failed.");
@@ -712,24 +670,13 @@ enum ArticleOutcome {
 
 fn diff_options(rules: &WatchRules) -> DiffOptions {
     // Patterns were validated when the config was loaded.
-    DiffOptions {
-        ignore: rules
-            .ignore
-            .iter()
-            .filter_map(|p| regex::Regex::new(p).ok())
-            .collect(),
-    }
+    DiffOptions { ignore: rules.ignore.iter().filter_map(|p| regex::Regex::new(p).ok()).collect() }
 }
 
 /// Hash of what a version is made of: two fetches with the same hash are the same version.
 pub fn content_hash(article: &Article) -> String {
     let mut h = Sha256::new();
-    for field in [
-        &article.title,
-        &article.byline,
-        &article.published,
-        &article.modified,
-    ] {
+    for field in [&article.title, &article.byline, &article.published, &article.modified] {
         h.update(field.as_deref().unwrap_or("").as_bytes());
         h.update([0]);
     }
@@ -745,8 +692,8 @@ pub async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("SIGTERM handler");
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

@@ -11,9 +11,7 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use tokio::sync::mpsc;
 
-use crate::config::{
-    Config, EmailConfig, Schedule, Target, Watch, WatchRules, WebhookConfig, WebhookFormat,
-};
+use crate::config::{Config, EmailConfig, Schedule, Target, Watch, WatchRules, WebhookConfig, WebhookFormat};
 use crate::daemon::{Daemon, Notice};
 use crate::newsroom::Newsroom;
 
@@ -34,28 +32,16 @@ pub struct DemoOptions {
 }
 
 /// Runs the demo until `shutdown` resolves or `stop_after` alerts were printed.
-pub async fn run(
-    options: DemoOptions,
-    shutdown: impl std::future::Future<Output = ()>,
-) -> anyhow::Result<()> {
+pub async fn run(options: DemoOptions, shutdown: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
     let newsroom = Newsroom::start().await?;
     let (hook_url, mut verified) = start_webhook_receiver().await?;
     let dir = tempfile::tempdir()?;
-    let config = demo_config(
-        &newsroom,
-        dir.path().join("demo.db"),
-        hook_url,
-        options.smtp.clone(),
-    )?;
+    let config = demo_config(&newsroom, dir.path().join("demo.db"), hook_url, options.smtp.clone())?;
     let daemon = Arc::new(Daemon::new(config)?);
     let mut notices = daemon.subscribe();
 
     let mut out = std::io::stdout();
-    writeln!(
-        out,
-        "Redline demo: a simulated newsroom is publishing at {}",
-        newsroom.base_url()
-    )?;
+    writeln!(out, "Redline demo: a simulated newsroom is publishing at {}", newsroom.base_url())?;
     writeln!(
         out,
         "Watching its feed {} every {}s; it edits one story every {}s.",
@@ -63,11 +49,7 @@ pub async fn run(
         CHECK_EVERY.as_secs(),
         EDIT_EVERY.as_secs()
     )?;
-    writeln!(
-        out,
-        "Database: {} (deleted at exit). Press Ctrl-C to stop.\n",
-        dir.path().join("demo.db").display()
-    )?;
+    writeln!(out, "Database: {} (deleted at exit). Press Ctrl-C to stop.\n", dir.path().join("demo.db").display())?;
     out.flush()?;
 
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -114,12 +96,7 @@ pub async fn run(
     Ok(())
 }
 
-fn demo_config(
-    newsroom: &Newsroom,
-    db: PathBuf,
-    hook_url: String,
-    smtp: Option<String>,
-) -> anyhow::Result<Config> {
+fn demo_config(newsroom: &Newsroom, db: PathBuf, hook_url: String, smtp: Option<String>) -> anyhow::Result<Config> {
     let mut config = Config::default();
     config.storage.path = db;
     config.fetch.allow_private = true;
@@ -127,10 +104,7 @@ fn demo_config(
     config.watches.push(Watch {
         target: Target::Feed(newsroom.feed_url()),
         schedule: Schedule::Every(CHECK_EVERY),
-        rules: WatchRules {
-            name: Some("Simulated newsroom".into()),
-            ..WatchRules::default()
-        },
+        rules: WatchRules { name: Some("Simulated newsroom".into()), ..WatchRules::default() },
     });
     config.webhooks.push(WebhookConfig {
         url: hook_url,
@@ -145,6 +119,7 @@ fn demo_config(
             to: vec!["desk@localhost".into()],
             username: None,
             password: None,
+            digest: None,
         });
     }
     Ok(config)
@@ -171,18 +146,8 @@ async fn start_webhook_receiver() -> std::io::Result<(String, mpsc::UnboundedRec
         axum::routing::post(move |headers: HeaderMap, body: Bytes| {
             let (tx, key) = (tx.clone(), key.clone());
             async move {
-                let get = |name: &str| {
-                    headers
-                        .get(name)
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("")
-                        .to_string()
-                };
-                let (id, ts, sig) = (
-                    get("webhook-id"),
-                    get("webhook-timestamp"),
-                    get("webhook-signature"),
-                );
+                let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+                let (id, ts, sig) = (get("webhook-id"), get("webhook-timestamp"), get("webhook-signature"));
                 let ts: i64 = ts.parse().unwrap_or(0);
                 if !crate::alert::verify(&key, &id, ts, &body, &sig) {
                     return StatusCode::UNAUTHORIZED;

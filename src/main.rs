@@ -97,6 +97,11 @@ enum Command {
         /// The article URL.
         url: String,
     },
+    /// List pending and failed alert deliveries, or send them again.
+    Alerts {
+        #[command(subcommand)]
+        action: Option<AlertsAction>,
+    },
     /// Show the change between two stored versions of an article (default: the last two).
     Diff {
         /// The article URL.
@@ -108,6 +113,19 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
         format: DiffFormat,
+    },
+}
+
+#[derive(Subcommand)]
+enum AlertsAction {
+    /// Send failed deliveries again now, with a fresh retry schedule.
+    Retry {
+        /// Delivery ids, as `redline alerts` lists them.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        ids: Vec<i64>,
+        /// Every pending and failed delivery (and re-enable endpoints disabled by 410 Gone).
+        #[arg(long)]
+        all: bool,
     },
 }
 
@@ -136,10 +154,7 @@ fn main() -> ExitCode {
         _ => "redline=warn",
     };
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| default_level.into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default_level.into()))
         .with_writer(std::io::stderr)
         .init();
     match run(cli) {
@@ -155,10 +170,7 @@ fn main() -> ExitCode {
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
+    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
@@ -170,18 +182,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 daemon::shutdown_signal(),
             ))?;
         }
-        Command::Extract {
-            url,
-            format,
-            inputs,
-        } => {
+        Command::Extract { url, format, inputs } => {
             let config = load_config(cli.config.as_deref())?;
             runtime.block_on(extract_inputs(&config, url.as_deref(), format, &inputs))?;
         }
         Command::Compare { old, new, format } => {
             let read = |p: &Path| -> Result<Article> {
-                let raw =
-                    std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
+                let raw = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
                 Ok(extract::extract(&fetch::decode(&raw, "").0, None))
             };
             print_change(&diff::compare(&read(&old)?, &read(&new)?), format)?;
@@ -198,68 +205,46 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 let stats = runtime.block_on(daemon.run_once())?;
                 println!(
                     "checked {} articles: {} new, {} changed, {} failed; {} alerts delivered, {} to retry",
-                    stats.checked,
-                    stats.new,
-                    stats.changed,
-                    stats.failed,
-                    stats.delivered,
-                    stats.undelivered
+                    stats.checked, stats.new, stats.changed, stats.failed, stats.delivered, stats.undelivered
                 );
             } else {
                 runtime.block_on(daemon.run(daemon::shutdown_signal()))?;
             }
         }
-        Command::Add {
-            url,
-            feed,
-            every,
-            cron,
-        } => {
+        Command::Add { url, feed, every, cron } => {
             let config = load_config(cli.config.as_deref())?;
             let url = config::check_url(&url).map_err(anyhow::Error::msg)?;
             let schedule = match (every, cron) {
-                (_, Some(c)) => Schedule::Cron(Box::new(
-                    config::parse_cron(&c).map_err(anyhow::Error::msg)?,
-                )),
-                (Some(e), None) => {
-                    Schedule::Every(config::parse_every(&e).map_err(anyhow::Error::msg)?)
-                }
+                (_, Some(c)) => Schedule::Cron(Box::new(config::parse_cron(&c).map_err(anyhow::Error::msg)?)),
+                (Some(e), None) => Schedule::Every(config::parse_every(&e).map_err(anyhow::Error::msg)?),
                 (None, None) => Schedule::Every(DEFAULT_EVERY),
             };
             let store = open_store(&config)?;
-            let kind = if feed {
-                SourceKind::Feed
-            } else {
-                SourceKind::Article
-            };
+            let kind = if feed { SourceKind::Feed } else { SourceKind::Article };
             let rules = serde_json::to_string(&WatchRules::default())?;
-            store.add_source(
-                &NewSource {
-                    kind,
-                    url: url.clone(),
-                    schedule: schedule.to_spec(),
-                    rules,
-                },
-                now(),
-            )?;
-            println!(
-                "watching {url} ({}); `redline run` checks it",
-                schedule.to_spec()
-            );
+            store.add_source(&NewSource { kind, url: url.clone(), schedule: schedule.to_spec(), rules }, now())?;
+            println!("watching {url} ({}); `redline run` checks it", schedule.to_spec());
+        }
+        Command::Alerts { action: None } => list_alerts(&open_store(&load_config(cli.config.as_deref())?)?)?,
+        Command::Alerts { action: Some(AlertsAction::Retry { ids, all }) } => {
+            let daemon = Arc::new(Daemon::new(load_config(cli.config.as_deref())?)?);
+            let store = daemon.store();
+            if all {
+                store.enable_channels()?;
+            }
+            let queued = store.retry_deliveries(if all { None } else { Some(&ids) }, now())?;
+            if queued == 0 {
+                bail!("nothing to retry: `redline alerts` lists the pending and failed deliveries");
+            }
+            let (delivered, failed) = runtime.block_on(daemon.deliver_due())?;
+            println!("{queued} queued: {delivered} delivered, {failed} failed (retried later with backoff)");
         }
         Command::List => list(&open_store(&load_config(cli.config.as_deref())?)?)?,
         Command::Log { url } => log(&open_store(&load_config(cli.config.as_deref())?)?, &url)?,
-        Command::Diff {
-            url,
-            from,
-            to,
-            format,
-        } => {
+        Command::Diff { url, from, to, format } => {
             let store = open_store(&load_config(cli.config.as_deref())?)?;
             let article = find_article(&store, &url)?;
-            let latest = store
-                .latest_version(article.id)?
-                .ok_or_else(|| anyhow!("no version of {url} stored yet"))?;
+            let latest = store.latest_version(article.id)?.ok_or_else(|| anyhow!("no version of {url} stored yet"))?;
             let (from, to) = match (from, to) {
                 (Some(f), Some(t)) => (f, t),
                 (Some(f), None) => (f, f + 1),
@@ -271,12 +256,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let version = |n: i64| -> Result<Article> {
                 Ok(store
                     .version(article.id, n)?
-                    .ok_or_else(|| {
-                        anyhow!(
-                            "{url} has no version {n}; it has versions 1 to {}",
-                            latest.number
-                        )
-                    })?
+                    .ok_or_else(|| anyhow!("{url} has no version {n}; it has versions 1 to {}", latest.number))?
                     .article)
             };
             print_change(&diff::compare(&version(from)?, &version(to)?), format)?;
@@ -294,35 +274,20 @@ fn load_config(path: Option<&Path>) -> Result<Config> {
 }
 
 fn open_store(config: &Config) -> Result<Store> {
-    Store::open(&config.storage.path)
-        .with_context(|| format!("cannot open database {}", config.storage.path.display()))
+    Store::open(&config.storage.path).with_context(|| format!("cannot open database {}", config.storage.path.display()))
 }
 
 fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-async fn extract_inputs(
-    config: &Config,
-    url: Option<&str>,
-    format: ExtractFormat,
-    inputs: &[String],
-) -> Result<()> {
+async fn extract_inputs(config: &Config, url: Option<&str>, format: ExtractFormat, inputs: &[String]) -> Result<()> {
     let fetcher = Fetcher::new(&config.fetch)?;
     let several = inputs.len() > 1;
     let mut out = std::io::stdout().lock();
     for input in inputs {
         let (html, page_url) = if input.starts_with("http://") || input.starts_with("https://") {
-            match fetcher
-                .fetch(
-                    &fetch::Request {
-                        url: input,
-                        ..Default::default()
-                    },
-                    fetch::Expect::Html,
-                )
-                .await?
-            {
+            match fetcher.fetch(&fetch::Request { url: input, ..Default::default() }, fetch::Expect::Html).await? {
                 fetch::Response::Page(p) => (p.text, Some(p.final_url)),
                 fetch::Response::NotModified { .. } => {
                     bail!("{input}: unexpected 304 Not Modified")
@@ -362,10 +327,7 @@ fn article_text(a: &Article) -> String {
     if let Some(t) = &a.title {
         out.push_str(&format!("# {t}\n"));
     }
-    let meta: Vec<&str> = [&a.byline, &a.published, &a.modified]
-        .iter()
-        .filter_map(|f| f.as_deref())
-        .collect();
+    let meta: Vec<&str> = [&a.byline, &a.published, &a.modified].iter().filter_map(|f| f.as_deref()).collect();
     if !meta.is_empty() {
         out.push_str(&format!("{}\n", meta.join(" · ")));
     }
@@ -388,9 +350,9 @@ fn print_change(change: &diff::Change, format: DiffFormat) -> Result<()> {
 }
 
 fn find_article(store: &Store, url: &str) -> Result<redline::store::ArticleRow> {
-    store.article_by_url(url)?.ok_or_else(|| {
-        anyhow!("{url} is not a stored article; `redline list` shows the ones that are")
-    })
+    store
+        .article_by_url(url)?
+        .ok_or_else(|| anyhow!("{url} is not a stored article; `redline list` shows the ones that are"))
 }
 
 fn when(ts: Option<i64>) -> String {
@@ -403,10 +365,7 @@ fn list(store: &Store) -> Result<()> {
     writeln!(out, "SOURCES")?;
     for s in store.sources()? {
         let state = if s.enabled { "" } else { " (disabled)" };
-        let error = s
-            .last_error
-            .map(|e| format!("  error: {e}"))
-            .unwrap_or_default();
+        let error = s.last_error.map(|e| format!("  error: {e}")).unwrap_or_default();
         writeln!(
             out,
             "  {:<7} {}{}  [{}]  next {}{}",
@@ -420,10 +379,7 @@ fn list(store: &Store) -> Result<()> {
     }
     writeln!(out, "ARTICLES")?;
     for a in store.articles()? {
-        let error = a
-            .last_error
-            .map(|e| format!("  error: {e}"))
-            .unwrap_or_default();
+        let error = a.last_error.map(|e| format!("  error: {e}")).unwrap_or_default();
         writeln!(
             out,
             "  {}  versions {}  checked {}  changed {}  next {}{}",
@@ -434,6 +390,28 @@ fn list(store: &Store) -> Result<()> {
             when(a.next_check),
             error
         )?;
+    }
+    Ok(())
+}
+
+fn list_alerts(store: &Store) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    for status in ["pending", "failed"] {
+        let rows = store.deliveries(status)?;
+        writeln!(out, "{} ({})", status.to_uppercase(), rows.len())?;
+        for d in rows {
+            let error = d.last_error.map(|e| format!("  last error: {e}")).unwrap_or_default();
+            writeln!(
+                out,
+                "  #{}  {}  {}  attempts {}  next {}{}",
+                d.id,
+                d.channel,
+                d.event_id,
+                d.attempts,
+                when(Some(d.next_attempt)),
+                error
+            )?;
+        }
     }
     Ok(())
 }
@@ -451,16 +429,8 @@ fn log(store: &Store, url: &str) -> Result<()> {
             v.article.title.as_deref().unwrap_or("(no headline)")
         )?;
         if let Some(c) = changes.iter().find(|c| c.to_number == v.number) {
-            let kinds: Vec<String> = c
-                .change
-                .kinds
-                .iter()
-                .map(|k| {
-                    serde_json::to_string(k)
-                        .unwrap_or_default()
-                        .replace('"', "")
-                })
-                .collect();
+            let kinds: Vec<String> =
+                c.change.kinds.iter().map(|k| serde_json::to_string(k).unwrap_or_default().replace('"', "")).collect();
             writeln!(out, "    [{}] {}", kinds.join(", "), c.change.summary)?;
         }
     }

@@ -8,10 +8,7 @@ use redline::newsroom::Newsroom;
 use redline::store::{Store, Table};
 
 fn redline(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_redline"))
-        .args(args)
-        .output()
-        .unwrap()
+    Command::new(env!("CARGO_BIN_EXE_redline")).args(args).output().unwrap()
 }
 
 fn stdout(o: &Output) -> String {
@@ -50,44 +47,22 @@ fn a_malformed_config_names_file_line_and_key() {
     let err = stderr(&out);
     assert!(err.contains("redline.toml:3:1: key `timeuot`"), "{err}");
 
-    std::fs::write(
-        &path,
-        "[[watch]]\nfeed = \"https://example.com/rss\"\ncron = \"not a cron\"\n",
-    )
-    .unwrap();
+    std::fs::write(&path, "[[watch]]\nfeed = \"https://example.com/rss\"\ncron = \"not a cron\"\n").unwrap();
     let err = stderr(&redline(&["--config", path.to_str().unwrap(), "list"]));
-    assert!(
-        err.contains("redline.toml:3:") && err.contains("cron expression"),
-        "{err}"
-    );
+    assert!(err.contains("redline.toml:3:") && err.contains("cron expression"), "{err}");
 
     let missing = redline(&["--config", "/nonexistent/redline.toml", "list"]);
-    assert!(
-        stderr(&missing).contains("cannot read config file"),
-        "{}",
-        stderr(&missing)
-    );
+    assert!(stderr(&missing).contains("cannot read config file"), "{}", stderr(&missing));
 }
 
 #[test]
 fn run_with_nothing_watched_says_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("redline.toml");
-    std::fs::write(
-        &path,
-        format!(
-            "[storage]\npath = {:?}\n",
-            dir.path().join("r.db").display().to_string()
-        ),
-    )
-    .unwrap();
+    std::fs::write(&path, format!("[storage]\npath = {:?}\n", dir.path().join("r.db").display().to_string())).unwrap();
     let out = redline(&["--config", path.to_str().unwrap(), "run", "--once"]);
     assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("nothing is watched"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("nothing is watched"), "{}", stderr(&out));
 }
 
 #[test]
@@ -96,39 +71,17 @@ fn extract_prints_json_lines_for_several_files() {
     let (a, b) = (dir.path().join("a.html"), dir.path().join("b.html"));
     std::fs::write(&a, OLD_PAGE).unwrap();
     std::fs::write(&b, new_page()).unwrap();
-    let out = redline(&[
-        "extract",
-        "--format",
-        "json",
-        a.to_str().unwrap(),
-        b.to_str().unwrap(),
-    ]);
+    let out = redline(&["extract", "--format", "json", a.to_str().unwrap(), b.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let lines: Vec<serde_json::Value> = stdout(&out)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines: Vec<serde_json::Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["file"], a.to_str().unwrap());
     assert_eq!(lines[0]["title"], "Tram line opens two weeks early");
     assert_eq!(lines[0]["published"], "2026-03-02T08:00:00+00:00");
     let text = lines[1]["text"].as_str().unwrap();
     assert!(text.contains("Editor's note"), "{text}");
-    assert!(
-        !text.contains("Most read") && !text.contains("minutes ago"),
-        "{text}"
-    );
-    for key in [
-        "url",
-        "canonical_url",
-        "title",
-        "byline",
-        "published",
-        "modified",
-        "lang",
-        "paragraphs",
-        "text",
-    ] {
+    assert!(!text.contains("Most read") && !text.contains("minutes ago"), "{text}");
+    for key in ["url", "canonical_url", "title", "byline", "published", "modified", "lang", "paragraphs", "text"] {
         assert!(lines[0].get(key).is_some(), "missing {key}");
     }
 
@@ -148,32 +101,16 @@ fn compare_prints_all_four_renderings() {
     let json = redline(&["compare", old, new, "--format", "json"]);
     let change: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(change["changed"], true);
-    let kinds: Vec<&str> = change["kinds"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k.as_str().unwrap())
-        .collect();
-    assert!(
-        kinds.contains(&"editors_note") && kinds.contains(&"addition"),
-        "{kinds:?}"
-    );
+    let kinds: Vec<&str> = change["kinds"].as_array().unwrap().iter().map(|k| k.as_str().unwrap()).collect();
+    assert!(kinds.contains(&"editors_note") && kinds.contains(&"addition"), "{kinds:?}");
     for key in ["significance", "summary", "notes", "added", "removed"] {
         assert!(change.get(key).is_some(), "missing {key}");
     }
 
     let text = stdout(&redline(&["compare", old, new]));
-    assert!(
-        text.contains("Riders praised the quiet carriages"),
-        "{text}"
-    );
+    assert!(text.contains("Riders praised the quiet carriages"), "{text}");
     let unified = stdout(&redline(&["compare", old, new, "--format", "unified"]));
-    assert!(
-        unified
-            .lines()
-            .any(|l| l.starts_with('+') && l.contains("Riders praised")),
-        "{unified}"
-    );
+    assert!(unified.lines().any(|l| l.starts_with('+') && l.contains("Riders praised")), "{unified}");
     let html = stdout(&redline(&["compare", old, new, "--format", "html"]));
     assert!(html.contains("<ins"), "{html}");
 
@@ -185,13 +122,8 @@ fn compare_prints_all_four_renderings() {
 #[test]
 fn help_explains_the_commands() {
     let help = stdout(&redline(&["--help"]));
-    for command in [
-        "run", "demo", "extract", "compare", "add", "list", "log", "diff",
-    ] {
-        assert!(
-            help.contains(command),
-            "{command} missing from --help:\n{help}"
-        );
+    for command in ["run", "demo", "extract", "compare", "add", "list", "log", "diff"] {
+        assert!(help.contains(command), "{command} missing from --help:\n{help}");
     }
 }
 
@@ -199,38 +131,14 @@ fn help_explains_the_commands() {
 fn add_and_list() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("redline.toml");
-    std::fs::write(
-        &path,
-        format!(
-            "[storage]\npath = {:?}\n",
-            dir.path().join("r.db").display().to_string()
-        ),
-    )
-    .unwrap();
+    std::fs::write(&path, format!("[storage]\npath = {:?}\n", dir.path().join("r.db").display().to_string())).unwrap();
     let config = path.to_str().unwrap();
-    let out = redline(&[
-        "--config",
-        config,
-        "add",
-        "https://news.example/rss",
-        "--feed",
-        "--every",
-        "15m",
-    ]);
+    let out = redline(&["--config", config, "add", "https://news.example/rss", "--feed", "--every", "15m"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let bad = redline(&["--config", config, "add", "ftp://news.example/x"]);
-    assert!(
-        !bad.status.success() && stderr(&bad).contains("only http and https"),
-        "{}",
-        stderr(&bad)
-    );
+    assert!(!bad.status.success() && stderr(&bad).contains("only http and https"), "{}", stderr(&bad));
     let list = stdout(&redline(&["--config", config, "list"]));
-    assert!(
-        list.contains("feed")
-            && list.contains("https://news.example/rss")
-            && list.contains("every 15m"),
-        "{list}"
-    );
+    assert!(list.contains("feed") && list.contains("https://news.example/rss") && list.contains("every 15m"), "{list}");
 }
 
 #[test]
@@ -257,20 +165,14 @@ fn the_daemon_stops_cleanly_on_sigterm() {
         .unwrap();
     let articles = newsroom.article_urls().len() as i64;
     wait_for(Duration::from_secs(30), || versions(&db) >= articles);
-    let kill = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(kill.success());
     let started = Instant::now();
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "redline did not stop within 20 s of SIGTERM"
-        );
+        assert!(started.elapsed() < Duration::from_secs(20), "redline did not stop within 20 s of SIGTERM");
         std::thread::sleep(Duration::from_millis(50));
     };
     let mut err = String::new();
@@ -278,26 +180,19 @@ fn the_daemon_stops_cleanly_on_sigterm() {
     assert!(status.success(), "exit status {status}: {err}");
     assert!(err.contains("Shutting down."), "{err}");
     let conn = rusqlite::Connection::open(&db).unwrap();
-    let check: String = conn
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .unwrap();
+    let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
     assert_eq!(check, "ok");
     runtime.block_on(newsroom.shutdown());
 }
 
 fn versions(db: &Path) -> i64 {
-    Store::open(db)
-        .and_then(|s| s.count(Table::Versions))
-        .unwrap_or(0)
+    Store::open(db).and_then(|s| s.count(Table::Versions)).unwrap_or(0)
 }
 
 fn wait_for(limit: Duration, mut ready: impl FnMut() -> bool) {
     let started = Instant::now();
     while !ready() {
-        assert!(
-            started.elapsed() < limit,
-            "condition not met within {limit:?}"
-        );
+        assert!(started.elapsed() < limit, "condition not met within {limit:?}");
         std::thread::sleep(Duration::from_millis(200));
     }
 }
@@ -306,13 +201,7 @@ fn wait_for(limit: Duration, mut ready: impl FnMut() -> bool) {
 fn the_demo_shows_its_first_alert_within_a_minute() {
     // The demo is stopped at 60 s: the promise is a first alert within a minute.
     let out = Command::new("timeout")
-        .args([
-            "60",
-            env!("CARGO_BIN_EXE_redline"),
-            "demo",
-            "--stop-after",
-            "1",
-        ])
+        .args(["60", env!("CARGO_BIN_EXE_redline"), "demo", "--stop-after", "1"])
         .output()
         .unwrap();
     let text = stdout(&out);

@@ -1,107 +1,46 @@
 //! The real `redline` binary against the simulated newsroom on 127.0.0.1, with a
 //! local webhook receiver that verifies every Standard Webhooks signature.
 
-use std::collections::{BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::{Arc, Mutex};
+mod common;
 
-use axum::body::Bytes;
-use axum::http::{HeaderMap, StatusCode};
-use redline::alert::{Event, decode_secret, verify};
-use redline::newsroom::Newsroom;
-use redline::store::{Store, Table};
-
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-
-/// A webhook as received.
+/// A received webhook with its parsed event.
 #[derive(Debug, Clone)]
-struct Received {
+struct Got {
     id: String,
     verified: bool,
     body: Vec<u8>,
     event: Event,
 }
 
-async fn start_receiver() -> (String, Arc<Mutex<Vec<Received>>>) {
-    start_receiver_on(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap())
+fn events(received: &std::sync::Mutex<Vec<common::Received>>) -> Vec<Got> {
+    let received = received.lock().unwrap();
+    received
+        .iter()
+        .map(|r| Got {
+            id: r.id.clone(),
+            verified: r.verified,
+            body: r.body.clone(),
+            event: serde_json::from_slice(&r.body).expect("an Event"),
+        })
+        .collect()
 }
 
-fn start_receiver_on(listener: tokio::net::TcpListener) -> (String, Arc<Mutex<Vec<Received>>>) {
-    let received = Arc::new(Mutex::new(Vec::new()));
-    let sink = Arc::clone(&received);
-    let key = decode_secret(SECRET).unwrap();
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |headers: HeaderMap, body: Bytes| {
-            let (sink, key) = (Arc::clone(&sink), key.clone());
-            async move {
-                let get = |n: &str| {
-                    headers
-                        .get(n)
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("")
-                        .to_string()
-                };
-                let id = get("webhook-id");
-                let ts: i64 = get("webhook-timestamp").parse().unwrap_or(0);
-                let verified = verify(&key, &id, ts, &body, &get("webhook-signature"));
-                let event: Event = serde_json::from_slice(&body).expect("webhook body is an Event");
-                sink.lock().unwrap().push(Received {
-                    id,
-                    verified,
-                    body: body.to_vec(),
-                    event,
-                });
-                StatusCode::OK
-            }
-        }),
-    );
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, received)
-}
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
 
-fn write_config(dir: &Path, feed: &str, hook: &str) -> PathBuf {
-    let path = dir.join("redline.toml");
-    let text = format!(
-        "[storage]\npath = {db:?}\n\n[fetch]\nallow_private = true\n\n[[watch]]\nfeed = {feed:?}\nevery = \"5m\"\n\n[[webhook]]\nurl = {hook:?}\nsecret = {SECRET:?}\n",
-        db = dir.join("redline.db").display().to_string(),
-    );
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-/// Runs the binary off the async runtime's threads (the newsroom and the receiver live there).
-async fn redline(args: &[&str]) -> Output {
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_redline"))
-            .args(&args)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap()
-}
-
-async fn run_once(config: &Path) -> String {
-    let out = redline(&["--config", config.to_str().unwrap(), "run", "--once"]).await;
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        out.status.success(),
-        "run --once failed: {stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
+use axum::http::StatusCode;
+use common::{redline, run_once, start_receiver, start_receiver_on, webhook, write_config};
+use redline::alert::Event;
+use redline::newsroom::Newsroom;
+use redline::store::{Store, Table};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn edits_are_recorded_once_with_their_kinds_and_signed_webhooks() {
     let newsroom = Newsroom::start().await.unwrap();
     let (hook, received) = start_receiver().await;
     let dir = tempfile::tempdir().unwrap();
-    let config = write_config(dir.path(), &newsroom.feed_url(), &hook);
+    let config = write_config(dir.path(), &newsroom.feed_url(), &webhook(&hook));
     let db = dir.path().join("redline.db");
     let first_articles = newsroom.article_urls();
     assert!(first_articles.len() >= 6);
@@ -109,25 +48,15 @@ async fn edits_are_recorded_once_with_their_kinds_and_signed_webhooks() {
     // Round 0: every article is stored as version 1; nobody is alerted.
     run_once(&config).await;
     let store = Store::open(&db).unwrap();
-    assert_eq!(
-        store.count(Table::Articles).unwrap(),
-        first_articles.len() as i64
-    );
-    assert_eq!(
-        store.count(Table::Versions).unwrap(),
-        first_articles.len() as i64
-    );
+    assert_eq!(store.count(Table::Articles).unwrap(), first_articles.len() as i64);
+    assert_eq!(store.count(Table::Versions).unwrap(), first_articles.len() as i64);
     assert_eq!(store.count(Table::Changes).unwrap(), 0);
     assert!(received.lock().unwrap().is_empty());
 
     // Only noise moves: sidebar times, the ad creative, the CSRF token.
     newsroom.tick(47);
     run_once(&config).await;
-    assert_eq!(
-        store.count(Table::Versions).unwrap(),
-        first_articles.len() as i64,
-        "noise created a version"
-    );
+    assert_eq!(store.count(Table::Versions).unwrap(), first_articles.len() as i64, "noise created a version");
     assert_eq!(store.count(Table::Changes).unwrap(), 0);
     assert!(received.lock().unwrap().is_empty());
 
@@ -136,21 +65,13 @@ async fn edits_are_recorded_once_with_their_kinds_and_signed_webhooks() {
     assert!(edits.len() >= 4);
     newsroom.tick(3);
     let stdout = run_once(&config).await;
-    assert!(
-        stdout.contains(&format!("{} changed", edits.len())),
-        "{stdout}"
-    );
+    assert!(stdout.contains(&format!("{} changed", edits.len())), "{stdout}");
 
     let mut kinds_by_url = HashMap::new();
     for article in store.articles().unwrap() {
         let changes = store.changes(article.id).unwrap();
         if let Some(edit) = edits.iter().find(|e| e.url == article.url) {
-            assert_eq!(
-                changes.len(),
-                1,
-                "{}: expected exactly one change, got {changes:?}",
-                edit.slug
-            );
+            assert_eq!(changes.len(), 1, "{}: expected exactly one change, got {changes:?}", edit.slug);
             let kinds: BTreeSet<_> = changes[0].change.kinds.iter().copied().collect();
             for expected in &edit.expected_kinds {
                 assert!(
@@ -163,22 +84,14 @@ async fn edits_are_recorded_once_with_their_kinds_and_signed_webhooks() {
             }
             kinds_by_url.insert(article.url.clone(), kinds);
         } else {
-            assert!(
-                changes.is_empty(),
-                "{} was not edited but recorded {changes:?}",
-                article.url
-            );
+            assert!(changes.is_empty(), "{} was not edited but recorded {changes:?}", article.url);
         }
     }
     assert_eq!(kinds_by_url.len(), edits.len());
-    assert_eq!(
-        store.count(Table::Articles).unwrap(),
-        first_articles.len() as i64 + 1,
-        "the new story was discovered"
-    );
+    assert_eq!(store.count(Table::Articles).unwrap(), first_articles.len() as i64 + 1, "the new story was discovered");
 
     // One signed webhook per change, with the change's kinds.
-    let got = received.lock().unwrap().clone();
+    let got = events(&received);
     assert_eq!(got.len(), edits.len(), "{got:#?}");
     let ids: BTreeSet<_> = got.iter().map(|r| r.id.clone()).collect();
     assert_eq!(ids.len(), got.len(), "webhook ids are unique");
@@ -186,47 +99,17 @@ async fn edits_are_recorded_once_with_their_kinds_and_signed_webhooks() {
         assert!(r.verified, "signature of {} did not verify", r.id);
         assert_eq!(r.event.kind, "article.changed");
         let kinds: BTreeSet<_> = r.event.data.kinds.iter().copied().collect();
-        assert_eq!(
-            Some(&kinds),
-            kinds_by_url.get(&r.event.data.url),
-            "{:?}",
-            r.event.data
-        );
+        assert_eq!(Some(&kinds), kinds_by_url.get(&r.event.data.url), "{:?}", r.event.data);
         assert_eq!((r.event.data.from_version, r.event.data.to_version), (1, 2));
         assert!(!r.event.data.summary.is_empty());
     }
     let note = got
         .iter()
-        .find(|r| {
-            r.event
-                .data
-                .notes
-                .iter()
-                .any(|n| n.starts_with("Editor's note: This article was updated"))
-        })
+        .find(|r| r.event.data.notes.iter().any(|n| n.starts_with("Editor's note: This article was updated")))
         .expect("the editor's note reached the webhook");
-    assert!(
-        note.event.data.added.len() >= 3,
-        "the note and the added reactions: {:?}",
-        note.event.data.added
-    );
-    let correction = got
-        .iter()
-        .find(|r| {
-            r.event
-                .data
-                .notes
-                .iter()
-                .any(|n| n.starts_with("Correction:"))
-        })
-        .unwrap();
-    assert!(
-        correction
-            .event
-            .data
-            .kinds
-            .contains(&redline::diff::EditKind::Correction)
-    );
+    assert!(note.event.data.added.len() >= 3, "the note and the added reactions: {:?}", note.event.data.added);
+    let correction = got.iter().find(|r| r.event.data.notes.iter().any(|n| n.starts_with("Correction:"))).unwrap();
+    assert!(correction.event.data.kinds.contains(&redline::diff::EditKind::Correction));
 
     // Checking again finds nothing new and sends nothing.
     newsroom.tick(10);
@@ -239,15 +122,7 @@ async fn edits_are_recorded_once_with_their_kinds_and_signed_webhooks() {
     let log = redline(&["--config", config.to_str().unwrap(), "log", edited]).await;
     let log = String::from_utf8_lossy(&log.stdout);
     assert!(log.contains("v1") && log.contains("v2"), "{log}");
-    let diff = redline(&[
-        "--config",
-        config.to_str().unwrap(),
-        "diff",
-        edited,
-        "--format",
-        "json",
-    ])
-    .await;
+    let diff = redline(&["--config", config.to_str().unwrap(), "diff", edited, "--format", "json"]).await;
     assert!(diff.status.success());
     let change: serde_json::Value = serde_json::from_slice(&diff.stdout).unwrap();
     assert_eq!(change["changed"], true);
@@ -259,53 +134,30 @@ async fn an_endpoint_that_is_down_gets_the_alert_later_with_the_same_id() {
     let newsroom = Newsroom::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     // Nothing listens on this port yet: bind, learn the port, and close.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let hook = format!("http://127.0.0.1:{port}/hook");
-    let config = write_config(dir.path(), &newsroom.feed_url(), &hook);
+    let config = write_config(dir.path(), &newsroom.feed_url(), &webhook(&hook));
     run_once(&config).await;
     let edits = newsroom.publish_all_edits();
     let stdout = run_once(&config).await;
-    assert!(
-        stdout.contains(&format!("0 alerts delivered, {} to retry", edits.len())),
-        "{stdout}"
-    );
+    assert!(stdout.contains(&format!("0 alerts delivered, {} to retry", edits.len())), "{stdout}");
     let store = Store::open(&dir.path().join("redline.db")).unwrap();
     let pending = store.deliveries("pending").unwrap();
     assert_eq!(pending.len(), edits.len());
-    assert!(
-        pending
-            .iter()
-            .all(|d| d.attempts == 1 && d.last_error.is_some())
-    );
+    assert!(pending.iter().all(|d| d.attempts == 1 && d.last_error.is_some()));
 
     // The endpoint comes back; after the first retry delay (5 s ± 10%) the next pass delivers.
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-        .await
-        .unwrap();
-    let (_, received) = start_receiver_on(listener);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    let (_, received) = start_receiver_on(listener, Arc::new(|_| (StatusCode::OK, Duration::ZERO)));
     tokio::time::sleep(std::time::Duration::from_secs(6)).await;
     let stdout = run_once(&config).await;
-    assert!(
-        stdout.contains(&format!("{} alerts delivered, 0 to retry", edits.len())),
-        "{stdout}"
-    );
-    let got = received.lock().unwrap().clone();
+    assert!(stdout.contains(&format!("{} alerts delivered, 0 to retry", edits.len())), "{stdout}");
+    let got = events(&received);
     assert_eq!(got.len(), pending.len());
     for d in &pending {
-        let r = got
-            .iter()
-            .find(|r| r.id == d.event_id)
-            .expect("delivered under the id chosen at first");
+        let r = got.iter().find(|r| r.id == d.event_id).expect("delivered under the id chosen at first");
         assert!(r.verified);
-        assert_eq!(
-            r.body,
-            d.payload.as_bytes(),
-            "the retry sends the same body"
-        );
+        assert_eq!(r.body, d.payload.as_bytes(), "the retry sends the same body");
     }
     assert!(store.deliveries("pending").unwrap().is_empty());
     newsroom.shutdown().await;

@@ -14,6 +14,8 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use crate::diff::Change;
 use crate::extract::Article;
 
+mod outbox;
+
 /// Schema migrations, applied in order; `user_version` counts those applied.
 /// Append only: never edit or remove an entry, never drop a column.
 const MIGRATIONS: &[&str] = &[
@@ -107,6 +109,14 @@ const MIGRATIONS: &[&str] = &[
         error         TEXT
     );
     CREATE INDEX fetch_log_at ON fetch_log (at);
+    "#,
+    // 3: endpoints disabled after a 410 Gone.
+    r#"
+    CREATE TABLE disabled_channels (
+        channel       TEXT PRIMARY KEY,
+        disabled_at   INTEGER NOT NULL,
+        reason        TEXT NOT NULL
+    );
     "#,
 ];
 
@@ -267,6 +277,8 @@ pub struct NewDelivery {
     pub event_id: String,
     /// The exact body to send.
     pub payload: String,
+    /// When it is first due (later than now for a digest).
+    pub next_attempt: i64,
 }
 
 /// A stored outbox row.
@@ -698,8 +710,8 @@ impl Store {
             for d in &c.deliveries {
                 tx.execute(
                     "INSERT INTO deliveries (change_id, channel, event_id, payload, next_attempt, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-                    params![id, d.channel, d.event_id, d.payload, version.fetched_at],
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![id, d.channel, d.event_id, d.payload, d.next_attempt, version.fetched_at],
                 )?;
             }
             change_id = Some(id);
@@ -935,9 +947,9 @@ fn parse_version((mut row, paragraphs): RawVersion) -> Result<VersionRow> {
     Ok(row)
 }
 
-const DELIVERY_SELECT: &str = "SELECT id, change_id, channel, event_id, payload, status, attempts, next_attempt, last_error FROM deliveries";
+pub(crate) const DELIVERY_SELECT: &str = "SELECT id, change_id, channel, event_id, payload, status, attempts, next_attempt, last_error FROM deliveries";
 
-fn delivery_row(r: &Row<'_>) -> rusqlite::Result<DeliveryRow> {
+pub(crate) fn delivery_row(r: &Row<'_>) -> rusqlite::Result<DeliveryRow> {
     Ok(DeliveryRow {
         id: r.get(0)?,
         change_id: r.get(1)?,
@@ -1048,6 +1060,7 @@ mod tests {
                 channel: "webhook:x".into(),
                 event_id: "msg_1".into(),
                 payload: "{}".into(),
+                next_attempt: 20,
             }],
         };
         let nv = NewVersion {
@@ -1099,6 +1112,7 @@ mod tests {
             channel: "webhook:x".into(),
             event_id: "same".into(),
             payload: "{}".into(),
+            next_attempt: 20,
         };
         let nc = NewChange {
             change: &change,

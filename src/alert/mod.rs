@@ -1,0 +1,338 @@
+//! Alert delivery from the outbox: Standard Webhooks (signed) and email.
+//!
+//! The event body is built once, when the change is committed, and stored in
+//! the outbox row; every retry sends the same bytes under the same
+//! `webhook-id`, so receivers can deduplicate.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use hmac::{Hmac, KeyInit, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+pub mod email;
+pub mod webhook;
+
+use crate::config::{AlertRules, Config, EmailConfig, WebhookConfig};
+use crate::diff::{Change, EditKind};
+
+/// Time allowed for one delivery attempt.
+pub const DELIVERY_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Delay before each retry of a failed delivery (Standard Webhooks' schedule,
+/// about three days in all); after the last one the delivery is marked failed.
+pub const RETRY_DELAYS: [Duration; 9] = [
+    Duration::from_secs(5),
+    Duration::from_secs(5 * 60),
+    Duration::from_secs(30 * 60),
+    Duration::from_secs(2 * 3600),
+    Duration::from_secs(5 * 3600),
+    Duration::from_secs(10 * 3600),
+    Duration::from_secs(14 * 3600),
+    Duration::from_secs(20 * 3600),
+    Duration::from_secs(24 * 3600),
+];
+
+/// The `data` of an `article.changed` event.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EventData {
+    /// The article's URL.
+    pub url: String,
+    /// Its headline in the new version.
+    pub title: Option<String>,
+    /// The watch it came from (a feed URL, or the article URL itself).
+    pub source: String,
+    /// Version number before the change.
+    pub from_version: i64,
+    /// Version number after the change.
+    pub to_version: i64,
+    /// Kinds of edit.
+    pub kinds: Vec<EditKind>,
+    /// 0 to 1.
+    pub significance: f64,
+    /// One line for humans.
+    pub summary: String,
+    /// Notices that appeared.
+    pub notes: Vec<String>,
+    /// Sentences that appeared.
+    pub added: Vec<String>,
+    /// Sentences that vanished.
+    pub removed: Vec<String>,
+    /// Where the change can be seen in the web UI.
+    pub diff_url: String,
+}
+
+/// An `article.changed` event, as POSTed to webhooks.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Event {
+    /// Always `article.changed`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// When the change was recorded, RFC 3339.
+    pub timestamp: String,
+    /// The change.
+    pub data: EventData,
+}
+
+impl Event {
+    /// Builds the event for a change.
+    pub fn article_changed(data: EventData, at: chrono::DateTime<chrono::Utc>) -> Event {
+        Event { kind: "article.changed".into(), timestamp: at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), data }
+    }
+}
+
+/// Fills the event data from a change.
+pub fn event_data(
+    change: &Change,
+    url: &str,
+    title: Option<&str>,
+    source: &str,
+    versions: (i64, i64),
+    diff_url: String,
+) -> EventData {
+    EventData {
+        url: url.to_string(),
+        title: title.map(str::to_string),
+        source: source.to_string(),
+        from_version: versions.0,
+        to_version: versions.1,
+        kinds: change.kinds.clone(),
+        significance: change.significance,
+        summary: change.summary.clone(),
+        notes: change.notes.clone(),
+        added: change.added.clone(),
+        removed: change.removed.clone(),
+        diff_url,
+    }
+}
+
+/// A fresh event id (`msg_` + 128 random bits), fixed for every retry.
+pub fn new_event_id() -> String {
+    format!("msg_{:032x}", rand::random::<u128>())
+}
+
+/// Decodes a Standard Webhooks secret: `whsec_` + base64; any other string is used as raw bytes.
+pub fn decode_secret(secret: &str) -> Result<Vec<u8>, String> {
+    match secret.strip_prefix("whsec_") {
+        Some(b64) => BASE64.decode(b64).map_err(|e| {
+            format!("webhook secret after `whsec_` must be base64 ({e}); generate one with `openssl rand -base64 32`")
+        }),
+        None if secret.is_empty() => Err("webhook secret is empty".into()),
+        None => Ok(secret.as_bytes().to_vec()),
+    }
+}
+
+/// `v1,<base64 HMAC-SHA256("{id}.{timestamp}.{body}")>`.
+pub fn sign(key: &[u8], id: &str, timestamp: i64, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts keys of any length");
+    mac.update(id.as_bytes());
+    mac.update(b".");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    format!("v1,{}", BASE64.encode(mac.finalize().into_bytes()))
+}
+
+/// Checks a `webhook-signature` header (several space-separated signatures allowed)
+/// in constant time; what a receiver does, kept here for tests and documentation.
+pub fn verify(key: &[u8], id: &str, timestamp: i64, body: &[u8], signature_header: &str) -> bool {
+    let expected = sign(key, id, timestamp, body);
+    signature_header.split(' ').any(|candidate| constant_time_eq(candidate.as_bytes(), expected.as_bytes()))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The delay before retry number `attempts` (1-based), or None once retries are
+/// exhausted: after the schedule's end, or once its delays add up to more than
+/// `retry_for`. A `Retry-After` from the receiver wins when it is longer.
+pub fn retry_delay(attempts: u32, retry_after: Option<Duration>, retry_for: Duration) -> Option<Duration> {
+    let index = attempts.checked_sub(1)? as usize;
+    let base = *RETRY_DELAYS.get(index)?;
+    if RETRY_DELAYS[..=index].iter().sum::<Duration>() > retry_for {
+        return None;
+    }
+    // ±10% jitter so that a recovering endpoint is not hit by every retry at once.
+    let jitter = 0.9 + rand::random::<f64>() * 0.2;
+    let delay = base.mul_f64(jitter);
+    Some(retry_after.map_or(delay, |r| r.max(delay)))
+}
+
+/// How a delivery attempt ended.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// Try again later.
+    #[error("{message}")]
+    Retry {
+        /// What happened.
+        message: String,
+        /// The receiver's requested delay.
+        retry_after: Option<Duration>,
+    },
+    /// The endpoint answered 410 Gone: it is disabled, nothing more is sent to it.
+    #[error("{0}: endpoint disabled")]
+    Gone(String),
+    /// Do not try again (channel removed from the config, bad address…).
+    #[error("{0}")]
+    Permanent(String),
+}
+
+/// One outbox row to send.
+#[derive(Debug, Clone, Copy)]
+pub struct Outgoing<'a> {
+    /// Stable event id.
+    pub event_id: &'a str,
+    /// The stored body.
+    pub payload: &'a str,
+}
+
+/// Whether a change passes the alert rules: the watch's own, else the global
+/// ones. Without a list of kinds, every change alerts except a typo-only one.
+pub fn should_alert(change: &Change, watch: &AlertRules, global: &AlertRules) -> bool {
+    let min = watch.min_significance.or(global.min_significance).unwrap_or(0.0);
+    if change.significance < min {
+        return false;
+    }
+    match watch.kinds.as_ref().or(global.kinds.as_ref()) {
+        Some(kinds) => change.kinds.iter().any(|k| kinds.contains(k)),
+        None => !change.kinds.iter().all(|k| *k == EditKind::Typo),
+    }
+}
+
+/// Sends outbox rows to the channels named in the config.
+pub struct Sender {
+    client: reqwest::Client,
+    webhooks: Vec<WebhookConfig>,
+    emails: Vec<EmailConfig>,
+    allow_private: bool,
+}
+
+impl Sender {
+    /// Builds a sender for the config's channels.
+    pub fn new(config: &Config) -> Result<Sender, crate::fetch::FetchError> {
+        let client = crate::fetch::guarded_client(config.fetch.allow_private)
+            .timeout(DELIVERY_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(&config.fetch.user_agent)
+            .build()
+            .map_err(|e| crate::fetch::FetchError::Network(e.to_string()))?;
+        Ok(Sender {
+            client,
+            webhooks: config.webhooks.clone(),
+            emails: config.emails.clone(),
+            allow_private: config.fetch.allow_private,
+        })
+    }
+
+    /// The channels (outbox names) that receive every change.
+    pub fn channels(&self) -> Vec<String> {
+        self.webhooks.iter().map(WebhookConfig::channel).chain(self.emails.iter().map(EmailConfig::channel)).collect()
+    }
+
+    /// For a digest channel, how long changes are gathered before one mail goes out.
+    pub fn digest_window(&self, channel: &str) -> Option<Duration> {
+        self.emails.iter().find(|e| e.channel() == channel).and_then(|e| e.digest)
+    }
+
+    /// The exact body stored in the outbox for `channel`.
+    pub fn payload(&self, channel: &str, event: &Event, change: &Change) -> String {
+        if let Some(hook) = self.webhooks.iter().find(|w| w.channel() == channel) {
+            return webhook::payload(hook.format, event);
+        }
+        serde_json::to_string(&email::compose(event, change)).expect("mail serializes")
+    }
+
+    /// One attempt to deliver `batch` (one row, or a digest's rows) to `channel`.
+    pub async fn send(&self, channel: &str, batch: &[Outgoing<'_>]) -> Result<(), SendError> {
+        let Some(first) = batch.first() else { return Ok(()) };
+        if let Some(hook) = self.webhooks.iter().find(|w| w.channel() == channel) {
+            crate::fetch::check_literal(&hook.url, self.allow_private)
+                .map_err(|e| SendError::Permanent(e.to_string()))?;
+            return webhook::send(&self.client, hook, first.event_id, first.payload).await;
+        }
+        if let Some(config) = self.emails.iter().find(|e| e.channel() == channel) {
+            let mails = batch
+                .iter()
+                .map(|o| serde_json::from_str::<email::EmailPayload>(o.payload))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| SendError::Permanent(format!("bad mail in outbox: {e}")))?;
+            return email::send(config, first.event_id, &email::digest(&mails)).await;
+        }
+        Err(SendError::Permanent(format!("channel {channel} is no longer in the config")))
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut message = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        message = format!("{message}: {s}");
+        source = s.source();
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signature_matches_the_standard_webhooks_example() {
+        // The example in the Standard Webhooks specification.
+        let key = decode_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+        let body = br#"{"test": 2432232314}"#;
+        let sig = sign(&key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body);
+        assert_eq!(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+        assert!(verify(&key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body, &format!("v1,bogus {sig}")));
+        assert!(!verify(&key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265331, body, &sig));
+    }
+
+    #[test]
+    fn secrets() {
+        assert!(decode_secret("whsec_not base64!").is_err());
+        assert!(decode_secret("").is_err());
+        assert_eq!(decode_secret("plain").unwrap(), b"plain");
+    }
+
+    #[test]
+    fn retries_are_bounded_and_honour_retry_after() {
+        let days = Duration::from_secs(4 * 24 * 3600);
+        assert!(retry_delay(0, None, days).is_none());
+        let first = retry_delay(1, None, days).unwrap();
+        assert!(first >= Duration::from_millis(4500) && first <= Duration::from_millis(5500));
+        assert!(retry_delay(9, None, days).unwrap() > Duration::from_secs(20 * 3600));
+        assert!(retry_delay(10, None, days).is_none());
+        assert_eq!(retry_delay(1, Some(Duration::from_secs(60)), days), Some(Duration::from_secs(60)));
+        // Giving up after a day: 5 s + 5 min + 30 min + 2 h + 5 h + 10 h fit, 14 h more does not.
+        let day = Duration::from_secs(24 * 3600);
+        assert!(retry_delay(6, None, day).is_some());
+        assert!(retry_delay(7, None, day).is_none());
+    }
+
+    #[test]
+    fn alert_rules() {
+        let change =
+            |kinds: Vec<EditKind>, significance| Change { changed: true, kinds, significance, ..Change::default() };
+        let none = AlertRules::default();
+        assert!(should_alert(&change(vec![EditKind::Addition], 0.2), &none, &none));
+        assert!(!should_alert(&change(vec![EditKind::Typo], 0.01), &none, &none), "typo-only is quiet by default");
+        let notes_only =
+            AlertRules { kinds: Some(vec![EditKind::EditorsNote, EditKind::Correction]), min_significance: None };
+        assert!(!should_alert(&change(vec![EditKind::Addition], 0.5), &none, &notes_only));
+        assert!(should_alert(&change(vec![EditKind::EditorsNote], 0.5), &none, &notes_only));
+        let watch = AlertRules { kinds: Some(vec![EditKind::Typo]), min_significance: Some(0.0) };
+        assert!(should_alert(&change(vec![EditKind::Typo], 0.01), &watch, &notes_only), "the watch's rules win");
+        let strict = AlertRules { kinds: None, min_significance: Some(0.3) };
+        assert!(!should_alert(&change(vec![EditKind::Addition], 0.2), &strict, &none));
+    }
+
+    #[test]
+    fn event_ids_are_unique() {
+        let a = new_event_id();
+        assert!(a.starts_with("msg_") && a.len() == 36);
+        assert_ne!(a, new_event_id());
+    }
+}
