@@ -316,3 +316,17 @@ async fn wait_for(mut ready: impl FnMut() -> bool) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[test]
+fn the_demo_sends_its_alerts_to_an_smtp_server_given_on_the_command_line() {
+    let (smtp, inbox) = start_smtp();
+    let out = Command::new("timeout")
+        .args(["60", env!("CARGO_BIN_EXE_redline"), "demo", "--stop-after", "1", "--smtp", &smtp])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mails = inbox.lock().unwrap().clone();
+    assert!(!mails.is_empty(), "{}", String::from_utf8_lossy(&out.stdout));
+    let mail = parse(&mails[0]);
+    assert!(mail.subject().unwrap().starts_with("[Redline] Edited: "), "{:?}", mail.subject());
+}
