@@ -23,4 +23,5 @@ pub mod extract;
 pub mod fetch;
 pub mod schedule;
 pub mod store;
+pub mod web;
 pub mod newsroom;

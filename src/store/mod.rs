@@ -14,6 +14,7 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use crate::diff::Change;
 use crate::extract::Article;
 
+pub mod browse;
 mod outbox;
 
 /// Schema migrations, applied in order; `user_version` counts those applied.
@@ -109,6 +110,31 @@ const MIGRATIONS: &[&str] = &[
         error         TEXT
     );
     CREATE INDEX fetch_log_at ON fetch_log (at);
+    "#,
+    // 2: the web's reads: full-text search over versions (FTS5, external content,
+    // kept in step by triggers), indexes for browsing, and removed watches kept
+    // for their history.
+    r#"
+    CREATE VIRTUAL TABLE versions_fts USING fts5(
+        title, paragraphs, content = 'versions', content_rowid = 'id'
+    );
+    INSERT INTO versions_fts (versions_fts) VALUES ('rebuild');
+    CREATE TRIGGER versions_fts_insert AFTER INSERT ON versions BEGIN
+        INSERT INTO versions_fts (rowid, title, paragraphs) VALUES (new.id, new.title, new.paragraphs);
+    END;
+    CREATE TRIGGER versions_fts_delete AFTER DELETE ON versions BEGIN
+        INSERT INTO versions_fts (versions_fts, rowid, title, paragraphs)
+        VALUES ('delete', old.id, old.title, old.paragraphs);
+    END;
+    CREATE TRIGGER versions_fts_update AFTER UPDATE OF title, paragraphs ON versions BEGIN
+        INSERT INTO versions_fts (versions_fts, rowid, title, paragraphs)
+        VALUES ('delete', old.id, old.title, old.paragraphs);
+        INSERT INTO versions_fts (rowid, title, paragraphs) VALUES (new.id, new.title, new.paragraphs);
+    END;
+    CREATE INDEX changes_created ON changes (created_at);
+    CREATE INDEX articles_source ON articles (source_id);
+    CREATE INDEX deliveries_change ON deliveries (change_id);
+    ALTER TABLE sources ADD COLUMN removed_at INTEGER;
     "#,
     // 3: endpoints disabled after a 410 Gone.
     r#"

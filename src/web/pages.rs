@@ -1,0 +1,773 @@
+//! The HTML pages: recent changes, articles, an article's timeline, a version
+//! with the change that produced it, watches with their health, and search.
+//! Server-rendered, no JavaScript.
+
+use std::fmt::Write;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::html::{KINDS, esc, host_of, kind_badges, maybe_time, outside_link, page, parse_kind, q, time};
+use super::{DEFAULT_LIMIT, Failure, MAX_LIMIT, RAW_CSP, WebState};
+use crate::diff::{Block, Change, FieldChange, SegOp, Segment, SentenceOp};
+use crate::store::ChangeRow;
+use crate::store::browse::{ChangeFilter, SearchHit, fts_query};
+
+/// Filters of the change lists, as they come in a query string (HTML forms send empty fields).
+#[derive(Debug, Default, Clone, Deserialize)]
+pub(super) struct ChangesQuery {
+    /// An edit kind (`headline`, `editors_note`…).
+    pub kind: Option<String>,
+    /// A watch id.
+    pub watch: Option<String>,
+    /// A host (`news.example.com`).
+    pub outlet: Option<String>,
+    /// `YYYY-MM-DD`, RFC 3339 or unix seconds.
+    pub since: Option<String>,
+    /// `YYYY-MM-DD` (that whole day included), RFC 3339 or unix seconds.
+    pub until: Option<String>,
+    /// Cursor: changes with a smaller id.
+    pub before: Option<String>,
+    /// Page size, at most [`MAX_LIMIT`].
+    pub limit: Option<String>,
+}
+
+fn present(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn parse_id(name: &str, v: &Option<String>) -> Result<Option<i64>, Failure> {
+    present(v)
+        .map(|s| s.parse::<i64>().map_err(|_| Failure::bad_request(format!("`{name}` must be a number, not {s:?}"))))
+        .transpose()
+}
+
+/// The page size asked for, bounded.
+pub(super) fn parse_limit(v: &Option<String>) -> Result<usize, Failure> {
+    Ok(parse_id("limit", v)?.map_or(DEFAULT_LIMIT, |n| n.clamp(1, MAX_LIMIT as i64) as usize))
+}
+
+/// A time bound: a day, an RFC 3339 instant or unix seconds. `end_of_day` moves a bare day to its end.
+fn parse_time(name: &str, v: &Option<String>, end_of_day: bool) -> Result<Option<i64>, Failure> {
+    let Some(s) = present(v) else { return Ok(None) };
+    if let Ok(n) = s.parse::<i64>() {
+        return Ok(Some(n));
+    }
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(Some(t.timestamp()));
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        let start = d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc().timestamp();
+        return Ok(Some(if end_of_day { start + 86_400 } else { start }));
+    }
+    Err(Failure::bad_request(format!(
+        "`{name}` must be a date (2026-11-26), an RFC 3339 time or unix seconds, not {s:?}"
+    )))
+}
+
+impl ChangesQuery {
+    /// The store filter.
+    pub fn filter(&self) -> Result<ChangeFilter, Failure> {
+        let kind = match present(&self.kind) {
+            Some(k) => Some(parse_kind(k).ok_or_else(|| {
+                let names: Vec<_> = KINDS.iter().map(|k| k.as_str()).collect();
+                Failure::bad_request(format!("unknown kind {k:?}; kinds are {}", names.join(", ")))
+            })?),
+            None => None,
+        };
+        Ok(ChangeFilter {
+            kind,
+            source_id: parse_id("watch", &self.watch)?,
+            article_id: None,
+            outlet: present(&self.outlet).map(str::to_string),
+            since: parse_time("since", &self.since, false)?,
+            until: parse_time("until", &self.until, true)?,
+            before: parse_id("before", &self.before)?,
+            limit: parse_limit(&self.limit)?,
+        })
+    }
+
+    /// The query string of these filters with another cursor (None: the first page).
+    pub fn with_before(&self, before: Option<i64>) -> String {
+        let mut parts = Vec::new();
+        for (name, v) in [
+            ("kind", &self.kind),
+            ("watch", &self.watch),
+            ("outlet", &self.outlet),
+            ("since", &self.since),
+            ("until", &self.until),
+            ("limit", &self.limit),
+        ] {
+            if let Some(v) = present(v) {
+                parts.push(format!("{name}={}", q(v)));
+            }
+        }
+        if let Some(b) = before {
+            parts.push(format!("before={b}"));
+        }
+        parts.join("&")
+    }
+}
+
+/// `/`: recent changes, filtered and paged.
+pub(super) async fn changes(
+    State(state): State<WebState>,
+    Query(query): Query<ChangesQuery>,
+) -> Result<Html<String>, Failure> {
+    let filter = query.filter()?;
+    let limit = filter.limit;
+    let (changes, watches) = state.read(move |s| Ok((s.recent_changes(&filter)?, s.watches()?))).await?;
+    let mut body = String::from("<h1>Recent changes</h1>\n");
+    // Filters.
+    body.push_str("<form class=\"filters\" method=\"get\" action=\"/\">\n<label>Kind <select name=\"kind\"><option value=\"\">any</option>");
+    let selected_kind = present(&query.kind).unwrap_or("");
+    for k in KINDS {
+        let sel = if k.as_str() == selected_kind { " selected" } else { "" };
+        let _ = write!(body, "<option value=\"{0}\"{sel}>{1}</option>", k.as_str(), esc(super::html::kind_label(k)));
+    }
+    body.push_str("</select></label>\n<label>Watch <select name=\"watch\"><option value=\"\">any</option>");
+    let selected_watch = present(&query.watch).unwrap_or("");
+    for w in &watches {
+        let sel = if w.id.to_string() == selected_watch { " selected" } else { "" };
+        let label = w.name.clone().unwrap_or_else(|| w.url.clone());
+        let _ = write!(body, "<option value=\"{}\"{sel}>{}</option>", w.id, esc(&label));
+    }
+    let _ = write!(
+        body,
+        "</select></label>\n<label>Outlet <input name=\"outlet\" value=\"{}\" placeholder=\"news.example.com\" size=\"16\"></label>\n\
+         <label>Since <input type=\"date\" name=\"since\" value=\"{}\"></label>\n\
+         <label>Until <input type=\"date\" name=\"until\" value=\"{}\"></label>\n\
+         <button type=\"submit\">Filter</button>\n</form>\n",
+        esc(present(&query.outlet).unwrap_or("")),
+        esc(present(&query.since).unwrap_or("")),
+        esc(present(&query.until).unwrap_or("")),
+    );
+    if changes.is_empty() {
+        body.push_str("<p class=\"muted\">No change recorded matches. Redline records a change when a watched article is edited.</p>\n");
+    }
+    body.push_str("<ol class=\"changes\">\n");
+    for c in &changes {
+        let href = format!("/articles/{}/versions/{}", c.article_id, c.to_number);
+        let title = c.title.clone().unwrap_or_else(|| c.article_url.clone());
+        let host = host_of(&c.article_url);
+        let _ = writeln!(
+            body,
+            "<li class=\"change\" id=\"change-{id}\"><a class=\"title\" href=\"{href}\">{title}</a><br>\n\
+             <span class=\"meta\"><a href=\"/?outlet={hostq}\">{host}</a> · {when} · <a href=\"/articles/{aid}\">v{from} → v{to}</a> · {sig:.0}% changed</span><br>\n\
+             {kinds} <span class=\"summary\">{summary}</span></li>",
+            id = c.id,
+            title = esc(&title),
+            hostq = q(&host),
+            host = esc(&host),
+            when = time(c.created_at),
+            aid = c.article_id,
+            from = c.from_number,
+            to = c.to_number,
+            sig = c.significance * 100.0,
+            kinds = kind_badges(&c.kinds),
+            summary = esc(&c.summary),
+        );
+    }
+    body.push_str("</ol>\n<nav class=\"pager\">");
+    if query.before.as_deref().is_some_and(|b| !b.trim().is_empty()) {
+        let _ = write!(body, "<a href=\"/?{}\">← Newest</a>", esc(&query.with_before(None)));
+    } else {
+        body.push_str("<span></span>");
+    }
+    if changes.len() == limit
+        && let Some(last) = changes.last()
+    {
+        let _ =
+            write!(body, "<a rel=\"next\" href=\"/?{}\">Older changes →</a>", esc(&query.with_before(Some(last.id))));
+    }
+    body.push_str("</nav>\n");
+    if let Ok(Some(id)) = parse_id("watch", &query.watch) {
+        let _ = writeln!(body, "<p><a href=\"/watches/{id}/feed.atom\">Atom feed of this watch</a></p>");
+    }
+    Ok(page("Recent changes", "", &body))
+}
+
+/// Query of the article list.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct ArticlesQuery {
+    watch: Option<String>,
+    page: Option<String>,
+}
+
+const ARTICLES_PER_PAGE: usize = 50;
+
+/// `/articles`: every article, most recently changed first.
+pub(super) async fn articles(
+    State(state): State<WebState>,
+    Query(query): Query<ArticlesQuery>,
+) -> Result<Html<String>, Failure> {
+    let watch = parse_id("watch", &query.watch)?;
+    let page_no = parse_id("page", &query.page)?.unwrap_or(1).max(1) as usize;
+    let offset = (page_no - 1) * ARTICLES_PER_PAGE;
+    let list = state.read(move |s| s.article_summaries(watch, ARTICLES_PER_PAGE, offset)).await?;
+    let mut body = String::from(
+        "<h1>Articles</h1>\n<div class=\"table-wrap\"><table>\n<thead><tr><th>Article</th><th>Versions</th><th class=\"hide-narrow\">Last changed</th><th class=\"hide-narrow\">Last checked</th></tr></thead>\n<tbody>\n",
+    );
+    for a in &list {
+        let title = a.title.clone().unwrap_or_else(|| a.url.clone());
+        let health = match &a.last_error {
+            Some(e) if a.failures > 0 => format!(" <span class=\"health-bad\" title=\"{}\">failing</span>", esc(e)),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            body,
+            "<tr><td><a href=\"/articles/{}\">{}</a>{health}<br><span class=\"meta\">{}</span></td><td>{}</td><td class=\"hide-narrow\">{}</td><td class=\"hide-narrow\">{}</td></tr>",
+            a.id,
+            esc(&title),
+            esc(&host_of(&a.url)),
+            a.versions,
+            maybe_time(a.last_changed),
+            maybe_time(a.last_checked),
+        );
+    }
+    body.push_str("</tbody></table></div>\n<nav class=\"pager\">");
+    let watch_q = watch.map(|w| format!("watch={w}&")).unwrap_or_default();
+    if page_no > 1 {
+        let _ = write!(body, "<a href=\"/articles?{watch_q}page={}\">← Newer</a>", page_no - 1);
+    } else {
+        body.push_str("<span></span>");
+    }
+    if list.len() == ARTICLES_PER_PAGE {
+        let _ = write!(body, "<a rel=\"next\" href=\"/articles?{watch_q}page={}\">Older →</a>", page_no + 1);
+    }
+    body.push_str("</nav>\n");
+    Ok(page("Articles", "", &body))
+}
+
+/// `/articles/{id}`: the timeline of one article.
+pub(super) async fn article(
+    State(state): State<WebState>,
+    Path(article_id): Path<i64>,
+) -> Result<Html<String>, Failure> {
+    let (article, timeline) =
+        state.read(move |s| Ok((s.article_summary(article_id)?, s.timeline(article_id)?))).await?;
+    let article = article.ok_or_else(|| Failure::not_found(format!("No article has the id {article_id}.")))?;
+    let title = article.title.clone().unwrap_or_else(|| article.url.clone());
+    let mut body = format!(
+        "<h1>{}</h1>\n<p class=\"meta\">{} · watched through {} · first seen {} · last checked {} · next check {}</p>\n",
+        esc(&title),
+        outside_link(&article.url, &article.url),
+        outside_link(&article.source_url, &host_of(&article.source_url)),
+        time(article.first_seen),
+        maybe_time(article.last_checked),
+        maybe_time(article.next_check),
+    );
+    if let Some(e) = &article.last_error {
+        let _ =
+            writeln!(body, "<p class=\"error\">The last check failed ({} in a row): {}</p>", article.failures, esc(e));
+    }
+    let _ = writeln!(body, "<h2>{} versions, {} changes</h2>", article.versions, article.changes);
+    body.push_str("<div class=\"table-wrap\"><table class=\"timeline\">\n<thead><tr><th>Version</th><th>Fetched</th><th>What changed</th></tr></thead>\n<tbody>\n");
+    for v in &timeline {
+        let what = match &v.summary {
+            Some(summary) => format!(
+                "{} {}<br><span class=\"meta\">{:.0}% changed</span>",
+                kind_badges(&v.kinds),
+                esc(summary),
+                v.significance.unwrap_or(0.0) * 100.0
+            ),
+            None if v.number == 1 => "<span class=\"muted\">First version seen</span>".to_string(),
+            None => String::new(),
+        };
+        let _ = writeln!(
+            body,
+            "<tr><td><a href=\"/articles/{}/versions/{}\">v{}</a></td><td>{}</td><td>{}<br><span class=\"meta\">{}</span></td></tr>",
+            article.id,
+            v.number,
+            v.number,
+            time(v.fetched_at),
+            what,
+            esc(v.title.as_deref().unwrap_or("")),
+        );
+    }
+    body.push_str("</tbody></table></div>\n");
+    let _ = writeln!(body, "<p><a href=\"/api/articles/{}\">JSON</a></p>", article.id);
+    Ok(page(&title, "", &body))
+}
+
+/// Query of the version page.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct VersionQuery {
+    /// `side` for the side-by-side view.
+    view: Option<String>,
+}
+
+/// Raw pages longer than this are cut on the version page (the full one is at `/raw`).
+const RAW_SHOWN: usize = 64 * 1024;
+
+/// `/articles/{id}/versions/{n}`: one version and the change that produced it.
+pub(super) async fn version(
+    State(state): State<WebState>,
+    Path((article_id, number)): Path<(i64, i64)>,
+    Query(query): Query<VersionQuery>,
+) -> Result<Html<String>, Failure> {
+    let (article, version, change, raw) = state
+        .read(move |s| {
+            Ok((
+                s.article_summary(article_id)?,
+                s.version(article_id, number)?,
+                s.change_to_version(article_id, number)?,
+                s.raw_html_zstd(article_id, number)?,
+            ))
+        })
+        .await?;
+    let article = article.ok_or_else(|| Failure::not_found(format!("No article has the id {article_id}.")))?;
+    let version = version.ok_or_else(|| {
+        Failure::not_found(format!("This article has no version {number} (it has {}).", article.versions))
+    })?;
+    let a = &version.article;
+    let title = a.title.clone().unwrap_or_else(|| article.url.clone());
+    let side = query.view.as_deref() == Some("side");
+    let base = format!("/articles/{article_id}/versions/{number}");
+    let mut body = format!(
+        "<p class=\"meta\"><a href=\"/articles/{article_id}\">← All versions of this article</a></p>\n<h1>{}</h1>\n\
+         <p class=\"meta\">Version {number} of {} · fetched {} · {}</p>\n",
+        esc(&title),
+        article.versions,
+        time(version.fetched_at),
+        outside_link(&article.url, &host_of(&article.url)),
+    );
+    body.push_str("<nav class=\"pager\">");
+    if number > 1 {
+        let _ = write!(body, "<a href=\"/articles/{article_id}/versions/{}\">← Version {}</a>", number - 1, number - 1);
+    } else {
+        body.push_str("<span></span>");
+    }
+    if number < article.versions {
+        let _ = write!(body, "<a href=\"/articles/{article_id}/versions/{}\">Version {} →</a>", number + 1, number + 1);
+    }
+    body.push_str("</nav>\n");
+    match &change {
+        Some(c) => body.push_str(&change_section(c, side, &base)),
+        None if number == 1 => body
+            .push_str("<p class=\"muted\">The first version Redline saw: there is nothing before it to compare.</p>\n"),
+        None => body.push_str("<p class=\"muted\">No change is recorded for this version.</p>\n"),
+    }
+    // The version itself.
+    let _ = writeln!(body, "<section id=\"text\" class=\"version-text\">\n<h2>Text of version {number}</h2>");
+    body.push_str("<div class=\"table-wrap\"><table class=\"meta-fields\"><tbody>\n");
+    for (label, value) in [
+        ("Headline", &a.title),
+        ("Byline", &a.byline),
+        ("Published", &a.published),
+        ("Modified", &a.modified),
+        ("Language", &a.lang),
+        ("Canonical", &a.canonical_url),
+    ] {
+        if let Some(v) = value {
+            let _ = writeln!(body, "<tr><th>{label}</th><td>{}</td></tr>", esc(v));
+        }
+    }
+    body.push_str("</tbody></table></div>\n<div class=\"paragraphs\">\n");
+    for p in &a.paragraphs {
+        let class = if is_notice(p) { " class=\"notice\"" } else { "" };
+        let _ = writeln!(body, "<p{class}>{}</p>", esc(p));
+    }
+    body.push_str("</div>\n</section>\n");
+    // The stored page, as text only.
+    if let Some(z) = raw {
+        let text = decompress(&z);
+        let shown = cut(&text, RAW_SHOWN);
+        let _ = writeln!(
+            body,
+            "<section id=\"raw\"><h2>Stored page</h2>\n<details><summary>Source of the page as fetched ({} bytes), shown as text</summary>\n<pre class=\"raw\">{}{}</pre></details>\n\
+             <p><a href=\"{base}/raw\">Whole source as plain text</a></p></section>",
+            text.len(),
+            esc(shown),
+            if shown.len() < text.len() { "\n…" } else { "" },
+        );
+    }
+    let _ = writeln!(body, "<p><a href=\"/api/articles/{article_id}/versions/{number}\">JSON</a></p>");
+    Ok(page(&title, "", &body))
+}
+
+fn decompress(z: &[u8]) -> String {
+    match zstd::decode_all(z) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(e) => format!("(the stored page could not be decompressed: {e})"),
+    }
+}
+
+/// At most `max` bytes of `s`, cut at a character boundary.
+fn cut(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// `/articles/{id}/versions/{n}/raw`: the stored page as `text/plain`, sandboxed.
+pub(super) async fn raw(
+    State(state): State<WebState>,
+    Path((article_id, number)): Path<(i64, i64)>,
+) -> Result<Response, Failure> {
+    let raw = state.read(move |s| s.raw_html_zstd(article_id, number)).await?;
+    let z = raw.ok_or_else(|| Failure::not_found("No page source is stored for this version."))?;
+    let mut r = decompress(&z).into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(RAW_CSP));
+    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("inline"));
+    Ok(r)
+}
+
+/// `/changes/{id}`: the version page of the change.
+pub(super) async fn change(State(state): State<WebState>, Path(change_id): Path<i64>) -> Result<Redirect, Failure> {
+    let c = state.read(move |s| s.change_summary(change_id)).await?;
+    let c = c.ok_or_else(|| Failure::not_found(format!("No change has the id {change_id}.")))?;
+    Ok(Redirect::to(&format!("/articles/{}/versions/{}", c.article_id, c.to_number)))
+}
+
+fn is_notice(text: &str) -> bool {
+    crate::diff::notice::is_notice(&crate::diff::normalize::fold(text))
+}
+
+/// The change section of a version page: summary, notices, metadata apart, then the body.
+fn change_section(c: &ChangeRow, side: bool, base: &str) -> String {
+    let ch = &c.change;
+    let mut out = format!(
+        "<section id=\"change\" class=\"change\">\n<h2>What changed from version {} to version {}</h2>\n\
+         <p>{} <span class=\"summary\">{}</span></p>\n<p class=\"meta\">Recorded {} · {:.0}% changed</p>\n",
+        c.from_number,
+        c.to_number,
+        kind_badges(&ch.kinds),
+        esc(&ch.summary),
+        time(c.created_at),
+        ch.significance * 100.0,
+    );
+    for note in &ch.notes {
+        let _ = writeln!(out, "<aside class=\"notice\"><strong>Notice:</strong> {}</aside>", esc(note));
+    }
+    let fields: [(&str, &str, &Option<FieldChange>); 4] = [
+        ("headline", "Headline", &ch.headline),
+        ("byline", "Byline", &ch.byline),
+        ("published", "Published", &ch.published),
+        ("modified", "Modified", &ch.modified),
+    ];
+    if fields.iter().any(|(_, _, f)| f.is_some()) {
+        out.push_str(
+            "<h3>Headline and metadata</h3>\n<div class=\"table-wrap\"><table class=\"meta-changes\"><tbody>\n",
+        );
+        for (id, label, f) in fields {
+            if let Some(f) = f {
+                let _ = writeln!(
+                    out,
+                    "<tr id=\"{id}-change\"><th>{label}</th><td><del>{}</del><br><ins>{}</ins></td></tr>",
+                    esc(f.old.as_deref().unwrap_or("(none)")),
+                    esc(f.new.as_deref().unwrap_or("(none)")),
+                );
+            }
+        }
+        out.push_str("</tbody></table></div>\n");
+    }
+    if ch.blocks.is_empty() {
+        out.push_str("<p class=\"muted\">The text did not change.</p>\n");
+    } else {
+        out.push_str("<h3>Text</h3>\n<p class=\"views\">");
+        if side {
+            let _ = write!(out, "<a href=\"{base}#change\">Inline</a> <strong>Side by side</strong>");
+        } else {
+            let _ = write!(out, "<strong>Inline</strong> <a href=\"{base}?view=side#change\">Side by side</a>");
+        }
+        out.push_str("</p>\n");
+        if side {
+            out.push_str(&side_by_side(ch, c.from_number, c.to_number));
+        } else {
+            out.push_str(&inline(ch));
+        }
+    }
+    out.push_str("</section>\n");
+    out
+}
+
+fn segments(out: &mut String, segs: &[Segment], keep: &[SegOp]) {
+    for s in segs.iter().filter(|s| keep.contains(&s.op)) {
+        match s.op {
+            SegOp::Same => out.push_str(&esc(&s.text)),
+            SegOp::Ins => {
+                let _ = write!(out, "<ins>{}</ins>", esc(&s.text));
+            }
+            SegOp::Del => {
+                let _ = write!(out, "<del>{}</del>", esc(&s.text));
+            }
+        }
+    }
+}
+
+/// A paragraph class: `notice` when its text is an update or correction notice.
+fn para_class(base: &str, text: Option<String>) -> String {
+    match text {
+        Some(t) if is_notice(&t) => format!(" class=\"{base} notice\""),
+        _ if base.is_empty() => String::new(),
+        _ => format!(" class=\"{base}\""),
+    }
+}
+
+/// The body as one redline: insertions in `<ins>`, deletions in `<del>`, word level inside sentences.
+fn inline(ch: &Change) -> String {
+    let mut out = String::from("<div class=\"redline\">\n");
+    for b in &ch.blocks {
+        match b {
+            Block::Same { text } => {
+                let _ = writeln!(out, "<p{}>{}</p>", para_class("", Some(text.clone())), esc(text));
+            }
+            Block::Added { text } => {
+                let _ = writeln!(out, "<p{}><ins>{}</ins></p>", para_class("added", Some(text.clone())), esc(text));
+            }
+            Block::Removed { text } => {
+                let _ = writeln!(out, "<p class=\"removed\"><del>{}</del></p>", esc(text));
+            }
+            Block::MovedOut { to, .. } => {
+                let _ = writeln!(out, "<p class=\"move\">(paragraph moved to ¶{})</p>", to + 1);
+            }
+            Block::MovedIn { text, from, .. } => {
+                let _ = writeln!(
+                    out,
+                    "<p class=\"moved-in\">{} <span class=\"move\">(moved from ¶{})</span></p>",
+                    esc(text),
+                    from + 1
+                );
+            }
+            Block::Changed { sentences, moved_from } => {
+                let _ = write!(out, "<p{}>", para_class("changed", b.new_text()));
+                if let Some(from) = moved_from {
+                    let _ = write!(out, "<span class=\"move\">(moved from ¶{}, and edited)</span> ", from + 1);
+                }
+                for (i, s) in sentences.iter().enumerate() {
+                    if i > 0 {
+                        out.push(' ');
+                    }
+                    match s {
+                        SentenceOp::Same { text } => out.push_str(&esc(text)),
+                        SentenceOp::Added { text } => {
+                            let _ = write!(out, "<ins>{}</ins>", esc(text));
+                        }
+                        SentenceOp::Removed { text } => {
+                            let _ = write!(out, "<del>{}</del>", esc(text));
+                        }
+                        SentenceOp::Changed { segments: segs } => {
+                            segments(&mut out, segs, &[SegOp::Same, SegOp::Ins, SegOp::Del])
+                        }
+                    }
+                }
+                out.push_str("</p>\n");
+            }
+        }
+    }
+    out.push_str("</div>\n");
+    out
+}
+
+/// The body in two columns: the old version with its deletions, the new with its insertions.
+fn side_by_side(ch: &Change, from: i64, to: i64) -> String {
+    let mut out = format!(
+        "<div class=\"table-wrap\"><table class=\"side\">\n<thead><tr><th>Version {from}</th><th>Version {to}</th></tr></thead>\n<tbody>\n"
+    );
+    for b in &ch.blocks {
+        let (left, right) = match b {
+            Block::Same { text } => (esc(text), esc(text)),
+            Block::Added { text } => (String::new(), format!("<ins>{}</ins>", esc(text))),
+            Block::Removed { text } => (format!("<del>{}</del>", esc(text)), String::new()),
+            Block::MovedOut { text, to, .. } => {
+                (format!("{} <span class=\"move\">(moved to ¶{})</span>", esc(text), to + 1), String::new())
+            }
+            Block::MovedIn { text, from, .. } => {
+                (String::new(), format!("{} <span class=\"move\">(moved from ¶{})</span>", esc(text), from + 1))
+            }
+            Block::Changed { sentences, moved_from } => {
+                let (mut l, mut r) = (Vec::new(), Vec::new());
+                if let Some(from) = moved_from {
+                    l.push(format!("<span class=\"move\">(was ¶{})</span>", from + 1));
+                    r.push(format!("<span class=\"move\">(moved from ¶{})</span>", from + 1));
+                }
+                for s in sentences {
+                    match s {
+                        SentenceOp::Same { text } => {
+                            l.push(esc(text));
+                            r.push(esc(text));
+                        }
+                        SentenceOp::Added { text } => r.push(format!("<ins>{}</ins>", esc(text))),
+                        SentenceOp::Removed { text } => l.push(format!("<del>{}</del>", esc(text))),
+                        SentenceOp::Changed { segments: segs } => {
+                            let (mut ls, mut rs) = (String::new(), String::new());
+                            segments(&mut ls, segs, &[SegOp::Same, SegOp::Del]);
+                            segments(&mut rs, segs, &[SegOp::Same, SegOp::Ins]);
+                            l.push(ls);
+                            r.push(rs);
+                        }
+                    }
+                }
+                (l.join(" "), r.join(" "))
+            }
+        };
+        let class = para_class("", b.new_text());
+        let _ = writeln!(out, "<tr{class}><td>{left}</td><td>{right}</td></tr>");
+    }
+    out.push_str("</tbody></table></div>\n");
+    out
+}
+
+/// `/watches`: every watch with its health.
+pub(super) async fn watches(State(state): State<WebState>) -> Result<Html<String>, Failure> {
+    let list = state.read(|s| s.watches()).await?;
+    let mut body = String::from(
+        "<h1>Watches</h1>\n<div class=\"table-wrap\"><table class=\"watches\">\n<thead><tr><th>Watch</th><th>State</th><th>Articles</th>\
+         <th>Last check</th><th>Next check</th><th>Last error</th></tr></thead>\n<tbody>\n",
+    );
+    for w in &list {
+        let label = w.name.clone().unwrap_or_else(|| w.url.clone());
+        let state_label = if w.enabled { "<span class=\"health-ok\">watching</span>" } else { "paused" };
+        let error = w.last_error.as_ref().or(w.article_error.as_ref());
+        let health = match error {
+            Some(e) => format!("<span class=\"health-bad\">{}</span>", esc(e)),
+            None => "<span class=\"health-ok\">none</span>".to_string(),
+        };
+        let last = w.last_checked.max(w.articles_last_checked);
+        let next = match (w.kind.as_str(), w.next_check, w.articles_next_check) {
+            ("feed", Some(a), Some(b)) => Some(a.min(b)),
+            (_, a, b) => a.or(b),
+        };
+        let _ = writeln!(
+            body,
+            "<tr id=\"watch-{id}\"><td>{link}<br><span class=\"meta\">{kind} · {schedule}{config} · <a href=\"/?watch={id}\">changes</a> · <a href=\"/watches/{id}/feed.atom\">Atom</a></span></td>\
+             <td>{state_label}</td><td><a href=\"/articles?watch={id}\">{articles}</a>{failing}</td><td>{last}</td><td>{next}</td><td>{health}</td></tr>",
+            id = w.id,
+            link = outside_link(&w.url, &label),
+            kind = esc(&w.kind),
+            schedule = esc(&w.schedule),
+            config = if w.from_config { " · from the config" } else { "" },
+            articles = w.articles,
+            failing = if w.failing_articles > 0 {
+                format!(" <span class=\"health-bad\">({} failing)</span>", w.failing_articles)
+            } else {
+                String::new()
+            },
+            last = maybe_time(last),
+            next = maybe_time(next),
+        );
+    }
+    body.push_str("</tbody></table></div>\n<p class=\"muted\">Add, pause and remove watches with the JSON API (<code>/api/watches</code>) or <code>redline add</code>.</p>\n");
+    Ok(page("Watches", "", &body))
+}
+
+/// Query of the search page.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct SearchQuery {
+    /// What to look for.
+    pub q: Option<String>,
+    /// Page size.
+    pub limit: Option<String>,
+}
+
+/// The snippet of a hit as HTML: escaped, the matches in `<mark>`, the stored JSON punctuation gone.
+pub(super) fn snippet_html(hit: &SearchHit) -> String {
+    esc(&snippet_text(&hit.snippet)).replace('\u{e000}', "<mark>").replace('\u{e001}', "</mark>")
+}
+
+/// The snippet as text (paragraphs are stored as a JSON list; FTS5 cuts it anywhere).
+pub(super) fn snippet_text(s: &str) -> String {
+    let s = s.trim_start_matches("[\"").trim_end_matches("\"]");
+    s.replace("\",\"", " ¶ ").replace("\\\"", "\"").replace("\\\\", "\\")
+}
+
+/// `/search?q=`: full-text search over headlines and text.
+pub(super) async fn search(
+    State(state): State<WebState>,
+    Query(query): Query<SearchQuery>,
+) -> Result<Html<String>, Failure> {
+    let text = query.q.clone().unwrap_or_default();
+    let limit = parse_limit(&query.limit)?;
+    let mut body = String::from("<h1>Search</h1>\n");
+    match fts_query(&text) {
+        None => body.push_str("<p class=\"muted\">Type words to find in headlines and article text.</p>\n"),
+        Some(fts) => {
+            let hits = state.read(move |s| s.search(&fts, limit)).await?;
+            let _ = writeln!(
+                body,
+                "<p class=\"meta\">{} articles match “{}”.</p>\n<ol class=\"changes\">",
+                hits.len(),
+                esc(&text)
+            );
+            for h in &hits {
+                let title = h.title.clone().unwrap_or_else(|| h.url.clone());
+                let _ = writeln!(
+                    body,
+                    "<li><a class=\"title\" href=\"/articles/{aid}/versions/{n}\">{title}</a><br><span class=\"meta\">{host} · version {n} · {when}</span><br><span class=\"snippet\">{snippet}</span></li>",
+                    aid = h.article_id,
+                    n = h.number,
+                    title = esc(&title),
+                    host = esc(&host_of(&h.url)),
+                    when = time(h.fetched_at),
+                    snippet = snippet_html(h),
+                );
+            }
+            body.push_str("</ol>\n");
+        }
+    }
+    Ok(page("Search", &text, &body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_parse_leniently_and_refuse_nonsense() {
+        let q = ChangesQuery {
+            kind: Some("".into()),
+            watch: Some(" 3 ".into()),
+            until: Some("2026-11-26".into()),
+            ..Default::default()
+        };
+        let f = q.filter().unwrap();
+        assert_eq!((f.kind, f.source_id, f.limit), (None, Some(3), DEFAULT_LIMIT));
+        assert_eq!(f.until, Some(1_795_651_200 + 86_400));
+        let bad = ChangesQuery { kind: Some("gossip".into()), ..Default::default() };
+        assert!(bad.filter().unwrap_err().message.contains("editors_note"));
+        let bad = ChangesQuery { since: Some("yesterday".into()), ..Default::default() };
+        assert!(bad.filter().is_err());
+        assert_eq!(
+            ChangesQuery { outlet: Some("a b".into()), ..Default::default() }.with_before(Some(9)),
+            "outlet=a+b&before=9"
+        );
+    }
+
+    #[test]
+    fn snippets_are_escaped_before_the_marks_go_in() {
+        let hit = SearchHit {
+            article_id: 1,
+            url: String::new(),
+            number: 1,
+            fetched_at: 0,
+            title: None,
+            snippet: "[\"<script>\u{e000}alert\u{e001}(1)</script>\",\"next\"]".into(),
+        };
+        assert_eq!(snippet_html(&hit), "&lt;script&gt;<mark>alert</mark>(1)&lt;/script&gt; ¶ next");
+    }
+
+    #[test]
+    fn the_inline_redline_escapes_and_marks_words() {
+        let old = crate::extract::Article { paragraphs: vec!["The vote was 5 to 4.".into()], ..Default::default() };
+        let new = crate::extract::Article {
+            paragraphs: vec!["The vote was 6 to 3.".into(), "<img src=x onerror=alert(1)> joined.".into()],
+            ..Default::default()
+        };
+        let ch = crate::diff::compare(&old, &new);
+        let html = inline(&ch);
+        assert!(html.contains("<ins>&lt;img src=x onerror=alert(1)&gt; joined.</ins>"), "{html}");
+        assert!(!html.contains("<img"), "{html}");
+        let side = side_by_side(&ch, 1, 2);
+        assert!(side.contains("<del>") && side.contains("<ins>"), "{side}");
+    }
+}
