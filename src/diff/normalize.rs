@@ -4,10 +4,11 @@
 //! [`fold`] turns display text into a comparison key (quote and dash styles unified);
 //! [`Neutralizer`] blanks out noise (relative times, view counters, per-watch patterns) in keys.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use regex::Regex;
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
 /// Characters that render as nothing and only ever differ between renders of the same text.
 fn is_invisible(c: char) -> bool {
@@ -27,9 +28,27 @@ fn is_invisible(c: char) -> bool {
 
 /// Display text: NFC, invisible characters dropped, every whitespace run one space, trimmed.
 pub fn clean(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+    if s.is_ascii() {
+        return collapse(s.chars());
+    }
+    let visible: Cow<str> = if s.chars().any(is_invisible) {
+        Cow::Owned(s.chars().filter(|c| !is_invisible(*c)).collect())
+    } else {
+        Cow::Borrowed(s)
+    };
+    if is_nfc_quick(visible.chars()) == IsNormalized::Yes {
+        collapse(visible.chars())
+    } else {
+        collapse(visible.chars().nfc())
+    }
+}
+
+/// Collapses whitespace and control characters into single spaces, trimmed.
+fn collapse(chars: impl Iterator<Item = char>) -> String {
+    let (lower, _) = chars.size_hint();
+    let mut out = String::with_capacity(lower);
     let mut space = false;
-    for c in s.chars().filter(|c| !is_invisible(*c)).nfc() {
+    for c in chars {
         if c.is_whitespace() || c.is_control() {
             space = true;
         } else {
@@ -134,13 +153,17 @@ impl Neutralizer<'_> {
     /// placeholders, whitespace collapsed. Empty when only noise remains.
     pub fn key(&self, display: &str) -> String {
         let mut k = fold(display);
+        let mut replaced = false;
         if RELATIVE_TIME.is_match(&k) {
             k = RELATIVE_TIME.replace_all(&k, "\u{2039}time\u{203A}").into_owned();
+            replaced = true;
         }
         if COUNTER.is_match(&k) {
             k = COUNTER.replace_all(&k, "\u{2039}count\u{203A}").into_owned();
+            replaced = true;
         }
-        clean(&k)
+        // Display text is clean already; only a replacement can leave stray spaces.
+        if replaced || k.starts_with(' ') || k.ends_with(' ') { clean(&k) } else { k }
     }
 }
 
