@@ -5,9 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the tests need (none yet beyond the Rust toolchain: SQLite and
-# zstd are built from source by their crates). Installed only when missing.
-packages=()
+# Debian packages the tests need beyond the Rust toolchain (SQLite and zstd are
+# built from source by their crates): headless Chromium and chromedriver for the
+# browser tests (tests/browser.rs), xmllint for the Atom schema test (tests/web.rs).
+# Installed only when missing.
+packages=(chromium chromium-driver libxml2-utils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
