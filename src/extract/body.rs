@@ -529,20 +529,36 @@ fn flush(cur: &mut Block, out: &mut Vec<Block>) {
     }
 }
 
+/// What the metadata already says, so the body does not repeat it.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Known<'a> {
+    /// The headline.
+    pub title: Option<&'a str>,
+    /// The byline.
+    pub byline: Option<&'a str>,
+}
+
 /// Whether a block survives the paragraph filters.
-fn keep_block(b: &Block, title: Option<&str>) -> bool {
+fn keep_block(b: &Block, known: &Known) -> bool {
     if hints::is_notice(&b.text) {
         return true;
     }
     if b.tag == "h1" {
         return false;
     }
-    if let Some(t) = title {
+    if let Some(t) = known.title {
         if text::fold(t) == text::fold(&b.text) {
             return false;
         }
     }
     let words = text::word_count(&b.text);
+    if let Some(by) = known.byline {
+        // A credit line: the author's name and a word or two ("Jane Doe, staff writer").
+        let (f, fb) = (text::fold(&b.text), text::fold(by));
+        if !fb.is_empty() && words <= 12 && f.contains(&fb) && words <= text::word_count(by) + 3 {
+            return false;
+        }
+    }
     let ld = if b.chars == 0 { 0.0 } else { b.links as f32 / b.chars as f32 };
     if ld > 0.5 {
         return false;
@@ -552,21 +568,21 @@ fn keep_block(b: &Block, title: Option<&str>) -> bool {
 
 /// Extracts the body from the flat page. `forced` holds the nodes of the
 /// caller's body selector, if any.
-pub fn extract(dom: &Dom, title: Option<&str>) -> Body {
+pub fn extract(dom: &Dom, known: &Known) -> Body {
     if dom.nodes.is_empty() {
         return Body { paragraphs: Vec::new(), reason: Some("the page is empty") };
     }
-    let first = attempt(dom, title, true);
+    let first = attempt(dom, known, true);
     let len = |b: &Body| b.paragraphs.iter().map(|p| text::visible_len(p)).sum::<usize>();
     if len(&first) >= 400 {
         return first;
     }
     // Readability's second pass: names can lie; try again trusting only tags.
-    let second = attempt(dom, title, false);
+    let second = attempt(dom, known, false);
     if len(&second) > 2 * len(&first).max(100) { second } else { first }
 }
 
-fn attempt(dom: &Dom, title: Option<&str>, use_hints: bool) -> Body {
+fn attempt(dom: &Dom, known: &Known, use_hints: bool) -> Body {
     let an = Analysis::new(dom, use_hints);
     let forced: Vec<usize> = outermost(dom, (0..dom.nodes.len()).filter(|&i| dom.nodes[i].body_hit));
     let (roots, clean) = if forced.is_empty() { (an.choose(), true) } else { (forced, false) };
@@ -577,7 +593,7 @@ fn attempt(dom: &Dom, title: Option<&str>, use_hints: bool) -> Body {
     for &r in &roots {
         an.blocks(r, clean, &mut blocks, None);
     }
-    let mut kept: Vec<Block> = blocks.into_iter().filter(|b| keep_block(b, title)).collect();
+    let mut kept: Vec<Block> = blocks.into_iter().filter(|b| keep_block(b, known)).collect();
     while kept.last().is_some_and(|b| is_heading(b.tag)) {
         kept.pop();
     }
@@ -648,7 +664,7 @@ mod tests {
     fn body(src: &str) -> Body {
         let html = Html::parse_document(src);
         let dom = Dom::build(&html, &Marks::default());
-        extract(&dom, Some("The Headline"))
+        extract(&dom, &Known { title: Some("The Headline"), byline: None })
     }
 
     const P1: &str = "The council voted on Tuesday to close the old bridge, citing a report that found deep cracks in two of its piers.";
@@ -703,7 +719,7 @@ mod tests {
         let src = format!("<body>{}<p>{P1}</p><p>{P2}</p>{}</body>", "<div>".repeat(depth), "</div>".repeat(depth));
         let html = Html::parse_document(&src);
         let dom = Dom::build(&html, &Marks::default());
-        let b = extract(&dom, None);
+        let b = extract(&dom, &Known::default());
         assert_eq!(b.paragraphs, [P1, P2]);
     }
 }

@@ -60,7 +60,7 @@ fn midnight(y: i32, m: u32, d: u32) -> Option<DateTime<FixedOffset>> {
     Some(Utc.from_utc_datetime(&n).fixed_offset())
 }
 
-fn month(name: &str) -> Option<u32> {
+pub fn month(name: &str) -> Option<u32> {
     let n = name.to_lowercase();
     let n = n.trim_end_matches('.');
     const MONTHS: [&[&str]; 12] = [

@@ -235,6 +235,13 @@ static TIMEISH: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap()
 });
 
+/// A word that only says when: a month, a weekday, "ago", "Uhr"…
+fn timeish(w: &str) -> bool {
+    TIMEISH.is_match(w)
+        || super::dates::month(w).is_some()
+        || matches!(w.to_lowercase().as_str(), "le" | "à" | "h" | "den" | "am" | "de" | "del" | "el")
+}
+
 /// Whether `text` is an update/correction/editor's notice worth keeping even
 /// where boilerplate filters would drop it. A bare timestamp ("Updated 7
 /// minutes ago", "Updated: Nov 25, 2026 10:14 a.m.") is not a notice.
@@ -243,8 +250,7 @@ pub fn is_notice(text: &str) -> bool {
         return false;
     };
     let rest = &text[m.end()..];
-    let words =
-        rest.split(|c: char| !c.is_alphabetic()).filter(|w| w.chars().count() >= 2 && !TIMEISH.is_match(w)).count();
+    let words = rest.split(|c: char| !c.is_alphabetic()).filter(|w| w.chars().count() >= 2 && !timeish(w)).count();
     words >= 4
 }
 
@@ -254,6 +260,12 @@ static AGO_RE: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)\b(?:\d+|an?|one)\s*(?:s|sec|secs|seconds?|m|min|mins|minutes?|h|hr|hrs|hours?|d|days?|weeks?|months?|years?)\s+ago\b|\bvor\s+\d+\s+(?:sekunden|minuten|stunden|tagen|wochen)\b|\bil\s+y\s+a\s+\d+\s+(?:secondes?|minutes?|heures?|jours?)\b|\bjust now\b",
     )
     .unwrap()
+});
+
+/// "4 minute read", "Lesezeit: 3 Minuten".
+static READ_TIME_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b\d+\s*(?:-\s*)?(?:min|mins|minutes?)\.?\s+(?:read|lesen|de lecture)\b|\blesezeit\b|\btemps de lecture\b|\breading time\b")
+        .unwrap()
 });
 
 /// Short lines that are furniture whatever element they sit in.
@@ -278,6 +290,9 @@ pub fn is_boilerplate(text: &str, words: usize) -> bool {
     if words <= 10 && AGO_RE.is_match(text) {
         return true;
     }
+    if words <= 14 && READ_TIME_RE.is_match(text) {
+        return true;
+    }
     if words <= 8 && BYLINE_RE.is_match(text) && !text.ends_with('.') {
         return true;
     }
@@ -296,7 +311,7 @@ fn is_dateline(text: &str) -> bool {
         return super::dates::parse(text).is_some() && text.split_whitespace().count() <= 6;
     };
     let rest = &text[m.end()..];
-    rest.split(|c: char| !c.is_alphabetic()).filter(|w| w.chars().count() >= 2 && !TIMEISH.is_match(w)).count() <= 1
+    rest.split(|c: char| !c.is_alphabetic()).filter(|w| w.chars().count() >= 2 && !timeish(w)).count() <= 1
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! - [`metadata`]: headline, byline, dates, canonical URL, language.
 //! - [`dates`]: timestamps in their many spellings, to RFC 3339.
 //! - [`dom`]: a flat pre-order copy of the parsed page (no recursion anywhere).
+//! - [`guard`]: input limits that keep time bounded (nesting depth).
 //! - [`hints`]: what class names and short lines say (furniture, notices).
 //! - [`body`]: content scoring and paragraph flattening.
 //! - [`text`]: whitespace and comparison helpers.
@@ -13,6 +14,7 @@
 pub mod body;
 pub mod dates;
 pub mod dom;
+pub mod guard;
 pub mod hints;
 pub mod metadata;
 pub mod text;
@@ -76,7 +78,8 @@ pub const MAX_HTML_BYTES: usize = 8 * 1024 * 1024;
 /// Like [`extract_with`], and also says why the body is empty when it is.
 pub fn extract_report(html: &str, url: Option<&str>, rules: &ExtractRules) -> (Article, Option<String>) {
     let html = cut(html, MAX_HTML_BYTES);
-    let doc = Html::parse_document(html);
+    let html = guard::limit_depth(html, guard::MAX_DEPTH);
+    let doc = Html::parse_document(&html);
     let base = url.and_then(|u| url::Url::parse(u).ok());
     let meta = metadata::read(&doc, base.as_ref());
     let mut marks = dom::Marks::default();
@@ -111,7 +114,7 @@ pub fn extract_report(html: &str, url: Option<&str>, rules: &ExtractRules) -> (A
         body::Body::default()
     } else {
         let flat = dom::Dom::build(&doc, &marks);
-        body::extract(&flat, title.as_deref())
+        body::extract(&flat, &body::Known { title: title.as_deref(), byline: meta.byline.as_deref() })
     };
     let reason = reason.or(body.reason.map(str::to_string));
     let article = Article {

@@ -1,0 +1,207 @@
+//! Input guards that keep extraction time and memory bounded.
+//!
+//! html5ever scans its stack of open elements on many insertions, so a page
+//! nested N levels deep costs O(N²) to parse (100,000 nested `<div>`s take
+//! tens of seconds). [`limit_depth`] removes start tags (and their end tags)
+//! beyond a nesting depth no real page reaches, keeping all the text, with one
+//! linear scan that touches nothing on ordinary pages.
+
+use std::borrow::Cow;
+
+/// Nesting depth beyond which start tags are dropped.
+pub const MAX_DEPTH: usize = 2_000;
+
+/// Elements that never hold children.
+fn is_void(name: &[u8]) -> bool {
+    matches!(
+        name,
+        b"area"
+            | b"base"
+            | b"br"
+            | b"col"
+            | b"embed"
+            | b"hr"
+            | b"img"
+            | b"input"
+            | b"link"
+            | b"meta"
+            | b"param"
+            | b"source"
+            | b"track"
+            | b"wbr"
+            | b"keygen"
+            | b"frame"
+            | b"basefont"
+            | b"isindex"
+    )
+}
+
+/// Elements whose end tag is optional: they never count as nesting.
+fn is_self_closing_by_parser(name: &[u8]) -> bool {
+    matches!(
+        name,
+        b"p" | b"li"
+            | b"dt"
+            | b"dd"
+            | b"option"
+            | b"optgroup"
+            | b"tr"
+            | b"td"
+            | b"th"
+            | b"tbody"
+            | b"thead"
+            | b"tfoot"
+            | b"colgroup"
+            | b"rb"
+            | b"rt"
+            | b"rp"
+            | b"rtc"
+            | b"html"
+            | b"head"
+            | b"body"
+    )
+}
+
+/// Elements whose content is raw text up to their end tag.
+fn is_raw_text(name: &[u8]) -> bool {
+    matches!(
+        name,
+        b"script" | b"style" | b"textarea" | b"title" | b"xmp" | b"iframe" | b"noembed" | b"noframes" | b"plaintext"
+    )
+}
+
+struct Tag {
+    start: usize,
+    end: usize,
+    name_lower: Vec<u8>,
+    closing: bool,
+    self_closing: bool,
+}
+
+/// Reads the tag starting at `bytes[i] == b'<'`, if it is one.
+fn read_tag(bytes: &[u8], i: usize) -> Option<Tag> {
+    let mut j = i + 1;
+    let closing = bytes.get(j) == Some(&b'/');
+    if closing {
+        j += 1;
+    }
+    let name_start = j;
+    while j < bytes.len() && (bytes[j].is_ascii_alphanumeric() || bytes[j] == b'-' || bytes[j] == b':') {
+        j += 1;
+    }
+    if j == name_start || !bytes[name_start].is_ascii_alphabetic() {
+        return None;
+    }
+    let name_lower = bytes[name_start..j].to_ascii_lowercase();
+    // Skip attributes, honouring quotes.
+    let mut quote = 0u8;
+    while j < bytes.len() {
+        let b = bytes[j];
+        if quote != 0 {
+            if b == quote {
+                quote = 0;
+            }
+        } else if b == b'"' || b == b'\'' {
+            quote = b;
+        } else if b == b'>' {
+            let self_closing = j > 0 && bytes[j - 1] == b'/';
+            return Some(Tag { start: i, end: j + 1, name_lower, closing, self_closing });
+        }
+        j += 1;
+    }
+    None
+}
+
+fn find(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    if from >= hay.len() {
+        return None;
+    }
+    hay[from..].windows(needle.len()).position(|w| w.eq_ignore_ascii_case(needle)).map(|p| p + from)
+}
+
+/// Drops tags nested deeper than `max`; returns `html` untouched when no
+/// element is that deep.
+pub fn limit_depth(html: &str, max: usize) -> Cow<'_, str> {
+    let bytes = html.as_bytes();
+    // Open elements: whether each was dropped.
+    let mut stack: Vec<(Vec<u8>, bool)> = Vec::new();
+    let mut cuts: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while let Some(off) = memchr(b'<', &bytes[i..]) {
+        i += off;
+        if bytes[i..].starts_with(b"<!--") {
+            i = find(bytes, i + 4, b"-->").map(|e| e + 3).unwrap_or(bytes.len());
+            continue;
+        }
+        let Some(tag) = read_tag(bytes, i) else {
+            i += 1;
+            continue;
+        };
+        i = tag.end;
+        let name = tag.name_lower.as_slice();
+        if tag.closing {
+            if let Some(pos) = stack.iter().rposition(|(n, _)| n == name) {
+                // Everything above `pos` is implicitly closed; keep whether this one was dropped.
+                let dropped = stack[pos].1;
+                stack.truncate(pos);
+                if dropped {
+                    cuts.push((tag.start, tag.end));
+                }
+            }
+            continue;
+        }
+        if is_raw_text(name) {
+            let mut close = b"</".to_vec();
+            close.extend_from_slice(name);
+            i = find(bytes, i, &close).unwrap_or(bytes.len());
+            continue;
+        }
+        if is_void(name) || tag.self_closing || is_self_closing_by_parser(name) {
+            continue;
+        }
+        let drop = stack.len() >= max;
+        if drop {
+            cuts.push((tag.start, tag.end));
+        }
+        stack.push((tag.name_lower, drop));
+    }
+    if cuts.is_empty() {
+        return Cow::Borrowed(html);
+    }
+    let mut out = String::with_capacity(html.len());
+    let mut last = 0;
+    for (s, e) in cuts {
+        out.push_str(&html[last..s]);
+        last = e;
+    }
+    out.push_str(&html[last..]);
+    Cow::Owned(out)
+}
+
+fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
+    hay.iter().position(|&b| b == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ordinary_pages_are_untouched() {
+        let html = "<div><p>a<p>b<ul><li>x<li>y</ul><br><img src=x></div><script>if (a<b) {}</script>";
+        assert!(matches!(limit_depth(html, 3), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn deep_tags_are_dropped_text_kept() {
+        let html = format!("{}text{}", "<div>".repeat(10), "</div>".repeat(10));
+        let out = limit_depth(&html, 4);
+        assert_eq!(out, format!("{}text{}", "<div>".repeat(4), "</div>".repeat(4)));
+    }
+
+    #[test]
+    fn quoted_brackets_and_comments() {
+        let html = "<div title='a>b'><!-- <div><div> --><span>t</span></div>";
+        assert!(matches!(limit_depth(html, 2), Cow::Borrowed(_)));
+    }
+}
