@@ -216,7 +216,7 @@ impl<'d, 'a> Analysis<'d, 'a> {
             let content_like = r.p >= 2 && r.text.saturating_sub(r.links) >= 300 && r.link_density() < 0.3;
             let by_hint = use_hints
                 && match node.tag {
-                    "html" | "body" | "main" | "p" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => false,
+                    "html" | "body" | "main" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => false,
                     _ if h.comments => true,
                     "article" => h.strong && !h.good && !content_like,
                     _ => (h.strong && !content_like) || (h.junk && !h.good),
@@ -717,6 +717,7 @@ mod tests {
     fn deep_nesting_is_fine() {
         let depth = 100_000;
         let src = format!("<body>{}<p>{P1}</p><p>{P2}</p>{}</body>", "<div>".repeat(depth), "</div>".repeat(depth));
+        let src = super::super::guard::limit_depth(&src, super::super::guard::MAX_DEPTH);
         let html = Html::parse_document(&src);
         let dom = Dom::build(&html, &Marks::default());
         let b = extract(&dom, &Known::default());

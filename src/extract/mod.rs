@@ -141,3 +141,81 @@ fn cut(s: &str, max: usize) -> &str {
     }
     &s[..end]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAGE: &str = r#"<html lang="en"><head><title>Ferry fares rise | Coast News</title>
+        <meta property="og:site_name" content="Coast News"></head><body>
+        <nav><a href="/">Home</a></nav>
+        <article><h1>Ferry fares rise</h1>
+        <div class="body"><p>Ferry fares on the island routes will rise by six percent in April, the operator said on Friday, blaming fuel costs.</p>
+        <p class="promo-inline">Get our morning briefing, free, every weekday, straight to your inbox.</p>
+        <p>Season tickets for islanders are frozen at last year's price until the end of the summer timetable.</p></div>
+        <span class="ticker">Updated 7 minutes ago</span></article></body></html>"#;
+
+    #[test]
+    fn extracts_metadata_and_body() {
+        let a = extract(PAGE, Some("https://coast.test/ferry"));
+        assert_eq!(a.url.as_deref(), Some("https://coast.test/ferry"));
+        assert_eq!(a.title.as_deref(), Some("Ferry fares rise"));
+        assert_eq!(a.lang.as_deref(), Some("en"));
+        assert_eq!(a.paragraphs.len(), 2, "{:?}", a.paragraphs);
+        assert!(a.text().contains("\n\nSeason tickets"));
+    }
+
+    #[test]
+    fn rules_override_body_title_and_exclude() {
+        let rules = ExtractRules {
+            body: Some("div.body".into()),
+            title: Some("nav a".into()),
+            exclude: vec!["p:first-child".into()],
+        };
+        let a = extract_with(PAGE, None, &rules);
+        assert_eq!(a.title.as_deref(), Some("Home"));
+        assert_eq!(a.paragraphs.len(), 1, "{:?}", a.paragraphs);
+        assert!(a.paragraphs[0].starts_with("Season tickets"));
+    }
+
+    #[test]
+    fn bad_or_missing_body_selector_is_reported() {
+        let rules = ExtractRules { body: Some("div[".into()), ..Default::default() };
+        let (a, reason) = extract_report(PAGE, None, &rules);
+        assert!(a.paragraphs.is_empty());
+        assert!(reason.unwrap().contains("does not parse"));
+        let rules = ExtractRules { body: Some(".nothing-here".into()), ..Default::default() };
+        let (_, reason) = extract_report(PAGE, None, &rules);
+        assert!(reason.unwrap().contains("matched nothing"));
+    }
+
+    #[test]
+    fn empty_and_garbage_input() {
+        for src in ["", "<", "<<<>>>", "\u{0}\u{feff}", "<html><body></body></html>", "<p>hi"] {
+            let (a, reason) = extract_report(src, None, &ExtractRules::default());
+            assert!(a.paragraphs.is_empty(), "{src:?}");
+            assert!(reason.is_some(), "{src:?}");
+        }
+    }
+
+    #[test]
+    fn very_deep_nesting_is_bounded() {
+        let depth = 100_000;
+        let src = format!(
+            "<body>{}<p>{}</p>{}</body>",
+            "<div><span>".repeat(depth),
+            "The harbour master said the new pontoon will open in May, a year late. ".repeat(3),
+            "</span></div>".repeat(depth)
+        );
+        let start = std::time::Instant::now();
+        let a = extract(&src, None);
+        assert_eq!(a.paragraphs.len(), 1);
+        assert!(start.elapsed().as_secs() < 60);
+    }
+
+    #[test]
+    fn cut_respects_char_boundaries() {
+        assert_eq!(cut("aé", 2), "a");
+        assert_eq!(cut("abc", 10), "abc");
+    }
+}
