@@ -85,34 +85,55 @@ fn dice(a: &[u64], b: &[u64]) -> f64 {
 impl Doc {
     /// Prepares paragraphs: cleaned, split into sentences, noise blanked; paragraphs and
     /// sentences that are only noise are dropped.
+    #[cfg(test)]
     pub fn build<S: AsRef<str>>(paragraphs: &[S], neutral: &Neutralizer) -> Doc {
-        let mut paras = Vec::with_capacity(paragraphs.len());
-        for p in paragraphs {
-            let cleaned = neutral.strip_ignored(&clean(p.as_ref()));
-            let mut sents = Vec::new();
-            let mut in_notice = false;
-            for s in sentences(&cleaned) {
-                let key = neutral.key(s);
-                if key.is_empty() {
-                    continue;
-                }
-                in_notice = in_notice || is_notice(&key);
-                sents.push(Sent { text: s.to_string(), key, in_notice });
-            }
-            if sents.is_empty() {
-                continue;
-            }
-            let text = sents.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join(" ");
-            let key = sents.iter().map(|s| s.key.as_str()).collect::<Vec<_>>().join(" ");
-            paras.push(Para { text, hash: hash(&key), bag: bag(&key), sents });
+        Doc { paras: paragraphs.iter().filter_map(|p| prepare(p.as_ref(), neutral)).collect() }
+    }
+
+    /// Prepares two versions; a paragraph of `new` whose text is in `old` byte for byte is
+    /// copied instead of prepared again (most of a long article does not change).
+    pub fn build_pair<S: AsRef<str>>(old: &[S], new: &[S], neutral: &Neutralizer) -> (Doc, Doc) {
+        let mut seen: HashMap<&str, Option<Para>> = HashMap::with_capacity(old.len());
+        let mut o = Vec::with_capacity(old.len());
+        for p in old {
+            let para = seen.entry(p.as_ref()).or_insert_with(|| prepare(p.as_ref(), neutral)).clone();
+            o.extend(para);
         }
-        Doc { paras }
+        let n = new
+            .iter()
+            .filter_map(|p| match seen.get(p.as_ref()) {
+                Some(para) => para.clone(),
+                None => prepare(p.as_ref(), neutral),
+            })
+            .collect();
+        (Doc { paras: o }, Doc { paras: n })
     }
 
     /// The sentence keys in reading order.
     pub fn sentence_keys(&self) -> impl Iterator<Item = &str> {
         self.paras.iter().flat_map(|p| p.sents.iter().map(|s| s.key.as_str()))
     }
+}
+
+/// Prepares one paragraph; `None` when nothing but noise is left.
+fn prepare(p: &str, neutral: &Neutralizer) -> Option<Para> {
+    let cleaned = neutral.strip_ignored(&clean(p));
+    let mut sents = Vec::new();
+    let mut in_notice = false;
+    for s in sentences(&cleaned) {
+        let key = neutral.key(s);
+        if key.is_empty() {
+            continue;
+        }
+        in_notice = in_notice || is_notice(&key);
+        sents.push(Sent { text: s.to_string(), key, in_notice });
+    }
+    if sents.is_empty() {
+        return None;
+    }
+    let text = sents.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join(" ");
+    let key = sents.iter().map(|s| s.key.as_str()).collect::<Vec<_>>().join(" ");
+    Some(Para { text, hash: hash(&key), bag: bag(&key), sents })
 }
 
 /// A sentence-level step inside a changed paragraph (indices into the paragraphs' sentences).

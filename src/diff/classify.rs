@@ -353,8 +353,7 @@ impl Tally {
 /// Compares two versions.
 pub(crate) fn compare(old: &Article, new: &Article, options: &DiffOptions) -> Change {
     let neutral = Neutralizer { ignore: &options.ignore };
-    let o = Doc::build(&old.paragraphs, &neutral);
-    let n = Doc::build(&new.paragraphs, &neutral);
+    let (o, n) = Doc::build_pair(&old.paragraphs, &new.paragraphs, &neutral);
     let names = !new.lang.as_deref().unwrap_or("").to_lowercase().starts_with("de");
 
     let mut change = Change {
