@@ -29,6 +29,17 @@ pub const DEFAULT_MAX_BODY_BYTES: u64 = 10 * 1024 * 1024;
 pub const DEFAULT_CONCURRENCY: usize = 8;
 /// Default number of redirects followed.
 pub const DEFAULT_MAX_REDIRECTS: usize = 5;
+/// Default requests in flight at once to one host.
+pub const DEFAULT_PER_HOST_CONCURRENCY: usize = 2;
+/// Default least time between two requests to one host.
+pub const DEFAULT_PER_HOST_DELAY: Duration = Duration::from_millis(500);
+/// Default revisit plan of the articles a feed lists: often while young, rarely when old.
+pub const DEFAULT_REVISIT: [RevisitStep; 4] = [
+    RevisitStep { until: Duration::from_secs(6 * 3600), every: Duration::from_secs(5 * 60) },
+    RevisitStep { until: Duration::from_secs(2 * 24 * 3600), every: Duration::from_secs(30 * 60) },
+    RevisitStep { until: Duration::from_secs(14 * 24 * 3600), every: Duration::from_secs(6 * 3600) },
+    RevisitStep { until: Duration::from_secs(60 * 24 * 3600), every: Duration::from_secs(24 * 3600) },
+];
 
 /// The whole configuration.
 #[derive(Debug, Clone, Default)]
@@ -149,8 +160,19 @@ pub struct FetchConfig {
     pub concurrency: usize,
     /// Redirects followed before giving up.
     pub max_redirects: usize,
-    /// Sent as `User-Agent`.
-    pub user_agent: String,
+    /// Requests in flight at once to one host.
+    pub per_host_concurrency: usize,
+    /// Least time between the starts of two requests to one host (a robots.txt
+    /// `Crawl-delay` lengthens it, up to a minute).
+    #[serde(deserialize_with = "duration")]
+    pub per_host_delay: Duration,
+    /// Honour robots.txt.
+    pub robots: bool,
+    /// A URL or address where site owners can reach whoever runs this Redline;
+    /// it goes into the User-Agent.
+    pub contact: Option<String>,
+    /// Sent as `User-Agent` (default: Redline's name, version and `contact`).
+    pub user_agent: Option<String>,
 }
 
 impl Default for FetchConfig {
@@ -162,14 +184,24 @@ impl Default for FetchConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             concurrency: DEFAULT_CONCURRENCY,
             max_redirects: DEFAULT_MAX_REDIRECTS,
-            user_agent: default_user_agent(),
+            per_host_concurrency: DEFAULT_PER_HOST_CONCURRENCY,
+            per_host_delay: DEFAULT_PER_HOST_DELAY,
+            robots: true,
+            contact: None,
+            user_agent: None,
         }
     }
 }
 
-/// The User-Agent sent when the config names none.
-pub fn default_user_agent() -> String {
-    format!("Redline/{} (news edit monitor; +https://github.com/redline-news/redline)", env!("CARGO_PKG_VERSION"))
+impl FetchConfig {
+    /// The User-Agent sent: the configured one, or Redline's name, version and contact.
+    pub fn user_agent(&self) -> String {
+        if let Some(ua) = &self.user_agent {
+            return ua.clone();
+        }
+        let contact = self.contact.as_deref().unwrap_or("https://github.com/redline-news/redline");
+        format!("Redline/{} (news edit monitor; +{contact})", env!("CARGO_PKG_VERSION"))
+    }
 }
 
 /// What a watch points at.
@@ -177,16 +209,44 @@ pub fn default_user_agent() -> String {
 pub enum Target {
     /// One article page.
     Article(String),
-    /// An RSS or Atom feed whose items are articles to watch.
+    /// An RSS, Atom or sitemap URL whose items are articles to watch.
     Feed(String),
+    /// A section page whose links matching the watch's `links` pattern are articles.
+    Section(String),
 }
 
 impl Target {
     /// The URL watched.
     pub fn url(&self) -> &str {
         match self {
-            Target::Article(u) | Target::Feed(u) => u,
+            Target::Article(u) | Target::Feed(u) | Target::Section(u) => u,
         }
+    }
+}
+
+/// One step of an adaptive revisit plan: while an article is younger than
+/// `until` (since publication, or since its last change), check it `every`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevisitStep {
+    /// Age limit of this step.
+    #[serde(with = "secs")]
+    pub until: Duration,
+    /// Interval within it.
+    #[serde(with = "secs")]
+    pub every: Duration,
+}
+
+mod secs {
+    //! Durations stored as whole seconds in the rules JSON.
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_secs())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        u64::deserialize(d).map(Duration::from_secs)
     }
 }
 
@@ -243,6 +303,10 @@ pub struct WatchRules {
     pub ignore: Vec<String>,
     /// Which changes alert.
     pub alert: AlertRules,
+    /// For a section page: the pattern article links match.
+    pub links: Option<String>,
+    /// How often the articles are revisited as they age; none means the watch's `every`/`cron`.
+    pub revisit: Option<Vec<RevisitStep>>,
 }
 
 /// The watch as written: each key is checked as it is read (so its errors
@@ -254,6 +318,12 @@ struct RawWatch {
     url: Option<String>,
     #[serde(default, deserialize_with = "opt_http_url")]
     feed: Option<String>,
+    #[serde(default, deserialize_with = "opt_http_url")]
+    section: Option<String>,
+    #[serde(default, deserialize_with = "opt_regex")]
+    links: Option<String>,
+    #[serde(default, deserialize_with = "opt_revisit")]
+    revisit: Option<Vec<RevisitStep>>,
     #[serde(default, deserialize_with = "opt_every")]
     every: Option<Duration>,
     #[serde(default, deserialize_with = "opt_cron")]
@@ -276,17 +346,30 @@ impl TryFrom<RawWatch> for Watch {
     type Error = String;
 
     fn try_from(raw: RawWatch) -> Result<Watch, String> {
-        let target = match (raw.url, raw.feed) {
-            (Some(_), Some(_)) => {
-                return Err("a watch has either `url` (one article) or `feed` (a feed of articles), not both; split it into two [[watch]] tables".into());
+        let target = match (raw.url, raw.feed, raw.section) {
+            (Some(u), None, None) => Target::Article(u),
+            (None, Some(f), None) => Target::Feed(f),
+            (None, None, Some(s)) => Target::Section(s),
+            (None, None, None) => {
+                return Err("a watch needs `url = \"https://…\"` (one article), `feed = \"https://…/rss.xml\"` (a feed or sitemap) or `section = \"https://…/world/\"` with `links`".into());
             }
-            (None, None) => {
-                return Err(
-                    "a watch needs `url = \"https://…\"` (one article) or `feed = \"https://…/rss.xml\"`".into()
-                );
+            _ => {
+                return Err("a watch has one of `url` (one article), `feed` (a feed or sitemap) or `section` (a section page), not several; split it into several [[watch]] tables".into());
             }
-            (Some(u), None) => Target::Article(u),
-            (None, Some(f)) => Target::Feed(f),
+        };
+        match (&target, &raw.links) {
+            (Target::Section(_), None) => {
+                return Err("a `section` watch needs `links`, a regular expression that article URLs match, e.g. links = \"/world/\\\\d{4}/\"".into());
+            }
+            (Target::Article(_) | Target::Feed(_), Some(_)) => {
+                return Err("`links` applies to `section` watches only".into());
+            }
+            _ => {}
+        }
+        let revisit = match (&target, raw.revisit) {
+            (_, Some(plan)) => Some(plan),
+            (Target::Feed(_) | Target::Section(_), None) => Some(DEFAULT_REVISIT.to_vec()),
+            (Target::Article(_), None) => None,
         };
         let schedule = match (raw.every, raw.cron) {
             (Some(_), Some(_)) => {
@@ -305,6 +388,8 @@ impl TryFrom<RawWatch> for Watch {
             },
             ignore: raw.ignore,
             alert: AlertRules { kinds: raw.alert_kinds, min_significance: raw.alert_min_significance },
+            links: raw.links,
+            revisit,
         };
         Ok(Watch { target, schedule, rules })
     }
@@ -312,6 +397,33 @@ impl TryFrom<RawWatch> for Watch {
 
 fn opt_http_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     http_url(d).map(Some)
+}
+
+fn opt_regex<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let pattern = String::deserialize(d)?;
+    regex::Regex::new(&pattern)
+        .map_err(|e| serde::de::Error::custom(format!("{pattern:?} is not a valid regular expression: {e}")))?;
+    Ok(Some(pattern))
+}
+
+/// `revisit = [["6h", "5m"], ["2d", "30m"]]`: while younger than the first, check every the second.
+fn opt_revisit<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<RevisitStep>>, D::Error> {
+    let pairs = Vec::<(String, String)>::deserialize(d)?;
+    let mut steps = Vec::with_capacity(pairs.len());
+    for (until, every) in &pairs {
+        let step = RevisitStep {
+            until: parse_every(until).map_err(serde::de::Error::custom)?,
+            every: parse_every(every).map_err(serde::de::Error::custom)?,
+        };
+        if steps.last().is_some_and(|prev: &RevisitStep| prev.until >= step.until) {
+            return Err(serde::de::Error::custom("`revisit` ages must grow: [[\"6h\", \"5m\"], [\"2d\", \"30m\"], …]"));
+        }
+        steps.push(step);
+    }
+    if steps.is_empty() {
+        return Err(serde::de::Error::custom("`revisit` needs at least one [age, interval] pair"));
+    }
+    Ok(Some(steps))
 }
 
 fn opt_significance<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
@@ -611,7 +723,7 @@ mod tests {
     #[test]
     fn url_and_feed_together_is_an_error() {
         let err = parse("\n[[watch]]\nurl = \"https://e.com/a\"\nfeed = \"https://e.com/rss\"\n").unwrap_err();
-        assert!(err.contains("not both"), "{err}");
+        assert!(err.contains("not several"), "{err}");
         assert!(err.starts_with("redline.toml:2:") || err.starts_with("redline.toml:3:"), "{err}");
     }
 

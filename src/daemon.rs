@@ -17,9 +17,10 @@ use tracing::{debug, info, warn};
 use crate::alert::{self, Event, Outgoing, SendError, Sender};
 use crate::config::{Config, Schedule, Target, WatchRules};
 use crate::diff::{Change, DiffOptions};
+use crate::discover::{self, Discovered, Listing, ListingError};
 use crate::extract::{self, Article};
 use crate::fetch::{self, Expect, Fetcher, Response};
-use crate::schedule;
+use crate::schedule::{self, hosts::HostLimiter};
 use crate::store::{
     ArticleRow, CheckDone, DeliveryRow, FetchLogEntry, NewChange, NewDelivery, NewSource, NewVersion, SourceKind,
     SourceRow, Store, StoreError,
@@ -31,6 +32,8 @@ const LEASE: Duration = Duration::from_secs(300);
 const TICK: Duration = Duration::from_secs(1);
 /// How long in-flight checks may finish after a shutdown request.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// Longest host-wide pause a `Retry-After` can impose.
+const MAX_HOST_PAUSE: Duration = Duration::from_secs(3600);
 /// How long fetch-log lines are kept.
 const FETCH_LOG_RETENTION: Duration = Duration::from_secs(14 * 24 * 3600);
 
@@ -110,6 +113,7 @@ pub struct Daemon {
     store: Arc<Store>,
     fetcher: Fetcher,
     sender: Sender,
+    hosts: HostLimiter,
     notices: broadcast::Sender<Notice>,
     outbox_ready: Notify,
 }
@@ -129,7 +133,7 @@ impl Daemon {
             .map(|w| NewSource {
                 kind: match w.target {
                     Target::Article(_) => SourceKind::Article,
-                    Target::Feed(_) => SourceKind::Feed,
+                    Target::Feed(_) | Target::Section(_) => SourceKind::Feed,
                 },
                 url: w.target.url().to_string(),
                 schedule: w.schedule.to_spec(),
@@ -140,11 +144,13 @@ impl Daemon {
         let fetcher = Fetcher::new(&config.fetch)?;
         let sender = Sender::new(&config)?;
         let (notices, _) = broadcast::channel(1024);
+        let hosts = HostLimiter::new(config.fetch.per_host_concurrency, config.fetch.per_host_delay);
         Ok(Daemon {
             config: Arc::new(config),
             store: Arc::new(store),
             fetcher,
             sender,
+            hosts,
             notices,
             outbox_ready: Notify::new(),
         })
@@ -220,13 +226,13 @@ impl Daemon {
         while tasks.join_next().await.is_some() {}
     }
 
-    /// A feed source lists articles; an article source is its own article.
+    /// A feed, sitemap or section source lists articles; an article source is its own article.
     async fn check_source(&self, source: &SourceRow) -> Result<()> {
         let now = Utc::now();
+        let ts = now.timestamp();
         let schedule = Schedule::from_spec(&source.schedule).unwrap_or(Schedule::Every(crate::config::DEFAULT_EVERY));
         let (id, url) = (source.id, source.url.clone());
         if source.kind == SourceKind::Article {
-            let ts = now.timestamp();
             // Article sources are their own single article; the article row carries the schedule.
             let next = ts + 24 * 3600;
             self.db(move |s| {
@@ -236,42 +242,29 @@ impl Daemon {
             .await?;
             return Ok(());
         }
-        let request = fetch::Request { url: &source.url, ..Default::default() };
-        let result = self.fetcher.fetch(&request, Expect::Feed).await;
-        let mut log =
-            FetchLogEntry { at: now.timestamp(), url: source.url.clone(), source_id: Some(id), ..Default::default() };
-        let outcome = match result {
-            Ok(Response::Page(page)) => {
-                log.status = Some(page.status);
-                log.bytes = Some(page.raw.len());
-                log.duration_ms = Some(page.elapsed.as_millis() as u64);
-                crate::discover::articles_in_feed(&page.raw, &page.final_url).map_err(|e| (e.to_string(), None))
-            }
-            Ok(Response::NotModified { .. }) => Ok(Vec::new()),
-            Err(e) => Err((e.to_string(), e.retry_after())),
-        };
-        let ts = now.timestamp();
+        let rules: WatchRules = serde_json::from_str(&source.rules).unwrap_or_default();
+        let links = rules.links.as_deref().and_then(|p| regex::Regex::new(p).ok());
+        let mut log = FetchLogEntry { at: ts, url: source.url.clone(), source_id: Some(id), ..Default::default() };
+        let outcome = self.read_listing(&source.url, links.as_ref(), &mut log).await;
         match outcome {
             Ok(found) => {
                 let next = schedule::next_check(&schedule, now, rand::random()).timestamp();
-                log.outcome = "feed".into();
+                log.outcome = "listing".into();
                 let count = found.len();
                 let new = self
                     .db(move |s| {
-                        let mut new = 0;
-                        for d in &found {
-                            new += usize::from(s.ensure_article(id, &d.url, ts)?.1);
-                        }
+                        let new = s.ensure_articles(id, found.iter().map(|d| d.url.as_str()), ts)?;
                         s.finish_source(id, ts, next, None)?;
                         s.log_fetch(&log)?;
                         Ok(new)
                     })
                     .await?;
-                debug!(url = %source.url, listed = count, new, "Feed checked.");
+                debug!(url = %source.url, listed = count, new, "Listing checked.");
             }
-            Err((error, retry_after)) => {
-                let next = schedule::next_retry(source.failures + 1, retry_after, now, rand::random()).timestamp();
-                warn!(url = %source.url, %error, "Feed check failed.");
+            Err(e) => {
+                let error = e.to_string();
+                let next = schedule::next_retry(source.failures + 1, e.retry_after(), now, rand::random()).timestamp();
+                warn!(url = %source.url, %error, "Listing check failed.");
                 self.notify(Notice::Failed { url: source.url.clone(), error: error.clone() });
                 log.outcome = "error".into();
                 log.error = Some(error.clone());
@@ -285,10 +278,67 @@ impl Daemon {
         Ok(())
     }
 
+    /// The articles a feed, sitemap (following one level of sitemap index) or section page lists.
+    async fn read_listing(
+        &self,
+        url: &str,
+        links: Option<&regex::Regex>,
+        log: &mut FetchLogEntry,
+    ) -> std::result::Result<Vec<Discovered>, ListingFailure> {
+        let expect = if links.is_some() { Expect::Html } else { Expect::Feed };
+        let page = match self.polite_fetch(&fetch::Request { url, ..Default::default() }, expect).await? {
+            Response::Page(page) => page,
+            Response::NotModified { .. } => return Ok(Vec::new()),
+        };
+        log.status = Some(page.status);
+        log.bytes = Some(page.raw.len());
+        log.duration_ms = Some(page.elapsed.as_millis() as u64);
+        match discover::discover(&page.raw, &page.final_url, links)? {
+            Listing::Articles(found) => Ok(found),
+            Listing::Sitemaps(children) => {
+                let mut found = Vec::new();
+                for child in children {
+                    let request = fetch::Request { url: &child, ..Default::default() };
+                    match self.polite_fetch(&request, Expect::Feed).await {
+                        Ok(Response::Page(p)) => match discover::discover(&p.raw, &p.final_url, None) {
+                            Ok(Listing::Articles(more)) => found.extend(more),
+                            Ok(Listing::Sitemaps(_)) => debug!(%child, "Nested sitemap index skipped."),
+                            Err(e) => warn!(%child, error = %e, "Child sitemap unreadable."),
+                        },
+                        Ok(Response::NotModified { .. }) => {}
+                        Err(e) => warn!(%child, error = %e, "Child sitemap fetch failed."),
+                    }
+                }
+                Ok(found)
+            }
+        }
+    }
+
+    /// One fetch under the host's politeness rules: robots.txt (and its crawl
+    /// delay), the per-host limits, and a host-wide pause after `Retry-After`.
+    async fn polite_fetch(
+        &self,
+        request: &fetch::Request<'_>,
+        expect: Expect,
+    ) -> std::result::Result<Response, fetch::FetchError> {
+        let host = url::Url::parse(request.url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .ok_or_else(|| fetch::FetchError::BadUrl(request.url.to_string()))?;
+        let crawl_delay = self.fetcher.robots_rules(request.url).await?.and_then(|r| r.crawl_delay());
+        let _permit = self.hosts.acquire(&host, crawl_delay).await;
+        let result = self.fetcher.fetch(request, expect).await;
+        if let Err(e @ fetch::FetchError::Status { status: 429 | 503, .. }) = &result
+            && let Some(pause) = e.retry_after()
+        {
+            self.hosts.pause(&host, pause.min(MAX_HOST_PAUSE));
+        }
+        result
+    }
+
     /// Fetches, extracts and compares one article, and records what it found.
     async fn check_article(&self, article: ArticleRow) -> Result<ArticleOutcome> {
         let now = Utc::now();
-        let schedule = Schedule::from_spec(&article.schedule).unwrap_or(Schedule::Every(crate::config::DEFAULT_EVERY));
         let rules: WatchRules = serde_json::from_str(&article.rules).unwrap_or_default();
         let request = fetch::Request {
             url: &article.url,
@@ -301,13 +351,14 @@ impl Daemon {
             article_id: Some(article.id),
             ..Default::default()
         };
-        let page = match self.fetcher.fetch(&request, Expect::Html).await {
+        let page = match self.polite_fetch(&request, Expect::Html).await {
             Ok(Response::Page(page)) => page,
             Ok(Response::NotModified { elapsed }) => {
                 log.status = Some(304);
                 log.duration_ms = Some(elapsed.as_millis() as u64);
                 log.outcome = "not_modified".into();
-                self.record_unchanged(&article, &schedule, now, None, None, log).await?;
+                let next = self.next_due(&article, &rules, None, false, now);
+                self.record_unchanged(&article, next, now, None, None, log).await?;
                 return Ok(ArticleOutcome::Unchanged);
             }
             Err(e) => {
@@ -331,13 +382,15 @@ impl Daemon {
         }
         let hash = content_hash(&extracted);
         let id = article.id;
-        let latest = self.db(move |s| s.latest_version(id)).await?;
         let (etag, last_modified) = (page.etag.clone(), page.last_modified.clone());
-        if latest.as_ref().is_some_and(|v| v.content_hash == hash) {
+        let unchanged_next = self.next_due(&article, &rules, extracted.published.as_deref(), false, now);
+        // Most checks find the same content: compare hashes before loading the stored version.
+        if self.db(move |s| s.latest_hash(id)).await?.as_deref() == Some(hash.as_str()) {
             log.outcome = "unchanged".into();
-            self.record_unchanged(&article, &schedule, now, etag, last_modified, log).await?;
+            self.record_unchanged(&article, unchanged_next, now, etag, last_modified, log).await?;
             return Ok(ArticleOutcome::Unchanged);
         }
+        let latest = self.db(move |s| s.latest_version(id)).await?;
         let change = match &latest {
             None => None,
             Some(previous) => {
@@ -345,7 +398,7 @@ impl Daemon {
                 if !change.changed {
                     // Only noise moved (a re-render, an ignored pattern): nothing to record.
                     log.outcome = "unchanged".into();
-                    self.record_unchanged(&article, &schedule, now, etag, last_modified, log).await?;
+                    self.record_unchanged(&article, unchanged_next, now, etag, last_modified, log).await?;
                     return Ok(ArticleOutcome::Unchanged);
                 }
                 Some(change)
@@ -358,7 +411,8 @@ impl Daemon {
             Some(c) => self.outbox_rows(&article, &rules, &extracted, c, (from_version, from_version + 1), now),
             None => Vec::new(),
         };
-        let next_check = schedule::next_check(&schedule, now, rand::random()).timestamp();
+        let next = self.next_due(&article, &rules, extracted.published.as_deref(), change.is_some(), now);
+        let next_check = next.unwrap_or(now.timestamp());
         log.outcome = if change.is_some() { "changed" } else { "new" }.into();
         let extracted_for_db = extracted.clone();
         let change_for_db = change.clone();
@@ -375,6 +429,9 @@ impl Daemon {
                 let new_change = change_for_db.as_ref().map(|c| NewChange { change: c, deliveries });
                 let done = CheckDone { at, next_check, etag: etag.as_deref(), last_modified: last_modified.as_deref() };
                 let recorded = s.record_version(&version, new_change.as_ref(), &done)?;
+                if next.is_none() {
+                    s.retire_article(id)?;
+                }
                 s.log_fetch(&log)?;
                 Ok(recorded)
             })
@@ -432,21 +489,49 @@ impl Daemon {
             .collect()
     }
 
+    /// When an article is next due: its watch's revisit plan by age (from
+    /// publication or discovery, whichever is earlier, or from its last change),
+    /// else the watch's `every`/`cron`. None when the plan has ended.
+    fn next_due(
+        &self,
+        article: &ArticleRow,
+        rules: &WatchRules,
+        published: Option<&str>,
+        changed_now: bool,
+        now: DateTime<Utc>,
+    ) -> Option<i64> {
+        let jitter = rand::random();
+        let Some(plan) = &rules.revisit else {
+            let schedule =
+                Schedule::from_spec(&article.schedule).unwrap_or(Schedule::Every(crate::config::DEFAULT_EVERY));
+            return Some(schedule::next_check(&schedule, now, jitter).timestamp());
+        };
+        let first_seen = DateTime::from_timestamp(article.first_seen, 0).unwrap_or(now);
+        let published = published.and_then(|p| DateTime::parse_from_rfc3339(p).ok()).map(|p| p.with_timezone(&Utc));
+        let born = published.map_or(first_seen, |p| p.min(first_seen));
+        let last_changed =
+            if changed_now { Some(now) } else { article.last_changed.and_then(|t| DateTime::from_timestamp(t, 0)) };
+        schedule::next_revisit(plan, born, last_changed, now, jitter).map(|t| t.timestamp())
+    }
+
     async fn record_unchanged(
         &self,
         article: &ArticleRow,
-        schedule: &Schedule,
+        next: Option<i64>,
         now: DateTime<Utc>,
         etag: Option<String>,
         last_modified: Option<String>,
         log: FetchLogEntry,
     ) -> Result<()> {
         let id = article.id;
-        let next_check = schedule::next_check(schedule, now, rand::random()).timestamp();
         let at = now.timestamp();
+        let next_check = next.unwrap_or(at);
         self.db(move |s| {
             let done = CheckDone { at, next_check, etag: etag.as_deref(), last_modified: last_modified.as_deref() };
             s.record_unchanged(id, &done)?;
+            if next.is_none() {
+                s.retire_article(id)?;
+            }
             s.log_fetch(&log)
         })
         .await
@@ -656,6 +741,24 @@ fn log_task_error(done: std::result::Result<Result<ArticleOutcome>, tokio::task:
         Ok(Ok(_)) => {}
         Ok(Err(e)) => warn!(error = %e, "Check could not be recorded."),
         Err(e) => warn!(error = %e, "Check task failed."),
+    }
+}
+
+/// Why a listing could not be read.
+#[derive(Debug, thiserror::Error)]
+enum ListingFailure {
+    #[error(transparent)]
+    Fetch(#[from] fetch::FetchError),
+    #[error(transparent)]
+    Listing(#[from] ListingError),
+}
+
+impl ListingFailure {
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ListingFailure::Fetch(e) => e.retry_after(),
+            ListingFailure::Listing(_) => None,
+        }
     }
 }
 

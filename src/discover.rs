@@ -1,65 +1,214 @@
-//! New article URLs from RSS and Atom feeds. Pure: bytes in, URLs out.
+//! New article URLs from RSS and Atom feeds, sitemaps (indexes and Google News
+//! sitemaps included), section pages and OPML feed lists. Pure: bytes in, URLs out.
 
-/// An article a feed lists.
+use std::collections::HashSet;
+use std::io::Read;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// An article a listing names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Discovered {
     /// Absolute http(s) URL of the article.
     pub url: String,
-    /// The feed item's title.
+    /// The item's title, when the listing gives one.
     pub title: Option<String>,
 }
 
-/// Why a feed could not be read.
+/// What a listing page holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Listing {
+    /// Articles.
+    Articles(Vec<Discovered>),
+    /// A sitemap index: more sitemaps to read.
+    Sitemaps(Vec<String>),
+}
+
+/// Why a listing could not be read.
 #[derive(Debug, thiserror::Error)]
-#[error("not a readable RSS or Atom feed: {0}")]
-pub struct FeedError(String);
+#[error("not a readable RSS/Atom feed or sitemap: {0}")]
+pub struct ListingError(String);
+
+/// Most sitemaps one index may name that are read.
+pub const MAX_CHILD_SITEMAPS: usize = 50;
+/// Largest decompressed `.xml.gz` sitemap read (the sitemap protocol's own limit).
+const MAX_GUNZIPPED_BYTES: u64 = 50 * 1024 * 1024;
+
+/// Reads a feed or sitemap (sniffed from its content), or, when `links` is
+/// given, the links of a section page that match it.
+pub fn discover(body: &[u8], base_url: &str, links: Option<&Regex>) -> Result<Listing, ListingError> {
+    if let Some(pattern) = links {
+        return Ok(Listing::Articles(section_links(&String::from_utf8_lossy(body), base_url, pattern)));
+    }
+    let body = gunzip_if_needed(body)?;
+    let head = String::from_utf8_lossy(&body[..body.len().min(4096)]).to_ascii_lowercase();
+    if head.contains("<sitemapindex") {
+        let children = locs(&String::from_utf8_lossy(&body))
+            .into_iter()
+            .filter_map(|loc| absolute(base_url, &loc))
+            .take(MAX_CHILD_SITEMAPS)
+            .collect();
+        return Ok(Listing::Sitemaps(children));
+    }
+    if head.contains("<urlset") {
+        return Ok(Listing::Articles(dedupe(
+            sitemap_entries(&String::from_utf8_lossy(&body))
+                .into_iter()
+                .filter_map(|(loc, title)| absolute(base_url, &loc).map(|url| Discovered { url, title })),
+        )));
+    }
+    articles_in_feed(&body, base_url).map(Listing::Articles)
+}
 
 /// Lists the articles of an RSS or Atom feed, resolving relative links against
 /// `feed_url`. Items without an http(s) link are skipped; duplicates are dropped.
-pub fn articles_in_feed(body: &[u8], feed_url: &str) -> Result<Vec<Discovered>, FeedError> {
+pub fn articles_in_feed(body: &[u8], feed_url: &str) -> Result<Vec<Discovered>, ListingError> {
     let feed = feed_rs::parser::Builder::new()
         .base_uri(Some(feed_url))
         .build()
         .parse(body)
-        .map_err(|e| FeedError(e.to_string()))?;
-    let base = url::Url::parse(feed_url).ok();
-    let mut seen = std::collections::HashSet::new();
-    let mut out = Vec::new();
-    for entry in feed.entries {
+        .map_err(|e| ListingError(e.to_string()))?;
+    Ok(dedupe(feed.entries.into_iter().filter_map(|entry| {
         // Atom entries may carry several links; the alternate (or unlabelled) one is the article.
-        let link = entry
-            .links
-            .iter()
-            .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
-            .or(entry.links.first());
+        let link =
+            entry.links.iter().find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate")).or(entry.links.first());
         let href = match link {
             Some(l) => l.href.clone(),
             // RSS items sometimes give only a permalink guid.
             None if entry.id.starts_with("http") => entry.id.clone(),
-            None => continue,
+            None => return None,
         };
-        let resolved = match &base {
-            Some(b) => b.join(href.trim()),
-            None => url::Url::parse(href.trim()),
-        };
-        let Ok(mut url) = resolved else { continue };
-        if !matches!(url.scheme(), "http" | "https") {
-            continue;
-        }
-        url.set_fragment(None);
-        if seen.insert(url.to_string()) {
-            out.push(Discovered {
-                url: url.to_string(),
-                title: entry.title.map(|t| t.content),
-            });
-        }
+        absolute(feed_url, &href).map(|url| Discovered { url, title: entry.title.map(|t| t.content) })
+    })))
+}
+
+/// The links of a section page whose absolute URL matches `pattern`.
+pub fn section_links(html: &str, base_url: &str, pattern: &Regex) -> Vec<Discovered> {
+    static ANCHOR: LazyLock<scraper::Selector> = LazyLock::new(|| scraper::Selector::parse("a[href]").unwrap());
+    let doc = scraper::Html::parse_document(html);
+    dedupe(doc.select(&ANCHOR).filter_map(|a| {
+        let url = absolute(base_url, a.value().attr("href")?)?;
+        let title = a.text().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" ");
+        pattern.is_match(&url).then(|| Discovered { url, title: (!title.is_empty()).then_some(title) })
+    }))
+}
+
+/// The feeds an OPML file lists (`xmlUrl` of its outlines), with their titles.
+pub fn feeds_in_opml(opml: &str) -> Vec<Discovered> {
+    static OUTLINE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?is)<outline\b([^>]*)>").unwrap());
+    dedupe(OUTLINE.captures_iter(opml).filter_map(|c| {
+        let attrs = &c[1];
+        let url = attribute(attrs, "xmlUrl")?;
+        let url = absolute(&url, &url)?;
+        let title = attribute(attrs, "title").or_else(|| attribute(attrs, "text"));
+        Some(Discovered { url, title })
+    }))
+}
+
+fn attribute(attrs: &str, name: &str) -> Option<String> {
+    let re = Regex::new(&format!(r#"(?i)\b{name}\s*=\s*(?:"([^"]*)"|'([^']*)')"#)).ok()?;
+    let c = re.captures(attrs)?;
+    Some(unescape_xml(c.get(1).or(c.get(2))?.as_str()))
+}
+
+/// `<loc>` values of a sitemap or sitemap index.
+fn locs(xml: &str) -> Vec<String> {
+    sitemap_entries(xml).into_iter().map(|(loc, _)| loc).collect()
+}
+
+/// `(loc, news:title)` of each `<url>` (or `<sitemap>`) of a sitemap.
+fn sitemap_entries(xml: &str) -> Vec<(String, Option<String>)> {
+    static ENTRY: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?is)<(?:\w+:)?(?:url|sitemap)\b[^>]*>(.*?)</(?:\w+:)?(?:url|sitemap)>").unwrap()
+    });
+    static LOC: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?is)<(?:\w+:)?loc>(.*?)</(?:\w+:)?loc>").unwrap());
+    static TITLE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?is)<news:title>(.*?)</news:title>").unwrap());
+    ENTRY
+        .captures_iter(xml)
+        .filter_map(|entry| {
+            let inner = &entry[1];
+            let loc = text_of(&LOC.captures(inner)?[1]);
+            let title = TITLE.captures(inner).map(|t| text_of(&t[1])).filter(|t| !t.is_empty());
+            Some((loc, title))
+        })
+        .collect()
+}
+
+/// Element text: CDATA unwrapped, entities decoded, whitespace trimmed.
+fn text_of(raw: &str) -> String {
+    let raw = raw.trim();
+    match raw.strip_prefix("<![CDATA[").and_then(|r| r.strip_suffix("]]>")) {
+        Some(cdata) => cdata.trim().to_string(),
+        None => unescape_xml(raw),
     }
-    Ok(out)
+}
+
+fn unescape_xml(s: &str) -> String {
+    static ENTITY: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);").unwrap());
+    ENTITY
+        .replace_all(s, |c: &regex::Captures<'_>| {
+            let e = &c[1];
+            match e {
+                "amp" => "&".to_string(),
+                "lt" => "<".to_string(),
+                "gt" => ">".to_string(),
+                "quot" => "\"".to_string(),
+                "apos" => "'".to_string(),
+                _ => {
+                    let code = match e.strip_prefix("#x") {
+                        Some(hex) => u32::from_str_radix(hex, 16).ok(),
+                        None => e[1..].parse().ok(),
+                    };
+                    code.and_then(char::from_u32).map_or_else(|| c[0].to_string(), String::from)
+                }
+            }
+        })
+        .into_owned()
+}
+
+fn gunzip_if_needed(body: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, ListingError> {
+    if !body.starts_with(&[0x1f, 0x8b]) {
+        return Ok(body.into());
+    }
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(body)
+        .take(MAX_GUNZIPPED_BYTES)
+        .read_to_end(&mut out)
+        .map_err(|e| ListingError(format!("bad gzip: {e}")))?;
+    Ok(out.into())
+}
+
+/// Resolves `href` against `base`; only http(s), without fragment.
+fn absolute(base: &str, href: &str) -> Option<String> {
+    let resolved = match url::Url::parse(base) {
+        Ok(b) => b.join(href.trim()),
+        Err(_) => url::Url::parse(href.trim()),
+    };
+    let mut url = resolved.ok()?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    url.set_fragment(None);
+    Some(url.to_string())
+}
+
+fn dedupe(items: impl Iterator<Item = Discovered>) -> Vec<Discovered> {
+    let mut seen = HashSet::new();
+    items.filter(|d| seen.insert(d.url.clone())).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn urls(listing: Listing) -> Vec<String> {
+        match listing {
+            Listing::Articles(a) => a.into_iter().map(|d| d.url).collect(),
+            Listing::Sitemaps(s) => s,
+        }
+    }
 
     #[test]
     fn rss_items_become_absolute_urls() {
@@ -82,12 +231,76 @@ mod tests {
             <entry><title>E</title><id>urn:e</id><updated>2026-01-01T00:00:00Z</updated>
             <link rel="self" href="https://n.example/e.json"/><link rel="alternate" href="https://n.example/e"/></entry>
             </feed>"#;
-        let found = articles_in_feed(atom, "https://n.example/atom").unwrap();
-        assert_eq!(found[0].url, "https://n.example/e");
+        assert_eq!(urls(discover(atom, "https://n.example/atom", None).unwrap()), ["https://n.example/e"]);
+    }
+
+    #[test]
+    fn sitemaps_indexes_and_google_news() {
+        let index = br#"<?xml version="1.0" encoding="UTF-8"?>
+            <sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+            <sitemap><loc>https://n.example/sitemap-1.xml</loc></sitemap>
+            <sitemap><loc> /sitemap-2.xml.gz </loc><lastmod>2026-01-01</lastmod></sitemap></sitemapindex>"#;
+        assert_eq!(
+            discover(index, "https://n.example/sitemap.xml", None).unwrap(),
+            Listing::Sitemaps(vec![
+                "https://n.example/sitemap-1.xml".into(),
+                "https://n.example/sitemap-2.xml.gz".into()
+            ])
+        );
+        let news = br#"<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
+            <url><loc>https://n.example/a?x=1&amp;y=2</loc><news:news><news:title><![CDATA[Floods & storms]]></news:title></news:news></url>
+            <url><loc>https://n.example/b</loc></url></urlset>"#;
+        match discover(news, "https://n.example/news.xml", None).unwrap() {
+            Listing::Articles(a) => {
+                assert_eq!(a[0].url, "https://n.example/a?x=1&y=2");
+                assert_eq!(a[0].title.as_deref(), Some("Floods & storms"));
+                assert_eq!(a[1].url, "https://n.example/b");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn gzipped_sitemap() {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(b"<urlset><url><loc>https://n.example/z</loc></url></urlset>").unwrap();
+        let body = gz.finish().unwrap();
+        assert_eq!(urls(discover(&body, "https://n.example/s.xml.gz", None).unwrap()), ["https://n.example/z"]);
+    }
+
+    #[test]
+    fn section_page_links_matching_the_pattern() {
+        let html = r#"<nav><a href="/world/">World</a></nav><main>
+            <a href="/world/2026/03/02/tram-line-opens">Tram line opens</a>
+            <a href="https://n.example/world/2026/03/01/river-floods#comments">River floods</a>
+            <a href="/about">About</a></main>"#;
+        let pattern = Regex::new(r"/world/\d{4}/").unwrap();
+        let found = section_links(html, "https://n.example/world/", &pattern);
+        let got: Vec<_> = found.iter().map(|d| (d.url.as_str(), d.title.as_deref())).collect();
+        assert_eq!(
+            got,
+            [
+                ("https://n.example/world/2026/03/02/tram-line-opens", Some("Tram line opens")),
+                ("https://n.example/world/2026/03/01/river-floods", Some("River floods")),
+            ]
+        );
+    }
+
+    #[test]
+    fn opml_feed_lists() {
+        let opml = r#"<?xml version="1.0"?><opml version="2.0"><head><title>Feeds</title></head><body>
+            <outline text="News"><outline type="rss" text="World &amp; more" xmlUrl="https://n.example/world.xml"/>
+            <outline type="rss" title='Tech' xmlUrl='https://t.example/rss'/></outline>
+            <outline text="Folder only"/></body></opml>"#;
+        let feeds = feeds_in_opml(opml);
+        assert_eq!(feeds.len(), 2);
+        assert_eq!(feeds[0].title.as_deref(), Some("World & more"));
+        assert_eq!(feeds[1].url, "https://t.example/rss");
     }
 
     #[test]
     fn garbage_is_an_error() {
-        assert!(articles_in_feed(b"<html><body>not a feed</body></html>", "https://x/").is_err());
+        assert!(discover(b"<html><body>not a feed</body></html>", "https://x/", None).is_err());
     }
 }

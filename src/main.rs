@@ -92,6 +92,16 @@ enum Command {
     },
     /// List watched sources and articles with their versions and health.
     List,
+    /// What is due, what fails and why, and the alert queue.
+    Status,
+    /// Watch every feed of an OPML file (as exported by feed readers).
+    Import {
+        /// The OPML file.
+        file: PathBuf,
+        /// Check interval of the feeds (default 10m).
+        #[arg(long)]
+        every: Option<String>,
+    },
     /// Show an article's versions and changes.
     Log {
         /// The article URL.
@@ -238,6 +248,29 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             let (delivered, failed) = runtime.block_on(daemon.deliver_due())?;
             println!("{queued} queued: {delivered} delivered, {failed} failed (retried later with backoff)");
+        }
+        Command::Status => status(&open_store(&load_config(cli.config.as_deref())?)?)?,
+        Command::Import { file, every } => {
+            let config = load_config(cli.config.as_deref())?;
+            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let feeds = redline::discover::feeds_in_opml(&text);
+            if feeds.is_empty() {
+                bail!("{} lists no feeds (no <outline xmlUrl=\"…\">)", file.display());
+            }
+            let every = every.as_deref().map(config::parse_every).transpose().map_err(anyhow::Error::msg)?;
+            let schedule = Schedule::Every(every.unwrap_or(DEFAULT_EVERY));
+            let rules = WatchRules { revisit: Some(config::DEFAULT_REVISIT.to_vec()), ..WatchRules::default() };
+            let store = open_store(&config)?;
+            for feed in &feeds {
+                let source = NewSource {
+                    kind: SourceKind::Feed,
+                    url: feed.url.clone(),
+                    schedule: schedule.to_spec(),
+                    rules: serde_json::to_string(&WatchRules { name: feed.title.clone(), ..rules.clone() })?,
+                };
+                store.add_source(&source, now())?;
+            }
+            println!("watching {} feeds from {} ({})", feeds.len(), file.display(), schedule.to_spec());
         }
         Command::List => list(&open_store(&load_config(cli.config.as_deref())?)?)?,
         Command::Log { url } => log(&open_store(&load_config(cli.config.as_deref())?)?, &url)?,
@@ -390,6 +423,24 @@ fn list(store: &Store) -> Result<()> {
             when(a.next_check),
             error
         )?;
+    }
+    Ok(())
+}
+
+fn status(store: &Store) -> Result<()> {
+    let s = store.status(now(), 20)?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "sources      {} enabled", s.sources)?;
+    writeln!(out, "articles     {} watched, {} retired (revisit plan ended)", s.active_articles, s.retired_articles)?;
+    writeln!(out, "due now      {}   next due {}", s.due_now, when(s.next_due))?;
+    writeln!(out, "history      {} versions, {} changes", s.versions, s.changes)?;
+    writeln!(out, "alerts       {} pending, {} failed (`redline alerts`)", s.pending_deliveries, s.failed_deliveries)?;
+    writeln!(out, "last hour    {} fetches, {} failed", s.fetches_last_hour.0, s.fetches_last_hour.1)?;
+    if !s.failing.is_empty() {
+        writeln!(out, "FAILING")?;
+        for (url, failures, error, next) in s.failing {
+            writeln!(out, "  {url}  {failures}× {error}  (next try {})", when(next))?;
+        }
     }
     Ok(())
 }

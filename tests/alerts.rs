@@ -270,7 +270,7 @@ async fn a_daemon_killed_before_sending_delivers_after_restart() {
     let (hook, received) = start_receiver_on(listener, answer);
     let dir = tempfile::tempdir().unwrap();
     let text = format!(
-        "[storage]\npath = {:?}\n[fetch]\nallow_private = true\n[[watch]]\nfeed = {:?}\nevery = \"1s\"\n{}",
+        "[storage]\npath = {:?}\n[fetch]\nallow_private = true\nper_host_delay = \"0s\"\n[[watch]]\nfeed = {:?}\nevery = \"1s\"\nrevisit = [[\"1d\", \"1s\"]]\n{}",
         dir.path().join("redline.db").display().to_string(),
         newsroom.feed_url(),
         webhook(&hook)

@@ -216,7 +216,7 @@ impl Sender {
         let client = crate::fetch::guarded_client(config.fetch.allow_private)
             .timeout(DELIVERY_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(&config.fetch.user_agent)
+            .user_agent(config.fetch.user_agent())
             .build()
             .map_err(|e| crate::fetch::FetchError::Network(e.to_string()))?;
         Ok(Sender {

@@ -50,8 +50,22 @@ pub(crate) fn escape(s: &str) -> String {
     out
 }
 
+/// Story times are written relative to [`CLOCK_START`]; the site moves them so
+/// that its clock starts at the real time the process first served a page: the
+/// stories are hours old, as a live newsroom's are, whenever the demo runs.
+static SHIFT: std::sync::LazyLock<Duration> = std::sync::LazyLock::new(|| {
+    let start = DateTime::parse_from_rfc3339(CLOCK_START).expect("valid clock start");
+    chrono::Utc::now().with_timezone(start.offset()) - start
+});
+
+/// A story time, moved to the site's real clock.
 fn parse(ts: &str) -> DateTime<FixedOffset> {
-    DateTime::parse_from_rfc3339(ts).expect("valid RFC 3339 in story data")
+    DateTime::parse_from_rfc3339(ts).expect("valid RFC 3339 in story data") + *SHIFT
+}
+
+/// A story time as RFC 3339, moved to the site's real clock.
+pub(crate) fn shifted(ts: &str) -> String {
+    parse(ts).to_rfc3339()
 }
 
 /// "June 12, 2025, 7:40 a.m. ET"
@@ -169,8 +183,8 @@ fn json_ld(site: &Site, story: &Story, v: &Version) -> String {
         "headline": v.headline,
         "description": story.dek,
         "articleSection": story.section,
-        "datePublished": story.published,
-        "dateModified": v.modified,
+        "datePublished": shifted(story.published),
+        "dateModified": shifted(v.modified),
         "author": [{"@type": "Person", "name": story.author, "url": format!("{}/staff/{}", site.base_url, slugify(story.author))}],
         "publisher": {"@type": "Organization", "name": SITE_NAME, "logo": {"@type": "ImageObject", "url": format!("{}/static/img/logo.png", site.base_url)}},
         "isAccessibleForFree": true,
@@ -211,8 +225,8 @@ pub(crate) fn article_page(site: &Site, story: &Story, v: &Version) -> String {
         hed = escape(&v.headline),
         base = site.base_url,
         slug = story.slug,
-        published = story.published,
-        modified = v.modified,
+        published = shifted(story.published),
+        modified = shifted(v.modified),
         section = escape(story.section),
         ld = json_ld(site, story, v),
     );
@@ -261,7 +275,7 @@ fn dates_line(story: &Story, v: &Version, time_tag: bool) -> String {
     let mut line = if time_tag {
         format!(
             r#"<time class="published" datetime="{}">{}</time>"#,
-            story.published,
+            shifted(story.published),
             human_date(story.published)
         )
     } else {
@@ -272,7 +286,7 @@ fn dates_line(story: &Story, v: &Version, time_tag: bool) -> String {
             let _ = write!(
                 line,
                 r#" <span class="updated">Updated <time class="modified" datetime="{}">{}</time></span>"#,
-                v.modified,
+                shifted(v.modified),
                 human_date(v.modified)
             );
         } else {
@@ -380,7 +394,7 @@ pub(crate) fn front_page(site: &Site) -> String {
             hed = escape(&v.headline),
             dek = escape(s.dek),
             author = escape(s.author),
-            published = s.published,
+            published = shifted(s.published),
             when = human_date(s.published),
         );
     }
@@ -402,12 +416,7 @@ pub(crate) fn not_found_page(site: &Site) -> String {
 
 /// RSS 2.0 of the published stories.
 pub(crate) fn feed(site: &Site) -> String {
-    let last = site
-        .published
-        .iter()
-        .map(|(_, v)| parse(v.modified))
-        .max()
-        .unwrap_or_else(|| parse(CLOCK_START));
+    let last = site.published.iter().map(|(_, v)| parse(v.modified)).max().unwrap_or_else(|| parse(CLOCK_START));
     let mut out = String::with_capacity(8 * 1024);
     let _ = write!(
         out,

@@ -1,14 +1,13 @@
+use super::render::shifted;
 use super::*;
 use crate::diff::EditKind;
+use chrono::DateTime;
 
 async fn get(url: &str) -> (u16, String, String) {
     let resp = reqwest::get(url).await.expect("request");
     let status = resp.status().as_u16();
-    let ctype = resp
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default();
+    let ctype =
+        resp.headers().get(reqwest::header::CONTENT_TYPE).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
     (status, ctype, resp.text().await.expect("body"))
 }
 
@@ -24,10 +23,7 @@ fn story_text(html: &str) -> String {
             .to_string()
     };
     let mut out = vec![meta("og:title"), meta("article:modified_time")];
-    out.extend(
-        doc.select(&sel(".article-body > p, .story-body > p"))
-            .map(|p| p.text().collect::<String>()),
-    );
+    out.extend(doc.select(&sel(".article-body > p, .story-body > p")).map(|p| p.text().collect::<String>()));
     out.join("\n")
 }
 
@@ -73,7 +69,7 @@ async fn serves_front_page_articles_feed_and_404() {
         "<link rel=\"canonical\" href=\"",
         "\"@type\": \"NewsArticle\"",
         "<meta property=\"og:title\" content=\"Dockworkers ratify deal ending 11-day port strike\">",
-        "<meta property=\"article:published_time\" content=\"2025-06-12T07:40:00-04:00\">",
+        &format!("<meta property=\"article:published_time\" content=\"{}\">", shifted("2025-06-12T07:40:00-04:00")),
         "class=\"breaking-ticker\"",
         "<h2>Most read</h2>",
         "class=\"newsletter-signup\"",
@@ -98,7 +94,8 @@ async fn serves_front_page_articles_feed_and_404() {
         assert!(feed.contains(&format!("<link>{u}</link>")));
         assert!(feed.contains(&format!("<guid isPermaLink=\"true\">{u}</guid>")));
     }
-    assert!(feed.contains("<pubDate>Thu, 12 Jun 2025 07:40:00 -0400</pubDate>"));
+    let pub_date = DateTime::parse_from_rfc3339(&shifted("2025-06-12T07:40:00-04:00")).unwrap().to_rfc2822();
+    assert!(feed.contains(&format!("<pubDate>{pub_date}</pubDate>")), "{feed}");
 
     assert_eq!(get(&format!("{base}/nope")).await.0, 404);
     assert_eq!(get(&format!("{base}/news/no-such-story")).await.0, 404);
@@ -186,7 +183,7 @@ async fn advance_publishes_one_edit_at_a_time_in_demo_order() {
     assert_eq!(site.article_urls().len(), 9, "the new story appears with the first edit");
     let page = get(&first.url).await.2;
     assert!(page.contains("Editor&#39;s note: This article was updated"));
-    assert!(page.contains("2025-06-12T10:15:00-04:00"));
+    assert!(page.contains(&shifted("2025-06-12T10:15:00-04:00")));
     // The next edit is not visible yet.
     let page = get(&pending[1].url).await.2;
     assert!(page.contains("slashes library budget"));

@@ -15,6 +15,7 @@ use crate::diff::Change;
 use crate::extract::Article;
 
 pub mod browse;
+mod crawl;
 mod outbox;
 
 /// Schema migrations, applied in order; `user_version` counts those applied.
@@ -258,6 +259,10 @@ pub struct ArticleRow {
     pub last_error: Option<String>,
     /// Number of stored versions.
     pub versions: i64,
+    /// When it was discovered.
+    pub first_seen: i64,
+    /// `active`, or `retired` once its revisit plan has ended.
+    pub state: String,
 }
 
 /// A stored version.
@@ -918,7 +923,7 @@ fn source_row(r: &Row<'_>) -> rusqlite::Result<SourceRow> {
 const ARTICLE_SELECT: &str =
     "SELECT a.id, a.source_id, s.url, a.url, s.schedule, s.rules, a.next_check, a.last_checked,
         a.last_changed, a.etag, a.last_modified, a.failures, a.last_error,
-        (SELECT COUNT(*) FROM versions v WHERE v.article_id = a.id)
+        (SELECT COUNT(*) FROM versions v WHERE v.article_id = a.id), a.first_seen, a.state
     FROM articles a JOIN sources s ON s.id = a.source_id";
 
 fn article_row(r: &Row<'_>) -> rusqlite::Result<ArticleRow> {
@@ -937,6 +942,8 @@ fn article_row(r: &Row<'_>) -> rusqlite::Result<ArticleRow> {
         failures: r.get(11)?,
         last_error: r.get(12)?,
         versions: r.get(13)?,
+        first_seen: r.get(14)?,
+        state: r.get(15)?,
     })
 }
 

@@ -74,7 +74,7 @@ pub fn start_receiver_on(listener: tokio::net::TcpListener, answer: Answer) -> (
 pub fn write_config(dir: &Path, feed: &str, extra: &str) -> PathBuf {
     let path = dir.join("redline.toml");
     let text = format!(
-        "[storage]\npath = {db:?}\n\n[fetch]\nallow_private = true\n\n[[watch]]\nfeed = {feed:?}\nevery = \"5m\"\n\n{extra}\n",
+        "[storage]\npath = {db:?}\n\n[fetch]\nallow_private = true\nper_host_concurrency = 4\nper_host_delay = \"0s\"\n\n[[watch]]\nfeed = {feed:?}\nevery = \"5m\"\n\n{extra}\n",
         db = dir.join("redline.db").display().to_string(),
     );
     std::fs::write(&path, text).unwrap();

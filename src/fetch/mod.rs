@@ -11,6 +11,10 @@ use reqwest::header::{self, HeaderMap};
 
 use crate::config::FetchConfig;
 
+pub mod robots;
+
+use robots::{RobotsCache, Rules};
+
 /// What a fetch was for: the content types accepted differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Expect {
@@ -95,6 +99,9 @@ pub enum FetchError {
     /// Too many redirects.
     #[error("too many redirects")]
     Redirects,
+    /// robots.txt does not allow the fetch.
+    #[error("robots.txt: {0}")]
+    Robots(String),
     /// Any other network failure.
     #[error("{0}")]
     Network(String),
@@ -104,10 +111,7 @@ impl FetchError {
     /// The server's requested delay, if any.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            FetchError::Status {
-                retry_after: Some(s),
-                ..
-            } => Some(Duration::from_secs(*s)),
+            FetchError::Status { retry_after: Some(s), .. } => Some(Duration::from_secs(*s)),
             _ => None,
         }
     }
@@ -119,6 +123,8 @@ pub struct Fetcher {
     client: reqwest::Client,
     max_body_bytes: u64,
     allow_private: bool,
+    /// robots.txt per origin; None when `[fetch] robots = false`.
+    robots: Option<Arc<RobotsCache>>,
 }
 
 impl Fetcher {
@@ -136,7 +142,7 @@ impl Fetcher {
             }
         });
         let client = guarded_client(allow_private)
-            .user_agent(&config.user_agent)
+            .user_agent(config.user_agent())
             .timeout(config.timeout)
             .connect_timeout(config.connect_timeout)
             .read_timeout(config.timeout.min(Duration::from_secs(20)))
@@ -147,17 +153,59 @@ impl Fetcher {
             client,
             max_body_bytes: config.max_body_bytes,
             allow_private,
+            robots: config.robots.then(|| Arc::new(RobotsCache::default())),
         })
     }
 
+    /// The robots.txt rules of `url`'s origin, fetched when not cached.
+    /// None when robots.txt is not honoured.
+    pub async fn robots_rules(&self, url: &str) -> Result<Option<Arc<Rules>>, FetchError> {
+        let Some(cache) = &self.robots else { return Ok(None) };
+        let parsed = url::Url::parse(url).map_err(|_| FetchError::BadUrl(url.to_string()))?;
+        let origin = robots::origin(&parsed);
+        if let Some(rules) = cache.get(&origin) {
+            return Ok(Some(rules));
+        }
+        check_literal(url, self.allow_private)?;
+        let lock = cache.fetch_lock(&origin);
+        let _fetching = lock.lock().await;
+        // Another check may have fetched it while this one waited.
+        if let Some(rules) = cache.get(&origin) {
+            return Ok(Some(rules));
+        }
+        let rules = match self.client.get(format!("{origin}/robots.txt")).send().await {
+            Ok(mut response) => {
+                let status = response.status().as_u16();
+                let mut body = Vec::new();
+                while body.len() < robots::ROBOTS_MAX_BYTES {
+                    match response.chunk().await {
+                        Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+                        Ok(None) => break,
+                        Err(e) => return Ok(Some(cache.put(&origin, Rules::DisallowAll(e.to_string())))),
+                    }
+                }
+                Rules::from_response(status, &body)
+            }
+            Err(e) => match classify(e) {
+                // A refused target stays refused for its own reason, not robots'.
+                e @ FetchError::PrivateAddress(_) => return Err(e),
+                e => Rules::DisallowAll(format!("robots.txt unreachable: {e}")),
+            },
+        };
+        Ok(Some(cache.put(&origin, rules)))
+    }
+
     /// Performs one conditional GET and decodes the body.
-    pub async fn fetch(
-        &self,
-        request: &Request<'_>,
-        expect: Expect,
-    ) -> Result<Response, FetchError> {
+    pub async fn fetch(&self, request: &Request<'_>, expect: Expect) -> Result<Response, FetchError> {
         let started = Instant::now();
         check_literal(request.url, self.allow_private)?;
+        if let Some(rules) = self.robots_rules(request.url).await? {
+            match &*rules {
+                Rules::DisallowAll(reason) => return Err(FetchError::Robots(reason.clone())),
+                r if !r.allows(request.url) => return Err(FetchError::Robots("disallowed for Redline".into())),
+                _ => {}
+            }
+        }
         let mut get = self.client.get(request.url);
         if let Some(etag) = request.etag {
             get = get.header(header::IF_NONE_MATCH, etag);
@@ -168,9 +216,7 @@ impl Fetcher {
         let mut response = get.send().await.map_err(classify)?;
         let status = response.status();
         if status == reqwest::StatusCode::NOT_MODIFIED {
-            return Ok(Response::NotModified {
-                elapsed: started.elapsed(),
-            });
+            return Ok(Response::NotModified { elapsed: started.elapsed() });
         }
         if !status.is_success() {
             return Err(FetchError::Status {
@@ -183,10 +229,7 @@ impl Fetcher {
         if !content_type_allowed(&content_type, expect) {
             return Err(FetchError::ContentType(content_type));
         }
-        if response
-            .content_length()
-            .is_some_and(|n| n > self.max_body_bytes)
-        {
+        if response.content_length().is_some_and(|n| n > self.max_body_bytes) {
             return Err(FetchError::TooLarge(self.max_body_bytes));
         }
         let final_url = response.url().to_string();
@@ -238,10 +281,7 @@ fn classify(e: reqwest::Error) -> FetchError {
 }
 
 fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
 }
 
 /// `Retry-After` as seconds (delta form, or an HTTP date).
@@ -255,20 +295,12 @@ fn retry_after_seconds(headers: &HeaderMap) -> Option<u64> {
 }
 
 fn content_type_allowed(content_type: &str, expect: Expect) -> bool {
-    let mime = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     if mime.is_empty() {
         return true;
     }
     match expect {
-        Expect::Html => matches!(
-            mime.as_str(),
-            "text/html" | "application/xhtml+xml" | "text/plain"
-        ),
+        Expect::Html => matches!(mime.as_str(), "text/html" | "application/xhtml+xml" | "text/plain"),
         Expect::Feed => {
             mime.contains("xml")
                 || mime.contains("rss")
@@ -284,11 +316,7 @@ fn content_type_allowed(content_type: &str, expect: Expect) -> bool {
 pub fn decode(raw: &[u8], content_type: &str) -> (String, &'static str) {
     let from_header = content_type
         .split(';')
-        .filter_map(|p| {
-            p.trim()
-                .strip_prefix("charset=")
-                .or_else(|| p.trim().strip_prefix("CHARSET="))
-        })
+        .filter_map(|p| p.trim().strip_prefix("charset=").or_else(|| p.trim().strip_prefix("CHARSET=")))
         .find_map(|label| encoding_rs::Encoding::for_label(label.trim_matches('"').as_bytes()));
     let encoding = encoding_rs::Encoding::for_bom(raw)
         .map(|(e, _)| e)
@@ -298,19 +326,14 @@ pub fn decode(raw: &[u8], content_type: &str) -> (String, &'static str) {
             if std::str::from_utf8(raw).is_ok() {
                 encoding_rs::UTF_8
             } else {
-                let mut detector =
-                    chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+                let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
                 detector.feed(raw, true);
                 detector.guess(None, chardetng::Utf8Detection::Allow)
             }
         });
     // A page declaring UTF-16 in a meta tag is really ASCII-compatible (WHATWG).
     let encoding = if encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE {
-        if encoding_rs::Encoding::for_bom(raw).is_some() {
-            encoding
-        } else {
-            encoding_rs::UTF_8
-        }
+        if encoding_rs::Encoding::for_bom(raw).is_some() { encoding } else { encoding_rs::UTF_8 }
     } else {
         encoding
     };
@@ -322,10 +345,7 @@ fn meta_charset(head: &[u8]) -> Option<&'static encoding_rs::Encoding> {
     let head = String::from_utf8_lossy(head).to_ascii_lowercase();
     let at = head.find("charset=")?;
     let rest = head[at + 8..].trim_start_matches(['"', '\'', ' ']);
-    let label: String = rest
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect();
+    let label: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
     encoding_rs::Encoding::for_label(label.as_bytes())
 }
 
@@ -333,11 +353,7 @@ fn meta_charset(head: &[u8]) -> Option<&'static encoding_rs::Encoding> {
 /// `allow_private`) and which ignores proxy settings from the environment.
 pub fn guarded_client(allow_private: bool) -> reqwest::ClientBuilder {
     let builder = reqwest::Client::builder().no_proxy();
-    if allow_private {
-        builder
-    } else {
-        builder.dns_resolver(PublicOnlyResolver)
-    }
+    if allow_private { builder } else { builder.dns_resolver(PublicOnlyResolver) }
 }
 
 /// Refuses non-http(s) URLs and private IP literals: the resolver never sees
@@ -375,12 +391,7 @@ pub fn is_public(ip: IpAddr) -> bool {
             let seg = v6.segments();
             // NAT64 (64:ff9b::/96) and IPv4-compatible (::a.b.c.d) forms carry an IPv4 address.
             if (seg[0] == 0x64 && seg[1] == 0xff9b && seg[2..6] == [0; 4]) || seg[..6] == [0; 6] {
-                let v4 = Ipv4Addr::new(
-                    (seg[6] >> 8) as u8,
-                    seg[6] as u8,
-                    (seg[7] >> 8) as u8,
-                    seg[7] as u8,
-                );
+                let v4 = Ipv4Addr::new((seg[6] >> 8) as u8, seg[6] as u8, (seg[7] >> 8) as u8, seg[7] as u8);
                 return !v6.is_unspecified() && !v6.is_loopback() && is_public_v4(v4);
             }
             !(v6.is_loopback()
@@ -415,19 +426,11 @@ impl reqwest::dns::Resolve for PublicOnlyResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let host = name.as_str().to_string();
         Box::pin(async move {
-            let addrs: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let public: Vec<SocketAddr> = addrs
-                .iter()
-                .copied()
-                .filter(|a| is_public(a.ip()))
-                .collect();
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let public: Vec<SocketAddr> = addrs.iter().copied().filter(|a| is_public(a.ip())).collect();
             if public.is_empty() {
-                let shown = addrs
-                    .first()
-                    .map_or(host.clone(), |a| format!("{host} ({})", a.ip()));
-                return Err(Box::new(FetchError::PrivateAddress(shown))
-                    as Box<dyn std::error::Error + Send + Sync>);
+                let shown = addrs.first().map_or(host.clone(), |a| format!("{host} ({})", a.ip()));
+                return Err(Box::new(FetchError::PrivateAddress(shown)) as Box<dyn std::error::Error + Send + Sync>);
             }
             Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
         })
@@ -466,12 +469,7 @@ mod tests {
         ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip} should be refused");
         }
-        for ip in [
-            "93.184.216.34",
-            "1.1.1.1",
-            "2606:4700::1111",
-            "::ffff:93.184.216.34",
-        ] {
+        for ip in ["93.184.216.34", "1.1.1.1", "2606:4700::1111", "::ffff:93.184.216.34"] {
             assert!(is_public(ip.parse().unwrap()), "{ip} should be allowed");
         }
     }
@@ -479,30 +477,17 @@ mod tests {
     #[test]
     fn charset_from_header_bom_and_meta() {
         let latin1 = b"<p>caf\xe9</p>";
-        assert_eq!(
-            decode(latin1, "text/html; charset=iso-8859-1").0,
-            "<p>café</p>"
-        );
+        assert_eq!(decode(latin1, "text/html; charset=iso-8859-1").0, "<p>café</p>");
         let meta = b"<html><head><meta charset=\"windows-1252\"></head><p>\x93quoted\x94</p>";
-        assert!(
-            decode(meta, "text/html")
-                .0
-                .contains("\u{201c}quoted\u{201d}")
-        );
+        assert!(decode(meta, "text/html").0.contains("\u{201c}quoted\u{201d}"));
         let bom = b"\xef\xbb\xbf<p>\xc3\xa9</p>";
-        assert_eq!(
-            decode(bom, "text/html; charset=iso-8859-1"),
-            ("<p>é</p>".to_string(), "UTF-8")
-        );
+        assert_eq!(decode(bom, "text/html; charset=iso-8859-1"), ("<p>é</p>".to_string(), "UTF-8"));
         assert_eq!(decode("<p>é</p>".as_bytes(), "text/html").1, "UTF-8");
     }
 
     #[test]
     fn content_types() {
-        assert!(content_type_allowed(
-            "text/html; charset=utf-8",
-            Expect::Html
-        ));
+        assert!(content_type_allowed("text/html; charset=utf-8", Expect::Html));
         assert!(content_type_allowed("", Expect::Html));
         assert!(!content_type_allowed("application/pdf", Expect::Html));
         assert!(!content_type_allowed("image/png", Expect::Html));

@@ -1,0 +1,101 @@
+//! When each source and article is due: fixed intervals and cron expressions,
+//! jitter, and backoff after failures. Pure: the caller passes the clock.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::{RevisitStep, Schedule};
+
+pub mod hosts;
+
+/// First delay after a failed check; doubles with each consecutive failure.
+pub const FAILURE_BACKOFF_BASE: Duration = Duration::from_secs(60);
+/// Longest delay after failures.
+pub const FAILURE_BACKOFF_MAX: Duration = Duration::from_secs(6 * 3600);
+
+/// When a check that just succeeded at `now` is next due. `jitter` in [0, 1)
+/// spreads checks of the same interval over ±5% so they do not arrive together.
+pub fn next_check(schedule: &Schedule, now: DateTime<Utc>, jitter: f64) -> DateTime<Utc> {
+    match schedule {
+        Schedule::Every(every) => now + to_chrono(every.mul_f64(0.95 + jitter * 0.1)),
+        Schedule::Cron(cron) => cron.after(&now).next().unwrap_or(now + chrono::Duration::days(1)),
+    }
+}
+
+/// When an article on an adaptive plan is next due: the interval of the first
+/// step its age is under, age counted from publication or from its last change
+/// (an edited article is young again). None once it is older than the last step.
+pub fn next_revisit(
+    plan: &[RevisitStep],
+    born: DateTime<Utc>,
+    last_changed: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    jitter: f64,
+) -> Option<DateTime<Utc>> {
+    let since = last_changed.map_or(born, |c| c.max(born));
+    let age = (now - since).to_std().unwrap_or_default();
+    let step = plan.iter().find(|s| age < s.until)?;
+    Some(now + to_chrono(step.every.mul_f64(0.95 + jitter * 0.1)))
+}
+
+/// When a check that failed for the `failures`-th time in a row is retried:
+/// exponential backoff with ±10% jitter, never sooner than the server asked.
+pub fn next_retry(failures: u32, retry_after: Option<Duration>, now: DateTime<Utc>, jitter: f64) -> DateTime<Utc> {
+    let exponent = failures.saturating_sub(1).min(16);
+    let backoff = FAILURE_BACKOFF_BASE.saturating_mul(1 << exponent).min(FAILURE_BACKOFF_MAX);
+    let delay = backoff.mul_f64(0.9 + jitter * 0.2).max(retry_after.unwrap_or_default());
+    now + to_chrono(delay)
+}
+
+fn to_chrono(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::days(365))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::parse_cron;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn every_adds_the_interval_within_jitter() {
+        let now = at("2026-01-01T00:00:00Z");
+        let s = Schedule::Every(Duration::from_secs(600));
+        assert_eq!(next_check(&s, now, 0.5), at("2026-01-01T00:10:00Z"));
+        assert_eq!(next_check(&s, now, 0.0), at("2026-01-01T00:09:30Z"));
+    }
+
+    #[test]
+    fn cron_gives_the_next_matching_time() {
+        let s = Schedule::Cron(Box::new(parse_cron("0 */15 * * * *").unwrap()));
+        assert_eq!(next_check(&s, at("2026-01-01T10:07:12Z"), 0.3), at("2026-01-01T10:15:00Z"));
+    }
+
+    #[test]
+    fn revisits_slow_down_with_age_and_speed_up_after_a_change() {
+        let plan = crate::config::DEFAULT_REVISIT;
+        let born = at("2026-01-01T00:00:00Z");
+        let next = |now: &str, changed: Option<&str>| {
+            next_revisit(&plan, born, changed.map(at), at(now), 0.5).map(|t| (t - at(now)).num_minutes())
+        };
+        assert_eq!(next("2026-01-01T01:00:00Z", None), Some(5));
+        assert_eq!(next("2026-01-01T07:00:00Z", None), Some(30));
+        assert_eq!(next("2026-01-05T00:00:00Z", None), Some(6 * 60));
+        assert_eq!(next("2026-02-01T00:00:00Z", None), Some(24 * 60));
+        assert_eq!(next("2026-03-15T00:00:00Z", None), None, "retired after 60 days");
+        assert_eq!(next("2026-01-05T00:00:00Z", Some("2026-01-04T23:00:00Z")), Some(5), "young again after a change");
+    }
+
+    #[test]
+    fn backoff_doubles_caps_and_honours_retry_after() {
+        let now = at("2026-01-01T00:00:00Z");
+        assert_eq!(next_retry(1, None, now, 0.5), at("2026-01-01T00:01:00Z"));
+        assert_eq!(next_retry(3, None, now, 0.5), at("2026-01-01T00:04:00Z"));
+        assert_eq!(next_retry(40, None, now, 0.5), at("2026-01-01T06:00:00Z"));
+        assert_eq!(next_retry(1, Some(Duration::from_secs(3600)), now, 0.5), at("2026-01-01T01:00:00Z"));
+    }
+}
