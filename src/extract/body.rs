@@ -101,6 +101,15 @@ impl Stat {
     }
 }
 
+/// Which nodes a flattening pass skips.
+#[derive(Clone, Copy)]
+enum Mode {
+    /// The article: dropped furniture out, and (`clean`) low-value containers too.
+    Body { clean: bool },
+    /// Anything visible outside comment sections and navigation.
+    All,
+}
+
 /// One paragraph being assembled.
 #[derive(Default, Debug)]
 struct Block {
@@ -165,10 +174,14 @@ impl<'d, 'a> Analysis<'d, 'a> {
         let n = dom.nodes.len();
         let mut hints_v = vec![Hint::default(); n];
         let mut in_link = vec![false; n];
+        let mut cache: std::collections::HashMap<(&str, &str, &str), Hint> = Default::default();
         let mut raw = vec![Stat::default(); n];
         for (i, node) in dom.nodes.iter().enumerate() {
             if !node.is_text() {
-                hints_v[i] = hints::hint(node.class, node.id, node.role);
+                if !(node.class.is_empty() && node.id.is_empty() && node.role.is_empty()) {
+                    let key = (node.class, node.id, node.role);
+                    hints_v[i] = *cache.entry(key).or_insert_with(|| hints::hint(node.class, node.id, node.role));
+                }
             }
             let parent_link = node.parent != usize::MAX && in_link[node.parent];
             in_link[i] = parent_link || node.tag == "a";
@@ -234,7 +247,7 @@ impl<'d, 'a> Analysis<'d, 'a> {
             }
             let node = &dom.nodes[i];
             if node.is_text() {
-                let len = text::visible_len(node.text) as u32;
+                let len = raw[i].text;
                 stat[i].text = len;
                 if in_link[i] {
                     stat[i].links = len;
@@ -468,7 +481,7 @@ impl<'d, 'a> Analysis<'d, 'a> {
     }
 
     /// Flattens the subtree of `root` into blocks.
-    fn blocks(&self, root: usize, clean: bool, out: &mut Vec<Block>, comment_zone: Option<&[bool]>) {
+    fn blocks(&self, root: usize, mode: Mode, out: &mut Vec<Block>) {
         let dom = self.dom;
         let end = dom.nodes[root].end;
         let mut cur = Block::default();
@@ -484,9 +497,9 @@ impl<'d, 'a> Analysis<'d, 'a> {
                 }
             }
             let node = &dom.nodes[i];
-            let skip = match comment_zone {
-                Some(z) => z[i] || node.hidden || node.excluded,
-                None => self.dead[i] || (clean && i != root && self.drop_container(i)),
+            let skip = match mode {
+                Mode::All => node.hidden || node.excluded || node.tag == "nav" || self.hints[i].comments,
+                Mode::Body { clean } => self.dead[i] || (clean && i != root && self.drop_container(i)),
             };
             if skip {
                 i = node.end;
@@ -499,7 +512,8 @@ impl<'d, 'a> Analysis<'d, 'a> {
                 }
                 let before = cur.text.len();
                 text::push_collapsed(&mut cur.text, node.text);
-                let added = text::visible_len(&cur.text[before..]) as u32;
+                let added =
+                    if self.dead[i] { text::visible_len(&cur.text[before..]) as u32 } else { self.stat[i].text };
                 cur.chars += added;
                 if self.in_link[i] {
                     cur.links += added;
@@ -540,19 +554,20 @@ pub struct Known<'a> {
 
 /// Whether a block survives the paragraph filters.
 fn keep_block(b: &Block, known: &Known) -> bool {
-    if hints::is_notice(&b.text) {
+    if hints::may_start_notice(&b.text) && hints::is_notice(&b.text) {
         return true;
     }
     if b.tag == "h1" {
         return false;
     }
     if let Some(t) = known.title {
-        if text::fold(t) == text::fold(&b.text) {
+        let (n, m) = (t.len(), b.text.len());
+        if m <= 2 * n && n <= 2 * m && text::fold(t) == text::fold(&b.text) {
             return false;
         }
     }
     let words = text::word_count(&b.text);
-    if let Some(by) = known.byline {
+    if let Some(by) = known.byline.filter(|_| words <= 12) {
         // A credit line: the author's name and a word or two ("Jane Doe, staff writer").
         let (f, fb) = (text::fold(&b.text), text::fold(by));
         if !fb.is_empty() && words <= 12 && f.contains(&fb) && words <= text::word_count(by) + 3 {
@@ -591,7 +606,7 @@ fn attempt(dom: &Dom, known: &Known, use_hints: bool) -> Body {
     }
     let mut blocks = Vec::new();
     for &r in &roots {
-        an.blocks(r, clean, &mut blocks, None);
+        an.blocks(r, Mode::Body { clean }, &mut blocks);
     }
     let mut kept: Vec<Block> = blocks.into_iter().filter(|b| keep_block(b, known)).collect();
     while kept.last().is_some_and(|b| is_heading(b.tag)) {
@@ -609,33 +624,52 @@ fn attempt(dom: &Dom, known: &Known, use_hints: bool) -> Body {
 /// container (an article `<footer>`, a "correction" box) next to it.
 fn rescue_notices(an: &Analysis, roots: &[usize], kept: &mut Vec<Block>) {
     let dom = an.dom;
-    let n = dom.nodes.len();
-    let mut zone = vec![false; n];
-    for i in 0..n {
-        let node = &dom.nodes[i];
-        let p = node.parent;
-        zone[i] = (p != usize::MAX && zone[p]) || node.tag == "nav" || {
-            let s = format!("{} {}", node.class, node.id).to_lowercase();
-            !node.is_text()
-                && (s.contains("comment") || s.contains("disqus") || s.contains("respond") || s.contains("repl"))
-        };
-    }
-    let mut all = Vec::new();
-    an.blocks(0, false, &mut all, Some(&zone));
-    let first = roots.first().copied().unwrap_or(0);
-    let last_end = roots.last().map(|&r| dom.nodes[r].end).unwrap_or(0);
-    for b in all {
-        if !hints::is_notice(&b.text) || kept.iter().any(|k| k.text == b.text || k.text.contains(&b.text)) {
-            continue;
-        }
-        // Only notices near the article: inside its parent section.
-        let near = roots.iter().any(|&r| {
+    // Only notices near the article: inside the parent or grandparent of a chosen subtree.
+    let mut scopes: Vec<(usize, usize)> = roots
+        .iter()
+        .map(|&r| {
             let p = dom.nodes[r].parent;
             let gp = if p == usize::MAX { p } else { dom.nodes[p].parent };
-            let scope = if gp != usize::MAX && dom.nodes[gp].tag != "html" { gp } else { p };
-            scope != usize::MAX && dom.contains(scope, b.pos)
-        }) || (b.pos >= first && b.pos < last_end);
-        if !near {
+            let scope = if gp != usize::MAX && dom.nodes[gp].tag != "html" {
+                gp
+            } else if p != usize::MAX {
+                p
+            } else {
+                r
+            };
+            (scope, dom.nodes[scope].end)
+        })
+        .collect();
+    scopes.sort_unstable();
+    scopes.dedup();
+    let mut done_until = 0;
+    let mut found = Vec::new();
+    for (scope, end) in scopes {
+        let mut i = scope.max(done_until);
+        while i < end {
+            let node = &dom.nodes[i];
+            if node.hidden || node.excluded || node.tag == "nav" || an.hints[i].comments {
+                i = node.end;
+                continue;
+            }
+            if node.is_text() && hints::may_start_notice(node.text) {
+                // The enclosing block holds the whole notice.
+                let mut b = node.parent;
+                while b != usize::MAX && !is_block(dom.nodes[b].tag) {
+                    b = dom.nodes[b].parent;
+                }
+                if b != usize::MAX {
+                    an.blocks(b, Mode::All, &mut found);
+                    i = dom.nodes[b].end;
+                    continue;
+                }
+            }
+            i += 1;
+        }
+        done_until = done_until.max(end);
+    }
+    for b in found {
+        if !hints::is_notice(&b.text) || kept.iter().any(|k| k.text.contains(&b.text)) {
             continue;
         }
         let at = kept.iter().position(|k| k.pos > b.pos).unwrap_or(kept.len());

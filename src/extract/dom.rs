@@ -8,37 +8,40 @@ use scraper::{Html, Node as HtmlNode};
 use std::collections::HashSet;
 
 /// Elements whose content is never article text.
-const SKIPPED: &[&str] = &[
-    "head",
-    "script",
-    "style",
-    "noscript",
-    "template",
-    "svg",
-    "math",
-    "iframe",
-    "object",
-    "embed",
-    "canvas",
-    "video",
-    "audio",
-    "select",
-    "option",
-    "button",
-    "input",
-    "textarea",
-    "link",
-    "meta",
-    "title",
-    "map",
-    "dialog",
-    "picture",
-    "source",
-    "img",
-    "amp-img",
-    "amp-ad",
-    "amp-analytics",
-];
+fn skipped(tag: &str) -> bool {
+    matches!(
+        tag,
+        "head"
+            | "script"
+            | "style"
+            | "noscript"
+            | "template"
+            | "svg"
+            | "math"
+            | "iframe"
+            | "object"
+            | "embed"
+            | "canvas"
+            | "video"
+            | "audio"
+            | "select"
+            | "option"
+            | "button"
+            | "input"
+            | "textarea"
+            | "link"
+            | "meta"
+            | "title"
+            | "map"
+            | "dialog"
+            | "picture"
+            | "source"
+            | "img"
+            | "amp-img"
+            | "amp-ad"
+            | "amp-analytics"
+    )
+}
 
 /// One node of the flat copy: an element or a text run.
 #[derive(Debug, Clone)]
@@ -95,15 +98,43 @@ pub fn key(node: &HtmlNode) -> usize {
     std::ptr::from_ref(node) as usize
 }
 
-fn hidden(el: &scraper::node::Element) -> bool {
-    if el.attr("hidden").is_some() || el.attr("aria-hidden") == Some("true") {
-        return true;
+/// The attributes the extractor reads, in one pass over the element's
+/// attributes (`Element::attr` interns its argument on every call).
+#[derive(Default)]
+struct Attrs<'a> {
+    class: &'a str,
+    id: &'a str,
+    role: &'a str,
+    hidden: bool,
+}
+
+fn read_attrs(el: &scraper::node::Element) -> Attrs<'_> {
+    let mut a = Attrs::default();
+    let mut itemprop = "";
+    for (k, v) in el.attrs() {
+        match k {
+            "class" => a.class = v,
+            "id" => a.id = v,
+            "role" => a.role = v,
+            "itemprop" => itemprop = v,
+            "hidden" => a.hidden = true,
+            "aria-hidden" => a.hidden |= v.trim() == "true",
+            "style" => a.hidden |= style_hides(v),
+            _ => {}
+        }
     }
-    if let Some(style) = el.attr("style") {
-        let s: String = style.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_lowercase();
-        return s.contains("display:none") || s.contains("visibility:hidden");
+    if a.role.is_empty() {
+        a.role = itemprop;
     }
-    false
+    a
+}
+
+fn style_hides(style: &str) -> bool {
+    if !style.contains("none") && !style.contains("hidden") {
+        return false;
+    }
+    let s: String = style.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_lowercase();
+    s.contains("display:none") || s.contains("visibility:hidden")
 }
 
 impl<'a> Dom<'a> {
@@ -120,21 +151,22 @@ impl<'a> Dom<'a> {
             match n.value() {
                 HtmlNode::Element(el) => {
                     let tag = el.name();
-                    if !SKIPPED.contains(&tag) {
+                    if !skipped(tag) {
                         let idx = nodes.len();
                         let depth = path.len() as u32;
+                        let at = read_attrs(el);
                         nodes.push(Node {
                             tag,
                             text: "",
-                            class: el.attr("class").unwrap_or(""),
-                            id: el.attr("id").unwrap_or(""),
-                            role: el.attr("role").or_else(|| el.attr("itemprop")).unwrap_or(""),
+                            class: at.class,
+                            id: at.id,
+                            role: at.role,
                             parent,
                             end: idx + 1,
                             depth,
-                            hidden: hidden(el),
-                            excluded: marks.exclude.contains(&key(n.value())),
-                            body_hit: marks.body.contains(&key(n.value())),
+                            hidden: at.hidden,
+                            excluded: !marks.exclude.is_empty() && marks.exclude.contains(&key(n.value())),
+                            body_hit: !marks.body.is_empty() && marks.body.contains(&key(n.value())),
                         });
                         if n.has_children() {
                             descend = true;
@@ -175,7 +207,7 @@ impl<'a> Dom<'a> {
                 match m.parent() {
                     Some(p) if p.id() != root.id() => {
                         if let HtmlNode::Element(el) = p.value() {
-                            if !SKIPPED.contains(&el.name()) {
+                            if !skipped(el.name()) {
                                 let idx = path.pop().expect("path tracks open elements");
                                 nodes[idx].end = nodes.len();
                                 parent = path.last().copied().unwrap_or(usize::MAX);

@@ -122,6 +122,9 @@ fn find(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
 /// Drops tags nested deeper than `max`; returns `html` untouched when no
 /// element is that deep.
 pub fn limit_depth(html: &str, max: usize) -> Cow<'_, str> {
+    if rough_depth(html) < max {
+        return Cow::Borrowed(html);
+    }
     let bytes = html.as_bytes();
     // Open elements: whether each was dropped.
     let mut stack: Vec<(Vec<u8>, bool)> = Vec::new();
@@ -180,6 +183,40 @@ pub fn limit_depth(html: &str, max: usize) -> Cow<'_, str> {
 
 fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
     hay.iter().position(|&b| b == needle)
+}
+
+/// An upper-bound-ish estimate of the nesting depth, without allocating:
+/// start tags of elements that hold children count up, end tags count down.
+/// Only a page that scores at least `max` here gets the exact pass.
+fn rough_depth(html: &str) -> usize {
+    let bytes = html.as_bytes();
+    let (mut depth, mut max) = (0usize, 0usize);
+    let mut i = 0;
+    while let Some(off) = html[i..].find('<') {
+        i += off + 1;
+        let Some(&c) = bytes.get(i) else { break };
+        if c == b'/' {
+            depth = depth.saturating_sub(1);
+        } else if c.is_ascii_alphabetic() {
+            let mut j = i;
+            while j < bytes.len() && bytes[j].is_ascii_alphanumeric() {
+                j += 1;
+            }
+            let name = &bytes[i..j];
+            let lower: &[u8] = if name.len() <= 10 && name.iter().all(u8::is_ascii_lowercase) {
+                name
+            } else {
+                // Rare: upper-case or long names are counted as nesting.
+                b"x"
+            };
+            if !is_void(lower) && !is_self_closing_by_parser(lower) && !is_raw_text(lower) {
+                depth += 1;
+                max = max.max(depth);
+            }
+            i = j;
+        }
+    }
+    max
 }
 
 #[cfg(test)]

@@ -188,7 +188,7 @@ pub fn hint(class: &str, id: &str, role: &str) -> Hint {
                 h.junk = true;
                 h.strong = true;
             }
-            if lower.contains("comment") || lower.contains("disqus") {
+            if lower.contains("comment") || lower.contains("disqus") || lower.contains("respond") {
                 h.comments = true;
             }
             if GOOD_RE.is_match(&lower) {
@@ -252,6 +252,16 @@ pub fn is_notice(text: &str) -> bool {
     let rest = &text[m.end()..];
     let words = rest.split(|c: char| !c.is_alphabetic()).filter(|w| w.chars().count() >= 2 && !timeish(w)).count();
     words >= 4
+}
+
+/// Cheap test on a text node: could a notice start here?
+pub fn may_start_notice(text: &str) -> bool {
+    let t = text.trim_start_matches(|c: char| !c.is_alphanumeric());
+    let Some(first) = t.chars().next() else {
+        return false;
+    };
+    matches!(first.to_ascii_lowercase(), 'e' | 'c' | 'u' | 'n' | 't' | 'a' | 'k' | 'r' | 'm' | 'p' | 'b')
+        && NOTICE_RE.is_match(t.get(..t.len().min(120)).map_or(t, |s| s))
 }
 
 /// Relative times ("7 minutes ago", "vor 3 Stunden", "il y a 2 heures").

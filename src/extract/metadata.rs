@@ -3,10 +3,9 @@
 //! other meta tags, then the visible markup).
 
 use super::{dates, text};
-use scraper::{ElementRef, Html, Selector};
+use scraper::{ElementRef, Html};
 use serde_json::Value;
 use std::collections::HashMap;
-use std::sync::LazyLock;
 
 /// Metadata read from one page.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -25,22 +24,99 @@ pub struct Meta {
     pub lang: Option<String>,
 }
 
-fn sel(s: &str) -> Selector {
-    Selector::parse(s).expect("static selector")
+/// Everything the metadata needs, gathered in one walk over the elements.
+#[derive(Default)]
+struct Scan<'a> {
+    metas: HashMap<String, String>,
+    ld: Vec<String>,
+    title: Option<String>,
+    h1s: Vec<String>,
+    canonical: Option<&'a str>,
+    lang: Option<&'a str>,
+    times: Vec<ElementRef<'a>>,
+    bylines: Vec<ElementRef<'a>>,
 }
 
-static META: LazyLock<Selector> = LazyLock::new(|| sel("meta"));
-static LD: LazyLock<Selector> = LazyLock::new(|| sel("script[type]"));
-static TITLE: LazyLock<Selector> = LazyLock::new(|| sel("title"));
-static H1: LazyLock<Selector> = LazyLock::new(|| sel("h1"));
-static CANON: LazyLock<Selector> = LazyLock::new(|| sel("link[rel][href]"));
-static HTML: LazyLock<Selector> = LazyLock::new(|| sel("html"));
-static TIME: LazyLock<Selector> = LazyLock::new(|| sel("time[datetime]"));
-static BYLINE: LazyLock<Selector> = LazyLock::new(|| {
-    sel(
-        "[rel=author], [itemprop=author], .byline, .author, .author-name, .byline__name, .article-author, [class*=byline], [class*=author-name], [data-testid*=byline]",
-    )
-});
+/// ASCII-case-insensitive substring test, without allocating.
+fn contains_ci(hay: &str, needle: &str) -> bool {
+    hay.len() >= needle.len() && hay.as_bytes().windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+fn element_text(e: &ElementRef) -> String {
+    text::collapse(&e.text().collect::<String>())
+}
+
+fn scan(doc: &Html) -> Scan<'_> {
+    let mut s = Scan::default();
+    let root = doc.root_element();
+    for e in root.descendent_elements() {
+        let el = e.value();
+        // One pass over the attributes: `Element::attr` interns its argument.
+        let (mut key, mut content, mut class, mut rel, mut itemprop) = (None, None, "", "", "");
+        let (mut typ, mut href, mut datetime, mut testid, mut lang) = ("", None, None, "", None);
+        for (k, v) in el.attrs() {
+            match k {
+                "property" => key = Some(v),
+                "name" | "http-equiv" if key.is_none() => key = Some(v),
+                "content" => content = Some(v),
+                "class" => class = v,
+                "rel" => rel = v,
+                "itemprop" => itemprop = v,
+                "type" => typ = v,
+                "href" => href = Some(v),
+                "datetime" => datetime = Some(v),
+                "data-testid" => testid = v,
+                "lang" | "xml:lang" => lang = Some(v),
+                _ => {}
+            }
+        }
+        match el.name() {
+            "html" if s.lang.is_none() => s.lang = lang,
+            "meta" => {
+                if let (Some(k), Some(c)) = (key.or((!itemprop.is_empty()).then_some(itemprop)), content) {
+                    let c = text::collapse(c);
+                    if !c.is_empty() {
+                        s.metas.entry(k.to_ascii_lowercase()).or_insert(c);
+                    }
+                }
+            }
+            "script" => {
+                if typ.trim().eq_ignore_ascii_case("application/ld+json") {
+                    s.ld.push(e.text().collect());
+                }
+            }
+            "title" if s.title.is_none() => s.title = Some(element_text(&e)).filter(|t| !t.is_empty()),
+            "h1" if s.h1s.len() < 5 => {
+                let t = element_text(&e);
+                if !t.is_empty() {
+                    s.h1s.push(t);
+                }
+            }
+            "link" if s.canonical.is_none() => {
+                if rel.split_whitespace().any(|x| x.eq_ignore_ascii_case("canonical")) {
+                    s.canonical = href;
+                }
+            }
+            "time" if s.times.len() < 20 && datetime.is_some() => s.times.push(e),
+            _ => {}
+        }
+        if s.bylines.len() < 10 && (!class.is_empty() || !rel.is_empty() || !itemprop.is_empty() || !testid.is_empty())
+        {
+            let hit = contains_ci(rel, "author")
+                || itemprop.eq_ignore_ascii_case("author")
+                || contains_ci(class, "byline")
+                || contains_ci(class, "author-name")
+                || class
+                    .split_whitespace()
+                    .any(|c| c.eq_ignore_ascii_case("author") || c.eq_ignore_ascii_case("article-author"))
+                || contains_ci(testid, "byline");
+            if hit {
+                s.bylines.push(e);
+            }
+        }
+    }
+    s
+}
 
 /// What JSON-LD says about the article.
 #[derive(Default, Debug)]
@@ -142,13 +218,9 @@ fn decode_entities(s: &str) -> String {
         .replace("&gt;", ">")
 }
 
-fn parse_ld(doc: &Html) -> LdArticle {
+fn parse_ld(scripts: &[String]) -> LdArticle {
     let mut best: Option<(usize, Value)> = None;
-    for s in doc.select(&LD) {
-        if !s.attr("type").is_some_and(|t| t.eq_ignore_ascii_case("application/ld+json")) {
-            continue;
-        }
-        let raw: String = s.text().collect();
+    for raw in scripts {
         let raw = raw.trim().trim_start_matches("<!--").trim_end_matches("-->").trim().trim_end_matches(';');
         let Ok(v) = serde_json::from_str::<Value>(raw) else {
             continue;
@@ -202,37 +274,18 @@ fn parse_ld(doc: &Html) -> LdArticle {
 
 /// Reads the metadata of `doc`; `base` resolves relative URLs.
 pub fn read(doc: &Html, base: Option<&url::Url>) -> Meta {
-    let mut metas: HashMap<String, String> = HashMap::new();
-    for m in doc.select(&META) {
-        let key = m
-            .attr("property")
-            .or_else(|| m.attr("name"))
-            .or_else(|| m.attr("itemprop"))
-            .or_else(|| m.attr("http-equiv"));
-        let (Some(k), Some(c)) = (key, m.attr("content")) else {
-            continue;
-        };
-        let c = text::collapse(c);
-        if !c.is_empty() {
-            metas.entry(k.to_ascii_lowercase()).or_insert(c);
-        }
-    }
+    let sc = scan(doc);
+    let metas = &sc.metas;
     let get = |keys: &[&str]| keys.iter().find_map(|k| metas.get(*k).cloned());
-    let ld = parse_ld(doc);
+    let ld = parse_ld(&sc.ld);
 
     let site = get(&["og:site_name", "application-name", "twitter:site"]);
-    let doc_title =
-        doc.select(&TITLE).next().map(|t| text::collapse(&t.text().collect::<String>())).filter(|t| !t.is_empty());
-    let h1s: Vec<String> = doc
-        .select(&H1)
-        .map(|h| text::collapse(&h.text().collect::<String>()))
-        .filter(|t| !t.is_empty())
-        .take(5)
-        .collect();
+    let doc_title = sc.title.clone();
+    let h1s = &sc.h1s;
     let title = choose_title(
         ld.headline.clone(),
         get(&["og:title", "twitter:title", "dc.title", "headline"]),
-        &h1s,
+        h1s,
         doc_title,
         site.as_deref(),
     );
@@ -252,7 +305,7 @@ pub fn read(doc: &Html, base: Option<&url::Url>) -> Meta {
         ])
         .filter(|a| !a.starts_with("http") && !a.starts_with('@'))
         .map(|a| clean_byline(&a))
-        .or_else(|| visible_byline(doc))
+        .or_else(|| visible_byline(&sc.bylines))
     };
 
     let published = ld
@@ -283,7 +336,7 @@ pub fn read(doc: &Html, base: Option<&url::Url>) -> Meta {
             .iter()
             .find_map(|k| metas.get(*k).and_then(|v| dates::to_rfc3339(v)))
         })
-        .or_else(|| time_element(doc, true));
+        .or_else(|| time_element(&sc.times, true));
     let modified = ld
         .modified
         .as_deref()
@@ -302,21 +355,18 @@ pub fn read(doc: &Html, base: Option<&url::Url>) -> Meta {
             .iter()
             .find_map(|k| metas.get(*k).and_then(|v| dates::to_rfc3339(v)))
         })
-        .or_else(|| time_element(doc, false).filter(|m| published.as_deref() != Some(m)));
+        .or_else(|| time_element(&sc.times, false).filter(|m| published.as_deref() != Some(m)));
     let published = published.or_else(|| base.and_then(|u| dates::from_url(u.as_str())));
 
-    let canonical = doc
-        .select(&CANON)
-        .find(|l| l.attr("rel").is_some_and(|r| r.split_whitespace().any(|x| x.eq_ignore_ascii_case("canonical"))))
-        .and_then(|l| l.attr("href").map(str::to_string))
+    let canonical = sc
+        .canonical
+        .map(str::to_string)
         .or_else(|| get(&["og:url"]))
         .or(ld.url.clone())
         .and_then(|h| absolute(h.trim(), base));
 
-    let lang = doc
-        .select(&HTML)
-        .next()
-        .and_then(|h| h.attr("lang").or_else(|| h.attr("xml:lang")))
+    let lang = sc
+        .lang
         .map(str::to_string)
         .or_else(|| get(&["content-language", "language", "dc.language"]))
         .or_else(|| get(&["og:locale"]))
@@ -348,8 +398,7 @@ fn normalize_lang(l: &str) -> Option<String> {
     Some(std::iter::once(first).chain(rest).collect::<Vec<_>>().join("-"))
 }
 
-fn time_element(doc: &Html, published: bool) -> Option<String> {
-    let times: Vec<ElementRef> = doc.select(&TIME).take(20).collect();
+fn time_element(times: &[ElementRef], published: bool) -> Option<String> {
     let pick = |t: &ElementRef| {
         let ip = t.attr("itemprop").unwrap_or("").to_ascii_lowercase();
         let class = t.attr("class").unwrap_or("").to_ascii_lowercase();
@@ -392,8 +441,8 @@ fn clean_byline(s: &str) -> String {
     s.trim_matches(|c: char| c == '|' || c == '-' || c == ',' || c.is_whitespace()).to_string()
 }
 
-fn visible_byline(doc: &Html) -> Option<String> {
-    for e in doc.select(&BYLINE).take(10) {
+fn visible_byline(candidates: &[ElementRef]) -> Option<String> {
+    for e in candidates {
         let t = text::collapse(&e.text().collect::<String>());
         let t = clean_byline(&t);
         let words = text::word_count(&t);
