@@ -1,0 +1,380 @@
+//! The web UI in a real browser: Debian's headless Chromium driven through
+//! chromedriver (W3C WebDriver, spoken here over `reqwest`), against a database the
+//! real daemon filled by watching the simulated newsroom, plus one article whose
+//! text carries `<script>` and `onerror=`.
+//!
+//! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (Debian packages chromium
+//! and chromium-driver; `scripts/test.sh` installs them). Missing, the test fails
+//! and says so; it never skips. `CHROMEDRIVER` and `CHROMIUM` override the paths.
+//! Screenshots go to `target/tmp/browser/` (`CARGO_TARGET_TMPDIR`).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use redline::config::Config;
+use redline::daemon::Daemon;
+use redline::extract::Article;
+use redline::newsroom::Newsroom;
+use redline::store::{CheckDone, NewChange, NewSource, NewVersion, SourceKind, Store};
+use redline::web::{WebOptions, WebState, serve};
+use serde_json::{Value, json};
+
+/// The W3C name of an element reference in WebDriver answers.
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+fn binary(var: &str, default: &str, package: &str) -> PathBuf {
+    let path = std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| PathBuf::from(default));
+    assert!(
+        path.exists(),
+        "{} not found: the browser tests need Debian's {package} package (run scripts/test.sh, which installs it, or `apt-get install -y chromium chromium-driver`), or set {var}",
+        path.display()
+    );
+    path
+}
+
+/// chromedriver, killed on drop.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start_driver() -> Driver {
+    let exe = binary("CHROMEDRIVER", "/usr/bin/chromedriver", "chromium-driver");
+    // A free port: bind, read, release (chromedriver binds it right after).
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new(&exe)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{} did not start: {e}", exe.display()));
+    let driver = Driver { child, url: format!("http://127.0.0.1:{port}") };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = reqwest::get(format!("{}/status", driver.url)).await
+            && let Ok(text) = r.text().await
+            && serde_json::from_str::<Value>(&text).is_ok_and(|v| v["value"]["ready"] == true)
+        {
+            return driver;
+        }
+        assert!(Instant::now() < deadline, "chromedriver did not become ready on port {port} within 30 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// One WebDriver session: a headless Chromium with a fresh profile.
+struct Browser {
+    http: reqwest::Client,
+    session: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    async fn open(driver: &Driver) -> Browser {
+        let chromium = binary("CHROMIUM", "/usr/bin/chromium", "chromium");
+        let profile = tempfile::tempdir().unwrap();
+        let args = [
+            "--headless".to_string(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-quic".into(),
+            "--no-first-run".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--disable-dev-shm-usage".into(),
+            "--window-size=1200,1600".into(),
+            format!("--user-data-dir={}", profile.path().display()),
+        ];
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {"binary": chromium, "args": args},
+            "goog:loggingPrefs": {"browser": "ALL"},
+        }}});
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
+        let v = call(&http, reqwest::Method::POST, &format!("{}/session", driver.url), Some(caps)).await;
+        let session = v["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {v}")).to_string();
+        Browser { http, session: format!("{}/session/{session}", driver.url), _profile: profile }
+    }
+
+    async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        call(&self.http, method, &format!("{}{path}", self.session), body).await
+    }
+
+    async fn goto(&self, url: &str) {
+        self.cmd(reqwest::Method::POST, "/url", Some(json!({"url": url}))).await;
+    }
+
+    async fn find_all(&self, css: &str) -> Vec<String> {
+        let v =
+            self.cmd(reqwest::Method::POST, "/elements", Some(json!({"using": "css selector", "value": css}))).await;
+        v.as_array()
+            .unwrap_or_else(|| panic!("elements: {v}"))
+            .iter()
+            .map(|e| e[ELEMENT_KEY].as_str().unwrap_or_else(|| panic!("element reference: {e}")).to_string())
+            .collect()
+    }
+
+    async fn find(&self, css: &str) -> String {
+        let all = self.find_all(css).await;
+        assert!(!all.is_empty(), "no element matches {css:?} on {}", self.url().await);
+        all[0].clone()
+    }
+
+    async fn text(&self, element: &str) -> String {
+        let v = self.cmd(reqwest::Method::GET, &format!("/element/{element}/text"), None).await;
+        v.as_str().unwrap().to_string()
+    }
+
+    async fn click(&self, element: &str) {
+        self.cmd(reqwest::Method::POST, &format!("/element/{element}/click"), Some(json!({}))).await;
+    }
+
+    async fn url(&self) -> String {
+        self.cmd(reqwest::Method::GET, "/url", None).await.as_str().unwrap_or("").to_string()
+    }
+
+    async fn title(&self) -> String {
+        self.cmd(reqwest::Method::GET, "/title", None).await.as_str().unwrap_or("").to_string()
+    }
+
+    async fn script(&self, js: &str) -> Value {
+        self.cmd(reqwest::Method::POST, "/execute/sync", Some(json!({"script": js, "args": []}))).await
+    }
+
+    /// An open alert dialog, if any (the W3C error "no such alert" means none).
+    async fn alert_text(&self) -> Option<String> {
+        let r = self.http.get(format!("{}/alert/text", self.session)).send().await.unwrap();
+        let v: Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+        v["value"].as_str().map(str::to_string)
+    }
+
+    async fn screenshot(&self, path: &Path) {
+        let v = self.cmd(reqwest::Method::GET, "/screenshot", None).await;
+        let png = base64::engine::general_purpose::STANDARD.decode(v.as_str().unwrap()).unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "the screenshot is not a PNG");
+        std::fs::write(path, png).unwrap();
+        println!("screenshot: {}", path.display());
+    }
+
+    async fn close(self) {
+        let _ = self.http.delete(&self.session).send().await;
+    }
+}
+
+async fn call(http: &reqwest::Client, method: reqwest::Method, url: &str, body: Option<Value>) -> Value {
+    let mut r = http.request(method.clone(), url);
+    if let Some(b) = body {
+        r = r.header("content-type", "application/json").body(b.to_string());
+    }
+    let answer = r.send().await.unwrap_or_else(|e| panic!("WebDriver {method} {url}: {e}"));
+    let status = answer.status();
+    let text = answer.text().await.unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("WebDriver answered non-JSON ({e}): {text}"));
+    assert!(status.is_success(), "WebDriver {method} {url} failed ({status}): {}", v["value"]);
+    v["value"].clone()
+}
+
+/// Fills a database the way production does: the real daemon watching the newsroom's
+/// feed, once before and once after the newsroom publishes its edits.
+async fn daemon_database(dir: &Path, newsroom: &Newsroom) -> Arc<Store> {
+    let db = dir.join("redline.db");
+    let text = format!(
+        "[storage]\npath = {:?}\n\n[fetch]\nallow_private = true\n\n[[watch]]\nfeed = {:?}\nevery = \"5m\"\nname = \"The Newsroom\"\n",
+        db.display().to_string(),
+        newsroom.feed_url()
+    );
+    let path = dir.join("redline.toml");
+    std::fs::write(&path, &text).unwrap();
+    // A fresh daemon per pass, as `redline run --once` from cron would be.
+    let pass = || async {
+        let config = Config::parse(&text, &path).unwrap();
+        let daemon = Arc::new(Daemon::new(config).unwrap());
+        daemon.run_once().await.unwrap()
+    };
+    let first = pass().await;
+    assert!(first.new >= 6, "the first pass stores every story: {first:?}");
+    let edits = newsroom.publish_all_edits();
+    assert!(edits.len() >= 4, "the newsroom has edits to publish");
+    newsroom.tick(3);
+    let second = pass().await;
+    assert!(second.changed >= edits.len(), "the second pass records every edit: {second:?}");
+    Arc::new(Store::open(&db).unwrap())
+}
+
+const XSS_TITLE: &str = "<script>document.title='pwned'</script>Mayor <b>responds</b>";
+const XSS_IMG: &str = "A sign read <img src=x onerror=\"document.title='pwned';alert('img')\"> outside.";
+const XSS_SCRIPT: &str = "Someone wrote <script>alert('script');window.pwned=true</script> in the guestbook.";
+
+/// An article whose text carries markup, recorded through the store like any other.
+fn add_markup_article(store: &Store) -> i64 {
+    let now = chrono::Utc::now().timestamp();
+    let source = NewSource {
+        kind: SourceKind::Article,
+        url: "http://127.0.0.1:9/news/markup".into(),
+        schedule: "every 1h".into(),
+        rules: "{}".into(),
+    };
+    let source_id = store.add_source(&source, now).unwrap();
+    let (id, _) = store.ensure_article(source_id, &source.url, now).unwrap();
+    let v1 = Article { title: Some(XSS_TITLE.into()), paragraphs: vec![XSS_IMG.into()], ..Article::default() };
+    let v2 = Article {
+        title: Some(XSS_TITLE.into()),
+        paragraphs: vec![XSS_IMG.into(), XSS_SCRIPT.into()],
+        ..Article::default()
+    };
+    let raw =
+        zstd::encode_all(format!("<html><script>alert('raw')</script><p>{XSS_IMG}</p></html>").as_bytes(), 3).unwrap();
+    let done = CheckDone { at: now, next_check: now + 3600, etag: None, last_modified: None };
+    let nv = NewVersion {
+        article_id: id,
+        fetched_at: now,
+        content_hash: "markup-1",
+        article: &v1,
+        raw_html_zstd: Some(raw.clone()),
+    };
+    store.record_version(&nv, None, &done).unwrap();
+    let change = redline::diff::compare(&v1, &v2);
+    let nc = NewChange { change: &change, deliveries: vec![] };
+    let nv = NewVersion {
+        article_id: id,
+        fetched_at: now + 1,
+        content_hash: "markup-2",
+        article: &v2,
+        raw_html_zstd: Some(raw),
+    };
+    store.record_version(&nv, Some(&nc), &done).unwrap();
+    id
+}
+
+fn output_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_browses_changes_in_chromium_and_markup_stays_text() {
+    let driver = start_driver().await;
+    let newsroom = Newsroom::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = daemon_database(dir.path(), &newsroom).await;
+    let markup = add_markup_article(&store);
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let state = WebState::new(Arc::clone(&store), WebOptions::default()).unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(listener, state, async move {
+        let _ = stopped.await;
+    }));
+    let out = output_dir();
+    let browser = Browser::open(&driver).await;
+
+    // 1. Recent changes: every edit of the newsroom is listed.
+    browser.goto(&format!("{base}/")).await;
+    assert_eq!(browser.title().await, "Recent changes · Redline");
+    let items = browser.find_all("ol.changes li.change").await;
+    assert!(items.len() >= 5, "the newsroom's edits and the markup article are listed, got {}", items.len());
+    browser.screenshot(&out.join("recent-changes.png")).await;
+
+    // 2. Open the dockworkers change by its link: the added reactions are inside <ins>, the note is highlighted.
+    let mut opened = false;
+    for item in browser.find_all("ol.changes li.change a.title").await {
+        if browser.text(&item).await.contains("ockworkers") {
+            browser.click(&item).await;
+            opened = true;
+            break;
+        }
+    }
+    assert!(opened, "the dockworkers story is in the list");
+    assert!(browser.url().await.contains("/versions/2"), "{}", browser.url().await);
+    let inserted: Vec<String> = {
+        let mut texts = Vec::new();
+        for e in browser.find_all(".redline ins").await {
+            texts.push(browser.text(&e).await);
+        }
+        texts
+    };
+    assert!(
+        inserted.iter().any(|t| t.starts_with("Editor's note: This article was updated")),
+        "the editor's note is inside <ins>: {inserted:?}"
+    );
+    assert!(inserted.len() >= 3, "the added reaction sentences are inside <ins>: {inserted:?}");
+    let notice = browser.text(&browser.find("aside.notice").await).await;
+    assert!(notice.contains("Editor's note"), "{notice}");
+    browser.screenshot(&out.join("change.png")).await;
+
+    // The same change side by side.
+    let side = browser.find(".views a").await;
+    browser.click(&side).await;
+    assert!(browser.url().await.contains("view=side"));
+    assert!(!browser.find_all("table.side ins").await.is_empty());
+
+    // 3. The headline change of the library story, shown apart from the body.
+    browser.goto(&format!("{base}/?kind=headline")).await;
+    let link = browser.find("ol.changes li.change a.title").await;
+    browser.click(&link).await;
+    let headline = browser.text(&browser.find("#headline-change").await).await;
+    assert!(headline.contains("slashes") && headline.contains("trims"), "{headline}");
+    let ins = browser.text(&browser.find("#headline-change ins").await).await;
+    assert!(ins.contains("trims"), "{ins}");
+
+    // 4. An article's timeline.
+    let back = browser.find("p.meta a").await;
+    browser.click(&back).await;
+    assert!(!browser.find_all("table.timeline tbody tr").await.is_empty());
+    browser.screenshot(&out.join("timeline.png")).await;
+
+    // 5. Markup in article text shows as text and runs nothing.
+    for path in [
+        format!("/articles/{markup}/versions/2"),
+        format!("/articles/{markup}/versions/2?view=side"),
+        format!("/articles/{markup}"),
+    ] {
+        browser.goto(&format!("{base}{path}")).await;
+        assert_eq!(browser.alert_text().await, None, "{path} opened an alert");
+        let title = browser.title().await;
+        assert!(
+            title.starts_with("<script>document.title='pwned'</script>Mayor <b>responds</b>"),
+            "{path}: title {title:?}"
+        );
+        assert!(
+            browser.find_all("main script, main img, main b").await.is_empty(),
+            "{path} has live elements from article text"
+        );
+        let state = browser
+            .script("return [document.scripts.length, document.images.length, window.pwned === undefined];")
+            .await;
+        assert_eq!(state, json!([0, 0, true]), "{path}");
+        let main = browser.text(&browser.find("main").await).await;
+        assert!(main.contains("<script>document.title='pwned'</script>Mayor <b>responds</b>"), "{path}: {main}");
+    }
+    browser.goto(&format!("{base}/articles/{markup}/versions/2")).await;
+    let main = browser.text(&browser.find("main").await).await;
+    assert!(main.contains("<img src=x onerror=\"document.title='pwned';alert('img')\">"), "{main}");
+    let added = browser.text(&browser.find(".redline ins").await).await;
+    assert!(added.contains("<script>alert('script');window.pwned=true</script>"), "{added}");
+    browser.screenshot(&out.join("markup.png")).await;
+    // The stored page, opened directly: plain text in a sandbox, nothing runs.
+    browser.goto(&format!("{base}/articles/{markup}/versions/2/raw")).await;
+    assert_eq!(browser.alert_text().await, None, "the raw page opened an alert");
+    let body = browser.text(&browser.find("body").await).await;
+    assert!(body.contains("<script>alert('raw')</script>"), "{body}");
+    assert_eq!(browser.script("return document.images.length;").await, json!(0));
+
+    browser.close().await;
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+    newsroom.shutdown().await;
+}
