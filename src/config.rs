@@ -132,13 +132,36 @@ impl Default for StorageConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct WebConfig {
+    /// Serve the web UI from `redline run`.
+    pub enabled: bool,
     /// Address the web UI listens on.
     pub listen: String,
+    /// Token for the API's writes, and for every request when `listen` is not loopback
+    /// (or set `REDLINE_WEB_TOKEN`).
+    pub token: Option<String>,
+    /// The address people reach the UI at, for links in alerts and feeds (default `http://{listen}`).
+    pub base_url: Option<String>,
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
-        Self { listen: DEFAULT_LISTEN.to_string() }
+        Self { enabled: true, listen: DEFAULT_LISTEN.to_string(), token: None, base_url: None }
+    }
+}
+
+impl WebConfig {
+    /// The base of links into the web UI.
+    pub fn base_url(&self) -> String {
+        self.base_url.clone().unwrap_or_else(|| format!("http://{}", self.listen)).trim_end_matches('/').to_string()
+    }
+
+    /// The web server's options.
+    pub fn options(&self) -> crate::web::WebOptions {
+        crate::web::WebOptions {
+            listen: self.listen.clone(),
+            token: self.token.clone().or_else(|| std::env::var("REDLINE_WEB_TOKEN").ok()),
+            base_url: self.base_url.clone(),
+        }
     }
 }
 

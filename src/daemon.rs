@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use tokio::sync::{Notify, Semaphore, broadcast};
 use tokio::task::JoinSet;
-use tracing::{debug, info, warn};
+use tracing::{debug, error, info, warn};
 
 use crate::alert::{self, Event, Outgoing, SendError, Sender};
 use crate::config::{Config, Schedule, Target, WatchRules};
@@ -100,6 +100,9 @@ pub enum DaemonError {
     /// The HTTP client could not be built.
     #[error(transparent)]
     Fetch(#[from] fetch::FetchError),
+    /// The `[web]` settings are unsafe or invalid.
+    #[error(transparent)]
+    Web(#[from] crate::web::WebError),
     /// A blocking task panicked.
     #[error("internal task failed: {0}")]
     Join(#[from] tokio::task::JoinError),
@@ -470,7 +473,7 @@ impl Daemon {
             debug!(url = %article.url, summary = %change.summary, "Change below the alert rules: recorded, not sent.");
             return Vec::new();
         }
-        let diff_url = format!("http://{}/articles/{}/versions/{}", self.config.web.listen, article.id, versions.1);
+        let diff_url = format!("{}/articles/{}/versions/{}", self.config.web.base_url(), article.id, versions.1);
         let data =
             alert::event_data(change, &article.url, new.title.as_deref(), &article.source_url, versions, diff_url);
         let event = Event::article_changed(data, now);
@@ -660,15 +663,43 @@ impl Daemon {
     /// retried after its lease, and nothing is half-written (each write is one transaction).
     pub async fn run(self: Arc<Self>, shutdown: impl Future<Output = ()>) -> Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let web = self.start_web(stop_rx.clone()).await?;
         let scheduler = tokio::spawn(Arc::clone(&self).schedule_loop(stop_rx.clone()));
         let alerts = tokio::spawn(Arc::clone(&self).alert_loop(stop_rx));
         shutdown.await;
         info!("Shutting down.");
         let _ = stop_tx.send(true);
         let (a, b) = tokio::join!(scheduler, alerts);
+        if let Some(web) = web {
+            let _ = web.await;
+        }
         a??;
         b??;
         Ok(())
+    }
+
+    /// Starts the web UI when enabled. A bad `[web]` setting stops the daemon;
+    /// a busy port only costs the UI (checks and alerts go on), and is logged.
+    async fn start_web(
+        &self,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) -> Result<Option<tokio::task::JoinHandle<std::io::Result<()>>>> {
+        let web = &self.config.web;
+        if !web.enabled {
+            return Ok(None);
+        }
+        let state = crate::web::WebState::new(Arc::clone(&self.store), web.options())?;
+        let listener = match tokio::net::TcpListener::bind(&web.listen).await {
+            Ok(l) => l,
+            Err(e) => {
+                error!(listen = %web.listen, error = %e, "Web UI not started: cannot listen; set [web] listen, or enabled = false.");
+                return Ok(None);
+            }
+        };
+        let shutdown = async move {
+            let _ = stop.changed().await;
+        };
+        Ok(Some(tokio::spawn(crate::web::serve(listener, state, shutdown))))
     }
 
     async fn schedule_loop(self: Arc<Self>, mut stop: tokio::sync::watch::Receiver<bool>) -> Result<()> {

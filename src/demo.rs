@@ -37,6 +37,7 @@ pub async fn run(options: DemoOptions, shutdown: impl std::future::Future<Output
     let (hook_url, mut verified) = start_webhook_receiver().await?;
     let dir = tempfile::tempdir()?;
     let config = demo_config(&newsroom, dir.path().join("demo.db"), hook_url, options.smtp.clone())?;
+    let web_ui = config.web.base_url();
     let daemon = Arc::new(Daemon::new(config)?);
     let mut notices = daemon.subscribe();
 
@@ -49,6 +50,7 @@ pub async fn run(options: DemoOptions, shutdown: impl std::future::Future<Output
         CHECK_EVERY.as_secs(),
         EDIT_EVERY.as_secs()
     )?;
+    writeln!(out, "Web UI: {web_ui}/  (recent changes, timelines, redlines, Atom feed)")?;
     writeln!(out, "Database: {} (deleted at exit). Press Ctrl-C to stop.\n", dir.path().join("demo.db").display())?;
     out.flush()?;
 
@@ -100,7 +102,8 @@ fn demo_config(newsroom: &Newsroom, db: PathBuf, hook_url: String, smtp: Option<
     let mut config = Config::default();
     config.storage.path = db;
     config.fetch.allow_private = true;
-    config.web.listen = "127.0.0.1:8080".into();
+    // A free port for the web UI, so that the demo never collides with a running Redline.
+    config.web.listen = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.to_string();
     config.watches.push(Watch {
         target: Target::Feed(newsroom.feed_url()),
         schedule: Schedule::Every(CHECK_EVERY),

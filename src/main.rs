@@ -90,6 +90,12 @@ enum Command {
         #[arg(long)]
         cron: Option<String>,
     },
+    /// Serve the web UI, Atom feeds and JSON API on their own (the daemon serves them too).
+    Serve {
+        /// Listen here instead of [web] listen, e.g. 127.0.0.1:9000.
+        #[arg(long)]
+        listen: Option<String>,
+    },
     /// List watched sources and articles with their versions and health.
     List,
     /// What is due, what fails and why, and the alert queue.
@@ -160,7 +166,7 @@ enum DiffFormat {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let default_level = match cli.command {
-        Command::Run { .. } => "redline=info",
+        Command::Run { .. } | Command::Serve { .. } => "redline=info",
         _ => "redline=warn",
     };
     tracing_subscriber::fmt()
@@ -248,6 +254,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             let (delivered, failed) = runtime.block_on(daemon.deliver_due())?;
             println!("{queued} queued: {delivered} delivered, {failed} failed (retried later with backoff)");
+        }
+        Command::Serve { listen } => {
+            let mut config = load_config(cli.config.as_deref())?;
+            if let Some(listen) = listen {
+                config.web.listen = listen;
+            }
+            let store = Arc::new(open_store(&config)?);
+            let state = redline::web::WebState::new(store, config.web.options())?;
+            runtime.block_on(async {
+                let listener = tokio::net::TcpListener::bind(&config.web.listen)
+                    .await
+                    .with_context(|| format!("cannot listen on {}; pass --listen ADDR", config.web.listen))?;
+                println!("Redline web UI: http://{}/ (Ctrl-C stops)", listener.local_addr()?);
+                redline::web::serve(listener, state, daemon::shutdown_signal()).await?;
+                anyhow::Ok(())
+            })?;
         }
         Command::Status => status(&open_store(&load_config(cli.config.as_deref())?)?)?,
         Command::Import { file, every } => {
