@@ -78,6 +78,27 @@ fn is_heading(tag: &str) -> bool {
     matches!(tag, "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
 }
 
+/// FNV-1a: the hint cache hashes short class strings, where SipHash's
+/// setup dominates.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FnvBuild = std::hash::BuildHasherDefault<Fnv>;
+
 /// Per-node sums over the live (not dropped) part of each subtree.
 #[derive(Default, Clone, Copy)]
 struct Stat {
@@ -174,7 +195,7 @@ impl<'d, 'a> Analysis<'d, 'a> {
         let n = dom.nodes.len();
         let mut hints_v = vec![Hint::default(); n];
         let mut in_link = vec![false; n];
-        let mut cache: std::collections::HashMap<(&str, &str, &str), Hint> = Default::default();
+        let mut cache: std::collections::HashMap<(&str, &str, &str), Hint, FnvBuild> = Default::default();
         let mut raw = vec![Stat::default(); n];
         for (i, node) in dom.nodes.iter().enumerate() {
             if !node.is_text() {
