@@ -502,8 +502,7 @@ fn log(store: &Store, url: &str) -> Result<()> {
             v.article.title.as_deref().unwrap_or("(no headline)")
         )?;
         if let Some(c) = changes.iter().find(|c| c.to_number == v.number) {
-            let kinds: Vec<String> =
-                c.change.kinds.iter().map(|k| serde_json::to_string(k).unwrap_or_default().replace('"', "")).collect();
+            let kinds: Vec<String> = c.change.kinds.iter().map(|k| k.as_str().to_string()).collect();
             writeln!(out, "    [{}] {}", kinds.join(", "), c.change.summary)?;
         }
     }

@@ -35,20 +35,7 @@ impl Site<'_> {
     }
 }
 
-pub(crate) fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub(crate) use crate::diff::render::escape_html as escape;
 
 /// Story times are written relative to [`CLOCK_START`]; the site moves them so
 /// that its clock starts at the real time the process first served a page: the
