@@ -62,8 +62,6 @@ fn is_block(tag: &str) -> bool {
             | "thead"
             | "tfoot"
             | "tr"
-            | "td"
-            | "th"
             | "caption"
             | "ul"
             | "legend"
@@ -544,6 +542,11 @@ impl<'d, 'a> Analysis<'d, 'a> {
             }
             if node.tag == "br" || node.tag == "hr" {
                 flush(&mut cur, out);
+            } else if node.tag == "td" || node.tag == "th" {
+                // Cells of one row make one line.
+                if !cur.text.is_empty() && !cur.text.ends_with(' ') {
+                    cur.text.push(' ');
+                }
             } else if is_block(node.tag) {
                 flush(&mut cur, out);
                 open.push((node.end, static_tag(node.tag)));
