@@ -3,10 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-
-#[allow(dead_code)]
-#[path = "../../src/extract/mod.rs"]
-mod extract;
+use redline::extract;
 
 fuzz_target!(|data: &[u8]| {
     // Split the input: an optional rules prefix (one selector per line up to a
