@@ -599,7 +599,9 @@ fn keep_block(b: &Block, known: &Known) -> bool {
         }
     }
     let ld = if b.chars == 0 { 0.0 } else { b.links as f32 / b.chars as f32 };
-    if ld > 0.5 {
+    // Mostly links: a teaser or a list of links, unless plenty of plain text
+    // remains (a paragraph with an inline hover card).
+    if ld > 0.5 && b.chars.saturating_sub(b.links) < 150 {
         return false;
     }
     !hints::is_boilerplate(&b.text, words)

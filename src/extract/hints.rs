@@ -278,6 +278,12 @@ static READ_TIME_RE: LazyLock<Regex> = LazyLock::new(|| {
         .unwrap()
 });
 
+/// Calls to action: two of these in one short line make it a promo.
+static PROMO_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:subscribe|subscribing|subscription|sign up|signup|newsletters?|in your inbox|inbox|follow us|download (?:our|the) app|support (?:our|independent) journalism|click here|free trial|unlimited access|abonnieren|newsletter|abonnez-vous|inscrivez-vous)\b")
+        .unwrap()
+});
+
 /// Short lines that are furniture whatever element they sit in.
 static BOILER_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
@@ -301,6 +307,9 @@ pub fn is_boilerplate(text: &str, words: usize) -> bool {
         return true;
     }
     if words <= 14 && READ_TIME_RE.is_match(text) {
+        return true;
+    }
+    if words <= 25 && PROMO_RE.find_iter(text).count() >= 2 {
         return true;
     }
     if words <= 8 && BYLINE_RE.is_match(text) && !text.ends_with('.') {
@@ -364,6 +373,7 @@ mod tests {
         assert!(is_boilerplate("By Jane Doe", 3));
         assert!(is_boilerplate("Published: 25 November 2026, 10:14", 5));
         assert!(is_boilerplate("vor 3 Stunden", 3));
+        assert!(is_boilerplate("Get the latest updates right in your inbox. Subscribe to our newsletters.", 12));
         assert!(!is_boilerplate("By the time the council met, the money was gone.", 10));
         assert!(!is_boilerplate("The mayor resigned on Tuesday.", 5));
     }
