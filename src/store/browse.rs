@@ -319,36 +319,43 @@ fn watch_row(r: &Row<'_>) -> rusqlite::Result<WatchRow> {
 impl Store {
     /// Changes matching a filter, newest (highest id) first.
     pub fn recent_changes(&self, f: &ChangeFilter) -> Result<Vec<ChangeSummary>> {
-        let mut sql = format!("{CHANGE_SUMMARY_SELECT} WHERE 1 = 1");
+        // The filters run on the narrow `changes_browse` index (and the articles' indexes) in
+        // a subquery; only the page's rows are then joined and read in full.
+        let mut inner = String::from("SELECT id FROM changes WHERE 1 = 1");
         let mut args: Vec<Box<dyn ToSql>> = Vec::new();
         let mut arg = |sql: &mut String, clause: &str, value: Box<dyn ToSql>| {
             args.push(value);
             sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
         };
         if let Some(k) = f.kind {
-            arg(&mut sql, " AND c.kinds LIKE ?", Box::new(format!("%\"{}\"%", k.as_str())));
-        }
-        if let Some(id) = f.source_id {
-            arg(&mut sql, " AND a.source_id = ?", Box::new(id));
+            arg(&mut inner, " AND kinds LIKE ?", Box::new(format!("%\"{}\"%", k.as_str())));
         }
         if let Some(id) = f.article_id {
-            arg(&mut sql, " AND c.article_id = ?", Box::new(id));
+            arg(&mut inner, " AND article_id = ?", Box::new(id));
+        }
+        if let Some(id) = f.source_id {
+            arg(&mut inner, " AND article_id IN (SELECT id FROM articles WHERE source_id = ?)", Box::new(id));
         }
         if let Some(host) = &f.outlet {
             let host = host.to_ascii_lowercase().replace(['%', '_', '\\'], "");
-            arg(&mut sql, " AND (a.url LIKE ? ESCAPE '\\'", Box::new(format!("http://{host}/%")));
-            arg(&mut sql, " OR a.url LIKE ? ESCAPE '\\')", Box::new(format!("https://{host}/%")));
+            arg(
+                &mut inner,
+                " AND article_id IN (SELECT id FROM articles WHERE url LIKE ?",
+                Box::new(format!("http://{host}/%")),
+            );
+            arg(&mut inner, " OR url LIKE ?)", Box::new(format!("https://{host}/%")));
         }
         if let Some(t) = f.since {
-            arg(&mut sql, " AND c.created_at >= ?", Box::new(t));
+            arg(&mut inner, " AND created_at >= ?", Box::new(t));
         }
         if let Some(t) = f.until {
-            arg(&mut sql, " AND c.created_at < ?", Box::new(t));
+            arg(&mut inner, " AND created_at < ?", Box::new(t));
         }
         if let Some(id) = f.before {
-            arg(&mut sql, " AND c.id < ?", Box::new(id));
+            arg(&mut inner, " AND id < ?", Box::new(id));
         }
-        arg(&mut sql, " ORDER BY c.id DESC LIMIT ?", Box::new(f.limit as i64));
+        arg(&mut inner, " ORDER BY id DESC LIMIT ?", Box::new(f.limit as i64));
+        let sql = format!("{CHANGE_SUMMARY_SELECT} WHERE c.id IN ({inner}) ORDER BY c.id DESC");
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&sql)?;
         let params: Vec<&dyn ToSql> = args.iter().map(|b| b.as_ref()).collect();
@@ -410,8 +417,10 @@ impl Store {
     ) -> Result<Vec<ArticleSummary>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!(
-            "{ARTICLE_SUMMARY_SELECT} WHERE (?1 IS NULL OR a.source_id = ?1)
-             ORDER BY COALESCE(a.last_changed, a.first_seen) DESC, a.id DESC LIMIT ?2 OFFSET ?3"
+            "{ARTICLE_SUMMARY_SELECT} WHERE a.id IN (
+                 SELECT id FROM articles WHERE (?1 IS NULL OR source_id = ?1)
+                 ORDER BY COALESCE(last_changed, first_seen) DESC, id DESC LIMIT ?2 OFFSET ?3)
+             ORDER BY COALESCE(a.last_changed, a.first_seen) DESC, a.id DESC"
         ))?;
         let rows = stmt
             .query_map(params![source_id, limit as i64, offset as i64], article_summary_row)?
@@ -624,9 +633,16 @@ impl Store {
             &[&now],
         )?;
         m.articles_failing = one("SELECT COUNT(*) FROM articles WHERE failures > 0", &[])?;
-        let mut stmt =
-            conn.prepare_cached("SELECT status, COUNT(*) FROM deliveries GROUP BY status ORDER BY status")?;
-        m.deliveries = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+        // Delivered rows pile up; pending and failed ones are few: count those through the
+        // (status, next_attempt) index and derive the delivered count from the total.
+        let total = one("SELECT COUNT(*) FROM deliveries", &[])?;
+        let pending = one("SELECT COUNT(*) FROM deliveries WHERE status = 'pending'", &[])?;
+        let failed = one("SELECT COUNT(*) FROM deliveries WHERE status = 'failed'", &[])?;
+        m.deliveries = vec![
+            ("delivered".to_string(), total - pending - failed),
+            ("failed".to_string(), failed),
+            ("pending".to_string(), pending),
+        ];
         Ok(m)
     }
 

@@ -133,7 +133,9 @@ const MIGRATIONS: &[&str] = &[
         INSERT INTO versions_fts (rowid, title, paragraphs) VALUES (new.id, new.title, new.paragraphs);
     END;
     CREATE INDEX changes_created ON changes (created_at);
+    CREATE INDEX changes_browse ON changes (id, created_at, article_id, kinds);
     CREATE INDEX articles_source ON articles (source_id);
+    CREATE INDEX articles_recent ON articles (COALESCE(last_changed, first_seen) DESC, id DESC);
     CREATE INDEX deliveries_change ON deliveries (change_id);
     ALTER TABLE sources ADD COLUMN removed_at INTEGER;
     "#,
