@@ -361,7 +361,7 @@ impl Daemon {
                 log.duration_ms = Some(elapsed.as_millis() as u64);
                 log.outcome = "not_modified".into();
                 let next = self.next_due(&article, &rules, None, false, now);
-                self.record_unchanged(&article, next, now, None, None, log).await?;
+                self.record_unchanged(&article, next, now, Seen::default(), log).await?;
                 return Ok(ArticleOutcome::Unchanged);
             }
             Err(e) => {
@@ -375,6 +375,18 @@ impl Daemon {
         log.status = Some(page.status);
         log.bytes = Some(page.raw.len());
         log.duration_ms = Some(page.elapsed.as_millis() as u64);
+        let seen = Seen {
+            etag: page.etag.clone(),
+            last_modified: page.last_modified.clone(),
+            body_hash: Some(sha256_hex(&page.raw)),
+        };
+        // The very same bytes as last time: nothing to extract.
+        if article.body_hash.is_some() && article.body_hash == seen.body_hash {
+            log.outcome = "same_body".into();
+            let next = self.next_due(&article, &rules, None, false, now);
+            self.record_unchanged(&article, next, now, seen, log).await?;
+            return Ok(ArticleOutcome::Unchanged);
+        }
 
         let (html, url, extract_rules) = (page.text.clone(), article.url.clone(), rules.extract.clone());
         let extracted =
@@ -385,12 +397,11 @@ impl Daemon {
         }
         let hash = content_hash(&extracted);
         let id = article.id;
-        let (etag, last_modified) = (page.etag.clone(), page.last_modified.clone());
         let unchanged_next = self.next_due(&article, &rules, extracted.published.as_deref(), false, now);
         // Most checks find the same content: compare hashes before loading the stored version.
         if self.db(move |s| s.latest_hash(id)).await?.as_deref() == Some(hash.as_str()) {
             log.outcome = "unchanged".into();
-            self.record_unchanged(&article, unchanged_next, now, etag, last_modified, log).await?;
+            self.record_unchanged(&article, unchanged_next, now, seen, log).await?;
             return Ok(ArticleOutcome::Unchanged);
         }
         let latest = self.db(move |s| s.latest_version(id)).await?;
@@ -401,7 +412,7 @@ impl Daemon {
                 if !change.changed {
                     // Only noise moved (a re-render, an ignored pattern): nothing to record.
                     log.outcome = "unchanged".into();
-                    self.record_unchanged(&article, unchanged_next, now, etag, last_modified, log).await?;
+                    self.record_unchanged(&article, unchanged_next, now, seen, log).await?;
                     return Ok(ArticleOutcome::Unchanged);
                 }
                 Some(change)
@@ -430,7 +441,12 @@ impl Daemon {
                     raw_html_zstd,
                 };
                 let new_change = change_for_db.as_ref().map(|c| NewChange { change: c, deliveries });
-                let done = CheckDone { at, next_check, etag: etag.as_deref(), last_modified: last_modified.as_deref() };
+                let done = CheckDone {
+                    at,
+                    next_check,
+                    etag: seen.etag.as_deref(),
+                    last_modified: seen.last_modified.as_deref(),
+                };
                 let recorded = s.record_version(&version, new_change.as_ref(), &done)?;
                 if next.is_none() {
                     s.retire_article(id)?;
@@ -522,16 +538,16 @@ impl Daemon {
         article: &ArticleRow,
         next: Option<i64>,
         now: DateTime<Utc>,
-        etag: Option<String>,
-        last_modified: Option<String>,
+        seen: Seen,
         log: FetchLogEntry,
     ) -> Result<()> {
         let id = article.id;
         let at = now.timestamp();
         let next_check = next.unwrap_or(at);
         self.db(move |s| {
-            let done = CheckDone { at, next_check, etag: etag.as_deref(), last_modified: last_modified.as_deref() };
-            s.record_unchanged(id, &done)?;
+            let done =
+                CheckDone { at, next_check, etag: seen.etag.as_deref(), last_modified: seen.last_modified.as_deref() };
+            s.record_unchanged(id, &done, seen.body_hash.as_deref())?;
             if next.is_none() {
                 s.retire_article(id)?;
             }
@@ -775,6 +791,14 @@ fn log_task_error(done: std::result::Result<Result<ArticleOutcome>, tokio::task:
     }
 }
 
+/// What a response said about the page, kept to make the next check cheaper.
+#[derive(Debug, Default)]
+struct Seen {
+    etag: Option<String>,
+    last_modified: Option<String>,
+    body_hash: Option<String>,
+}
+
 /// Why a listing could not be read.
 #[derive(Debug, thiserror::Error)]
 enum ListingFailure {
@@ -805,6 +829,10 @@ enum ArticleOutcome {
 fn diff_options(rules: &WatchRules) -> DiffOptions {
     // Patterns were validated when the config was loaded.
     DiffOptions { ignore: rules.ignore.iter().filter_map(|p| regex::Regex::new(p).ok()).collect() }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Hash of what a version is made of: two fetches with the same hash are the same version.

@@ -61,6 +61,7 @@ async fn handle(State(site): State<Arc<Site>>, UrlPath(path): UrlPath<String>, h
     match path.as_str() {
         "/robots.txt" => "User-agent: *\nDisallow: /news/private\n".into_response(),
         "/busy" => (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "120")], "slow down").into_response(),
+        "/static" => html(article_html(9, "2026-11-01T08:00:00Z")),
         "/report.pdf" => ([(header::CONTENT_TYPE, "application/pdf")], "%PDF-1.4").into_response(),
         "/etag" => {
             if etag.as_deref() == Some("\"v1\"") {
@@ -198,6 +199,27 @@ async fn conditional_get_makes_an_unchanged_page_cost_a_304() {
         .collect::<Result<_, _>>()
         .unwrap();
     assert_eq!(outcomes, ["new", "not_modified"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_body_again_costs_no_extraction() {
+    let (base, _site) = start_site().await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg =
+        config(dir.path(), "allow_private = true\nper_host_delay = \"0s\"", &url_watches(&base, &["/static"], ""));
+    for _ in 0..3 {
+        run_once(&cfg).await;
+    }
+    let conn = rusqlite::Connection::open(dir.path().join("redline.db")).unwrap();
+    let outcomes: Vec<String> = conn
+        .prepare("SELECT outcome FROM fetch_log WHERE article_id IS NOT NULL ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    // After a new version the body's hash is only trusted once an extraction confirmed it.
+    assert_eq!(outcomes, ["new", "unchanged", "same_body"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,8 +1,9 @@
 //! SQLite storage: sources, articles, versions, changes, the alert outbox and
 //! the fetch log. Every SQL statement of Redline lives here.
 //!
-//! WAL with `synchronous = FULL`: a committed version or change survives an
-//! application crash and a power loss. Writes use `BEGIN IMMEDIATE` so they
+//! WAL: nothing committed is lost when the application crashes, and the
+//! transaction that records a version, its change and its outbox rows runs
+//! under `synchronous = FULL`, so it survives a power loss too. Writes use `BEGIN IMMEDIATE` so they
 //! wait for the lock instead of failing. A new version, its change and the
 //! change's outbox rows are written in one transaction.
 
@@ -147,6 +148,8 @@ const MIGRATIONS: &[&str] = &[
         reason        TEXT NOT NULL
     );
     "#,
+    // 4: the hash of the last body received, so that an identical page skips extraction.
+    "ALTER TABLE articles ADD COLUMN body_hash TEXT;",
 ];
 
 /// A storage error.
@@ -265,6 +268,8 @@ pub struct ArticleRow {
     pub first_seen: i64,
     /// `active`, or `retired` once its revisit plan has ended.
     pub state: String,
+    /// Hash of the last body received.
+    pub body_hash: Option<String>,
 }
 
 /// A stored version.
@@ -417,19 +422,17 @@ impl Store {
     fn setup(mut conn: Connection, name: &str) -> Result<Store> {
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
+        // NORMAL loses nothing on an application crash; the transaction that
+        // records a version, its change and its alerts runs under FULL (see record_version).
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         migrate(&mut conn, name)?;
-        Ok(Store {
-            conn: Mutex::new(conn),
-        })
+        Ok(Store { conn: Mutex::new(conn) })
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock leaves SQLite consistent (transactions roll back on drop).
-        self.conn
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Makes the config's watches the enabled config sources: new ones are
@@ -460,58 +463,37 @@ impl Store {
              ON CONFLICT (url) DO UPDATE SET kind = ?1, schedule = ?3, enabled = 1",
             params![s.kind.as_str(), s.url, s.schedule, s.rules, now],
         )?;
-        Ok(
-            conn.query_row("SELECT id FROM sources WHERE url = ?1", [&s.url], |r| {
-                r.get(0)
-            })?,
-        )
+        Ok(conn.query_row("SELECT id FROM sources WHERE url = ?1", [&s.url], |r| r.get(0))?)
     }
 
     /// Every source, enabled or not.
     pub fn sources(&self) -> Result<Vec<SourceRow>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!("{SOURCE_SELECT} ORDER BY id"))?;
-        let rows = stmt
-            .query_map([], source_row)?
-            .collect::<rusqlite::Result<_>>()?;
+        let rows = stmt.query_map([], source_row)?.collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
 
     /// Claims the enabled sources due at `now` (all of them if `all`), pushing
     /// their due time to `lease_until` so that a crash mid-check retries them later.
-    pub fn claim_due_sources(
-        &self,
-        now: i64,
-        lease_until: i64,
-        all: bool,
-    ) -> Result<Vec<SourceRow>> {
+    pub fn claim_due_sources(&self, now: i64, lease_until: i64, all: bool) -> Result<Vec<SourceRow>> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let rows: Vec<SourceRow> = {
             let mut stmt = tx.prepare_cached(&format!(
                 "{SOURCE_SELECT} WHERE enabled = 1 AND (?2 OR next_check IS NULL OR next_check <= ?1) ORDER BY next_check"
             ))?;
-            stmt.query_map(params![now, all], source_row)?
-                .collect::<rusqlite::Result<_>>()?
+            stmt.query_map(params![now, all], source_row)?.collect::<rusqlite::Result<_>>()?
         };
         for r in &rows {
-            tx.execute(
-                "UPDATE sources SET next_check = ?2 WHERE id = ?1",
-                params![r.id, lease_until],
-            )?;
+            tx.execute("UPDATE sources SET next_check = ?2 WHERE id = ?1", params![r.id, lease_until])?;
         }
         tx.commit()?;
         Ok(rows)
     }
 
     /// Records the end of a source check.
-    pub fn finish_source(
-        &self,
-        id: i64,
-        at: i64,
-        next_check: i64,
-        error: Option<&str>,
-    ) -> Result<()> {
+    pub fn finish_source(&self, id: i64, at: i64, next_check: i64, error: Option<&str>) -> Result<()> {
         self.conn().execute(
             "UPDATE sources SET last_checked = ?2, next_check = ?3, last_error = ?4,
                     failures = CASE WHEN ?4 IS NULL THEN 0 ELSE failures + 1 END
@@ -529,21 +511,13 @@ impl Store {
              ON CONFLICT (url) DO NOTHING",
             params![source_id, url, now],
         )?;
-        let id = conn.query_row("SELECT id FROM articles WHERE url = ?1", [url], |r| {
-            r.get(0)
-        })?;
+        let id = conn.query_row("SELECT id FROM articles WHERE url = ?1", [url], |r| r.get(0))?;
         Ok((id, inserted == 1))
     }
 
     /// Claims up to `limit` active articles of enabled sources due at `now`
     /// (every one if `all`), pushing their due time to `lease_until`.
-    pub fn claim_due_articles(
-        &self,
-        now: i64,
-        lease_until: i64,
-        limit: usize,
-        all: bool,
-    ) -> Result<Vec<ArticleRow>> {
+    pub fn claim_due_articles(&self, now: i64, lease_until: i64, limit: usize, all: bool) -> Result<Vec<ArticleRow>> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let rows: Vec<ArticleRow> = {
@@ -552,14 +526,10 @@ impl Store {
                    AND (?2 OR a.next_check IS NULL OR a.next_check <= ?1)
                  ORDER BY a.next_check LIMIT ?3"
             ))?;
-            stmt.query_map(params![now, all, limit as i64], article_row)?
-                .collect::<rusqlite::Result<_>>()?
+            stmt.query_map(params![now, all, limit as i64], article_row)?.collect::<rusqlite::Result<_>>()?
         };
         for r in &rows {
-            tx.execute(
-                "UPDATE articles SET next_check = ?2 WHERE id = ?1",
-                params![r.id, lease_until],
-            )?;
+            tx.execute("UPDATE articles SET next_check = ?2 WHERE id = ?1", params![r.id, lease_until])?;
         }
         tx.commit()?;
         Ok(rows)
@@ -568,12 +538,9 @@ impl Store {
     /// Every article, most recently changed first.
     pub fn articles(&self) -> Result<Vec<ArticleRow>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!(
-            "{ARTICLE_SELECT} ORDER BY COALESCE(a.last_changed, a.first_seen) DESC, a.id"
-        ))?;
-        let rows = stmt
-            .query_map([], article_row)?
-            .collect::<rusqlite::Result<_>>()?;
+        let mut stmt = conn
+            .prepare_cached(&format!("{ARTICLE_SELECT} ORDER BY COALESCE(a.last_changed, a.first_seen) DESC, a.id"))?;
+        let rows = stmt.query_map([], article_row)?.collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
 
@@ -587,36 +554,23 @@ impl Store {
     /// The newest version of an article.
     pub fn latest_version(&self, article_id: i64) -> Result<Option<VersionRow>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!(
-            "{VERSION_SELECT} WHERE article_id = ?1 ORDER BY number DESC LIMIT 1"
-        ))?;
-        stmt.query_row([article_id], version_row)
-            .optional()?
-            .map(parse_version)
-            .transpose()
+        let mut stmt =
+            conn.prepare_cached(&format!("{VERSION_SELECT} WHERE article_id = ?1 ORDER BY number DESC LIMIT 1"))?;
+        stmt.query_row([article_id], version_row).optional()?.map(parse_version).transpose()
     }
 
     /// One version by number.
     pub fn version(&self, article_id: i64, number: i64) -> Result<Option<VersionRow>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!(
-            "{VERSION_SELECT} WHERE article_id = ?1 AND number = ?2"
-        ))?;
-        stmt.query_row([article_id, number], version_row)
-            .optional()?
-            .map(parse_version)
-            .transpose()
+        let mut stmt = conn.prepare_cached(&format!("{VERSION_SELECT} WHERE article_id = ?1 AND number = ?2"))?;
+        stmt.query_row([article_id, number], version_row).optional()?.map(parse_version).transpose()
     }
 
     /// Every version of an article, oldest first.
     pub fn versions(&self, article_id: i64) -> Result<Vec<VersionRow>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!(
-            "{VERSION_SELECT} WHERE article_id = ?1 ORDER BY number"
-        ))?;
-        let raw: Vec<_> = stmt
-            .query_map([article_id], version_row)?
-            .collect::<rusqlite::Result<_>>()?;
+        let mut stmt = conn.prepare_cached(&format!("{VERSION_SELECT} WHERE article_id = ?1 ORDER BY number"))?;
+        let raw: Vec<_> = stmt.query_map([article_id], version_row)?.collect::<rusqlite::Result<_>>()?;
         raw.into_iter().map(parse_version).collect()
     }
 
@@ -629,52 +583,37 @@ impl Store {
              WHERE c.article_id = ?1 ORDER BY t.number",
         )?;
         let raw: Vec<(i64, i64, i64, i64, i64, String)> = stmt
-            .query_map([article_id], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            })?
+            .query_map([article_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?
             .collect::<rusqlite::Result<_>>()?;
         raw.into_iter()
-            .map(
-                |(id, article_id, from_number, to_number, created_at, diff)| {
-                    Ok(ChangeRow {
-                        id,
-                        article_id,
-                        from_number,
-                        to_number,
-                        created_at,
-                        change: serde_json::from_str(&diff)?,
-                    })
-                },
-            )
+            .map(|(id, article_id, from_number, to_number, created_at, diff)| {
+                Ok(ChangeRow {
+                    id,
+                    article_id,
+                    from_number,
+                    to_number,
+                    created_at,
+                    change: serde_json::from_str(&diff)?,
+                })
+            })
             .collect()
     }
 
     /// Records a check that found no new content.
-    pub fn record_unchanged(&self, article_id: i64, done: &CheckDone<'_>) -> Result<()> {
+    /// `body_hash`, the hash of the body as received, lets the next identical body skip extraction.
+    pub fn record_unchanged(&self, article_id: i64, done: &CheckDone<'_>, body_hash: Option<&str>) -> Result<()> {
         self.conn().execute(
             "UPDATE articles SET last_checked = ?2, next_check = ?3, failures = 0, last_error = NULL,
-                    etag = COALESCE(?4, etag), last_modified = COALESCE(?5, last_modified)
+                    etag = COALESCE(?4, etag), last_modified = COALESCE(?5, last_modified),
+                    body_hash = COALESCE(?6, body_hash)
              WHERE id = ?1",
-            params![article_id, done.at, done.next_check, done.etag, done.last_modified],
+            params![article_id, done.at, done.next_check, done.etag, done.last_modified, body_hash],
         )?;
         Ok(())
     }
 
     /// Records a failed check.
-    pub fn record_failure(
-        &self,
-        article_id: i64,
-        at: i64,
-        next_check: i64,
-        error: &str,
-    ) -> Result<()> {
+    pub fn record_failure(&self, article_id: i64, at: i64, next_check: i64, error: &str) -> Result<()> {
         self.conn().execute(
             "UPDATE articles SET last_checked = ?2, next_check = ?3, failures = failures + 1, last_error = ?4
              WHERE id = ?1",
@@ -693,6 +632,20 @@ impl Store {
         done: &CheckDone<'_>,
     ) -> Result<(i64, Option<i64>)> {
         let mut conn = self.conn();
+        // Durable even through a power loss: an alert already sent must never be
+        // detected again (and sent under a new id) because its change rolled back.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        let recorded = Store::write_version(&mut conn, version, change, done);
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        recorded
+    }
+
+    fn write_version(
+        conn: &mut Connection,
+        version: &NewVersion<'_>,
+        change: Option<&NewChange<'_>>,
+        done: &CheckDone<'_>,
+    ) -> Result<(i64, Option<i64>)> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let previous: Option<(i64, i64)> = tx
             .query_row(
@@ -752,7 +705,7 @@ impl Store {
         tx.execute(
             "UPDATE articles SET last_checked = ?2, next_check = ?3, failures = 0, last_error = NULL,
                     etag = ?4, last_modified = ?5, canonical_url = COALESCE(?6, canonical_url),
-                    last_changed = CASE WHEN ?7 THEN ?2 ELSE last_changed END
+                    last_changed = CASE WHEN ?7 THEN ?2 ELSE last_changed END, body_hash = NULL
              WHERE id = ?1",
             params![
                 version.article_id,
@@ -774,20 +727,15 @@ impl Store {
         let mut stmt = conn.prepare_cached(&format!(
             "{DELIVERY_SELECT} WHERE status = 'pending' AND next_attempt <= ?1 ORDER BY next_attempt, id LIMIT ?2"
         ))?;
-        let rows = stmt
-            .query_map(params![now, limit as i64], delivery_row)?
-            .collect::<rusqlite::Result<_>>()?;
+        let rows = stmt.query_map(params![now, limit as i64], delivery_row)?.collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
 
     /// Deliveries by status (`pending`, `failed`, `delivered`).
     pub fn deliveries(&self, status: &str) -> Result<Vec<DeliveryRow>> {
         let conn = self.conn();
-        let mut stmt =
-            conn.prepare_cached(&format!("{DELIVERY_SELECT} WHERE status = ?1 ORDER BY id"))?;
-        let rows = stmt
-            .query_map([status], delivery_row)?
-            .collect::<rusqlite::Result<_>>()?;
+        let mut stmt = conn.prepare_cached(&format!("{DELIVERY_SELECT} WHERE status = ?1 ORDER BY id"))?;
+        let rows = stmt.query_map([status], delivery_row)?.collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
 
@@ -836,18 +784,12 @@ impl Store {
 
     /// Deletes fetch-log lines older than `before`.
     pub fn prune_fetch_log(&self, before: i64) -> Result<usize> {
-        Ok(self
-            .conn()
-            .execute("DELETE FROM fetch_log WHERE at < ?1", [before])?)
+        Ok(self.conn().execute("DELETE FROM fetch_log WHERE at < ?1", [before])?)
     }
 
     /// Counts rows of a table, for status output and tests.
     pub fn count(&self, table: Table) -> Result<i64> {
-        Ok(self
-            .conn()
-            .query_row(&format!("SELECT COUNT(*) FROM {}", table.name()), [], |r| {
-                r.get(0)
-            })?)
+        Ok(self.conn().query_row(&format!("SELECT COUNT(*) FROM {}", table.name()), [], |r| r.get(0))?)
     }
 }
 
@@ -886,11 +828,7 @@ fn migrate(conn: &mut Connection, name: &str) -> Result<()> {
     let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let known = MIGRATIONS.len() as i64;
     if version > known {
-        return Err(StoreError::TooNew {
-            path: name.to_string(),
-            found: version,
-            known,
-        });
+        return Err(StoreError::TooNew { path: name.to_string(), found: version, known });
     }
     for sql in &MIGRATIONS[version as usize..] {
         tx.execute_batch(sql)?;
@@ -900,17 +838,14 @@ fn migrate(conn: &mut Connection, name: &str) -> Result<()> {
     Ok(())
 }
 
-const SOURCE_SELECT: &str = "SELECT id, kind, url, schedule, rules, enabled, next_check, last_checked, last_error, failures FROM sources";
+const SOURCE_SELECT: &str =
+    "SELECT id, kind, url, schedule, rules, enabled, next_check, last_checked, last_error, failures FROM sources";
 
 fn source_row(r: &Row<'_>) -> rusqlite::Result<SourceRow> {
     let kind: String = r.get(1)?;
     Ok(SourceRow {
         id: r.get(0)?,
-        kind: if kind == "feed" {
-            SourceKind::Feed
-        } else {
-            SourceKind::Article
-        },
+        kind: if kind == "feed" { SourceKind::Feed } else { SourceKind::Article },
         url: r.get(2)?,
         schedule: r.get(3)?,
         rules: r.get(4)?,
@@ -925,7 +860,7 @@ fn source_row(r: &Row<'_>) -> rusqlite::Result<SourceRow> {
 const ARTICLE_SELECT: &str =
     "SELECT a.id, a.source_id, s.url, a.url, s.schedule, s.rules, a.next_check, a.last_checked,
         a.last_changed, a.etag, a.last_modified, a.failures, a.last_error,
-        (SELECT COUNT(*) FROM versions v WHERE v.article_id = a.id), a.first_seen, a.state
+        (SELECT COUNT(*) FROM versions v WHERE v.article_id = a.id), a.first_seen, a.state, a.body_hash
     FROM articles a JOIN sources s ON s.id = a.source_id";
 
 fn article_row(r: &Row<'_>) -> rusqlite::Result<ArticleRow> {
@@ -946,6 +881,7 @@ fn article_row(r: &Row<'_>) -> rusqlite::Result<ArticleRow> {
         versions: r.get(13)?,
         first_seen: r.get(14)?,
         state: r.get(15)?,
+        body_hash: r.get(16)?,
     })
 }
 
@@ -982,7 +918,8 @@ fn parse_version((mut row, paragraphs): RawVersion) -> Result<VersionRow> {
     Ok(row)
 }
 
-pub(crate) const DELIVERY_SELECT: &str = "SELECT id, change_id, channel, event_id, payload, status, attempts, next_attempt, last_error FROM deliveries";
+pub(crate) const DELIVERY_SELECT: &str =
+    "SELECT id, change_id, channel, event_id, payload, status, attempts, next_attempt, last_error FROM deliveries";
 
 pub(crate) fn delivery_row(r: &Row<'_>) -> rusqlite::Result<DeliveryRow> {
     Ok(DeliveryRow {
@@ -1003,29 +940,15 @@ mod tests {
     use super::*;
 
     fn source(url: &str) -> NewSource {
-        NewSource {
-            kind: SourceKind::Feed,
-            url: url.into(),
-            schedule: "every 10m".into(),
-            rules: "{}".into(),
-        }
+        NewSource { kind: SourceKind::Feed, url: url.into(), schedule: "every 10m".into(), rules: "{}".into() }
     }
 
     fn article(text: &str) -> Article {
-        Article {
-            title: Some("T".into()),
-            paragraphs: vec![text.into()],
-            ..Article::default()
-        }
+        Article { title: Some("T".into()), paragraphs: vec![text.into()], ..Article::default() }
     }
 
     fn done(at: i64) -> CheckDone<'static> {
-        CheckDone {
-            at,
-            next_check: at + 600,
-            etag: None,
-            last_modified: None,
-        }
+        CheckDone { at, next_check: at + 600, etag: None, last_modified: None }
     }
 
     #[test]
@@ -1044,19 +967,12 @@ mod tests {
     #[test]
     fn sync_keeps_due_times_and_disables_removed_sources() {
         let store = Store::open_in_memory().unwrap();
-        store
-            .sync_config_sources(&[source("https://a/rss"), source("https://b/rss")], 100)
-            .unwrap();
+        store.sync_config_sources(&[source("https://a/rss"), source("https://b/rss")], 100).unwrap();
         let claimed = store.claim_due_sources(100, 160, false).unwrap();
         assert_eq!(claimed.len(), 2);
-        assert!(
-            store.claim_due_sources(120, 180, false).unwrap().is_empty(),
-            "leased sources are not due"
-        );
+        assert!(store.claim_due_sources(120, 180, false).unwrap().is_empty(), "leased sources are not due");
         store.finish_source(claimed[0].id, 110, 700, None).unwrap();
-        store
-            .sync_config_sources(&[source("https://a/rss")], 200)
-            .unwrap();
+        store.sync_config_sources(&[source("https://a/rss")], 200).unwrap();
         let all = store.sources().unwrap();
         assert_eq!(all[0].next_check, Some(700), "a restart keeps the schedule");
         assert!(all[0].enabled && !all[1].enabled);
@@ -1065,30 +981,15 @@ mod tests {
     #[test]
     fn a_change_and_its_deliveries_are_written_together() {
         let store = Store::open_in_memory().unwrap();
-        store
-            .sync_config_sources(&[source("https://a/rss")], 0)
-            .unwrap();
+        store.sync_config_sources(&[source("https://a/rss")], 0).unwrap();
         let (aid, new) = store.ensure_article(1, "https://a/1", 0).unwrap();
         assert!(new);
         assert!(!store.ensure_article(1, "https://a/1", 0).unwrap().1);
         let v1 = article("one");
-        let nv = NewVersion {
-            article_id: aid,
-            fetched_at: 10,
-            content_hash: "h1",
-            article: &v1,
-            raw_html_zstd: None,
-        };
-        assert_eq!(
-            store.record_version(&nv, None, &done(10)).unwrap(),
-            (1, None)
-        );
+        let nv = NewVersion { article_id: aid, fetched_at: 10, content_hash: "h1", article: &v1, raw_html_zstd: None };
+        assert_eq!(store.record_version(&nv, None, &done(10)).unwrap(), (1, None));
         let v2 = article("two");
-        let change = Change {
-            changed: true,
-            summary: "s".into(),
-            ..Change::default()
-        };
+        let change = Change { changed: true, summary: "s".into(), ..Change::default() };
         let nc = NewChange {
             change: &change,
             deliveries: vec![NewDelivery {
@@ -1098,25 +999,11 @@ mod tests {
                 next_attempt: 20,
             }],
         };
-        let nv = NewVersion {
-            article_id: aid,
-            fetched_at: 20,
-            content_hash: "h2",
-            article: &v2,
-            raw_html_zstd: None,
-        };
+        let nv = NewVersion { article_id: aid, fetched_at: 20, content_hash: "h2", article: &v2, raw_html_zstd: None };
         let (n, cid) = store.record_version(&nv, Some(&nc), &done(20)).unwrap();
         assert_eq!(n, 2);
         assert!(cid.is_some());
-        assert_eq!(
-            store
-                .latest_version(aid)
-                .unwrap()
-                .unwrap()
-                .article
-                .paragraphs,
-            vec!["two"]
-        );
+        assert_eq!(store.latest_version(aid).unwrap().unwrap().article.paragraphs, vec!["two"]);
         assert_eq!(store.changes(aid).unwrap()[0].to_number, 2);
         let due = store.due_deliveries(20, 10).unwrap();
         assert_eq!(due.len(), 1);
@@ -1129,18 +1016,10 @@ mod tests {
     #[test]
     fn failed_outbox_write_rolls_back_the_version() {
         let store = Store::open_in_memory().unwrap();
-        store
-            .sync_config_sources(&[source("https://a/rss")], 0)
-            .unwrap();
+        store.sync_config_sources(&[source("https://a/rss")], 0).unwrap();
         let (aid, _) = store.ensure_article(1, "https://a/1", 0).unwrap();
         let v1 = article("one");
-        let nv = NewVersion {
-            article_id: aid,
-            fetched_at: 10,
-            content_hash: "h1",
-            article: &v1,
-            raw_html_zstd: None,
-        };
+        let nv = NewVersion { article_id: aid, fetched_at: 10, content_hash: "h1", article: &v1, raw_html_zstd: None };
         store.record_version(&nv, None, &done(10)).unwrap();
         let change = Change::default();
         let dup = NewDelivery {
@@ -1151,22 +1030,10 @@ mod tests {
         };
         let nc = NewChange {
             change: &change,
-            deliveries: vec![
-                dup.clone(),
-                NewDelivery {
-                    channel: "email:y".into(),
-                    ..dup
-                },
-            ],
+            deliveries: vec![dup.clone(), NewDelivery { channel: "email:y".into(), ..dup }],
         };
         let v2 = article("two");
-        let nv = NewVersion {
-            article_id: aid,
-            fetched_at: 20,
-            content_hash: "h2",
-            article: &v2,
-            raw_html_zstd: None,
-        };
+        let nv = NewVersion { article_id: aid, fetched_at: 20, content_hash: "h2", article: &v2, raw_html_zstd: None };
         assert!(store.record_version(&nv, Some(&nc), &done(20)).is_err());
         assert_eq!(store.count(Table::Versions).unwrap(), 1);
         assert_eq!(store.count(Table::Changes).unwrap(), 0);
