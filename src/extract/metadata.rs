@@ -35,6 +35,8 @@ struct Scan<'a> {
     lang: Option<&'a str>,
     times: Vec<ElementRef<'a>>,
     bylines: Vec<ElementRef<'a>>,
+    dated: Vec<ElementRef<'a>>,
+    text_dates: Vec<String>,
 }
 
 /// ASCII-case-insensitive substring test, without allocating.
@@ -49,7 +51,18 @@ fn element_text(e: &ElementRef) -> String {
 fn scan(doc: &Html) -> Scan<'_> {
     let mut s = Scan::default();
     let root = doc.root_element();
-    for e in root.descendent_elements() {
+    for node in root.descendants() {
+        let Some(e) = ElementRef::wrap(node) else {
+            // A short text right after the headline that is a date ("April 8, 2024").
+            if let Some(t) = node.value().as_text() {
+                if !s.h1s.is_empty() && s.text_dates.len() < 2 && looks_like_date(t) {
+                    if let Some(d) = dates::to_rfc3339(t.trim()) {
+                        s.text_dates.push(d);
+                    }
+                }
+            }
+            continue;
+        };
         let el = e.value();
         // One pass over the attributes: `Element::attr` interns its argument.
         let (mut key, mut content, mut class, mut rel, mut itemprop) = (None, None, "", "", "");
@@ -99,6 +112,16 @@ fn scan(doc: &Html) -> Scan<'_> {
             }
             "time" if s.times.len() < 20 && datetime.is_some() => s.times.push(e),
             _ => {}
+        }
+        if s.dated.len() < 20
+            && !class.is_empty()
+            && !matches!(el.name(), "html" | "body" | "main" | "article" | "section" | "time")
+            && (contains_ci(class, "date")
+                || contains_ci(class, "publish")
+                || contains_ci(class, "posted")
+                || contains_ci(class, "timestamp"))
+        {
+            s.dated.push(e);
         }
         if s.bylines.len() < 10 && (!class.is_empty() || !rel.is_empty() || !itemprop.is_empty() || !testid.is_empty())
         {
@@ -336,7 +359,10 @@ pub fn read(doc: &Html, base: Option<&url::Url>) -> Meta {
             .iter()
             .find_map(|k| metas.get(*k).and_then(|v| dates::to_rfc3339(v)))
         })
-        .or_else(|| time_element(&sc.times, true));
+        .or_else(|| time_element(&sc.times, true))
+        .or_else(|| other_date_meta(metas))
+        .or_else(|| visible_date(&sc.dated))
+        .or_else(|| sc.text_dates.first().cloned());
     let modified = ld
         .modified
         .as_deref()
@@ -356,7 +382,8 @@ pub fn read(doc: &Html, base: Option<&url::Url>) -> Meta {
             .find_map(|k| metas.get(*k).and_then(|v| dates::to_rfc3339(v)))
         })
         .or_else(|| time_element(&sc.times, false).filter(|m| published.as_deref() != Some(m)));
-    let published = published.or_else(|| base.and_then(|u| dates::from_url(u.as_str())));
+    // A page that shows only one date (often "Updated …") is dated by it.
+    let published = published.or_else(|| base.and_then(|u| dates::from_url(u.as_str()))).or_else(|| modified.clone());
 
     let canonical = sc
         .canonical
@@ -410,6 +437,39 @@ fn time_element(times: &[ElementRef], published: bool) -> Option<String> {
     };
     let chosen = times.iter().find(|t| pick(t)).or(if published { times.first() } else { None })?;
     chosen.attr("datetime").and_then(dates::to_rfc3339)
+}
+
+/// Any other meta tag that names a publication date (`cludo:date`, `sailthru.date`…).
+fn other_date_meta(metas: &HashMap<String, String>) -> Option<String> {
+    let mut keys: Vec<&String> = metas
+        .keys()
+        .filter(|k| {
+            (k.contains("date") || k.contains("publish"))
+                && !k.contains("modif")
+                && !k.contains("updat")
+                && !k.contains("expir")
+        })
+        .collect();
+    keys.sort();
+    keys.into_iter().find_map(|k| dates::to_rfc3339(&metas[k]))
+}
+
+/// Cheap test before parsing: short, with a year in it.
+fn looks_like_date(t: &str) -> bool {
+    let t = t.trim();
+    (6..=60).contains(&t.len())
+        && t.as_bytes()
+            .windows(4)
+            .any(|w| (w.starts_with(b"20") || w.starts_with(b"19")) && w.iter().all(u8::is_ascii_digit))
+}
+
+/// A short visible date ("Jun 08, 2023 • 11 Minute Read") in an element
+/// whose class says it holds one.
+fn visible_date(candidates: &[ElementRef]) -> Option<String> {
+    candidates.iter().find_map(|e| {
+        let t = element_text(e);
+        (t.len() <= 100).then(|| dates::to_rfc3339(&t)).flatten()
+    })
 }
 
 fn join_names(names: &[String]) -> String {
