@@ -37,6 +37,7 @@ struct Scan<'a> {
     bylines: Vec<ElementRef<'a>>,
     dated: Vec<ElementRef<'a>>,
     text_dates: Vec<String>,
+    text_bylines: Vec<String>,
 }
 
 /// ASCII-case-insensitive substring test, without allocating.
@@ -58,6 +59,16 @@ fn scan(doc: &Html) -> Scan<'_> {
                 if !s.h1s.is_empty() && s.text_dates.len() < 2 && looks_like_date(t) {
                     if let Some(d) = dates::to_rfc3339(t.trim()) {
                         s.text_dates.push(d);
+                    }
+                }
+                // "By Jane Doe" standing alone near the top.
+                if s.text_bylines.is_empty() && s.h1s.len() <= 2 {
+                    let tt = t.trim();
+                    if tt.len() < 60 && BY_RE.is_match(tt) {
+                        let name = clean_byline(tt);
+                        if plausible_name(&name) && text::word_count(&name) <= 5 {
+                            s.text_bylines.push(name);
+                        }
                     }
                 }
             }
@@ -123,9 +134,27 @@ fn scan(doc: &Html) -> Scan<'_> {
         {
             s.dated.push(e);
         }
-        if s.bylines.len() < 10 && (!class.is_empty() || !rel.is_empty() || !itemprop.is_empty() || !testid.is_empty())
+        if s.bylines.len() < 10
+            && (!class.is_empty() || !rel.is_empty() || !itemprop.is_empty() || !testid.is_empty() || href.is_some())
         {
-            let hit = contains_ci(rel, "author")
+            let author_link = el.name() == "a"
+                && href.is_some_and(|h| {
+                    [
+                        "/author/",
+                        "/authors/",
+                        "/writer/",
+                        "/writers/",
+                        "/profile/",
+                        "/people/",
+                        "/team/",
+                        "/staff/",
+                        "/contributor",
+                    ]
+                    .iter()
+                    .any(|p| h.contains(p))
+                });
+            let hit = author_link
+                || contains_ci(rel, "author")
                 || itemprop.eq_ignore_ascii_case("author")
                 || contains_ci(class, "byline")
                 || contains_ci(class, "author-name")
@@ -212,12 +241,38 @@ fn names(v: Option<&Value>, out: &mut Vec<String>) {
         }
         Value::Array(a) => a.iter().for_each(|x| names(Some(x), out)),
         Value::Object(o) => {
-            if let Some(n) = o.get("name") {
+            // Organisations ("USA TODAY") are not bylines; persons are.
+            let org = o.get("@type").and_then(Value::as_str).is_some_and(|t| t.contains("Organization"));
+            if let (Some(n), false) = (o.get("name"), org) {
                 names(Some(n), out);
             }
         }
         _ => {}
     }
+}
+
+/// Whether `s` reads like a person's or a desk's name, not a placeholder,
+/// a user handle or a sentence.
+fn plausible_name(s: &str) -> bool {
+    let words = text::word_count(s);
+    let lower = s.to_lowercase();
+    (1..=10).contains(&words)
+        && s.chars().any(char::is_uppercase)
+        && !s.contains('@')
+        && !s.contains("http")
+        && !matches!(
+            lower.as_str(),
+            "by" | "author"
+                | "the author"
+                | "admin"
+                | "administrator"
+                | "staff"
+                | "editor"
+                | "guest"
+                | "unknown"
+                | "anonymous"
+        )
+        && !(words == 1 && (s.contains('.') || s.contains('_')))
 }
 
 /// Minimal entity decoding for strings that arrive HTML-escaped inside JSON.
@@ -313,7 +368,7 @@ pub fn read(doc: &Html, base: Option<&url::Url>) -> Meta {
         site.as_deref(),
     );
 
-    let byline = if !ld.authors.is_empty() {
+    let byline = if !ld.authors.is_empty() && plausible_name(&join_names(&ld.authors)) {
         Some(join_names(&ld.authors))
     } else {
         get(&[
@@ -326,9 +381,10 @@ pub fn read(doc: &Html, base: Option<&url::Url>) -> Meta {
             "citation_author",
             "twitter:creator",
         ])
-        .filter(|a| !a.starts_with("http") && !a.starts_with('@'))
         .map(|a| clean_byline(&a))
+        .filter(|a| plausible_name(a))
         .or_else(|| visible_byline(&sc.bylines))
+        .or_else(|| sc.text_bylines.first().cloned())
     };
 
     let published = ld
@@ -454,6 +510,10 @@ fn other_date_meta(metas: &HashMap<String, String>) -> Option<String> {
     keys.into_iter().find_map(|k| dates::to_rfc3339(&metas[k]))
 }
 
+static BY_RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"^(?:By|BY|Written by|Posted by|Story by|Words by|Von|Par)\s+\p{Lu}[\p{L}.'’-]*(?:\s+\p{Lu}[\p{L}.'’-]*){0,3}$").unwrap()
+});
+
 /// Cheap test before parsing: short, with a year in it.
 fn looks_like_date(t: &str) -> bool {
     let t = t.trim();
@@ -485,7 +545,7 @@ fn join_names(names: &[String]) -> String {
         1 => uniq.remove(0),
         _ => {
             let last = uniq.pop().unwrap_or_default();
-            format!("{} and {}", uniq.join(", "), last)
+            format!("{}, {}", uniq.join(", "), last)
         }
     }
 }
@@ -493,7 +553,23 @@ fn join_names(names: &[String]) -> String {
 /// "By Jane Doe | Staff writer" → "Jane Doe | Staff writer" → "Jane Doe".
 fn clean_byline(s: &str) -> String {
     let mut s = text::collapse(s);
-    for p in ["By ", "by ", "BY ", "Von ", "von ", "Par ", "par ", "Written by ", "Posted by ", "Author: ", "Autor: "] {
+    for p in [
+        "By ",
+        "by ",
+        "BY ",
+        "Von ",
+        "von ",
+        "Par ",
+        "par ",
+        "Written by ",
+        "Story by ",
+        "Words by ",
+        "Reporting by ",
+        "Text: ",
+        "Posted by ",
+        "Author: ",
+        "Autor: ",
+    ] {
         if let Some(r) = s.strip_prefix(p) {
             s = r.trim().to_string();
         }
@@ -506,7 +582,7 @@ fn visible_byline(candidates: &[ElementRef]) -> Option<String> {
         let t = text::collapse(&e.text().collect::<String>());
         let t = clean_byline(&t);
         let words = text::word_count(&t);
-        if (1..=8).contains(&words) && t.chars().next().is_some_and(char::is_alphabetic) && !t.contains("http") {
+        if (1..=8).contains(&words) && t.chars().next().is_some_and(char::is_alphabetic) && plausible_name(&t) {
             return Some(t);
         }
     }
@@ -589,7 +665,7 @@ mod tests {
             <link rel="canonical" href="/world/bridge-closes"></head><body><h1>Bridge closes after cracks found</h1></body></html>"#,
         );
         assert_eq!(m.title.as_deref(), Some("Bridge closes after cracks found"));
-        assert_eq!(m.byline.as_deref(), Some("Ana Ruiz and Tom Lee"));
+        assert_eq!(m.byline.as_deref(), Some("Ana Ruiz, Tom Lee"));
         assert_eq!(m.published.as_deref(), Some("2026-11-25T08:00:00+01:00"));
         assert_eq!(m.modified.as_deref(), Some("2026-11-25T10:30:00+01:00"));
         assert_eq!(m.canonical_url.as_deref(), Some("https://news.example/world/bridge-closes"));
