@@ -23,7 +23,7 @@ use crate::fetch::{self, Expect, Fetcher, Response};
 use crate::schedule::{self, hosts::HostLimiter};
 use crate::store::{
     ArticleRow, CheckDone, DeliveryRow, FetchLogEntry, NewChange, NewDelivery, NewSource, NewVersion, SourceKind,
-    SourceRow, Store, StoreError,
+    SourceRow, Store, StoreError, host_key,
 };
 
 /// How long a claimed check may take before another pass may claim it again.
@@ -324,10 +324,7 @@ impl Daemon {
         request: &fetch::Request<'_>,
         expect: Expect,
     ) -> std::result::Result<Response, fetch::FetchError> {
-        let host = url::Url::parse(request.url)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_string))
-            .ok_or_else(|| fetch::FetchError::BadUrl(request.url.to_string()))?;
+        let host = host_key(request.url);
         let crawl_delay = self.fetcher.robots_rules(request.url).await?.and_then(|r| r.crawl_delay());
         let _permit = self.hosts.acquire(&host, crawl_delay).await;
         let result = self.fetcher.fetch(request, expect).await;
@@ -726,6 +723,7 @@ impl Daemon {
         // Without Skip a stalled runtime would fire a burst of ticks.
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut last_prune = 0;
+        let busy_hosts = InFlight::default();
         loop {
             tokio::select! {
                 _ = ticker.tick() => {}
@@ -744,11 +742,15 @@ impl Daemon {
             if free == 0 {
                 continue;
             }
-            for article in self.db(move |s| s.claim_due_articles(now, lease, free, false)).await? {
+            let per_host = self.config.fetch.per_host_concurrency.max(1);
+            let busy = busy_hosts.busy(per_host);
+            let claimed = self.db(move |s| s.claim_due_articles_fair(now, lease, free, per_host, &busy)).await?;
+            for article in claimed {
                 let permit = Arc::clone(&permits).acquire_owned().await.expect("semaphore open");
+                let host = busy_hosts.enter(host_key(&article.url));
                 let me = Arc::clone(&self);
                 tasks.spawn(async move {
-                    let _permit = permit;
+                    let _permits = (permit, host);
                     me.check_article(article).await
                 });
             }
@@ -788,6 +790,42 @@ fn log_task_error(done: std::result::Result<Result<ArticleOutcome>, tokio::task:
         Ok(Ok(_)) => {}
         Ok(Err(e)) => warn!(error = %e, "Check could not be recorded."),
         Err(e) => warn!(error = %e, "Check task failed."),
+    }
+}
+
+/// Checks in flight per host, so that the scheduler claims work for other sites
+/// while one site's queue is full.
+#[derive(Clone, Default)]
+struct InFlight(Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>);
+
+/// One check in flight on a host; dropping it ends it.
+struct InFlightGuard {
+    hosts: InFlight,
+    host: String,
+}
+
+impl InFlight {
+    fn enter(&self, host: String) -> InFlightGuard {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()).entry(host.clone()).or_default() += 1;
+        InFlightGuard { hosts: self.clone(), host }
+    }
+
+    /// Hosts with `limit` or more checks in flight.
+    fn busy(&self, limit: usize) -> Vec<String> {
+        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.iter().filter(|(_, n)| **n >= limit).map(|(h, _)| h.clone()).collect()
+    }
+}
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        let mut map = self.hosts.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = map.get_mut(&self.host) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.host);
+            }
+        }
     }
 }
 

@@ -3,7 +3,19 @@
 
 use rusqlite::{TransactionBehavior, params};
 
-use super::{Result, Store};
+use super::{ARTICLE_SELECT, ArticleRow, Result, Store, article_row};
+
+/// The politeness key of a URL: its host, with the port when one is given.
+pub fn host_key(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) => match (u.host_str(), u.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_string(),
+            _ => String::new(),
+        },
+        Err(_) => String::new(),
+    }
+}
 
 /// What is due and what fails, for `redline status`.
 #[derive(Debug, Clone, Default)]
@@ -45,11 +57,11 @@ impl Store {
         let mut new = 0;
         {
             let mut insert = tx.prepare_cached(
-                "INSERT INTO articles (source_id, url, first_seen, next_check) VALUES (?1, ?2, ?3, ?3)
+                "INSERT INTO articles (source_id, url, first_seen, next_check, host) VALUES (?1, ?2, ?3, ?3, ?4)
                  ON CONFLICT (url) DO NOTHING",
             )?;
             for url in urls {
-                new += insert.execute(params![source_id, url, now])?;
+                new += insert.execute(params![source_id, url, now, host_key(url)])?;
             }
         }
         tx.commit()?;
@@ -64,6 +76,43 @@ impl Store {
             .prepare_cached("SELECT content_hash FROM versions WHERE article_id = ?1 ORDER BY number DESC LIMIT 1")?
             .query_row([article_id], |r| r.get(0))
             .optional()?)
+    }
+
+    /// Claims up to `limit` due articles fairly across hosts: at most `per_host`
+    /// from any one host, none from the hosts in `busy` (already at their limit),
+    /// most overdue first. A site with a long backlog cannot hold back the others.
+    pub fn claim_due_articles_fair(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: usize,
+        per_host: usize,
+        busy: &[String],
+    ) -> Result<Vec<ArticleRow>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let busy_json = serde_json::to_string(busy)?;
+        let rows: Vec<ArticleRow> = {
+            let mut stmt = tx.prepare_cached(&format!(
+                "{ARTICLE_SELECT} WHERE a.id IN (
+                    SELECT id FROM (
+                        SELECT a2.id, a2.next_check,
+                               ROW_NUMBER() OVER (PARTITION BY a2.host ORDER BY a2.next_check, a2.id) AS rank
+                        FROM articles a2 JOIN sources s2 ON s2.id = a2.source_id
+                        WHERE s2.enabled = 1 AND a2.state = 'active'
+                          AND (a2.next_check IS NULL OR a2.next_check <= ?1)
+                          AND COALESCE(a2.host, '') NOT IN (SELECT value FROM json_each(?4))
+                    ) WHERE rank <= ?3 ORDER BY next_check LIMIT ?2
+                 ) ORDER BY a.next_check"
+            ))?;
+            stmt.query_map(params![now, limit as i64, per_host as i64, busy_json], article_row)?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        for r in &rows {
+            tx.execute("UPDATE articles SET next_check = ?2 WHERE id = ?1", params![r.id, lease_until])?;
+        }
+        tx.commit()?;
+        Ok(rows)
     }
 
     /// Stops revisiting an article (its revisit plan has ended); its history stays.
@@ -118,7 +167,28 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use crate::store::{NewSource, SourceKind, Store};
+    use crate::store::{NewSource, SourceKind, Store, host_key};
+
+    #[test]
+    fn fair_claims_take_a_few_per_host_and_skip_busy_hosts() {
+        let store = Store::open_in_memory().unwrap();
+        let source = NewSource {
+            kind: SourceKind::Feed,
+            url: "https://a.example/rss".into(),
+            schedule: "every 10m".into(),
+            rules: "{}".into(),
+        };
+        store.sync_config_sources(&[source], 0).unwrap();
+        let many: Vec<String> = (0..50).map(|n| format!("https://a.example/{n}")).collect();
+        store.ensure_articles(1, many.iter().map(String::as_str), 10).unwrap();
+        store.ensure_articles(1, ["https://b.example/1", "http://c.example:8080/1"], 20).unwrap();
+        let claimed = store.claim_due_articles_fair(100, 400, 10, 2, &[]).unwrap();
+        let hosts: Vec<String> = claimed.iter().map(|a| host_key(&a.url)).collect();
+        assert_eq!(hosts.iter().filter(|h| *h == "a.example").count(), 2, "{hosts:?}");
+        assert!(hosts.contains(&"b.example".to_string()) && hosts.contains(&"c.example:8080".to_string()));
+        let again = store.claim_due_articles_fair(100, 400, 10, 2, &["a.example".to_string()]).unwrap();
+        assert!(again.is_empty(), "leased rows and busy hosts are skipped: {again:?}");
+    }
 
     #[test]
     fn bulk_discovery_retirement_and_status() {

@@ -17,6 +17,7 @@ use crate::extract::Article;
 
 pub mod browse;
 mod crawl;
+pub use crawl::{Status, host_key};
 mod outbox;
 
 /// Schema migrations, applied in order; `user_version` counts those applied.
@@ -150,6 +151,13 @@ const MIGRATIONS: &[&str] = &[
     "#,
     // 4: the hash of the last body received, so that an identical page skips extraction.
     "ALTER TABLE articles ADD COLUMN body_hash TEXT;",
+    // 5: the host of each article (host[:port]), so that due work is claimed fairly across sites.
+    r#"
+    ALTER TABLE articles ADD COLUMN host TEXT;
+    UPDATE articles SET host = lower(substr(substr(url, instr(url, '://') + 3), 1,
+        instr(substr(url, instr(url, '://') + 3) || '/', '/') - 1));
+    CREATE INDEX articles_host_due ON articles (host, next_check);
+    "#,
 ];
 
 /// A storage error.
@@ -507,9 +515,9 @@ impl Store {
     pub fn ensure_article(&self, source_id: i64, url: &str, now: i64) -> Result<(i64, bool)> {
         let conn = self.conn();
         let inserted = conn.execute(
-            "INSERT INTO articles (source_id, url, first_seen, next_check) VALUES (?1, ?2, ?3, ?3)
+            "INSERT INTO articles (source_id, url, first_seen, next_check, host) VALUES (?1, ?2, ?3, ?3, ?4)
              ON CONFLICT (url) DO NOTHING",
-            params![source_id, url, now],
+            params![source_id, url, now, host_key(url)],
         )?;
         let id = conn.query_row("SELECT id FROM articles WHERE url = ?1", [url], |r| r.get(0))?;
         Ok((id, inserted == 1))
@@ -857,13 +865,13 @@ fn source_row(r: &Row<'_>) -> rusqlite::Result<SourceRow> {
     })
 }
 
-const ARTICLE_SELECT: &str =
+pub(crate) const ARTICLE_SELECT: &str =
     "SELECT a.id, a.source_id, s.url, a.url, s.schedule, s.rules, a.next_check, a.last_checked,
         a.last_changed, a.etag, a.last_modified, a.failures, a.last_error,
         (SELECT COUNT(*) FROM versions v WHERE v.article_id = a.id), a.first_seen, a.state, a.body_hash
     FROM articles a JOIN sources s ON s.id = a.source_id";
 
-fn article_row(r: &Row<'_>) -> rusqlite::Result<ArticleRow> {
+pub(crate) fn article_row(r: &Row<'_>) -> rusqlite::Result<ArticleRow> {
     Ok(ArticleRow {
         id: r.get(0)?,
         source_id: r.get(1)?,
