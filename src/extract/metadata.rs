@@ -280,20 +280,22 @@ fn decode_entities(s: &str) -> String {
     if !s.contains('&') {
         return s.to_string();
     }
-    s.replace("&amp;", "&")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&#039;", "'")
+    static NUM: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"&#(?:[xX]([0-9a-fA-F]{1,6})|([0-9]{1,7}));").unwrap());
+    let s = NUM.replace_all(s, |c: &regex::Captures| {
+        let n = match (c.get(1), c.get(2)) {
+            (Some(h), _) => u32::from_str_radix(h.as_str(), 16).ok(),
+            (_, Some(d)) => d.as_str().parse().ok(),
+            _ => None,
+        };
+        n.and_then(char::from_u32).map(String::from).unwrap_or_default()
+    });
+    s.replace("&quot;", "\"")
         .replace("&apos;", "'")
-        .replace("&#8217;", "’")
-        .replace("&#8216;", "‘")
-        .replace("&#8220;", "“")
-        .replace("&#8221;", "”")
-        .replace("&#8211;", "–")
-        .replace("&#8212;", "—")
         .replace("&nbsp;", " ")
         .replace("&lt;", "<")
         .replace("&gt;", ">")
+        .replace("&amp;", "&")
 }
 
 fn parse_ld(scripts: &[String]) -> LdArticle {
@@ -640,6 +642,18 @@ fn choose_title(
     for h in h1s {
         let f = text::fold(h);
         if !f.is_empty() && metas.iter().any(|m| *m == f || (f.len() > 15 && m.starts_with(&f))) {
+            return Some(h.clone());
+        }
+    }
+    // Otherwise the page's one headline-like <h1> is what readers see; the
+    // metadata titles are often written for search engines.
+    let fsite = site.map(text::fold).unwrap_or_default();
+    let headline_like = |h: &&String| {
+        let w = text::word_count(h);
+        (3..=40).contains(&w) && text::fold(h) != fsite
+    };
+    if h1s.len() <= 2 {
+        if let Some(h) = h1s.iter().find(headline_like) {
             return Some(h.clone());
         }
     }
