@@ -208,7 +208,7 @@ impl<'d, 'a> Analysis<'d, 'a> {
         // Raw sizes, so that a name alone never drops real content.
         for i in (0..n).rev() {
             let node = &dom.nodes[i];
-            if node.hidden || node.excluded {
+            if (node.hidden && use_hints) || node.excluded {
                 continue;
             }
             if node.is_text() {
@@ -228,7 +228,9 @@ impl<'d, 'a> Analysis<'d, 'a> {
         let mut dead = vec![false; n];
         for (i, node) in dom.nodes.iter().enumerate() {
             let parent_dead = node.parent != usize::MAX && dead[node.parent];
-            if parent_dead || node.hidden || node.excluded {
+            // The second pass also reads hidden elements: streamed pages park the
+            // article in a hidden container until a script moves it.
+            if parent_dead || (node.hidden && use_hints) || node.excluded {
                 dead[i] = true;
                 continue;
             }
