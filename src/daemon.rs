@@ -28,6 +28,8 @@ use crate::store::{
 
 /// How long a claimed check may take before another pass may claim it again.
 const LEASE: Duration = Duration::from_secs(300);
+/// Articles claimed at a time by `run --once`.
+const PASS_BATCH: usize = 1000;
 /// How often the scheduler looks for due work.
 const TICK: Duration = Duration::from_secs(1);
 /// How long in-flight checks may finish after a shutdown request.
@@ -89,6 +91,19 @@ pub struct PassStats {
     pub delivered: usize,
     /// Alerts that failed this time (retried later).
     pub undelivered: usize,
+}
+
+impl PassStats {
+    fn count(&mut self, outcome: Result<ArticleOutcome>) -> Result<()> {
+        self.checked += 1;
+        match outcome? {
+            ArticleOutcome::New => self.new += 1,
+            ArticleOutcome::Changed => self.changed += 1,
+            ArticleOutcome::Unchanged => {}
+            ArticleOutcome::Failed => self.failed += 1,
+        }
+        Ok(())
+    }
 }
 
 /// An error that stops the daemon (a single bad article never does).
@@ -190,28 +205,29 @@ impl Daemon {
         let lease = now + LEASE.as_secs() as i64;
         let sources = self.db(move |s| s.claim_due_sources(now, lease, true)).await?;
         self.check_sources(sources).await;
-        let articles = self.db(move |s| s.claim_due_articles(now, lease, usize::MAX >> 1, true)).await?;
         let mut stats = PassStats::default();
-        let concurrency = self.config.fetch.concurrency.max(1);
+        let permits = Arc::new(Semaphore::new(self.config.fetch.concurrency.max(1)));
         let mut tasks = JoinSet::new();
-        let permits = Arc::new(Semaphore::new(concurrency));
-        for article in articles {
-            let permit = Arc::clone(&permits).acquire_owned().await.expect("semaphore open");
-            let me = Arc::clone(self);
-            tasks.spawn(async move {
-                let _permit = permit;
-                me.check_article(article).await
-            });
+        // In batches, in id order: every article exactly once, without holding them all in memory.
+        let mut after = 0;
+        loop {
+            let batch = self.db(move |s| s.claim_articles_after(after, lease, PASS_BATCH)).await?;
+            let Some(last) = batch.last() else { break };
+            after = last.id;
+            for article in batch {
+                let permit = Arc::clone(&permits).acquire_owned().await.expect("semaphore open");
+                let me = Arc::clone(self);
+                tasks.spawn(async move {
+                    let _permit = permit;
+                    me.check_article(article).await
+                });
+                while let Some(done) = tasks.try_join_next() {
+                    stats.count(done?)?;
+                }
+            }
         }
         while let Some(done) = tasks.join_next().await {
-            stats.checked += 1;
-            match done? {
-                Ok(ArticleOutcome::New) => stats.new += 1,
-                Ok(ArticleOutcome::Changed) => stats.changed += 1,
-                Ok(ArticleOutcome::Unchanged) => {}
-                Ok(ArticleOutcome::Failed) => stats.failed += 1,
-                Err(e) => return Err(e),
-            }
+            stats.count(done?)?;
         }
         Ok(stats)
     }

@@ -115,6 +115,24 @@ impl Store {
         Ok(rows)
     }
 
+    /// Claims up to `limit` active articles of enabled sources with an id above
+    /// `after`, in id order, whatever their due time (for `run --once`).
+    pub fn claim_articles_after(&self, after: i64, lease_until: i64, limit: usize) -> Result<Vec<ArticleRow>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let rows: Vec<ArticleRow> = {
+            let mut stmt = tx.prepare_cached(&format!(
+                "{ARTICLE_SELECT} WHERE s.enabled = 1 AND a.state = 'active' AND a.id > ?1 ORDER BY a.id LIMIT ?2"
+            ))?;
+            stmt.query_map(params![after, limit as i64], article_row)?.collect::<rusqlite::Result<_>>()?
+        };
+        for r in &rows {
+            tx.execute("UPDATE articles SET next_check = ?2 WHERE id = ?1", params![r.id, lease_until])?;
+        }
+        tx.commit()?;
+        Ok(rows)
+    }
+
     /// Stops revisiting an article (its revisit plan has ended); its history stays.
     pub fn retire_article(&self, article_id: i64) -> Result<()> {
         self.conn().execute("UPDATE articles SET state = 'retired', next_check = NULL WHERE id = ?1", [article_id])?;
