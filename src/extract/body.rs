@@ -402,6 +402,21 @@ impl<'d, 'a> Analysis<'d, 'a> {
                 break;
             }
         }
+        // The article split over several containers: climb while the parent
+        // adds many more plain paragraphs and few links.
+        loop {
+            let p = dom.nodes[top].parent;
+            if p == usize::MAX || matches!(dom.nodes[p].tag, "body" | "html") {
+                break;
+            }
+            let (t, q) = (self.stat[top], self.stat[p]);
+            let plain = |s: Stat| s.text.saturating_sub(s.links);
+            if q.link_density() < 0.2 && q.p >= t.p + 3 && plain(q) as f32 > 1.3 * plain(t) as f32 {
+                top = p;
+            } else {
+                break;
+            }
+        }
         self.merge_siblings(top, &score, &cand)
     }
 

@@ -126,6 +126,11 @@ fn read_attrs(el: &scraper::node::Element) -> Attrs<'_> {
     if a.role.is_empty() {
         a.role = itemprop;
     }
+    // React's streamed HTML parks each finished segment in `<div hidden
+    // id="S:…">` until a script moves it into place: it is content.
+    if a.hidden && a.id.starts_with("S:") {
+        a.hidden = false;
+    }
     a
 }
 
