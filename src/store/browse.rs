@@ -488,6 +488,23 @@ impl Store {
         Ok(rows)
     }
 
+    /// Id and display name (or URL) of every listed watch, for filter menus: no health columns.
+    pub fn watch_names(&self) -> Result<Vec<(i64, String)>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached("SELECT id, url, rules FROM sources WHERE removed_at IS NULL OR enabled = 1 ORDER BY id")?;
+        let rows = stmt
+            .query_map([], |r| {
+                let (id, url, rules): (i64, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
+                let name = serde_json::from_str::<serde_json::Value>(&rules)
+                    .ok()
+                    .and_then(|v| v.get("name").and_then(|n| n.as_str()).map(str::to_string));
+                Ok((id, name.unwrap_or(url)))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
     /// One watch, removed or not.
     pub fn watch(&self, id: i64) -> Result<Option<WatchRow>> {
         let conn = self.conn();

@@ -118,7 +118,7 @@ pub(super) async fn changes(
 ) -> Result<Html<String>, Failure> {
     let filter = query.filter()?;
     let limit = filter.limit;
-    let (changes, watches) = state.read(move |s| Ok((s.recent_changes(&filter)?, s.watches()?))).await?;
+    let (changes, watches) = state.read(move |s| Ok((s.recent_changes(&filter)?, s.watch_names()?))).await?;
     let mut body = String::from("<h1>Recent changes</h1>\n");
     // Filters.
     body.push_str("<form class=\"filters\" method=\"get\" action=\"/\">\n<label>Kind <select name=\"kind\"><option value=\"\">any</option>");
@@ -129,10 +129,9 @@ pub(super) async fn changes(
     }
     body.push_str("</select></label>\n<label>Watch <select name=\"watch\"><option value=\"\">any</option>");
     let selected_watch = present(&query.watch).unwrap_or("");
-    for w in &watches {
-        let sel = if w.id.to_string() == selected_watch { " selected" } else { "" };
-        let label = w.name.clone().unwrap_or_else(|| w.url.clone());
-        let _ = write!(body, "<option value=\"{}\"{sel}>{}</option>", w.id, esc(&label));
+    for (id, label) in &watches {
+        let sel = if id.to_string() == selected_watch { " selected" } else { "" };
+        let _ = write!(body, "<option value=\"{id}\"{sel}>{}</option>", esc(label));
     }
     let _ = write!(
         body,
