@@ -606,15 +606,29 @@ impl Daemon {
                 batches.push(self.db(move |s| s.due_deliveries_of(&channel, now)).await?);
             }
         }
-        let (mut delivered, mut failed) = (0, 0);
+        // Channels go in parallel, so that one slow endpoint holds back only its own alerts;
+        // within a channel, alerts go in the order they were raised.
+        let mut by_channel: std::collections::BTreeMap<String, Vec<Vec<DeliveryRow>>> = Default::default();
         for batch in batches {
-            if self.deliver_batch(&batch).await? {
-                delivered += batch.len();
-            } else {
-                failed += batch.len();
-            }
+            by_channel.entry(batch[0].channel.clone()).or_default().push(batch);
         }
-        Ok((delivered, failed))
+        let channels = by_channel.into_values().map(|batches| async move {
+            let (mut delivered, mut failed) = (0, 0);
+            for batch in batches {
+                if self.deliver_batch(&batch).await? {
+                    delivered += batch.len();
+                } else {
+                    failed += batch.len();
+                }
+            }
+            Ok::<_, DaemonError>((delivered, failed))
+        });
+        let mut totals = (0, 0);
+        for result in futures_util::future::join_all(channels).await {
+            let (d, f) = result?;
+            totals = (totals.0 + d, totals.1 + f);
+        }
+        Ok(totals)
     }
 
     /// One attempt at a batch of rows of one channel; true when delivered.
