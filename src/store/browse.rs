@@ -189,10 +189,10 @@ pub enum WatchUpdate {
 /// What `/metrics` reports, read from the tables.
 #[derive(Debug, Clone, Default)]
 pub struct Metrics {
-    /// Fetch-log lines by outcome (`new`, `changed`, `unchanged`, `not_modified`, `error`, `feed`).
+    /// Checks in the window by outcome (`new`, `changed`, `unchanged`, `not_modified`, `error`, `feed`).
     pub checks: Vec<(String, i64)>,
-    /// Oldest fetch-log line kept (unix seconds), the start of the window the check counts cover.
-    pub fetch_log_since: Option<i64>,
+    /// The latest fetch-log line (unix seconds): the window is the [`METRICS_WINDOW_SECS`] before it.
+    pub last_check: Option<i64>,
     /// Fetch latency: (upper bound in ms, lines at or under it), cumulative.
     pub fetch_buckets: Vec<(i64, i64)>,
     /// Fetch-log lines with a duration.
@@ -216,6 +216,11 @@ pub struct Metrics {
     /// Articles whose last check failed.
     pub articles_failing: i64,
 }
+
+/// The check counts and the latency histogram of `/metrics` cover the fetch log of this
+/// many seconds up to its latest line: cheap through the `at` index however long the log
+/// is kept, and still meaningful for `redline serve` over a database no daemon writes.
+pub const METRICS_WINDOW_SECS: i64 = 3600;
 
 /// Fetch latency bucket bounds in milliseconds.
 pub const FETCH_BUCKETS_MS: [i64; 10] = [50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000];
@@ -619,16 +624,19 @@ impl Store {
     pub fn metrics(&self, now: i64) -> Result<Metrics> {
         let conn = self.conn();
         let mut m = Metrics::default();
-        let mut stmt =
-            conn.prepare_cached("SELECT outcome, COUNT(*) FROM fetch_log GROUP BY outcome ORDER BY outcome")?;
-        m.checks = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
-        m.fetch_log_since = conn.query_row("SELECT MIN(at) FROM fetch_log", [], |r| r.get(0))?;
+        m.last_check = conn.query_row("SELECT MAX(at) FROM fetch_log", [], |r| r.get(0))?;
+        let from = m.last_check.unwrap_or(0) - METRICS_WINDOW_SECS;
+        let mut stmt = conn.prepare_cached(
+            "SELECT outcome, COUNT(*) FROM fetch_log WHERE at > ?1 GROUP BY outcome ORDER BY outcome",
+        )?;
+        m.checks = stmt.query_map([from], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
         let buckets: String =
             FETCH_BUCKETS_MS.iter().map(|b| format!(", COUNT(*) FILTER (WHERE duration_ms <= {b})")).collect();
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT COUNT(*), COALESCE(SUM(duration_ms), 0){buckets} FROM fetch_log WHERE duration_ms IS NOT NULL"
+            "SELECT COUNT(*), COALESCE(SUM(duration_ms), 0){buckets} FROM fetch_log
+             WHERE at > ?1 AND duration_ms IS NOT NULL"
         ))?;
-        let (count, sum, counts) = stmt.query_row([], |r| {
+        let (count, sum, counts) = stmt.query_row([from], |r| {
             let counts: Vec<i64> =
                 (0..FETCH_BUCKETS_MS.len()).map(|i| r.get(i + 2)).collect::<rusqlite::Result<_>>()?;
             Ok((r.get(0)?, r.get(1)?, counts))

@@ -136,6 +136,7 @@ const MIGRATIONS: &[&str] = &[
     END;
     CREATE INDEX changes_created ON changes (created_at);
     CREATE INDEX changes_browse ON changes (id, created_at, article_id, kinds);
+    CREATE INDEX changes_article_time ON changes (article_id, created_at);
     CREATE INDEX articles_source ON articles (source_id);
     CREATE INDEX articles_recent ON articles (COALESCE(last_changed, first_seen) DESC, id DESC);
     CREATE INDEX deliveries_change ON deliveries (change_id);

@@ -1,8 +1,8 @@
 //! `/healthz` and `/metrics` (Prometheus text exposition format 0.0.4).
 //!
 //! The numbers come from the tables, so `redline serve` reports the daemon's work
-//! as well as the daemon's own server does. Check counts cover the fetch log that
-//! is kept (its retention is bounded), so they are gauges, not counters.
+//! as well as the daemon's own server does. Check counts and fetch latency cover the
+//! hour up to the latest check (`METRICS_WINDOW_SECS`), so they are gauges, not counters.
 
 use std::fmt::Write;
 
@@ -44,16 +44,16 @@ fn exposition(m: &Metrics) -> String {
     };
     let checks: Vec<(String, i64)> =
         m.checks.iter().map(|(o, n)| (format!("{{outcome=\"{}\"}}", label(o)), *n)).collect();
-    metric("redline_checks", "gauge", "Checks in the retained fetch log, by outcome (error = failed check).", &checks);
+    metric("redline_checks", "gauge", "Checks in the hour up to the latest one, by outcome (error = failed).", &checks);
     let failures = m.checks.iter().filter(|(o, _)| o == "error").map(|(_, n)| n).sum();
-    metric("redline_check_failures", "gauge", "Failed checks in the retained fetch log.", &[(String::new(), failures)]);
-    if let Some(since) = m.fetch_log_since {
-        metric(
-            "redline_fetch_log_oldest_timestamp_seconds",
-            "gauge",
-            "Time of the oldest fetch-log line kept.",
-            &[(String::new(), since)],
-        );
+    metric(
+        "redline_check_failures",
+        "gauge",
+        "Failed checks in the hour up to the latest one.",
+        &[(String::new(), failures)],
+    );
+    if let Some(last) = m.last_check {
+        metric("redline_last_check_timestamp_seconds", "gauge", "Time of the latest check.", &[(String::new(), last)]);
     }
     metric("redline_changes_total", "counter", "Changes recorded.", &[(String::new(), m.changes)]);
     metric("redline_versions", "gauge", "Versions stored.", &[(String::new(), m.versions)]);
@@ -83,7 +83,7 @@ fn exposition(m: &Metrics) -> String {
         &[(String::new(), m.articles_due)],
     );
     let name = "redline_fetch_duration_seconds";
-    let _ = writeln!(out, "# HELP {name} Fetch latency over the retained fetch log.\n# TYPE {name} histogram");
+    let _ = writeln!(out, "# HELP {name} Fetch latency in the hour up to the latest check.\n# TYPE {name} histogram");
     for (ms, n) in &m.fetch_buckets {
         let _ = writeln!(out, "{name}_bucket{{le=\"{}\"}} {n}", *ms as f64 / 1000.0);
     }
