@@ -260,8 +260,35 @@ pub fn may_start_notice(text: &str) -> bool {
     let Some(first) = t.chars().next() else {
         return false;
     };
-    matches!(first.to_ascii_lowercase(), 'e' | 'c' | 'u' | 'n' | 't' | 'a' | 'k' | 'r' | 'm' | 'p' | 'b')
-        && NOTICE_RE.is_match(t.get(..t.len().min(120)).map_or(t, |s| s))
+    if !matches!(first.to_ascii_lowercase(), 'e' | 'c' | 'u' | 'n' | 't' | 'a' | 'k' | 'r' | 'm' | 'p' | 'b') {
+        return false;
+    }
+    let word: String = t.chars().take_while(|c| c.is_alphabetic()).take(16).flat_map(char::to_lowercase).collect();
+    matches!(
+        word.as_str(),
+        "editor"
+            | "editors"
+            | "correction"
+            | "corrections"
+            | "clarification"
+            | "update"
+            | "updated"
+            | "note"
+            | "anmerkung"
+            | "korrektur"
+            | "richtigstellung"
+            | "berichtigung"
+            | "aktualisierung"
+            | "nachtrag"
+            | "rectificatif"
+            | "mise"
+            | "précision"
+            | "erratum"
+            | "this"
+            | "the"
+            | "an"
+            | "a"
+    ) && NOTICE_RE.is_match(t.get(..t.len().min(120)).map_or(t, |s| s))
 }
 
 /// Relative times ("7 minutes ago", "vor 3 Stunden", "il y a 2 heures").
@@ -327,7 +354,9 @@ fn is_dateline(text: &str) -> bool {
         Regex::new(r"(?i)^(?:published|posted|updated|last updated|modified|veröffentlicht|aktualisiert|stand|publié|mis à jour|le)\b[\s:,]*").unwrap()
     });
     let Some(m) = RE.find(text) else {
-        return super::dates::parse(text).is_some() && text.split_whitespace().count() <= 6;
+        return text.split_whitespace().count() <= 6
+            && text.bytes().any(|b| b.is_ascii_digit())
+            && super::dates::parse(text).is_some();
     };
     let rest = &text[m.end()..];
     rest.split(|c: char| !c.is_alphabetic()).filter(|w| w.chars().count() >= 2 && !timeish(w)).count() <= 1

@@ -64,7 +64,7 @@ fn scan(doc: &Html) -> Scan<'_> {
                 // "By Jane Doe" standing alone near the top.
                 if s.text_bylines.is_empty() && s.h1s.len() <= 2 {
                     let tt = t.trim();
-                    if tt.len() < 60 && BY_RE.is_match(tt) {
+                    if tt.len() < 60 && starts_like_byline(tt) && BY_RE.is_match(tt) {
                         let name = clean_byline(tt);
                         if plausible_name(&name) && text::word_count(&name) <= 5 {
                             s.text_bylines.push(name);
@@ -515,6 +515,10 @@ fn other_date_meta(metas: &HashMap<String, String>) -> Option<String> {
 static BY_RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
     regex::Regex::new(r"^(?:By|BY|Written by|Posted by|Story by|Words by|Von|Par)\s+\p{Lu}[\p{L}.'’-]*(?:\s+\p{Lu}[\p{L}.'’-]*){0,3}$").unwrap()
 });
+
+fn starts_like_byline(t: &str) -> bool {
+    ["By ", "BY ", "Written", "Posted", "Story", "Words", "Von ", "Par "].iter().any(|p| t.starts_with(p))
+}
 
 /// Cheap test before parsing: short, with a year in it.
 fn looks_like_date(t: &str) -> bool {
