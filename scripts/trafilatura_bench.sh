@@ -29,8 +29,10 @@ echo "== redline"
 echo "== trafilatura"
 "${PIN[@]}" "$VENV/bin/python" scripts/trafilatura_bench.py "$BENCH" "$OUT/trafilatura.json" "$REPEAT" | tee "$OUT/trafilatura.txt"
 
-r_score=$(python3 "$BENCH/score.py" "$OUT/redline.json" | head -1)
-t_score=$(python3 "$BENCH/score.py" "$OUT/trafilatura.json" | head -1)
+r_out=$(python3 "$BENCH/score.py" "$OUT/redline.json")
+t_out=$(python3 "$BENCH/score.py" "$OUT/trafilatura.json")
+r_score=${r_out%%$'\n'*}
+t_score=${t_out%%$'\n'*}
 r_pps=$(grep -o '[0-9.]* pages/s' "$OUT/redline.txt" | head -1 | cut -d' ' -f1)
 t_pps=$(grep -o '[0-9.]* pages/s' "$OUT/trafilatura.txt" | head -1 | cut -d' ' -f1)
 echo
