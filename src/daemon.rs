@@ -754,6 +754,7 @@ impl Daemon {
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut last_prune = 0;
         let busy_hosts = InFlight::default();
+        let mut listings = JoinSet::new();
         loop {
             tokio::select! {
                 _ = ticker.tick() => {}
@@ -766,8 +767,11 @@ impl Daemon {
             let lease = now + LEASE.as_secs() as i64;
             let sources = self.db(move |s| s.claim_due_sources(now, lease, false)).await?;
             if !sources.is_empty() {
-                self.check_sources(sources).await;
+                // Listings are read beside the article checks: a slow feed holds back nothing.
+                let me = Arc::clone(&self);
+                listings.spawn(async move { me.check_sources(sources).await });
             }
+            while listings.try_join_next().is_some() {}
             let free = permits.available_permits();
             if free == 0 {
                 continue;
@@ -794,6 +798,7 @@ impl Daemon {
             while let Some(done) = tasks.join_next().await {
                 log_task_error(done);
             }
+            while listings.join_next().await.is_some() {}
         };
         if tokio::time::timeout(SHUTDOWN_GRACE, drain).await.is_err() {
             warn!(grace = ?SHUTDOWN_GRACE, "Checks still running at shutdown were cut off; they will be redone.");
