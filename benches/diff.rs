@@ -229,6 +229,7 @@ fn growth_report() {
     let mut times: Vec<Vec<Duration>> = vec![Vec::new(); pairs.len()];
     for _ in 0..rounds {
         for (k, (_, o, n)) in pairs.iter().enumerate() {
+            black_box(compare(black_box(o), black_box(n))); // warm the caches for this size
             let t = thread_cpu();
             black_box(compare(black_box(o), black_box(n)));
             times[k].push(thread_cpu() - t);

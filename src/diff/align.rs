@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use similar::{Algorithm, DiffOp, capture_diff_slices_deadline};
@@ -46,7 +47,8 @@ impl Para {
 /// A version prepared for comparison: noise out, sentences split, keys computed.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Doc {
-    pub paras: Vec<Para>,
+    /// Shared: an unchanged paragraph is prepared once for both versions.
+    pub paras: Vec<Rc<Para>>,
 }
 
 fn hash<T: Hash + ?Sized>(t: &T) -> u64 {
@@ -87,23 +89,23 @@ impl Doc {
     /// sentences that are only noise are dropped.
     #[cfg(test)]
     pub fn build<S: AsRef<str>>(paragraphs: &[S], neutral: &Neutralizer) -> Doc {
-        Doc { paras: paragraphs.iter().filter_map(|p| prepare(p.as_ref(), neutral)).collect() }
+        Doc { paras: paragraphs.iter().filter_map(|p| prepare(p.as_ref(), neutral)).map(Rc::new).collect() }
     }
 
     /// Prepares two versions; a paragraph of `new` whose text is in `old` byte for byte is
     /// copied instead of prepared again (most of a long article does not change).
     pub fn build_pair<S: AsRef<str>>(old: &[S], new: &[S], neutral: &Neutralizer) -> (Doc, Doc) {
-        let mut seen: HashMap<&str, Option<Para>> = HashMap::with_capacity(old.len());
+        let mut seen: HashMap<&str, Option<Rc<Para>>> = HashMap::with_capacity(old.len());
         let mut o = Vec::with_capacity(old.len());
         for p in old {
-            let para = seen.entry(p.as_ref()).or_insert_with(|| prepare(p.as_ref(), neutral)).clone();
+            let para = seen.entry(p.as_ref()).or_insert_with(|| prepare(p.as_ref(), neutral).map(Rc::new)).clone();
             o.extend(para);
         }
         let n = new
             .iter()
             .filter_map(|p| match seen.get(p.as_ref()) {
                 Some(para) => para.clone(),
-                None => prepare(p.as_ref(), neutral),
+                None => prepare(p.as_ref(), neutral).map(Rc::new),
             })
             .collect();
         (Doc { paras: o }, Doc { paras: n })
@@ -263,7 +265,7 @@ fn deadline(budget_ms: u64) -> Option<Instant> {
 pub(crate) fn align(old: &Doc, new: &Doc) -> Vec<Item> {
     let ok: Vec<u64> = old.paras.iter().map(|p| p.hash).collect();
     let nk: Vec<u64> = new.paras.iter().map(|p| p.hash).collect();
-    let ops = capture_diff_slices_deadline(Algorithm::Myers, &ok, &nk, deadline(500));
+    let ops = capture_diff_slices_deadline(Algorithm::Patience, &ok, &nk, deadline(500));
 
     // Paragraphs on neither side of an Equal: candidates for moves and edits.
     let mut old_free = Vec::new();
