@@ -124,6 +124,173 @@ static COUNTER: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap()
 });
 
+/// Words a dateline may hold besides numbers: "Updated 10:15 a.m. ET, June 12, 2025".
+const TIMESTAMP_WORDS: &[&str] = &[
+    "updated",
+    "update",
+    "published",
+    "posted",
+    "last",
+    "modified",
+    "edited",
+    "on",
+    "at",
+    "the",
+    "of",
+    "am",
+    "pm",
+    "a",
+    "p",
+    "m",
+    "h",
+    "et",
+    "ct",
+    "mt",
+    "pt",
+    "est",
+    "edt",
+    "cst",
+    "cdt",
+    "mst",
+    "mdt",
+    "pst",
+    "pdt",
+    "gmt",
+    "utc",
+    "bst",
+    "cet",
+    "cest",
+    "mez",
+    "mesz",
+    "jan",
+    "january",
+    "feb",
+    "february",
+    "mar",
+    "march",
+    "apr",
+    "april",
+    "may",
+    "jun",
+    "june",
+    "jul",
+    "july",
+    "aug",
+    "august",
+    "sep",
+    "sept",
+    "september",
+    "oct",
+    "october",
+    "nov",
+    "november",
+    "dec",
+    "december",
+    "mon",
+    "monday",
+    "tue",
+    "tues",
+    "tuesday",
+    "wed",
+    "wednesday",
+    "thu",
+    "thur",
+    "thurs",
+    "thursday",
+    "fri",
+    "friday",
+    "sat",
+    "saturday",
+    "sun",
+    "sunday",
+    "aktualisiert",
+    "veröffentlicht",
+    "am",
+    "um",
+    "uhr",
+    "stand",
+    "januar",
+    "februar",
+    "märz",
+    "juni",
+    "juli",
+    "oktober",
+    "dezember",
+    "publié",
+    "mis",
+    "à",
+    "jour",
+    "le",
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+    "actualizado",
+    "publicado",
+    "el",
+    "de",
+    "del",
+    "a",
+    "las",
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+    "aggiornato",
+    "pubblicato",
+    "il",
+    "alle",
+    "ore",
+    "gennaio",
+    "febbraio",
+    "aprile",
+    "maggio",
+    "giugno",
+    "luglio",
+    "settembre",
+    "ottobre",
+    "dicembre",
+    "atualizado",
+    "às",
+    "em",
+    "janeiro",
+    "fevereiro",
+    "março",
+    "maio",
+    "junho",
+    "julho",
+    "setembro",
+    "outubro",
+    "novembro",
+    "dezembro",
+];
+
+/// Whether a whole sentence is a dateline ("Updated: June 12, 2025, 10:15 a.m. ET"): the
+/// article's dates belong to its metadata, so a dateline in the body is noise.
+fn is_timestamp_line(k: &str) -> bool {
+    k.len() <= 80
+        && k.chars().any(|c| c.is_ascii_digit())
+        && k.split(|c: char| !c.is_alphabetic())
+            .filter(|w| !w.is_empty())
+            .all(|w| TIMESTAMP_WORDS.contains(&w.to_lowercase().as_str()))
+}
+
 /// Blanks out noise in comparison keys.
 #[derive(Debug, Clone, Default)]
 pub struct Neutralizer<'a> {
@@ -162,6 +329,9 @@ impl Neutralizer<'_> {
             k = COUNTER.replace_all(&k, "\u{2039}count\u{203A}").into_owned();
             replaced = true;
         }
+        if is_timestamp_line(&k) {
+            return "\u{2039}timestamp\u{203A}".to_string();
+        }
         // Display text is clean already; only a replacement can leave stray spaces.
         if replaced || k.starts_with(' ') || k.ends_with(' ') { clean(&k) } else { k }
     }
@@ -193,6 +363,14 @@ mod tests {
         assert_eq!(n.key("Publié il y a 3 heures"), n.key("Publié il y a 4 heures"));
         assert_eq!(n.key("hace 2 horas"), n.key("hace 3 horas"));
         assert_ne!(n.key("The trial lasted 3 days."), n.key("The trial lasted 4 days."));
+    }
+
+    #[test]
+    fn datelines_are_neutral() {
+        let n = Neutralizer::default();
+        assert_eq!(n.key("Updated: June 12, 2025, 10:15 a.m. ET"), n.key("Updated: June 13, 2025, 9:02 a.m. ET"));
+        assert_eq!(n.key("Aktualisiert am 12.06.2025 um 10:15 Uhr"), n.key("Aktualisiert am 13.06.2025 um 09:02 Uhr"));
+        assert_ne!(n.key("The vote is on June 12."), n.key("The vote is on June 13."));
     }
 
     #[test]
