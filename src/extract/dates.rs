@@ -13,6 +13,12 @@ pub fn to_rfc3339(s: &str) -> Option<String> {
     parse(s).map(|d| d.to_rfc3339())
 }
 
+/// A date as printed on the page ("April 8, 2024", "08.04.2024",
+/// "2024-04-08"), in RFC 3339; cheaper than [`to_rfc3339`] on prose.
+pub fn visible(s: &str) -> Option<String> {
+    human(s).or_else(|| date_only(s)).and_then(plausible).map(|d| d.to_rfc3339())
+}
+
 /// Parses the common machine-readable forms, then a few human ones.
 pub fn parse(raw: &str) -> Option<DateTime<FixedOffset>> {
     let s = raw.trim();

@@ -149,9 +149,11 @@ static JUNK_RE: LazyLock<Regex> = LazyLock::new(|| {
 static GOOD_RE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new("article|body|content|entry|main|post|story|text|hentry|h-entry|prose|blog").unwrap());
 
-/// Splits a class/id string into lower-case words.
-fn tokens(s: &str) -> impl Iterator<Item = String> + '_ {
-    s.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()).map(|t| t.to_lowercase())
+fn sorted(words: &[&'static str]) -> Vec<&'static str> {
+    let mut v = words.to_vec();
+    v.sort_unstable();
+    v.dedup();
+    v
 }
 
 /// Hint carried by one element's class, id and role.
@@ -169,31 +171,34 @@ pub struct Hint {
 
 /// Reads the hint of an element from its `class`, `id` and `role`/`itemprop`.
 pub fn hint(class: &str, id: &str, role: &str) -> Hint {
+    static JUNK: LazyLock<Vec<&'static str>> = LazyLock::new(|| sorted(JUNK_TOKENS));
+    static GOOD: LazyLock<Vec<&'static str>> = LazyLock::new(|| sorted(GOOD_TOKENS));
     let mut h = Hint::default();
     if class.is_empty() && id.is_empty() && role.is_empty() {
         return h;
     }
     for s in [class, id] {
-        for t in tokens(s) {
-            if JUNK_TOKENS.contains(&t.as_str()) {
+        if s.is_empty() {
+            continue;
+        }
+        let lower = s.to_lowercase();
+        for t in lower.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()) {
+            if JUNK.binary_search(&t).is_ok() {
                 h.junk = true;
             }
-            if GOOD_TOKENS.contains(&t.as_str()) {
+            if GOOD.binary_search(&t).is_ok() {
                 h.good = true;
             }
         }
-        if !s.is_empty() {
-            let lower = s.to_lowercase();
-            if JUNK_RE.is_match(&lower) {
-                h.junk = true;
-                h.strong = true;
-            }
-            if lower.contains("comment") || lower.contains("disqus") || lower.contains("respond") {
-                h.comments = true;
-            }
-            if GOOD_RE.is_match(&lower) {
-                h.good = true;
-            }
+        if JUNK_RE.is_match(&lower) {
+            h.junk = true;
+            h.strong = true;
+        }
+        if lower.contains("comment") || lower.contains("disqus") || lower.contains("respond") {
+            h.comments = true;
+        }
+        if GOOD_RE.is_match(&lower) {
+            h.good = true;
         }
     }
     match role.to_ascii_lowercase().as_str() {

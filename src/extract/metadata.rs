@@ -57,7 +57,7 @@ fn scan(doc: &Html) -> Scan<'_> {
             // A short text right after the headline that is a date ("April 8, 2024").
             if let Some(t) = node.value().as_text() {
                 if !s.h1s.is_empty() && s.text_dates.len() < 2 && looks_like_date(t) {
-                    if let Some(d) = dates::to_rfc3339(t.trim()) {
+                    if let Some(d) = dates::visible(t.trim()) {
                         s.text_dates.push(d);
                     }
                 }
@@ -124,8 +124,9 @@ fn scan(doc: &Html) -> Scan<'_> {
             "time" if s.times.len() < 20 && datetime.is_some() => s.times.push(e),
             _ => {}
         }
-        if s.dated.len() < 20
-            && !class.is_empty()
+        let class_hit = !class.is_empty() && CLASS_RE.is_match(class);
+        if class_hit
+            && s.dated.len() < 20
             && !matches!(el.name(), "html" | "body" | "main" | "article" | "section" | "time")
             && (contains_ci(class, "date")
                 || contains_ci(class, "publish")
@@ -156,8 +157,7 @@ fn scan(doc: &Html) -> Scan<'_> {
             let hit = author_link
                 || contains_ci(rel, "author")
                 || itemprop.eq_ignore_ascii_case("author")
-                || contains_ci(class, "byline")
-                || contains_ci(class, "author-name")
+                || (class_hit && (contains_ci(class, "byline") || contains_ci(class, "author-name")))
                 || class
                     .split_whitespace()
                     .any(|c| c.eq_ignore_ascii_case("author") || c.eq_ignore_ascii_case("article-author"))
@@ -511,6 +511,10 @@ fn other_date_meta(metas: &HashMap<String, String>) -> Option<String> {
     keys.sort();
     keys.into_iter().find_map(|k| dates::to_rfc3339(&metas[k]))
 }
+
+/// Class names worth a closer look for dates and bylines.
+static CLASS_RE: std::sync::LazyLock<regex::Regex> =
+    std::sync::LazyLock::new(|| regex::Regex::new(r"(?i)date|publish|posted|timestamp|byline|author").unwrap());
 
 static BY_RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
     regex::Regex::new(r"^(?:By|BY|Written by|Posted by|Story by|Words by|Von|Par)\s+\p{Lu}[\p{L}.'’-]*(?:\s+\p{Lu}[\p{L}.'’-]*){0,3}$").unwrap()
