@@ -9,9 +9,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use redline::diff::{
-    Change, DiffOptions, EditKind, compare_with, render_html, render_text, render_unified,
-};
+use redline::diff::{Change, DiffOptions, EditKind, compare_with, render_html, render_text, render_unified};
 use redline::extract::Article;
 
 fn corpus() -> PathBuf {
@@ -23,9 +21,7 @@ fn read_article(path: &Path) -> Article {
     let (head, body) = text.split_once("\n\n").unwrap_or((&text, ""));
     let mut a = Article::default();
     for line in head.lines() {
-        let (k, v) = line
-            .split_once(": ")
-            .unwrap_or_else(|| panic!("{}: bad header line {line:?}", path.display()));
+        let (k, v) = line.split_once(": ").unwrap_or_else(|| panic!("{}: bad header line {line:?}", path.display()));
         let v = Some(v.to_string());
         match k {
             "title" => a.title = v,
@@ -36,12 +32,7 @@ fn read_article(path: &Path) -> Article {
             _ => panic!("{}: unknown header {k:?}", path.display()),
         }
     }
-    a.paragraphs = body
-        .split("\n\n")
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(str::to_string)
-        .collect();
+    a.paragraphs = body.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).map(str::to_string).collect();
     a
 }
 
@@ -49,10 +40,7 @@ fn read_expect(path: &Path) -> BTreeMap<String, String> {
     fs::read_to_string(path)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
         .lines()
-        .filter_map(|l| {
-            l.split_once(':')
-                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        })
+        .filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_string(), v.trim().to_string())))
         .collect()
 }
 
@@ -76,55 +64,40 @@ fn check(case: &str) -> Vec<String> {
     let old = read_article(&dir.join(format!("{case}.old.txt")));
     let new = read_article(&dir.join(format!("{case}.new.txt")));
     let expect = read_expect(&dir.join(format!("{case}.expect.txt")));
-    let options = DiffOptions {
-        ignore: expect
-            .get("ignore")
-            .map(|p| regex::Regex::new(p).unwrap())
-            .into_iter()
-            .collect(),
-    };
+    let options =
+        DiffOptions { ignore: expect.get("ignore").map(|p| regex::Regex::new(p).unwrap()).into_iter().collect() };
     let c = compare_with(&old, &new, &options);
     let mut wrong = Vec::new();
     let want = parse_kinds(expect.get("kinds").map_or("", String::as_str));
     if c.kinds != want {
         let shown = render_text(&c, false);
-        wrong.push(format!(
-            "kinds {:?}, expected {want:?} ({})\n{shown}",
-            c.kinds, c.summary
-        ));
+        wrong.push(format!("kinds {:?}, expected {want:?} ({})\n{shown}", c.kinds, c.summary));
     }
-    let changed = expect
-        .get("changed")
-        .map_or(!want.is_empty(), |v| v == "true");
+    let changed = expect.get("changed").map_or(!want.is_empty(), |v| v == "true");
     if c.changed != changed {
         wrong.push(format!("changed {}, expected {changed}", c.changed));
     }
-    for (field, got) in [
-        ("notes", c.notes.len()),
-        ("added", c.added.len()),
-        ("removed", c.removed.len()),
-    ] {
-        if let Some(n) = expect.get(field) {
-            if n.parse::<usize>().ok() != Some(got) {
-                wrong.push(format!("{field}: {got}, expected {n}"));
-            }
+    for (field, got) in [("notes", c.notes.len()), ("added", c.added.len()), ("removed", c.removed.len())] {
+        if let Some(n) = expect.get(field)
+            && n.parse::<usize>().ok() != Some(got)
+        {
+            wrong.push(format!("{field}: {got}, expected {n}"));
         }
     }
-    if let Some(s) = expect.get("summary") {
-        if &c.summary != s {
-            wrong.push(format!("summary {:?}, expected {s:?}", c.summary));
-        }
+    if let Some(s) = expect.get("summary")
+        && &c.summary != s
+    {
+        wrong.push(format!("summary {:?}, expected {s:?}", c.summary));
     }
-    if let Some(s) = expect.get("summary_starts") {
-        if !c.summary.starts_with(s.as_str()) {
-            wrong.push(format!(
-                "summary {:?}, expected to start with {s:?}",
-                c.summary
-            ));
-        }
+    if let Some(s) = expect.get("summary_starts")
+        && !c.summary.starts_with(s.as_str())
+    {
+        wrong.push(format!("summary {:?}, expected to start with {s:?}", c.summary));
     }
+    // Significance: within 0..1, positive for any kind, zero for no change.
     if !(0.0..=1.0).contains(&c.significance)
-        || c.changed == (c.significance == 0.0) && !c.kinds.is_empty()
+        || (!c.kinds.is_empty() && c.significance <= 0.0)
+        || (!c.changed && c.significance != 0.0)
     {
         wrong.push(format!("significance {}", c.significance));
     }
@@ -144,25 +117,11 @@ fn check(case: &str) -> Vec<String> {
 fn every_pair_gets_its_expected_kinds() {
     let mut cases: Vec<String> = fs::read_dir(corpus())
         .unwrap()
-        .filter_map(|e| {
-            e.ok()?
-                .file_name()
-                .to_str()?
-                .strip_suffix(".expect.txt")
-                .map(str::to_string)
-        })
+        .filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".expect.txt").map(str::to_string))
         .collect();
     cases.sort();
     assert!(cases.len() >= 30, "only {} cases", cases.len());
-    let failures: Vec<String> = cases
-        .iter()
-        .flat_map(|case| check(case).into_iter().map(move |w| format!("{case}: {w}")))
-        .collect();
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases wrong:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    let failures: Vec<String> =
+        cases.iter().flat_map(|case| check(case).into_iter().map(move |w| format!("{case}: {w}"))).collect();
+    assert!(failures.is_empty(), "{} of {} cases wrong:\n{}", failures.len(), cases.len(), failures.join("\n"));
 }
