@@ -90,6 +90,7 @@ fn scan(doc: &Html) -> Scan<'_> {
                 "href" => href = Some(v),
                 "datetime" => datetime = Some(v),
                 "data-testid" => testid = v,
+                _ if k.starts_with("data-") && testid.is_empty() && contains_ci(v, "author") => testid = v,
                 "lang" | "xml:lang" => lang = Some(v),
                 _ => {}
             }
@@ -161,7 +162,8 @@ fn scan(doc: &Html) -> Scan<'_> {
                 || class
                     .split_whitespace()
                     .any(|c| c.eq_ignore_ascii_case("author") || c.eq_ignore_ascii_case("article-author"))
-                || contains_ci(testid, "byline");
+                || contains_ci(testid, "byline")
+                || contains_ci(testid, "author");
             if hit {
                 s.bylines.push(e);
             }
@@ -300,6 +302,8 @@ fn decode_entities(s: &str) -> String {
 
 fn parse_ld(scripts: &[String]) -> LdArticle {
     let mut best: Option<(usize, Value)> = None;
+    // Persons defined once in a graph and referenced by `@id` (Yoast and co.).
+    let mut persons: HashMap<String, String> = HashMap::new();
     for raw in scripts {
         let raw = raw.trim().trim_start_matches("<!--").trim_end_matches("-->").trim().trim_end_matches(';');
         let Ok(v) = serde_json::from_str::<Value>(raw) else {
@@ -320,6 +324,11 @@ fn parse_ld(scripts: &[String]) -> LdArticle {
                         stack.push(g);
                     }
                     let v = Value::Object(o);
+                    if v.get("@type").and_then(Value::as_str) == Some("Person") {
+                        if let (Some(id), Some(name)) = (str_of(v.get("@id")), str_of(v.get("name"))) {
+                            persons.insert(id, name);
+                        }
+                    }
                     if let Some(rank) = type_rank(&v) {
                         if best.as_ref().is_none_or(|(r, _)| rank < *r) {
                             best = Some((rank, v));
@@ -348,6 +357,19 @@ fn parse_ld(scripts: &[String]) -> LdArticle {
     names(v.get("author"), &mut a.authors);
     if a.authors.is_empty() {
         names(v.get("creator"), &mut a.authors);
+    }
+    if a.authors.is_empty() {
+        // `"author": {"@id": "…#/schema/person/1"}` or a list of them.
+        let refs: Vec<&Value> = match v.get("author") {
+            Some(Value::Array(x)) => x.iter().collect(),
+            Some(x) => vec![x],
+            None => Vec::new(),
+        };
+        for r in refs {
+            if let Some(name) = r.get("@id").and_then(Value::as_str).and_then(|id| persons.get(id)) {
+                a.authors.push(name.clone());
+            }
+        }
     }
     a
 }
@@ -383,6 +405,12 @@ pub fn read(doc: &Html, base: Option<&url::Url>) -> Meta {
             "citation_author",
             "twitter:creator",
         ])
+        .or_else(|| {
+            // Yoast's "Written by" twitter label.
+            (metas.get("twitter:label1").is_some_and(|l| l.eq_ignore_ascii_case("written by")))
+                .then(|| metas.get("twitter:data1").cloned())
+                .flatten()
+        })
         .map(|a| clean_byline(&a))
         .filter(|a| plausible_name(a))
         .or_else(|| visible_byline(&sc.bylines))
@@ -590,13 +618,36 @@ fn clean_byline(s: &str) -> String {
 fn visible_byline(candidates: &[ElementRef]) -> Option<String> {
     for e in candidates {
         let t = text::collapse(&e.text().collect::<String>());
+        if t.len() > 200 {
+            continue;
+        }
         let t = clean_byline(&t);
         let words = text::word_count(&t);
-        if (1..=8).contains(&words) && t.chars().next().is_some_and(char::is_alphabetic) && plausible_name(&t) {
+        if (1..=8).contains(&words)
+            && t.chars().next().is_some_and(char::is_alphabetic)
+            && plausible_name(&t)
+            && !has_digit(&t)
+        {
             return Some(t);
+        }
+        // "Dec. 19, 2025 · Niko Matsakis": the piece that is a name.
+        for piece in t.split(['·', '|', '•', '—', '–']) {
+            let p = clean_byline(piece);
+            let w = text::word_count(&p);
+            if (2..=4).contains(&w)
+                && !has_digit(&p)
+                && plausible_name(&p)
+                && p.split_whitespace().all(|x| x.chars().next().is_some_and(char::is_uppercase))
+            {
+                return Some(p);
+            }
         }
     }
     None
+}
+
+fn has_digit(s: &str) -> bool {
+    s.bytes().any(|b| b.is_ascii_digit())
 }
 
 /// Splits "Headline | Site" style titles and drops the site part.
