@@ -223,9 +223,11 @@ struct SentenceKinds {
 
 /// Levenshtein distance in characters, capped: returns `cap + 1` once it is exceeded.
 fn edit_distance(a: &str, b: &str, cap: usize) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    if a.len().abs_diff(b.len()) > cap {
+    // Long stretches are never tiny edits; this keeps the quadratic table small.
+    const LONGEST: usize = 200;
+    let a: Vec<char> = a.chars().take(LONGEST + 1).collect();
+    let b: Vec<char> = b.chars().take(LONGEST + 1).collect();
+    if a.len() > LONGEST || b.len() > LONGEST || a.len().abs_diff(b.len()) > cap {
         return cap + 1;
     }
     let mut prev: Vec<usize> = (0..=b.len()).collect();
@@ -318,8 +320,25 @@ fn same_date(a: &Option<String>, b: &Option<String>) -> bool {
     }
 }
 
+/// "By Jane Doe" and "Jane Doe" are the same byline; so are "Von", "Par", "Por", "Di", "De".
+fn byline_key(s: &str) -> String {
+    let k = fold(&clean(s));
+    let lower = k.to_lowercase();
+    for prefix in ["by ", "von ", "par ", "por ", "di ", "de ", "da ", "do "] {
+        if lower.starts_with(prefix) {
+            return k[prefix.len()..].trim().to_string();
+        }
+    }
+    k
+}
+
 fn field_change(old: &Option<String>, new: &Option<String>) -> Option<FieldChange> {
     let key = |v: &Option<String>| v.as_deref().map(|s| fold(&clean(s))).filter(|s| !s.is_empty());
+    (key(old) != key(new)).then(|| FieldChange { old: old.as_deref().map(clean), new: new.as_deref().map(clean) })
+}
+
+fn byline_change(old: &Option<String>, new: &Option<String>) -> Option<FieldChange> {
+    let key = |v: &Option<String>| v.as_deref().map(byline_key).filter(|s| !s.is_empty());
     (key(old) != key(new)).then(|| FieldChange { old: old.as_deref().map(clean), new: new.as_deref().map(clean) })
 }
 
@@ -359,7 +378,7 @@ pub(crate) fn compare(old: &Article, new: &Article, options: &DiffOptions) -> Ch
     let mut change = Change {
         title: new.title.as_deref().map(clean),
         headline: field_change(&old.title, &new.title),
-        byline: field_change(&old.byline, &new.byline),
+        byline: byline_change(&old.byline, &new.byline),
         published: date_change(&old.published, &new.published),
         modified: date_change(&old.modified, &new.modified),
         ..Change::default()
@@ -684,6 +703,13 @@ mod tests {
     fn new_wording_is_rewording() {
         let k = segs("Police said the driver fled the scene.", "Police said the driver left the area on foot.");
         assert!(k.rewording && !k.fact);
+    }
+
+    #[test]
+    fn byline_prefix_is_not_a_change() {
+        assert!(byline_change(&Some("By Jane Doe".into()), &Some("Jane  Doe".into())).is_none());
+        assert!(byline_change(&Some("Von Jonas Berger".into()), &Some("Jonas Berger".into())).is_none());
+        assert!(byline_change(&Some("By Jane Doe".into()), &Some("By Jane Doe and Tom Hale".into())).is_some());
     }
 
     #[test]

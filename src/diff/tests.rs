@@ -294,3 +294,24 @@ fn no_change_renders() {
     assert!(render_html(&c).contains("No change"));
     assert_eq!(render_unified(&c), "--- old\n+++ new\n");
 }
+
+#[test]
+fn pathological_inputs_finish() {
+    // One 12,000-word sentence against its words reversed, and one paragraph of 600
+    // sentences against a different one: the deadlines and caps keep these bounded.
+    let words: Vec<String> = (0..12_000).map(|k| format!("w{}", k % 997)).collect();
+    let old = Article { paragraphs: vec![words.join(" ")], ..Article::default() };
+    let mut rev = words.clone();
+    rev.reverse();
+    let new = Article { paragraphs: vec![rev.join(" ")], ..Article::default() };
+    let start = std::time::Instant::now();
+    let c = compare(&old, &new);
+    assert!(c.changed);
+    let sentences = |seed: usize| -> String {
+        (0..600).map(|k| format!("Sentence {} about item {}.", k * seed, k)).collect::<Vec<_>>().join(" ")
+    };
+    let old = Article { paragraphs: vec![sentences(1)], ..Article::default() };
+    let new = Article { paragraphs: vec![sentences(3)], ..Article::default() };
+    assert!(compare(&old, &new).changed);
+    assert!(start.elapsed() < std::time::Duration::from_secs(60), "{:?}", start.elapsed());
+}
