@@ -196,12 +196,6 @@ impl<'d, 'a> Analysis<'d, 'a> {
         let mut cache: std::collections::HashMap<(&str, &str, &str), Hint, FnvBuild> = Default::default();
         let mut raw = vec![Stat::default(); n];
         for (i, node) in dom.nodes.iter().enumerate() {
-            if !node.is_text() {
-                if !(node.class.is_empty() && node.id.is_empty() && node.role.is_empty()) {
-                    let key = (node.class, node.id, node.role);
-                    hints_v[i] = *cache.entry(key).or_insert_with(|| hints::hint(node.class, node.id, node.role));
-                }
-            }
             let parent_link = node.parent != usize::MAX && in_link[node.parent];
             in_link[i] = parent_link || node.tag == "a";
         }
@@ -227,6 +221,14 @@ impl<'d, 'a> Analysis<'d, 'a> {
         let total = raw.first().map(|s| s.text).unwrap_or(0).max(1);
         let mut dead = vec![false; n];
         for (i, node) in dom.nodes.iter().enumerate() {
+            // Names matter only where there is text to keep or drop.
+            if !node.is_text()
+                && raw[i].text > 0
+                && !(node.class.is_empty() && node.id.is_empty() && node.role.is_empty())
+            {
+                let key = (node.class, node.id, node.role);
+                hints_v[i] = *cache.entry(key).or_insert_with(|| hints::hint(node.class, node.id, node.role));
+            }
             let parent_dead = node.parent != usize::MAX && dead[node.parent];
             // The second pass also reads hidden elements: streamed pages park the
             // article in a hidden container until a script moves it.
