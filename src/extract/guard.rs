@@ -198,9 +198,10 @@ pub fn limit_depth(html: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Empties raw-text elements the extractor ignores and drops comments, then
+/// Empties raw-text elements the extractor ignores (and `<nav>` menus when
+/// `strip_nav`: per-watch selectors may point into them) and drops comments, then
 /// applies [`limit_depth`] when the page may be nested deeper than `max_depth`.
-pub fn prepare(html: &str, max_depth: usize) -> Cow<'_, str> {
+pub fn prepare(html: &str, max_depth: usize, strip_nav: bool) -> Cow<'_, str> {
     let bytes = html.as_bytes();
     let mut cuts: Vec<(usize, usize)> = Vec::new();
     let (mut depth, mut max) = (0usize, 0usize);
@@ -237,6 +238,9 @@ pub fn prepare(html: &str, max_depth: usize) -> Cow<'_, str> {
             Some(&b"</svg"[..])
         } else if name.eq_ignore_ascii_case(b"noscript") {
             Some(&b"</noscript"[..])
+        } else if strip_nav && name.eq_ignore_ascii_case(b"nav") {
+            // Menus: never article text, often a tenth of the markup.
+            Some(&b"</nav"[..])
         } else {
             None
         };
@@ -248,6 +252,11 @@ pub fn prepare(html: &str, max_depth: usize) -> Cow<'_, str> {
             let Some(end) = find(html, tag.end, close) else {
                 break;
             };
+            if name.eq_ignore_ascii_case(b"nav") && find(&html[..end], tag.end, b"<nav").is_some() {
+                // Nested menus: leave them to the parser.
+                i = tag.end;
+                continue;
+            }
             let keep = name.eq_ignore_ascii_case(b"script") && find(&html[start..tag.end], 0, b"ld+json").is_some();
             if !keep && end > tag.end && !tag.self_closing {
                 cuts.push((tag.end, end));
@@ -359,15 +368,15 @@ mod tests {
     #[test]
     fn prepare_empties_scripts_styles_and_comments() {
         let html = "<head><script>var a = '<div>';</script><script type=\"application/ld+json\">{\"a\":1}</script>\
-                    <style>p{}</style></head><body><!-- c --><svg><path d='M0'/></svg><p>x</p></body>";
+                    <style>p{}</style></head><body><!-- c --><svg><path d='M0'/></svg><nav><a href=/>Home</a></nav><p>x</p></body>";
         assert_eq!(
-            prepare(html, 100),
+            prepare(html, 100, true),
             "<head><script></script><script type=\"application/ld+json\">{\"a\":1}</script>\
-                    <style></style></head><body><svg></svg><p>x</p></body>"
+                    <style></style></head><body><svg></svg><nav></nav><p>x</p></body>"
         );
         let deep = format!("{}t{}", "<div>".repeat(10), "</div>".repeat(10));
-        assert_eq!(prepare(&deep, 4), format!("{}t{}", "<div>".repeat(4), "</div>".repeat(4)));
-        assert!(matches!(prepare("<p>plain</p>", 4), Cow::Borrowed(_)));
+        assert_eq!(prepare(&deep, 4, true), format!("{}t{}", "<div>".repeat(4), "</div>".repeat(4)));
+        assert!(matches!(prepare("<p>plain</p>", 4, true), Cow::Borrowed(_)));
     }
 
     #[test]

@@ -78,7 +78,8 @@ pub const MAX_HTML_BYTES: usize = 8 * 1024 * 1024;
 /// Like [`extract_with`], and also says why the body is empty when it is.
 pub fn extract_report(html: &str, url: Option<&str>, rules: &ExtractRules) -> (Article, Option<String>) {
     let html = cut(html, MAX_HTML_BYTES);
-    let html = guard::prepare(html, guard::MAX_DEPTH);
+    let strip_nav = rules.body.is_none() && rules.title.is_none();
+    let html = guard::prepare(html, guard::MAX_DEPTH, strip_nav);
     let doc = Html::parse_document(&html);
     let base = url.and_then(|u| url::Url::parse(u).ok());
     let meta = metadata::read(&doc, base.as_ref());
