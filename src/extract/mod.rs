@@ -215,6 +215,26 @@ mod tests {
     }
 
     #[test]
+    fn ticking_timestamps_change_nothing() {
+        let page = |n: u32| {
+            format!(
+                r#"<html><body><div class="layout"><aside><p>Updated {n} minutes ago</p><a href="/x">Other story</a></aside>
+                <article><h1>Harbour wall repaired</h1><div class="meta">Updated {n} hours ago</div>
+                <p>The harbour wall damaged in the January storm has been repaired, the port authority said on Monday, ahead of the summer season.</p>
+                <span class="ts">{n} min ago</span>
+                <p>Work cost 2.3 million euros and took eleven weeks, two weeks longer than planned because of high tides in March.</p>
+                <p>Editor's note: this article was updated to include the cost of the repairs.</p></article></div></body></html>"#
+            )
+        };
+        let a = extract(&page(7), None);
+        assert_eq!(a.paragraphs.len(), 3, "{:?}", a.paragraphs);
+        assert!(a.paragraphs[2].starts_with("Editor's note:"));
+        for n in [8, 23, 59] {
+            assert_eq!(a, extract(&page(n), None), "minute {n}");
+        }
+    }
+
+    #[test]
     fn cut_respects_char_boundaries() {
         assert_eq!(cut("aé", 2), "a");
         assert_eq!(cut("abc", 10), "abc");
