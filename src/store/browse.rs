@@ -332,29 +332,37 @@ impl Store {
             args.push(value);
             sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
         };
+        // With a kind, the kind's partial index (`changes_kind_*`, whose WHERE is this very
+        // LIKE, hence the literal) drives the scan: `+` keeps the other columns' indexes out.
+        let col = |name: &str| if f.kind.is_some() { format!("+{name}") } else { name.to_string() };
         if let Some(k) = f.kind {
-            arg(&mut inner, " AND kinds LIKE ?", Box::new(format!("%\"{}\"%", k.as_str())));
+            // A fixed name from `EditKind`, never user text.
+            inner.push_str(&format!(" AND kinds LIKE '%\"{}\"%'", k.as_str()));
         }
         if let Some(id) = f.article_id {
-            arg(&mut inner, " AND article_id = ?", Box::new(id));
+            arg(&mut inner, &format!(" AND {} = ?", col("article_id")), Box::new(id));
         }
         if let Some(id) = f.source_id {
-            arg(&mut inner, " AND article_id IN (SELECT id FROM articles WHERE source_id = ?)", Box::new(id));
+            arg(
+                &mut inner,
+                &format!(" AND {} IN (SELECT id FROM articles WHERE source_id = ?)", col("article_id")),
+                Box::new(id),
+            );
         }
         if let Some(host) = &f.outlet {
             let host = host.to_ascii_lowercase().replace(['%', '_', '\\'], "");
             arg(
                 &mut inner,
-                " AND article_id IN (SELECT id FROM articles WHERE url LIKE ?",
+                &format!(" AND {} IN (SELECT id FROM articles WHERE url LIKE ?", col("article_id")),
                 Box::new(format!("http://{host}/%")),
             );
             arg(&mut inner, " OR url LIKE ?)", Box::new(format!("https://{host}/%")));
         }
         if let Some(t) = f.since {
-            arg(&mut inner, " AND created_at >= ?", Box::new(t));
+            arg(&mut inner, &format!(" AND {} >= ?", col("created_at")), Box::new(t));
         }
         if let Some(t) = f.until {
-            arg(&mut inner, " AND created_at < ?", Box::new(t));
+            arg(&mut inner, &format!(" AND {} < ?", col("created_at")), Box::new(t));
         }
         if let Some(id) = f.before {
             arg(&mut inner, " AND id < ?", Box::new(id));

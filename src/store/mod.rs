@@ -137,6 +137,18 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX changes_created ON changes (created_at);
     CREATE INDEX changes_browse ON changes (id, created_at, article_id, kinds);
     CREATE INDEX changes_article_time ON changes (article_id, created_at);
+    -- One small partial index per edit kind: a filter by kind reads only its own changes.
+    CREATE INDEX changes_kind_headline ON changes (id) WHERE kinds LIKE '%"headline"%';
+    CREATE INDEX changes_kind_byline ON changes (id) WHERE kinds LIKE '%"byline"%';
+    CREATE INDEX changes_kind_dates ON changes (id) WHERE kinds LIKE '%"dates"%';
+    CREATE INDEX changes_kind_editors_note ON changes (id) WHERE kinds LIKE '%"editors_note"%';
+    CREATE INDEX changes_kind_correction ON changes (id) WHERE kinds LIKE '%"correction"%';
+    CREATE INDEX changes_kind_addition ON changes (id) WHERE kinds LIKE '%"addition"%';
+    CREATE INDEX changes_kind_removal ON changes (id) WHERE kinds LIKE '%"removal"%';
+    CREATE INDEX changes_kind_rewording ON changes (id) WHERE kinds LIKE '%"rewording"%';
+    CREATE INDEX changes_kind_fact ON changes (id) WHERE kinds LIKE '%"fact"%';
+    CREATE INDEX changes_kind_typo ON changes (id) WHERE kinds LIKE '%"typo"%';
+    CREATE INDEX changes_kind_unannounced ON changes (id) WHERE kinds LIKE '%"unannounced"%';
     CREATE INDEX articles_source ON articles (source_id);
     CREATE INDEX articles_recent ON articles (COALESCE(last_changed, first_seen) DESC, id DESC);
     CREATE INDEX deliveries_change ON deliveries (change_id);
