@@ -4,6 +4,7 @@
 //!
 //! # Layout
 //! - [`metadata`]: headline, byline, dates, canonical URL, language.
+//! - [`charset`]: page bytes to text (BOM, HTTP and `<meta>` charsets).
 //! - [`dates`]: timestamps in their many spellings, to RFC 3339.
 //! - [`dom`]: a flat pre-order copy of the parsed page (no recursion anywhere).
 //! - [`guard`]: input limits that keep time bounded (nesting depth).
@@ -12,6 +13,7 @@
 //! - [`text`]: whitespace and comparison helpers.
 
 pub mod body;
+pub mod charset;
 pub mod dates;
 pub mod dom;
 pub mod guard;
