@@ -465,9 +465,8 @@ impl<'d, 'a> Analysis<'d, 'a> {
             if node.tag == "p" {
                 let st = self.stat[c];
                 let ld = st.link_density();
-                if st.text > 80 && ld < 0.25 {
-                    out.push(c);
-                } else if st.text > 0 && st.text <= 80 && ld == 0.0 {
+                // Readability: a long paragraph with few links, or a short one with none.
+                if (st.text > 80 && ld < 0.25) || (st.text > 0 && st.text <= 80 && ld == 0.0) {
                     out.push(c);
                 }
             }

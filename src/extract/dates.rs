@@ -94,15 +94,15 @@ fn human(s: &str) -> Option<DateTime<FixedOffset>> {
         Regex::new(r"(?i)\b(\d{1,2})(?:st|nd|rd|th|er)?\.?\s+([a-zäéû]{3,10})\.?,?\s+(\d{4})\b").unwrap()
     });
     static NUM: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4})\b").unwrap());
-    if let Some(c) = MDY.captures(s) {
-        if let Some(m) = month(&c[1]) {
-            return midnight(c[3].parse().ok()?, m, c[2].parse().ok()?).and_then(plausible);
-        }
+    if let Some(c) = MDY.captures(s)
+        && let Some(m) = month(&c[1])
+    {
+        return midnight(c[3].parse().ok()?, m, c[2].parse().ok()?).and_then(plausible);
     }
-    if let Some(c) = DMY.captures(s) {
-        if let Some(m) = month(&c[2]) {
-            return midnight(c[3].parse().ok()?, m, c[1].parse().ok()?).and_then(plausible);
-        }
+    if let Some(c) = DMY.captures(s)
+        && let Some(m) = month(&c[2])
+    {
+        return midnight(c[3].parse().ok()?, m, c[1].parse().ok()?).and_then(plausible);
     }
     if let Some(c) = NUM.captures(s) {
         return midnight(c[3].parse().ok()?, c[2].parse().ok()?, c[1].parse().ok()?).and_then(plausible);

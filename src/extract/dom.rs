@@ -211,12 +211,12 @@ impl<'a> Dom<'a> {
                 }
                 match m.parent() {
                     Some(p) if p.id() != root.id() => {
-                        if let HtmlNode::Element(el) = p.value() {
-                            if !skipped(el.name()) {
-                                let idx = path.pop().expect("path tracks open elements");
-                                nodes[idx].end = nodes.len();
-                                parent = path.last().copied().unwrap_or(usize::MAX);
-                            }
+                        if let HtmlNode::Element(el) = p.value()
+                            && !skipped(el.name())
+                        {
+                            let idx = path.pop().expect("path tracks open elements");
+                            nodes[idx].end = nodes.len();
+                            parent = path.last().copied().unwrap_or(usize::MAX);
                         }
                         m = p;
                     }

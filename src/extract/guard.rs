@@ -270,15 +270,13 @@ pub fn prepare(html: &str, max_depth: usize, strip_nav: bool) -> Cow<'_, str> {
             || name.eq_ignore_ascii_case(b"source")
             || name.eq_ignore_ascii_case(b"input")
             || name.eq_ignore_ascii_case(b"link");
-        if drop_tag {
-            if let Some(tag) = read_tag(bytes, start) {
-                let keep = name.eq_ignore_ascii_case(b"link") && find(&html[start..tag.end], 0, b"canonical").is_some();
-                if !keep {
-                    cuts.push((start, tag.end));
-                }
-                i = tag.end;
-                continue;
+        if drop_tag && let Some(tag) = read_tag(bytes, start) {
+            let keep = name.eq_ignore_ascii_case(b"link") && find(&html[start..tag.end], 0, b"canonical").is_some();
+            if !keep {
+                cuts.push((start, tag.end));
             }
+            i = tag.end;
+            continue;
         }
         let lower: &[u8] = if name.len() <= 10 && name.iter().all(u8::is_ascii_lowercase) { name } else { b"x" };
         if !is_void(lower) && !is_self_closing_by_parser(lower) && !is_raw_text(lower) {

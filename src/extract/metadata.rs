@@ -56,10 +56,12 @@ fn scan(doc: &Html) -> Scan<'_> {
         let Some(e) = ElementRef::wrap(node) else {
             // A short text right after the headline that is a date ("April 8, 2024").
             if let Some(t) = node.value().as_text() {
-                if !s.h1s.is_empty() && s.text_dates.len() < 2 && looks_like_date(t) {
-                    if let Some(d) = dates::visible(t.trim()) {
-                        s.text_dates.push(d);
-                    }
+                if !s.h1s.is_empty()
+                    && s.text_dates.len() < 2
+                    && looks_like_date(t)
+                    && let Some(d) = dates::visible(t.trim())
+                {
+                    s.text_dates.push(d);
                 }
                 // "By Jane Doe" standing alone near the top.
                 if s.text_bylines.is_empty() && s.h1s.len() <= 2 {
@@ -105,10 +107,8 @@ fn scan(doc: &Html) -> Scan<'_> {
                     }
                 }
             }
-            "script" => {
-                if typ.trim().eq_ignore_ascii_case("application/ld+json") {
-                    s.ld.push(e.text().collect());
-                }
+            "script" if typ.trim().eq_ignore_ascii_case("application/ld+json") => {
+                s.ld.push(e.text().collect());
             }
             "title" if s.title.is_none() => s.title = Some(element_text(&e)).filter(|t| !t.is_empty()),
             "h1" if s.h1s.len() < 5 => {
@@ -117,10 +117,8 @@ fn scan(doc: &Html) -> Scan<'_> {
                     s.h1s.push(t);
                 }
             }
-            "link" if s.canonical.is_none() => {
-                if rel.split_whitespace().any(|x| x.eq_ignore_ascii_case("canonical")) {
-                    s.canonical = href;
-                }
+            "link" if s.canonical.is_none() && rel.split_whitespace().any(|x| x.eq_ignore_ascii_case("canonical")) => {
+                s.canonical = href;
             }
             "time" if s.times.len() < 20 && datetime.is_some() => s.times.push(e),
             _ => {}
@@ -324,10 +322,10 @@ fn parse_ld(scripts: &[String]) -> LdArticle {
                         stack.push(g);
                     }
                     let v = Value::Object(o);
-                    if v.get("@type").and_then(Value::as_str) == Some("Person") {
-                        if let (Some(id), Some(name)) = (str_of(v.get("@id")), str_of(v.get("name"))) {
-                            persons.insert(id, name);
-                        }
+                    if v.get("@type").and_then(Value::as_str) == Some("Person")
+                        && let (Some(id), Some(name)) = (str_of(v.get("@id")), str_of(v.get("name")))
+                    {
+                        persons.insert(id, name);
                     }
                     if let Some(rank) = type_rank(&v) {
                         if best.as_ref().is_none_or(|(r, _)| rank < *r) {
@@ -711,10 +709,10 @@ fn choose_title(
         let w = text::word_count(h);
         (3..=40).contains(&w) && text::fold(h) != fsite
     };
-    if h1s.len() <= 2 {
-        if let Some(h) = h1s.iter().find(headline_like) {
-            return Some(h.clone());
-        }
+    if h1s.len() <= 2
+        && let Some(h) = h1s.iter().find(headline_like)
+    {
+        return Some(h.clone());
     }
     ld.or(og).or_else(|| h1s.first().cloned()).or(doc_title)
 }
