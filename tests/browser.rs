@@ -315,6 +315,15 @@ async fn a_reader_browses_changes_in_chromium_and_markup_stays_text() {
     assert!(notice.contains("Editor's note"), "{notice}");
     browser.screenshot(&out.join("change.png")).await;
 
+    // Readable on a phone: nothing wider than the screen.
+    browser.cmd(reqwest::Method::POST, "/window/rect", Some(json!({"width": 390, "height": 844}))).await;
+    let widths =
+        browser.script("return [document.documentElement.scrollWidth, document.documentElement.clientWidth];").await;
+    let (scroll, client) = (widths[0].as_i64().unwrap(), widths[1].as_i64().unwrap());
+    assert!(scroll <= client, "the change page scrolls sideways on a phone: {scroll} px of content in {client} px");
+    browser.screenshot(&out.join("change-phone.png")).await;
+    browser.cmd(reqwest::Method::POST, "/window/rect", Some(json!({"width": 1200, "height": 1600}))).await;
+
     // The same change side by side.
     let side = browser.find(".views a").await;
     browser.click(&side).await;
