@@ -1,5 +1,7 @@
 //! From an alignment to a [`Change`]: edit kinds, notes, significance and the summary.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::DateTime;
 
 use super::align::{Doc, Item, SItem, align};
@@ -346,9 +348,76 @@ fn date_change(old: &Option<String>, new: &Option<String>) -> Option<FieldChange
     (!same_date(old, new)).then(|| FieldChange { old: old.clone(), new: new.clone() })
 }
 
+/// A body sentence that appeared or vanished.
+struct Piece {
+    key: String,
+    text: String,
+    words: usize,
+    /// The paragraph, when the whole paragraph appeared or vanished.
+    para: Option<usize>,
+}
+
+impl Piece {
+    fn new(s: &super::align::Sent, para: Option<usize>) -> Piece {
+        Piece { key: s.key.clone(), text: s.text.clone(), words: word_count(&s.text), para }
+    }
+}
+
+/// Nets out sentences that vanished in one place and appeared in another (a paragraph split
+/// differently, a sentence moved): they are moves, not additions and removals. Then counts.
+fn net_moves(t: &mut Tally) {
+    let mut vanished_at: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (k, p) in t.vanished.iter().enumerate().rev() {
+        vanished_at.entry(p.key.as_str()).or_default().push(k);
+    }
+    let mut moved_a = vec![false; t.appeared.len()];
+    let mut moved_v = vec![false; t.vanished.len()];
+    for (k, p) in t.appeared.iter().enumerate() {
+        if let Some(v) = vanished_at.get_mut(p.key.as_str()).and_then(Vec::pop) {
+            moved_a[k] = true;
+            moved_v[v] = true;
+        }
+    }
+    let drop_one = |list: &mut Vec<String>, text: &str| {
+        if let Some(pos) = list.iter().position(|x| x == text) {
+            list.remove(pos);
+        }
+    };
+    let s = &mut t.stats;
+    let mut paras = HashSet::new();
+    for (p, moved) in t.appeared.iter().zip(&moved_a) {
+        if *moved {
+            s.sentences_moved += 1;
+            drop_one(&mut t.added, &p.text);
+        } else if let Some(j) = p.para {
+            paras.insert(j);
+            s.words_added += p.words;
+        } else {
+            s.sentences_added += 1;
+        }
+    }
+    s.paragraphs_added = paras.len();
+    paras.clear();
+    for (p, moved) in t.vanished.iter().zip(&moved_v) {
+        if *moved {
+            drop_one(&mut t.removed, &p.text);
+        } else if let Some(i) = p.para {
+            paras.insert(i);
+            s.words_removed += p.words;
+        } else {
+            s.sentences_removed += 1;
+        }
+    }
+    s.paragraphs_removed = paras.len();
+}
+
 /// What the walk over the alignment collects.
 #[derive(Default)]
 struct Tally {
+    /// Body sentences that appeared, before sentences that only moved are netted out.
+    appeared: Vec<Piece>,
+    /// Body sentences that vanished, likewise.
+    vanished: Vec<Piece>,
     added: Vec<String>,
     removed: Vec<String>,
     notes: Vec<String>,
@@ -391,6 +460,7 @@ pub(crate) fn compare(old: &Article, new: &Article, options: &DiffOptions) -> Ch
     if body_changed {
         let items = align(&o, &n);
         change.blocks = walk(&items, &o, &n, names, &mut t);
+        net_moves(&mut t);
     }
 
     let mut kinds = Vec::new();
@@ -436,7 +506,7 @@ pub(crate) fn compare(old: &Article, new: &Article, options: &DiffOptions) -> Ch
     kinds.sort();
     kinds.dedup();
 
-    change.changed = !kinds.is_empty() || s.paragraphs_moved > 0;
+    change.changed = !kinds.is_empty() || s.paragraphs_moved + s.sentences_moved > 0;
     if !change.changed {
         change.blocks.clear();
         change.summary = "No change".to_string();
@@ -461,21 +531,15 @@ fn walk(items: &[Item], o: &Doc, n: &Doc, names: bool, t: &mut Tally) -> Vec<Blo
             Item::Same(j) => blocks.push(Block::Same { text: n.paras[*j].text.clone() }),
             Item::Added(j) => {
                 let p = &n.paras[*j];
-                let mut body_words = 0;
-                let mut body_sents = 0;
+                let whole = !p.sents.iter().any(|s| s.in_notice);
                 for s in &p.sents {
                     t.added.push(s.text.clone());
                     if !s.in_notice {
-                        body_words += word_count(&s.text);
-                        body_sents += 1;
+                        t.appeared.push(Piece::new(s, whole.then_some(*j)));
                     }
                 }
                 t.stats.churn += p.words();
-                if body_sents == p.sents.len() {
-                    t.stats.paragraphs_added += 1;
-                    t.stats.words_added += body_words;
-                } else {
-                    t.stats.sentences_added += body_sents;
+                if !whole {
                     t.note_added = true;
                     t.note_from(n, *j);
                 }
@@ -483,21 +547,15 @@ fn walk(items: &[Item], o: &Doc, n: &Doc, names: bool, t: &mut Tally) -> Vec<Blo
             }
             Item::Removed(i) => {
                 let p = &o.paras[*i];
-                let mut body_words = 0;
-                let mut body_sents = 0;
+                let whole = !p.sents.iter().any(|s| s.in_notice);
                 for s in &p.sents {
                     t.removed.push(s.text.clone());
                     if !s.in_notice {
-                        body_words += word_count(&s.text);
-                        body_sents += 1;
+                        t.vanished.push(Piece::new(s, whole.then_some(*i)));
                     }
                 }
                 t.stats.churn += p.words();
-                if body_sents == p.sents.len() {
-                    t.stats.paragraphs_removed += 1;
-                    t.stats.words_removed += body_words;
-                } else {
-                    t.stats.sentences_removed += body_sents;
+                if !whole {
                     t.note_removed = true;
                 }
                 blocks.push(Block::Removed { text: p.text.clone() });
@@ -523,7 +581,7 @@ fn walk(items: &[Item], o: &Doc, n: &Doc, names: bool, t: &mut Tally) -> Vec<Blo
                             if s.in_notice {
                                 note_touched = true;
                             } else {
-                                t.stats.sentences_added += 1;
+                                t.appeared.push(Piece::new(s, None));
                             }
                             ops.push(SentenceOp::Added { text: s.text.clone() });
                         }
@@ -534,7 +592,7 @@ fn walk(items: &[Item], o: &Doc, n: &Doc, names: bool, t: &mut Tally) -> Vec<Blo
                             if s.in_notice {
                                 note_touched = true;
                             } else {
-                                t.stats.sentences_removed += 1;
+                                t.vanished.push(Piece::new(s, None));
                             }
                             ops.push(SentenceOp::Removed { text: s.text.clone() });
                         }
@@ -659,6 +717,9 @@ fn summary(kinds: &[EditKind], t: &Tally, correction: bool, dates_moved: bool) -
     }
     if s.paragraphs_moved > 0 {
         parts.push(format!("{} moved", plural(s.paragraphs_moved, "paragraph", "paragraphs")));
+    }
+    if s.sentences_moved > 0 {
+        parts.push(format!("{} moved", plural(s.sentences_moved, "sentence", "sentences")));
     }
     if dates_moved {
         parts.push("dates changed".into());

@@ -137,6 +137,8 @@ pub struct Stats {
     pub sentences_added: usize,
     /// Sentences removed from kept paragraphs (notices excluded).
     pub sentences_removed: usize,
+    /// Sentences that vanished in one place and appeared unchanged in another.
+    pub sentences_moved: usize,
     /// Sentences edited in place (notices excluded).
     pub sentences_changed: usize,
     /// Edited sentences where a number, date or name changed.

@@ -315,3 +315,34 @@ fn pathological_inputs_finish() {
     assert!(compare(&old, &new).changed);
     assert!(start.elapsed() < std::time::Duration::from_secs(60), "{:?}", start.elapsed());
 }
+
+#[test]
+fn resplit_paragraph_with_an_edit_elsewhere_moves_sentences() {
+    // The last paragraph is split in two (a sentence "moves" to a new paragraph) and a figure
+    // changes elsewhere: only the figure is an edit.
+    let new = with(|p| {
+        p[1] = p[1].replace("6-1", "5-2");
+        let last = p.pop().unwrap();
+        let (a, b) = last.split_once(". ").unwrap();
+        p.push(format!("{a}."));
+        p.push(b.to_string());
+    });
+    let c = compare(&base(), &new);
+    assert_eq!(c.kinds, [EditKind::Fact, EditKind::Unannounced], "{}", c.summary);
+    assert_eq!(c.added.len(), 1);
+    assert_eq!(c.removed.len(), 1);
+}
+
+#[test]
+fn sentence_moved_between_paragraphs() {
+    let new = with(|p| {
+        let moved = "A one-way adult ticket remains $4.50.";
+        p[3] = p[3].replace(&format!(" {moved}"), "");
+        p[0] = format!("{} {moved}", p[0]);
+    });
+    let c = compare(&base(), &new);
+    assert!(c.changed);
+    assert!(c.kinds.is_empty(), "{:?}", c.kinds);
+    assert_eq!(c.stats.sentences_moved, 1);
+    assert_eq!(c.summary, "1 sentence moved");
+}
