@@ -70,10 +70,17 @@ impl Painter {
         out
     }
 
+    /// A text field, word by word.
     fn field(&self, out: &mut String, label: &str, f: &FieldChange) {
         let old = f.old.as_deref().unwrap_or("");
         let new = f.new.as_deref().unwrap_or("");
         let _ = writeln!(out, "{} {}", self.paint(BOLD, label), self.segments(&diff_words(old, new)));
+    }
+
+    /// A date field, whole values.
+    fn date(&self, out: &mut String, label: &str, f: &FieldChange) {
+        let show = |v: &Option<String>| v.as_deref().unwrap_or("(none)").to_string();
+        let _ = writeln!(out, "{} {} {}", self.paint(BOLD, label), self.del(&show(&f.old)), self.ins(&show(&f.new)));
     }
 }
 
@@ -102,14 +109,14 @@ pub fn render_text(change: &Change, color: bool) -> String {
     let kinds: Vec<&str> = change.kinds.iter().map(|k| k.as_str()).collect();
     let _ = writeln!(out, "{}", p.paint(BOLD, &safe(&change.summary)));
     let _ = writeln!(out, "kinds: {}; significance {:.2}", kinds.join(", "), change.significance);
-    for (label, f) in [
-        ("Headline:", &change.headline),
-        ("Byline:", &change.byline),
-        ("Published:", &change.published),
-        ("Modified:", &change.modified),
-    ] {
+    for (label, f) in [("Headline:", &change.headline), ("Byline:", &change.byline)] {
         if let Some(f) = f {
             p.field(&mut out, label, f);
+        }
+    }
+    for (label, f) in [("Published:", &change.published), ("Modified:", &change.modified)] {
+        if let Some(f) = f {
+            p.date(&mut out, label, f);
         }
     }
     for n in &change.notes {
@@ -184,10 +191,21 @@ pub fn render_unified(change: &Change) -> String {
         }
     }
     let mut lines: Vec<Line> = Vec::new();
-    for (k, b) in change.blocks.iter().enumerate() {
-        if k > 0 {
-            lines.push(Line { tag: ' ', text: String::new() });
+    let (mut seen_old, mut seen_new) = (false, false);
+    for b in &change.blocks {
+        // A blank line separates paragraphs on each side that has paragraphs on both sides of it.
+        let (has_old, has_new) = (b.old_text().is_some(), b.new_text().is_some());
+        let tag = match (has_old && seen_old, has_new && seen_new) {
+            (true, true) => Some(' '),
+            (true, false) => Some('-'),
+            (false, true) => Some('+'),
+            (false, false) => None,
+        };
+        if let Some(tag) = tag {
+            lines.push(Line { tag, text: String::new() });
         }
+        seen_old |= has_old;
+        seen_new |= has_new;
         match b {
             Block::Same { text } => lines_of(text, ' ', &mut lines),
             Block::Added { text } | Block::MovedIn { text, .. } => lines_of(text, '+', &mut lines),
@@ -289,7 +307,12 @@ pub fn render_html(change: &Change) -> String {
     ] {
         if let Some(f) = f {
             let _ = write!(out, "<p class=\"redline-{class}\">{label}: ");
-            html_segments(&mut out, &diff_words(f.old.as_deref().unwrap_or(""), f.new.as_deref().unwrap_or("")));
+            let (old, new) = (f.old.as_deref().unwrap_or(""), f.new.as_deref().unwrap_or(""));
+            if class == "byline" {
+                html_segments(&mut out, &diff_words(old, new));
+            } else {
+                let _ = write!(out, "<del>{}</del> <ins>{}</ins>", escape_html(old), escape_html(new));
+            }
             out.push_str("</p>\n");
         }
     }

@@ -346,3 +346,15 @@ fn sentence_moved_between_paragraphs() {
     assert_eq!(c.stats.sentences_moved, 1);
     assert_eq!(c.summary, "1 sentence moved");
 }
+
+#[test]
+fn unified_separates_paragraphs_per_side() {
+    let new = with(|p| p.insert(2, "A new paragraph about the ferry schedule.".into()));
+    let u = render_unified(&compare(&base(), &new));
+    assert!(u.contains("\n+\n+A new paragraph about the ferry schedule.\n \n"), "{u}");
+    // One hunk: old has 3 context paragraphs around it (lines 3..), new has two more lines.
+    let header = u.lines().find(|l| l.starts_with("@@ -")).unwrap();
+    let nums: Vec<usize> =
+        header.split(|c: char| !c.is_ascii_digit()).filter(|x| !x.is_empty()).map(|x| x.parse().unwrap()).collect();
+    assert_eq!(nums[3], nums[1] + 2, "{header}");
+}
