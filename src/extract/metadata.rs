@@ -38,6 +38,7 @@ struct Scan<'a> {
     dated: Vec<ElementRef<'a>>,
     text_dates: Vec<String>,
     text_bylines: Vec<String>,
+    by_pending: bool,
 }
 
 /// ASCII-case-insensitive substring test, without allocating.
@@ -66,7 +67,22 @@ fn scan(doc: &Html) -> Scan<'_> {
                 // "By Jane Doe" standing alone near the top.
                 if s.text_bylines.is_empty() && s.h1s.len() <= 2 {
                     let tt = t.trim();
-                    if tt.len() < 60 && starts_like_byline(tt) && BY_RE.is_match(tt) {
+                    if s.by_pending && !tt.is_empty() {
+                        // "By" in one element, the name in the next ("<span>By</span> <a>Jane Doe</a>").
+                        s.by_pending = false;
+                        let name = clean_byline(tt);
+                        let w = text::word_count(&name);
+                        if (2..=5).contains(&w)
+                            && plausible_name(&name)
+                            && !has_digit(&name)
+                            && name.split_whitespace().all(|x| x.chars().next().is_some_and(char::is_uppercase))
+                        {
+                            s.text_bylines.push(name);
+                        }
+                    } else if matches!(tt, "By" | "by" | "BY" | "Written by" | "Author:" | "Posted by" | "Von" | "Par")
+                    {
+                        s.by_pending = true;
+                    } else if tt.len() < 60 && starts_like_byline(tt) && BY_RE.is_match(tt) {
                         let name = clean_byline(tt);
                         if plausible_name(&name) && text::word_count(&name) <= 5 {
                             s.text_bylines.push(name);
