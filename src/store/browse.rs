@@ -634,23 +634,29 @@ impl Store {
         let mut m = Metrics::default();
         m.last_check = conn.query_row("SELECT MAX(at) FROM fetch_log", [], |r| r.get(0))?;
         let from = m.last_check.unwrap_or(0) - METRICS_WINDOW_SECS;
-        let mut stmt = conn.prepare_cached(
-            "SELECT outcome, COUNT(*) FROM fetch_log WHERE at > ?1 GROUP BY outcome ORDER BY outcome",
-        )?;
-        m.checks = stmt.query_map([from], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+        // One pass over the window: counts, latency sum and buckets per outcome, summed here.
         let buckets: String =
             FETCH_BUCKETS_MS.iter().map(|b| format!(", COUNT(*) FILTER (WHERE duration_ms <= {b})")).collect();
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT COUNT(*), COALESCE(SUM(duration_ms), 0){buckets} FROM fetch_log
-             WHERE at > ?1 AND duration_ms IS NOT NULL"
+            "SELECT outcome, COUNT(*), COUNT(duration_ms), COALESCE(SUM(duration_ms), 0){buckets}
+             FROM fetch_log WHERE at > ?1 GROUP BY outcome ORDER BY outcome"
         ))?;
-        let (count, sum, counts) = stmt.query_row([from], |r| {
-            let counts: Vec<i64> =
-                (0..FETCH_BUCKETS_MS.len()).map(|i| r.get(i + 2)).collect::<rusqlite::Result<_>>()?;
-            Ok((r.get(0)?, r.get(1)?, counts))
-        })?;
-        m.fetch_count = count;
-        m.fetch_sum_ms = sum;
+        let rows: Vec<(String, i64, i64, i64, Vec<i64>)> = stmt
+            .query_map([from], |r| {
+                let counts: Vec<i64> =
+                    (0..FETCH_BUCKETS_MS.len()).map(|i| r.get(i + 4)).collect::<rusqlite::Result<_>>()?;
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, counts))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut counts = vec![0; FETCH_BUCKETS_MS.len()];
+        for (outcome, checks, timed, sum, buckets) in rows {
+            m.checks.push((outcome, checks));
+            m.fetch_count += timed;
+            m.fetch_sum_ms += sum;
+            for (total, n) in counts.iter_mut().zip(buckets) {
+                *total += n;
+            }
+        }
         m.fetch_buckets = FETCH_BUCKETS_MS.iter().copied().zip(counts).collect();
         let one =
             |sql: &str, p: &[&dyn ToSql]| -> Result<i64> { Ok(conn.prepare_cached(sql)?.query_row(p, |r| r.get(0))?) };
