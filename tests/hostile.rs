@@ -273,6 +273,16 @@ async fn hostile_servers_are_recorded_while_good_articles_stay_on_time() {
     for url in &goods {
         text.push_str(&format!("[[watch]]\nurl = {url:?}\nevery = \"1s\"\n"));
     }
+    // The same faults behind feed watches: a listing that trickles, never ends, or is not a feed.
+    let feeds = [
+        ("feed at 1 byte/s", format!("{bad}/slow?feed"), "timed out"),
+        ("endless feed", format!("{bad}/endless?feed"), "body larger than"),
+        ("gzip-bomb feed", format!("{bad}/gzip-bomb?feed"), "body larger than"),
+        ("feed nested 100,000 deep", format!("{bad}/deep?feed"), "feed"),
+    ];
+    for (_, url, _) in &feeds {
+        text.push_str(&format!("[[watch]]\nfeed = {url:?}\nevery = \"3s\"\n"));
+    }
     let config = dir.path().join("redline.toml");
     std::fs::write(&config, text).unwrap();
 
@@ -350,6 +360,13 @@ async fn hostile_servers_are_recorded_while_good_articles_stay_on_time() {
     report.push(format!("deep page recorded as: {}", deep.chars().take(80).collect::<String>()));
 
     // Retry-After: one request, then the host is left alone for the 120 s asked.
+    for (name, url, expected) in &feeds {
+        let error: Option<String> =
+            conn.query_row("SELECT last_error FROM sources WHERE url = ?1", [url], |r| r.get(0)).unwrap();
+        let error = error.unwrap_or_else(|| panic!("{name}: no error recorded on the source"));
+        assert!(error.contains(expected), "{name}: {error}");
+        report.push(format!("{name:>20}: error: {error}"));
+    }
     let throttled_hits = throttle_hits.lock().unwrap().clone();
     for path in ["e429", "e503"] {
         let n = throttled_hits.iter().filter(|(p, _)| p == path).count();
