@@ -633,12 +633,12 @@ pub fn extract(dom: &Dom, known: &Known) -> Body {
     }
     let first = attempt(dom, known, true);
     let len = |b: &Body| b.paragraphs.iter().map(|p| text::visible_len(p)).sum::<usize>();
-    if len(&first) >= 400 {
+    if len(&first) >= 800 {
         return first;
     }
     // Readability's second pass: names can lie; try again trusting only tags.
     let second = attempt(dom, known, false);
-    if len(&second) > 2 * len(&first).max(100) { second } else { first }
+    if 2 * len(&second) > 3 * len(&first).max(100) { second } else { first }
 }
 
 fn attempt(dom: &Dom, known: &Known, use_hints: bool) -> Body {
