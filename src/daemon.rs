@@ -234,7 +234,12 @@ impl Daemon {
 
     async fn check_sources(self: &Arc<Self>, sources: Vec<SourceRow>) {
         let mut tasks = JoinSet::new();
+        let limit = self.config.fetch.concurrency.max(1);
         for source in sources {
+            // Bounded like article checks: 100,000 url watches must not become 100,000 tasks.
+            while tasks.len() >= limit {
+                tasks.join_next().await;
+            }
             let me = Arc::clone(self);
             tasks.spawn(async move {
                 if let Err(e) = me.check_source(&source).await {
@@ -254,11 +259,7 @@ impl Daemon {
         if source.kind == SourceKind::Article {
             // Article sources are their own single article; the article row carries the schedule.
             let next = ts + 24 * 3600;
-            self.db(move |s| {
-                s.ensure_article(id, &url, ts)?;
-                s.finish_source(id, ts, next, None)
-            })
-            .await?;
+            self.db(move |s| s.ensure_source_article(id, &url, ts, next)).await?;
             return Ok(());
         }
         let rules: WatchRules = serde_json::from_str(&source.rules).unwrap_or_default();

@@ -133,6 +133,24 @@ impl Store {
         Ok(rows)
     }
 
+    /// An article source's own article, created if new, and the source marked
+    /// checked until `next`: one transaction.
+    pub fn ensure_source_article(&self, source_id: i64, url: &str, now: i64, next: i64) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.prepare_cached(
+            "INSERT INTO articles (source_id, url, first_seen, next_check, host) VALUES (?1, ?2, ?3, ?3, ?4)
+             ON CONFLICT (url) DO NOTHING",
+        )?
+        .execute(params![source_id, url, now, host_key(url)])?;
+        tx.prepare_cached(
+            "UPDATE sources SET last_checked = ?2, next_check = ?3, last_error = NULL, failures = 0 WHERE id = ?1",
+        )?
+        .execute(params![source_id, now, next])?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Stops revisiting an article (its revisit plan has ended); its history stays.
     pub fn retire_article(&self, article_id: i64) -> Result<()> {
         self.conn().execute("UPDATE articles SET state = 'retired', next_check = NULL WHERE id = ?1", [article_id])?;

@@ -653,8 +653,13 @@ impl Store {
         done: &CheckDone<'_>,
     ) -> Result<(i64, Option<i64>)> {
         let mut conn = self.conn();
-        // Durable even through a power loss: an alert already sent must never be
-        // detected again (and sent under a new id) because its change rolled back.
+        // A change is durable even through a power loss: an alert already sent must
+        // never be detected again (and sent under a new id) because its change rolled
+        // back. A first version raises no alert; losing it to a power cut only means
+        // it is stored again at the next check, so it skips the flush.
+        if change.is_none() {
+            return Store::write_version(&mut conn, version, change, done);
+        }
         conn.pragma_update(None, "synchronous", "FULL")?;
         let recorded = Store::write_version(&mut conn, version, change, done);
         conn.pragma_update(None, "synchronous", "NORMAL")?;
