@@ -56,17 +56,15 @@ const WORDS: &[&str] = &[
 ];
 
 fn sentence() -> impl Strategy<Value = String> {
-    (
-        prop::collection::vec(prop::sample::select(WORDS), 3..14),
-        prop::sample::select(&[".", "!", "?"][..]),
-    )
-        .prop_map(|(words, end)| {
+    (prop::collection::vec(prop::sample::select(WORDS), 3..14), prop::sample::select(&[".", "!", "?"][..])).prop_map(
+        |(words, end)| {
             let mut s = words.join(" ");
             if let Some(first) = s.get(..1) {
                 s = first.to_uppercase() + &s[1..];
             }
             s + end
-        })
+        },
+    )
 }
 
 fn paragraph() -> impl Strategy<Value = Vec<String>> {
@@ -95,12 +93,7 @@ struct Edit {
 }
 
 fn edit() -> impl Strategy<Value = Edit> {
-    (0u8..7, any::<usize>(), any::<usize>(), sentence()).prop_map(|(op, at, sub, text)| Edit {
-        op,
-        at,
-        sub,
-        text,
-    })
+    (0u8..7, any::<usize>(), any::<usize>(), sentence()).prop_map(|(op, at, sub, text)| Edit { op, at, sub, text })
 }
 
 fn apply(body: &mut Vec<Vec<String>>, e: &Edit) {
@@ -124,11 +117,7 @@ fn apply(body: &mut Vec<Vec<String>>, e: &Edit) {
             let k = e.sub % body[i].len();
             let mut words: Vec<String> = body[i][k].split(' ').map(str::to_string).collect();
             let w = e.sub % words.len();
-            words[w] = if w == 0 {
-                "Nobody".into()
-            } else {
-                "nothing".into()
-            };
+            words[w] = if w == 0 { "Nobody".into() } else { "nothing".into() };
             body[i][k] = words.join(" ") + if w + 1 == words.len() { "." } else { "" };
         }
         5 if n > 1 => {
@@ -153,15 +142,7 @@ fn multiset(items: impl IntoIterator<Item = String>) -> HashMap<String, i64> {
 }
 
 fn all_sentences(a: &Article) -> Vec<String> {
-    a.paragraphs
-        .iter()
-        .flat_map(|p| {
-            sentences(&clean(p))
-                .into_iter()
-                .map(str::to_string)
-                .collect::<Vec<_>>()
-        })
-        .collect()
+    a.paragraphs.iter().flat_map(|p| sentences(&clean(p)).into_iter().map(str::to_string).collect::<Vec<_>>()).collect()
 }
 
 fn assert_well_formed(c: &Change) {
@@ -178,23 +159,11 @@ fn assert_well_formed(c: &Change) {
 /// Rewrites the whitespace of a text: every space becomes one of several whitespace runs,
 /// and some invisible characters and padding are added.
 fn rewrite_whitespace(s: &str, seeds: &[u8]) -> String {
-    let runs = [
-        " ",
-        "  ",
-        "\t",
-        "\n",
-        " \n ",
-        "\u{a0}",
-        "\u{2009}",
-        " \u{200b}",
-        "\r\n",
-    ];
+    let runs = [" ", "  ", "\t", "\n", " \n ", "\u{a0}", "\u{2009}", " \u{200b}", "\r\n"];
     let mut out = String::from(runs[seeds.first().copied().unwrap_or(0) as usize % runs.len()]);
     for (k, part) in s.split(' ').enumerate() {
         if k > 0 {
-            out.push_str(
-                runs[seeds.get(k % seeds.len().max(1)).copied().unwrap_or(0) as usize % runs.len()],
-            );
+            out.push_str(runs[seeds.get(k % seeds.len().max(1)).copied().unwrap_or(0) as usize % runs.len()]);
         }
         out.push_str(part);
     }
