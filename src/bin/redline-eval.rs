@@ -53,7 +53,7 @@ fn show_page(path: &Path) -> Result<(), String> {
     let html = if path.extension().is_some_and(|e| e == "gz") {
         gunzip(path)?
     } else {
-        extract::charset::decode(&std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?, None)
+        redline::fetch::decode(&std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?, "").0
     };
     let (a, reason) = extract::extract_report(&html, None, &extract::ExtractRules::default());
     let mut shown = a.clone();

@@ -13,7 +13,6 @@
 //! - [`text`]: whitespace and comparison helpers.
 
 pub mod body;
-pub mod charset;
 pub mod dates;
 pub mod dom;
 pub mod guard;
