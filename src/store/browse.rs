@@ -631,8 +631,10 @@ impl Store {
     /// Counts for `/metrics`.
     pub fn metrics(&self, now: i64) -> Result<Metrics> {
         let conn = self.conn();
-        let mut m = Metrics::default();
-        m.last_check = conn.query_row("SELECT MAX(at) FROM fetch_log", [], |r| r.get(0))?;
+        let mut m = Metrics {
+            last_check: conn.query_row("SELECT MAX(at) FROM fetch_log", [], |r| r.get(0))?,
+            ..Metrics::default()
+        };
         let from = m.last_check.unwrap_or(0) - METRICS_WINDOW_SECS;
         // One pass over the window: counts, latency sum and buckets per outcome, summed here.
         let buckets: String =
