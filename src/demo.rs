@@ -38,6 +38,7 @@ pub async fn run(options: DemoOptions, shutdown: impl std::future::Future<Output
     let dir = tempfile::tempdir()?;
     let config = demo_config(&newsroom, dir.path().join("demo.db"), hook_url, options.smtp.clone())?;
     let web_ui = config.web.base_url();
+    let token = config.web.token.clone().unwrap_or_default();
     let daemon = Arc::new(Daemon::new(config)?);
     let mut notices = daemon.subscribe();
 
@@ -51,6 +52,7 @@ pub async fn run(options: DemoOptions, shutdown: impl std::future::Future<Output
         EDIT_EVERY.as_secs()
     )?;
     writeln!(out, "Web UI: {web_ui}/  (recent changes, timelines, redlines, Atom feed)")?;
+    writeln!(out, "API (docs/API.md): REDLINE={web_ui} TOKEN={token}")?;
     writeln!(out, "Database: {} (deleted at exit). Press Ctrl-C to stop.\n", dir.path().join("demo.db").display())?;
     out.flush()?;
 
@@ -104,6 +106,8 @@ fn demo_config(newsroom: &Newsroom, db: PathBuf, hook_url: String, smtp: Option<
     config.fetch.allow_private = true;
     // A free port for the web UI, so that the demo never collides with a running Redline.
     config.web.listen = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.to_string();
+    // A throwaway token, printed, so that the API's write examples work against the demo.
+    config.web.token = Some(format!("{:032x}", rand::random::<u128>()));
     config.watches.push(Watch {
         target: Target::Feed(newsroom.feed_url()),
         schedule: Schedule::Every(CHECK_EVERY),
