@@ -329,7 +329,7 @@ fn load_config(path: Option<&Path>) -> Result<Config> {
 }
 
 fn open_store(config: &Config) -> Result<Store> {
-    Store::open(&config.storage.path).with_context(|| format!("cannot open database {}", config.storage.path.display()))
+    Ok(Store::open(&config.storage.path)?)
 }
 
 fn now() -> i64 {

@@ -50,6 +50,20 @@ fn chat_text(event: &Event, slack_links: bool) -> String {
     out
 }
 
+/// A webhook URL as shown in errors, logs and listings: scheme, host and port
+/// only, since the path of a chat webhook URL is its secret.
+pub fn shown(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) => format!(
+            "{}://{}{}/…",
+            u.scheme(),
+            u.host_str().unwrap_or(""),
+            u.port().map(|p| format!(":{p}")).unwrap_or_default()
+        ),
+        Err(_) => "(webhook URL)".into(),
+    }
+}
+
 /// One POST. 2xx is success; 410 disables the endpoint; redirects are not followed.
 pub async fn send(client: &reqwest::Client, hook: &WebhookConfig, event_id: &str, body: &str) -> Result<(), SendError> {
     let timestamp = chrono::Utc::now().timestamp();
@@ -64,7 +78,7 @@ pub async fn send(client: &reqwest::Client, hook: &WebhookConfig, event_id: &str
         request = request.header("webhook-signature", sign(&key, event_id, timestamp, body.as_bytes()));
     }
     let response = request.send().await.map_err(|e| SendError::Retry {
-        message: format!("POST {} failed: {}", hook.url, error_chain(&e)),
+        message: format!("POST {} failed: {}", shown(&hook.url), error_chain(&e.without_url())),
         retry_after: None,
     })?;
     let status = response.status();
@@ -72,7 +86,7 @@ pub async fn send(client: &reqwest::Client, hook: &WebhookConfig, event_id: &str
         return Ok(());
     }
     if status == reqwest::StatusCode::GONE {
-        return Err(SendError::Gone(format!("{} answered 410 Gone", hook.url)));
+        return Err(SendError::Gone(format!("{} answered 410 Gone", shown(&hook.url))));
     }
     let retry_after = response
         .headers()
@@ -81,7 +95,10 @@ pub async fn send(client: &reqwest::Client, hook: &WebhookConfig, event_id: &str
         .and_then(|v| v.trim().parse::<u64>().ok())
         .map(Duration::from_secs);
     let what = if status.is_redirection() { " (redirects are not followed)" } else { "" };
-    Err(SendError::Retry { message: format!("{} answered HTTP {}{what}", hook.url, status.as_u16()), retry_after })
+    Err(SendError::Retry {
+        message: format!("{} answered HTTP {}{what}", shown(&hook.url), status.as_u16()),
+        retry_after,
+    })
 }
 
 #[cfg(test)]
@@ -106,6 +123,12 @@ mod tests {
             diff_url: "http://127.0.0.1:8080/articles/1/versions/2".into(),
         };
         Event::article_changed(data, chrono::Utc::now())
+    }
+
+    #[test]
+    fn shown_urls_hide_the_path() {
+        assert_eq!(shown("https://hooks.slack.com/services/T000/B000/XXXX"), "https://hooks.slack.com/…");
+        assert_eq!(shown("http://127.0.0.1:9000/hook?key=1"), "http://127.0.0.1:9000/…");
     }
 
     #[test]

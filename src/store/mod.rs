@@ -179,6 +179,17 @@ pub enum StoreError {
     /// SQLite failed.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// The database file could not be opened or prepared.
+    #[error("cannot open the database {path}: {source}{hint}")]
+    Open {
+        /// The file.
+        path: String,
+        /// What the file system says, when it explains the failure.
+        hint: String,
+        /// The cause.
+        #[source]
+        source: rusqlite::Error,
+    },
     /// A stored JSON value could not be read.
     #[error("corrupt stored value: {0}")]
     Json(#[from] serde_json::Error),
@@ -431,8 +442,12 @@ pub struct Store {
 impl Store {
     /// Opens (creating if needed) and migrates the database file.
     pub fn open(path: &Path) -> Result<Store> {
-        let conn = Connection::open(path)?;
-        Store::setup(conn, &path.display().to_string())
+        let name = path.display().to_string();
+        Connection::open(path).map_err(StoreError::from).and_then(|conn| Store::setup(conn, &name)).map_err(|e| match e
+        {
+            StoreError::Sqlite(source) => StoreError::Open { path: name.clone(), hint: open_hint(path), source },
+            other => other,
+        })
     }
 
     /// An in-memory database, for tests and `compare`.
@@ -816,6 +831,28 @@ impl Store {
     /// Counts rows of a table, for status output and tests.
     pub fn count(&self, table: Table) -> Result<i64> {
         Ok(self.conn().query_row(&format!("SELECT COUNT(*) FROM {}", table.name()), [], |r| r.get(0))?)
+    }
+}
+
+/// Why a database may not open: a folder that is missing, read-only or full.
+fn open_hint(path: &Path) -> String {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return format!(" (the folder {} does not exist)", dir.display());
+    }
+    match tempfile::tempfile_in(dir) {
+        Err(e) if e.raw_os_error() == Some(30) => {
+            format!(" (the folder {} is on a read-only file system)", dir.display())
+        }
+        Err(e) if e.raw_os_error() == Some(28) => format!(" (the disk holding {} is full)", dir.display()),
+        Err(e) => format!(" (the folder {} is read-only or not writable: {e})", dir.display()),
+        Ok(_) if path.exists() && std::fs::OpenOptions::new().append(true).open(path).is_err() => {
+            format!(" (the file is read-only for this user)")
+        }
+        Ok(_) => String::new(),
     }
 }
 
