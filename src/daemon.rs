@@ -158,7 +158,12 @@ impl Daemon {
                 rules: serde_json::to_string(&w.rules).expect("rules serialize"),
             })
             .collect();
-        store.sync_config_sources(&sources, Utc::now().timestamp())?;
+        let now = Utc::now().timestamp();
+        store.sync_config_sources(&sources, now)?;
+        let released = store.release_leases(now)?;
+        if released > 0 {
+            info!(released, "Checks left unfinished by a previous run are due again.");
+        }
         let fetcher = Fetcher::new(&config.fetch)?;
         let sender = Sender::new(&config)?;
         let (notices, _) = broadcast::channel(1024);

@@ -109,7 +109,7 @@ impl Store {
                 .collect::<rusqlite::Result<_>>()?
         };
         for r in &rows {
-            tx.execute("UPDATE articles SET next_check = ?2 WHERE id = ?1", params![r.id, lease_until])?;
+            tx.execute("UPDATE articles SET next_check = ?2, leased = 1 WHERE id = ?1", params![r.id, lease_until])?;
         }
         tx.commit()?;
         Ok(rows)
@@ -127,7 +127,7 @@ impl Store {
             stmt.query_map(params![after, limit as i64], article_row)?.collect::<rusqlite::Result<_>>()?
         };
         for r in &rows {
-            tx.execute("UPDATE articles SET next_check = ?2 WHERE id = ?1", params![r.id, lease_until])?;
+            tx.execute("UPDATE articles SET next_check = ?2, leased = 1 WHERE id = ?1", params![r.id, lease_until])?;
         }
         tx.commit()?;
         Ok(rows)
@@ -144,16 +144,28 @@ impl Store {
         )?
         .execute(params![source_id, url, now, host_key(url)])?;
         tx.prepare_cached(
-            "UPDATE sources SET last_checked = ?2, next_check = ?3, last_error = NULL, failures = 0 WHERE id = ?1",
+            "UPDATE sources SET last_checked = ?2, next_check = ?3, last_error = NULL, failures = 0, leased = 0 WHERE id = ?1",
         )?
         .execute(params![source_id, now, next])?;
         tx.commit()?;
         Ok(())
     }
 
+    /// Makes every row a previous process claimed and never finished due now
+    /// (it crashed or was killed mid-check). Only one process may use a database.
+    pub fn release_leases(&self, now: i64) -> Result<usize> {
+        let conn = self.conn();
+        let articles = conn.execute("UPDATE articles SET next_check = ?1, leased = 0 WHERE leased = 1", [now])?;
+        let sources = conn.execute("UPDATE sources SET next_check = ?1, leased = 0 WHERE leased = 1", [now])?;
+        Ok(articles + sources)
+    }
+
     /// Stops revisiting an article (its revisit plan has ended); its history stays.
     pub fn retire_article(&self, article_id: i64) -> Result<()> {
-        self.conn().execute("UPDATE articles SET state = 'retired', next_check = NULL WHERE id = ?1", [article_id])?;
+        self.conn().execute(
+            "UPDATE articles SET state = 'retired', next_check = NULL, leased = 0 WHERE id = ?1",
+            [article_id],
+        )?;
         Ok(())
     }
 

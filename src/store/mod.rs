@@ -171,6 +171,12 @@ const MIGRATIONS: &[&str] = &[
         instr(substr(url, instr(url, '://') + 3) || '/', '/') - 1));
     CREATE INDEX articles_host_due ON articles (host, next_check);
     "#,
+    // 6: which rows a running process has claimed, so that a restart after a crash
+    // takes up at once the checks the dead process left unfinished.
+    r#"
+    ALTER TABLE articles ADD COLUMN leased INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE sources ADD COLUMN leased INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];
 
 /// A storage error.
@@ -522,7 +528,7 @@ impl Store {
             stmt.query_map(params![now, all], source_row)?.collect::<rusqlite::Result<_>>()?
         };
         for r in &rows {
-            tx.execute("UPDATE sources SET next_check = ?2 WHERE id = ?1", params![r.id, lease_until])?;
+            tx.execute("UPDATE sources SET next_check = ?2, leased = 1 WHERE id = ?1", params![r.id, lease_until])?;
         }
         tx.commit()?;
         Ok(rows)
@@ -531,7 +537,7 @@ impl Store {
     /// Records the end of a source check.
     pub fn finish_source(&self, id: i64, at: i64, next_check: i64, error: Option<&str>) -> Result<()> {
         self.conn().execute(
-            "UPDATE sources SET last_checked = ?2, next_check = ?3, last_error = ?4,
+            "UPDATE sources SET last_checked = ?2, next_check = ?3, last_error = ?4, leased = 0,
                     failures = CASE WHEN ?4 IS NULL THEN 0 ELSE failures + 1 END
              WHERE id = ?1",
             params![id, at, next_check, error],
@@ -565,7 +571,7 @@ impl Store {
             stmt.query_map(params![now, all, limit as i64], article_row)?.collect::<rusqlite::Result<_>>()?
         };
         for r in &rows {
-            tx.execute("UPDATE articles SET next_check = ?2 WHERE id = ?1", params![r.id, lease_until])?;
+            tx.execute("UPDATE articles SET next_check = ?2, leased = 1 WHERE id = ?1", params![r.id, lease_until])?;
         }
         tx.commit()?;
         Ok(rows)
@@ -639,7 +645,7 @@ impl Store {
     /// `body_hash`, the hash of the body as received, lets the next identical body skip extraction.
     pub fn record_unchanged(&self, article_id: i64, done: &CheckDone<'_>, body_hash: Option<&str>) -> Result<()> {
         self.conn().execute(
-            "UPDATE articles SET last_checked = ?2, next_check = ?3, failures = 0, last_error = NULL,
+            "UPDATE articles SET last_checked = ?2, next_check = ?3, failures = 0, last_error = NULL, leased = 0,
                     etag = COALESCE(?4, etag), last_modified = COALESCE(?5, last_modified),
                     body_hash = COALESCE(?6, body_hash)
              WHERE id = ?1",
@@ -651,7 +657,7 @@ impl Store {
     /// Records a failed check.
     pub fn record_failure(&self, article_id: i64, at: i64, next_check: i64, error: &str) -> Result<()> {
         self.conn().execute(
-            "UPDATE articles SET last_checked = ?2, next_check = ?3, failures = failures + 1, last_error = ?4
+            "UPDATE articles SET last_checked = ?2, next_check = ?3, failures = failures + 1, last_error = ?4, leased = 0
              WHERE id = ?1",
             params![article_id, at, next_check, error],
         )?;
@@ -744,7 +750,7 @@ impl Store {
             change_id = Some(id);
         }
         tx.execute(
-            "UPDATE articles SET last_checked = ?2, next_check = ?3, failures = 0, last_error = NULL,
+            "UPDATE articles SET last_checked = ?2, next_check = ?3, failures = 0, last_error = NULL, leased = 0,
                     etag = ?4, last_modified = ?5, canonical_url = COALESCE(?6, canonical_url),
                     last_changed = CASE WHEN ?7 THEN ?2 ELSE last_changed END, body_hash = NULL
              WHERE id = ?1",
