@@ -762,16 +762,23 @@ impl Daemon {
         let busy_hosts = InFlight::default();
         let mut listings = JoinSet::new();
         loop {
-            tokio::select! {
-                _ = ticker.tick() => {}
+            // Listings are looked for on the tick; articles also as soon as a check ends,
+            // so that throughput is not capped at `concurrency` checks per tick.
+            let ticked = tokio::select! {
+                _ = ticker.tick() => true,
+                Some(done) = tasks.join_next(), if !tasks.is_empty() => {
+                    log_task_error(done);
+                    false
+                }
                 _ = stop.changed() => break,
-            }
+            };
             while let Some(done) = tasks.try_join_next() {
                 log_task_error(done);
             }
             let now = Utc::now().timestamp();
             let lease = now + LEASE.as_secs() as i64;
-            let sources = self.db(move |s| s.claim_due_sources(now, lease, false)).await?;
+            let sources =
+                if ticked { self.db(move |s| s.claim_due_sources(now, lease, false)).await? } else { Vec::new() };
             if !sources.is_empty() {
                 // Listings are read beside the article checks: a slow feed holds back nothing.
                 let me = Arc::clone(&self);

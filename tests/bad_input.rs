@@ -305,8 +305,6 @@ async fn a_read_only_disk_fails_cleanly_without_corruption() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: on a read-only disk the error is 'unable to open database file: unable to open database file: \
-            Error code 14' with no path (run) and no cause; see docs/RELIABILITY.md"]
 async fn a_read_only_disk_is_named_as_the_cause() {
     let Some((_, err, status_err, _, _)) = read_only_scenario().await else { return };
     for e in [&err, &status_err] {

@@ -422,8 +422,6 @@ async fn sigkill_at_random_moments_loses_nothing_and_never_changes_a_body() {
 /// A check cut off by a crash is leased for `LEASE` (5 minutes) and nobody takes it up again
 /// sooner: after a restart the article waits out the dead process's lease.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug (liveness): after SIGKILL, articles claimed by the dead process are not rechecked until \
-            their 5-minute lease expires; see docs/RELIABILITY.md"]
 async fn a_check_cut_off_by_a_kill_is_redone_soon_after_restart() {
     let hits: Arc<Mutex<Vec<Instant>>> = Arc::default();
     let sink = Arc::clone(&hits);

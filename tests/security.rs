@@ -704,8 +704,6 @@ async fn signing_secrets_passwords_and_tokens_never_appear_in_logs_status_or_lis
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: a failing webhook's full URL (a chat webhook's path is its secret) is printed in logs and \
-            `redline alerts`; see docs/RELIABILITY.md"]
 async fn webhook_url_paths_never_appear_in_logs_or_listings() {
     let leaks: Vec<String> = secret_leaks()
         .await
