@@ -21,7 +21,7 @@ pub mod diff;
 pub mod discover;
 pub mod extract;
 pub mod fetch;
+pub mod newsroom;
 pub mod schedule;
 pub mod store;
 pub mod web;
-pub mod newsroom;

@@ -246,11 +246,9 @@ async fn feed(State(shared): S) -> Response {
 }
 
 async fn article(State(shared): S, Path(slug): Path<String>) -> Response {
-    shared.render(|site, _| {
-        match site.published.iter().find(|(s, _)| s.slug == slug) {
-            Some((s, v)) => html(StatusCode::OK, render::article_page(site, s, v)),
-            None => html(StatusCode::NOT_FOUND, render::not_found_page(site)),
-        }
+    shared.render(|site, _| match site.published.iter().find(|(s, _)| s.slug == slug) {
+        Some((s, v)) => html(StatusCode::OK, render::article_page(site, s, v)),
+        None => html(StatusCode::NOT_FOUND, render::not_found_page(site)),
     })
 }
 
