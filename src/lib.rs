@@ -1,17 +1,20 @@
 //! Redline watches news articles and records every edit.
 //!
 //! # Layout
-//! One module per step of the data flow (see `docs/DESIGN.md`):
+//! One module per step of the data flow (the shared `DESIGN.md`):
 //!
 //! - [`config`]: the TOML model, defaults and validation with line-precise errors.
-//! - [`schedule`]: when each source and article is due (intervals, cron).
-//! - [`fetch`]: one HTTP exchange: timeouts, size cap, charset decoding.
-//! - [`discover`]: new article URLs from feeds.
+//! - [`schedule`]: when each source and article is due (intervals, cron, revisits by
+//!   age, backoff) and per-host politeness.
+//! - [`fetch`]: one HTTP exchange: robots.txt, timeouts, size cap, SSRF guard, charset decoding.
+//! - [`discover`]: new article URLs from feeds, sitemaps, section pages and OPML.
 //! - [`extract`]: HTML in, [`extract::Article`] out. Pure.
-//! - [`diff`]: two articles in, [`diff::Change`] out. Pure.
+//! - [`diff`]: two articles in, [`diff::Change`] out, and its renderings. Pure.
 //! - [`store`]: SQLite: sources, articles, versions, changes, the alert outbox, the fetch log.
-//! - [`alert`]: delivery from the outbox (signed webhooks).
-//! - [`daemon`]: wires the steps together; [`newsroom`] is the simulated news site of the demo and tests.
+//! - [`alert`]: delivery from the outbox: signed webhooks, chat webhooks, email.
+//! - [`web`]: the HTML UI, Atom feeds and JSON API (read-mostly).
+//! - [`daemon`]: wires the steps together; [`demo`] runs it against [`newsroom`], the
+//!   simulated news site of the demo and the tests.
 
 pub mod alert;
 pub mod config;
