@@ -4,7 +4,6 @@
 //!
 //! # Layout
 //! - [`metadata`]: headline, byline, dates, canonical URL, language.
-//! - [`charset`]: page bytes to text (BOM, HTTP and `<meta>` charsets).
 //! - [`dates`]: timestamps in their many spellings, to RFC 3339.
 //! - [`dom`]: a flat pre-order copy of the parsed page (no recursion anywhere).
 //! - [`guard`]: input limits that keep time bounded (nesting depth).
