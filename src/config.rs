@@ -579,7 +579,7 @@ pub enum ConfigError {
         line: usize,
         /// 1-based column.
         column: usize,
-        /// "key `cron`: " (or "in [[watch]]: "), or empty.
+        /// "key `cron`: " (or "in `[[watch]]`: "), or empty.
         key: String,
         /// What is wrong and what to do.
         message: String,
