@@ -291,6 +291,11 @@ impl Schedule {
         }
     }
 
+    /// Parses a stored spec; a spec that no longer parses falls back to the default interval.
+    pub fn from_spec_or_default(spec: &str) -> Schedule {
+        Schedule::from_spec(spec).unwrap_or(Schedule::Every(DEFAULT_EVERY))
+    }
+
     /// Parses the form written by [`Schedule::to_spec`].
     pub fn from_spec(spec: &str) -> Result<Schedule, String> {
         if let Some(rest) = spec.strip_prefix("every ") {

@@ -259,7 +259,7 @@ impl Daemon {
     async fn check_source(&self, source: &SourceRow) -> Result<()> {
         let now = Utc::now();
         let ts = now.timestamp();
-        let schedule = Schedule::from_spec(&source.schedule).unwrap_or(Schedule::Every(crate::config::DEFAULT_EVERY));
+        let schedule = Schedule::from_spec_or_default(&source.schedule);
         let (id, url) = (source.id, source.url.clone());
         if source.kind == SourceKind::Article {
             // Article sources are their own single article; the article row carries the schedule.
@@ -540,8 +540,7 @@ impl Daemon {
     ) -> Option<i64> {
         let jitter = rand::random();
         let Some(plan) = &rules.revisit else {
-            let schedule =
-                Schedule::from_spec(&article.schedule).unwrap_or(Schedule::Every(crate::config::DEFAULT_EVERY));
+            let schedule = Schedule::from_spec_or_default(&article.schedule);
             return Some(schedule::next_check(&schedule, now, jitter).timestamp());
         };
         let first_seen = DateTime::from_timestamp(article.first_seen, 0).unwrap_or(now);

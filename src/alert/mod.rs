@@ -265,16 +265,6 @@ impl Sender {
     }
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut message = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        message = format!("{message}: {s}");
-        source = s.source();
-    }
-    message
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::{Event, SendError, decode_secret, error_chain, sign};
+use super::{Event, SendError, decode_secret, sign};
 use crate::config::{WebhookConfig, WebhookFormat};
+use crate::fetch::error_chain;
 
 /// Longest message a Discord webhook accepts.
 const DISCORD_LIMIT: usize = 2000;

@@ -271,13 +271,18 @@ fn classify(e: reqwest::Error) -> FetchError {
         }
         source = s.source();
     }
+    FetchError::Network(error_chain(&e))
+}
+
+/// An error and its causes on one line: "a: b: c".
+pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut message = e.to_string();
-    let mut source = std::error::Error::source(&e);
+    let mut source = e.source();
     while let Some(s) = source {
         message = format!("{message}: {s}");
         source = s.source();
     }
-    FetchError::Network(message)
+    message
 }
 
 fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
