@@ -13,6 +13,8 @@
 //! - [`store`]: SQLite: sources, articles, versions, changes, the alert outbox, the fetch log.
 //! - [`alert`]: delivery from the outbox: signed webhooks, chat webhooks, email.
 //! - [`web`]: the HTML UI, Atom feeds and JSON API (read-mostly).
+//! - [`text`]: helpers for text on its way out, shared by `diff`, `web`, `alert` and
+//!   [`newsroom`]: HTML escaping.
 //! - [`daemon`]: wires the steps together; [`demo`] runs it against [`newsroom`], the
 //!   simulated news site of the demo and the tests.
 
@@ -27,4 +29,5 @@ pub mod fetch;
 pub mod newsroom;
 pub mod schedule;
 pub mod store;
+pub mod text;
 pub mod web;

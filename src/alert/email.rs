@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{DELIVERY_TIMEOUT, Event, SendError};
 use crate::config::EmailConfig;
-use crate::diff::render::escape_html;
 use crate::diff::{Change, EditKind};
+use crate::text::escape_html;
 
 /// A composed mail, as stored in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -25,6 +25,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use clap::Parser;
+use redline::text::escape_html as escape;
 
 #[derive(Parser, Debug, Clone)]
 #[command(name = "redline-scale", about = "Redline scale benchmark (and urlwatch comparison)")]
@@ -222,10 +223,6 @@ fn sentence(r: &mut Rng) -> String {
 fn paragraph(r: &mut Rng) -> String {
     let n = 2 + r.below(3);
     (0..n).map(|_| sentence(r)).collect::<Vec<_>>().join(" ")
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// The site: deterministic pages from (seed, article id, round).

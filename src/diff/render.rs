@@ -9,6 +9,7 @@ use std::fmt::Write;
 use super::align::diff_words;
 use super::segment::sentences;
 use super::{Block, Change, FieldChange, SegOp, Segment, SentenceOp};
+use crate::text::escape_html;
 
 const RED: &str = "\x1b[31m";
 const GREEN: &str = "\x1b[32m";
@@ -22,23 +23,6 @@ const RESET: &str = "\x1b[0m";
 /// Text safe for a terminal: control characters (escape sequences included) become spaces.
 fn safe(s: &str) -> String {
     s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
-}
-
-/// Text safe for HTML text and attribute values.
-pub fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + s.len() / 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() && c != '\n' && c != '\t' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 struct Painter {

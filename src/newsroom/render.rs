@@ -35,7 +35,7 @@ impl Site<'_> {
     }
 }
 
-pub(crate) use crate::diff::render::escape_html as escape;
+pub(crate) use crate::text::escape_html as escape;
 
 /// Story times are written relative to [`CLOCK_START`]; the site moves them so
 /// that its clock starts at the real time the process first served a page: the

@@ -8,11 +8,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
-use super::html::{esc, kind_label, rfc3339};
+use super::html::{kind_label, rfc3339};
 use super::pages::ChangesQuery;
 use super::{Failure, WebState};
 use crate::store::ChangeRow;
 use crate::store::browse::{ChangeFilter, ChangeSummary};
+use crate::text::escape_html;
 
 /// Entries per feed.
 const ENTRIES: usize = 50;
@@ -83,17 +84,20 @@ fn feed_xml(
     let updated = entries.iter().map(|(c, _)| c.created_at).max().unwrap_or(now);
     let mut out =
         String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n");
-    let _ = writeln!(out, "  <id>{}</id>", esc(&format!("{base}{self_path}")));
-    let _ = writeln!(out, "  <title>{}</title>", esc(title));
+    let _ = writeln!(out, "  <id>{}</id>", escape_html(&format!("{base}{self_path}")));
+    let _ = writeln!(out, "  <title>{}</title>", escape_html(title));
     let _ = writeln!(out, "  <subtitle>Edits to the articles this Redline watches.</subtitle>");
     let _ = writeln!(out, "  <updated>{}</updated>", rfc3339(updated));
     let _ = writeln!(
         out,
         "  <link rel=\"self\" type=\"application/atom+xml\" href=\"{}\"/>",
-        esc(&format!("{base}{self_path}"))
+        escape_html(&format!("{base}{self_path}"))
     );
-    let _ =
-        writeln!(out, "  <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>", esc(&format!("{base}{alternate}")));
+    let _ = writeln!(
+        out,
+        "  <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>",
+        escape_html(&format!("{base}{alternate}"))
+    );
     let _ = writeln!(out, "  <author><name>Redline</name></author>");
     let _ = writeln!(out, "  <generator version=\"{}\">Redline</generator>", env!("CARGO_PKG_VERSION"));
     for (c, full) in entries {
@@ -102,22 +106,25 @@ fn feed_xml(
         let kinds: Vec<&str> = c.kinds.iter().map(|k| kind_label(*k)).collect();
         let entry_title = if kinds.is_empty() { headline } else { format!("{headline} ({})", kinds.join(", ")) };
         out.push_str("  <entry>\n");
-        let _ = writeln!(out, "    <id>{}</id>", esc(&page));
-        let _ = writeln!(out, "    <title type=\"text\">{}</title>", esc(&entry_title));
+        let _ = writeln!(out, "    <id>{}</id>", escape_html(&page));
+        let _ = writeln!(out, "    <title type=\"text\">{}</title>", escape_html(&entry_title));
         let _ = writeln!(out, "    <updated>{}</updated>", rfc3339(c.created_at));
         let _ = writeln!(out, "    <published>{}</published>", rfc3339(c.created_at));
-        let _ = writeln!(out, "    <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>", esc(&page));
+        let _ = writeln!(out, "    <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>", escape_html(&page));
         if c.article_url.starts_with("http://") || c.article_url.starts_with("https://") {
-            let _ = writeln!(out, "    <link rel=\"related\" href=\"{}\"/>", esc(&c.article_url));
+            let _ = writeln!(out, "    <link rel=\"related\" href=\"{}\"/>", escape_html(&c.article_url));
         }
         for k in &c.kinds {
-            let _ = writeln!(out, "    <category term=\"{}\" label=\"{}\"/>", k.as_str(), esc(kind_label(*k)));
+            let _ = writeln!(out, "    <category term=\"{}\" label=\"{}\"/>", k.as_str(), escape_html(kind_label(*k)));
         }
-        let _ = writeln!(out, "    <summary type=\"text\">{}</summary>", esc(&c.summary));
+        let _ = writeln!(out, "    <summary type=\"text\">{}</summary>", escape_html(&c.summary));
         if let Some(full) = full {
             // type="html": the redline is escaped once more to travel as text inside the XML.
-            let _ =
-                writeln!(out, "    <content type=\"html\">{}</content>", esc(&crate::diff::render_html(&full.change)));
+            let _ = writeln!(
+                out,
+                "    <content type=\"html\">{}</content>",
+                escape_html(&crate::diff::render_html(&full.change))
+            );
         }
         out.push_str("  </entry>\n");
     }

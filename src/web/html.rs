@@ -1,5 +1,5 @@
 //! The page shell, the stylesheet and small rendering helpers. Every value that
-//! comes from an article, a watch or a request goes through [`esc`].
+//! comes from an article, a watch or a request goes through [`escape_html`].
 
 use std::fmt::Write;
 
@@ -8,7 +8,7 @@ use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, Utc};
 
 use crate::diff::EditKind;
-pub use crate::diff::render::escape_html as esc;
+use crate::text::escape_html;
 
 /// Every edit kind, in the order lists show them.
 pub const KINDS: [EditKind; 11] = [
@@ -51,7 +51,7 @@ pub fn kind_label(k: EditKind) -> &'static str {
 pub fn kind_badges(kinds: &[EditKind]) -> String {
     let mut out = String::from("<span class=\"kinds\">");
     for k in kinds {
-        let _ = write!(out, "<span class=\"kind kind-{}\">{}</span>", k.as_str(), esc(kind_label(*k)));
+        let _ = write!(out, "<span class=\"kind kind-{}\">{}</span>", k.as_str(), escape_html(kind_label(*k)));
     }
     out.push_str("</span>");
     out
@@ -90,9 +90,9 @@ pub fn host_of(url: &str) -> String {
 pub fn outside_link(url: &str, text: &str) -> String {
     // Only http(s) becomes a link: a stored `javascript:` URL stays text.
     if url.starts_with("http://") || url.starts_with("https://") {
-        format!("<a href=\"{}\" rel=\"noopener noreferrer nofollow\">{}</a>", esc(url), esc(text))
+        format!("<a href=\"{}\" rel=\"noopener noreferrer nofollow\">{}</a>", escape_html(url), escape_html(text))
     } else {
-        esc(text)
+        escape_html(text)
     }
 }
 
@@ -135,8 +135,8 @@ pub fn page(title: &str, search: &str, body: &str) -> Html<String> {
 </body>
 </html>
 ",
-        title = esc(title),
-        search = esc(search),
+        title = escape_html(title),
+        search = escape_html(search),
     ))
 }
 
@@ -149,8 +149,8 @@ pub fn error_page(status: StatusCode, message: &str) -> Html<String> {
         &format!(
             "<h1>{} {}</h1>\n<p class=\"error\">{}</p>\n<p><a href=\"/\">Recent changes</a></p>",
             status.as_u16(),
-            esc(reason),
-            esc(message)
+            escape_html(reason),
+            escape_html(message)
         ),
     )
 }

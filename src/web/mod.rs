@@ -6,10 +6,10 @@
 //! - `atom`: the Atom feeds of changes, global and per watch.
 //! - `api`: the JSON API under `/api`, documented in `docs/API.md`.
 //! - `ops`: `/healthz` and `/metrics` (Prometheus text format).
-//! - `html`: the page shell, the stylesheet and the escaping helpers.
+//! - `html`: the page shell, the stylesheet and small rendering helpers.
 //!
 //! # Safety
-//! Every piece of article text is escaped ([`crate::diff::render::escape_html`]); the
+//! Every piece of article text is escaped ([`crate::text::escape_html`]); the
 //! stored raw page is only ever shown escaped, or as `text/plain` under a sandboxing
 //! CSP. Every response carries a strict Content-Security-Policy (no script at all),
 //! `nosniff` and `frame-ancestors 'none'`. Writes are `POST` only and need

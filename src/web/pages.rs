@@ -9,11 +9,12 @@ use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::html::{KINDS, esc, host_of, kind_badges, maybe_time, outside_link, page, parse_kind, q, time};
+use super::html::{KINDS, host_of, kind_badges, maybe_time, outside_link, page, parse_kind, q, time};
 use super::{DEFAULT_LIMIT, Failure, MAX_LIMIT, RAW_CSP, WebState};
 use crate::diff::{Block, Change, FieldChange, SegOp, Segment, SentenceOp};
 use crate::store::ChangeRow;
 use crate::store::browse::{ChangeFilter, SearchHit, fts_query};
+use crate::text::escape_html;
 
 /// Filters of the change lists, as they come in a query string (HTML forms send empty fields).
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -125,13 +126,18 @@ pub(super) async fn changes(
     let selected_kind = present(&query.kind).unwrap_or("");
     for k in KINDS {
         let sel = if k.as_str() == selected_kind { " selected" } else { "" };
-        let _ = write!(body, "<option value=\"{0}\"{sel}>{1}</option>", k.as_str(), esc(super::html::kind_label(k)));
+        let _ = write!(
+            body,
+            "<option value=\"{0}\"{sel}>{1}</option>",
+            k.as_str(),
+            escape_html(super::html::kind_label(k))
+        );
     }
     body.push_str("</select></label>\n<label>Watch <select name=\"watch\"><option value=\"\">any</option>");
     let selected_watch = present(&query.watch).unwrap_or("");
     for (id, label) in &watches {
         let sel = if id.to_string() == selected_watch { " selected" } else { "" };
-        let _ = write!(body, "<option value=\"{id}\"{sel}>{}</option>", esc(label));
+        let _ = write!(body, "<option value=\"{id}\"{sel}>{}</option>", escape_html(label));
     }
     let _ = write!(
         body,
@@ -139,9 +145,9 @@ pub(super) async fn changes(
          <label>Since <input type=\"date\" name=\"since\" value=\"{}\"></label>\n\
          <label>Until <input type=\"date\" name=\"until\" value=\"{}\"></label>\n\
          <button type=\"submit\">Filter</button>\n</form>\n",
-        esc(present(&query.outlet).unwrap_or("")),
-        esc(present(&query.since).unwrap_or("")),
-        esc(present(&query.until).unwrap_or("")),
+        escape_html(present(&query.outlet).unwrap_or("")),
+        escape_html(present(&query.since).unwrap_or("")),
+        escape_html(present(&query.until).unwrap_or("")),
     );
     if changes.is_empty() {
         body.push_str("<p class=\"muted\">No change recorded matches. Redline records a change when a watched article is edited.</p>\n");
@@ -157,29 +163,32 @@ pub(super) async fn changes(
              <span class=\"meta\"><a href=\"/?outlet={hostq}\">{host}</a> · {when} · <a href=\"/articles/{aid}\">v{from} → v{to}</a> · {sig:.0}% changed</span><br>\n\
              {kinds} <span class=\"summary\">{summary}</span></li>",
             id = c.id,
-            title = esc(&title),
+            title = escape_html(&title),
             hostq = q(&host),
-            host = esc(&host),
+            host = escape_html(&host),
             when = time(c.created_at),
             aid = c.article_id,
             from = c.from_number,
             to = c.to_number,
             sig = c.significance * 100.0,
             kinds = kind_badges(&c.kinds),
-            summary = esc(&c.summary),
+            summary = escape_html(&c.summary),
         );
     }
     body.push_str("</ol>\n<nav class=\"pager\">");
     if query.before.as_deref().is_some_and(|b| !b.trim().is_empty()) {
-        let _ = write!(body, "<a href=\"/?{}\">← Newest</a>", esc(&query.with_before(None)));
+        let _ = write!(body, "<a href=\"/?{}\">← Newest</a>", escape_html(&query.with_before(None)));
     } else {
         body.push_str("<span></span>");
     }
     if changes.len() == limit
         && let Some(last) = changes.last()
     {
-        let _ =
-            write!(body, "<a rel=\"next\" href=\"/?{}\">Older changes →</a>", esc(&query.with_before(Some(last.id))));
+        let _ = write!(
+            body,
+            "<a rel=\"next\" href=\"/?{}\">Older changes →</a>",
+            escape_html(&query.with_before(Some(last.id)))
+        );
     }
     body.push_str("</nav>\n");
     if let Ok(Some(id)) = parse_id("watch", &query.watch) {
@@ -212,15 +221,17 @@ pub(super) async fn articles(
     for a in &list {
         let title = a.title.clone().unwrap_or_else(|| a.url.clone());
         let health = match &a.last_error {
-            Some(e) if a.failures > 0 => format!(" <span class=\"health-bad\" title=\"{}\">failing</span>", esc(e)),
+            Some(e) if a.failures > 0 => {
+                format!(" <span class=\"health-bad\" title=\"{}\">failing</span>", escape_html(e))
+            }
             _ => String::new(),
         };
         let _ = writeln!(
             body,
             "<tr><td><a href=\"/articles/{}\">{}</a>{health}<br><span class=\"meta\">{}</span></td><td>{}</td><td class=\"hide-narrow\">{}</td><td class=\"hide-narrow\">{}</td></tr>",
             a.id,
-            esc(&title),
-            esc(&host_of(&a.url)),
+            escape_html(&title),
+            escape_html(&host_of(&a.url)),
             a.versions,
             maybe_time(a.last_changed),
             maybe_time(a.last_checked),
@@ -251,7 +262,7 @@ pub(super) async fn article(
     let title = article.title.clone().unwrap_or_else(|| article.url.clone());
     let mut body = format!(
         "<h1>{}</h1>\n<p class=\"meta\">{} · watched through {} · first seen {} · last checked {} · next check {}</p>\n",
-        esc(&title),
+        escape_html(&title),
         outside_link(&article.url, &article.url),
         outside_link(&article.source_url, &host_of(&article.source_url)),
         time(article.first_seen),
@@ -259,8 +270,12 @@ pub(super) async fn article(
         maybe_time(article.next_check),
     );
     if let Some(e) = &article.last_error {
-        let _ =
-            writeln!(body, "<p class=\"error\">The last check failed ({} in a row): {}</p>", article.failures, esc(e));
+        let _ = writeln!(
+            body,
+            "<p class=\"error\">The last check failed ({} in a row): {}</p>",
+            article.failures,
+            escape_html(e)
+        );
     }
     let _ = writeln!(body, "<h2>{} versions, {} changes</h2>", article.versions, article.changes);
     body.push_str("<div class=\"table-wrap\"><table class=\"timeline\">\n<thead><tr><th>Version</th><th>Fetched</th><th>What changed</th></tr></thead>\n<tbody>\n");
@@ -269,7 +284,7 @@ pub(super) async fn article(
             Some(summary) => format!(
                 "{} {}<br><span class=\"meta\">{:.0}% changed</span>",
                 kind_badges(&v.kinds),
-                esc(summary),
+                escape_html(summary),
                 v.significance.unwrap_or(0.0) * 100.0
             ),
             None if v.number == 1 => "<span class=\"muted\">First version seen</span>".to_string(),
@@ -283,7 +298,7 @@ pub(super) async fn article(
             v.number,
             time(v.fetched_at),
             what,
-            esc(v.title.as_deref().unwrap_or("")),
+            escape_html(v.title.as_deref().unwrap_or("")),
         );
     }
     body.push_str("</tbody></table></div>\n");
@@ -328,7 +343,7 @@ pub(super) async fn version(
     let mut body = format!(
         "<p class=\"meta\"><a href=\"/articles/{article_id}\">← All versions of this article</a></p>\n<h1>{}</h1>\n\
          <p class=\"meta\">Version {number} of {} · fetched {} · {}</p>\n",
-        esc(&title),
+        escape_html(&title),
         article.versions,
         time(version.fetched_at),
         outside_link(&article.url, &host_of(&article.url)),
@@ -361,13 +376,13 @@ pub(super) async fn version(
         ("Canonical", &a.canonical_url),
     ] {
         if let Some(v) = value {
-            let _ = writeln!(body, "<tr><th>{label}</th><td>{}</td></tr>", esc(v));
+            let _ = writeln!(body, "<tr><th>{label}</th><td>{}</td></tr>", escape_html(v));
         }
     }
     body.push_str("</tbody></table></div>\n<div class=\"paragraphs\">\n");
     for p in &a.paragraphs {
         let class = if is_notice(p) { " class=\"notice\"" } else { "" };
-        let _ = writeln!(body, "<p{class}>{}</p>", esc(p));
+        let _ = writeln!(body, "<p{class}>{}</p>", escape_html(p));
     }
     body.push_str("</div>\n</section>\n");
     // The stored page, as text only.
@@ -379,7 +394,7 @@ pub(super) async fn version(
             "<section id=\"raw\"><h2>Stored page</h2>\n<details><summary>Source of the page as fetched ({} bytes), shown as text</summary>\n<pre class=\"raw\">{}{}</pre></details>\n\
              <p><a href=\"{base}/raw\">Whole source as plain text</a></p></section>",
             text.len(),
-            esc(shown),
+            escape_html(shown),
             if shown.len() < text.len() { "\n…" } else { "" },
         );
     }
@@ -441,12 +456,12 @@ fn change_section(c: &ChangeRow, side: bool, base: &str) -> String {
         c.from_number,
         c.to_number,
         kind_badges(&ch.kinds),
-        esc(&ch.summary),
+        escape_html(&ch.summary),
         time(c.created_at),
         ch.significance * 100.0,
     );
     for note in &ch.notes {
-        let _ = writeln!(out, "<aside class=\"notice\"><strong>Notice:</strong> {}</aside>", esc(note));
+        let _ = writeln!(out, "<aside class=\"notice\"><strong>Notice:</strong> {}</aside>", escape_html(note));
     }
     let fields: [(&str, &str, &Option<FieldChange>); 4] = [
         ("headline", "Headline", &ch.headline),
@@ -463,8 +478,8 @@ fn change_section(c: &ChangeRow, side: bool, base: &str) -> String {
                 let _ = writeln!(
                     out,
                     "<tr id=\"{id}-change\"><th>{label}</th><td><del>{}</del><br><ins>{}</ins></td></tr>",
-                    esc(f.old.as_deref().unwrap_or("(none)")),
-                    esc(f.new.as_deref().unwrap_or("(none)")),
+                    escape_html(f.old.as_deref().unwrap_or("(none)")),
+                    escape_html(f.new.as_deref().unwrap_or("(none)")),
                 );
             }
         }
@@ -493,12 +508,12 @@ fn change_section(c: &ChangeRow, side: bool, base: &str) -> String {
 fn segments(out: &mut String, segs: &[Segment], keep: &[SegOp]) {
     for s in segs.iter().filter(|s| keep.contains(&s.op)) {
         match s.op {
-            SegOp::Same => out.push_str(&esc(&s.text)),
+            SegOp::Same => out.push_str(&escape_html(&s.text)),
             SegOp::Ins => {
-                let _ = write!(out, "<ins>{}</ins>", esc(&s.text));
+                let _ = write!(out, "<ins>{}</ins>", escape_html(&s.text));
             }
             SegOp::Del => {
-                let _ = write!(out, "<del>{}</del>", esc(&s.text));
+                let _ = write!(out, "<del>{}</del>", escape_html(&s.text));
             }
         }
     }
@@ -519,13 +534,14 @@ fn inline(ch: &Change) -> String {
     for b in &ch.blocks {
         match b {
             Block::Same { text } => {
-                let _ = writeln!(out, "<p{}>{}</p>", para_class("", Some(text.clone())), esc(text));
+                let _ = writeln!(out, "<p{}>{}</p>", para_class("", Some(text.clone())), escape_html(text));
             }
             Block::Added { text } => {
-                let _ = writeln!(out, "<p{}><ins>{}</ins></p>", para_class("added", Some(text.clone())), esc(text));
+                let _ =
+                    writeln!(out, "<p{}><ins>{}</ins></p>", para_class("added", Some(text.clone())), escape_html(text));
             }
             Block::Removed { text } => {
-                let _ = writeln!(out, "<p class=\"removed\"><del>{}</del></p>", esc(text));
+                let _ = writeln!(out, "<p class=\"removed\"><del>{}</del></p>", escape_html(text));
             }
             Block::MovedOut { to, .. } => {
                 let _ = writeln!(out, "<p class=\"move\">(paragraph moved to ¶{})</p>", to + 1);
@@ -534,7 +550,7 @@ fn inline(ch: &Change) -> String {
                 let _ = writeln!(
                     out,
                     "<p class=\"moved-in\">{} <span class=\"move\">(moved from ¶{})</span></p>",
-                    esc(text),
+                    escape_html(text),
                     from + 1
                 );
             }
@@ -548,12 +564,12 @@ fn inline(ch: &Change) -> String {
                         out.push(' ');
                     }
                     match s {
-                        SentenceOp::Same { text } => out.push_str(&esc(text)),
+                        SentenceOp::Same { text } => out.push_str(&escape_html(text)),
                         SentenceOp::Added { text } => {
-                            let _ = write!(out, "<ins>{}</ins>", esc(text));
+                            let _ = write!(out, "<ins>{}</ins>", escape_html(text));
                         }
                         SentenceOp::Removed { text } => {
-                            let _ = write!(out, "<del>{}</del>", esc(text));
+                            let _ = write!(out, "<del>{}</del>", escape_html(text));
                         }
                         SentenceOp::Changed { segments: segs } => {
                             segments(&mut out, segs, &[SegOp::Same, SegOp::Ins, SegOp::Del])
@@ -575,14 +591,14 @@ fn side_by_side(ch: &Change, from: i64, to: i64) -> String {
     );
     for b in &ch.blocks {
         let (left, right) = match b {
-            Block::Same { text } => (esc(text), esc(text)),
-            Block::Added { text } => (String::new(), format!("<ins>{}</ins>", esc(text))),
-            Block::Removed { text } => (format!("<del>{}</del>", esc(text)), String::new()),
+            Block::Same { text } => (escape_html(text), escape_html(text)),
+            Block::Added { text } => (String::new(), format!("<ins>{}</ins>", escape_html(text))),
+            Block::Removed { text } => (format!("<del>{}</del>", escape_html(text)), String::new()),
             Block::MovedOut { text, to, .. } => {
-                (format!("{} <span class=\"move\">(moved to ¶{})</span>", esc(text), to + 1), String::new())
+                (format!("{} <span class=\"move\">(moved to ¶{})</span>", escape_html(text), to + 1), String::new())
             }
             Block::MovedIn { text, from, .. } => {
-                (String::new(), format!("{} <span class=\"move\">(moved from ¶{})</span>", esc(text), from + 1))
+                (String::new(), format!("{} <span class=\"move\">(moved from ¶{})</span>", escape_html(text), from + 1))
             }
             Block::Changed { sentences, moved_from } => {
                 let (mut l, mut r) = (Vec::new(), Vec::new());
@@ -593,11 +609,11 @@ fn side_by_side(ch: &Change, from: i64, to: i64) -> String {
                 for s in sentences {
                     match s {
                         SentenceOp::Same { text } => {
-                            l.push(esc(text));
-                            r.push(esc(text));
+                            l.push(escape_html(text));
+                            r.push(escape_html(text));
                         }
-                        SentenceOp::Added { text } => r.push(format!("<ins>{}</ins>", esc(text))),
-                        SentenceOp::Removed { text } => l.push(format!("<del>{}</del>", esc(text))),
+                        SentenceOp::Added { text } => r.push(format!("<ins>{}</ins>", escape_html(text))),
+                        SentenceOp::Removed { text } => l.push(format!("<del>{}</del>", escape_html(text))),
                         SentenceOp::Changed { segments: segs } => {
                             let (mut ls, mut rs) = (String::new(), String::new());
                             segments(&mut ls, segs, &[SegOp::Same, SegOp::Del]);
@@ -629,7 +645,7 @@ pub(super) async fn watches(State(state): State<WebState>) -> Result<Html<String
         let state_label = if w.enabled { "<span class=\"health-ok\">watching</span>" } else { "paused" };
         let error = w.last_error.as_ref().or(w.article_error.as_ref());
         let health = match error {
-            Some(e) => format!("<span class=\"health-bad\">{}</span>", esc(e)),
+            Some(e) => format!("<span class=\"health-bad\">{}</span>", escape_html(e)),
             None => "<span class=\"health-ok\">none</span>".to_string(),
         };
         let last = w.last_checked.max(w.articles_last_checked);
@@ -643,8 +659,8 @@ pub(super) async fn watches(State(state): State<WebState>) -> Result<Html<String
              <td>{state_label}</td><td><a href=\"/articles?watch={id}\">{articles}</a>{failing}</td><td>{last}</td><td>{next}</td><td>{health}</td></tr>",
             id = w.id,
             link = outside_link(&w.url, &label),
-            kind = esc(&w.kind),
-            schedule = esc(&w.schedule),
+            kind = escape_html(&w.kind),
+            schedule = escape_html(&w.schedule),
             config = if w.from_config { " · from the config" } else { "" },
             articles = w.articles,
             failing = if w.failing_articles > 0 {
@@ -671,7 +687,7 @@ pub(super) struct SearchQuery {
 
 /// The snippet of a hit as HTML: escaped, the matches in `<mark>`, the stored JSON punctuation gone.
 pub(super) fn snippet_html(hit: &SearchHit) -> String {
-    esc(&snippet_text(&hit.snippet)).replace('\u{e000}', "<mark>").replace('\u{e001}', "</mark>")
+    escape_html(&snippet_text(&hit.snippet)).replace('\u{e000}', "<mark>").replace('\u{e001}', "</mark>")
 }
 
 /// The snippet as text (paragraphs are stored as a JSON list; FTS5 cuts it anywhere).
@@ -696,7 +712,7 @@ pub(super) async fn search(
                 body,
                 "<p class=\"meta\">{} articles match “{}”.</p>\n<ol class=\"changes\">",
                 hits.len(),
-                esc(&text)
+                escape_html(&text)
             );
             for h in &hits {
                 let title = h.title.clone().unwrap_or_else(|| h.url.clone());
@@ -705,8 +721,8 @@ pub(super) async fn search(
                     "<li><a class=\"title\" href=\"/articles/{aid}/versions/{n}\">{title}</a><br><span class=\"meta\">{host} · version {n} · {when}</span><br><span class=\"snippet\">{snippet}</span></li>",
                     aid = h.article_id,
                     n = h.number,
-                    title = esc(&title),
-                    host = esc(&host_of(&h.url)),
+                    title = escape_html(&title),
+                    host = escape_html(&host_of(&h.url)),
                     when = time(h.fetched_at),
                     snippet = snippet_html(h),
                 );
