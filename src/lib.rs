@@ -9,7 +9,8 @@
 //! - [`fetch`]: one HTTP exchange: robots.txt, timeouts, size cap, SSRF guard, charset decoding.
 //! - [`discover`]: new article URLs from feeds, sitemaps, section pages and OPML.
 //! - [`extract`]: HTML in, [`extract::Article`] out. Pure.
-//! - [`diff`]: two articles in, [`diff::Change`] out, and its renderings. Pure.
+//! - [`diff`]: two articles in, [`diff::Change`] out, and its renderings: text, and the one
+//!   HTML renderer that the web UI, email and Atom share. Pure.
 //! - [`store`]: SQLite: sources, articles, versions, changes, the alert outbox, the fetch log.
 //! - [`alert`]: delivery from the outbox: signed webhooks, chat webhooks, email.
 //! - [`web`]: the HTML UI, Atom feeds and JSON API (read-mostly).

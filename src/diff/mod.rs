@@ -9,7 +9,7 @@
 //! - [`notice`]: update, correction and clarification notices in six languages.
 //! - `align`: paragraphs, then sentences, then words, with `similar`; moves.
 //! - `classify`: edit kinds, significance and the one-line summary.
-//! - [`render`]: terminal text, unified text and the HTML redline.
+//! - [`render`]: terminal text, unified text and HTML (the redline, inline or side by side).
 //!
 //! A [`Change`] carries, besides the contract fields, everything needed to render it
 //! without the two articles: the metadata changes and the paragraph, sentence and word
@@ -27,7 +27,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::extract::Article;
 
-pub use render::{render_html, render_text, render_unified};
+pub use render::{
+    render_html, render_html_fields, render_html_inline, render_html_paragraph, render_html_side, render_text,
+    render_unified,
+};
 
 /// What kind of edit a change is; a change carries one or more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -1,8 +1,13 @@
-//! Renderings of a [`Change`]: terminal text, unified text and the HTML redline.
+//! Renderings of a [`Change`]: terminal text, unified text and HTML.
 //!
 //! Each works from the change alone (its blocks and metadata), so a stored change renders
-//! without the two articles. Article text is untrusted: the HTML rendering escapes every
-//! piece of it, and the text renderings drop control characters (terminal escapes).
+//! without the two articles. Article text is untrusted: the text renderings drop control
+//! characters (terminal escapes), and the HTML ones escape every piece of it
+//! ([`crate::text::escape_html`]) before wrapping it in `<ins>` or `<del>`.
+//!
+//! This is the one HTML renderer of changes: the web UI shows [`render_html_fields`] with
+//! [`render_html_inline`] or [`render_html_side`]; email, the Atom feed and the CLI show
+//! [`render_html`], made of the same parts.
 
 use std::fmt::Write;
 
@@ -249,23 +254,189 @@ pub fn render_unified(change: &Change) -> String {
     out
 }
 
-fn html_segments(out: &mut String, segs: &[Segment]) {
-    for s in segs {
+/// Which words of a change one HTML view shows: both sides (the inline redline), or one
+/// column of the side-by-side view.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum View {
+    Inline,
+    Old,
+    New,
+}
+
+impl View {
+    fn shows(self, op: SegOp) -> bool {
+        matches!((self, op), (_, SegOp::Same) | (View::Inline, _) | (View::Old, SegOp::Del) | (View::New, SegOp::Ins))
+    }
+}
+
+/// Article text in `<ins>`, escaped first.
+fn ins(text: &str) -> String {
+    format!("<ins>{}</ins>", escape_html(text))
+}
+
+/// Article text in `<del>`, escaped first.
+fn del(text: &str) -> String {
+    format!("<del>{}</del>", escape_html(text))
+}
+
+/// The words of an edited sentence that `view` shows.
+fn segments_html(segs: &[Segment], view: View) -> String {
+    let mut out = String::new();
+    for s in segs.iter().filter(|s| view.shows(s.op)) {
         match s.op {
             SegOp::Same => out.push_str(&escape_html(&s.text)),
-            SegOp::Del => {
-                let _ = write!(out, "<del>{}</del>", escape_html(&s.text));
+            SegOp::Ins => out.push_str(&ins(&s.text)),
+            SegOp::Del => out.push_str(&del(&s.text)),
+        }
+    }
+    out
+}
+
+/// The sentences of an edited paragraph that `view` shows, a space apart; `lead` (a move
+/// label) comes first.
+fn sentences_html(lead: Option<String>, ops: &[SentenceOp], view: View) -> String {
+    let parts: Vec<String> = lead
+        .into_iter()
+        .chain(ops.iter().filter_map(|s| match s {
+            SentenceOp::Same { text } => Some(escape_html(text)),
+            SentenceOp::Added { text } => view.shows(SegOp::Ins).then(|| ins(text)),
+            SentenceOp::Removed { text } => view.shows(SegOp::Del).then(|| del(text)),
+            SentenceOp::Changed { segments } => Some(segments_html(segments, view)),
+        }))
+        .collect();
+    parts.join(" ")
+}
+
+/// A note on a moved paragraph, `n` being 0-based: `<span class="move">(moved from ¶3)</span>`.
+fn move_note(words: &str, n: usize, tail: &str) -> String {
+    format!("<span class=\"move\">({words} \u{b6}{}{tail})</span>", n + 1)
+}
+
+/// The ` class="…"` of a paragraph: `class`, plus `notice` when `text` (its new text) is an
+/// update or correction notice.
+fn class_attr(class: &str, text: Option<&str>) -> String {
+    let notice = text.is_some_and(|t| super::notice::is_notice(&super::normalize::fold(t)));
+    match (class, notice) {
+        ("", false) => String::new(),
+        ("", true) => " class=\"notice\"".to_string(),
+        (c, false) => format!(" class=\"{c}\""),
+        (c, true) => format!(" class=\"{c} notice\""),
+    }
+}
+
+/// One paragraph of article text: `<p>`, of class `notice` when it is a notice.
+pub fn render_html_paragraph(text: &str) -> String {
+    format!("<p{}>{}</p>\n", class_attr("", Some(text)), escape_html(text))
+}
+
+/// The paragraphs of the inline redline, without the wrapping `<div>`.
+fn blocks_inline(out: &mut String, change: &Change) {
+    for b in &change.blocks {
+        let new_text = b.new_text();
+        let class = |c: &str| class_attr(c, new_text.as_deref());
+        match b {
+            Block::Same { text } => out.push_str(&render_html_paragraph(text)),
+            Block::Added { text } => {
+                let _ = writeln!(out, "<p{}>{}</p>", class("added"), ins(text));
             }
-            SegOp::Ins => {
-                let _ = write!(out, "<ins>{}</ins>", escape_html(&s.text));
+            Block::Removed { text } => {
+                let _ = writeln!(out, "<p{}>{}</p>", class("removed"), del(text));
+            }
+            Block::MovedOut { to, .. } => {
+                let _ = writeln!(out, "<p{}>{}</p>", class("moved-out"), move_note("paragraph moved to", *to, ""));
+            }
+            Block::MovedIn { text, from, .. } => {
+                let _ = writeln!(
+                    out,
+                    "<p{}>{} {}</p>",
+                    class("moved-in"),
+                    escape_html(text),
+                    move_note("moved from", *from, "")
+                );
+            }
+            Block::Changed { sentences, moved_from } => {
+                let lead = moved_from.map(|f| move_note("moved from", f, ", and edited"));
+                let c = if moved_from.is_some() { "changed moved-in" } else { "changed" };
+                let _ = writeln!(out, "<p{}>{}</p>", class(c), sentences_html(lead, sentences, View::Inline));
             }
         }
     }
 }
 
-/// The HTML redline, for the web UI and email: a `<div class="redline">` with the summary,
-/// metadata changes and every paragraph, insertions in `<ins>` and deletions in `<del>` at
-/// word level. Every piece of article text is escaped.
+/// The body as one redline, for the web UI: a `<div class="redline">` of every paragraph,
+/// insertions in `<ins>` and deletions in `<del>`, word level inside edited sentences;
+/// paragraphs of class `added`, `removed`, `changed`, `moved-in`, `moved-out`, and `notice`
+/// for update and correction notices. Every piece of article text is escaped.
+pub fn render_html_inline(change: &Change) -> String {
+    let mut out = String::from("<div class=\"redline\">\n");
+    blocks_inline(&mut out, change);
+    out.push_str("</div>\n");
+    out
+}
+
+/// The body in two columns, a `<table class="side">` headed `old` and `new`: the old
+/// version with its deletions, the new with its insertions, a row a paragraph (of class
+/// `notice` for notices). Every piece of article text is escaped.
+pub fn render_html_side(change: &Change, old: &str, new: &str) -> String {
+    let mut out = format!(
+        "<div class=\"table-wrap\"><table class=\"side\">\n<thead><tr><th>{}</th><th>{}</th></tr></thead>\n<tbody>\n",
+        escape_html(old),
+        escape_html(new)
+    );
+    for b in &change.blocks {
+        let (left, right) = match b {
+            Block::Same { text } => (escape_html(text), escape_html(text)),
+            Block::Added { text } => (String::new(), ins(text)),
+            Block::Removed { text } => (del(text), String::new()),
+            Block::MovedOut { text, to, .. } => {
+                (format!("{} {}", escape_html(text), move_note("moved to", *to, "")), String::new())
+            }
+            Block::MovedIn { text, from, .. } => {
+                (String::new(), format!("{} {}", escape_html(text), move_note("moved from", *from, "")))
+            }
+            Block::Changed { sentences, moved_from } => (
+                sentences_html(moved_from.map(|f| move_note("was", f, "")), sentences, View::Old),
+                sentences_html(moved_from.map(|f| move_note("moved from", f, "")), sentences, View::New),
+            ),
+        };
+        let _ = writeln!(out, "<tr{}><td>{left}</td><td>{right}</td></tr>", class_attr("", b.new_text().as_deref()));
+    }
+    out.push_str("</tbody></table></div>\n");
+    out
+}
+
+/// The headline and metadata changes, a `<table class="meta-changes">` with a row each
+/// (`id="headline-change"`, `byline-change`, `published-change`, `modified-change`): the
+/// old value in `<del>`, the new in `<ins>`. Empty when none changed.
+pub fn render_html_fields(change: &Change) -> String {
+    let fields = [
+        ("headline", "Headline", &change.headline),
+        ("byline", "Byline", &change.byline),
+        ("published", "Published", &change.published),
+        ("modified", "Modified", &change.modified),
+    ];
+    if fields.iter().all(|(_, _, f)| f.is_none()) {
+        return String::new();
+    }
+    let mut out = String::from("<div class=\"table-wrap\"><table class=\"meta-changes\"><tbody>\n");
+    for (id, label, f) in fields {
+        if let Some(f) = f {
+            let _ = writeln!(
+                out,
+                "<tr id=\"{id}-change\"><th>{label}</th><td>{}<br>{}</td></tr>",
+                del(f.old.as_deref().unwrap_or("(none)")),
+                ins(f.new.as_deref().unwrap_or("(none)")),
+            );
+        }
+    }
+    out.push_str("</tbody></table></div>\n");
+    out
+}
+
+/// The whole HTML redline, for email, the Atom feed and `redline diff --format html`: a
+/// `<div class="redline">` with the summary, the kinds, the headline, the metadata changes
+/// ([`render_html_fields`]) and the paragraphs as in [`render_html_inline`]. Every piece of
+/// article text is escaped.
 pub fn render_html(change: &Change) -> String {
     let mut out = String::from("<div class=\"redline\">\n");
     let summary = if change.changed { change.summary.as_str() } else { "No change" };
@@ -277,83 +448,155 @@ pub fn render_html(change: &Change) -> String {
         }
         out.push_str("</ul>\n");
     }
-    if let Some(f) = &change.headline {
-        out.push_str("<h1 class=\"redline-headline\">");
-        html_segments(&mut out, &diff_words(f.old.as_deref().unwrap_or(""), f.new.as_deref().unwrap_or("")));
-        out.push_str("</h1>\n");
-    } else if let Some(t) = &change.title {
+    if let Some(t) = &change.title {
         let _ = writeln!(out, "<h1 class=\"redline-headline\">{}</h1>", escape_html(t));
     }
-    for (class, label, f) in [
-        ("byline", "Byline", &change.byline),
-        ("published", "Published", &change.published),
-        ("modified", "Modified", &change.modified),
-    ] {
-        if let Some(f) = f {
-            let _ = write!(out, "<p class=\"redline-{class}\">{label}: ");
-            let (old, new) = (f.old.as_deref().unwrap_or(""), f.new.as_deref().unwrap_or(""));
-            if class == "byline" {
-                html_segments(&mut out, &diff_words(old, new));
-            } else {
-                let _ = write!(out, "<del>{}</del> <ins>{}</ins>", escape_html(old), escape_html(new));
-            }
-            out.push_str("</p>\n");
-        }
-    }
-    for b in &change.blocks {
-        match b {
-            Block::Same { text } => {
-                let _ = writeln!(out, "<p>{}</p>", escape_html(text));
-            }
-            Block::Added { text } => {
-                let _ = writeln!(out, "<p class=\"added\"><ins>{}</ins></p>", escape_html(text));
-            }
-            Block::Removed { text } => {
-                let _ = writeln!(out, "<p class=\"removed\"><del>{}</del></p>", escape_html(text));
-            }
-            Block::MovedOut { to, .. } => {
-                let _ = writeln!(
-                    out,
-                    "<p class=\"moved-out\"><span class=\"redline-move\">(paragraph moved to \u{b6}{})</span></p>",
-                    to + 1
-                );
-            }
-            Block::MovedIn { text, from, .. } => {
-                let _ = writeln!(
-                    out,
-                    "<p class=\"moved-in\">{} <span class=\"redline-move\">(moved from \u{b6}{})</span></p>",
-                    escape_html(text),
-                    from + 1
-                );
-            }
-            Block::Changed { sentences, moved_from } => {
-                out.push_str(if moved_from.is_some() {
-                    "<p class=\"changed moved-in\">"
-                } else {
-                    "<p class=\"changed\">"
-                });
-                for (k, s) in sentences.iter().enumerate() {
-                    if k > 0 {
-                        out.push(' ');
-                    }
-                    match s {
-                        SentenceOp::Same { text } => out.push_str(&escape_html(text)),
-                        SentenceOp::Added { text } => {
-                            let _ = write!(out, "<ins>{}</ins>", escape_html(text));
-                        }
-                        SentenceOp::Removed { text } => {
-                            let _ = write!(out, "<del>{}</del>", escape_html(text));
-                        }
-                        SentenceOp::Changed { segments } => html_segments(&mut out, segments),
-                    }
-                }
-                if let Some(from) = moved_from {
-                    let _ = write!(out, " <span class=\"redline-move\">(moved from \u{b6}{})</span>", from + 1);
-                }
-                out.push_str("</p>\n");
-            }
-        }
-    }
+    out.push_str(&render_html_fields(change));
+    blocks_inline(&mut out, change);
     out.push_str("</div>\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::compare;
+    use crate::extract::Article;
+
+    fn seg(op: SegOp, text: &str) -> Segment {
+        Segment { op, text: text.into() }
+    }
+
+    fn text(s: &str) -> String {
+        s.to_string()
+    }
+
+    /// Markup and entity text in every place a change carries article text.
+    fn hostile() -> Change {
+        Change {
+            changed: true,
+            title: Some(text("<script>alert('t')</script>")),
+            headline: Some(FieldChange { old: Some(text("<b>Old</b>")), new: Some(text("&lt;a href&gt; new")) }),
+            blocks: vec![
+                Block::Same { text: text("Keep &lt;a href&gt; as text.") },
+                Block::Added { text: text("<script>alert(1)</script>") },
+                Block::Removed { text: text("<img src=x onerror=alert(1)>") },
+                Block::Changed {
+                    sentences: vec![SentenceOp::Changed {
+                        segments: vec![
+                            seg(SegOp::Same, "Was "),
+                            seg(SegOp::Del, "<b>5</b>"),
+                            seg(SegOp::Ins, "<img src=x onerror=alert(2)>"),
+                        ],
+                    }],
+                    moved_from: None,
+                },
+            ],
+            ..Change::default()
+        }
+    }
+
+    #[test]
+    fn every_view_escapes_article_text_before_marking_it() {
+        let c = hostile();
+        let inline = render_html_inline(&c);
+        let side = render_html_side(&c, "Version 1", "<i>Version 2</i>");
+        for h in [&inline, &side, &render_html(&c), &render_html_fields(&c)] {
+            for live in ["<script", "<img", "<b>", "<i>", "<a "] {
+                assert!(!h.contains(live), "live {live} in {h}");
+            }
+        }
+        let fields = render_html_fields(&c);
+        let wants: [(&str, &[&str]); 3] = [
+            (
+                &inline,
+                &[
+                    "<p>Keep &amp;lt;a href&amp;gt; as text.</p>",
+                    "<p class=\"added\"><ins>&lt;script&gt;alert(1)&lt;/script&gt;</ins></p>",
+                    "<p class=\"removed\"><del>&lt;img src=x onerror=alert(1)&gt;</del></p>",
+                    "<p class=\"changed\">Was <del>&lt;b&gt;5&lt;/b&gt;</del><ins>&lt;img src=x onerror=alert(2)&gt;</ins></p>",
+                ],
+            ),
+            (
+                &side,
+                &[
+                    "<th>&lt;i&gt;Version 2&lt;/i&gt;</th>",
+                    "<tr><td>Keep &amp;lt;a href&amp;gt; as text.</td><td>Keep &amp;lt;a href&amp;gt; as text.</td></tr>",
+                    "<tr><td></td><td><ins>&lt;script&gt;alert(1)&lt;/script&gt;</ins></td></tr>",
+                    "<tr><td><del>&lt;img src=x onerror=alert(1)&gt;</del></td><td></td></tr>",
+                    "<tr><td>Was <del>&lt;b&gt;5&lt;/b&gt;</del></td><td>Was <ins>&lt;img src=x onerror=alert(2)&gt;</ins></td></tr>",
+                ],
+            ),
+            (
+                &fields,
+                &[
+                    "<tr id=\"headline-change\"><th>Headline</th><td><del>&lt;b&gt;Old&lt;/b&gt;</del><br><ins>&amp;lt;a href&amp;gt; new</ins></td></tr>",
+                ],
+            ),
+        ];
+        for (html, wants) in wants {
+            for want in wants {
+                assert!(html.contains(want), "no {want} in {html}");
+            }
+        }
+        assert!(
+            render_html(&c)
+                .contains("<h1 class=\"redline-headline\">&lt;script&gt;alert(&#39;t&#39;)&lt;/script&gt;</h1>")
+        );
+    }
+
+    #[test]
+    fn moved_added_and_removed_paragraphs_have_their_tags() {
+        let c = Change {
+            changed: true,
+            blocks: vec![
+                Block::MovedOut { text: text("Moved."), from: 0, to: 2 },
+                Block::Added { text: text("Editor's note: This article was updated.") },
+                Block::MovedIn { text: text("Moved."), from: 0, to: 2 },
+                Block::Changed {
+                    sentences: vec![SentenceOp::Same { text: text("A.") }, SentenceOp::Added { text: text("B.") }],
+                    moved_from: Some(3),
+                },
+                Block::Removed { text: text("Gone.") },
+            ],
+            ..Change::default()
+        };
+        let inline = render_html_inline(&c);
+        for want in [
+            "<p class=\"moved-out\"><span class=\"move\">(paragraph moved to \u{b6}3)</span></p>",
+            "<p class=\"added notice\"><ins>Editor&#39;s note: This article was updated.</ins></p>",
+            "<p class=\"moved-in\">Moved. <span class=\"move\">(moved from \u{b6}1)</span></p>",
+            "<p class=\"changed moved-in\"><span class=\"move\">(moved from \u{b6}4, and edited)</span> A. <ins>B.</ins></p>",
+            "<p class=\"removed\"><del>Gone.</del></p>",
+        ] {
+            assert!(inline.contains(want), "no {want} in {inline}");
+        }
+        let side = render_html_side(&c, "Version 1", "Version 2");
+        for want in [
+            "<tr><td>Moved. <span class=\"move\">(moved to \u{b6}3)</span></td><td></td></tr>",
+            "<tr class=\"notice\"><td></td><td><ins>Editor&#39;s note: This article was updated.</ins></td></tr>",
+            "<tr><td></td><td>Moved. <span class=\"move\">(moved from \u{b6}1)</span></td></tr>",
+            "<tr><td><span class=\"move\">(was \u{b6}4)</span> A.</td><td><span class=\"move\">(moved from \u{b6}4)</span> A. <ins>B.</ins></td></tr>",
+            "<tr><td><del>Gone.</del></td><td></td></tr>",
+        ] {
+            assert!(side.contains(want), "no {want} in {side}");
+        }
+        // The full redline of email and Atom has the same paragraphs.
+        assert!(render_html(&c).contains(&inline["<div class=\"redline\">\n".len()..inline.len() - "</div>\n".len()]));
+    }
+
+    #[test]
+    fn a_compared_change_escapes_and_marks_words() {
+        let old = Article { paragraphs: vec![text("The vote was 5 to 4.")], ..Default::default() };
+        let new = Article {
+            paragraphs: vec![text("The vote was 6 to 3."), text("<img src=x onerror=alert(1)> joined.")],
+            ..Default::default()
+        };
+        let ch = compare(&old, &new);
+        let html = render_html_inline(&ch);
+        assert!(html.contains("<ins>&lt;img src=x onerror=alert(1)&gt; joined.</ins>"), "{html}");
+        assert!(html.contains("<del>5") && !html.contains("<img"), "{html}");
+        let side = render_html_side(&ch, "Version 1", "Version 2");
+        assert!(side.contains("<del>") && side.contains("<ins>"), "{side}");
+    }
 }

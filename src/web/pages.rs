@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::html::{KINDS, host_of, kind_badges, maybe_time, outside_link, page, parse_kind, q, time};
 use super::{DEFAULT_LIMIT, Failure, MAX_LIMIT, RAW_CSP, WebState};
-use crate::diff::{Block, Change, FieldChange, SegOp, Segment, SentenceOp};
+use crate::diff::{render_html_fields, render_html_inline, render_html_paragraph, render_html_side};
 use crate::store::ChangeRow;
 use crate::store::browse::{ChangeFilter, SearchHit, fts_query};
 use crate::text::escape_html;
@@ -381,8 +381,7 @@ pub(super) async fn version(
     }
     body.push_str("</tbody></table></div>\n<div class=\"paragraphs\">\n");
     for p in &a.paragraphs {
-        let class = if is_notice(p) { " class=\"notice\"" } else { "" };
-        let _ = writeln!(body, "<p{class}>{}</p>", escape_html(p));
+        body.push_str(&render_html_paragraph(p));
     }
     body.push_str("</div>\n</section>\n");
     // The stored page, as text only.
@@ -443,10 +442,6 @@ pub(super) async fn change(State(state): State<WebState>, Path(change_id): Path<
     Ok(Redirect::to(&format!("/articles/{}/versions/{}", c.article_id, c.to_number)))
 }
 
-fn is_notice(text: &str) -> bool {
-    crate::diff::notice::is_notice(&crate::diff::normalize::fold(text))
-}
-
 /// The change section of a version page: summary, notices, metadata apart, then the body.
 fn change_section(c: &ChangeRow, side: bool, base: &str) -> String {
     let ch = &c.change;
@@ -463,27 +458,10 @@ fn change_section(c: &ChangeRow, side: bool, base: &str) -> String {
     for note in &ch.notes {
         let _ = writeln!(out, "<aside class=\"notice\"><strong>Notice:</strong> {}</aside>", escape_html(note));
     }
-    let fields: [(&str, &str, &Option<FieldChange>); 4] = [
-        ("headline", "Headline", &ch.headline),
-        ("byline", "Byline", &ch.byline),
-        ("published", "Published", &ch.published),
-        ("modified", "Modified", &ch.modified),
-    ];
-    if fields.iter().any(|(_, _, f)| f.is_some()) {
-        out.push_str(
-            "<h3>Headline and metadata</h3>\n<div class=\"table-wrap\"><table class=\"meta-changes\"><tbody>\n",
-        );
-        for (id, label, f) in fields {
-            if let Some(f) = f {
-                let _ = writeln!(
-                    out,
-                    "<tr id=\"{id}-change\"><th>{label}</th><td><del>{}</del><br><ins>{}</ins></td></tr>",
-                    escape_html(f.old.as_deref().unwrap_or("(none)")),
-                    escape_html(f.new.as_deref().unwrap_or("(none)")),
-                );
-            }
-        }
-        out.push_str("</tbody></table></div>\n");
+    let fields = render_html_fields(ch);
+    if !fields.is_empty() {
+        out.push_str("<h3>Headline and metadata</h3>\n");
+        out.push_str(&fields);
     }
     if ch.blocks.is_empty() {
         out.push_str("<p class=\"muted\">The text did not change.</p>\n");
@@ -496,140 +474,13 @@ fn change_section(c: &ChangeRow, side: bool, base: &str) -> String {
         }
         out.push_str("</p>\n");
         if side {
-            out.push_str(&side_by_side(ch, c.from_number, c.to_number));
+            let (from, to) = (format!("Version {}", c.from_number), format!("Version {}", c.to_number));
+            out.push_str(&render_html_side(ch, &from, &to));
         } else {
-            out.push_str(&inline(ch));
+            out.push_str(&render_html_inline(ch));
         }
     }
     out.push_str("</section>\n");
-    out
-}
-
-fn segments(out: &mut String, segs: &[Segment], keep: &[SegOp]) {
-    for s in segs.iter().filter(|s| keep.contains(&s.op)) {
-        match s.op {
-            SegOp::Same => out.push_str(&escape_html(&s.text)),
-            SegOp::Ins => {
-                let _ = write!(out, "<ins>{}</ins>", escape_html(&s.text));
-            }
-            SegOp::Del => {
-                let _ = write!(out, "<del>{}</del>", escape_html(&s.text));
-            }
-        }
-    }
-}
-
-/// A paragraph class: `notice` when its text is an update or correction notice.
-fn para_class(base: &str, text: Option<String>) -> String {
-    match text {
-        Some(t) if is_notice(&t) => format!(" class=\"{base} notice\""),
-        _ if base.is_empty() => String::new(),
-        _ => format!(" class=\"{base}\""),
-    }
-}
-
-/// The body as one redline: insertions in `<ins>`, deletions in `<del>`, word level inside sentences.
-fn inline(ch: &Change) -> String {
-    let mut out = String::from("<div class=\"redline\">\n");
-    for b in &ch.blocks {
-        match b {
-            Block::Same { text } => {
-                let _ = writeln!(out, "<p{}>{}</p>", para_class("", Some(text.clone())), escape_html(text));
-            }
-            Block::Added { text } => {
-                let _ =
-                    writeln!(out, "<p{}><ins>{}</ins></p>", para_class("added", Some(text.clone())), escape_html(text));
-            }
-            Block::Removed { text } => {
-                let _ = writeln!(out, "<p class=\"removed\"><del>{}</del></p>", escape_html(text));
-            }
-            Block::MovedOut { to, .. } => {
-                let _ = writeln!(out, "<p class=\"move\">(paragraph moved to ¶{})</p>", to + 1);
-            }
-            Block::MovedIn { text, from, .. } => {
-                let _ = writeln!(
-                    out,
-                    "<p class=\"moved-in\">{} <span class=\"move\">(moved from ¶{})</span></p>",
-                    escape_html(text),
-                    from + 1
-                );
-            }
-            Block::Changed { sentences, moved_from } => {
-                let _ = write!(out, "<p{}>", para_class("changed", b.new_text()));
-                if let Some(from) = moved_from {
-                    let _ = write!(out, "<span class=\"move\">(moved from ¶{}, and edited)</span> ", from + 1);
-                }
-                for (i, s) in sentences.iter().enumerate() {
-                    if i > 0 {
-                        out.push(' ');
-                    }
-                    match s {
-                        SentenceOp::Same { text } => out.push_str(&escape_html(text)),
-                        SentenceOp::Added { text } => {
-                            let _ = write!(out, "<ins>{}</ins>", escape_html(text));
-                        }
-                        SentenceOp::Removed { text } => {
-                            let _ = write!(out, "<del>{}</del>", escape_html(text));
-                        }
-                        SentenceOp::Changed { segments: segs } => {
-                            segments(&mut out, segs, &[SegOp::Same, SegOp::Ins, SegOp::Del])
-                        }
-                    }
-                }
-                out.push_str("</p>\n");
-            }
-        }
-    }
-    out.push_str("</div>\n");
-    out
-}
-
-/// The body in two columns: the old version with its deletions, the new with its insertions.
-fn side_by_side(ch: &Change, from: i64, to: i64) -> String {
-    let mut out = format!(
-        "<div class=\"table-wrap\"><table class=\"side\">\n<thead><tr><th>Version {from}</th><th>Version {to}</th></tr></thead>\n<tbody>\n"
-    );
-    for b in &ch.blocks {
-        let (left, right) = match b {
-            Block::Same { text } => (escape_html(text), escape_html(text)),
-            Block::Added { text } => (String::new(), format!("<ins>{}</ins>", escape_html(text))),
-            Block::Removed { text } => (format!("<del>{}</del>", escape_html(text)), String::new()),
-            Block::MovedOut { text, to, .. } => {
-                (format!("{} <span class=\"move\">(moved to ¶{})</span>", escape_html(text), to + 1), String::new())
-            }
-            Block::MovedIn { text, from, .. } => {
-                (String::new(), format!("{} <span class=\"move\">(moved from ¶{})</span>", escape_html(text), from + 1))
-            }
-            Block::Changed { sentences, moved_from } => {
-                let (mut l, mut r) = (Vec::new(), Vec::new());
-                if let Some(from) = moved_from {
-                    l.push(format!("<span class=\"move\">(was ¶{})</span>", from + 1));
-                    r.push(format!("<span class=\"move\">(moved from ¶{})</span>", from + 1));
-                }
-                for s in sentences {
-                    match s {
-                        SentenceOp::Same { text } => {
-                            l.push(escape_html(text));
-                            r.push(escape_html(text));
-                        }
-                        SentenceOp::Added { text } => r.push(format!("<ins>{}</ins>", escape_html(text))),
-                        SentenceOp::Removed { text } => l.push(format!("<del>{}</del>", escape_html(text))),
-                        SentenceOp::Changed { segments: segs } => {
-                            let (mut ls, mut rs) = (String::new(), String::new());
-                            segments(&mut ls, segs, &[SegOp::Same, SegOp::Del]);
-                            segments(&mut rs, segs, &[SegOp::Same, SegOp::Ins]);
-                            l.push(ls);
-                            r.push(rs);
-                        }
-                    }
-                }
-                (l.join(" "), r.join(" "))
-            }
-        };
-        let class = para_class("", b.new_text());
-        let _ = writeln!(out, "<tr{class}><td>{left}</td><td>{right}</td></tr>");
-    }
-    out.push_str("</tbody></table></div>\n");
     out
 }
 
@@ -769,20 +620,5 @@ mod tests {
             snippet: "[\"<script>\u{e000}alert\u{e001}(1)</script>\",\"next\"]".into(),
         };
         assert_eq!(snippet_html(&hit), "&lt;script&gt;<mark>alert</mark>(1)&lt;/script&gt; ¶ next");
-    }
-
-    #[test]
-    fn the_inline_redline_escapes_and_marks_words() {
-        let old = crate::extract::Article { paragraphs: vec!["The vote was 5 to 4.".into()], ..Default::default() };
-        let new = crate::extract::Article {
-            paragraphs: vec!["The vote was 6 to 3.".into(), "<img src=x onerror=alert(1)> joined.".into()],
-            ..Default::default()
-        };
-        let ch = crate::diff::compare(&old, &new);
-        let html = inline(&ch);
-        assert!(html.contains("<ins>&lt;img src=x onerror=alert(1)&gt; joined.</ins>"), "{html}");
-        assert!(!html.contains("<img"), "{html}");
-        let side = side_by_side(&ch, 1, 2);
-        assert!(side.contains("<del>") && side.contains("<ins>"), "{side}");
     }
 }
