@@ -10,7 +10,8 @@
 //! - [`discover`]: new article URLs from feeds, sitemaps, section pages and OPML.
 //! - [`extract`]: HTML in, [`extract::Article`] out. Pure.
 //! - [`diff`]: two articles in, [`diff::Change`] out, and its renderings. Pure.
-//! - [`store`]: SQLite: sources, articles, versions, changes, the alert outbox, the fetch log.
+//! - [`store`]: SQLite, one file per table (sources, articles, versions, changes, the alert
+//!   outbox, the fetch log) beside `schema` (migrations, open, pragmas).
 //! - [`alert`]: delivery from the outbox: signed webhooks, chat webhooks, email.
 //! - [`web`]: the HTML UI, Atom feeds and JSON API (read-mostly).
 //! - [`daemon`]: wires the steps together; [`demo`] runs it against [`newsroom`], the

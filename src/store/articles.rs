@@ -1,9 +1,10 @@
-//! Crawl bookkeeping: articles discovered in bulk, articles retired when their
-//! revisit plan ends, and the summary `redline status` prints.
+//! The `articles` table: articles discovered one by one or in bulk, due work
+//! claimed (fairly across hosts) and released, the end of each check, and
+//! articles retired when their revisit plan ends.
 
-use rusqlite::{TransactionBehavior, params};
+use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 
-use super::{ARTICLE_SELECT, ArticleRow, Result, Store, article_row};
+use super::{Result, Store};
 
 /// The politeness key of a URL: its host, with the port when one is given.
 pub fn host_key(url: &str) -> String {
@@ -17,34 +18,99 @@ pub fn host_key(url: &str) -> String {
     }
 }
 
-/// What is due and what fails, for `redline status`.
-#[derive(Debug, Clone, Default)]
-pub struct Status {
-    /// Enabled sources.
-    pub sources: i64,
-    /// Articles being revisited.
-    pub active_articles: i64,
-    /// Articles whose revisit plan has ended.
-    pub retired_articles: i64,
-    /// Articles due now.
-    pub due_now: i64,
-    /// When the next article is due after now.
-    pub next_due: Option<i64>,
-    /// Versions stored.
+/// A stored article, with the schedule and rules of its source.
+#[derive(Debug, Clone)]
+pub struct ArticleRow {
+    /// Row id.
+    pub id: i64,
+    /// Its source.
+    pub source_id: i64,
+    /// The source's URL.
+    pub source_url: String,
+    /// The article URL.
+    pub url: String,
+    /// The source's schedule spec.
+    pub schedule: String,
+    /// The source's rules JSON.
+    pub rules: String,
+    /// When it is next due.
+    pub next_check: Option<i64>,
+    /// When it was last checked.
+    pub last_checked: Option<i64>,
+    /// When it last changed.
+    pub last_changed: Option<i64>,
+    /// Validator for conditional GET.
+    pub etag: Option<String>,
+    /// Validator for conditional GET.
+    pub last_modified: Option<String>,
+    /// Consecutive failures.
+    pub failures: u32,
+    /// The last failure.
+    pub last_error: Option<String>,
+    /// Number of stored versions.
     pub versions: i64,
-    /// Changes recorded.
-    pub changes: i64,
-    /// Deliveries waiting to be sent.
-    pub pending_deliveries: i64,
-    /// Deliveries that failed for good.
-    pub failed_deliveries: i64,
-    /// Fetches in the last hour, and how many failed.
-    pub fetches_last_hour: (i64, i64),
-    /// Failing sources and articles: URL, consecutive failures, last error, next try.
-    pub failing: Vec<(String, u32, String, Option<i64>)>,
+    /// When it was discovered.
+    pub first_seen: i64,
+    /// `active`, or `retired` once its revisit plan has ended.
+    pub state: String,
+    /// Hash of the last body received.
+    pub body_hash: Option<String>,
+}
+
+/// How an article check ended, for the `articles` row.
+#[derive(Debug, Clone)]
+pub struct CheckDone<'a> {
+    /// When.
+    pub at: i64,
+    /// When it is next due.
+    pub next_check: i64,
+    /// New validators.
+    pub etag: Option<&'a str>,
+    /// New validators.
+    pub last_modified: Option<&'a str>,
+}
+
+pub(crate) const ARTICLE_SELECT: &str =
+    "SELECT a.id, a.source_id, s.url, a.url, s.schedule, s.rules, a.next_check, a.last_checked,
+        a.last_changed, a.etag, a.last_modified, a.failures, a.last_error,
+        (SELECT COUNT(*) FROM versions v WHERE v.article_id = a.id), a.first_seen, a.state, a.body_hash
+    FROM articles a JOIN sources s ON s.id = a.source_id";
+
+pub(crate) fn article_row(r: &Row<'_>) -> rusqlite::Result<ArticleRow> {
+    Ok(ArticleRow {
+        id: r.get(0)?,
+        source_id: r.get(1)?,
+        source_url: r.get(2)?,
+        url: r.get(3)?,
+        schedule: r.get(4)?,
+        rules: r.get(5)?,
+        next_check: r.get(6)?,
+        last_checked: r.get(7)?,
+        last_changed: r.get(8)?,
+        etag: r.get(9)?,
+        last_modified: r.get(10)?,
+        failures: r.get(11)?,
+        last_error: r.get(12)?,
+        versions: r.get(13)?,
+        first_seen: r.get(14)?,
+        state: r.get(15)?,
+        body_hash: r.get(16)?,
+    })
 }
 
 impl Store {
+    /// Adds an article under a source unless its URL is known; returns its id and whether it is new.
+    pub fn ensure_article(&self, source_id: i64, url: &str, now: i64) -> Result<(i64, bool)> {
+        let conn = self.conn();
+        let inserted = conn.execute(
+            "INSERT INTO articles (source_id, url, first_seen, next_check, host) VALUES (?1, ?2, ?3, ?3, ?4)
+             ON CONFLICT (url) DO NOTHING",
+            params![source_id, url, now, host_key(url)],
+        )?;
+        let id = conn.query_row("SELECT id FROM articles WHERE url = ?1", [url], |r| r.get(0))?;
+        Ok((id, inserted == 1))
+    }
+
     /// Adds the articles a listing names, in one transaction; returns how many are new.
     pub fn ensure_articles<'a>(
         &self,
@@ -68,14 +134,42 @@ impl Store {
         Ok(new)
     }
 
-    /// The content hash of an article's newest version.
-    pub fn latest_hash(&self, article_id: i64) -> Result<Option<String>> {
-        use rusqlite::OptionalExtension;
-        Ok(self
-            .conn()
-            .prepare_cached("SELECT content_hash FROM versions WHERE article_id = ?1 ORDER BY number DESC LIMIT 1")?
-            .query_row([article_id], |r| r.get(0))
-            .optional()?)
+    /// An article source's own article, created if new, and the source marked
+    /// checked until `next`: one transaction.
+    pub fn ensure_source_article(&self, source_id: i64, url: &str, now: i64, next: i64) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.prepare_cached(
+            "INSERT INTO articles (source_id, url, first_seen, next_check, host) VALUES (?1, ?2, ?3, ?3, ?4)
+             ON CONFLICT (url) DO NOTHING",
+        )?
+        .execute(params![source_id, url, now, host_key(url)])?;
+        tx.prepare_cached(
+            "UPDATE sources SET last_checked = ?2, next_check = ?3, last_error = NULL, failures = 0, leased = 0 WHERE id = ?1",
+        )?
+        .execute(params![source_id, now, next])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Claims up to `limit` active articles of enabled sources due at `now`
+    /// (every one if `all`), pushing their due time to `lease_until`.
+    pub fn claim_due_articles(&self, now: i64, lease_until: i64, limit: usize, all: bool) -> Result<Vec<ArticleRow>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let rows: Vec<ArticleRow> = {
+            let mut stmt = tx.prepare_cached(&format!(
+                "{ARTICLE_SELECT} WHERE s.enabled = 1 AND a.state = 'active'
+                   AND (?2 OR a.next_check IS NULL OR a.next_check <= ?1)
+                 ORDER BY a.next_check LIMIT ?3"
+            ))?;
+            stmt.query_map(params![now, all, limit as i64], article_row)?.collect::<rusqlite::Result<_>>()?
+        };
+        for r in &rows {
+            tx.execute("UPDATE articles SET next_check = ?2, leased = 1 WHERE id = ?1", params![r.id, lease_until])?;
+        }
+        tx.commit()?;
+        Ok(rows)
     }
 
     /// Claims up to `limit` due articles fairly across hosts: at most `per_host`
@@ -133,24 +227,6 @@ impl Store {
         Ok(rows)
     }
 
-    /// An article source's own article, created if new, and the source marked
-    /// checked until `next`: one transaction.
-    pub fn ensure_source_article(&self, source_id: i64, url: &str, now: i64, next: i64) -> Result<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.prepare_cached(
-            "INSERT INTO articles (source_id, url, first_seen, next_check, host) VALUES (?1, ?2, ?3, ?3, ?4)
-             ON CONFLICT (url) DO NOTHING",
-        )?
-        .execute(params![source_id, url, now, host_key(url)])?;
-        tx.prepare_cached(
-            "UPDATE sources SET last_checked = ?2, next_check = ?3, last_error = NULL, failures = 0, leased = 0 WHERE id = ?1",
-        )?
-        .execute(params![source_id, now, next])?;
-        tx.commit()?;
-        Ok(())
-    }
-
     /// Makes every row a previous process claimed and never finished due now
     /// (it crashed or was killed mid-check). Only one process may use a database.
     pub fn release_leases(&self, now: i64) -> Result<usize> {
@@ -169,47 +245,43 @@ impl Store {
         Ok(())
     }
 
-    /// The summary `redline status` prints.
-    pub fn status(&self, now: i64, failing_limit: usize) -> Result<Status> {
+    /// Every article, most recently changed first.
+    pub fn articles(&self) -> Result<Vec<ArticleRow>> {
         let conn = self.conn();
-        let one = |sql: &str, p: &[&dyn rusqlite::ToSql]| conn.query_row(sql, p, |r| r.get::<_, i64>(0));
-        let mut status = Status {
-            sources: one("SELECT COUNT(*) FROM sources WHERE enabled = 1", &[])?,
-            active_articles: one("SELECT COUNT(*) FROM articles WHERE state = 'active'", &[])?,
-            retired_articles: one("SELECT COUNT(*) FROM articles WHERE state = 'retired'", &[])?,
-            due_now: one(
-                "SELECT COUNT(*) FROM articles a JOIN sources s ON s.id = a.source_id
-                 WHERE s.enabled = 1 AND a.state = 'active' AND (a.next_check IS NULL OR a.next_check <= ?1)",
-                &[&now],
-            )?,
-            next_due: conn.query_row(
-                "SELECT MIN(next_check) FROM articles WHERE state = 'active' AND next_check > ?1",
-                [now],
-                |r| r.get(0),
-            )?,
-            versions: one("SELECT COUNT(*) FROM versions", &[])?,
-            changes: one("SELECT COUNT(*) FROM changes", &[])?,
-            pending_deliveries: one("SELECT COUNT(*) FROM deliveries WHERE status = 'pending'", &[])?,
-            failed_deliveries: one("SELECT COUNT(*) FROM deliveries WHERE status = 'failed'", &[])?,
-            fetches_last_hour: conn.query_row(
-                "SELECT COUNT(*), COALESCE(SUM(outcome = 'error'), 0) FROM fetch_log WHERE at > ?1",
-                [now - 3600],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?,
-            failing: Vec::new(),
-        };
-        let mut stmt = conn.prepare_cached(
-            "SELECT url, failures, last_error, next_check FROM sources WHERE enabled = 1 AND failures > 0
-             UNION ALL
-             SELECT url, failures, last_error, next_check FROM articles WHERE state = 'active' AND failures > 0
-             ORDER BY 2 DESC LIMIT ?1",
+        let mut stmt = conn
+            .prepare_cached(&format!("{ARTICLE_SELECT} ORDER BY COALESCE(a.last_changed, a.first_seen) DESC, a.id"))?;
+        let rows = stmt.query_map([], article_row)?.collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// The article with this URL.
+    pub fn article_by_url(&self, url: &str) -> Result<Option<ArticleRow>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!("{ARTICLE_SELECT} WHERE a.url = ?1"))?;
+        Ok(stmt.query_row([url], article_row).optional()?)
+    }
+
+    /// Records a check that found no new content.
+    /// `body_hash`, the hash of the body as received, lets the next identical body skip extraction.
+    pub fn record_unchanged(&self, article_id: i64, done: &CheckDone<'_>, body_hash: Option<&str>) -> Result<()> {
+        self.conn().execute(
+            "UPDATE articles SET last_checked = ?2, next_check = ?3, failures = 0, last_error = NULL, leased = 0,
+                    etag = COALESCE(?4, etag), last_modified = COALESCE(?5, last_modified),
+                    body_hash = COALESCE(?6, body_hash)
+             WHERE id = ?1",
+            params![article_id, done.at, done.next_check, done.etag, done.last_modified, body_hash],
         )?;
-        status.failing = stmt
-            .query_map([failing_limit as i64], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get::<_, Option<String>>(2)?.unwrap_or_default(), r.get(3)?))
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(status)
+        Ok(())
+    }
+
+    /// Records a failed check.
+    pub fn record_failure(&self, article_id: i64, at: i64, next_check: i64, error: &str) -> Result<()> {
+        self.conn().execute(
+            "UPDATE articles SET last_checked = ?2, next_check = ?3, failures = failures + 1, last_error = ?4, leased = 0
+             WHERE id = ?1",
+            params![article_id, at, next_check, error],
+        )?;
+        Ok(())
     }
 }
 
