@@ -4,7 +4,7 @@
 
 use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 
-use super::{Result, Store};
+use super::{Result, Store, Table};
 
 /// The politeness key of a URL: its host, with the port when one is given.
 pub fn host_key(url: &str) -> String {
@@ -228,12 +228,23 @@ impl Store {
     }
 
     /// Makes every row a previous process claimed and never finished due now
-    /// (it crashed or was killed mid-check). Only one process may use a database.
+    /// (it crashed or was killed mid-check). Only one process may use a database
+    /// ([`super::lock::DbLock`]).
+    /// Both tables in one transaction.
     pub fn release_leases(&self, now: i64) -> Result<usize> {
-        let conn = self.conn();
-        let articles = conn.execute("UPDATE articles SET next_check = ?1, leased = 0 WHERE leased = 1", [now])?;
-        let sources = conn.execute("UPDATE sources SET next_check = ?1, leased = 0 WHERE leased = 1", [now])?;
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let articles = tx.execute("UPDATE articles SET next_check = ?1, leased = 0 WHERE leased = 1", [now])?;
+        let sources = tx.execute("UPDATE sources SET next_check = ?1, leased = 0 WHERE leased = 1", [now])?;
+        tx.commit()?;
         Ok(articles + sources)
+    }
+
+    /// Makes these claimed articles due at `now` again and no longer leased (their
+    /// check could not be recorded). Articles already finished, or never claimed,
+    /// are left alone. Returns how many were released.
+    pub fn release_articles(&self, ids: &[i64], now: i64) -> Result<usize> {
+        self.release(Table::Articles, ids, now)
     }
 
     /// Stops revisiting an article (its revisit plan has ended); its history stays.
@@ -332,5 +343,27 @@ mod tests {
         assert_eq!(status.next_due, Some(500));
         assert_eq!(status.failing, vec![("https://n.example/b".to_string(), 1, "HTTP 503".to_string(), Some(500))]);
         assert!(store.claim_due_articles(10_000, 10_300, 10, true).unwrap().iter().all(|a| a.id != 1));
+    }
+
+    #[test]
+    fn released_articles_are_due_again_but_finished_ones_keep_their_time() {
+        let store = Store::open_in_memory().unwrap();
+        store.sync_config_sources(&[crate::store::fixtures::source("https://a.example/rss")], 0).unwrap();
+        store.ensure_articles(1, ["https://a.example/1", "https://a.example/2", "https://a.example/3"], 10).unwrap();
+        let ids: Vec<i64> = store.claim_due_articles(100, 400, 10, false).unwrap().iter().map(|a| a.id).collect();
+        assert_eq!(ids.len(), 3);
+        store.record_failure(ids[0], 110, 900, "HTTP 503").unwrap();
+        // The first finished, the second could not be recorded, the third is still in flight; 99 is unknown.
+        assert_eq!(store.release_articles(&[ids[0], ids[1], 99], 150).unwrap(), 1);
+        assert_eq!(store.release_articles(&[ids[1]], 160).unwrap(), 0, "released once");
+        let due: Vec<Option<i64>> = ids
+            .iter()
+            .map(|&id| store.articles().unwrap().into_iter().find(|a| a.id == id).unwrap().next_check)
+            .collect();
+        assert_eq!(due, vec![Some(900), Some(150), Some(400)]);
+        let again = store.claim_due_articles(150, 450, 10, false).unwrap();
+        assert_eq!(again.iter().map(|a| a.id).collect::<Vec<_>>(), vec![ids[1]]);
+        // A crash afterwards still releases the rest in one go.
+        assert_eq!(store.release_leases(500).unwrap(), 2);
     }
 }

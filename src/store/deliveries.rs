@@ -2,7 +2,7 @@
 //! by `record_version`): due rows, attempts, retries on request, and endpoints
 //! disabled after a 410 Gone (`disabled_channels`).
 
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 
 use super::{Result, Store};
 
@@ -70,6 +70,19 @@ impl Store {
         Ok(rows)
     }
 
+    /// When the oldest pending delivery that is due at `now` was due, leaving out
+    /// disabled channels: how long the outbox has been waiting, to tell when it is stuck.
+    pub fn oldest_overdue_delivery(&self, now: i64) -> Result<Option<i64>> {
+        Ok(self
+            .conn()
+            .prepare_cached(
+                "SELECT MIN(next_attempt) FROM deliveries
+             WHERE status = 'pending' AND next_attempt <= ?1
+               AND channel NOT IN (SELECT channel FROM disabled_channels)",
+            )?
+            .query_row([now], |r| r.get(0))?)
+    }
+
     /// Deliveries by status (`pending`, `failed`, `delivered`).
     pub fn deliveries(&self, status: &str) -> Result<Vec<DeliveryRow>> {
         let conn = self.conn();
@@ -101,13 +114,14 @@ impl Store {
     }
 
     /// Sends failed (and pending) deliveries again from now with a fresh retry
-    /// schedule: the ones named, or all of them. Returns how many were queued.
+    /// schedule: the ones named, or all of them, in one transaction. Returns how many were queued.
     pub fn retry_deliveries(&self, ids: Option<&[i64]>, now: i64) -> Result<usize> {
-        let conn = self.conn();
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut queued = 0;
         match ids {
             None => {
-                queued += conn.execute(
+                queued += tx.execute(
                     "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt = ?1
                      WHERE status IN ('pending', 'failed')",
                     [now],
@@ -115,7 +129,7 @@ impl Store {
             }
             Some(ids) => {
                 for id in ids {
-                    queued += conn.execute(
+                    queued += tx.execute(
                         "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt = ?2
                          WHERE id = ?1 AND status IN ('pending', 'failed')",
                         params![id, now],
@@ -123,6 +137,7 @@ impl Store {
                 }
             }
         }
+        tx.commit()?;
         Ok(queued)
     }
 
@@ -136,18 +151,21 @@ impl Store {
         Ok(rows)
     }
 
-    /// Disables a channel (its endpoint answered 410 Gone) and fails its pending deliveries.
+    /// Disables a channel (its endpoint answered 410 Gone) and fails its pending
+    /// deliveries, in one transaction.
     pub fn disable_channel(&self, channel: &str, at: i64, reason: &str) -> Result<()> {
-        let conn = self.conn();
-        conn.execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
             "INSERT INTO disabled_channels (channel, disabled_at, reason) VALUES (?1, ?2, ?3)
              ON CONFLICT (channel) DO UPDATE SET disabled_at = ?2, reason = ?3",
             params![channel, at, reason],
         )?;
-        conn.execute(
+        tx.execute(
             "UPDATE deliveries SET status = 'failed', last_error = ?2 WHERE channel = ?1 AND status = 'pending'",
             params![channel, format!("endpoint disabled: {reason}")],
         )?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -162,5 +180,35 @@ impl Store {
     /// Enables a disabled channel again (for `redline alerts retry` after the endpoint is fixed).
     pub fn enable_channels(&self) -> Result<usize> {
         Ok(self.conn().execute("DELETE FROM disabled_channels", [])?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::Store;
+    use crate::store::fixtures::{delivery, record_change, with_first_version};
+
+    #[test]
+    fn the_oldest_overdue_delivery_leaves_out_future_done_and_disabled_ones() {
+        let store = Store::open_in_memory().unwrap();
+        let aid = with_first_version(&store);
+        assert_eq!(store.oldest_overdue_delivery(1_000).unwrap(), None, "empty outbox");
+        let rows = vec![
+            delivery("webhook:gone", "m1", 20),
+            delivery("webhook:ok", "m2", 30),
+            delivery("email:digest", "m3", 5_000),
+        ];
+        record_change(&store, aid, 20, "two", rows).unwrap();
+        assert_eq!(store.oldest_overdue_delivery(10).unwrap(), None, "nothing due yet");
+        assert_eq!(store.oldest_overdue_delivery(1_000).unwrap(), Some(20));
+        store.disable_channel("webhook:gone", 40, "410 Gone").unwrap();
+        assert_eq!(store.oldest_overdue_delivery(1_000).unwrap(), Some(30));
+        let ok = store.due_deliveries_of("webhook:ok", 1_000).unwrap();
+        store.delivery_succeeded(ok[0].id, 50).unwrap();
+        assert_eq!(store.oldest_overdue_delivery(1_000).unwrap(), None, "the digest is not due");
+        assert_eq!(store.oldest_overdue_delivery(6_000).unwrap(), Some(5_000));
+        // Pending rows written for a channel after it was disabled do not count either.
+        record_change(&store, aid, 60, "three", vec![delivery("webhook:gone", "m4", 60)]).unwrap();
+        assert_eq!(store.oldest_overdue_delivery(1_000).unwrap(), None);
     }
 }

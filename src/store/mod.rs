@@ -18,6 +18,8 @@
 //!   version with its change and outbox rows.
 //! - `changes`: [`ChangeRow`]; `deliveries`: the alert outbox ([`DeliveryRow`]); `fetch_log`.
 //! - `status`: the summary `redline status` prints; [`browse`]: the web's reads.
+//! - `fault`: [`StoreFault`], what kind of machine trouble a [`StoreError`] is (full, read-only,
+//!   locked, I/O); [`lock`]: one daemon per database file ([`lock::DbLock`]).
 
 use std::sync::{Mutex, MutexGuard};
 
@@ -27,7 +29,11 @@ mod articles;
 pub mod browse;
 mod changes;
 mod deliveries;
+mod fault;
 mod fetch_log;
+#[cfg(test)]
+mod fixtures;
+pub mod lock;
 mod schema;
 mod sources;
 mod status;
@@ -36,6 +42,7 @@ mod versions;
 pub use articles::{ArticleRow, CheckDone, host_key};
 pub use changes::{ChangeRow, NewChange};
 pub use deliveries::{DeliveryRow, NewDelivery};
+pub use fault::StoreFault;
 pub use fetch_log::FetchLogEntry;
 pub use sources::{NewSource, SourceKind, SourceRow};
 pub use status::Status;
@@ -91,6 +98,18 @@ impl Store {
     /// Counts rows of a table, for status output and tests.
     pub fn count(&self, table: Table) -> Result<i64> {
         Ok(self.conn().query_row(&format!("SELECT COUNT(*) FROM {}", table.name()), [], |r| r.get(0))?)
+    }
+
+    /// Makes the rows of `table` (articles or sources) with these ids that are
+    /// still leased due at `now` and no longer leased; one statement.
+    fn release(&self, table: Table, ids: &[i64], now: i64) -> Result<usize> {
+        Ok(self.conn().execute(
+            &format!(
+                "UPDATE {} SET next_check = ?2, leased = 0 WHERE leased = 1 AND id IN (SELECT value FROM json_each(?1))",
+                table.name()
+            ),
+            rusqlite::params![serde_json::to_string(ids)?, now],
+        )?)
     }
 }
 

@@ -3,7 +3,7 @@
 
 use rusqlite::{Row, TransactionBehavior, params};
 
-use super::{Result, Store};
+use super::{Result, Store, Table};
 
 /// What a source watches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,15 +148,19 @@ impl Store {
         )?;
         Ok(())
     }
+
+    /// Makes these claimed sources due at `now` again and no longer leased (their
+    /// check could not be recorded). Sources already finished, or never claimed,
+    /// are left alone. Returns how many were released.
+    pub fn release_sources(&self, ids: &[i64], now: i64) -> Result<usize> {
+        self.release(Table::Sources, ids, now)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn source(url: &str) -> NewSource {
-        NewSource { kind: SourceKind::Feed, url: url.into(), schedule: "every 10m".into(), rules: "{}".into() }
-    }
+    use crate::store::fixtures::source;
 
     #[test]
     fn sync_keeps_due_times_and_disables_removed_sources() {
@@ -170,5 +174,24 @@ mod tests {
         let all = store.sources().unwrap();
         assert_eq!(all[0].next_check, Some(700), "a restart keeps the schedule");
         assert!(all[0].enabled && !all[1].enabled);
+    }
+
+    #[test]
+    fn released_sources_are_due_again_but_finished_ones_keep_their_time() {
+        let store = Store::open_in_memory().unwrap();
+        let urls = ["https://a/rss", "https://b/rss", "https://c/rss"];
+        store.sync_config_sources(&urls.map(source), 100).unwrap();
+        let claimed = store.claim_due_sources(100, 400, false).unwrap();
+        let ids: Vec<i64> = claimed.iter().map(|s| s.id).collect();
+        store.finish_source(ids[0], 110, 700, None).unwrap();
+        // The first finished, the second failed to record, the third is still in flight; 99 is unknown.
+        assert_eq!(store.release_sources(&[ids[0], ids[1], 99], 150).unwrap(), 1);
+        assert_eq!(store.release_sources(&[ids[1]], 160).unwrap(), 0, "released once");
+        let all = store.sources().unwrap();
+        let due: Vec<Option<i64>> = all.iter().map(|s| s.next_check).collect();
+        assert_eq!(due, vec![Some(700), Some(150), Some(400)]);
+        let again = store.claim_due_sources(150, 450, false).unwrap();
+        assert_eq!(again.iter().map(|s| s.id).collect::<Vec<_>>(), vec![ids[1]]);
+        assert_eq!(store.release_sources(&[], 150).unwrap(), 0);
     }
 }

@@ -125,7 +125,12 @@ impl Store {
         }
         conn.pragma_update(None, "synchronous", "FULL")?;
         let recorded = Store::write_version(&mut conn, version, change, done);
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // Back to NORMAL whether the write committed or rolled back (either way no
+        // transaction is open now, so the level may change). The write's outcome is
+        // what the caller gets: a failed write keeps its own error, and a commit is
+        // not reported as a failure because the restore failed (the connection then
+        // stays on FULL, slower but safe, until the next change sets it again).
+        let _ = conn.pragma_update(None, "synchronous", "NORMAL");
         recorded
     }
 
@@ -215,18 +220,11 @@ impl Store {
 mod tests {
     use super::*;
     use crate::diff::Change;
-    use crate::store::{CheckDone, NewChange, NewDelivery, NewSource, SourceKind, Table};
+    use crate::store::fixtures::{article, delivery, done, record_change, source, with_first_version};
+    use crate::store::{NewDelivery, StoreFault, Table};
 
-    fn source(url: &str) -> NewSource {
-        NewSource { kind: SourceKind::Feed, url: url.into(), schedule: "every 10m".into(), rules: "{}".into() }
-    }
-
-    fn article(text: &str) -> Article {
-        Article { title: Some("T".into()), paragraphs: vec![text.into()], ..Article::default() }
-    }
-
-    fn done(at: i64) -> CheckDone<'static> {
-        CheckDone { at, next_check: at + 600, etag: None, last_modified: None }
+    fn synchronous(store: &Store) -> i64 {
+        store.conn().query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap()
     }
 
     #[test]
@@ -239,19 +237,7 @@ mod tests {
         let v1 = article("one");
         let nv = NewVersion { article_id: aid, fetched_at: 10, content_hash: "h1", article: &v1, raw_html_zstd: None };
         assert_eq!(store.record_version(&nv, None, &done(10)).unwrap(), (1, None));
-        let v2 = article("two");
-        let change = Change { changed: true, summary: "s".into(), ..Change::default() };
-        let nc = NewChange {
-            change: &change,
-            deliveries: vec![NewDelivery {
-                channel: "webhook:x".into(),
-                event_id: "msg_1".into(),
-                payload: "{}".into(),
-                next_attempt: 20,
-            }],
-        };
-        let nv = NewVersion { article_id: aid, fetched_at: 20, content_hash: "h2", article: &v2, raw_html_zstd: None };
-        let (n, cid) = store.record_version(&nv, Some(&nc), &done(20)).unwrap();
+        let (n, cid) = record_change(&store, aid, 20, "two", vec![delivery("webhook:x", "msg_1", 20)]).unwrap();
         assert_eq!(n, 2);
         assert!(cid.is_some());
         assert_eq!(store.latest_version(aid).unwrap().unwrap().article.paragraphs, vec!["two"]);
@@ -267,18 +253,9 @@ mod tests {
     #[test]
     fn failed_outbox_write_rolls_back_the_version() {
         let store = Store::open_in_memory().unwrap();
-        store.sync_config_sources(&[source("https://a/rss")], 0).unwrap();
-        let (aid, _) = store.ensure_article(1, "https://a/1", 0).unwrap();
-        let v1 = article("one");
-        let nv = NewVersion { article_id: aid, fetched_at: 10, content_hash: "h1", article: &v1, raw_html_zstd: None };
-        store.record_version(&nv, None, &done(10)).unwrap();
+        let aid = with_first_version(&store);
         let change = Change::default();
-        let dup = NewDelivery {
-            channel: "webhook:x".into(),
-            event_id: "same".into(),
-            payload: "{}".into(),
-            next_attempt: 20,
-        };
+        let dup = delivery("webhook:x", "same", 20);
         let nc = NewChange {
             change: &change,
             deliveries: vec![dup.clone(), NewDelivery { channel: "email:y".into(), ..dup }],
@@ -288,5 +265,28 @@ mod tests {
         assert!(store.record_version(&nv, Some(&nc), &done(20)).is_err());
         assert_eq!(store.count(Table::Versions).unwrap(), 1);
         assert_eq!(store.count(Table::Changes).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_full_disk_rolls_back_the_whole_change_and_restores_normal_sync() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("r.db")).unwrap();
+        let aid = with_first_version(&store);
+        assert_eq!(synchronous(&store), 1, "NORMAL");
+        // Cap the file at its current size: the next write that needs a page is SQLITE_FULL.
+        let pages: i64 = store.conn().query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
+        store.conn().pragma_update(None, "max_page_count", pages).unwrap();
+        let big = "word ".repeat(50_000);
+        let err = record_change(&store, aid, 20, &big, vec![delivery("webhook:x", "msg_1", 20)]).unwrap_err();
+        assert_eq!(err.fault(), Some(StoreFault::Full), "{err}");
+        assert_eq!(synchronous(&store), 1, "a failed write must not leave the connection on FULL");
+        assert_eq!(store.count(Table::Versions).unwrap(), 1);
+        assert_eq!(store.count(Table::Changes).unwrap(), 0);
+        assert_eq!(store.count(Table::Deliveries).unwrap(), 0);
+        assert_eq!(store.article_by_url("https://a/1").unwrap().unwrap().last_checked, Some(10));
+        // Room again: the same change records.
+        store.conn().pragma_update(None, "max_page_count", 1_000_000).unwrap();
+        assert_eq!(record_change(&store, aid, 30, &big, vec![delivery("webhook:x", "msg_1", 30)]).unwrap().0, 2);
+        assert_eq!(synchronous(&store), 1);
     }
 }
