@@ -11,7 +11,8 @@
 //! - [`extract`]: HTML in, [`extract::Article`] out. Pure.
 //! - [`diff`]: two articles in, [`diff::Change`] out, and its renderings: text, and the one
 //!   HTML renderer that the web UI, email and Atom share. Pure.
-//! - [`store`]: SQLite: sources, articles, versions, changes, the alert outbox, the fetch log.
+//! - [`store`]: SQLite, one file per table (sources, articles, versions, changes, the alert
+//!   outbox, the fetch log) beside `schema` (migrations, open, pragmas).
 //! - [`alert`]: delivery from the outbox: signed webhooks, chat webhooks, email.
 //! - [`web`]: the HTML UI, Atom feeds and JSON API (read-mostly).
 //! - [`text`]: helpers for text on its way out, shared by `diff`, `web`, `alert` and

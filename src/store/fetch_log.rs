@@ -1,0 +1,56 @@
+//! The `fetch_log` table: one line per fetch, with bounded retention.
+
+use rusqlite::params;
+
+use super::{Result, Store};
+
+/// One line of the fetch log.
+#[derive(Debug, Clone, Default)]
+pub struct FetchLogEntry {
+    /// When.
+    pub at: i64,
+    /// What was fetched.
+    pub url: String,
+    /// Its source, for feeds.
+    pub source_id: Option<i64>,
+    /// Its article.
+    pub article_id: Option<i64>,
+    /// HTTP status.
+    pub status: Option<u16>,
+    /// Body size.
+    pub bytes: Option<usize>,
+    /// Time taken.
+    pub duration_ms: Option<u64>,
+    /// `new`, `changed`, `unchanged`, `not_modified`, `error`, `feed`.
+    pub outcome: String,
+    /// What went wrong.
+    pub error: Option<String>,
+}
+
+impl Store {
+    /// Appends to the fetch log.
+    pub fn log_fetch(&self, e: &FetchLogEntry) -> Result<()> {
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO fetch_log (at, url, source_id, article_id, status, bytes, duration_ms, outcome, error)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                e.at,
+                e.url,
+                e.source_id,
+                e.article_id,
+                e.status,
+                e.bytes.map(|b| b as i64),
+                e.duration_ms.map(|d| d as i64),
+                e.outcome,
+                e.error
+            ])?;
+        Ok(())
+    }
+
+    /// Deletes fetch-log lines older than `before`.
+    pub fn prune_fetch_log(&self, before: i64) -> Result<usize> {
+        Ok(self.conn().execute("DELETE FROM fetch_log WHERE at < ?1", [before])?)
+    }
+}

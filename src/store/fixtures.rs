@@ -1,0 +1,52 @@
+//! Test data shared by the store's unit tests.
+
+use super::{CheckDone, NewChange, NewDelivery, NewSource, NewVersion, Result, SourceKind, Store};
+use crate::diff::Change;
+use crate::extract::Article;
+
+/// A feed source.
+pub(super) fn source(url: &str) -> NewSource {
+    NewSource { kind: SourceKind::Feed, url: url.into(), schedule: "every 10m".into(), rules: "{}".into() }
+}
+
+/// An article with one paragraph.
+pub(super) fn article(text: &str) -> Article {
+    Article { title: Some("T".into()), paragraphs: vec![text.into()], ..Article::default() }
+}
+
+/// A check that ended at `at`, next due ten minutes later.
+pub(super) fn done(at: i64) -> CheckDone<'static> {
+    CheckDone { at, next_check: at + 600, etag: None, last_modified: None }
+}
+
+/// An outbox row of `channel` first due at `next_attempt`.
+pub(super) fn delivery(channel: &str, event_id: &str, next_attempt: i64) -> NewDelivery {
+    NewDelivery { channel: channel.into(), event_id: event_id.into(), payload: "{}".into(), next_attempt }
+}
+
+/// One feed source (id 1) with one article (`https://a/1`) whose first version
+/// ("one") was recorded at 10; returns the article id.
+pub(super) fn with_first_version(store: &Store) -> i64 {
+    store.sync_config_sources(&[source("https://a/rss")], 0).unwrap();
+    let (aid, _) = store.ensure_article(1, "https://a/1", 0).unwrap();
+    let v1 = article("one");
+    let nv = NewVersion { article_id: aid, fetched_at: 10, content_hash: "h1", article: &v1, raw_html_zstd: None };
+    store.record_version(&nv, None, &done(10)).unwrap();
+    aid
+}
+
+/// Records the next version of an article, with a change and these outbox rows.
+pub(super) fn record_change(
+    store: &Store,
+    article_id: i64,
+    at: i64,
+    text: &str,
+    deliveries: Vec<NewDelivery>,
+) -> Result<(i64, Option<i64>)> {
+    let change = Change { changed: true, summary: "s".into(), ..Change::default() };
+    let nc = NewChange { change: &change, deliveries };
+    let a = article(text);
+    let hash = format!("h{at}");
+    let nv = NewVersion { article_id, fetched_at: at, content_hash: &hash, article: &a, raw_html_zstd: None };
+    store.record_version(&nv, Some(&nc), &done(at))
+}

@@ -1,0 +1,253 @@
+//! The schema and the connection: the append-only migrations, opening a
+//! database file (with a hint when its folder is missing, read-only or full)
+//! and the pragmas every connection runs under.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::{Result, Store, StoreError};
+
+/// Schema migrations, applied in order; `user_version` counts those applied.
+/// Append only: never edit or remove an entry, never drop a column.
+const MIGRATIONS: &[&str] = &[
+    // 1: the design's tables.
+    r#"
+    CREATE TABLE sources (
+        id            INTEGER PRIMARY KEY,
+        kind          TEXT NOT NULL CHECK (kind IN ('article', 'feed')),
+        url           TEXT NOT NULL UNIQUE,
+        schedule      TEXT NOT NULL,
+        rules         TEXT NOT NULL DEFAULT '{}',
+        enabled       INTEGER NOT NULL DEFAULT 1,
+        from_config   INTEGER NOT NULL DEFAULT 0,
+        created_at    INTEGER NOT NULL,
+        next_check    INTEGER,
+        last_checked  INTEGER,
+        last_error    TEXT,
+        failures      INTEGER NOT NULL DEFAULT 0,
+        etag          TEXT,
+        last_modified TEXT
+    );
+    CREATE TABLE articles (
+        id            INTEGER PRIMARY KEY,
+        source_id     INTEGER NOT NULL REFERENCES sources(id),
+        url           TEXT NOT NULL UNIQUE,
+        canonical_url TEXT,
+        first_seen    INTEGER NOT NULL,
+        last_checked  INTEGER,
+        last_changed  INTEGER,
+        next_check    INTEGER,
+        etag          TEXT,
+        last_modified TEXT,
+        failures      INTEGER NOT NULL DEFAULT 0,
+        last_error    TEXT,
+        state         TEXT NOT NULL DEFAULT 'active'
+    );
+    CREATE INDEX articles_due ON articles (next_check);
+    CREATE TABLE versions (
+        id            INTEGER PRIMARY KEY,
+        article_id    INTEGER NOT NULL REFERENCES articles(id),
+        number        INTEGER NOT NULL,
+        fetched_at    INTEGER NOT NULL,
+        content_hash  TEXT NOT NULL,
+        title         TEXT,
+        byline        TEXT,
+        published     TEXT,
+        modified      TEXT,
+        lang          TEXT,
+        canonical_url TEXT,
+        paragraphs    TEXT NOT NULL,
+        raw_html_zstd BLOB,
+        UNIQUE (article_id, number)
+    );
+    CREATE TABLE changes (
+        id            INTEGER PRIMARY KEY,
+        article_id    INTEGER NOT NULL REFERENCES articles(id),
+        from_version  INTEGER NOT NULL REFERENCES versions(id),
+        to_version    INTEGER NOT NULL UNIQUE REFERENCES versions(id),
+        created_at    INTEGER NOT NULL,
+        kinds         TEXT NOT NULL,
+        significance  REAL NOT NULL,
+        summary       TEXT NOT NULL,
+        diff          TEXT NOT NULL
+    );
+    CREATE INDEX changes_article ON changes (article_id);
+    CREATE TABLE deliveries (
+        id            INTEGER PRIMARY KEY,
+        change_id     INTEGER NOT NULL REFERENCES changes(id),
+        channel       TEXT NOT NULL,
+        event_id      TEXT NOT NULL UNIQUE,
+        payload       TEXT NOT NULL,
+        status        TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed')),
+        attempts      INTEGER NOT NULL DEFAULT 0,
+        next_attempt  INTEGER NOT NULL,
+        last_error    TEXT,
+        created_at    INTEGER NOT NULL,
+        delivered_at  INTEGER,
+        UNIQUE (change_id, channel)
+    );
+    CREATE INDEX deliveries_due ON deliveries (status, next_attempt);
+    CREATE TABLE fetch_log (
+        id            INTEGER PRIMARY KEY,
+        at            INTEGER NOT NULL,
+        url           TEXT NOT NULL,
+        source_id     INTEGER,
+        article_id    INTEGER,
+        status        INTEGER,
+        bytes         INTEGER,
+        duration_ms   INTEGER,
+        outcome       TEXT NOT NULL,
+        error         TEXT
+    );
+    CREATE INDEX fetch_log_at ON fetch_log (at);
+    "#,
+    // 2: the web's reads: full-text search over versions (FTS5, external content,
+    // kept in step by triggers), indexes for browsing, and removed watches kept
+    // for their history.
+    r#"
+    CREATE VIRTUAL TABLE versions_fts USING fts5(
+        title, paragraphs, content = 'versions', content_rowid = 'id'
+    );
+    INSERT INTO versions_fts (versions_fts) VALUES ('rebuild');
+    CREATE TRIGGER versions_fts_insert AFTER INSERT ON versions BEGIN
+        INSERT INTO versions_fts (rowid, title, paragraphs) VALUES (new.id, new.title, new.paragraphs);
+    END;
+    CREATE TRIGGER versions_fts_delete AFTER DELETE ON versions BEGIN
+        INSERT INTO versions_fts (versions_fts, rowid, title, paragraphs)
+        VALUES ('delete', old.id, old.title, old.paragraphs);
+    END;
+    CREATE TRIGGER versions_fts_update AFTER UPDATE OF title, paragraphs ON versions BEGIN
+        INSERT INTO versions_fts (versions_fts, rowid, title, paragraphs)
+        VALUES ('delete', old.id, old.title, old.paragraphs);
+        INSERT INTO versions_fts (rowid, title, paragraphs) VALUES (new.id, new.title, new.paragraphs);
+    END;
+    CREATE INDEX changes_created ON changes (created_at);
+    CREATE INDEX changes_browse ON changes (id, created_at, article_id, kinds);
+    CREATE INDEX changes_article_time ON changes (article_id, created_at);
+    -- One small partial index per edit kind: a filter by kind reads only its own changes.
+    CREATE INDEX changes_kind_headline ON changes (id) WHERE kinds LIKE '%"headline"%';
+    CREATE INDEX changes_kind_byline ON changes (id) WHERE kinds LIKE '%"byline"%';
+    CREATE INDEX changes_kind_dates ON changes (id) WHERE kinds LIKE '%"dates"%';
+    CREATE INDEX changes_kind_editors_note ON changes (id) WHERE kinds LIKE '%"editors_note"%';
+    CREATE INDEX changes_kind_correction ON changes (id) WHERE kinds LIKE '%"correction"%';
+    CREATE INDEX changes_kind_addition ON changes (id) WHERE kinds LIKE '%"addition"%';
+    CREATE INDEX changes_kind_removal ON changes (id) WHERE kinds LIKE '%"removal"%';
+    CREATE INDEX changes_kind_rewording ON changes (id) WHERE kinds LIKE '%"rewording"%';
+    CREATE INDEX changes_kind_fact ON changes (id) WHERE kinds LIKE '%"fact"%';
+    CREATE INDEX changes_kind_typo ON changes (id) WHERE kinds LIKE '%"typo"%';
+    CREATE INDEX changes_kind_unannounced ON changes (id) WHERE kinds LIKE '%"unannounced"%';
+    CREATE INDEX articles_source ON articles (source_id);
+    CREATE INDEX articles_recent ON articles (COALESCE(last_changed, first_seen) DESC, id DESC);
+    CREATE INDEX deliveries_change ON deliveries (change_id);
+    ALTER TABLE sources ADD COLUMN removed_at INTEGER;
+    "#,
+    // 3: endpoints disabled after a 410 Gone.
+    r#"
+    CREATE TABLE disabled_channels (
+        channel       TEXT PRIMARY KEY,
+        disabled_at   INTEGER NOT NULL,
+        reason        TEXT NOT NULL
+    );
+    "#,
+    // 4: the hash of the last body received, so that an identical page skips extraction.
+    "ALTER TABLE articles ADD COLUMN body_hash TEXT;",
+    // 5: the host of each article (host[:port]), so that due work is claimed fairly across sites.
+    r#"
+    ALTER TABLE articles ADD COLUMN host TEXT;
+    UPDATE articles SET host = lower(substr(substr(url, instr(url, '://') + 3), 1,
+        instr(substr(url, instr(url, '://') + 3) || '/', '/') - 1));
+    CREATE INDEX articles_host_due ON articles (host, next_check);
+    "#,
+    // 6: which rows a running process has claimed, so that a restart after a crash
+    // takes up at once the checks the dead process left unfinished.
+    r#"
+    ALTER TABLE articles ADD COLUMN leased INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE sources ADD COLUMN leased INTEGER NOT NULL DEFAULT 0;
+    "#,
+];
+
+impl Store {
+    /// Opens (creating if needed) and migrates the database file.
+    pub fn open(path: &Path) -> Result<Store> {
+        let name = path.display().to_string();
+        Connection::open(path).map_err(StoreError::from).and_then(|conn| Store::setup(conn, &name)).map_err(|e| match e
+        {
+            StoreError::Sqlite(source) => StoreError::Open { path: name.clone(), hint: open_hint(path), source },
+            other => other,
+        })
+    }
+
+    /// An in-memory database, for tests and `compare`.
+    pub fn open_in_memory() -> Result<Store> {
+        Store::setup(Connection::open_in_memory()?, ":memory:")
+    }
+
+    fn setup(mut conn: Connection, name: &str) -> Result<Store> {
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // NORMAL loses nothing on an application crash; the transaction that
+        // records a version, its change and its alerts runs under FULL (see record_version).
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrate(&mut conn, name)?;
+        Ok(Store { conn: Mutex::new(conn) })
+    }
+}
+
+/// Why a database may not open: a folder that is missing, read-only or full.
+fn open_hint(path: &Path) -> String {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return format!(" (the folder {} does not exist)", dir.display());
+    }
+    match tempfile::tempfile_in(dir) {
+        Err(e) if e.raw_os_error() == Some(30) => {
+            format!(" (the folder {} is on a read-only file system)", dir.display())
+        }
+        Err(e) if e.raw_os_error() == Some(28) => format!(" (the disk holding {} is full)", dir.display()),
+        Err(e) => format!(" (the folder {} is read-only or not writable: {e})", dir.display()),
+        Ok(_) if path.exists() && std::fs::OpenOptions::new().append(true).open(path).is_err() => {
+            format!(" (the file is read-only for this user)")
+        }
+        Ok(_) => String::new(),
+    }
+}
+
+fn migrate(conn: &mut Connection, name: &str) -> Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
+    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let known = MIGRATIONS.len() as i64;
+    if version > known {
+        return Err(StoreError::TooNew { path: name.to_string(), found: version, known });
+    }
+    for sql in &MIGRATIONS[version as usize..] {
+        tx.execute_batch(sql)?;
+    }
+    tx.pragma_update(None, "user_version", known)?;
+    tx.commit()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rusqlite::Connection;
+
+    #[test]
+    fn migrating_twice_is_harmless_and_newer_schemas_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.db");
+        drop(Store::open(&path).unwrap());
+        drop(Store::open(&path).unwrap());
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(conn);
+        let err = Store::open(&path).err().unwrap().to_string();
+        assert!(err.contains("newer than this Redline knows"), "{err}");
+    }
+}
