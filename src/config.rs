@@ -154,15 +154,6 @@ impl WebConfig {
     pub fn base_url(&self) -> String {
         self.base_url.clone().unwrap_or_else(|| format!("http://{}", self.listen)).trim_end_matches('/').to_string()
     }
-
-    /// The web server's options.
-    pub fn options(&self) -> crate::web::WebOptions {
-        crate::web::WebOptions {
-            listen: self.listen.clone(),
-            token: self.token.clone().or_else(|| std::env::var("REDLINE_WEB_TOKEN").ok()),
-            base_url: self.base_url.clone(),
-        }
-    }
 }
 
 /// `[fetch]`
@@ -709,8 +700,20 @@ pub fn check_smtp_url(text: &str) -> Result<(), String> {
 
 fn webhook_secret<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     let text = String::deserialize(d)?;
-    crate::alert::decode_secret(&text).map_err(serde::de::Error::custom)?;
+    decode_secret(&text).map_err(serde::de::Error::custom)?;
     Ok(Some(text))
+}
+
+/// Decodes a Standard Webhooks secret: `whsec_` + base64; any other string is used as raw bytes.
+pub fn decode_secret(secret: &str) -> Result<Vec<u8>, String> {
+    use base64::Engine as _;
+    match secret.strip_prefix("whsec_") {
+        Some(b64) => base64::engine::general_purpose::STANDARD.decode(b64).map_err(|e| {
+            format!("webhook secret after `whsec_` must be base64 ({e}); generate one with `openssl rand -base64 32`")
+        }),
+        None if secret.is_empty() => Err("webhook secret is empty".into()),
+        None => Ok(secret.as_bytes().to_vec()),
+    }
 }
 
 #[cfg(test)]
@@ -781,6 +784,13 @@ mod tests {
         assert!(err.starts_with("redline.toml:3:"), "{err}");
         let err = parse("[[watch]]\nurl = \"https://e.com/a\"\nbody_selector = \"div[\"\n").unwrap_err();
         assert!(err.contains("CSS selector"), "{err}");
+    }
+
+    #[test]
+    fn secrets() {
+        assert!(decode_secret("whsec_not base64!").is_err());
+        assert!(decode_secret("").is_err());
+        assert_eq!(decode_secret("plain").unwrap(), b"plain");
     }
 
     #[test]

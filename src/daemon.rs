@@ -115,6 +115,9 @@ pub enum DaemonError {
     /// The HTTP client could not be built.
     #[error(transparent)]
     Fetch(#[from] fetch::FetchError),
+    /// The alert client could not be built.
+    #[error(transparent)]
+    Net(#[from] crate::net::NetError),
     /// The `[web]` settings are unsafe or invalid.
     #[error(transparent)]
     Web(#[from] crate::web::WebError),
@@ -736,7 +739,7 @@ impl Daemon {
         if !web.enabled {
             return Ok(None);
         }
-        let state = crate::web::WebState::new(Arc::clone(&self.store), web.options())?;
+        let state = crate::web::WebState::new(Arc::clone(&self.store), crate::web::WebOptions::from_config(web))?;
         let listener = match tokio::net::TcpListener::bind(&web.listen).await {
             Ok(l) => l,
             Err(e) => {

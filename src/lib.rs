@@ -6,7 +6,9 @@
 //! - [`config`]: the TOML model, defaults and validation with line-precise errors.
 //! - [`schedule`]: when each source and article is due (intervals, cron, revisits by
 //!   age, backoff) and per-host politeness.
-//! - [`fetch`]: one HTTP exchange: robots.txt, timeouts, size cap, SSRF guard, charset decoding.
+//! - [`fetch`]: one HTTP exchange: robots.txt, timeouts, size cap, charset decoding.
+//! - [`net`]: the SSRF guard (private-address checks, a resolver that drops them) that
+//!   fetch and alert delivery build their clients with.
 //! - [`discover`]: new article URLs from feeds, sitemaps, section pages and OPML.
 //! - [`extract`]: HTML in, [`extract::Article`] out. Pure.
 //! - [`diff`]: two articles in, [`diff::Change`] out, and its renderings. Pure.
@@ -24,6 +26,7 @@ pub mod diff;
 pub mod discover;
 pub mod extract;
 pub mod fetch;
+pub mod net;
 pub mod newsroom;
 pub mod schedule;
 pub mod store;

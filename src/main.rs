@@ -261,7 +261,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 config.web.listen = listen;
             }
             let store = Arc::new(open_store(&config)?);
-            let state = redline::web::WebState::new(store, config.web.options())?;
+            let state = redline::web::WebState::new(store, redline::web::WebOptions::from_config(&config.web))?;
             runtime.block_on(async {
                 let listener = tokio::net::TcpListener::bind(&config.web.listen)
                     .await
