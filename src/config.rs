@@ -376,28 +376,6 @@ impl TryFrom<RawWatch> for Watch {
                 return Err("a watch has one of `url` (one article), `feed` (a feed or sitemap) or `section` (a section page), not several; split it into several [[watch]] tables".into());
             }
         };
-        match (&target, &raw.links) {
-            (Target::Section(_), None) => {
-                return Err("a `section` watch needs `links`, a regular expression that article URLs match, e.g. links = \"/world/\\\\d{4}/\"".into());
-            }
-            (Target::Article(_) | Target::Feed(_), Some(_)) => {
-                return Err("`links` applies to `section` watches only".into());
-            }
-            _ => {}
-        }
-        let revisit = match (&target, raw.revisit) {
-            (_, Some(plan)) => Some(plan),
-            (Target::Feed(_) | Target::Section(_), None) => Some(DEFAULT_REVISIT.to_vec()),
-            (Target::Article(_), None) => None,
-        };
-        let schedule = match (raw.every, raw.cron) {
-            (Some(_), Some(_)) => {
-                return Err("a watch has either `every` or `cron`, not both".into());
-            }
-            (Some(e), None) => Schedule::Every(e),
-            (None, Some(c)) => Schedule::Cron(Box::new(c)),
-            (None, None) => Schedule::Every(DEFAULT_EVERY),
-        };
         let rules = WatchRules {
             name: raw.name,
             extract: ExtractRules {
@@ -408,11 +386,47 @@ impl TryFrom<RawWatch> for Watch {
             ignore: raw.ignore,
             alert: AlertRules { kinds: raw.alert_kinds, min_significance: raw.alert_min_significance },
             links: raw.links,
-            revisit,
+            revisit: raw.revisit,
+        };
+        Watch::new(target, raw.every, raw.cron, rules)
+    }
+}
+
+impl Watch {
+    /// A watch with the checks and defaults every route shares (the config, `redline add`,
+    /// `redline import`, the API; see `crate::watch`): `every` and `cron` exclude each other
+    /// and neither means [`DEFAULT_EVERY`]; `links` goes with a section page only; a feed or
+    /// section page without a `revisit` plan of its own gets [`DEFAULT_REVISIT`].
+    pub fn new(
+        target: Target,
+        every: Option<Duration>,
+        cron: Option<cron::Schedule>,
+        mut rules: WatchRules,
+    ) -> Result<Watch, String> {
+        match (&target, &rules.links) {
+            (Target::Section(_), None) => {
+                return Err("a `section` watch needs `links`, a regular expression that article URLs match, e.g. links = \"/world/\\\\d{4}/\"".into());
+            }
+            (Target::Article(_) | Target::Feed(_), Some(_)) => {
+                return Err("`links` applies to `section` watches only".into());
+            }
+            _ => {}
+        }
+        if rules.revisit.is_none() && !matches!(target, Target::Article(_)) {
+            rules.revisit = Some(DEFAULT_REVISIT.to_vec());
+        }
+        let schedule = match (every, cron) {
+            (Some(_), Some(_)) => return Err(EVERY_AND_CRON.into()),
+            (Some(e), None) => Schedule::Every(e),
+            (None, Some(c)) => Schedule::Cron(Box::new(c)),
+            (None, None) => Schedule::Every(DEFAULT_EVERY),
         };
         Ok(Watch { target, schedule, rules })
     }
 }
+
+/// The error of a watch given both `every` and `cron`, whichever route it came by.
+pub const EVERY_AND_CRON: &str = "a watch has either `every` or `cron`, not both";
 
 fn opt_http_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     http_url(d).map(Some)
@@ -420,8 +434,7 @@ fn opt_http_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Er
 
 fn opt_regex<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     let pattern = String::deserialize(d)?;
-    regex::Regex::new(&pattern)
-        .map_err(|e| serde::de::Error::custom(format!("{pattern:?} is not a valid regular expression: {e}")))?;
+    parse_regex(&pattern).map_err(serde::de::Error::custom)?;
     Ok(Some(pattern))
 }
 
@@ -480,8 +493,7 @@ fn selectors<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
 fn regexes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     let list = Vec::<String>::deserialize(d)?;
     for pattern in &list {
-        regex::Regex::new(pattern)
-            .map_err(|e| serde::de::Error::custom(format!("{pattern:?} is not a valid regular expression: {e}")))?;
+        parse_regex(pattern).map_err(serde::de::Error::custom)?;
     }
     Ok(list)
 }
@@ -657,6 +669,11 @@ pub fn parse_cron(text: &str) -> Result<cron::Schedule, String> {
     cron::Schedule::from_str(&full).map_err(|e| {
         format!("{text:?} is not a valid cron expression ({e}); write e.g. \"0 */10 * * * *\" (sec min hour day month weekday)")
     })
+}
+
+/// Compiles an `ignore` or `links` pattern.
+pub fn parse_regex(pattern: &str) -> Result<regex::Regex, String> {
+    regex::Regex::new(pattern).map_err(|e| format!("{pattern:?} is not a valid regular expression: {e}"))
 }
 
 /// Checks that a URL is absolute http(s).

@@ -4,6 +4,8 @@
 //! One module per step of the data flow (the shared `DESIGN.md`):
 //!
 //! - [`config`]: the TOML model, defaults and validation with line-precise errors.
+//! - [`watch`]: one builder of stored sources for the config, `redline add`, `redline
+//!   import` and the API; a source's rules read back typed and compiled.
 //! - [`schedule`]: when each source and article is due (intervals, cron, revisits by
 //!   age, backoff) and per-host politeness.
 //! - [`fetch`]: one HTTP exchange: robots.txt, timeouts, size cap, charset decoding.
@@ -30,4 +32,5 @@ pub mod net;
 pub mod newsroom;
 pub mod schedule;
 pub mod store;
+pub mod watch;
 pub mod web;
