@@ -120,3 +120,25 @@ async fn add_import_and_config_store_the_same_feed() {
         assert_eq!(s.rules, sources[0].rules, "{}", s.url);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stored_rule_that_does_not_compile_fails_the_check_with_its_reason() {
+    let url = serve(Arc::new(Mutex::new(page("QX-1042", "")))).await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("redline.db");
+    let config = dir.path().join("redline.toml");
+    let settings = format!("[storage]\npath = {:?}\n[fetch]\nallow_private = true\n", db.display().to_string());
+    std::fs::write(&config, settings).unwrap();
+    let source = redline::store::NewSource {
+        kind: SourceKind::Article,
+        url: url.clone(),
+        schedule: "every 10m".into(),
+        rules: r#"{"ignore": ["("]}"#.into(),
+    };
+    Store::open(&db).unwrap().add_source(&source, 0).unwrap();
+    let stdout = run_once(&config).await;
+    assert!(stdout.contains("1 failed"), "{stdout}");
+    let article = Store::open(&db).unwrap().article_by_url(&url).unwrap().unwrap();
+    let error = article.last_error.unwrap_or_default();
+    assert!(error.contains("stored rules cannot be used") && error.contains("\"(\""), "{error}");
+}
