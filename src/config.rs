@@ -154,15 +154,6 @@ impl WebConfig {
     pub fn base_url(&self) -> String {
         self.base_url.clone().unwrap_or_else(|| format!("http://{}", self.listen)).trim_end_matches('/').to_string()
     }
-
-    /// The web server's options.
-    pub fn options(&self) -> crate::web::WebOptions {
-        crate::web::WebOptions {
-            listen: self.listen.clone(),
-            token: self.token.clone().or_else(|| std::env::var("REDLINE_WEB_TOKEN").ok()),
-            base_url: self.base_url.clone(),
-        }
-    }
 }
 
 /// `[fetch]`
@@ -385,28 +376,6 @@ impl TryFrom<RawWatch> for Watch {
                 return Err("a watch has one of `url` (one article), `feed` (a feed or sitemap) or `section` (a section page), not several; split it into several [[watch]] tables".into());
             }
         };
-        match (&target, &raw.links) {
-            (Target::Section(_), None) => {
-                return Err("a `section` watch needs `links`, a regular expression that article URLs match, e.g. links = \"/world/\\\\d{4}/\"".into());
-            }
-            (Target::Article(_) | Target::Feed(_), Some(_)) => {
-                return Err("`links` applies to `section` watches only".into());
-            }
-            _ => {}
-        }
-        let revisit = match (&target, raw.revisit) {
-            (_, Some(plan)) => Some(plan),
-            (Target::Feed(_) | Target::Section(_), None) => Some(DEFAULT_REVISIT.to_vec()),
-            (Target::Article(_), None) => None,
-        };
-        let schedule = match (raw.every, raw.cron) {
-            (Some(_), Some(_)) => {
-                return Err("a watch has either `every` or `cron`, not both".into());
-            }
-            (Some(e), None) => Schedule::Every(e),
-            (None, Some(c)) => Schedule::Cron(Box::new(c)),
-            (None, None) => Schedule::Every(DEFAULT_EVERY),
-        };
         let rules = WatchRules {
             name: raw.name,
             extract: ExtractRules {
@@ -417,11 +386,47 @@ impl TryFrom<RawWatch> for Watch {
             ignore: raw.ignore,
             alert: AlertRules { kinds: raw.alert_kinds, min_significance: raw.alert_min_significance },
             links: raw.links,
-            revisit,
+            revisit: raw.revisit,
+        };
+        Watch::new(target, raw.every, raw.cron, rules)
+    }
+}
+
+impl Watch {
+    /// A watch with the checks and defaults every route shares (the config, `redline add`,
+    /// `redline import`, the API; see `crate::watch`): `every` and `cron` exclude each other
+    /// and neither means [`DEFAULT_EVERY`]; `links` goes with a section page only; a feed or
+    /// section page without a `revisit` plan of its own gets [`DEFAULT_REVISIT`].
+    pub fn new(
+        target: Target,
+        every: Option<Duration>,
+        cron: Option<cron::Schedule>,
+        mut rules: WatchRules,
+    ) -> Result<Watch, String> {
+        match (&target, &rules.links) {
+            (Target::Section(_), None) => {
+                return Err("a `section` watch needs `links`, a regular expression that article URLs match, e.g. links = \"/world/\\\\d{4}/\"".into());
+            }
+            (Target::Article(_) | Target::Feed(_), Some(_)) => {
+                return Err("`links` applies to `section` watches only".into());
+            }
+            _ => {}
+        }
+        if rules.revisit.is_none() && !matches!(target, Target::Article(_)) {
+            rules.revisit = Some(DEFAULT_REVISIT.to_vec());
+        }
+        let schedule = match (every, cron) {
+            (Some(_), Some(_)) => return Err(EVERY_AND_CRON.into()),
+            (Some(e), None) => Schedule::Every(e),
+            (None, Some(c)) => Schedule::Cron(Box::new(c)),
+            (None, None) => Schedule::Every(DEFAULT_EVERY),
         };
         Ok(Watch { target, schedule, rules })
     }
 }
+
+/// The error of a watch given both `every` and `cron`, whichever route it came by.
+pub const EVERY_AND_CRON: &str = "a watch has either `every` or `cron`, not both";
 
 fn opt_http_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     http_url(d).map(Some)
@@ -429,8 +434,7 @@ fn opt_http_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Er
 
 fn opt_regex<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     let pattern = String::deserialize(d)?;
-    regex::Regex::new(&pattern)
-        .map_err(|e| serde::de::Error::custom(format!("{pattern:?} is not a valid regular expression: {e}")))?;
+    parse_regex(&pattern).map_err(serde::de::Error::custom)?;
     Ok(Some(pattern))
 }
 
@@ -489,8 +493,7 @@ fn selectors<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
 fn regexes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     let list = Vec::<String>::deserialize(d)?;
     for pattern in &list {
-        regex::Regex::new(pattern)
-            .map_err(|e| serde::de::Error::custom(format!("{pattern:?} is not a valid regular expression: {e}")))?;
+        parse_regex(pattern).map_err(serde::de::Error::custom)?;
     }
     Ok(list)
 }
@@ -668,6 +671,11 @@ pub fn parse_cron(text: &str) -> Result<cron::Schedule, String> {
     })
 }
 
+/// Compiles an `ignore` or `links` pattern.
+pub fn parse_regex(pattern: &str) -> Result<regex::Regex, String> {
+    regex::Regex::new(pattern).map_err(|e| format!("{pattern:?} is not a valid regular expression: {e}"))
+}
+
 /// Checks that a URL is absolute http(s).
 pub fn check_url(text: &str) -> Result<String, String> {
     let url = url::Url::parse(text).map_err(|e| format!("{text:?} is not a URL: {e}"))?;
@@ -709,8 +717,20 @@ pub fn check_smtp_url(text: &str) -> Result<(), String> {
 
 fn webhook_secret<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     let text = String::deserialize(d)?;
-    crate::alert::decode_secret(&text).map_err(serde::de::Error::custom)?;
+    decode_secret(&text).map_err(serde::de::Error::custom)?;
     Ok(Some(text))
+}
+
+/// Decodes a Standard Webhooks secret: `whsec_` + base64; any other string is used as raw bytes.
+pub fn decode_secret(secret: &str) -> Result<Vec<u8>, String> {
+    use base64::Engine as _;
+    match secret.strip_prefix("whsec_") {
+        Some(b64) => base64::engine::general_purpose::STANDARD.decode(b64).map_err(|e| {
+            format!("webhook secret after `whsec_` must be base64 ({e}); generate one with `openssl rand -base64 32`")
+        }),
+        None if secret.is_empty() => Err("webhook secret is empty".into()),
+        None => Ok(secret.as_bytes().to_vec()),
+    }
 }
 
 #[cfg(test)]
@@ -781,6 +801,13 @@ mod tests {
         assert!(err.starts_with("redline.toml:3:"), "{err}");
         let err = parse("[[watch]]\nurl = \"https://e.com/a\"\nbody_selector = \"div[\"\n").unwrap_err();
         assert!(err.contains("CSS selector"), "{err}");
+    }
+
+    #[test]
+    fn secrets() {
+        assert!(decode_secret("whsec_not base64!").is_err());
+        assert!(decode_secret("").is_err());
+        assert_eq!(decode_secret("plain").unwrap(), b"plain");
     }
 
     #[test]

@@ -15,16 +15,17 @@ use tokio::task::JoinSet;
 use tracing::{debug, error, info, warn};
 
 use crate::alert::{self, Event, Outgoing, SendError, Sender};
-use crate::config::{Config, Schedule, Target, WatchRules};
-use crate::diff::{Change, DiffOptions};
+use crate::config::{Config, Schedule, WatchRules};
+use crate::diff::Change;
 use crate::discover::{self, Discovered, Listing, ListingError};
 use crate::extract::{self, Article};
 use crate::fetch::{self, Expect, Fetcher, Response};
 use crate::schedule::{self, hosts::HostLimiter};
 use crate::store::{
-    ArticleRow, CheckDone, DeliveryRow, FetchLogEntry, NewChange, NewDelivery, NewSource, NewVersion, SourceKind,
-    SourceRow, Store, StoreError, host_key,
+    ArticleRow, CheckDone, DeliveryRow, FetchLogEntry, NewChange, NewDelivery, NewVersion, SourceKind, SourceRow,
+    Store, StoreError, host_key,
 };
+use crate::watch::{Rules, WatchError};
 
 /// How long a claimed check may take before another pass may claim it again.
 const LEASE: Duration = Duration::from_secs(300);
@@ -115,6 +116,9 @@ pub enum DaemonError {
     /// The HTTP client could not be built.
     #[error(transparent)]
     Fetch(#[from] fetch::FetchError),
+    /// The alert client could not be built.
+    #[error(transparent)]
+    Net(#[from] crate::net::NetError),
     /// The `[web]` settings are unsafe or invalid.
     #[error(transparent)]
     Web(#[from] crate::web::WebError),
@@ -145,19 +149,7 @@ impl Daemon {
 
     /// Like [`Daemon::new`] with an already opened store.
     pub fn with_store(config: Config, store: Store) -> Result<Daemon> {
-        let sources: Vec<NewSource> = config
-            .watches
-            .iter()
-            .map(|w| NewSource {
-                kind: match w.target {
-                    Target::Article(_) => SourceKind::Article,
-                    Target::Feed(_) | Target::Section(_) => SourceKind::Feed,
-                },
-                url: w.target.url().to_string(),
-                schedule: w.schedule.to_spec(),
-                rules: serde_json::to_string(&w.rules).expect("rules serialize"),
-            })
-            .collect();
+        let sources = crate::watch::config_sources(&config);
         let now = Utc::now().timestamp();
         store.sync_config_sources(&sources, now)?;
         let released = store.release_leases(now)?;
@@ -267,10 +259,11 @@ impl Daemon {
             self.db(move |s| s.ensure_source_article(id, &url, ts, next)).await?;
             return Ok(());
         }
-        let rules: WatchRules = serde_json::from_str(&source.rules).unwrap_or_default();
-        let links = rules.links.as_deref().and_then(|p| regex::Regex::new(p).ok());
         let mut log = FetchLogEntry { at: ts, url: source.url.clone(), source_id: Some(id), ..Default::default() };
-        let outcome = self.read_listing(&source.url, links.as_ref(), &mut log).await;
+        let outcome = match Rules::decode(&source.rules) {
+            Ok(rules) => self.read_listing(&source.url, rules.links.as_ref(), &mut log).await,
+            Err(e) => Err(e.into()),
+        };
         match outcome {
             Ok(found) => {
                 let next = schedule::next_check(&schedule, now, rand::random()).timestamp();
@@ -361,7 +354,6 @@ impl Daemon {
     /// Fetches, extracts and compares one article, and records what it found.
     async fn check_article(&self, article: ArticleRow) -> Result<ArticleOutcome> {
         let now = Utc::now();
-        let rules: WatchRules = serde_json::from_str(&article.rules).unwrap_or_default();
         let request = fetch::Request {
             url: &article.url,
             etag: article.etag.as_deref(),
@@ -372,6 +364,10 @@ impl Daemon {
             url: article.url.clone(),
             article_id: Some(article.id),
             ..Default::default()
+        };
+        let rules = match Rules::decode(&article.rules) {
+            Ok(rules) => rules,
+            Err(e) => return self.record_failure(&article, now, e.to_string(), None, log).await,
         };
         let page = match self.polite_fetch(&request, Expect::Html).await {
             Ok(Response::Page(page)) => page,
@@ -427,7 +423,7 @@ impl Daemon {
         let change = match &latest {
             None => None,
             Some(previous) => {
-                let change = crate::diff::compare_with(&previous.article, &extracted, &diff_options(&rules));
+                let change = crate::diff::compare_with(&previous.article, &extracted, &rules.diff);
                 if !change.changed {
                     // Only noise moved (a re-render, an ignored pattern): nothing to record.
                     log.outcome = "unchanged".into();
@@ -736,7 +732,7 @@ impl Daemon {
         if !web.enabled {
             return Ok(None);
         }
-        let state = crate::web::WebState::new(Arc::clone(&self.store), web.options())?;
+        let state = crate::web::WebState::new(Arc::clone(&self.store), crate::web::WebOptions::from_config(web))?;
         let listener = match tokio::net::TcpListener::bind(&web.listen).await {
             Ok(l) => l,
             Err(e) => {
@@ -891,13 +887,15 @@ enum ListingFailure {
     Fetch(#[from] fetch::FetchError),
     #[error(transparent)]
     Listing(#[from] ListingError),
+    #[error(transparent)]
+    Rules(#[from] WatchError),
 }
 
 impl ListingFailure {
     fn retry_after(&self) -> Option<Duration> {
         match self {
             ListingFailure::Fetch(e) => e.retry_after(),
-            ListingFailure::Listing(_) => None,
+            ListingFailure::Listing(_) | ListingFailure::Rules(_) => None,
         }
     }
 }
@@ -909,11 +907,6 @@ enum ArticleOutcome {
     Changed,
     Unchanged,
     Failed,
-}
-
-fn diff_options(rules: &WatchRules) -> DiffOptions {
-    // Patterns were validated when the config was loaded.
-    DiffOptions { ignore: rules.ignore.iter().filter_map(|p| regex::Regex::new(p).ok()).collect() }
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {

@@ -4,9 +4,13 @@
 //! One module per step of the data flow (the shared `DESIGN.md`):
 //!
 //! - [`config`]: the TOML model, defaults and validation with line-precise errors.
+//! - [`watch`]: one builder of stored sources for the config, `redline add`, `redline
+//!   import` and the API; a source's rules read back typed and compiled.
 //! - [`schedule`]: when each source and article is due (intervals, cron, revisits by
 //!   age, backoff) and per-host politeness.
-//! - [`fetch`]: one HTTP exchange: robots.txt, timeouts, size cap, SSRF guard, charset decoding.
+//! - [`fetch`]: one HTTP exchange: robots.txt, timeouts, size cap, charset decoding.
+//! - [`net`]: the SSRF guard (private-address checks, a resolver that drops them) that
+//!   fetch and alert delivery build their clients with.
 //! - [`discover`]: new article URLs from feeds, sitemaps, section pages and OPML.
 //! - [`extract`]: HTML in, [`extract::Article`] out. Pure.
 //! - [`diff`]: two articles in, [`diff::Change`] out, and its renderings: text, and the one
@@ -28,8 +32,10 @@ pub mod diff;
 pub mod discover;
 pub mod extract;
 pub mod fetch;
+pub mod net;
 pub mod newsroom;
 pub mod schedule;
 pub mod store;
 pub mod text;
+pub mod watch;
 pub mod web;

@@ -8,12 +8,13 @@ use std::sync::Arc;
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use redline::config::{self, Config, DEFAULT_EVERY, Schedule, WatchRules};
+use redline::config::Config;
 use redline::daemon::{self, Daemon};
 use redline::diff;
 use redline::extract::{self, Article};
 use redline::fetch::{self, Fetcher};
-use redline::store::{NewSource, SourceKind, Store};
+use redline::store::Store;
+use redline::watch;
 
 /// The config file read when --config is not given (optional).
 const DEFAULT_CONFIG: &str = "redline.toml";
@@ -78,17 +79,8 @@ enum Command {
     },
     /// Watch a URL (stored in the database; config watches are added at `run`).
     Add {
-        /// The article or feed URL.
-        url: String,
-        /// The URL is an RSS/Atom feed: watch every article it lists.
-        #[arg(long)]
-        feed: bool,
-        /// Check interval, e.g. 10m (default 10m).
-        #[arg(long, conflicts_with = "cron")]
-        every: Option<String>,
-        /// Cron expression instead of an interval, e.g. "0 */15 * * * *".
-        #[arg(long)]
-        cron: Option<String>,
+        #[command(flatten)]
+        spec: watch::Spec,
     },
     /// Serve the web UI, Atom feeds and JSON API on their own (the daemon serves them too).
     Serve {
@@ -227,19 +219,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 runtime.block_on(daemon.run(daemon::shutdown_signal()))?;
             }
         }
-        Command::Add { url, feed, every, cron } => {
+        Command::Add { spec } => {
             let config = load_config(cli.config.as_deref())?;
-            let url = config::check_url(&url).map_err(anyhow::Error::msg)?;
-            let schedule = match (every, cron) {
-                (_, Some(c)) => Schedule::Cron(Box::new(config::parse_cron(&c).map_err(anyhow::Error::msg)?)),
-                (Some(e), None) => Schedule::Every(config::parse_every(&e).map_err(anyhow::Error::msg)?),
-                (None, None) => Schedule::Every(DEFAULT_EVERY),
-            };
-            let store = open_store(&config)?;
-            let kind = if feed { SourceKind::Feed } else { SourceKind::Article };
-            let rules = serde_json::to_string(&WatchRules::default())?;
-            store.add_source(&NewSource { kind, url: url.clone(), schedule: schedule.to_spec(), rules }, now())?;
-            println!("watching {url} ({}); `redline run` checks it", schedule.to_spec());
+            let source = spec.source()?;
+            open_store(&config)?.add_source(&source, now())?;
+            println!("watching {} ({}); `redline run` checks it", source.url, source.schedule);
         }
         Command::Alerts { action: None } => list_alerts(&open_store(&load_config(cli.config.as_deref())?)?)?,
         Command::Alerts { action: Some(AlertsAction::Retry { ids, all }) } => {
@@ -261,7 +245,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 config.web.listen = listen;
             }
             let store = Arc::new(open_store(&config)?);
-            let state = redline::web::WebState::new(store, config.web.options())?;
+            let state = redline::web::WebState::new(store, redline::web::WebOptions::from_config(&config.web))?;
             runtime.block_on(async {
                 let listener = tokio::net::TcpListener::bind(&config.web.listen)
                     .await
@@ -275,24 +259,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Import { file, every } => {
             let config = load_config(cli.config.as_deref())?;
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let feeds = redline::discover::feeds_in_opml(&text);
-            if feeds.is_empty() {
+            let sources = watch::opml_sources(&text, every.as_deref()).with_context(|| file.display().to_string())?;
+            let Some(first) = sources.first() else {
                 bail!("{} lists no feeds (no <outline xmlUrl=\"…\">)", file.display());
-            }
-            let every = every.as_deref().map(config::parse_every).transpose().map_err(anyhow::Error::msg)?;
-            let schedule = Schedule::Every(every.unwrap_or(DEFAULT_EVERY));
-            let rules = WatchRules { revisit: Some(config::DEFAULT_REVISIT.to_vec()), ..WatchRules::default() };
+            };
+            let schedule = first.schedule.clone();
             let store = open_store(&config)?;
-            for feed in &feeds {
-                let source = NewSource {
-                    kind: SourceKind::Feed,
-                    url: feed.url.clone(),
-                    schedule: schedule.to_spec(),
-                    rules: serde_json::to_string(&WatchRules { name: feed.title.clone(), ..rules.clone() })?,
-                };
-                store.add_source(&source, now())?;
+            for source in &sources {
+                store.add_source(source, now())?;
             }
-            println!("watching {} feeds from {} ({})", feeds.len(), file.display(), schedule.to_spec());
+            println!("watching {} feeds from {} ({schedule})", sources.len(), file.display());
         }
         Command::List => list(&open_store(&load_config(cli.config.as_deref())?)?)?,
         Command::Log { url } => log(&open_store(&load_config(cli.config.as_deref())?)?, &url)?,
@@ -314,7 +290,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     .ok_or_else(|| anyhow!("{url} has no version {n}; it has versions 1 to {}", latest.number))?
                     .article)
             };
-            print_change(&diff::compare(&version(from)?, &version(to)?), format)?;
+            // The watch's `ignore` patterns apply, as when the daemon recorded the change.
+            let rules = watch::Rules::decode(&article.rules)?;
+            print_change(&diff::compare_with(&version(from)?, &version(to)?, &rules.diff), format)?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -23,6 +23,7 @@ use axum::response::IntoResponse;
 use mailin_embedded::{Handler, Server, SslConfig, response};
 use redline::config::FetchConfig;
 use redline::fetch::{Expect, FetchError, Fetcher, Request};
+use redline::net::{NetError, check_literal};
 
 type Hits = Arc<Mutex<Vec<String>>>;
 
@@ -320,12 +321,9 @@ fn private_literals_are_refused_without_any_network() {
         "http://[ff02::1]/",
         "http://240.0.0.1/",
     ] {
-        let refused = redline::fetch::check_literal(url, false);
-        assert!(
-            matches!(refused, Err(FetchError::PrivateAddress(_)) | Err(FetchError::BadUrl(_))),
-            "{url}: {refused:?}"
-        );
-        assert!(redline::fetch::check_literal(url, true).is_ok() || url.contains('%'), "{url} with allow_private");
+        let refused = check_literal(url, false);
+        assert!(matches!(refused, Err(NetError::PrivateAddress(_)) | Err(NetError::BadUrl(_))), "{url}: {refused:?}");
+        assert!(check_literal(url, true).is_ok() || url.contains('%'), "{url} with allow_private");
     }
     for url in [
         "file:///etc/passwd",
@@ -334,10 +332,10 @@ fn private_literals_are_refused_without_any_network() {
         "data:text/html,hi",
         "javascript:alert(1)",
     ] {
-        assert!(matches!(redline::fetch::check_literal(url, true), Err(FetchError::BadUrl(_))), "{url}");
+        assert!(matches!(check_literal(url, true), Err(NetError::BadUrl(_))), "{url}");
     }
     for url in ["http://93.184.216.34/", "http://[2606:4700::1111]/", "https://example.com/"] {
-        assert!(redline::fetch::check_literal(url, false).is_ok(), "{url}");
+        assert!(check_literal(url, false).is_ok(), "{url}");
     }
 }
 

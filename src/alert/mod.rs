@@ -15,8 +15,10 @@ use sha2::Sha256;
 pub mod email;
 pub mod webhook;
 
+pub use crate::config::decode_secret;
 use crate::config::{AlertRules, Config, EmailConfig, WebhookConfig};
 use crate::diff::{Change, EditKind};
+use crate::net::{NetError, check_literal, guarded_client};
 
 /// Time allowed for one delivery attempt.
 pub const DELIVERY_TIMEOUT: Duration = Duration::from_secs(20);
@@ -113,17 +115,6 @@ pub fn new_event_id() -> String {
     format!("msg_{:032x}", rand::random::<u128>())
 }
 
-/// Decodes a Standard Webhooks secret: `whsec_` + base64; any other string is used as raw bytes.
-pub fn decode_secret(secret: &str) -> Result<Vec<u8>, String> {
-    match secret.strip_prefix("whsec_") {
-        Some(b64) => BASE64.decode(b64).map_err(|e| {
-            format!("webhook secret after `whsec_` must be base64 ({e}); generate one with `openssl rand -base64 32`")
-        }),
-        None if secret.is_empty() => Err("webhook secret is empty".into()),
-        None => Ok(secret.as_bytes().to_vec()),
-    }
-}
-
 /// `v1,<base64 HMAC-SHA256("{id}.{timestamp}.{body}")>`.
 pub fn sign(key: &[u8], id: &str, timestamp: i64, body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts keys of any length");
@@ -212,13 +203,13 @@ pub struct Sender {
 
 impl Sender {
     /// Builds a sender for the config's channels.
-    pub fn new(config: &Config) -> Result<Sender, crate::fetch::FetchError> {
-        let client = crate::fetch::guarded_client(config.fetch.allow_private)
+    pub fn new(config: &Config) -> Result<Sender, NetError> {
+        let client = guarded_client(config.fetch.allow_private)
             .timeout(DELIVERY_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(config.fetch.user_agent())
             .build()
-            .map_err(|e| crate::fetch::FetchError::Network(e.to_string()))?;
+            .map_err(|e| NetError::Client(e.to_string()))?;
         Ok(Sender {
             client,
             webhooks: config.webhooks.clone(),
@@ -249,8 +240,7 @@ impl Sender {
     pub async fn send(&self, channel: &str, batch: &[Outgoing<'_>]) -> Result<(), SendError> {
         let Some(first) = batch.first() else { return Ok(()) };
         if let Some(hook) = self.webhooks.iter().find(|w| w.channel() == channel) {
-            crate::fetch::check_literal(&hook.url, self.allow_private)
-                .map_err(|e| SendError::Permanent(e.to_string()))?;
+            check_literal(&hook.url, self.allow_private).map_err(|e| SendError::Permanent(e.to_string()))?;
             return webhook::send(&self.client, hook, first.event_id, first.payload).await;
         }
         if let Some(config) = self.emails.iter().find(|e| e.channel() == channel) {
@@ -278,13 +268,6 @@ mod tests {
         assert_eq!(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
         assert!(verify(&key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body, &format!("v1,bogus {sig}")));
         assert!(!verify(&key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265331, body, &sig));
-    }
-
-    #[test]
-    fn secrets() {
-        assert!(decode_secret("whsec_not base64!").is_err());
-        assert!(decode_secret("").is_err());
-        assert_eq!(decode_secret("plain").unwrap(), b"plain");
     }
 
     #[test]

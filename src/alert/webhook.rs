@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::{Event, SendError, decode_secret, sign};
 use crate::config::{WebhookConfig, WebhookFormat};
-use crate::fetch::error_chain;
+use crate::net::error_chain;
 
 /// Longest message a Discord webhook accepts.
 const DISCORD_LIMIT: usize = 2000;

@@ -1,15 +1,15 @@
 //! One HTTP exchange: conditional GET, redirects, timeouts, a body-size cap,
 //! content-type checks and charset decoding. Targets on loopback, private,
-//! link-local or multicast addresses are refused unless the config allows them,
-//! checked after DNS resolution and on every redirect hop.
+//! link-local or multicast addresses are refused unless the config allows them
+//! ([`crate::net`]), checked after DNS resolution and on every redirect hop.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::header::{self, HeaderMap};
 
 use crate::config::FetchConfig;
+use crate::net::{NetError, check_literal, error_chain, guarded_client};
 
 pub mod robots;
 
@@ -105,6 +105,16 @@ pub enum FetchError {
     /// Any other network failure.
     #[error("{0}")]
     Network(String),
+}
+
+impl From<NetError> for FetchError {
+    fn from(e: NetError) -> FetchError {
+        match e {
+            NetError::BadUrl(u) => FetchError::BadUrl(u),
+            NetError::PrivateAddress(a) => FetchError::PrivateAddress(a),
+            NetError::Client(m) => FetchError::Network(m),
+        }
+    }
 }
 
 impl FetchError {
@@ -261,6 +271,9 @@ fn classify(e: reqwest::Error) -> FetchError {
     // Errors raised by the redirect policy or the resolver come back wrapped.
     let mut source: Option<&dyn std::error::Error> = Some(&e);
     while let Some(s) = source {
+        if let Some(n) = s.downcast_ref::<NetError>() {
+            return n.clone().into();
+        }
         if let Some(f) = s.downcast_ref::<FetchError>() {
             return match f {
                 FetchError::PrivateAddress(a) => FetchError::PrivateAddress(a.clone()),
@@ -272,17 +285,6 @@ fn classify(e: reqwest::Error) -> FetchError {
         source = s.source();
     }
     FetchError::Network(error_chain(&e))
-}
-
-/// An error and its causes on one line: "a: b: c".
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut message = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        message = format!("{message}: {s}");
-        source = s.source();
-    }
-    message
 }
 
 fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
@@ -354,130 +356,12 @@ fn meta_charset(head: &[u8]) -> Option<&'static encoding_rs::Encoding> {
     encoding_rs::Encoding::for_label(label.as_bytes())
 }
 
-/// A client builder whose connections only reach public addresses (unless
-/// `allow_private`) and which ignores proxy settings from the environment.
-pub fn guarded_client(allow_private: bool) -> reqwest::ClientBuilder {
-    let builder = reqwest::Client::builder().no_proxy();
-    if allow_private { builder } else { builder.dns_resolver(PublicOnlyResolver) }
-}
-
-/// Refuses non-http(s) URLs and private IP literals: the resolver never sees
-/// IP literals, so they are checked here.
-pub fn check_literal(url: &str, allow_private: bool) -> Result<(), FetchError> {
-    let parsed = url::Url::parse(url).map_err(|_| FetchError::BadUrl(url.to_string()))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(FetchError::BadUrl(url.to_string()));
-    }
-    if !allow_private
-        && let Some(ip) = literal_ip(&parsed)
-        && !is_public(ip)
-    {
-        return Err(FetchError::PrivateAddress(ip.to_string()));
-    }
-    Ok(())
-}
-
-fn literal_ip(url: &url::Url) -> Option<IpAddr> {
-    match url.host()? {
-        url::Host::Ipv4(v4) => Some(IpAddr::V4(v4)),
-        url::Host::Ipv6(v6) => Some(IpAddr::V6(v6)),
-        url::Host::Domain(_) => None,
-    }
-}
-
-/// True for addresses on the public internet.
-pub fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => is_public_v4(v4),
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public_v4(v4);
-            }
-            let seg = v6.segments();
-            // NAT64 (64:ff9b::/96) and IPv4-compatible (::a.b.c.d) forms carry an IPv4 address.
-            if (seg[0] == 0x64 && seg[1] == 0xff9b && seg[2..6] == [0; 4]) || seg[..6] == [0; 6] {
-                let v4 = Ipv4Addr::new((seg[6] >> 8) as u8, seg[6] as u8, (seg[7] >> 8) as u8, seg[7] as u8);
-                return !v6.is_unspecified() && !v6.is_loopback() && is_public_v4(v4);
-            }
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (seg[0] & 0xfe00) == 0xfc00 // unique local
-                || (seg[0] & 0xffc0) == 0xfe80 // link-local
-                || (seg[0] & 0xffc0) == 0xfec0) // site-local (deprecated)
-        }
-    }
-}
-
-fn is_public_v4(v4: Ipv4Addr) -> bool {
-    let o = v4.octets();
-    !(v4.is_loopback()
-        || v4.is_private()
-        || v4.is_link_local()
-        || v4.is_multicast()
-        || v4.is_broadcast()
-        || v4.is_unspecified()
-        || o[0] == 0
-        || (o[0] == 100 && (o[1] & 0xc0) == 64) // CGNAT 100.64.0.0/10
-        || (o[0] == 192 && o[1] == 0 && o[2] == 0) // IETF protocol assignments
-        || o[0] >= 240)
-}
-
-/// Resolves with the system resolver and drops every non-public address, so the
-/// socket can only connect to what passed the check (no DNS-rebinding window).
-struct PublicOnlyResolver;
-
-impl reqwest::dns::Resolve for PublicOnlyResolver {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let host = name.as_str().to_string();
-        Box::pin(async move {
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let public: Vec<SocketAddr> = addrs.iter().copied().filter(|a| is_public(a.ip())).collect();
-            if public.is_empty() {
-                let shown = addrs.first().map_or(host.clone(), |a| format!("{host} ({})", a.ip()));
-                return Err(Box::new(FetchError::PrivateAddress(shown)) as Box<dyn std::error::Error + Send + Sync>);
-            }
-            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
-        })
-    }
-}
-
 /// Shares one fetcher between tasks.
 pub type SharedFetcher = Arc<Fetcher>;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn private_addresses_are_not_public() {
-        for ip in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "100.64.0.1",
-            "0.0.0.0",
-            "224.0.0.1",
-            "255.255.255.255",
-            "::1",
-            "::",
-            "fe80::1",
-            "fc00::1",
-            "fd12::1",
-            "ff02::1",
-            "::ffff:127.0.0.1",
-            "::ffff:10.0.0.1",
-            "64:ff9b::a00:1",
-            "::127.0.0.1",
-        ] {
-            assert!(!is_public(ip.parse().unwrap()), "{ip} should be refused");
-        }
-        for ip in ["93.184.216.34", "1.1.1.1", "2606:4700::1111", "::ffff:93.184.216.34"] {
-            assert!(is_public(ip.parse().unwrap()), "{ip} should be allowed");
-        }
-    }
 
     #[test]
     fn charset_from_header_bom_and_meta() {

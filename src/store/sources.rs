@@ -24,7 +24,7 @@ impl SourceKind {
 }
 
 /// A source to create or update.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewSource {
     /// What it is.
     pub kind: SourceKind,

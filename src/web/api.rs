@@ -14,9 +14,8 @@ use serde_json::{Value, json};
 use super::html::rfc3339;
 use super::pages::{ChangesQuery, SearchQuery, parse_limit, snippet_text};
 use super::{Failure, WebState};
-use crate::config::{self, Schedule, WatchRules};
 use crate::store::browse::{ArticleSummary, ChangeSummary, VersionSummary, WatchRow, WatchUpdate, fts_query};
-use crate::store::{NewSource, SourceKind};
+use crate::watch::Spec;
 
 pub(super) fn router() -> Router<WebState> {
     Router::new()
@@ -216,27 +215,10 @@ async fn watch(State(state): State<WebState>, Path(watch_id): Path<i64>) -> Resu
     Ok(Json(json!({ "watch": watch_json(&w) })))
 }
 
-/// Body of `POST /api/watches`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewWatch {
-    /// The article or feed URL.
-    url: String,
-    /// The URL is a feed: watch every article it lists.
-    #[serde(default)]
-    feed: bool,
-    /// Interval (`10m`); the default is 10 minutes.
-    every: Option<String>,
-    /// Cron expression instead of an interval.
-    cron: Option<String>,
-    /// A display name.
-    name: Option<String>,
-}
-
 /// `POST /api/watches`: adds a watch (or re-enables the one with that URL); 201.
 async fn add_watch(
     State(state): State<WebState>,
-    body: Result<Json<NewWatch>, JsonRejection>,
+    body: Result<Json<Spec>, JsonRejection>,
 ) -> Result<Response, Failure> {
     let Json(body) = body.map_err(|e| {
         Failure::bad_request(format!(
@@ -244,21 +226,8 @@ async fn add_watch(
             e.body_text()
         ))
     })?;
-    let url = config::check_url(&body.url).map_err(Failure::bad_request)?;
-    let schedule = match (&body.every, &body.cron) {
-        (Some(_), Some(_)) => return Err(Failure::bad_request("give `every` or `cron`, not both")),
-        (_, Some(c)) => Schedule::Cron(Box::new(config::parse_cron(c).map_err(Failure::bad_request)?)),
-        (Some(e), None) => Schedule::Every(config::parse_every(e).map_err(Failure::bad_request)?),
-        (None, None) => Schedule::Every(config::DEFAULT_EVERY),
-    };
-    let rules = WatchRules { name: body.name.filter(|n| !n.trim().is_empty()), ..WatchRules::default() };
-    let source = NewSource {
-        kind: if body.feed { SourceKind::Feed } else { SourceKind::Article },
-        url,
-        schedule: schedule.to_spec(),
-        rules: serde_json::to_string(&rules)
-            .map_err(|e| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?,
-    };
+    // The body is a watch spec: the same checks and defaults as the config and the CLI.
+    let source = body.source().map_err(|e| Failure::bad_request(e.to_string()))?;
     let now = super::now();
     let w = state
         .read(move |s| {

@@ -35,6 +35,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use base64::Engine;
 
+use crate::config::WebConfig;
 use crate::store::{Store, StoreError};
 
 /// The CSP of every page: no script, no plugin, no frame, styles from our origin only.
@@ -64,6 +65,17 @@ pub struct WebOptions {
 impl Default for WebOptions {
     fn default() -> Self {
         WebOptions { listen: crate::config::DEFAULT_LISTEN.to_string(), token: None, base_url: None }
+    }
+}
+
+impl WebOptions {
+    /// The options `[web]` sets; the token falls back to `REDLINE_WEB_TOKEN`.
+    pub fn from_config(web: &WebConfig) -> WebOptions {
+        WebOptions {
+            listen: web.listen.clone(),
+            token: web.token.clone().or_else(|| std::env::var("REDLINE_WEB_TOKEN").ok()),
+            base_url: web.base_url.clone(),
+        }
     }
 }
 
