@@ -12,7 +12,8 @@ use axum::http::{HeaderMap, StatusCode};
 use tokio::sync::mpsc;
 
 use crate::config::{Config, EmailConfig, Schedule, Target, Watch, WatchRules, WebhookConfig, WebhookFormat};
-use crate::daemon::{Daemon, Notice};
+use crate::daemon::Daemon;
+use crate::health::Notice;
 use crate::newsroom::Newsroom;
 
 /// How often the demo's daemon checks the newsroom.

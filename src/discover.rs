@@ -1,5 +1,7 @@
 //! New article URLs from RSS and Atom feeds, sitemaps (indexes and Google News
-//! sitemaps included), section pages and OPML feed lists. Pure: bytes in, URLs out.
+//! sitemaps included), section pages and OPML feed lists. The parsers are pure
+//! (bytes in, URLs out); [`read_listing`] fetches a listing and the sitemaps its
+//! index names.
 
 use std::collections::HashSet;
 use std::io::Read;
@@ -197,6 +199,74 @@ fn absolute(base: &str, href: &str) -> Option<String> {
 fn dedupe(items: impl Iterator<Item = Discovered>) -> Vec<Discovered> {
     let mut seen = HashSet::new();
     items.filter(|d| seen.insert(d.url.clone())).collect()
+}
+
+/// Why a listing could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The listing could not be fetched.
+    #[error(transparent)]
+    Fetch(#[from] crate::fetch::FetchError),
+    /// It was fetched but is not a listing.
+    #[error(transparent)]
+    Listing(#[from] ListingError),
+}
+
+impl ReadError {
+    /// The server's requested delay, if it gave one.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            ReadError::Fetch(e) => e.retry_after(),
+            ReadError::Listing(_) => None,
+        }
+    }
+}
+
+/// The listing page as fetched, for the fetch log.
+#[derive(Debug, Clone, Default)]
+pub struct ListingFetch {
+    /// HTTP status.
+    pub status: Option<u16>,
+    /// Body size.
+    pub bytes: Option<usize>,
+    /// Time taken.
+    pub elapsed: Option<std::time::Duration>,
+}
+
+/// The articles a feed, sitemap (following one level of sitemap index) or
+/// section page lists; a 304 lists nothing new. The fetch's figures are kept
+/// in `fetched` whether or not the listing could be read.
+pub async fn read_listing(
+    polite: &crate::schedule::polite::Polite,
+    url: &str,
+    links: Option<&Regex>,
+    fetched: &mut ListingFetch,
+) -> Result<Vec<Discovered>, ReadError> {
+    use crate::fetch::{Expect, Request, Response};
+    let expect = if links.is_some() { Expect::Html } else { Expect::Feed };
+    let page = match polite.fetch(&Request { url, ..Default::default() }, expect).await? {
+        Response::Page(page) => page,
+        Response::NotModified { .. } => return Ok(Vec::new()),
+    };
+    *fetched = ListingFetch { status: Some(page.status), bytes: Some(page.raw.len()), elapsed: Some(page.elapsed) };
+    match discover(&page.raw, &page.final_url, links)? {
+        Listing::Articles(found) => Ok(found),
+        Listing::Sitemaps(children) => {
+            let mut found = Vec::new();
+            for child in children {
+                match polite.fetch(&Request { url: &child, ..Default::default() }, Expect::Feed).await {
+                    Ok(Response::Page(p)) => match discover(&p.raw, &p.final_url, None) {
+                        Ok(Listing::Articles(more)) => found.extend(more),
+                        Ok(Listing::Sitemaps(_)) => tracing::debug!(%child, "Nested sitemap index skipped."),
+                        Err(e) => tracing::warn!(%child, error = %e, "Child sitemap unreadable."),
+                    },
+                    Ok(Response::NotModified { .. }) => {}
+                    Err(e) => tracing::warn!(%child, error = %e, "Child sitemap fetch failed."),
+                }
+            }
+            Ok(found)
+        }
+    }
 }
 
 #[cfg(test)]

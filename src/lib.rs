@@ -25,6 +25,7 @@
 //!   simulated news site of the demo and the tests.
 
 pub mod alert;
+pub mod check;
 pub mod config;
 pub mod daemon;
 pub mod demo;
@@ -32,6 +33,7 @@ pub mod diff;
 pub mod discover;
 pub mod extract;
 pub mod fetch;
+pub mod health;
 pub mod net;
 pub mod newsroom;
 pub mod schedule;

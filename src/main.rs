@@ -227,8 +227,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Alerts { action: None } => list_alerts(&open_store(&load_config(cli.config.as_deref())?)?)?,
         Command::Alerts { action: Some(AlertsAction::Retry { ids, all }) } => {
-            let daemon = Arc::new(Daemon::new(load_config(cli.config.as_deref())?)?);
-            let store = daemon.store();
+            let config = load_config(cli.config.as_deref())?;
+            // A running daemon sends what is queued; sending here too would race it.
+            let running = redline::store::lock::holder(&config.storage.path);
+            let daemon = match running {
+                Some(_) => None,
+                None => Some(Daemon::new(config.clone())?),
+            };
+            let store = match &daemon {
+                Some(d) => Arc::clone(d.store()),
+                None => Arc::new(open_store(&config)?),
+            };
             if all {
                 store.enable_channels()?;
             }
@@ -236,8 +245,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if queued == 0 {
                 bail!("nothing to retry: `redline alerts` lists the pending and failed deliveries");
             }
-            let (delivered, failed) = runtime.block_on(daemon.deliver_due())?;
-            println!("{queued} queued: {delivered} delivered, {failed} failed (retried later with backoff)");
+            match (daemon, running) {
+                (Some(daemon), _) => {
+                    let (delivered, failed) = runtime.block_on(daemon.deliver_due())?;
+                    println!("{queued} queued: {delivered} delivered, {failed} failed (retried later with backoff)");
+                }
+                (None, pid) => {
+                    println!("{queued} queued; the running daemon (pid {}) sends them now", pid.unwrap_or(0))
+                }
+            }
         }
         Command::Serve { listen } => {
             let mut config = load_config(cli.config.as_deref())?;
@@ -255,7 +271,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 anyhow::Ok(())
             })?;
         }
-        Command::Status => status(&open_store(&load_config(cli.config.as_deref())?)?)?,
+        Command::Status => {
+            let config = load_config(cli.config.as_deref())?;
+            status(&open_store(&config)?)?;
+            let health = runtime.block_on(daemon_health(&config));
+            println!("{health}");
+        }
         Command::Import { file, every } => {
             let config = load_config(cli.config.as_deref())?;
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
@@ -443,6 +464,38 @@ fn status(store: &Store) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Whether a daemon runs on this database and what its `/healthz` says.
+async fn daemon_health(config: &Config) -> String {
+    let Some(pid) = redline::store::lock::holder(&config.storage.path) else {
+        return "daemon       not running\nhealth       no daemon running on this database".into();
+    };
+    let running = format!("daemon       running (pid {pid})");
+    if !config.web.enabled {
+        return format!("{running}\nhealth       unknown: the daemon's web UI is off ([web] enabled = false)");
+    }
+    let options = redline::web::WebOptions::from_config(&config.web);
+    let client = reqwest::Client::builder().no_proxy().timeout(std::time::Duration::from_secs(5)).build();
+    let mut request = match client {
+        Ok(c) => c.get(format!("http://{}/healthz", config.web.listen)),
+        Err(e) => return format!("{running}\nhealth       unknown: {e}"),
+    };
+    if let Some(token) = &options.token {
+        request = request.bearer_auth(token);
+    }
+    match request.send().await {
+        Ok(r) => {
+            let healthy = r.status().is_success();
+            let body = r.text().await.unwrap_or_default();
+            if healthy {
+                return format!("{running}\nhealth       ok");
+            }
+            let lines: Vec<String> = body.lines().map(|l| format!("  {l}")).collect();
+            format!("{running}\nhealth       DEGRADED\n{}", lines.join("\n"))
+        }
+        Err(e) => format!("{running}\nhealth       unknown: its web UI at {} does not answer: {e}", config.web.listen),
+    }
 }
 
 fn list_alerts(store: &Store) -> Result<()> {

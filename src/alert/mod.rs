@@ -13,10 +13,14 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 pub mod email;
+pub mod rules;
 pub mod webhook;
+pub mod worker;
+
+pub use rules::{outbox_rows, should_alert};
 
 pub use crate::config::decode_secret;
-use crate::config::{AlertRules, Config, EmailConfig, WebhookConfig};
+use crate::config::{Config, EmailConfig, WebhookConfig};
 use crate::diff::{Change, EditKind};
 use crate::net::{NetError, check_literal, guarded_client};
 
@@ -180,19 +184,6 @@ pub struct Outgoing<'a> {
     pub payload: &'a str,
 }
 
-/// Whether a change passes the alert rules: the watch's own, else the global
-/// ones. Without a list of kinds, every change alerts except a typo-only one.
-pub fn should_alert(change: &Change, watch: &AlertRules, global: &AlertRules) -> bool {
-    let min = watch.min_significance.or(global.min_significance).unwrap_or(0.0);
-    if change.significance < min {
-        return false;
-    }
-    match watch.kinds.as_ref().or(global.kinds.as_ref()) {
-        Some(kinds) => change.kinds.iter().any(|k| kinds.contains(k)),
-        None => !change.kinds.iter().all(|k| *k == EditKind::Typo),
-    }
-}
-
 /// Sends outbox rows to the channels named in the config.
 pub struct Sender {
     client: reqwest::Client,
@@ -283,23 +274,6 @@ mod tests {
         let day = Duration::from_secs(24 * 3600);
         assert!(retry_delay(6, None, day).is_some());
         assert!(retry_delay(7, None, day).is_none());
-    }
-
-    #[test]
-    fn alert_rules() {
-        let change =
-            |kinds: Vec<EditKind>, significance| Change { changed: true, kinds, significance, ..Change::default() };
-        let none = AlertRules::default();
-        assert!(should_alert(&change(vec![EditKind::Addition], 0.2), &none, &none));
-        assert!(!should_alert(&change(vec![EditKind::Typo], 0.01), &none, &none), "typo-only is quiet by default");
-        let notes_only =
-            AlertRules { kinds: Some(vec![EditKind::EditorsNote, EditKind::Correction]), min_significance: None };
-        assert!(!should_alert(&change(vec![EditKind::Addition], 0.5), &none, &notes_only));
-        assert!(should_alert(&change(vec![EditKind::EditorsNote], 0.5), &none, &notes_only));
-        let watch = AlertRules { kinds: Some(vec![EditKind::Typo]), min_significance: Some(0.0) };
-        assert!(should_alert(&change(vec![EditKind::Typo], 0.01), &watch, &notes_only), "the watch's rules win");
-        let strict = AlertRules { kinds: None, min_significance: Some(0.3) };
-        assert!(!should_alert(&change(vec![EditKind::Addition], 0.2), &strict, &none));
     }
 
     #[test]

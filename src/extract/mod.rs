@@ -48,6 +48,22 @@ impl Article {
     pub fn text(&self) -> String {
         self.paragraphs.join("\n\n")
     }
+
+    /// Hash of what a version is made of (headline, byline, dates, paragraphs):
+    /// two fetches with the same hash are the same version.
+    pub fn content_hash(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for field in [&self.title, &self.byline, &self.published, &self.modified] {
+            h.update(field.as_deref().unwrap_or("").as_bytes());
+            h.update([0]);
+        }
+        for p in &self.paragraphs {
+            h.update(p.as_bytes());
+            h.update([1]);
+        }
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
 }
 
 /// Per-watch overrides for sites where generic extraction is not enough.
@@ -146,6 +162,19 @@ fn cut(s: &str, max: usize) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_content_hash_moves_with_content_and_nothing_else() {
+        let a =
+            Article { title: Some("A".into()), paragraphs: vec!["One.".into(), "Two.".into()], ..Article::default() };
+        let same = Article { url: Some("https://e.com/a".into()), lang: Some("en".into()), ..a.clone() };
+        assert_eq!(a.content_hash(), same.content_hash(), "url and lang are not content");
+        let joined = Article { paragraphs: vec!["One.Two.".into()], ..a.clone() };
+        assert_ne!(a.content_hash(), joined.content_hash(), "paragraph breaks are content");
+        let moved = Article { title: None, byline: Some("A".into()), ..a.clone() };
+        assert_ne!(a.content_hash(), moved.content_hash(), "fields are kept apart");
+        assert_eq!(a.content_hash().len(), 64);
+    }
 
     const PAGE: &str = r#"<html lang="en"><head><title>Ferry fares rise | Coast News</title>
         <meta property="og:site_name" content="Coast News"></head><body>

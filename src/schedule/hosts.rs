@@ -1,6 +1,7 @@
 //! Per-host politeness: at most N requests in flight to one host, and a least
 //! delay between the starts of two requests (longer when robots.txt asks, or
-//! after a 429/503 with `Retry-After`).
+//! after a 429/503 with `Retry-After`); and the checks in flight per host, so
+//! that the scheduler claims work for other sites while one site's queue is full.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -64,9 +65,62 @@ impl HostLimiter {
     }
 }
 
+/// Checks in flight per host.
+#[derive(Clone, Default)]
+pub struct InFlight(Arc<Mutex<HashMap<String, usize>>>);
+
+/// One check in flight on a host; dropping it ends it.
+pub struct InFlightGuard {
+    hosts: InFlight,
+    host: String,
+}
+
+impl InFlight {
+    /// A check on `host` starts.
+    pub fn enter(&self, host: String) -> InFlightGuard {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()).entry(host.clone()).or_default() += 1;
+        InFlightGuard { hosts: self.clone(), host }
+    }
+
+    /// Hosts with `limit` or more checks in flight.
+    pub fn busy(&self, limit: usize) -> Vec<String> {
+        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.iter().filter(|(_, n)| **n >= limit).map(|(h, _)| h.clone()).collect()
+    }
+}
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        let mut map = self.hosts.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = map.get_mut(&self.host) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.host);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn in_flight_counts_per_host_and_forgets_finished_ones() {
+        let hosts = InFlight::default();
+        let a1 = hosts.enter("a.example".into());
+        let a2 = hosts.enter("a.example".into());
+        let _b = hosts.enter("b.example".into());
+        assert_eq!(hosts.busy(2), ["a.example"]);
+        let mut both = hosts.busy(1);
+        both.sort();
+        assert_eq!(both, ["a.example", "b.example"]);
+        drop(a1);
+        assert!(hosts.busy(2).is_empty());
+        drop(a2);
+        assert_eq!(hosts.busy(1), ["b.example"]);
+        assert_eq!(hosts.0.lock().unwrap().len(), 1, "a host with nothing in flight is forgotten");
+    }
 
     #[tokio::test(start_paused = true)]
     async fn starts_are_spaced_per_host_and_hosts_are_independent() {

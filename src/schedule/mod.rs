@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use crate::config::{RevisitStep, Schedule};
 
 pub mod hosts;
+pub mod polite;
 
 /// First delay after a failed check; doubles with each consecutive failure.
 pub const FAILURE_BACKOFF_BASE: Duration = Duration::from_secs(60);
@@ -37,6 +38,34 @@ pub fn next_revisit(
     let age = (now - since).to_std().unwrap_or_default();
     let step = plan.iter().find(|s| age < s.until)?;
     Some(now + to_chrono(step.every.mul_f64(0.95 + jitter * 0.1)))
+}
+
+/// What the revisit policy needs to know of an article.
+#[derive(Debug, Clone, Copy)]
+pub struct ArticleAge {
+    /// When it was discovered.
+    pub first_seen: DateTime<Utc>,
+    /// Its publication date, when the page gives one.
+    pub published: Option<DateTime<Utc>>,
+    /// When it last changed (now, if this check found a change).
+    pub last_changed: Option<DateTime<Utc>>,
+}
+
+/// When an article is next due after a check at `now`: on its watch's revisit
+/// plan by age (from publication or discovery, whichever is earlier, or from its
+/// last change), else on the watch's `every`/`cron`. None once the plan has ended.
+pub fn next_due(
+    schedule: &Schedule,
+    revisit: Option<&[RevisitStep]>,
+    age: ArticleAge,
+    now: DateTime<Utc>,
+    jitter: f64,
+) -> Option<DateTime<Utc>> {
+    let Some(plan) = revisit else {
+        return Some(next_check(schedule, now, jitter));
+    };
+    let born = age.published.map_or(age.first_seen, |p| p.min(age.first_seen));
+    next_revisit(plan, born, age.last_changed, now, jitter)
 }
 
 /// When a check that failed for the `failures`-th time in a row is retried:
@@ -88,6 +117,27 @@ mod tests {
         assert_eq!(next("2026-02-01T00:00:00Z", None), Some(24 * 60));
         assert_eq!(next("2026-03-15T00:00:00Z", None), None, "retired after 60 days");
         assert_eq!(next("2026-01-05T00:00:00Z", Some("2026-01-04T23:00:00Z")), Some(5), "young again after a change");
+    }
+
+    #[test]
+    fn next_due_follows_the_plan_from_the_earlier_of_publication_and_discovery() {
+        let every = Schedule::Every(Duration::from_secs(600));
+        let plan = crate::config::DEFAULT_REVISIT;
+        let now = at("2026-01-10T00:00:00Z");
+        let minutes = |t: Option<DateTime<Utc>>| t.map(|t| (t - now).num_minutes());
+        let age = |published: Option<&str>, changed: Option<&str>| ArticleAge {
+            first_seen: at("2026-01-09T23:00:00Z"),
+            published: published.map(at),
+            last_changed: changed.map(at),
+        };
+        assert_eq!(minutes(next_due(&every, None, age(None, None), now, 0.5)), Some(10), "no plan: the interval");
+        assert_eq!(minutes(next_due(&every, Some(&plan), age(None, None), now, 0.5)), Some(5), "seen an hour ago");
+        let old = age(Some("2026-01-02T00:00:00Z"), None);
+        assert_eq!(minutes(next_due(&every, Some(&plan), old, now, 0.5)), Some(6 * 60), "published 8 days ago");
+        let ancient = age(Some("2025-06-01T00:00:00Z"), None);
+        assert_eq!(next_due(&every, Some(&plan), ancient, now, 0.5), None, "the plan has ended");
+        let edited = age(Some("2025-06-01T00:00:00Z"), Some("2026-01-09T23:30:00Z"));
+        assert_eq!(minutes(next_due(&every, Some(&plan), edited, now, 0.5)), Some(5), "young again after a change");
     }
 
     #[test]

@@ -27,6 +27,8 @@ use rusqlite::Connection;
 
 mod articles;
 pub mod browse;
+mod db;
+pub use db::Db;
 mod changes;
 mod deliveries;
 mod fault;
@@ -44,6 +46,7 @@ pub use changes::{ChangeRow, NewChange};
 pub use deliveries::{DeliveryRow, NewDelivery};
 pub use fault::StoreFault;
 pub use fetch_log::FetchLogEntry;
+pub use lock::{DbLock, LockError};
 pub use sources::{NewSource, SourceKind, SourceRow};
 pub use status::Status;
 pub use versions::{NewVersion, VersionRow};

@@ -225,6 +225,10 @@ fn migrate(conn: &mut Connection, name: &str) -> Result<()> {
     if version > known {
         return Err(StoreError::TooNew { path: name.to_string(), found: version, known });
     }
+    if version == known {
+        // Nothing to write: a database on a full disk still opens (and is read).
+        return Ok(());
+    }
     for sql in &MIGRATIONS[version as usize..] {
         tx.execute_batch(sql)?;
     }

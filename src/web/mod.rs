@@ -102,8 +102,13 @@ pub struct WebState {
     inner: Arc<Inner>,
 }
 
+#[derive(Clone)]
 struct Inner {
     store: Arc<Store>,
+    /// The daemon's loops, when the daemon serves the UI (not `redline serve`).
+    health: Option<Arc<crate::health::Health>>,
+    /// The host names a request may carry on a loopback install (DNS rebinding).
+    hosts: Vec<String>,
     token: Option<String>,
     /// Reads need the token too (the listen address is not loopback).
     closed: bool,
@@ -133,7 +138,19 @@ impl WebState {
             }
             None => format!("http://{}", options.listen),
         };
-        Ok(WebState { inner: Arc::new(Inner { store, token, closed, base_url }) })
+        let hosts = allowed_hosts(&options.listen, &base_url);
+        Ok(WebState { inner: Arc::new(Inner { store, health: None, hosts, token, closed, base_url }) })
+    }
+
+    /// Reports the daemon's loops in `/healthz` and `/metrics`.
+    pub fn with_health(self, health: Arc<crate::health::Health>) -> WebState {
+        let mut inner = Arc::unwrap_or_clone(self.inner);
+        inner.health = Some(health);
+        WebState { inner: Arc::new(inner) }
+    }
+
+    fn health(&self) -> Option<&crate::health::Health> {
+        self.inner.health.as_deref()
     }
 
     fn base_url(&self) -> &str {
@@ -159,6 +176,40 @@ impl WebState {
             }
         }
     }
+}
+
+/// The hosts a loopback install answers to: its listen address and base URL,
+/// `localhost` and the loopback addresses, on any port.
+fn allowed_hosts(listen: &str, base_url: &str) -> Vec<String> {
+    let mut hosts = vec!["localhost".to_string(), "[::1]".to_string()];
+    hosts.push(host_part(listen).to_ascii_lowercase());
+    if let Some(host) = url::Url::parse(base_url).ok().and_then(|u| u.host_str().map(str::to_ascii_lowercase)) {
+        hosts.push(host);
+    }
+    hosts
+}
+
+/// `example.com` of `example.com:8080`, `[::1]` of `[::1]:8080`.
+fn host_part(authority: &str) -> &str {
+    match authority.rsplit_once(':') {
+        Some((host, port)) if port.chars().all(|c| c.is_ascii_digit()) && !host.is_empty() => host,
+        _ => authority,
+    }
+}
+
+/// Whether a request's `Host` may be served: on a loopback install, a page
+/// from another site that rebinds its name to 127.0.0.1 must not read the UI.
+fn host_allowed(state: &WebState, headers: &HeaderMap) -> bool {
+    if state.inner.closed {
+        // Every request needs the token anyway.
+        return true;
+    }
+    let Some(host) = headers.get(header::HOST) else { return true };
+    let Ok(host) = host.to_str() else { return false };
+    let host = host_part(host.trim()).to_ascii_lowercase();
+    let loopback_ip =
+        host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    loopback_ip || state.inner.hosts.iter().any(|h| *h == host)
 }
 
 fn is_loopback(listen: &str) -> bool {
@@ -248,7 +299,17 @@ async fn not_found() -> Failure {
 async fn guard(State(state): State<WebState>, request: Request, next: Next) -> Response {
     let api = request.uri().path() == "/api" || request.uri().path().starts_with("/api/");
     let write = !matches!(*request.method(), Method::GET | Method::HEAD);
-    let refusal = authorize(&state, request.headers(), write);
+    let refusal = if host_allowed(&state, request.headers()) {
+        authorize(&state, request.headers(), write)
+    } else {
+        Some(
+            Failure::new(
+                StatusCode::FORBIDDEN,
+                "this Redline answers only to its own address, localhost and loopback addresses (Host header refused)",
+            )
+            .into_response(),
+        )
+    };
     let mut response = match refusal {
         Some(refusal) => refusal,
         None => next.run(request).await,
@@ -361,6 +422,40 @@ mod tests {
         assert!(matches!(WebState::new(Arc::clone(&store), weak), Err(WebError::WeakToken(5))));
         let good = WebOptions { token: Some("0123456789abcdef0123".into()), ..open };
         assert!(WebState::new(store, good).is_ok());
+    }
+
+    #[test]
+    fn only_its_own_hosts_are_served_on_loopback() {
+        let store = Arc::new(Store::open_in_memory().unwrap());
+        let options = WebOptions {
+            listen: "127.0.0.1:8080".into(),
+            base_url: Some("https://redline.example.org/".into()),
+            ..WebOptions::default()
+        };
+        let state = WebState::new(Arc::clone(&store), options).unwrap();
+        let allowed = |host: Option<&str>| {
+            let mut h = HeaderMap::new();
+            if let Some(host) = host {
+                h.insert(header::HOST, HeaderValue::from_str(host).unwrap());
+            }
+            host_allowed(&state, &h)
+        };
+        for ok in ["127.0.0.1:8080", "localhost:8080", "LOCALHOST", "[::1]:8080", "127.0.0.2", "redline.example.org"] {
+            assert!(allowed(Some(ok)), "{ok}");
+        }
+        assert!(allowed(None), "HTTP/1.0 without Host");
+        for bad in ["evil.example", "evil.example:8080", "127.0.0.1.evil.example", "localhost.evil.example:8080"] {
+            assert!(!allowed(Some(bad)), "{bad}");
+        }
+        let open = WebOptions {
+            listen: "0.0.0.0:80".into(),
+            token: Some("0123456789abcdef0123".into()),
+            ..WebOptions::default()
+        };
+        let state = WebState::new(store, open).unwrap();
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_static("redline.example.net"));
+        assert!(host_allowed(&state, &h), "off loopback the token guards every request");
     }
 
     #[test]

@@ -13,19 +13,44 @@ use axum::response::{IntoResponse, Response};
 use super::{Failure, WebState};
 use crate::store::browse::Metrics;
 
-/// `/healthz`: 200 `ok` when the database answers.
+/// An alert due this long and still not sent means the delivery worker is stuck.
+pub const OUTBOX_STUCK_SECS: i64 = 300;
+
+/// `/healthz`: 200 `ok` when the database answers, the outbox moves and (under
+/// the daemon) every loop completes its passes and the store accepts writes;
+/// else 503 with one line per problem.
 pub(super) async fn healthz(State(state): State<WebState>) -> Response {
-    match state.read(|s| s.ping()).await {
-        Ok(_) => (StatusCode::OK, "ok\n").into_response(),
-        Err(f) => (StatusCode::SERVICE_UNAVAILABLE, format!("database unavailable: {}\n", f.message)).into_response(),
+    let problems = problems(&state).await;
+    if problems.is_empty() {
+        return (StatusCode::OK, "ok\n").into_response();
     }
+    (StatusCode::SERVICE_UNAVAILABLE, problems.join("\n") + "\n").into_response()
+}
+
+/// What is wrong, as `/healthz` and `redline status` show it.
+pub(super) async fn problems(state: &WebState) -> Vec<String> {
+    let mut problems = state.health().map(|h| h.problems()).unwrap_or_default();
+    let now = super::now();
+    match state.read(move |s| s.oldest_overdue_delivery(now)).await {
+        Ok(Some(due)) if now - due > OUTBOX_STUCK_SECS => {
+            let late = crate::health::human(std::time::Duration::from_secs((now - due) as u64));
+            problems.push(format!("delivery: outbox stuck: an alert due {late} ago is not sent yet"));
+        }
+        Ok(_) => {}
+        Err(f) => problems.push(format!("store: database unavailable: {}", f.message)),
+    }
+    problems
 }
 
 /// `/metrics`.
 pub(super) async fn metrics(State(state): State<WebState>) -> Result<Response, Failure> {
     let now = super::now();
     let m = state.read(move |s| s.metrics(now)).await?;
-    let mut r = exposition(&m).into_response();
+    let mut text = exposition(&m);
+    if let Some(health) = state.health() {
+        text.push_str(&loop_exposition(health));
+    }
+    let mut r = text.into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
     Ok(r)
 }
@@ -93,6 +118,38 @@ fn exposition(m: &Metrics) -> String {
     out
 }
 
+/// The daemon's own figures: each loop's last pass and errors, failed writes.
+fn loop_exposition(health: &crate::health::Health) -> String {
+    let loops = health.loops();
+    let mut out = String::new();
+    let name = "redline_loop_last_pass_timestamp_seconds";
+    let _ = writeln!(out, "# HELP {name} When each loop last completed a pass.\n# TYPE {name} gauge");
+    for l in loops.iter().filter(|l| l.last_pass.is_some()) {
+        let _ = writeln!(out, "{name}{{loop=\"{}\"}} {}", l.name, l.last_pass.unwrap_or_default());
+    }
+    let name = "redline_loop_errors_total";
+    let _ = writeln!(
+        out,
+        "# HELP {name} Errors met by each loop (failed passes and failed pieces of work).\n# TYPE {name} counter"
+    );
+    for l in &loops {
+        let _ = writeln!(out, "{name}{{loop=\"{}\"}} {}", l.name, l.errors);
+    }
+    let name = "redline_store_write_errors_total";
+    let _ = writeln!(
+        out,
+        "# HELP {name} Store writes that failed.\n# TYPE {name} counter\n{name} {}",
+        health.write_errors()
+    );
+    let name = "redline_healthy";
+    let healthy = i64::from(health.problems().is_empty());
+    let _ = writeln!(
+        out,
+        "# HELP {name} 1 when every loop is healthy and the store accepts writes.\n# TYPE {name} gauge\n{name} {healthy}"
+    );
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,5 +173,21 @@ mod tests {
         for line in text.lines().filter(|l| !l.starts_with('#')) {
             assert_eq!(line.split(' ').count(), 2, "{line}");
         }
+    }
+
+    #[test]
+    fn loop_figures_are_exposed() {
+        let health = crate::health::Health::default();
+        health.register("scheduler", std::time::Duration::from_secs(30));
+        health.register("delivery", std::time::Duration::from_secs(60));
+        health.pass_ok("scheduler");
+        health.loop_error("delivery", "database or disk is full");
+        health.write_failed("database or disk is full");
+        let text = loop_exposition(&health);
+        assert!(text.contains("redline_loop_last_pass_timestamp_seconds{loop=\"scheduler\"} "), "{text}");
+        assert!(!text.contains("redline_loop_last_pass_timestamp_seconds{loop=\"delivery\"}"), "{text}");
+        assert!(text.contains("redline_loop_errors_total{loop=\"delivery\"} 1\n"), "{text}");
+        assert!(text.contains("redline_store_write_errors_total 1\n"), "{text}");
+        assert!(text.contains("redline_healthy 0\n"), "{text}");
     }
 }

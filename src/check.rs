@@ -1,0 +1,363 @@
+//! One check, the work the scheduler hands out: a listing read for the
+//! articles it names, or an article fetched, extracted, compared with its last
+//! version and recorded (with the outbox rows of its change, in the same
+//! transaction).
+//!
+//! What goes wrong with the site (a 500, a timeout, a page with no article) is
+//! recorded on the article or listing and is not an error here. A store error
+//! is returned: nothing of the check was written, and the caller makes the
+//! work due again.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{Notify, broadcast};
+use tracing::{debug, info, warn};
+
+use crate::alert::{self, Sender, rules::Subject};
+use crate::config::{Config, Schedule};
+use crate::discover::{self, ListingFetch};
+use crate::extract;
+use crate::fetch::{self, Expect, Response};
+use crate::health::Notice;
+use crate::schedule::{self, ArticleAge, polite::Polite};
+use crate::store::{
+    ArticleRow, CheckDone, Db, FetchLogEntry, NewChange, NewVersion, SourceKind, SourceRow, StoreError,
+};
+use crate::watch::Rules;
+
+/// What a check needs: the config, the store, the polite HTTP client, the
+/// alert channels (to build outbox rows) and whom to tell.
+pub struct Ctx {
+    /// The configuration.
+    pub config: Arc<Config>,
+    /// The store.
+    pub db: Db,
+    /// HTTP under each host's politeness rules.
+    pub polite: Polite,
+    /// The alert channels.
+    pub sender: Arc<Sender>,
+    /// Onlookers (the demo).
+    pub notices: broadcast::Sender<Notice>,
+    /// Woken when a change with alerts was recorded.
+    pub outbox_ready: Arc<Notify>,
+}
+
+/// How one article check ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Version 1 stored.
+    New,
+    /// A change recorded.
+    Changed,
+    /// Nothing new.
+    Unchanged,
+    /// The check failed (recorded on the article).
+    Failed,
+}
+
+/// What a response said about the page, kept to make the next check cheaper.
+#[derive(Debug, Default)]
+struct Seen {
+    etag: Option<String>,
+    last_modified: Option<String>,
+    body_hash: Option<String>,
+}
+
+impl Ctx {
+    fn notify(&self, notice: Notice) {
+        // Nobody listening is fine.
+        let _ = self.notices.send(notice);
+    }
+
+    /// Reads a feed, sitemap or section source and adds the articles it lists;
+    /// an article source gets its one article row.
+    pub async fn check_source(&self, source: &SourceRow, rules: Result<Arc<Rules>, String>) -> Result<(), StoreError> {
+        let now = Utc::now();
+        let ts = now.timestamp();
+        let (id, url) = (source.id, source.url.clone());
+        if source.kind == SourceKind::Article {
+            // The article row carries the schedule; this only makes sure it exists.
+            let next = ts + 24 * 3600;
+            return self.db.write(move |s| s.ensure_source_article(id, &url, ts, next)).await;
+        }
+        let mut log = FetchLogEntry { at: ts, url: url.clone(), source_id: Some(id), ..Default::default() };
+        let mut fetched = ListingFetch::default();
+        let outcome = match &rules {
+            Ok(rules) => discover::read_listing(&self.polite, &url, rules.links.as_ref(), &mut fetched)
+                .await
+                .map_err(|e| (e.to_string(), e.retry_after())),
+            Err(e) => Err((e.clone(), None)),
+        };
+        log.status = fetched.status;
+        log.bytes = fetched.bytes;
+        log.duration_ms = fetched.elapsed.map(|d| d.as_millis() as u64);
+        match outcome {
+            Ok(found) => {
+                let schedule = Schedule::from_spec_or_default(&source.schedule);
+                let next = schedule::next_check(&schedule, now, rand::random()).timestamp();
+                log.outcome = "listing".into();
+                let count = found.len();
+                let new = self
+                    .db
+                    .write(move |s| {
+                        let new = s.ensure_articles(id, found.iter().map(|d| d.url.as_str()), ts)?;
+                        s.finish_source(id, ts, next, None)?;
+                        s.log_fetch(&log)?;
+                        Ok(new)
+                    })
+                    .await?;
+                debug!(%url, listed = count, new, "Listing checked.");
+            }
+            Err((error, retry_after)) => {
+                let next = schedule::next_retry(source.failures + 1, retry_after, now, rand::random()).timestamp();
+                warn!(%url, %error, "Listing check failed.");
+                self.notify(Notice::Failed { url: url.clone(), error: error.clone() });
+                log.outcome = "error".into();
+                log.error = Some(error.clone());
+                self.db
+                    .write(move |s| {
+                        s.finish_source(id, ts, next, Some(&error))?;
+                        s.log_fetch(&log)
+                    })
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Fetches, extracts and compares one article, and records what it found.
+    pub async fn check_article(
+        &self,
+        article: ArticleRow,
+        rules: Result<Arc<Rules>, String>,
+    ) -> Result<Outcome, StoreError> {
+        let now = Utc::now();
+        let mut log = FetchLogEntry {
+            at: now.timestamp(),
+            url: article.url.clone(),
+            article_id: Some(article.id),
+            ..Default::default()
+        };
+        let rules = match rules {
+            Ok(rules) => rules,
+            Err(e) => return self.record_failure(&article, now, e, None, log).await,
+        };
+        let request = fetch::Request {
+            url: &article.url,
+            etag: article.etag.as_deref(),
+            last_modified: article.last_modified.as_deref(),
+        };
+        let page = match self.polite.fetch(&request, Expect::Html).await {
+            Ok(Response::Page(page)) => page,
+            Ok(Response::NotModified { elapsed }) => {
+                log.status = Some(304);
+                log.duration_ms = Some(elapsed.as_millis() as u64);
+                log.outcome = "not_modified".into();
+                let next = next_due(&article, &rules, None, false, now);
+                self.record_unchanged(&article, next, now, Seen::default(), log).await?;
+                return Ok(Outcome::Unchanged);
+            }
+            Err(e) => {
+                let retry_after = e.retry_after();
+                if let fetch::FetchError::Status { status, .. } = e {
+                    log.status = Some(status);
+                }
+                return self.record_failure(&article, now, e.to_string(), retry_after, log).await;
+            }
+        };
+        log.status = Some(page.status);
+        log.bytes = Some(page.raw.len());
+        log.duration_ms = Some(page.elapsed.as_millis() as u64);
+        let seen = Seen {
+            etag: page.etag.clone(),
+            last_modified: page.last_modified.clone(),
+            body_hash: Some(sha256_hex(&page.raw)),
+        };
+        // The very same bytes as last time: nothing to extract.
+        if article.body_hash.is_some() && article.body_hash == seen.body_hash {
+            log.outcome = "same_body".into();
+            let next = next_due(&article, &rules, None, false, now);
+            self.record_unchanged(&article, next, now, seen, log).await?;
+            return Ok(Outcome::Unchanged);
+        }
+
+        let (html, url, extract_rules) = (page.text.clone(), article.url.clone(), rules.extract.clone());
+        let extracted =
+            match tokio::task::spawn_blocking(move || extract::extract_with(&html, Some(&url), &extract_rules)).await {
+                Ok(a) => a,
+                Err(e) => std::panic::resume_unwind(e.into_panic()),
+            };
+        if extracted.paragraphs.is_empty() {
+            // An error page or a half-rendered page must not become a version that "removes" everything.
+            return self.record_failure(&article, now, "no article text found on the page".into(), None, log).await;
+        }
+        let hash = extracted.content_hash();
+        let id = article.id;
+        let unchanged_next = next_due(&article, &rules, extracted.published.as_deref(), false, now);
+        // Most checks find the same content: compare hashes before loading the stored version.
+        if self.db.read(move |s| s.latest_hash(id)).await?.as_deref() == Some(hash.as_str()) {
+            log.outcome = "unchanged".into();
+            self.record_unchanged(&article, unchanged_next, now, seen, log).await?;
+            return Ok(Outcome::Unchanged);
+        }
+        let latest = self.db.read(move |s| s.latest_version(id)).await?;
+        let change = match &latest {
+            None => None,
+            Some(previous) => {
+                let change = crate::diff::compare_with(&previous.article, &extracted, &rules.diff);
+                if !change.changed {
+                    // Only noise moved (a re-render, an ignored pattern): nothing to record.
+                    log.outcome = "unchanged".into();
+                    self.record_unchanged(&article, unchanged_next, now, seen, log).await?;
+                    return Ok(Outcome::Unchanged);
+                }
+                Some(change)
+            }
+        };
+        let raw_html_zstd =
+            if self.config.storage.keep_raw_html { zstd::encode_all(&page.raw[..], 3).ok() } else { None };
+        let from_version = latest.as_ref().map_or(0, |v| v.number);
+        let versions = (from_version, from_version + 1);
+        let deliveries = match &change {
+            Some(c) => {
+                let subject = Subject {
+                    article_id: id,
+                    url: &article.url,
+                    source_url: &article.source_url,
+                    title: extracted.title.as_deref(),
+                };
+                let rules = (&rules.alert, &self.config.alerts.rules());
+                alert::outbox_rows(&self.sender, c, rules, subject, versions, &self.config.web.base_url(), now)
+            }
+            None => Vec::new(),
+        };
+        let next = next_due(&article, &rules, extracted.published.as_deref(), change.is_some(), now);
+        let next_check = next.unwrap_or(now.timestamp());
+        log.outcome = if change.is_some() { "changed" } else { "new" }.into();
+        let extracted_for_db = extracted.clone();
+        let change_for_db = change.clone();
+        let at = now.timestamp();
+        let (number, _) = self
+            .db
+            .write(move |s| {
+                let version = NewVersion {
+                    article_id: id,
+                    fetched_at: at,
+                    content_hash: &hash,
+                    article: &extracted_for_db,
+                    raw_html_zstd,
+                };
+                let new_change = change_for_db.as_ref().map(|c| NewChange { change: c, deliveries });
+                let done = CheckDone {
+                    at,
+                    next_check,
+                    etag: seen.etag.as_deref(),
+                    last_modified: seen.last_modified.as_deref(),
+                };
+                let recorded = s.record_version(&version, new_change.as_ref(), &done)?;
+                if next.is_none() {
+                    s.retire_article(id)?;
+                }
+                s.log_fetch(&log)?;
+                Ok(recorded)
+            })
+            .await?;
+        match change {
+            None => {
+                info!(url = %article.url, "First version stored.");
+                self.notify(Notice::FirstSeen { url: article.url.clone(), title: extracted.title });
+                Ok(Outcome::New)
+            }
+            Some(change) => {
+                info!(url = %article.url, version = number, summary = %change.summary, "Change recorded.");
+                self.outbox_ready.notify_one();
+                self.notify(Notice::Changed {
+                    url: article.url.clone(),
+                    title: extracted.title,
+                    versions: (number - 1, number),
+                    change: Box::new(change),
+                });
+                Ok(Outcome::Changed)
+            }
+        }
+    }
+
+    async fn record_unchanged(
+        &self,
+        article: &ArticleRow,
+        next: Option<i64>,
+        now: DateTime<Utc>,
+        seen: Seen,
+        log: FetchLogEntry,
+    ) -> Result<(), StoreError> {
+        let id = article.id;
+        let at = now.timestamp();
+        let next_check = next.unwrap_or(at);
+        self.db
+            .write(move |s| {
+                let done = CheckDone {
+                    at,
+                    next_check,
+                    etag: seen.etag.as_deref(),
+                    last_modified: seen.last_modified.as_deref(),
+                };
+                s.record_unchanged(id, &done, seen.body_hash.as_deref())?;
+                if next.is_none() {
+                    s.retire_article(id)?;
+                }
+                s.log_fetch(&log)
+            })
+            .await
+    }
+
+    async fn record_failure(
+        &self,
+        article: &ArticleRow,
+        now: DateTime<Utc>,
+        error: String,
+        retry_after: Option<Duration>,
+        mut log: FetchLogEntry,
+    ) -> Result<Outcome, StoreError> {
+        warn!(url = %article.url, %error, "Check failed.");
+        self.notify(Notice::Failed { url: article.url.clone(), error: error.clone() });
+        let next = schedule::next_retry(article.failures + 1, retry_after, now, rand::random()).timestamp();
+        let (id, at) = (article.id, now.timestamp());
+        log.outcome = "error".into();
+        log.error = Some(error.clone());
+        self.db
+            .write(move |s| {
+                s.record_failure(id, at, next, &error)?;
+                s.log_fetch(&log)
+            })
+            .await?;
+        Ok(Outcome::Failed)
+    }
+}
+
+/// When the article is next due after this check (None: its revisit plan has ended).
+fn next_due(
+    article: &ArticleRow,
+    rules: &Rules,
+    published: Option<&str>,
+    changed_now: bool,
+    now: DateTime<Utc>,
+) -> Option<i64> {
+    let schedule = Schedule::from_spec_or_default(&article.schedule);
+    let age = ArticleAge {
+        first_seen: DateTime::from_timestamp(article.first_seen, 0).unwrap_or(now),
+        published: published.and_then(|p| DateTime::parse_from_rfc3339(p).ok()).map(|p| p.with_timezone(&Utc)),
+        last_changed: if changed_now {
+            Some(now)
+        } else {
+            article.last_changed.and_then(|t| DateTime::from_timestamp(t, 0))
+        },
+    };
+    schedule::next_due(&schedule, rules.revisit.as_deref(), age, now, rand::random()).map(|t| t.timestamp())
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}

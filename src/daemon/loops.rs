@@ -1,0 +1,317 @@
+//! The daemon's loops, each a [`Pass`] the supervisor runs: the article
+//! scheduler, the listing reader, the delivery worker and the pruner.
+//!
+//! Work whose recording failed (the store refused a write) is handed back:
+//! its row is made due again on the next pass that can write.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio::time::{Interval, MissedTickBehavior};
+use tracing::{debug, info, warn};
+
+use super::supervisor::Pass;
+use crate::alert::worker::Worker;
+use crate::check::{Ctx, Outcome};
+use crate::health::Health;
+use crate::schedule::hosts::InFlight;
+use crate::store::{SourceRow, StoreError, host_key};
+use crate::watch::Rules;
+
+/// How long a claimed check may take before another pass may claim it again.
+pub const LEASE: Duration = Duration::from_secs(300);
+/// How often the scheduler and the listing reader look for due work.
+pub const TICK: Duration = Duration::from_secs(1);
+/// How often the delivery worker looks at the outbox without being woken.
+pub const DELIVERY_TICK: Duration = Duration::from_secs(2);
+/// How often old fetch-log lines are pruned.
+pub const PRUNE_TICK: Duration = Duration::from_secs(3600);
+/// How long fetch-log lines are kept.
+const FETCH_LOG_RETENTION: Duration = Duration::from_secs(14 * 24 * 3600);
+
+/// A ticker that skips missed ticks: a stalled runtime must not fire a burst.
+pub fn ticker(every: Duration) -> Interval {
+    let mut t = tokio::time::interval(every);
+    t.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    t
+}
+
+/// Ids whose check could not be recorded, to be made due again.
+pub type Orphans = Arc<Mutex<Vec<i64>>>;
+
+fn take(orphans: &Orphans) -> Vec<i64> {
+    std::mem::take(&mut *orphans.lock().unwrap_or_else(|p| p.into_inner()))
+}
+
+fn give_back(orphans: &Orphans, ids: Vec<i64>) {
+    orphans.lock().unwrap_or_else(|p| p.into_inner()).extend(ids);
+}
+
+/// The watch rules of one pass, each decoded and compiled once.
+#[derive(Default)]
+pub struct RulesCache(HashMap<String, Result<Arc<Rules>, String>>);
+
+impl RulesCache {
+    /// The compiled rules of a stored rules JSON, or why it cannot be read.
+    pub fn get(&mut self, json: &str) -> Result<Arc<Rules>, String> {
+        self.0
+            .entry(json.to_string())
+            .or_insert_with(|| Rules::decode(json).map(Arc::new).map_err(|e| e.to_string()))
+            .clone()
+    }
+}
+
+/// Claims due articles and checks them, `concurrency` at a time, fairly across hosts.
+pub struct Scheduler {
+    ctx: Arc<Ctx>,
+    health: Arc<Health>,
+    permits: Arc<Semaphore>,
+    checks: JoinSet<(i64, Result<Outcome, StoreError>)>,
+    in_flight: InFlight,
+    orphans: Orphans,
+    ticker: Interval,
+}
+
+impl Scheduler {
+    /// A scheduler over `ctx`'s store.
+    pub fn new(ctx: Arc<Ctx>, health: Arc<Health>) -> Scheduler {
+        let concurrency = ctx.config.fetch.concurrency.max(1);
+        Scheduler {
+            ctx,
+            health,
+            permits: Arc::new(Semaphore::new(concurrency)),
+            checks: JoinSet::new(),
+            in_flight: InFlight::default(),
+            orphans: Orphans::default(),
+            ticker: ticker(TICK),
+        }
+    }
+
+    fn finished(&mut self, done: Result<(i64, Result<Outcome, StoreError>), tokio::task::JoinError>) {
+        match done {
+            Ok((_, Ok(_))) => {}
+            Ok((id, Err(e))) => {
+                warn!(article = id, error = %e, "Check could not be recorded; it is due again once the store accepts writes.");
+                self.health.loop_error("scheduler", &e.to_string());
+                give_back(&self.orphans, vec![id]);
+            }
+            Err(e) => {
+                // The task's id is lost with the panic; its lease makes it due again.
+                warn!(error = %e, "Check task failed.");
+                self.health.loop_error("scheduler", &e.to_string());
+            }
+        }
+    }
+
+    /// Lets the checks in flight finish (up to `grace`).
+    pub async fn drain(mut self, grace: Duration) {
+        let drain = async {
+            while let Some(done) = self.checks.join_next().await {
+                self.finished(done);
+            }
+        };
+        if tokio::time::timeout(grace, drain).await.is_err() {
+            warn!(?grace, "Checks still running at shutdown were cut off; they will be redone.");
+        }
+    }
+}
+
+impl Pass for Scheduler {
+    type Error = StoreError;
+
+    async fn wait(&mut self) {
+        // Articles are looked for on the tick and as soon as a check ends, so
+        // that throughput is not capped at `concurrency` checks per tick.
+        tokio::select! {
+            _ = self.ticker.tick() => {}
+            Some(done) = self.checks.join_next(), if !self.checks.is_empty() => self.finished(done),
+        }
+        while let Some(done) = self.checks.try_join_next() {
+            self.finished(done);
+        }
+    }
+
+    async fn pass(&mut self) -> Result<(), StoreError> {
+        let now = Utc::now().timestamp();
+        let orphans = take(&self.orphans);
+        if !orphans.is_empty() {
+            let ids = orphans.clone();
+            if let Err(e) = self.ctx.db.write(move |s| s.release_articles(&ids, now)).await {
+                give_back(&self.orphans, orphans);
+                return Err(e);
+            }
+            info!(checks = orphans.len(), "Checks that could not be recorded are due again.");
+        }
+        let free = self.permits.available_permits();
+        if free == 0 {
+            return Ok(());
+        }
+        let lease = now + LEASE.as_secs() as i64;
+        let per_host = self.ctx.config.fetch.per_host_concurrency.max(1);
+        let busy = self.in_flight.busy(per_host);
+        let claimed = self.ctx.db.write(move |s| s.claim_due_articles_fair(now, lease, free, per_host, &busy)).await?;
+        let mut rules = RulesCache::default();
+        for article in claimed {
+            let permit = Arc::clone(&self.permits).acquire_owned().await.expect("semaphore open");
+            let host = self.in_flight.enter(host_key(&article.url));
+            let ctx = Arc::clone(&self.ctx);
+            let article_rules = rules.get(&article.rules);
+            self.checks.spawn(async move {
+                let _held = (permit, host);
+                let id = article.id;
+                (id, ctx.check_article(article, article_rules).await)
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Claims due listings (feeds, sitemaps, section pages) and reads them beside
+/// the article checks, so that a slow feed holds back nothing.
+pub struct Listings {
+    ctx: Arc<Ctx>,
+    health: Arc<Health>,
+    reads: JoinSet<()>,
+    orphans: Orphans,
+    ticker: Interval,
+}
+
+impl Listings {
+    /// A listing reader over `ctx`'s store.
+    pub fn new(ctx: Arc<Ctx>, health: Arc<Health>) -> Listings {
+        Listings { ctx, health, reads: JoinSet::new(), orphans: Orphans::default(), ticker: ticker(TICK) }
+    }
+
+    /// Lets the reads in flight finish (up to `grace`).
+    pub async fn drain(mut self, grace: Duration) {
+        if tokio::time::timeout(grace, async { while self.reads.join_next().await.is_some() {} }).await.is_err() {
+            warn!(?grace, "Listing reads still running at shutdown were cut off; they will be redone.");
+        }
+    }
+}
+
+/// Reads `sources`, [`crate::config::FetchConfig::concurrency`] at a time.
+/// Those whose outcome could not be recorded go to `orphans`, and the first
+/// such store error is returned once every read has ended.
+pub async fn check_sources(
+    ctx: &Arc<Ctx>,
+    health: &Arc<Health>,
+    sources: Vec<SourceRow>,
+    orphans: &Orphans,
+) -> Result<(), StoreError> {
+    let mut tasks = JoinSet::new();
+    let limit = ctx.config.fetch.concurrency.max(1);
+    let mut rules = RulesCache::default();
+    let mut first_error = None;
+    let mut finished = |done: Option<Result<Result<(), StoreError>, tokio::task::JoinError>>| {
+        if let Some(Ok(Err(e))) = done {
+            first_error.get_or_insert(e);
+        }
+    };
+    for source in sources {
+        // Bounded like article checks: 100,000 url watches must not become 100,000 tasks.
+        while tasks.len() >= limit {
+            finished(tasks.join_next().await);
+        }
+        let (ctx, orphans, health) = (Arc::clone(ctx), Arc::clone(orphans), Arc::clone(health));
+        let source_rules = rules.get(&source.rules);
+        tasks.spawn(async move {
+            let recorded = ctx.check_source(&source, source_rules).await;
+            if let Err(e) = &recorded {
+                warn!(url = %source.url, error = %e, "Listing check could not be recorded; it is due again once the store accepts writes.");
+                health.loop_error("listings", &e.to_string());
+                give_back(&orphans, vec![source.id]);
+            }
+            recorded
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        finished(Some(done));
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+impl Pass for Listings {
+    type Error = StoreError;
+
+    async fn wait(&mut self) {
+        self.ticker.tick().await;
+        while self.reads.try_join_next().is_some() {}
+    }
+
+    async fn pass(&mut self) -> Result<(), StoreError> {
+        let now = Utc::now().timestamp();
+        let orphans = take(&self.orphans);
+        if !orphans.is_empty() {
+            let ids = orphans.clone();
+            if let Err(e) = self.ctx.db.write(move |s| s.release_sources(&ids, now)).await {
+                give_back(&self.orphans, orphans);
+                return Err(e);
+            }
+        }
+        let lease = now + LEASE.as_secs() as i64;
+        let sources = self.ctx.db.write(move |s| s.claim_due_sources(now, lease, false)).await?;
+        if !sources.is_empty() {
+            let (ctx, health, orphans) = (Arc::clone(&self.ctx), Arc::clone(&self.health), Arc::clone(&self.orphans));
+            self.reads.spawn(async move {
+                // Each failure was logged, counted and handed back already.
+                let _ = check_sources(&ctx, &health, sources, &orphans).await;
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Delivers due alerts, woken by new changes or its tick.
+pub struct Delivery {
+    /// The worker.
+    pub worker: Arc<Worker>,
+    /// Woken when a change with alerts was recorded.
+    pub ready: Arc<tokio::sync::Notify>,
+}
+
+impl Pass for Delivery {
+    type Error = StoreError;
+
+    async fn wait(&mut self) {
+        tokio::select! {
+            _ = self.ready.notified() => {}
+            _ = tokio::time::sleep(DELIVERY_TICK) => {}
+        }
+    }
+
+    async fn pass(&mut self) -> Result<(), StoreError> {
+        let (delivered, failed) = self.worker.deliver_due().await?;
+        if delivered + failed > 0 {
+            debug!(delivered, failed, "Delivery pass done.");
+        }
+        Ok(())
+    }
+}
+
+/// Prunes the fetch log.
+pub struct Prune {
+    /// The store.
+    pub ctx: Arc<Ctx>,
+    /// Its tick.
+    pub ticker: Interval,
+}
+
+impl Pass for Prune {
+    type Error = StoreError;
+
+    async fn wait(&mut self) {
+        self.ticker.tick().await;
+    }
+
+    async fn pass(&mut self) -> Result<(), StoreError> {
+        let before = Utc::now().timestamp() - FETCH_LOG_RETENTION.as_secs() as i64;
+        let pruned = self.ctx.db.write(move |s| s.prune_fetch_log(before)).await?;
+        debug!(pruned, "Fetch log pruned.");
+        Ok(())
+    }
+}

@@ -1,0 +1,42 @@
+//! One fetch under a host's politeness rules: robots.txt (and its crawl delay),
+//! the per-host limits, and a host-wide pause after a `Retry-After`.
+
+use std::time::Duration;
+
+use crate::config::FetchConfig;
+use crate::fetch::{self, Expect, FetchError, Fetcher, Response};
+use crate::schedule::hosts::HostLimiter;
+use crate::store::host_key;
+
+/// Longest host-wide pause a `Retry-After` can impose.
+pub const MAX_HOST_PAUSE: Duration = Duration::from_secs(3600);
+
+/// The HTTP client and the politeness state of every host.
+pub struct Polite {
+    fetcher: Fetcher,
+    hosts: HostLimiter,
+}
+
+impl Polite {
+    /// Builds the client and the host limits from `[fetch]`.
+    pub fn new(config: &FetchConfig) -> Result<Polite, FetchError> {
+        Ok(Polite {
+            fetcher: Fetcher::new(config)?,
+            hosts: HostLimiter::new(config.per_host_concurrency, config.per_host_delay),
+        })
+    }
+
+    /// Waits for the host's turn, fetches, and pauses the host when it asks to slow down.
+    pub async fn fetch(&self, request: &fetch::Request<'_>, expect: Expect) -> Result<Response, FetchError> {
+        let host = host_key(request.url);
+        let crawl_delay = self.fetcher.robots_rules(request.url).await?.and_then(|r| r.crawl_delay());
+        let _permit = self.hosts.acquire(&host, crawl_delay).await;
+        let result = self.fetcher.fetch(request, expect).await;
+        if let Err(e @ FetchError::Status { status: 429 | 503, .. }) = &result
+            && let Some(pause) = e.retry_after()
+        {
+            self.hosts.pause(&host, pause.min(MAX_HOST_PAUSE));
+        }
+        result
+    }
+}

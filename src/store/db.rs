@@ -1,0 +1,55 @@
+//! The store as the daemon's tasks use it: each call runs on tokio's blocking
+//! pool (SQLite blocks), and every write's outcome is reported to [`Health`],
+//! so that `/healthz` says when the database stops accepting writes.
+
+use std::sync::Arc;
+
+use super::{Store, StoreError};
+use crate::health::Health;
+
+/// A shared store handle for async tasks.
+#[derive(Clone)]
+pub struct Db {
+    store: Arc<Store>,
+    health: Arc<Health>,
+}
+
+impl Db {
+    /// Wraps `store`, reporting writes to `health`.
+    pub fn new(store: Arc<Store>, health: Arc<Health>) -> Db {
+        Db { store, health }
+    }
+
+    /// The store itself, for synchronous callers.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// Runs a read. A panic inside `f` is resumed in the caller.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = Arc::clone(&self.store);
+        match tokio::task::spawn_blocking(move || f(&store)).await {
+            Ok(result) => result,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+
+    /// Runs a write (one transaction, or several that may each fail alone) and
+    /// tells health whether the store accepted it.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        let result = self.read(f).await;
+        match &result {
+            Ok(_) => self.health.write_ok(),
+            Err(e) => self.health.write_failed(&e.to_string()),
+        }
+        result
+    }
+}
