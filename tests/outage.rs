@@ -105,7 +105,10 @@ impl Daemon {
     fn spawn(config: &Path, args: &[&str], log: &Path, env: &[(&str, String)]) -> Daemon {
         let mut cmd = Command::new(BIN);
         cmd.arg("--config").arg(config).args(args);
-        cmd.env("RUST_LOG", "redline=info").env("NO_COLOR", "1").env_remove("NOTIFY_SOCKET").env_remove("WATCHDOG_USEC");
+        cmd.env("RUST_LOG", "redline=info")
+            .env("NO_COLOR", "1")
+            .env_remove("NOTIFY_SOCKET")
+            .env_remove("WATCHDOG_USEC");
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -512,6 +515,92 @@ impl Fault for WriteLock {
     }
 }
 
+/// The FUSE filesystem of tests/support/flipfs.py: `backing` seen at `mount`, refusing writes
+/// with EROFS while `control` exists. Unmounted on drop.
+struct FlipFs {
+    mount: PathBuf,
+    control: PathBuf,
+    child: Child,
+}
+
+/// A Python that has fusepy (Debian's python3-fusepy installs it for /usr/bin/python3).
+fn python_with_fusepy() -> Option<&'static str> {
+    ["/usr/bin/python3", "python3"].into_iter().find(|py| {
+        Command::new(py)
+            .args(["-c", "try:\n    import fusepy\nexcept ImportError:\n    import fuse"])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    })
+}
+
+fn is_mounted(dir: &Path) -> bool {
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let dir = dir.display().to_string();
+    mountinfo.lines().any(|l| l.split(' ').nth(4) == Some(dir.as_str()))
+}
+
+impl FlipFs {
+    fn start(python: &str, backing: &Path, mount: &Path, control: &Path, log: &Path) -> Result<FlipFs, String> {
+        std::fs::create_dir_all(backing).unwrap();
+        std::fs::create_dir_all(mount).unwrap();
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/flipfs.py");
+        let child = Command::new(python)
+            .arg(&script)
+            .args([backing, mount, control])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(log).unwrap())
+            .spawn()
+            .map_err(|e| format!("cannot start {python} {}: {e}", script.display()))?;
+        let mut fs = FlipFs { mount: mount.to_path_buf(), control: control.to_path_buf(), child };
+        let start = Instant::now();
+        while !is_mounted(mount) {
+            if let Some(status) = fs.child.try_wait().unwrap() {
+                return Err(format!(
+                    "flipfs.py exited ({status}): {}",
+                    std::fs::read_to_string(log).unwrap_or_default()
+                ));
+            }
+            if start.elapsed() > Duration::from_secs(10) {
+                return Err(format!("flipfs.py did not mount {} within 10 s", mount.display()));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(fs)
+    }
+}
+
+impl Drop for FlipFs {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.control);
+        unmount(&self.mount);
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Makes the FUSE filesystem answer EROFS to every write, then accept them again.
+struct ReadOnly {
+    control: PathBuf,
+}
+
+impl Fault for ReadOnly {
+    fn reasons(&self) -> &'static [&'static str] {
+        &["read-only", "readonly"]
+    }
+
+    fn begin(&mut self, report: &Report) {
+        std::fs::write(&self.control, b"ro\n").unwrap();
+        report.note("filesystem flipped to read-only (every write answers EROFS)");
+    }
+
+    fn end(&mut self, report: &Report) {
+        std::fs::remove_file(&self.control).unwrap();
+        report.note("filesystem writable again");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The outage scenario shared by the disk-full, locked and read-only tests.
 
@@ -542,7 +631,7 @@ async fn outage(o: Outage<'_>, make_fault: impl FnOnce(&Path) -> Box<dyn Fault>)
     // being checked again (the short revisit plan works).
     let start = Instant::now();
     let wanted = first_articles.len();
-    let mut checks = 0;
+    let mut checks;
     loop {
         let stored = read_state(&db).map(|s| s.versions.len()).unwrap_or(0);
         checks = article_checks(&db);
@@ -592,7 +681,7 @@ async fn outage(o: Outage<'_>, make_fault: impl FnOnce(&Path) -> Box<dyn Fault>)
         newsroom.article_urls().into_iter().filter(|u| !first_articles.contains(u)).collect();
     report.note(format!("{} edits and {} new stories published during the fault", edits.len(), new_stories.len()));
     let reasons = fault.reasons();
-    let names_reason = |body: &str| reasons.iter().any(|r| body.contains(r));
+    let names_reason = |body: &str| reasons.iter().any(|r| body.to_lowercase().contains(r));
     let mut detected: Option<Duration> = None;
     let mut first_503: Option<Instant> = None;
     let mut last_503: Option<Instant> = None;
@@ -619,10 +708,7 @@ async fn outage(o: Outage<'_>, make_fault: impl FnOnce(&Path) -> Box<dyn Fault>)
     report.check(still_running.is_none(), "the daemon still running during the fault", format!("{still_running:?}"));
     report.check(
         detected.is_some(),
-        format!(
-            "/healthz 503 naming {reasons:?} within {} s of the fault (while it lasts)",
-            o.hold.as_secs()
-        ),
+        format!("/healthz 503 naming {reasons:?} within {} s of the fault (while it lasts)", o.hold.as_secs()),
         format!("last answer {last_answer}; 503 bodies seen: {answers_503:?}"),
     );
     if let Some(d) = detected {
@@ -700,12 +786,8 @@ async fn outage(o: Outage<'_>, make_fault: impl FnOnce(&Path) -> Box<dyn Fault>)
         let ok = changes.len() == 1 && changes[0].1 == 1 && changes[0].2 == 2;
         report.check(ok, format!("{}: exactly one change, v1 → v2", edit.slug), format!("{changes:?}"));
         if let Some(c) = changes.first() {
-            let missing: Vec<&str> = edit
-                .expected_kinds
-                .iter()
-                .map(|k| k.as_str())
-                .filter(|k| !c.3.contains(&format!("\"{k}\"")))
-                .collect();
+            let missing: Vec<&str> =
+                edit.expected_kinds.iter().map(|k| k.as_str()).filter(|k| !c.3.contains(&format!("\"{k}\""))).collect();
             report.check(
                 missing.is_empty(),
                 format!("{}: kinds include {:?} ({})", edit.slug, edit.expected_kinds, edit.description),
@@ -733,8 +815,7 @@ async fn outage(o: Outage<'_>, make_fault: impl FnOnce(&Path) -> Box<dyn Fault>)
     for v in &state.versions {
         by_url.entry(&v.0).or_default().push(v.1);
     }
-    let gaps: Vec<_> =
-        by_url.iter().filter(|(_, ns)| ns.iter().enumerate().any(|(i, n)| *n != i as i64 + 1)).collect();
+    let gaps: Vec<_> = by_url.iter().filter(|(_, ns)| ns.iter().enumerate().any(|(i, n)| *n != i as i64 + 1)).collect();
     report.check(gaps.is_empty(), "versions numbered 1..n without gaps", format!("{gaps:?}"));
 
     // Alerts: one delivery per change, each received under its id with its stored body, signed.
@@ -859,6 +940,45 @@ async fn locked_database_is_survived() {
         Box::new(WriteLock { db: db.to_path_buf(), conn: None })
     })
     .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. A filesystem that turns read-only under the daemon's open files, and writable again.
+//
+// Linux refuses `mount -o remount,ro` while files are open for writing, and ext4's
+// errors=remount-ro cannot be undone, so the database lives on a FUSE passthrough
+// (tests/support/flipfs.py) that answers EROFS to every write while a control file exists.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_filesystem_is_survived() {
+    if !is_root() {
+        println!("skipped: needs root to mount a FUSE filesystem");
+        return;
+    }
+    if !Path::new("/dev/fuse").exists() {
+        println!("skipped: /dev/fuse is missing, no FUSE filesystem can be mounted here");
+        return;
+    }
+    let python = python_with_fusepy().expect(
+        "read_only_filesystem_is_survived needs Python's fusepy: apt-get install python3-fusepy \
+         (scripts/test.sh installs it)",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let control = dir.path().join("read-only");
+    let fs = FlipFs::start(
+        python,
+        &dir.path().join("backing"),
+        &dir.path().join("disk"),
+        &control,
+        &dir.path().join("flipfs.log"),
+    )
+    .unwrap_or_else(|e| panic!("running as root with /dev/fuse but cannot mount the FUSE filesystem: {e}"));
+    let db_dir = fs.mount.clone();
+    outage(Outage { test: "read_only", db_dir: &db_dir, work_dir: dir.path(), hold: Duration::from_secs(20) }, |_| {
+        Box::new(ReadOnly { control: control.clone() })
+    })
+    .await;
+    drop(fs);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1012,7 +1132,8 @@ async fn host_header_is_checked() {
     let (newsroom, _, addr, daemon) = started_daemon("host_header", dir.path(), &[]).await;
     let port = addr.rsplit_once(':').unwrap().1;
     for path in ["/", "/api/changes"] {
-        for host in [addr.clone(), format!("localhost:{port}"), "localhost".into(), "127.0.0.1".into(), format!("[::1]:{port}")]
+        for host in
+            [addr.clone(), format!("localhost:{port}"), "localhost".into(), "127.0.0.1".into(), format!("[::1]:{port}")]
         {
             let r = http_get(&addr, path, &host).await;
             report.check(matches!(r, Ok((200, _))), format!("GET {path} with Host: {host} → 200"), describe(&r));
