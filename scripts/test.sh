@@ -7,9 +7,11 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the tests need beyond the Rust toolchain (SQLite and zstd are
 # built from source by their crates): headless Chromium and chromedriver for the
-# browser tests (tests/browser.rs), xmllint for the Atom schema test (tests/web.rs).
+# browser tests (tests/browser.rs), xmllint for the Atom schema test (tests/web.rs),
+# Python's fusepy (with libfuse2) for the read-only filesystem of tests/outage.rs
+# (tests/support/flipfs.py, run with /usr/bin/python3).
 # Installed only when missing.
-packages=(chromium chromium-driver libxml2-utils)
+packages=(chromium chromium-driver libxml2-utils python3-fusepy)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
