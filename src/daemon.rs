@@ -107,13 +107,20 @@ impl Daemon {
     pub fn new(config: Config) -> Result<Daemon> {
         let lock = DbLock::acquire(&config.storage.path)?;
         let store = Store::open(&config.storage.path)?;
-        let mut daemon = Daemon::with_store(config, store)?;
+        // The web UI reads through a connection of its own: a write waiting for
+        // a lock (or a full disk) must not hold back /healthz.
+        let web_store = Arc::new(Store::open(&config.storage.path)?);
+        let mut daemon = Daemon::build(config, store, Some(web_store))?;
         daemon._lock = Some(lock);
         Ok(daemon)
     }
 
     /// Like [`Daemon::new`] with an already opened store (and no lock).
     pub fn with_store(config: Config, store: Store) -> Result<Daemon> {
+        Daemon::build(config, store, None)
+    }
+
+    fn build(config: Config, store: Store, web_store: Option<Arc<Store>>) -> Result<Daemon> {
         let now = Utc::now().timestamp();
         store.sync_config_sources(&crate::watch::config_sources(&config), now)?;
         let released = store.release_leases(now)?;
@@ -125,8 +132,11 @@ impl Daemon {
         // Unsafe [web] settings stop the daemon at start, not at the first web start.
         let web = match config.web.enabled {
             true => Some(
-                crate::web::WebState::new(Arc::clone(&store), crate::web::WebOptions::from_config(&config.web))?
-                    .with_health(Arc::clone(&health)),
+                crate::web::WebState::new(
+                    web_store.unwrap_or_else(|| Arc::clone(&store)),
+                    crate::web::WebOptions::from_config(&config.web),
+                )?
+                .with_health(Arc::clone(&health)),
             ),
             false => None,
         };

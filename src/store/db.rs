@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, StoreFault};
 use crate::health::Health;
 
 /// A shared store handle for async tasks.
@@ -48,8 +48,22 @@ impl Db {
         let result = self.read(f).await;
         match &result {
             Ok(_) => self.health.write_ok(),
-            Err(e) => self.health.write_failed(&e.to_string()),
+            Err(e) => {
+                let error = self.explain(e);
+                tracing::warn!(%error, "Store write failed; rolled back.");
+                self.health.write_failed(&error);
+            }
         }
         result
+    }
+
+    /// The error, with what the operating system said when SQLite only says "disk I/O error".
+    fn explain(&self, e: &StoreError) -> String {
+        match (e.fault(), self.store.os_error()) {
+            (Some(StoreFault::Io | StoreFault::ReadOnly), Some(os)) => {
+                format!("{e} ({})", os.to_string().to_lowercase())
+            }
+            _ => e.to_string(),
+        }
     }
 }

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 pub enum LockError {
     /// Another process holds the lock.
     #[error(
-        "another Redline{} is running on {} (lock file {}); stop it first, or point [storage] path elsewhere",
+        "another Redline{} is already running on {} (lock file {}); stop it first, or point [storage] path elsewhere",
         pid_text(*.pid),
         .path.display(),
         .lock.display()
@@ -146,7 +146,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let text = err.to_string();
-        assert!(text.contains(&format!("another Redline (pid {me}) is running on {}", db.display())), "{text}");
+        assert!(text.contains(&format!("another Redline (pid {me}) is already running on {}", db.display())), "{text}");
         assert!(text.contains("redline.db.lock") && text.contains("[storage] path"), "{text}");
         // holder() tried the lock and let it go again: still held by `first`.
         assert!(DbLock::acquire(&db).is_err());

@@ -98,6 +98,17 @@ impl Store {
         self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// What the operating system said at SQLite's latest failed system call
+    /// ("read-only file system", "no space left on device"): SQLite itself only
+    /// says "disk I/O error".
+    pub fn os_error(&self) -> Option<std::io::Error> {
+        let conn = self.conn();
+        // SAFETY: the handle is valid while the connection is borrowed, and
+        // sqlite3_system_errno only reads a field of it.
+        let errno = unsafe { rusqlite::ffi::sqlite3_system_errno(conn.handle()) };
+        (errno != 0).then(|| std::io::Error::from_raw_os_error(errno))
+    }
+
     /// Counts rows of a table, for status output and tests.
     pub fn count(&self, table: Table) -> Result<i64> {
         Ok(self.conn().query_row(&format!("SELECT COUNT(*) FROM {}", table.name()), [], |r| r.get(0))?)
