@@ -19,7 +19,7 @@ use crate::alert::worker::Worker;
 use crate::check::{Ctx, Outcome};
 use crate::health::Health;
 use crate::schedule::hosts::InFlight;
-use crate::store::{SourceRow, StoreError, host_key};
+use crate::store::{Db, SourceRow, Store, StoreError, host_key};
 use crate::watch::Rules;
 
 /// How long a claimed check may take before another pass may claim it again.
@@ -43,12 +43,30 @@ pub fn ticker(every: Duration) -> Interval {
 /// Ids whose check could not be recorded, to be made due again.
 pub type Orphans = Arc<Mutex<Vec<i64>>>;
 
-fn take(orphans: &Orphans) -> Vec<i64> {
-    std::mem::take(&mut *orphans.lock().unwrap_or_else(|p| p.into_inner()))
-}
-
 fn give_back(orphans: &Orphans, ids: Vec<i64>) {
     orphans.lock().unwrap_or_else(|p| p.into_inner()).extend(ids);
+}
+
+/// Makes the orphans due again with `release`; kept for the next pass when the store refuses.
+async fn release(
+    db: &Db,
+    orphans: &Orphans,
+    release: fn(&Store, &[i64], i64) -> Result<usize, StoreError>,
+    now: i64,
+) -> Result<usize, StoreError> {
+    let ids = std::mem::take(&mut *orphans.lock().unwrap_or_else(|p| p.into_inner()));
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let count = ids.len();
+    let kept = ids.clone();
+    match db.write(move |s| release(s, &ids, now)).await {
+        Ok(_) => Ok(count),
+        Err(e) => {
+            give_back(orphans, kept);
+            Err(e)
+        }
+    }
 }
 
 /// The watch rules of one pass, each decoded and compiled once.
@@ -137,14 +155,9 @@ impl Pass for Scheduler {
 
     async fn pass(&mut self) -> Result<(), StoreError> {
         let now = Utc::now().timestamp();
-        let orphans = take(&self.orphans);
-        if !orphans.is_empty() {
-            let ids = orphans.clone();
-            if let Err(e) = self.ctx.db.write(move |s| s.release_articles(&ids, now)).await {
-                give_back(&self.orphans, orphans);
-                return Err(e);
-            }
-            info!(checks = orphans.len(), "Checks that could not be recorded are due again.");
+        let released = release(&self.ctx.db, &self.orphans, Store::release_articles, now).await?;
+        if released > 0 {
+            info!(checks = released, "Checks that could not be recorded are due again.");
         }
         let free = self.permits.available_permits();
         if free == 0 {
@@ -245,14 +258,7 @@ impl Pass for Listings {
 
     async fn pass(&mut self) -> Result<(), StoreError> {
         let now = Utc::now().timestamp();
-        let orphans = take(&self.orphans);
-        if !orphans.is_empty() {
-            let ids = orphans.clone();
-            if let Err(e) = self.ctx.db.write(move |s| s.release_sources(&ids, now)).await {
-                give_back(&self.orphans, orphans);
-                return Err(e);
-            }
-        }
+        release(&self.ctx.db, &self.orphans, Store::release_sources, now).await?;
         let lease = now + LEASE.as_secs() as i64;
         let sources = self.ctx.db.write(move |s| s.claim_due_sources(now, lease, false)).await?;
         if !sources.is_empty() {
