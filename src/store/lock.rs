@@ -33,7 +33,7 @@ pub enum LockError {
         pid: Option<u32>,
     },
     /// The lock file could not be opened, locked or written.
-    #[error("cannot lock the database {} with the lock file {}: {source}", .path.display(), .lock.display())]
+    #[error("cannot take the lock file {} of the database {}{}", .lock.display(), .path.display(), io_hint(.source))]
     Io {
         /// The database file.
         path: PathBuf,
@@ -43,6 +43,17 @@ pub enum LockError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// What the operator can do about a lock file that cannot be written.
+fn io_hint(e: &std::io::Error) -> &'static str {
+    match e.kind() {
+        std::io::ErrorKind::ReadOnlyFilesystem => " (the folder is on a read-only file system)",
+        std::io::ErrorKind::StorageFull => " (the disk is full)",
+        std::io::ErrorKind::PermissionDenied => " (this user may not write the folder)",
+        std::io::ErrorKind::NotFound => " (the folder does not exist)",
+        _ => "",
+    }
 }
 
 fn pid_text(pid: Option<u32>) -> String {
