@@ -13,8 +13,10 @@
 //! `cargo test --test outage -- --nocapture` prints the figures (time to detect, time to
 //! resume, versions, changes and alerts expected and found).
 //!
-//! The disk tests need root (they mount a tmpfs, and a FUSE filesystem for the read-only
-//! case); without it they say "skipped" and return.
+//! The disk tests need root (they mount a tmpfs, and for the read-only case the FUSE
+//! passthrough of tests/support/flipfs.py, which needs /dev/fuse and Python's fusepy:
+//! scripts/test.sh installs python3-fusepy); without root they say "skipped" and return.
+//! Mounts are undone by drop guards, after the daemon is killed.
 
 mod common;
 
@@ -687,6 +689,7 @@ async fn outage(o: Outage<'_>, make_fault: impl FnOnce(&Path) -> Box<dyn Fault>)
     let mut last_503: Option<Instant> = None;
     let mut last_answer = String::new();
     let mut answers_503 = BTreeSet::new();
+    let mut status_run = None;
     while fault_at.elapsed() < o.hold {
         let r = healthz(&addr).await;
         last_answer = describe(&r);
@@ -696,6 +699,10 @@ async fn outage(o: Outage<'_>, make_fault: impl FnOnce(&Path) -> Box<dyn Fault>)
             answers_503.insert(one_line(body));
             if detected.is_none() && names_reason(body) {
                 detected = Some(fault_at.elapsed());
+                // `redline status` beside the unhealthy daemon, while the polling goes on.
+                let config = config.clone();
+                status_run =
+                    Some(tokio::spawn(async move { run_bounded(&config, &["status"], Duration::from_secs(20)).await }));
             }
         }
         if daemon.exited().is_some() {
@@ -704,6 +711,15 @@ async fn outage(o: Outage<'_>, make_fault: impl FnOnce(&Path) -> Box<dyn Fault>)
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     let during = metrics(&addr).await;
+    if let Some(run) = status_run {
+        let (status, out, err, _) = run.await.unwrap();
+        let health = out.lines().find(|l| l.starts_with("health"));
+        report.check(
+            status.is_some_and(|s| s.success()) && health.is_some_and(names_reason),
+            format!("`redline status` during the fault: exit 0 and a line starting `health` naming {reasons:?}"),
+            format!("{status:?}; health line {health:?}; stdout {:?}; stderr {}", one_line(&out), tail(&err, 2)),
+        );
+    }
     let still_running = daemon.exited();
     report.check(still_running.is_none(), "the daemon still running during the fault", format!("{still_running:?}"));
     report.check(
@@ -883,7 +899,7 @@ async fn outage(o: Outage<'_>, make_fault: impl FnOnce(&Path) -> Box<dyn Fault>)
     report.check(check == "ok", "PRAGMA integrity_check ok", &check);
     let log = daemon.stderr();
     report.check(!log.contains("panicked"), "no panic in the daemon's log", tail(&log, 10));
-    let exit = daemon.terminate(Duration::from_secs(15));
+    let exit = tokio::task::block_in_place(|| daemon.terminate(Duration::from_secs(15)));
     report.check(exit.is_some(), "the daemon exits within 15 s of SIGTERM", "still running");
     report.note(format!("daemon exit {exit:?}; last log lines:\n{}", tail(&daemon.stderr(), 3)));
 
@@ -1109,9 +1125,9 @@ async fn systemd_notify() {
     let gaps: Vec<f64> = pings.windows(2).map(|w| (w[1] - w[0]).as_secs_f64()).collect();
     report.note(format!("watchdog gaps: {gaps:.2?} s"));
     let term = Instant::now();
-    let exit = daemon.terminate(Duration::from_secs(15));
+    let exit = tokio::task::block_in_place(|| daemon.terminate(Duration::from_secs(15)));
     report.check(exit.is_some(), "the daemon exits within 15 s of SIGTERM", "still running");
-    std::thread::sleep(Duration::from_millis(300));
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let stopping = notify.times("STOPPING=1");
     report.check(
         stopping.iter().any(|t| *t >= term),
