@@ -698,9 +698,14 @@ async fn outage(o: Outage<'_>, make_fault: impl FnOnce(&Path) -> Box<dyn Fault>)
     let mut last_answer = String::new();
     let mut answers_503 = BTreeSet::new();
     let mut status_run = None;
+    let (mut polls, mut unanswered) = (0, 0);
     while fault_at.elapsed() < o.hold {
         let r = healthz(&addr).await;
         last_answer = describe(&r);
+        polls += 1;
+        if r.is_err() {
+            unanswered += 1;
+        }
         if let Ok((503, body)) = &r {
             first_503.get_or_insert_with(Instant::now);
             last_503 = Some(Instant::now());
@@ -718,6 +723,11 @@ async fn outage(o: Outage<'_>, make_fault: impl FnOnce(&Path) -> Box<dyn Fault>)
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+    report.check(
+        unanswered == 0,
+        "/healthz to answer (within 5 s) throughout the fault",
+        format!("{unanswered} of {polls} polls got no answer; last: {last_answer}"),
+    );
     let during = metrics(&addr).await;
     if let Some(run) = status_run {
         let (status, out, err, _) = run.await.unwrap();
