@@ -13,8 +13,10 @@
 //! `cargo test --test outage -- --nocapture` prints the figures (time to detect, time to
 //! resume, versions, changes and alerts expected and found).
 //!
-//! The disk tests need root (they mount a tmpfs, and a FUSE filesystem for the read-only
-//! case); without it they say "skipped" and return.
+//! The disk tests need root (they mount a tmpfs, and for the read-only case the FUSE
+//! passthrough of tests/support/flipfs.py, which needs /dev/fuse and Python's fusepy:
+//! scripts/test.sh installs python3-fusepy); without root they say "skipped" and return.
+//! Mounts are undone by drop guards, after the daemon is killed.
 
 mod common;
 
@@ -235,6 +237,14 @@ async fn metrics(addr: &str) -> Result<HashMap<String, f64>, String> {
             Some((name.to_string(), value.parse().ok()?))
         })
         .collect())
+}
+
+/// The line of `redline status` starting `health`, with the indented lines right under it.
+fn health_block(status: &str) -> Option<String> {
+    let mut lines = status.lines().skip_while(|l| !l.starts_with("health"));
+    let first = lines.next()?;
+    let more: Vec<&str> = lines.take_while(|l| l.starts_with(' ') || l.starts_with('\t')).collect();
+    Some(std::iter::once(first).chain(more).collect::<Vec<_>>().join("\n"))
 }
 
 fn describe(r: &Result<(u16, String), String>) -> String {
@@ -687,15 +697,25 @@ async fn outage(o: Outage<'_>, make_fault: impl FnOnce(&Path) -> Box<dyn Fault>)
     let mut last_503: Option<Instant> = None;
     let mut last_answer = String::new();
     let mut answers_503 = BTreeSet::new();
+    let mut status_run = None;
+    let (mut polls, mut unanswered) = (0, 0);
     while fault_at.elapsed() < o.hold {
         let r = healthz(&addr).await;
         last_answer = describe(&r);
+        polls += 1;
+        if r.is_err() {
+            unanswered += 1;
+        }
         if let Ok((503, body)) = &r {
             first_503.get_or_insert_with(Instant::now);
             last_503 = Some(Instant::now());
             answers_503.insert(one_line(body));
             if detected.is_none() && names_reason(body) {
                 detected = Some(fault_at.elapsed());
+                // `redline status` beside the unhealthy daemon, while the polling goes on.
+                let config = config.clone();
+                status_run =
+                    Some(tokio::spawn(async move { run_bounded(&config, &["status"], Duration::from_secs(20)).await }));
             }
         }
         if daemon.exited().is_some() {
@@ -703,7 +723,24 @@ async fn outage(o: Outage<'_>, make_fault: impl FnOnce(&Path) -> Box<dyn Fault>)
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+    report.check(
+        unanswered == 0,
+        "/healthz to answer (within 5 s) throughout the fault",
+        format!("{unanswered} of {polls} polls got no answer; last: {last_answer}"),
+    );
     let during = metrics(&addr).await;
+    if let Some(run) = status_run {
+        let (status, out, err, _) = run.await.unwrap();
+        let health = health_block(&out);
+        report.check(
+            status.is_some_and(|s| s.success()) && health.as_deref().is_some_and(names_reason),
+            format!(
+                "`redline status` during the fault: exit 0 and a line starting `health` naming {reasons:?} \
+                 (on that line or the indented lines right under it)"
+            ),
+            format!("{status:?}; health {health:?}; stderr {}", tail(&err, 2)),
+        );
+    }
     let still_running = daemon.exited();
     report.check(still_running.is_none(), "the daemon still running during the fault", format!("{still_running:?}"));
     report.check(
@@ -883,7 +920,7 @@ async fn outage(o: Outage<'_>, make_fault: impl FnOnce(&Path) -> Box<dyn Fault>)
     report.check(check == "ok", "PRAGMA integrity_check ok", &check);
     let log = daemon.stderr();
     report.check(!log.contains("panicked"), "no panic in the daemon's log", tail(&log, 10));
-    let exit = daemon.terminate(Duration::from_secs(15));
+    let exit = tokio::task::block_in_place(|| daemon.terminate(Duration::from_secs(15)));
     report.check(exit.is_some(), "the daemon exits within 15 s of SIGTERM", "still running");
     report.note(format!("daemon exit {exit:?}; last log lines:\n{}", tail(&daemon.stderr(), 3)));
 
@@ -1048,7 +1085,7 @@ async fn second_daemon_refuses() {
         if args == ["status"] {
             let health = out.lines().find(|l| l.starts_with("health"));
             report.check(
-                health.is_some_and(|l| l.contains("ok")),
+                health.is_some_and(|l| l.split_whitespace().nth(1) == Some("ok")),
                 "`redline status` beside a healthy daemon prints a line starting `health` that reads `ok`",
                 format!("{health:?} in:\n{out}"),
             );
@@ -1109,9 +1146,9 @@ async fn systemd_notify() {
     let gaps: Vec<f64> = pings.windows(2).map(|w| (w[1] - w[0]).as_secs_f64()).collect();
     report.note(format!("watchdog gaps: {gaps:.2?} s"));
     let term = Instant::now();
-    let exit = daemon.terminate(Duration::from_secs(15));
+    let exit = tokio::task::block_in_place(|| daemon.terminate(Duration::from_secs(15)));
     report.check(exit.is_some(), "the daemon exits within 15 s of SIGTERM", "still running");
-    std::thread::sleep(Duration::from_millis(300));
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let stopping = notify.times("STOPPING=1");
     report.check(
         stopping.iter().any(|t| *t >= term),
