@@ -187,7 +187,8 @@ impl Ctx {
         let extracted =
             match tokio::task::spawn_blocking(move || extract::extract_with(&html, Some(&url), &extract_rules)).await {
                 Ok(a) => a,
-                Err(e) => std::panic::resume_unwind(e.into_panic()),
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Err(_) => return Err(StoreError::Cancelled),
             };
         if extracted.paragraphs.is_empty() {
             // An error page or a half-rendered page must not become a version that "removes" everything.

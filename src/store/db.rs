@@ -34,7 +34,8 @@ impl Db {
         let store = Arc::clone(&self.store);
         match tokio::task::spawn_blocking(move || f(&store)).await {
             Ok(result) => result,
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => Err(StoreError::Cancelled),
         }
     }
 
@@ -45,25 +46,38 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
     {
-        let result = self.read(f).await;
-        match &result {
-            Ok(_) => self.health.write_ok(),
-            Err(e) => {
-                let error = self.explain(e);
+        // The explanation is read on the blocking pool too: it takes the
+        // connection's lock, which a write waiting out a busy database holds.
+        let outcome = self
+            .read(move |s| {
+                let result = f(s);
+                let explained = result.as_ref().err().map(|e| explain(s, e));
+                Ok((result, explained))
+            })
+            .await;
+        let (result, explained) = match outcome {
+            Ok(pair) => pair,
+            Err(e) => (Err(e), None),
+        };
+        match (&result, explained) {
+            (Ok(_), _) => self.health.write_ok(),
+            (Err(e), explained) => {
+                let error = explained.unwrap_or_else(|| e.to_string());
                 tracing::warn!(%error, "Store write failed; rolled back.");
                 self.health.write_failed(&error);
             }
         }
         result
     }
+}
 
-    /// The error, with what the operating system said when SQLite only says "disk I/O error".
-    fn explain(&self, e: &StoreError) -> String {
-        match (e.fault(), self.store.os_error()) {
-            (Some(StoreFault::Io | StoreFault::ReadOnly), Some(os)) => {
-                format!("{e} ({})", os.to_string().to_lowercase())
-            }
-            _ => e.to_string(),
-        }
+/// The error, with what the operating system said when SQLite only says "disk I/O error".
+fn explain(store: &Store, e: &StoreError) -> String {
+    match e.fault() {
+        Some(StoreFault::Io | StoreFault::ReadOnly) => match store.os_error() {
+            Some(os) => format!("{e} ({})", os.to_string().to_lowercase()),
+            None => e.to_string(),
+        },
+        _ => e.to_string(),
     }
 }

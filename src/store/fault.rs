@@ -39,7 +39,7 @@ impl StoreError {
     pub fn fault(&self) -> Option<StoreFault> {
         let source = match self {
             StoreError::Sqlite(e) | StoreError::Open { source: e, .. } => e,
-            StoreError::Json(_) | StoreError::TooNew { .. } => return None,
+            StoreError::Json(_) | StoreError::TooNew { .. } | StoreError::Cancelled => return None,
         };
         match source.sqlite_error_code()? {
             ErrorCode::DiskFull => Some(StoreFault::Full),

@@ -83,6 +83,9 @@ pub enum StoreError {
         /// The newest this build knows.
         known: i64,
     },
+    /// The call was cancelled before it ran: the process is shutting down.
+    #[error("the database call was cancelled: Redline is shutting down")]
+    Cancelled,
 }
 
 type Result<T> = std::result::Result<T, StoreError>;

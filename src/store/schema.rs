@@ -219,15 +219,21 @@ fn open_hint(path: &Path) -> String {
 }
 
 fn migrate(conn: &mut Connection, name: &str) -> Result<()> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
-    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let known = MIGRATIONS.len() as i64;
+    // Up to date: no write lock taken, so a database that is full, read-only or
+    // locked by a writer still opens for reading.
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > known {
+        return Err(StoreError::TooNew { path: name.to_string(), found: current, known });
+    }
+    if current == known {
+        return Ok(());
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
+    // Read again under the lock: another process may have migrated meanwhile.
+    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if version > known {
         return Err(StoreError::TooNew { path: name.to_string(), found: version, known });
-    }
-    if version == known {
-        // Nothing to write: a database on a full disk still opens (and is read).
-        return Ok(());
     }
     for sql in &MIGRATIONS[version as usize..] {
         tx.execute_batch(sql)?;

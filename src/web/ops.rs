@@ -16,8 +16,8 @@ use crate::store::browse::Metrics;
 /// An alert due this long and still not sent means the delivery worker is stuck.
 pub const OUTBOX_STUCK_SECS: i64 = 300;
 
-/// `/healthz`: 200 `ok` when the database answers, the outbox moves and (under
-/// the daemon) every loop completes its passes and the store accepts writes;
+/// `/healthz`: 200 `ok` when the database answers and, under the daemon, every
+/// loop completes its passes, the store accepts writes and the outbox moves;
 /// else 503 with one line per problem.
 pub(super) async fn healthz(State(state): State<WebState>) -> Response {
     let problems = problems(&state).await;
@@ -29,7 +29,14 @@ pub(super) async fn healthz(State(state): State<WebState>) -> Response {
 
 /// What is wrong, as `/healthz` and `redline status` show it.
 pub(super) async fn problems(state: &WebState) -> Vec<String> {
-    let mut problems = state.health().map(|h| h.problems()).unwrap_or_default();
+    let Some(health) = state.health() else {
+        // `redline serve` alone: its health is the database's.
+        return match state.read(|s| s.ping()).await {
+            Ok(_) => Vec::new(),
+            Err(f) => vec![format!("store: database unavailable: {}", f.message)],
+        };
+    };
+    let mut problems = health.problems();
     let now = super::now();
     match state.read(move |s| s.oldest_overdue_delivery(now)).await {
         Ok(Some(due)) if now - due > OUTBOX_STUCK_SECS => {
