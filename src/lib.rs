@@ -7,22 +7,29 @@
 //! - [`watch`]: one builder of stored sources for the config, `redline add`, `redline
 //!   import` and the API; a source's rules read back typed and compiled.
 //! - [`schedule`]: when each source and article is due (intervals, cron, revisits by
-//!   age, backoff) and per-host politeness.
+//!   age, backoff), per-host politeness and the checks in flight per host.
 //! - [`fetch`]: one HTTP exchange: robots.txt, timeouts, size cap, charset decoding.
 //! - [`net`]: the SSRF guard (private-address checks, a resolver that drops them) that
 //!   fetch and alert delivery build their clients with.
-//! - [`discover`]: new article URLs from feeds, sitemaps, section pages and OPML.
+//! - [`discover`]: new article URLs from feeds, sitemaps (and their indexes), section
+//!   pages and OPML.
 //! - [`extract`]: HTML in, [`extract::Article`] out. Pure.
 //! - [`diff`]: two articles in, [`diff::Change`] out, and its renderings: text, and the one
 //!   HTML renderer that the web UI, email and Atom share. Pure.
 //! - [`store`]: SQLite, one file per table (sources, articles, versions, changes, the alert
 //!   outbox, the fetch log) beside `schema` (migrations, open, pragmas).
-//! - [`alert`]: delivery from the outbox: signed webhooks, chat webhooks, email.
+//! - [`check`]: one check, the unit of work: a listing read, or an article fetched,
+//!   extracted, compared and recorded with its outbox rows.
+//! - [`alert`]: the alert rules, the outbox worker (retry plan, 410, digests), signed
+//!   webhooks, chat webhooks, email.
 //! - [`web`]: the HTML UI, Atom feeds and JSON API (read-mostly).
 //! - [`text`]: helpers for text on its way out, shared by `diff`, `web`, `alert` and
 //!   [`newsroom`]: HTML escaping.
-//! - [`daemon`]: wires the steps together; [`demo`] runs it against [`newsroom`], the
-//!   simulated news site of the demo and the tests.
+//! - [`health`]: what each loop last did and whether the daemon is healthy (`/healthz`,
+//!   `/metrics`, `status`, the systemd watchdog).
+//! - [`daemon`]: wiring only: each loop under a supervisor that backs off and never
+//!   gives up, one daemon per database, systemd readiness; [`demo`] runs it against
+//!   [`newsroom`], the simulated news site of the demo and the tests.
 
 pub mod alert;
 pub mod check;
