@@ -37,6 +37,7 @@ pub mod health;
 pub mod net;
 pub mod newsroom;
 pub mod schedule;
+pub mod screenshot;
 pub mod store;
 pub mod text;
 pub mod watch;
