@@ -242,6 +242,7 @@ fn add_markup_article(store: &Store) -> i64 {
         content_hash: "markup-1",
         article: &v1,
         raw_html_zstd: Some(raw.clone()),
+        screenshot: None,
     };
     store.record_version(&nv, None, &done).unwrap();
     let change = redline::diff::compare(&v1, &v2);
@@ -252,6 +253,7 @@ fn add_markup_article(store: &Store) -> i64 {
         content_hash: "markup-2",
         article: &v2,
         raw_html_zstd: Some(raw),
+        screenshot: None,
     };
     store.record_version(&nv, Some(&nc), &done).unwrap();
     id

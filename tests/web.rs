@@ -42,6 +42,7 @@ fn record(store: &Store, source_id: i64, url: &str, versions: &[Article], raw: O
             content_hash: &format!("hash-{id}-{i}"),
             article: a,
             raw_html_zstd: raw.map(|r| zstd::encode_all(r.as_bytes(), 3).unwrap()),
+            screenshot: None,
         };
         let done = CheckDone { at, next_check: at + 600, etag: None, last_modified: None };
         store.record_version(&nv, nc.as_ref(), &done).unwrap();

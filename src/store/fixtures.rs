@@ -30,7 +30,14 @@ pub(super) fn with_first_version(store: &Store) -> i64 {
     store.sync_config_sources(&[source("https://a/rss")], 0).unwrap();
     let (aid, _) = store.ensure_article(1, "https://a/1", 0).unwrap();
     let v1 = article("one");
-    let nv = NewVersion { article_id: aid, fetched_at: 10, content_hash: "h1", article: &v1, raw_html_zstd: None };
+    let nv = NewVersion {
+        article_id: aid,
+        fetched_at: 10,
+        content_hash: "h1",
+        article: &v1,
+        raw_html_zstd: None,
+        screenshot: None,
+    };
     store.record_version(&nv, None, &done(10)).unwrap();
     aid
 }
@@ -47,6 +54,13 @@ pub(super) fn record_change(
     let nc = NewChange { change: &change, deliveries };
     let a = article(text);
     let hash = format!("h{at}");
-    let nv = NewVersion { article_id, fetched_at: at, content_hash: &hash, article: &a, raw_html_zstd: None };
+    let nv = NewVersion {
+        article_id,
+        fetched_at: at,
+        content_hash: &hash,
+        article: &a,
+        raw_html_zstd: None,
+        screenshot: None,
+    };
     store.record_version(&nv, Some(&nc), &done(at))
 }
