@@ -470,9 +470,14 @@ async fn screenshots_are_served_as_png_compared_and_listed_in_the_json() {
     assert_eq!(diff.get_pixel(300, 230).0, [255, 255, 255], "unchanged parts are as they were");
     // The page says how much changed and shows both images.
     let page = get(&version(2)).await.body;
-    assert!(page.contains("<p class=\"visual-summary\">2 changed regions, 4.0% of the page, outlined in red.</p>"), "{page}");
+    assert!(
+        page.contains("<p class=\"visual-summary\">2 changed regions, 4.0% of the page. Changed regions are outlined in red.</p>"),
+        "{page}"
+    );
     assert!(page.contains(&format!("src=\"/articles/{}/versions/2/screenshot-diff.png\"", f.vote)), "{page}");
-    assert!(page.contains(&format!("src=\"/articles/{}/versions/2/screenshot.png\" width=\"320\" height=\"240\"", f.vote)));
+    assert!(
+        page.contains(&format!("src=\"/articles/{}/versions/2/screenshot.png\" width=\"320\" height=\"240\"", f.vote))
+    );
     let first = get(&version(1)).await.body;
     assert!(first.contains("screenshot.png") && !first.contains("screenshot-diff.png"), "{first}");
     // Version 3 has none: no section, 404 on both routes, in words.

@@ -167,7 +167,7 @@ pub(super) async fn section(state: &WebState, article_id: i64, number: i64) -> R
                 Ok((d, _)) => {
                     let _ = writeln!(
                         out,
-                        "<p class=\"visual-summary\">{}, outlined in red.</p>\n\
+                        "<p class=\"visual-summary\">{}. Changed regions are outlined in red.</p>\n\
                          <div class=\"shot\"><a href=\"{base}/screenshot-diff.png\"><img class=\"screenshot-diff\" src=\"{base}/screenshot-diff.png\" \
                          width=\"{}\" height=\"{}\" alt=\"Version {number}'s screenshot with the regions changed since version {previous} outlined\"></a></div>",
                         d.summary(),
