@@ -482,7 +482,8 @@ async fn a_version_shows_its_screenshot_and_the_visual_comparison_in_chromium() 
     );
     let summary = browser.text(&browser.find("p.visual-summary").await).await;
     assert!(
-        summary.contains("changed region") && summary.ends_with("the page is 72 px taller. Changed regions are outlined in red."),
+        summary.contains("changed region")
+            && summary.ends_with("the page is 72 px taller. Changed regions are outlined in red."),
         "{summary}"
     );
     // Beside the text on a wide window: the screenshot's column starts level with the text.

@@ -471,7 +471,9 @@ async fn screenshots_are_served_as_png_compared_and_listed_in_the_json() {
     // The page says how much changed and shows both images.
     let page = get(&version(2)).await.body;
     assert!(
-        page.contains("<p class=\"visual-summary\">2 changed regions, 4.0% of the page. Changed regions are outlined in red.</p>"),
+        page.contains(
+            "<p class=\"visual-summary\">2 changed regions, 4.0% of the page. Changed regions are outlined in red.</p>"
+        ),
         "{page}"
     );
     assert!(page.contains(&format!("src=\"/articles/{}/versions/2/screenshot-diff.png\"", f.vote)), "{page}");
