@@ -259,6 +259,31 @@ fn add_markup_article(store: &Store) -> i64 {
     id
 }
 
+/// The web UI over a store on a free loopback port, stopped cleanly at the end.
+struct Web {
+    base: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Web {
+    async fn start(store: Arc<Store>) -> Web {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let state = WebState::new(store, WebOptions::default()).unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve(listener, state, async move {
+            let _ = stopped.await;
+        }));
+        Web { base, stop, server }
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        self.server.await.unwrap().unwrap();
+    }
+}
+
 fn output_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
     std::fs::create_dir_all(&dir).unwrap();
@@ -273,13 +298,8 @@ async fn a_reader_browses_changes_in_chromium_and_markup_stays_text() {
     let store = daemon_database(dir.path(), &newsroom).await;
     let markup = add_markup_article(&store);
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = WebState::new(Arc::clone(&store), WebOptions::default()).unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(listener, state, async move {
-        let _ = stopped.await;
-    }));
+    let web = Web::start(Arc::clone(&store)).await;
+    let base = web.base.clone();
     let out = output_dir();
     let browser = Browser::open(&driver).await;
 
@@ -385,8 +405,7 @@ async fn a_reader_browses_changes_in_chromium_and_markup_stays_text() {
     assert_eq!(browser.script("return document.images.length;").await, json!(0));
 
     browser.close().await;
-    let _ = stop.send(());
-    server.await.unwrap().unwrap();
+    web.stop().await;
     newsroom.shutdown().await;
 }
 
@@ -451,13 +470,8 @@ async fn a_version_shows_its_screenshot_and_the_visual_comparison_in_chromium() 
         NewVersion { fetched_at: now + 1, content_hash: "r2", article: &v2, screenshot: Some(shots[1].clone()), ..nv };
     store.record_version(&nv, Some(&nc), &done).unwrap();
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = WebState::new(Arc::clone(&store), WebOptions::default()).unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(listener, state, async move {
-        let _ = stopped.await;
-    }));
+    let web = Web::start(Arc::clone(&store)).await;
+    let base = web.base.clone();
     let out = output_dir();
     let browser = Browser::open(&driver).await;
 
@@ -508,6 +522,5 @@ async fn a_version_shows_its_screenshot_and_the_visual_comparison_in_chromium() 
     browser.screenshot(&out.join("screenshot-version-phone.png")).await;
 
     browser.close().await;
-    let _ = stop.send(());
-    server.await.unwrap().unwrap();
+    web.stop().await;
 }

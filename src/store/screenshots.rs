@@ -83,7 +83,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::screenshot::{MAX_HEIGHT, encode};
-    use crate::store::fixtures::{article, done, source};
+    use crate::store::fixtures::{article, done, source, version};
     use crate::store::{NewVersion, Table};
     use image::RgbImage;
 
@@ -92,14 +92,7 @@ mod tests {
         for &at in times {
             let a = article(&format!("text at {at}"));
             let hash = format!("h{at}");
-            let nv = NewVersion {
-                article_id,
-                fetched_at: at,
-                content_hash: &hash,
-                article: &a,
-                raw_html_zstd: None,
-                screenshot: Some(png.to_vec()),
-            };
+            let nv = NewVersion { screenshot: Some(png.to_vec()), ..version(article_id, at, &hash, &a) };
             store.record_version(&nv, None, &done(at)).unwrap();
         }
     }

@@ -227,7 +227,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::diff::Change;
-    use crate::store::fixtures::{article, delivery, done, record_change, source, with_first_version};
+    use crate::store::fixtures::{article, delivery, done, record_change, source, version, with_first_version};
     use crate::store::{NewDelivery, StoreFault, Table};
 
     fn synchronous(store: &Store) -> i64 {
@@ -242,14 +242,7 @@ mod tests {
         assert!(new);
         assert!(!store.ensure_article(1, "https://a/1", 0).unwrap().1);
         let v1 = article("one");
-        let nv = NewVersion {
-            article_id: aid,
-            fetched_at: 10,
-            content_hash: "h1",
-            article: &v1,
-            raw_html_zstd: None,
-            screenshot: None,
-        };
+        let nv = version(aid, 10, "h1", &v1);
         assert_eq!(store.record_version(&nv, None, &done(10)).unwrap(), (1, None));
         let (n, cid) = record_change(&store, aid, 20, "two", vec![delivery("webhook:x", "msg_1", 20)]).unwrap();
         assert_eq!(n, 2);
@@ -275,14 +268,7 @@ mod tests {
             deliveries: vec![dup.clone(), NewDelivery { channel: "email:y".into(), ..dup }],
         };
         let v2 = article("two");
-        let nv = NewVersion {
-            article_id: aid,
-            fetched_at: 20,
-            content_hash: "h2",
-            article: &v2,
-            raw_html_zstd: None,
-            screenshot: None,
-        };
+        let nv = version(aid, 20, "h2", &v2);
         assert!(store.record_version(&nv, Some(&nc), &done(20)).is_err());
         assert_eq!(store.count(Table::Versions).unwrap(), 1);
         assert_eq!(store.count(Table::Changes).unwrap(), 0);
