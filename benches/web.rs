@@ -143,6 +143,7 @@ fn database() -> (Arc<Store>, PathBuf) {
                 content_hash: &format!("{id}-{v}"),
                 article: &new,
                 raw_html_zstd: Some(raw_page(&new)),
+                screenshot: None,
             };
             let done = CheckDone { at, next_check: at + 600, etag: None, last_modified: None };
             store.record_version(&nv, nc.as_ref(), &done).unwrap();

@@ -249,6 +249,7 @@ impl Ctx {
                     content_hash: &hash,
                     article: &extracted_for_db,
                     raw_html_zstd,
+                    screenshot: None,
                 };
                 let new_change = change_for_db.as_ref().map(|c| NewChange { change: c, deliveries });
                 let done = CheckDone {

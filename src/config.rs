@@ -120,11 +120,15 @@ pub struct StorageConfig {
     pub path: PathBuf,
     /// Keep the raw HTML of each version (zstd-compressed).
     pub keep_raw_html: bool,
+    /// How long screenshots are kept (`"90d"`); each article's newest always stays.
+    /// None (the default): kept as long as their versions.
+    #[serde(deserialize_with = "opt_duration")]
+    pub keep_screenshots: Option<Duration>,
 }
 
 impl Default for StorageConfig {
     fn default() -> Self {
-        Self { path: PathBuf::from(DEFAULT_DB_PATH), keep_raw_html: true }
+        Self { path: PathBuf::from(DEFAULT_DB_PATH), keep_raw_html: true, keep_screenshots: None }
     }
 }
 
@@ -750,6 +754,11 @@ mod tests {
         assert_eq!(c.watches.len(), 1);
         assert!(matches!(c.watches[0].schedule, Schedule::Every(d) if d == DEFAULT_EVERY));
         assert_eq!(c.watches[0].target, Target::Article("https://example.com/a".into()));
+        assert_eq!(c.storage.keep_screenshots, None);
+        let c = parse("[storage]\nkeep_screenshots = \"90d\"\n").unwrap();
+        assert_eq!(c.storage.keep_screenshots, Some(Duration::from_secs(90 * 86_400)));
+        let err = parse("[storage]\nkeep_screenshots = \"ninety\"\n").unwrap_err();
+        assert!(err.contains("not a duration"), "{err}");
     }
 
     #[test]

@@ -16,6 +16,8 @@
 //! - [`extract`]: HTML in, [`extract::Article`] out. Pure.
 //! - [`diff`]: two articles in, [`diff::Change`] out, and its renderings: text, and the one
 //!   HTML renderer that the web UI, email and Atom share. Pure.
+//! - [`screenshot`]: the size cap of a page screenshot and the visual comparison of two
+//!   (changed 16 px cells merged into regions, drawn outlined). Pure.
 //! - [`store`]: SQLite, one file per table (sources, articles, versions, changes, the alert
 //!   outbox, the fetch log) beside `schema` (migrations, open, pragmas).
 //! - [`check`]: one check, the unit of work: a listing read, or an article fetched,
@@ -44,6 +46,7 @@ pub mod health;
 pub mod net;
 pub mod newsroom;
 pub mod schedule;
+pub mod screenshot;
 pub mod store;
 pub mod text;
 pub mod watch;

@@ -242,6 +242,7 @@ fn add_markup_article(store: &Store) -> i64 {
         content_hash: "markup-1",
         article: &v1,
         raw_html_zstd: Some(raw.clone()),
+        screenshot: None,
     };
     store.record_version(&nv, None, &done).unwrap();
     let change = redline::diff::compare(&v1, &v2);
@@ -252,9 +253,35 @@ fn add_markup_article(store: &Store) -> i64 {
         content_hash: "markup-2",
         article: &v2,
         raw_html_zstd: Some(raw),
+        screenshot: None,
     };
     store.record_version(&nv, Some(&nc), &done).unwrap();
     id
+}
+
+/// The web UI over a store on a free loopback port, stopped cleanly at the end.
+struct Web {
+    base: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Web {
+    async fn start(store: Arc<Store>) -> Web {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let state = WebState::new(store, WebOptions::default()).unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve(listener, state, async move {
+            let _ = stopped.await;
+        }));
+        Web { base, stop, server }
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        self.server.await.unwrap().unwrap();
+    }
 }
 
 fn output_dir() -> PathBuf {
@@ -271,13 +298,8 @@ async fn a_reader_browses_changes_in_chromium_and_markup_stays_text() {
     let store = daemon_database(dir.path(), &newsroom).await;
     let markup = add_markup_article(&store);
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = WebState::new(Arc::clone(&store), WebOptions::default()).unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(listener, state, async move {
-        let _ = stopped.await;
-    }));
+    let web = Web::start(Arc::clone(&store)).await;
+    let base = web.base.clone();
     let out = output_dir();
     let browser = Browser::open(&driver).await;
 
@@ -383,7 +405,122 @@ async fn a_reader_browses_changes_in_chromium_and_markup_stays_text() {
     assert_eq!(browser.script("return document.images.length;").await, json!(0));
 
     browser.close().await;
-    let _ = stop.send(());
-    server.await.unwrap().unwrap();
+    web.stop().await;
     newsroom.shutdown().await;
+}
+
+/// A synthetic page screenshot: a header bar, grey text lines, and a blue box at `box_y`.
+fn page_screenshot(box_y: u32, lines: u32) -> Vec<u8> {
+    let (w, h) = (800, 200 + lines * 24);
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        let rgb = if y < 60 {
+            [179, 0, 27]
+        } else if (box_y..box_y + 120).contains(&y) && (500..760).contains(&x) {
+            [40, 90, 200]
+        } else if y > 100 && (y - 100) % 24 < 10 && (40..460).contains(&x) && (y - 100) / 24 < lines {
+            [70, 70, 70]
+        } else {
+            [255, 255, 255]
+        };
+        image::Rgb(rgb)
+    });
+    let mut png = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+    png
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_shows_its_screenshot_and_the_visual_comparison_in_chromium() {
+    let driver = start_driver().await;
+    let store = Arc::new(Store::open_in_memory().unwrap());
+    let now = chrono::Utc::now().timestamp();
+    let source = NewSource {
+        kind: SourceKind::Article,
+        url: "http://127.0.0.1:9/news/rendered".into(),
+        schedule: "every 1h".into(),
+        rules: "{}".into(),
+    };
+    let source_id = store.add_source(&source, now).unwrap();
+    let (id, _) = store.ensure_article(source_id, &source.url, now).unwrap();
+    let v1 = Article {
+        title: Some("Harbour strike ends".into()),
+        paragraphs: vec!["Talks ended.".into()],
+        ..Article::default()
+    };
+    let v2 = Article {
+        title: Some("Harbour strike ends".into()),
+        paragraphs: vec!["Talks ended.".into(), "Ships sailed at dawn.".into()],
+        ..Article::default()
+    };
+    let done = CheckDone { at: now, next_check: now + 3600, etag: None, last_modified: None };
+    // Version 2: the box moved down and the text grew by three lines (a taller page).
+    let shots = [page_screenshot(140, 10), page_screenshot(300, 13)];
+    let nv = NewVersion {
+        article_id: id,
+        fetched_at: now,
+        content_hash: "r1",
+        article: &v1,
+        raw_html_zstd: None,
+        screenshot: Some(shots[0].clone()),
+    };
+    store.record_version(&nv, None, &done).unwrap();
+    let change = redline::diff::compare(&v1, &v2);
+    let nc = NewChange { change: &change, deliveries: vec![] };
+    let nv =
+        NewVersion { fetched_at: now + 1, content_hash: "r2", article: &v2, screenshot: Some(shots[1].clone()), ..nv };
+    store.record_version(&nv, Some(&nc), &done).unwrap();
+
+    let web = Web::start(Arc::clone(&store)).await;
+    let base = web.base.clone();
+    let out = output_dir();
+    let browser = Browser::open(&driver).await;
+
+    // Both images of version 2 load (decoded by Chromium under the page's CSP).
+    browser.goto(&format!("{base}/articles/{id}/versions/2")).await;
+    let loaded = "return Array.from(document.images).map(i => [i.getAttribute('src'), i.complete, i.naturalWidth, i.naturalHeight]);";
+    let mut images = browser.script(loaded).await;
+    for _ in 0..50 {
+        if images.as_array().unwrap().iter().all(|i| i[1] == true) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        images = browser.script(loaded).await;
+    }
+    assert_eq!(
+        images,
+        json!([
+            [format!("/articles/{id}/versions/2/screenshot.png"), true, 800, 512],
+            [format!("/articles/{id}/versions/2/screenshot-diff.png"), true, 800, 512],
+        ]),
+        "both images load"
+    );
+    let summary = browser.text(&browser.find("p.visual-summary").await).await;
+    assert!(
+        summary.contains("changed region")
+            && summary.ends_with("the page is 72 px taller. Changed regions are outlined in red."),
+        "{summary}"
+    );
+    // Beside the text on a wide window: the screenshot's column starts level with the text.
+    let tops = browser
+        .script("return [document.getElementById('text').getBoundingClientRect().top, document.getElementById('screenshot').getBoundingClientRect().top];")
+        .await;
+    assert_eq!(tops[0], tops[1], "text and screenshot side by side: {tops}");
+    browser.screenshot(&out.join("screenshot-version.png")).await;
+    // The comparison image opened alone: version 2's page with red outlines.
+    browser.goto(&format!("{base}/articles/{id}/versions/2/screenshot-diff.png")).await;
+    browser.screenshot(&out.join("screenshot-diff.png")).await;
+    // Version 1 shows its screenshot and nothing to compare with.
+    browser.goto(&format!("{base}/articles/{id}/versions/1")).await;
+    let images = browser.script(loaded).await;
+    assert_eq!(images.as_array().unwrap().len(), 1, "{images}");
+    // On a phone, nothing is wider than the screen.
+    browser.cmd(reqwest::Method::POST, "/window/rect", Some(json!({"width": 390, "height": 844}))).await;
+    browser.goto(&format!("{base}/articles/{id}/versions/2")).await;
+    let widths =
+        browser.script("return [document.documentElement.scrollWidth, document.documentElement.clientWidth];").await;
+    assert!(widths[0].as_i64() <= widths[1].as_i64(), "the version page scrolls sideways on a phone: {widths}");
+    browser.screenshot(&out.join("screenshot-version-phone.png")).await;
+
+    browser.close().await;
+    web.stop().await;
 }

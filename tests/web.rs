@@ -23,8 +23,28 @@ fn article(title: &str, paragraphs: &[&str]) -> Article {
     }
 }
 
-/// Records the versions of one article, a change between each pair, as the daemon does.
-fn record(store: &Store, source_id: i64, url: &str, versions: &[Article], raw: Option<&str>, start: i64) -> i64 {
+/// A synthetic screenshot: white, with a dark block at (`x`, `y`).
+fn screenshot(x: u32, y: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(320, 240, |px, py| {
+        let inside = (x..x + 40).contains(&px) && (y..y + 20).contains(&py);
+        image::Rgb(if inside { [20, 20, 20] } else { [255, 255, 255] })
+    });
+    let mut png = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+    png
+}
+
+/// Records the versions of one article, a change between each pair, as the daemon does; the
+/// first `shots.len()` versions get these screenshots.
+fn record(
+    store: &Store,
+    source_id: i64,
+    url: &str,
+    versions: &[Article],
+    raw: Option<&str>,
+    shots: &[Vec<u8>],
+    start: i64,
+) -> i64 {
     let (id, _) = store.ensure_article(source_id, url, start).unwrap();
     for (i, a) in versions.iter().enumerate() {
         let at = start + 3600 * i as i64;
@@ -42,6 +62,7 @@ fn record(store: &Store, source_id: i64, url: &str, versions: &[Article], raw: O
             content_hash: &format!("hash-{id}-{i}"),
             article: a,
             raw_html_zstd: raw.map(|r| zstd::encode_all(r.as_bytes(), 3).unwrap()),
+            screenshot: shots.get(i).cloned(),
         };
         let done = CheckDone { at, next_check: at + 600, etag: None, last_modified: None };
         store.record_version(&nv, nc.as_ref(), &done).unwrap();
@@ -93,10 +114,12 @@ fn fixture() -> Fixture {
             "Editor's note: This article was updated to include reactions from librarians.",
         ],
     );
-    let vote = record(&store, 1, "https://news.example/news/library-vote", &[v1, v2, v3], None, 1_790_000_000);
+    // Versions 1 and 2 of the vote story have screenshots (the block moved), version 3 none.
+    let shots = [screenshot(20, 20), screenshot(200, 120)];
+    let vote = record(&store, 1, "https://news.example/news/library-vote", &[v1, v2, v3], None, &shots, 1_790_000_000);
     let x1 = article(XSS_TITLE, &[XSS_IMG]);
     let x2 = article(XSS_TITLE, &[XSS_IMG, XSS_SCRIPT]);
-    let xss = record(&store, 1, "https://news.example/news/markup", &[x1, x2], Some(RAW_PAGE), 1_790_100_000);
+    let xss = record(&store, 1, "https://news.example/news/markup", &[x1, x2], Some(RAW_PAGE), &[], 1_790_100_000);
     store
         .log_fetch(&FetchLogEntry {
             at: 1_790_000_000,
@@ -362,6 +385,8 @@ fn every_route(f: &Fixture) -> Vec<(&'static str, String)> {
         ("GET", format!("/articles/{a}")),
         ("GET", format!("/articles/{a}/versions/2")),
         ("GET", format!("/articles/{x}/versions/1/raw")),
+        ("GET", format!("/articles/{a}/versions/1/screenshot.png")),
+        ("GET", format!("/articles/{a}/versions/2/screenshot-diff.png")),
         ("GET", "/changes/1".into()),
         ("GET", "/watches".into()),
         ("GET", "/watches/1/feed.atom".into()),
@@ -420,6 +445,66 @@ async fn off_loopback_every_route_needs_the_token() {
             assert!(with.status == expected || with.status == 303, "{method} {path}: {} {}", with.status, with.body);
         }
     }
+}
+
+#[tokio::test]
+async fn screenshots_are_served_as_png_compared_and_listed_in_the_json() {
+    let f = fixture();
+    let base = start_open(Arc::clone(&f.store)).await;
+    let version = |n: i64| format!("{base}/articles/{}/versions/{n}", f.vote);
+    let png = |url: String| async move {
+        let r = reqwest::get(&url).await.unwrap();
+        assert_eq!(r.status(), 200, "{url}");
+        assert_eq!(r.headers()["content-type"], "image/png", "{url}");
+        assert_eq!(r.headers()["x-content-type-options"], "nosniff", "{url}");
+        assert_eq!(r.headers()["content-security-policy"], redline::web::PAGE_CSP, "{url}");
+        image::load_from_memory_with_format(&r.bytes().await.unwrap(), image::ImageFormat::Png).unwrap().into_rgb8()
+    };
+    let shot = png(format!("{}/screenshot.png", version(2))).await;
+    assert_eq!(shot.dimensions(), (320, 240));
+    assert_eq!(shot.get_pixel(210, 130).0, [20, 20, 20]);
+    // The comparison: version 2's image, the old and the new block outlined in red.
+    let diff = png(format!("{}/screenshot-diff.png", version(2))).await;
+    assert_eq!(diff.dimensions(), (320, 240));
+    assert_eq!(diff.get_pixel(16, 16).0, [214, 0, 0], "the old block's place is outlined");
+    assert_eq!(diff.get_pixel(300, 230).0, [255, 255, 255], "unchanged parts are as they were");
+    // The page says how much changed and shows both images.
+    let page = get(&version(2)).await.body;
+    assert!(
+        page.contains(
+            "<p class=\"visual-summary\">2 changed regions, 4.0% of the page. Changed regions are outlined in red.</p>"
+        ),
+        "{page}"
+    );
+    assert!(page.contains(&format!("src=\"/articles/{}/versions/2/screenshot-diff.png\"", f.vote)), "{page}");
+    assert!(
+        page.contains(&format!("src=\"/articles/{}/versions/2/screenshot.png\" width=\"320\" height=\"240\"", f.vote))
+    );
+    let first = get(&version(1)).await.body;
+    assert!(first.contains("screenshot.png") && !first.contains("screenshot-diff.png"), "{first}");
+    // Version 3 has none: no section, 404 on both routes, in words.
+    let third = get(&version(3)).await;
+    assert!(!third.body.contains("screenshot"), "{}", third.body);
+    for route in ["screenshot.png", "screenshot-diff.png"] {
+        let missing = get(&format!("{}/{route}", version(3))).await;
+        assert_eq!(missing.status, 404, "{route}");
+        assert!(missing.body.contains("screenshot"), "{}", missing.body);
+    }
+    assert_eq!(get(&format!("{}/screenshot-diff.png", version(1))).await.status, 404, "nothing before version 1");
+    assert_eq!(get(&format!("{base}/articles/{}/versions/1/screenshot.png", f.xss)).await.status, 404);
+    // The JSON says whether there is one, and where.
+    let v2 = json(&get(&format!("{base}/api/articles/{}/versions/2", f.vote)).await);
+    let expected = serde_json::json!({
+        "url": format!("/articles/{}/versions/2/screenshot.png", f.vote),
+        "width": 320, "height": 240, "bytes": f.store.screenshot_info(f.vote, 2).unwrap().unwrap().bytes,
+        "taken_at": "2026-09-21T15:13:20Z",
+        "diff_url": format!("/articles/{}/versions/2/screenshot-diff.png", f.vote),
+    });
+    assert_eq!(v2["screenshot"], expected);
+    let v1 = json(&get(&format!("{base}/api/articles/{}/versions/1", f.vote)).await);
+    assert_eq!(v1["screenshot"]["diff_url"], serde_json::Value::Null);
+    let v3 = json(&get(&format!("{base}/api/articles/{}/versions/3", f.vote)).await);
+    assert_eq!(v3["screenshot"], serde_json::Value::Null);
 }
 
 #[tokio::test]

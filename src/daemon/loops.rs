@@ -299,7 +299,7 @@ impl Pass for Delivery {
     }
 }
 
-/// Prunes the fetch log.
+/// Prunes the fetch log, and screenshots past `[storage] keep_screenshots`.
 pub struct Prune {
     /// The store.
     pub ctx: Arc<Ctx>,
@@ -318,6 +318,11 @@ impl Pass for Prune {
         let before = Utc::now().timestamp() - FETCH_LOG_RETENTION.as_secs() as i64;
         let pruned = self.ctx.db.write(move |s| s.prune_fetch_log(before)).await?;
         debug!(pruned, "Fetch log pruned.");
+        if let Some(keep) = self.ctx.config.storage.keep_screenshots {
+            let before = Utc::now().timestamp() - keep.as_secs() as i64;
+            let pruned = self.ctx.db.write(move |s| s.prune_screenshots(before)).await?;
+            debug!(pruned, "Screenshots pruned.");
+        }
         Ok(())
     }
 }

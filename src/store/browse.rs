@@ -740,6 +740,7 @@ mod tests {
                 content_hash: &format!("h{i}"),
                 article: &a,
                 raw_html_zstd: None,
+                screenshot: None,
             };
             store
                 .record_version(

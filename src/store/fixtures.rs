@@ -24,14 +24,18 @@ pub(super) fn delivery(channel: &str, event_id: &str, next_attempt: i64) -> NewD
     NewDelivery { channel: channel.into(), event_id: event_id.into(), payload: "{}".into(), next_attempt }
 }
 
+/// A version of an article fetched at `at`, with no raw page and no screenshot.
+pub(super) fn version<'a>(article_id: i64, at: i64, hash: &'a str, article: &'a Article) -> NewVersion<'a> {
+    NewVersion { article_id, fetched_at: at, content_hash: hash, article, raw_html_zstd: None, screenshot: None }
+}
+
 /// One feed source (id 1) with one article (`https://a/1`) whose first version
 /// ("one") was recorded at 10; returns the article id.
 pub(super) fn with_first_version(store: &Store) -> i64 {
     store.sync_config_sources(&[source("https://a/rss")], 0).unwrap();
     let (aid, _) = store.ensure_article(1, "https://a/1", 0).unwrap();
     let v1 = article("one");
-    let nv = NewVersion { article_id: aid, fetched_at: 10, content_hash: "h1", article: &v1, raw_html_zstd: None };
-    store.record_version(&nv, None, &done(10)).unwrap();
+    store.record_version(&version(aid, 10, "h1", &v1), None, &done(10)).unwrap();
     aid
 }
 
@@ -47,6 +51,5 @@ pub(super) fn record_change(
     let nc = NewChange { change: &change, deliveries };
     let a = article(text);
     let hash = format!("h{at}");
-    let nv = NewVersion { article_id, fetched_at: at, content_hash: &hash, article: &a, raw_html_zstd: None };
-    store.record_version(&nv, Some(&nc), &done(at))
+    store.record_version(&version(article_id, at, &hash, &a), Some(&nc), &done(at))
 }

@@ -16,6 +16,8 @@
 //!   the end of each check.
 //! - `versions`: [`VersionRow`] and [`Store::record_version`], the transaction that writes a
 //!   version with its change and outbox rows.
+//! - `screenshots`: one PNG per version ([`ScreenshotInfo`]), written with the version,
+//!   pruned by age.
 //! - `changes`: [`ChangeRow`]; `deliveries`: the alert outbox ([`DeliveryRow`]); `fetch_log`.
 //! - `status`: the summary `redline status` prints; [`browse`]: the web's reads.
 //! - `fault`: [`StoreFault`], what kind of machine trouble a [`StoreError`] is (full, read-only,
@@ -37,6 +39,7 @@ mod fetch_log;
 mod fixtures;
 pub mod lock;
 mod schema;
+mod screenshots;
 mod sources;
 mod status;
 mod versions;
@@ -47,6 +50,7 @@ pub use deliveries::{DeliveryRow, NewDelivery};
 pub use fault::StoreFault;
 pub use fetch_log::FetchLogEntry;
 pub use lock::{DbLock, LockError};
+pub use screenshots::ScreenshotInfo;
 pub use sources::{NewSource, SourceKind, SourceRow};
 pub use status::Status;
 pub use versions::{NewVersion, VersionRow};
@@ -145,6 +149,8 @@ pub enum Table {
     Deliveries,
     /// `fetch_log`
     FetchLog,
+    /// `screenshots`
+    Screenshots,
 }
 
 impl Table {
@@ -156,6 +162,7 @@ impl Table {
             Table::Changes => "changes",
             Table::Deliveries => "deliveries",
             Table::FetchLog => "fetch_log",
+            Table::Screenshots => "screenshots",
         }
     }
 }

@@ -166,6 +166,19 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE articles ADD COLUMN leased INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE sources ADD COLUMN leased INTEGER NOT NULL DEFAULT 0;
     "#,
+    // 7: one full-page screenshot (PNG) per stored version of a watch with `screenshot = true`;
+    // the image last, so that reading the other columns never touches its pages.
+    r#"
+    CREATE TABLE screenshots (
+        version_id    INTEGER PRIMARY KEY REFERENCES versions(id) ON DELETE CASCADE,
+        taken_at      INTEGER NOT NULL,
+        width         INTEGER NOT NULL,
+        height        INTEGER NOT NULL,
+        bytes         INTEGER NOT NULL,
+        png           BLOB NOT NULL
+    );
+    CREATE INDEX screenshots_taken ON screenshots (taken_at);
+    "#,
 ];
 
 impl Store {
@@ -259,5 +272,43 @@ mod tests {
         drop(conn);
         let err = Store::open(&path).err().unwrap().to_string();
         assert!(err.contains("newer than this Redline knows"), "{err}");
+    }
+
+    #[test]
+    fn a_version_6_database_gains_the_screenshots_table_and_keeps_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.db");
+        // A database as Redline with six migrations left it, with one stored version.
+        let conn = Connection::open(&path).unwrap();
+        for sql in &MIGRATIONS[..6] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 6).unwrap();
+        conn.execute_batch(
+            "INSERT INTO sources (kind, url, schedule, created_at) VALUES ('article', 'https://a/1', 'every 10m', 0);
+             INSERT INTO articles (source_id, url, first_seen) VALUES (1, 'https://a/1', 0);
+             INSERT INTO versions (article_id, number, fetched_at, content_hash, title, paragraphs)
+             VALUES (1, 1, 5, 'h', 'Old', '[\"kept\"]');",
+        )
+        .unwrap();
+        drop(conn);
+        let store = Store::open(&path).unwrap();
+        let version: i64 = store.conn().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(version, MIGRATIONS.len() as i64);
+        let old = store.version(1, 1).unwrap().unwrap();
+        assert_eq!((old.article.title.as_deref(), old.article.paragraphs.clone()), (Some("Old"), vec!["kept".into()]));
+        assert_eq!(store.screenshot_info(1, 1).unwrap(), None);
+        // The new table takes rows, and they go with their version.
+        let png = crate::screenshot::encode(&image::RgbImage::new(3, 2));
+        store
+            .conn()
+            .execute(
+                "INSERT INTO screenshots (version_id, taken_at, width, height, bytes, png) VALUES (?1, 5, 3, 2, ?2, ?3)",
+                rusqlite::params![old.id, png.len() as i64, png],
+            )
+            .unwrap();
+        assert_eq!(store.screenshot_info(1, 1).unwrap().map(|i| (i.width, i.height)), Some((3, 2)));
+        store.conn().execute("DELETE FROM versions WHERE id = ?1", [old.id]).unwrap();
+        assert_eq!(store.count(crate::store::Table::Screenshots).unwrap(), 0, "ON DELETE CASCADE");
     }
 }

@@ -1,10 +1,11 @@
 //! The `versions` table: one row per distinct extracted content of an
 //! article, and `record_version`, the one transaction that writes a version,
-//! its change and the change's outbox rows together (under `synchronous = FULL`).
+//! its change, the change's outbox rows and the version's screenshot together (under
+//! `synchronous = FULL`).
 
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
-use super::{CheckDone, NewChange, Result, Store};
+use super::{CheckDone, NewChange, Result, Store, screenshots};
 use crate::extract::Article;
 
 /// A stored version.
@@ -37,6 +38,9 @@ pub struct NewVersion<'a> {
     pub article: &'a Article,
     /// The raw page, zstd-compressed.
     pub raw_html_zstd: Option<Vec<u8>>,
+    /// A full-page screenshot as PNG, at most [`crate::screenshot::MAX_WIDTH`] ×
+    /// [`crate::screenshot::MAX_HEIGHT`] pixels (a bigger or unreadable one is not stored).
+    pub screenshot: Option<Vec<u8>>,
 }
 
 const VERSION_SELECT: &str =
@@ -170,6 +174,9 @@ impl Store {
             ],
         )?;
         let version_id = tx.last_insert_rowid();
+        if let Some(png) = &version.screenshot {
+            screenshots::insert(&tx, version_id, version.fetched_at, png)?;
+        }
         let mut change_id = None;
         if let (Some(c), Some((previous_id, _))) = (change, previous) {
             tx.execute(
@@ -220,7 +227,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::diff::Change;
-    use crate::store::fixtures::{article, delivery, done, record_change, source, with_first_version};
+    use crate::store::fixtures::{article, delivery, done, record_change, source, version, with_first_version};
     use crate::store::{NewDelivery, StoreFault, Table};
 
     fn synchronous(store: &Store) -> i64 {
@@ -235,7 +242,7 @@ mod tests {
         assert!(new);
         assert!(!store.ensure_article(1, "https://a/1", 0).unwrap().1);
         let v1 = article("one");
-        let nv = NewVersion { article_id: aid, fetched_at: 10, content_hash: "h1", article: &v1, raw_html_zstd: None };
+        let nv = version(aid, 10, "h1", &v1);
         assert_eq!(store.record_version(&nv, None, &done(10)).unwrap(), (1, None));
         let (n, cid) = record_change(&store, aid, 20, "two", vec![delivery("webhook:x", "msg_1", 20)]).unwrap();
         assert_eq!(n, 2);
@@ -261,7 +268,7 @@ mod tests {
             deliveries: vec![dup.clone(), NewDelivery { channel: "email:y".into(), ..dup }],
         };
         let v2 = article("two");
-        let nv = NewVersion { article_id: aid, fetched_at: 20, content_hash: "h2", article: &v2, raw_html_zstd: None };
+        let nv = version(aid, 20, "h2", &v2);
         assert!(store.record_version(&nv, Some(&nc), &done(20)).is_err());
         assert_eq!(store.count(Table::Versions).unwrap(), 1);
         assert_eq!(store.count(Table::Changes).unwrap(), 0);

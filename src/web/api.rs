@@ -180,10 +180,29 @@ async fn version(
     State(state): State<WebState>,
     Path((article_id, number)): Path<(i64, i64)>,
 ) -> Result<Json<Value>, Failure> {
-    let (v, c) =
-        state.read(move |s| Ok((s.version(article_id, number)?, s.change_to_version(article_id, number)?))).await?;
+    let (v, c, shot, previous_shot) = state
+        .read(move |s| {
+            Ok((
+                s.version(article_id, number)?,
+                s.change_to_version(article_id, number)?,
+                s.screenshot_info(article_id, number)?,
+                s.screenshot_info(article_id, number - 1)?,
+            ))
+        })
+        .await?;
     let v = v.ok_or_else(|| Failure::not_found(format!("article {article_id} has no version {number}")))?;
     let a = &v.article;
+    let base = format!("/articles/{article_id}/versions/{number}");
+    let screenshot = shot.map(|i| {
+        json!({
+            "url": format!("{base}/screenshot.png"),
+            "width": i.width,
+            "height": i.height,
+            "bytes": i.bytes,
+            "taken_at": rfc3339(i.taken_at),
+            "diff_url": previous_shot.is_some().then(|| format!("{base}/screenshot-diff.png")),
+        })
+    });
     Ok(Json(json!({
         "article_id": article_id,
         "number": v.number,
@@ -199,6 +218,7 @@ async fn version(
         "change_id": c.map(|c| c.id),
         "html_url": format!("/articles/{article_id}/versions/{number}"),
         "raw_url": format!("/articles/{article_id}/versions/{number}/raw"),
+        "screenshot": screenshot,
     })))
 }
 

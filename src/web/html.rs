@@ -195,6 +195,9 @@ ol.changes .title { font-weight: 600; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; vertical-align: top; padding: .35rem .5rem; border-bottom: 1px solid var(--line); }
 .table-wrap { overflow-x: auto; }
+.shot { max-height: 85vh; overflow: auto; border: 1px solid var(--line); margin: .5rem 0 1rem; }
+.shot img { display: block; width: 100%; height: auto; }
+@media (min-width: 56rem) { .with-shot { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 1.5rem; align-items: start; } }
 ins { background: var(--ins); color: var(--ins-fg); text-decoration: none; }
 del { background: var(--del); color: var(--del-fg); }
 .notice { background: var(--note); padding: .5rem .7rem; border-left: 4px solid var(--accent); }

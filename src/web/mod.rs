@@ -5,6 +5,7 @@
 //!   version with the change that produced it, watches with their health, search.
 //! - `atom`: the Atom feeds of changes, global and per watch.
 //! - `api`: the JSON API under `/api`, documented in `docs/API.md`.
+//! - `shots`: a version's screenshot and the visual comparison with the version before.
 //! - `ops`: `/healthz` and `/metrics` (Prometheus text format).
 //! - `html`: the page shell, the stylesheet and small rendering helpers.
 //!
@@ -22,6 +23,7 @@ mod atom;
 mod html;
 mod ops;
 mod pages;
+mod shots;
 
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
@@ -113,6 +115,8 @@ struct Inner {
     /// Reads need the token too (the listen address is not loopback).
     closed: bool,
     base_url: String,
+    /// Recent visual comparisons of screenshots.
+    comparisons: Arc<shots::Comparisons>,
 }
 
 impl WebState {
@@ -139,7 +143,8 @@ impl WebState {
             None => format!("http://{}", options.listen),
         };
         let hosts = allowed_hosts(&options.listen, &base_url);
-        Ok(WebState { inner: Arc::new(Inner { store, health: None, hosts, token, closed, base_url }) })
+        let comparisons = Arc::new(shots::Comparisons::new());
+        Ok(WebState { inner: Arc::new(Inner { store, health: None, hosts, token, closed, base_url, comparisons }) })
     }
 
     /// Reports the daemon's loops in `/healthz` and `/metrics`.
@@ -264,6 +269,8 @@ pub fn router(state: WebState) -> Router {
         .route("/articles/{article_id}", get(pages::article))
         .route("/articles/{article_id}/versions/{number}", get(pages::version))
         .route("/articles/{article_id}/versions/{number}/raw", get(pages::raw))
+        .route("/articles/{article_id}/versions/{number}/screenshot.png", get(shots::screenshot))
+        .route("/articles/{article_id}/versions/{number}/screenshot-diff.png", get(shots::screenshot_diff))
         .route("/changes/{change_id}", get(pages::change))
         .route("/watches", get(pages::watches))
         .route("/watches/{watch_id}/feed.atom", get(atom::watch_feed))

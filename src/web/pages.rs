@@ -364,7 +364,11 @@ pub(super) async fn version(
             .push_str("<p class=\"muted\">The first version Redline saw: there is nothing before it to compare.</p>\n"),
         None => body.push_str("<p class=\"muted\">No change is recorded for this version.</p>\n"),
     }
-    // The version itself.
+    // The version itself, its screenshot beside it.
+    let shot = super::shots::section(&state, article_id, number).await?;
+    if !shot.is_empty() {
+        body.push_str("<div class=\"with-shot\">\n");
+    }
     let _ = writeln!(body, "<section id=\"text\" class=\"version-text\">\n<h2>Text of version {number}</h2>");
     body.push_str("<div class=\"table-wrap\"><table class=\"meta-fields\"><tbody>\n");
     for (label, value) in [
@@ -384,6 +388,10 @@ pub(super) async fn version(
         body.push_str(&render_html_paragraph(p));
     }
     body.push_str("</div>\n</section>\n");
+    if !shot.is_empty() {
+        body.push_str(&shot);
+        body.push_str("</div>\n");
+    }
     // The stored page, as text only.
     if let Some(z) = raw {
         let text = decompress(&z);
