@@ -875,6 +875,33 @@ mod tests {
     }
 
     #[test]
+    fn request_settings_read_env_and_cookie_files() {
+        // SAFETY: this test alone uses these variable names.
+        unsafe { std::env::set_var("REDLINE_TEST_KEY", "from-env") };
+        let c = parse("[fetch]\nheaders = { \"X-Api-Key\" = \"${REDLINE_TEST_KEY}\" }\n").unwrap();
+        assert_eq!(c.fetch.headers.0, vec![("X-Api-Key".to_string(), "from-env".to_string())]);
+        assert!(!format!("{c:?}").contains("from-env"));
+        let err = parse("[[watch]]\nurl = \"https://e.com/a\"\ncookies = { session = \"${REDLINE_TEST_UNSET}\" }\n")
+            .unwrap_err();
+        assert!(err.starts_with("redline.toml:3:") && err.contains("key `cookies`"), "{err}");
+        assert!(err.contains("REDLINE_TEST_UNSET is not set"), "{err}");
+
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("cookies.txt"), "# Netscape HTTP Cookie File\n\ne.com\tFALSE\t/\n").unwrap();
+        let config = dir.path().join("redline.toml");
+        let text = "[[watch]]\nurl = \"https://e.com/a\"\ncookies_file = \"cookies.txt\"\n";
+        let err = Config::parse(text, &config).unwrap_err().to_string();
+        assert!(err.starts_with(&format!("{}:3: expected 7", dir.path().join("cookies.txt").display())), "{err}");
+        std::fs::write(dir.path().join("cookies.txt"), "e.com\tFALSE\t/\tFALSE\t0\tsid\tv\n").unwrap();
+        let c = Config::parse(text, &config).unwrap();
+        assert_eq!(c.watches[0].request.cookies[0].name, "sid");
+        let err = parse("[fetch]\ncookies_file = \"/nonexistent/cookies.txt\"\n").unwrap_err();
+        assert!(err.contains("/nonexistent/cookies.txt: cannot read it"), "{err}");
+        let err = parse("[fetch]\nproxy = \"ftp://p.example\"\n").unwrap_err();
+        assert!(err.starts_with("redline.toml:2:") && err.contains("not supported"), "{err}");
+    }
+
+    #[test]
     fn example_config_is_valid() {
         let text = include_str!("../config/redline.toml");
         let c = parse(text).unwrap();
