@@ -88,12 +88,14 @@ pub enum FetchError {
     )]
     PrivateAddress(String),
     /// A non-success HTTP status.
-    #[error("HTTP {status}")]
+    #[error("HTTP {status}{}", via.as_ref().map(|p| format!(" (through proxy {p}; a proxy that refuses the credentials in `proxy` may answer 401 or 407)")).unwrap_or_default())]
     Status {
         /// The status.
         status: u16,
         /// `Retry-After`, in seconds, when given.
         retry_after: Option<u64>,
+        /// The proxy it came through (without credentials), if any.
+        via: Option<String>,
     },
     /// The body was larger than allowed.
     #[error("body larger than {0} bytes; raise [fetch] max_body_bytes if the page is legitimate")]
@@ -319,6 +321,7 @@ impl Fetcher {
             return Err(FetchError::Status {
                 status: status.as_u16(),
                 retry_after: retry_after_seconds(response.headers()),
+                via: profile.proxy().map(ProxyUrl::shown),
             });
         }
         let headers = response.headers().clone();
