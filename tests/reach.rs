@@ -242,19 +242,22 @@ fn installed(program: &str) -> bool {
     Command::new("sh").args(["-c", &format!("command -v {program}")]).output().is_ok_and(|o| o.status.success())
 }
 
-async fn wait_for_port(port: u16) {
+/// Starts `program` (quiet) and waits until it listens on `port`.
+async fn spawn_proxy(program: &str, args: &[&str], port: u16) -> Proxy {
+    assert!(installed(program), "{program} is missing: apt-get install {program} (scripts/test.sh does)");
+    let child = Command::new(program).args(args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let proxy = Proxy { child, port };
     for _ in 0..100 {
         if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-            return;
+            return proxy;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("nothing listens on port {port}");
+    panic!("{program} does not listen on port {port}");
 }
 
 /// tinyproxy in the foreground, asking for Basic auth, with its log in `dir`.
 async fn tinyproxy(dir: &Path) -> Proxy {
-    assert!(installed("tinyproxy"), "tinyproxy is missing: apt-get install tinyproxy (scripts/test.sh does)");
     let port = free_port();
     let conf = dir.join("tinyproxy.conf");
     std::fs::write(
@@ -266,30 +269,15 @@ async fn tinyproxy(dir: &Path) -> Proxy {
         ),
     )
     .unwrap();
-    let child = Command::new("tinyproxy")
-        .args(["-d", "-c"])
-        .arg(&conf)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for_port(port).await;
-    Proxy { child, port }
+    spawn_proxy("tinyproxy", &["-d", "-c", &conf.display().to_string()], port).await
 }
 
 /// microsocks with a user and password, its outgoing connections bound to 127.0.0.2:
 /// a request the site sees from 127.0.0.2 came through it.
 async fn microsocks() -> Proxy {
-    assert!(installed("microsocks"), "microsocks is missing: apt-get install microsocks (scripts/test.sh does)");
     let port = free_port();
-    let child = Command::new("microsocks")
-        .args(["-i", "127.0.0.1", "-p", &port.to_string(), "-u", "redline", "-P", PROXY_PASS, "-b", "127.0.0.2"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for_port(port).await;
-    Proxy { child, port }
+    let args = ["-i", "127.0.0.1", "-p", &port.to_string(), "-u", "redline", "-P", PROXY_PASS, "-b", "127.0.0.2"];
+    spawn_proxy("microsocks", &args, port).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -364,8 +352,8 @@ async fn checks_go_through_http_and_socks5_proxies_and_a_refusing_proxy_is_a_rec
 }
 
 /// A stand-in proxy on `localhost` that records the request line of every
-/// connection and answers each with a story.
-async fn recording_proxy() -> (u16, Arc<Mutex<Vec<String>>>) {
+/// connection and answers each with a story (or a 407 when `refuse`).
+async fn recording_proxy(refuse: bool) -> (u16, Arc<Mutex<Vec<String>>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let asked = Arc::new(Mutex::new(Vec::new()));
@@ -386,8 +374,9 @@ async fn recording_proxy() -> (u16, Arc<Mutex<Vec<String>>>) {
                 let head = String::from_utf8_lossy(&head).to_string();
                 log.lock().unwrap().push(head.lines().next().unwrap_or("").to_string());
                 let body = story("Public story through the proxy");
+                let status = if refuse { "407 Proxy Authentication Required" } else { "200 OK" };
                 let answer = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    "HTTP/1.1 {status}\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
                     body.len()
                 );
                 let _ = socket.write_all(answer.as_bytes()).await;
@@ -402,7 +391,7 @@ async fn a_private_target_through_a_proxy_is_refused_before_the_proxy_is_asked()
     let hits = Hits::default();
     let base = start_site(&hits).await;
     let site_port = base.rsplit(':').next().unwrap();
-    let (proxy_port, asked) = recording_proxy().await;
+    let (proxy_port, asked) = recording_proxy(false).await;
     let dir = tempfile::tempdir().unwrap();
     // The proxy is on loopback, under a name: allowed because the config names it.
     let fetch = format!("allow_private = false\nrobots = false\nproxy = \"http://localhost:{proxy_port}\"");
@@ -430,4 +419,20 @@ async fn a_private_target_through_a_proxy_is_refused_before_the_proxy_is_asked()
     let asked = asked.lock().unwrap().clone();
     assert_eq!(asked, vec![format!("GET {public} HTTP/1.1")], "only the public target reached the proxy");
     assert!(hits.lock().unwrap().is_empty(), "the private site was reached: {:?}", hits.lock().unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proxy_answering_407_is_a_failed_check_that_names_it() {
+    let (port, asked) = recording_proxy(true).await;
+    let dir = tempfile::tempdir().unwrap();
+    let fetch = format!("robots = false\nproxy = \"http://redline:${{REACH_PROXY_PASS}}@localhost:{port}\"");
+    let url = "http://93.184.216.34/behind-a-proxy";
+    let config = write_config(dir.path(), &fetch, &format!("[[watch]]\nurl = \"{url}\"\n"));
+    let stderr = run_once(&config).await;
+    let (versions, error) = outcome(dir.path(), url);
+    assert_eq!(versions, 0);
+    let error = error.unwrap_or_default();
+    assert!(error.starts_with(&format!("proxy http://localhost:{port}: HTTP 407")), "{error}");
+    assert_eq!(asked.lock().unwrap().len(), 1);
+    assert!(!stderr.contains(PROXY_PASS) && !error.contains(PROXY_PASS));
 }

@@ -156,42 +156,45 @@ fn check_header(name: &str, value: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// `headers = { "X-Api-Key" = "${API_KEY}" }`
-pub(super) fn headers<'de, D: Deserializer<'de>>(d: D) -> Result<Headers, D::Error> {
-    let map = toml::Table::deserialize(d)?;
-    let mut headers = Vec::with_capacity(map.len());
-    for (name, value) in map {
-        let toml::Value::String(value) = value else {
-            return Err(serde::de::Error::custom(format!("the value of header {name} must be a string")));
-        };
-        let value = from_env(&value).map_err(|e| serde::de::Error::custom(format!("header {name}: {e}")))?;
-        check_header(&name, &value).map_err(serde::de::Error::custom)?;
-        headers.push((name, value));
-    }
-    Ok(Headers(headers))
-}
-
-/// `cookies = { session = "${SESSION}" }`: name and value pairs.
-pub(super) fn cookie_pairs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(String, String)>, D::Error> {
+/// A table of strings (`what` names its entries in errors), each value read
+/// from the environment where it says `${NAME}`, then checked by `check`.
+fn secret_table<'de, D: Deserializer<'de>>(
+    d: D,
+    what: &str,
+    check: fn(&str, &str) -> Result<(), String>,
+) -> Result<Vec<(String, String)>, D::Error> {
     let map = toml::Table::deserialize(d)?;
     let mut pairs = Vec::with_capacity(map.len());
     for (name, value) in map {
         let toml::Value::String(value) = value else {
-            return Err(serde::de::Error::custom(format!("the value of cookie {name} must be a string")));
+            return Err(serde::de::Error::custom(format!("the value of {what} {name} must be a string")));
         };
-        let value = from_env(&value).map_err(|e| serde::de::Error::custom(format!("cookie {name}: {e}")))?;
-        let bad = |c: char| c.is_control() || c == ';' || c == '=' || c.is_whitespace();
-        if name.is_empty() || name.chars().any(bad) {
-            return Err(serde::de::Error::custom(format!("{name:?} is not a valid cookie name")));
-        }
-        if value.chars().any(|c| c.is_control() || c == ';') {
-            return Err(serde::de::Error::custom(format!(
-                "the value of cookie {name} contains `;` or a control character"
-            )));
-        }
+        let value = from_env(&value).map_err(|e| serde::de::Error::custom(format!("{what} {name}: {e}")))?;
+        check(&name, &value).map_err(serde::de::Error::custom)?;
         pairs.push((name, value));
     }
     Ok(pairs)
+}
+
+fn check_cookie(name: &str, value: &str) -> Result<(), String> {
+    let bad = |c: char| c.is_control() || c == ';' || c == '=' || c.is_whitespace();
+    if name.is_empty() || name.chars().any(bad) {
+        return Err(format!("{name:?} is not a valid cookie name"));
+    }
+    if value.chars().any(|c| c.is_control() || c == ';') {
+        return Err(format!("the value of cookie {name} contains `;` or a control character"));
+    }
+    Ok(())
+}
+
+/// `headers = { "X-Api-Key" = "${API_KEY}" }`
+pub(super) fn headers<'de, D: Deserializer<'de>>(d: D) -> Result<Headers, D::Error> {
+    secret_table(d, "header", check_header).map(Headers)
+}
+
+/// `cookies = { session = "${SESSION}" }`: name and value pairs.
+pub(super) fn cookie_pairs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(String, String)>, D::Error> {
+    secret_table(d, "cookie", check_cookie)
 }
 
 /// `proxy = "http://user:${PROXY_PASSWORD}@proxy.example:3128"`
