@@ -9,9 +9,10 @@ cd "$(dirname "$0")/.."
 # built from source by their crates): headless Chromium and chromedriver for the
 # browser tests (tests/browser.rs), xmllint for the Atom schema test (tests/web.rs),
 # Python's fusepy (with libfuse2) for the read-only filesystem of tests/outage.rs
-# (tests/support/flipfs.py, run with /usr/bin/python3).
+# (tests/support/flipfs.py, run with /usr/bin/python3), tinyproxy (HTTP proxy) and
+# microsocks (SOCKS5 proxy) for the proxy checks of tests/reach.rs.
 # Installed only when missing.
-packages=(chromium chromium-driver libxml2-utils python3-fusepy)
+packages=(chromium chromium-driver libxml2-utils python3-fusepy tinyproxy microsocks)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -148,6 +148,7 @@ impl Ctx {
             url: &article.url,
             etag: article.etag.as_deref(),
             last_modified: article.last_modified.as_deref(),
+            source: Some(&article.source_url),
         };
         let page = match self.polite.fetch(&request, Expect::Html).await {
             Ok(Response::Page(page)) => page,

@@ -10,8 +10,13 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::cookies::Cookie;
 use crate::diff::EditKind;
 use crate::extract::ExtractRules;
+
+mod request;
+
+pub use request::{Headers, ProxyUrl, RequestSettings, expand_env};
 
 /// Default SQLite file.
 pub const DEFAULT_DB_PATH: &str = "redline.db";
@@ -191,6 +196,17 @@ pub struct FetchConfig {
     pub contact: Option<String>,
     /// Sent as `User-Agent` (default: Redline's name, version and `contact`).
     pub user_agent: Option<String>,
+    /// Headers sent with every request (a watch's `headers` win by name); values may be `"${ENV}"`.
+    #[serde(deserialize_with = "request::headers")]
+    pub headers: Headers,
+    /// A Netscape `cookies.txt` whose cookies go with every request they match.
+    pub cookies_file: Option<PathBuf>,
+    /// The cookies read from `cookies_file` at load.
+    #[serde(skip)]
+    pub cookies: Vec<Cookie>,
+    /// The proxy of every request (a watch's `proxy` wins): http, https, socks5 or socks5h.
+    #[serde(deserialize_with = "request::opt_proxy")]
+    pub proxy: Option<ProxyUrl>,
 }
 
 impl Default for FetchConfig {
@@ -207,6 +223,10 @@ impl Default for FetchConfig {
             robots: true,
             contact: None,
             user_agent: None,
+            headers: Headers::default(),
+            cookies_file: None,
+            cookies: Vec::new(),
+            proxy: None,
         }
     }
 }
@@ -312,6 +332,8 @@ pub struct Watch {
     pub schedule: Schedule,
     /// How its articles are extracted and compared.
     pub rules: WatchRules,
+    /// Headers, cookies and proxy of its requests (config only: never stored).
+    pub request: RequestSettings,
 }
 
 /// The per-watch rules that articles discovered through a watch inherit.
@@ -363,6 +385,13 @@ struct RawWatch {
     alert_kinds: Option<Vec<EditKind>>,
     #[serde(default, deserialize_with = "opt_significance")]
     alert_min_significance: Option<f64>,
+    #[serde(default, deserialize_with = "request::headers")]
+    headers: Headers,
+    #[serde(default, deserialize_with = "request::cookie_pairs")]
+    cookies: Vec<(String, String)>,
+    cookies_file: Option<PathBuf>,
+    #[serde(default, deserialize_with = "request::opt_proxy")]
+    proxy: Option<ProxyUrl>,
 }
 
 impl TryFrom<RawWatch> for Watch {
@@ -392,7 +421,13 @@ impl TryFrom<RawWatch> for Watch {
             links: raw.links,
             revisit: raw.revisit,
         };
-        Watch::new(target, raw.every, raw.cron, rules)
+        let host =
+            url::Url::parse(target.url()).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default();
+        let cookies = raw.cookies.iter().map(|(name, value)| Cookie::for_host(&host, name, value)).collect();
+        let mut watch = Watch::new(target, raw.every, raw.cron, rules)?;
+        watch.request =
+            RequestSettings { headers: raw.headers, cookies, cookies_file: raw.cookies_file, proxy: raw.proxy };
+        Ok(watch)
     }
 }
 
@@ -425,7 +460,7 @@ impl Watch {
             (None, Some(c)) => Schedule::Cron(Box::new(c)),
             (None, None) => Schedule::Every(DEFAULT_EVERY),
         };
-        Ok(Watch { target, schedule, rules })
+        Ok(Watch { target, schedule, rules, request: RequestSettings::default() })
     }
 }
 
@@ -596,6 +631,18 @@ pub enum ConfigError {
         /// What is wrong and what to do.
         message: String,
     },
+    /// A `cookies_file` cannot be read, or has a malformed line.
+    #[error("{}{}: {message} (the cookies_file named in {})", file.display(), line.map(|l| format!(":{l}")).unwrap_or_default(), config.display())]
+    CookiesFile {
+        /// The config file naming it.
+        config: PathBuf,
+        /// The cookies file.
+        file: PathBuf,
+        /// The 1-based line at fault, if one is.
+        line: Option<usize>,
+        /// What is wrong and what to do.
+        message: String,
+    },
 }
 
 impl Config {
@@ -619,15 +666,32 @@ impl Config {
             }
         };
         let raw: RawConfig = toml::from_str(text).map_err(|e| invalid(e.span().map_or(0, |s| s.start), e.message()))?;
+        let cookies_file = |file: &Path| {
+            request::load_cookies_file(path, file).map_err(|(file, line, message)| ConfigError::CookiesFile {
+                config: path.to_path_buf(),
+                file,
+                line,
+                message,
+            })
+        };
         let mut watches = Vec::with_capacity(raw.watch.len());
         for spanned in raw.watch {
             let start = spanned.span().start;
-            watches.push(Watch::try_from(spanned.into_inner()).map_err(|m| invalid(start, &m))?);
+            let mut watch = Watch::try_from(spanned.into_inner()).map_err(|m| invalid(start, &m))?;
+            if let Some(file) = &watch.request.cookies_file {
+                let from_file = cookies_file(file)?;
+                watch.request.cookies.extend(from_file);
+            }
+            watches.push(watch);
+        }
+        let mut fetch = raw.fetch;
+        if let Some(file) = &fetch.cookies_file {
+            fetch.cookies = cookies_file(file)?;
         }
         Ok(Config {
             storage: raw.storage,
             web: raw.web,
-            fetch: raw.fetch,
+            fetch,
             watches,
             webhooks: raw.webhook,
             emails: raw.email,
@@ -817,6 +881,33 @@ mod tests {
         assert!(decode_secret("whsec_not base64!").is_err());
         assert!(decode_secret("").is_err());
         assert_eq!(decode_secret("plain").unwrap(), b"plain");
+    }
+
+    #[test]
+    fn request_settings_read_env_and_cookie_files() {
+        // SAFETY: this test alone uses these variable names.
+        unsafe { std::env::set_var("REDLINE_TEST_KEY", "from-env") };
+        let c = parse("[fetch]\nheaders = { \"X-Api-Key\" = \"${REDLINE_TEST_KEY}\" }\n").unwrap();
+        assert_eq!(c.fetch.headers.0, vec![("X-Api-Key".to_string(), "from-env".to_string())]);
+        assert!(!format!("{c:?}").contains("from-env"));
+        let err = parse("[[watch]]\nurl = \"https://e.com/a\"\ncookies = { session = \"${REDLINE_TEST_UNSET}\" }\n")
+            .unwrap_err();
+        assert!(err.starts_with("redline.toml:3:") && err.contains("key `cookies`"), "{err}");
+        assert!(err.contains("REDLINE_TEST_UNSET is not set"), "{err}");
+
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("cookies.txt"), "# Netscape HTTP Cookie File\n\ne.com\tFALSE\t/\n").unwrap();
+        let config = dir.path().join("redline.toml");
+        let text = "[[watch]]\nurl = \"https://e.com/a\"\ncookies_file = \"cookies.txt\"\n";
+        let err = Config::parse(text, &config).unwrap_err().to_string();
+        assert!(err.starts_with(&format!("{}:3: expected 7", dir.path().join("cookies.txt").display())), "{err}");
+        std::fs::write(dir.path().join("cookies.txt"), "e.com\tFALSE\t/\tFALSE\t0\tsid\tv\n").unwrap();
+        let c = Config::parse(text, &config).unwrap();
+        assert_eq!(c.watches[0].request.cookies[0].name, "sid");
+        let err = parse("[fetch]\ncookies_file = \"/nonexistent/cookies.txt\"\n").unwrap_err();
+        assert!(err.contains("/nonexistent/cookies.txt: cannot read it"), "{err}");
+        let err = parse("[fetch]\nproxy = \"ftp://p.example\"\n").unwrap_err();
+        assert!(err.starts_with("redline.toml:2:") && err.contains("not supported"), "{err}");
     }
 
     #[test]

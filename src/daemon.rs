@@ -145,7 +145,10 @@ impl Daemon {
         let (notices, _) = broadcast::channel(1024);
         let worker = Worker::new(db.clone(), Arc::clone(&sender), config.alerts.retry_for, notices.clone());
         let ctx = Ctx {
-            polite: Polite::new(&config.fetch)?,
+            polite: Polite::with_profiles(
+                &config.fetch,
+                crate::fetch::Profiles::from_config(&config.fetch, &config.watches)?,
+            )?,
             config: Arc::new(config),
             db,
             sender,

@@ -113,6 +113,7 @@ fn demo_config(newsroom: &Newsroom, db: PathBuf, hook_url: String, smtp: Option<
         target: Target::Feed(newsroom.feed_url()),
         schedule: Schedule::Every(CHECK_EVERY),
         rules: WatchRules { name: Some("Simulated newsroom".into()), ..WatchRules::default() },
+        request: Default::default(),
     });
     config.webhooks.push(WebhookConfig {
         url: hook_url,

@@ -244,7 +244,8 @@ pub async fn read_listing(
 ) -> Result<Vec<Discovered>, ReadError> {
     use crate::fetch::{Expect, Request, Response};
     let expect = if links.is_some() { Expect::Html } else { Expect::Feed };
-    let page = match polite.fetch(&Request { url, ..Default::default() }, expect).await? {
+    // The listing and its child sitemaps are fetched with the request profile of the watch `url`.
+    let page = match polite.fetch(&Request { url, source: Some(url), ..Default::default() }, expect).await? {
         Response::Page(page) => page,
         Response::NotModified { .. } => return Ok(Vec::new()),
     };
@@ -254,7 +255,10 @@ pub async fn read_listing(
         Listing::Sitemaps(children) => {
             let mut found = Vec::new();
             for child in children {
-                match polite.fetch(&Request { url: &child, ..Default::default() }, Expect::Feed).await {
+                match polite
+                    .fetch(&Request { url: &child, source: Some(url), ..Default::default() }, Expect::Feed)
+                    .await
+                {
                     Ok(Response::Page(p)) => match discover(&p.raw, &p.final_url, None) {
                         Ok(Listing::Articles(more)) => found.extend(more),
                         Ok(Listing::Sitemaps(_)) => tracing::debug!(%child, "Nested sitemap index skipped."),

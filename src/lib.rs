@@ -8,7 +8,9 @@
 //!   import` and the API; a source's rules read back typed and compiled.
 //! - [`schedule`]: when each source and article is due (intervals, cron, revisits by
 //!   age, backoff), per-host politeness and the checks in flight per host.
-//! - [`fetch`]: one HTTP exchange: robots.txt, timeouts, size cap, charset decoding.
+//! - [`fetch`]: one HTTP exchange: robots.txt, timeouts, size cap, charset decoding, and
+//!   the request profiles (headers, cookies, proxy) of the config's watches.
+//! - [`cookies`]: the `cookies.txt` format and browser cookie matching. Pure.
 //! - [`net`]: the SSRF guard (private-address checks, a resolver that drops them) that
 //!   fetch and alert delivery build their clients with.
 //! - [`discover`]: new article URLs from feeds, sitemaps (and their indexes), section
@@ -36,6 +38,7 @@
 pub mod alert;
 pub mod check;
 pub mod config;
+pub mod cookies;
 pub mod daemon;
 pub mod demo;
 pub mod diff;

@@ -4,8 +4,15 @@
 //! unless the config allows them: IP literals by [`check_literal`], names after
 //! DNS resolution by the resolver of [`guarded_client`], so that a socket can only
 //! connect to an address that passed the check.
+//!
+//! Through a proxy ([`guarded_proxy_client`]) the proxy resolves the target, so the
+//! resolver never sees it: callers check the target with [`check_resolved`] before
+//! each request (and each redirect hop). The proxy itself may be on a private or
+//! loopback address: config names it explicitly, and that is the one exception.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use crate::config::ProxyUrl;
 
 /// Why the guard refused a target, or a guarded client could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -21,13 +28,47 @@ pub enum NetError {
     /// The HTTP client could not be built.
     #[error("cannot build the HTTP client: {0}")]
     Client(String),
+    /// The target's name could not be resolved (checked before a request through a proxy).
+    #[error("cannot resolve {0}")]
+    Resolve(String),
 }
 
 /// A client builder whose connections only reach public addresses (unless
 /// `allow_private`) and which ignores proxy settings from the environment.
 pub fn guarded_client(allow_private: bool) -> reqwest::ClientBuilder {
     let builder = reqwest::Client::builder().no_proxy();
-    if allow_private { builder } else { builder.dns_resolver(PublicOnlyResolver) }
+    if allow_private { builder } else { builder.dns_resolver(PublicOnlyResolver { trusted: None }) }
+}
+
+/// Like [`guarded_client`], with every request sent through `proxy` (and still none
+/// through a proxy from the environment). The proxy's host is trusted even when it is
+/// private: config named it. Targets must be checked with [`check_resolved`].
+pub fn guarded_proxy_client(allow_private: bool, proxy: &ProxyUrl) -> Result<reqwest::ClientBuilder, NetError> {
+    let all = reqwest::Proxy::all(proxy.expose())
+        .map_err(|_| NetError::Client(format!("the proxy {} is not usable", proxy.shown())))?;
+    let builder = reqwest::Client::builder().no_proxy().proxy(all);
+    Ok(if allow_private { builder } else { builder.dns_resolver(PublicOnlyResolver { trusted: proxy.host() }) })
+}
+
+/// [`check_literal`], and for a name every address it resolves to must be public
+/// (unless `allow_private`): the check of a target that a proxy will resolve.
+pub async fn check_resolved(url: &str, allow_private: bool) -> Result<(), NetError> {
+    check_literal(url, allow_private)?;
+    if allow_private {
+        return Ok(());
+    }
+    let parsed = url::Url::parse(url).map_err(|_| NetError::BadUrl(url.to_string()))?;
+    let Some(url::Host::Domain(host)) = parsed.host() else { return Ok(()) };
+    let port = parsed.port_or_known_default().unwrap_or(80);
+    let addrs = tokio::net::lookup_host((host, port)).await.map_err(|e| NetError::Resolve(format!("{host}: {e}")))?;
+    let mut any = false;
+    for addr in addrs {
+        any = true;
+        if !is_public(addr.ip()) {
+            return Err(NetError::PrivateAddress(format!("{host} ({})", addr.ip())));
+        }
+    }
+    if any { Ok(()) } else { Err(NetError::Resolve(format!("{host}: no address"))) }
 }
 
 /// Refuses non-http(s) URLs and private IP literals: the resolver never sees
@@ -94,13 +135,20 @@ fn is_public_v4(v4: Ipv4Addr) -> bool {
 
 /// Resolves with the system resolver and drops every non-public address, so the
 /// socket can only connect to what passed the check (no DNS-rebinding window).
-struct PublicOnlyResolver;
+/// The `trusted` host (a proxy named in config) resolves unfiltered.
+struct PublicOnlyResolver {
+    trusted: Option<String>,
+}
 
 impl reqwest::dns::Resolve for PublicOnlyResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let host = name.as_str().to_string();
+        let trusted = self.trusted.as_deref().is_some_and(|t| t.eq_ignore_ascii_case(&host));
         Box::pin(async move {
             let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            if trusted {
+                return Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs);
+            }
             let public: Vec<SocketAddr> = addrs.iter().copied().filter(|a| is_public(a.ip())).collect();
             if public.is_empty() {
                 let shown = addrs.first().map_or(host.clone(), |a| format!("{host} ({})", a.ip()));

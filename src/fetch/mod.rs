@@ -2,17 +2,22 @@
 //! content-type checks and charset decoding. Targets on loopback, private,
 //! link-local or multicast addresses are refused unless the config allows them
 //! ([`crate::net`]), checked after DNS resolution and on every redirect hop.
+//! Each request carries the headers, cookies and proxy of its watch's
+//! [`RequestProfile`]; there is one client per distinct proxy.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::header::{self, HeaderMap};
 
-use crate::config::FetchConfig;
-use crate::net::{NetError, check_literal, error_chain, guarded_client};
+use crate::config::{FetchConfig, ProxyUrl};
+use crate::net::{NetError, check_literal, check_resolved, error_chain, guarded_client, guarded_proxy_client};
 
+pub mod profile;
 pub mod robots;
 
+pub use profile::{Profiles, RequestProfile};
 use robots::{RobotsCache, Rules};
 
 /// What a fetch was for: the content types accepted differ.
@@ -33,6 +38,9 @@ pub struct Request<'a> {
     pub etag: Option<&'a str>,
     /// `Last-Modified` of the last response, sent as `If-Modified-Since`.
     pub last_modified: Option<&'a str>,
+    /// The URL of the watch the request is for, whose request profile applies
+    /// (None, or a watch without settings of its own: the global profile).
+    pub source: Option<&'a str>,
 }
 
 /// A successful exchange.
@@ -80,12 +88,14 @@ pub enum FetchError {
     )]
     PrivateAddress(String),
     /// A non-success HTTP status.
-    #[error("HTTP {status}")]
+    #[error("HTTP {status}{}", via.as_ref().map(|p| format!(" (through proxy {p}; a proxy that refuses the credentials in `proxy` may answer 401 or 407)")).unwrap_or_default())]
     Status {
         /// The status.
         status: u16,
         /// `Retry-After`, in seconds, when given.
         retry_after: Option<u64>,
+        /// The proxy it came through (without credentials), if any.
+        via: Option<String>,
     },
     /// The body was larger than allowed.
     #[error("body larger than {0} bytes; raise [fetch] max_body_bytes if the page is legitimate")]
@@ -102,6 +112,14 @@ pub enum FetchError {
     /// robots.txt does not allow the fetch.
     #[error("robots.txt: {0}")]
     Robots(String),
+    /// The proxy refused the request or could not be reached.
+    #[error("proxy {proxy}: {message}")]
+    Proxy {
+        /// The proxy, without credentials.
+        proxy: String,
+        /// What went wrong and what to do.
+        message: String,
+    },
     /// Any other network failure.
     #[error("{0}")]
     Network(String),
@@ -113,6 +131,7 @@ impl From<NetError> for FetchError {
             NetError::BadUrl(u) => FetchError::BadUrl(u),
             NetError::PrivateAddress(a) => FetchError::PrivateAddress(a),
             NetError::Client(m) => FetchError::Network(m),
+            e @ NetError::Resolve(_) => FetchError::Network(e.to_string()),
         }
     }
 }
@@ -127,49 +146,61 @@ impl FetchError {
     }
 }
 
-/// An HTTP client configured from `[fetch]`.
+/// HTTP clients configured from `[fetch]`, one per distinct proxy, and the
+/// request profiles of the watches.
 #[derive(Clone)]
 pub struct Fetcher {
-    client: reqwest::Client,
+    /// One client per proxy (None: direct), all built by [`crate::net`]'s guarded builders.
+    clients: Arc<HashMap<Option<ProxyUrl>, reqwest::Client>>,
+    profiles: Arc<Profiles>,
     max_body_bytes: u64,
+    max_redirects: usize,
+    timeout: Duration,
     allow_private: bool,
     /// robots.txt per origin; None when `[fetch] robots = false`.
     robots: Option<Arc<RobotsCache>>,
 }
 
 impl Fetcher {
-    /// Builds the client (connection pool, timeouts, redirect and address policy).
+    /// Builds the client (connection pool, timeouts, address policy) with the global request profile.
     pub fn new(config: &FetchConfig) -> Result<Fetcher, FetchError> {
+        Fetcher::with_profiles(config, Profiles::global(config)?)
+    }
+
+    /// Builds one client per proxy that `profiles` name.
+    pub fn with_profiles(config: &FetchConfig, profiles: Profiles) -> Result<Fetcher, FetchError> {
         let allow_private = config.allow_private;
-        let max_redirects = config.max_redirects;
-        let policy = reqwest::redirect::Policy::custom(move |attempt| {
-            if attempt.previous().len() >= max_redirects {
-                return attempt.error(FetchError::Redirects);
-            }
-            match check_literal(attempt.url().as_str(), allow_private) {
-                Ok(()) => attempt.follow(),
-                Err(e) => attempt.error(e),
-            }
-        });
-        let client = guarded_client(allow_private)
-            .user_agent(config.user_agent())
-            .timeout(config.timeout)
-            .connect_timeout(config.connect_timeout)
-            .read_timeout(config.timeout.min(Duration::from_secs(20)))
-            .redirect(policy)
-            .build()
-            .map_err(|e| FetchError::Network(e.to_string()))?;
+        let mut clients = HashMap::new();
+        for proxy in profiles.proxies() {
+            let builder = match &proxy {
+                None => guarded_client(allow_private),
+                Some(p) => guarded_proxy_client(allow_private, p)?,
+            };
+            let client = builder
+                .user_agent(config.user_agent())
+                .timeout(config.timeout)
+                .connect_timeout(config.connect_timeout)
+                .read_timeout(config.timeout.min(Duration::from_secs(20)))
+                // Redirects are followed by `send`, which checks and dresses every hop.
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|e| FetchError::Network(profiles.scrub(format!("cannot build the HTTP client: {e}"))))?;
+            clients.insert(proxy, client);
+        }
         Ok(Fetcher {
-            client,
+            clients: Arc::new(clients),
+            profiles: Arc::new(profiles),
             max_body_bytes: config.max_body_bytes,
+            max_redirects: config.max_redirects,
+            timeout: config.timeout,
             allow_private,
             robots: config.robots.then(|| Arc::new(RobotsCache::default())),
         })
     }
 
-    /// The robots.txt rules of `url`'s origin, fetched when not cached.
-    /// None when robots.txt is not honoured.
-    pub async fn robots_rules(&self, url: &str) -> Result<Option<Arc<Rules>>, FetchError> {
+    /// The robots.txt rules of `url`'s origin, fetched (with the profile of the
+    /// watch `source`) when not cached. None when robots.txt is not honoured.
+    pub async fn robots_rules(&self, url: &str, source: Option<&str>) -> Result<Option<Arc<Rules>>, FetchError> {
         let Some(cache) = &self.robots else { return Ok(None) };
         let parsed = url::Url::parse(url).map_err(|_| FetchError::BadUrl(url.to_string()))?;
         let origin = robots::origin(&parsed);
@@ -183,7 +214,8 @@ impl Fetcher {
         if let Some(rules) = cache.get(&origin) {
             return Ok(Some(rules));
         }
-        let rules = match self.client.get(format!("{origin}/robots.txt")).send().await {
+        let profile = self.profiles.get(source);
+        let rules = match self.send(&format!("{origin}/robots.txt"), profile, &[]).await {
             Ok(mut response) => {
                 let status = response.status().as_u16();
                 let mut body = Vec::new();
@@ -191,39 +223,96 @@ impl Fetcher {
                     match response.chunk().await {
                         Ok(Some(chunk)) => body.extend_from_slice(&chunk),
                         Ok(None) => break,
-                        Err(e) => return Ok(Some(cache.put(&origin, Rules::DisallowAll(e.to_string())))),
+                        Err(e) => {
+                            let reason = self.profiles.scrub(e.to_string());
+                            return Ok(Some(cache.put(&origin, Rules::DisallowAll(reason))));
+                        }
                     }
                 }
                 Rules::from_response(status, &body)
             }
-            Err(e) => match classify(e) {
-                // A refused target stays refused for its own reason, not robots'.
-                e @ FetchError::PrivateAddress(_) => return Err(e),
-                e => Rules::DisallowAll(format!("robots.txt unreachable: {e}")),
-            },
+            // A refused target stays refused for its own reason, not robots'.
+            Err(e @ FetchError::PrivateAddress(_)) => return Err(e),
+            // So does a proxy that refuses us: the proxy is at fault, not the site.
+            Err(e @ FetchError::Proxy { .. }) => return Err(e),
+            Err(e) => Rules::DisallowAll(format!("robots.txt unreachable: {e}")),
         };
         Ok(Some(cache.put(&origin, rules)))
+    }
+
+    /// Sends a GET with `profile`'s headers, cookies and proxy, following redirects
+    /// itself: every hop is checked against the address policy (resolved first when
+    /// a proxy will resolve it) and gets the cookies that match it.
+    async fn send(
+        &self,
+        url: &str,
+        profile: &RequestProfile,
+        extra: &[(header::HeaderName, &str)],
+    ) -> Result<reqwest::Response, FetchError> {
+        let client = self.clients.get(&profile.proxy().cloned()).expect("a client per proxy of the profiles");
+        let first = url::Url::parse(url).map_err(|_| FetchError::BadUrl(url.to_string()))?;
+        let hops = async {
+            let mut current = first.clone();
+            let mut redirects = 0;
+            loop {
+                match profile.proxy() {
+                    Some(_) => check_resolved(current.as_str(), self.allow_private).await?,
+                    None => check_literal(current.as_str(), self.allow_private)?,
+                }
+                let same_host = current.host_str() == first.host_str()
+                    && current.port_or_known_default() == first.port_or_known_default();
+                let mut get = profile.apply(client.get(current.clone()), &current, same_host);
+                for (name, value) in extra {
+                    get = get.header(name, *value);
+                }
+                let response = get.send().await.map_err(|e| self.classify(e, profile))?;
+                let location = response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok());
+                match (response.status().as_u16(), location) {
+                    (301 | 302 | 303 | 307 | 308, Some(location)) => {
+                        redirects += 1;
+                        if redirects > self.max_redirects {
+                            return Err(FetchError::Redirects);
+                        }
+                        current = current.join(location).map_err(|_| FetchError::BadUrl(location.to_string()))?;
+                    }
+                    (407, _) if let Some(proxy) = profile.proxy() => {
+                        return Err(FetchError::Proxy {
+                            proxy: proxy.shown(),
+                            message:
+                                "HTTP 407: the proxy wants other credentials; check the user and password in `proxy`"
+                                    .into(),
+                        });
+                    }
+                    _ => return Ok(response),
+                }
+            }
+        };
+        match tokio::time::timeout(self.timeout, hops).await {
+            Ok(result) => result,
+            Err(_) => Err(FetchError::Timeout),
+        }
     }
 
     /// Performs one conditional GET and decodes the body.
     pub async fn fetch(&self, request: &Request<'_>, expect: Expect) -> Result<Response, FetchError> {
         let started = Instant::now();
         check_literal(request.url, self.allow_private)?;
-        if let Some(rules) = self.robots_rules(request.url).await? {
+        if let Some(rules) = self.robots_rules(request.url, request.source).await? {
             match &*rules {
                 Rules::DisallowAll(reason) => return Err(FetchError::Robots(reason.clone())),
                 r if !r.allows(request.url) => return Err(FetchError::Robots("disallowed for Redline".into())),
                 _ => {}
             }
         }
-        let mut get = self.client.get(request.url);
+        let mut extra = Vec::new();
         if let Some(etag) = request.etag {
-            get = get.header(header::IF_NONE_MATCH, etag);
+            extra.push((header::IF_NONE_MATCH, etag));
         }
         if let Some(lm) = request.last_modified {
-            get = get.header(header::IF_MODIFIED_SINCE, lm);
+            extra.push((header::IF_MODIFIED_SINCE, lm));
         }
-        let mut response = get.send().await.map_err(classify)?;
+        let profile = self.profiles.get(request.source);
+        let mut response = self.send(request.url, profile, &extra).await?;
         let status = response.status();
         if status == reqwest::StatusCode::NOT_MODIFIED {
             return Ok(Response::NotModified { elapsed: started.elapsed() });
@@ -232,6 +321,7 @@ impl Fetcher {
             return Err(FetchError::Status {
                 status: status.as_u16(),
                 retry_after: retry_after_seconds(response.headers()),
+                via: profile.proxy().map(ProxyUrl::shown),
             });
         }
         let headers = response.headers().clone();
@@ -244,7 +334,7 @@ impl Fetcher {
         }
         let final_url = response.url().to_string();
         let mut raw = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(classify)? {
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(e, profile))? {
             if raw.len() as u64 + chunk.len() as u64 > self.max_body_bytes {
                 return Err(FetchError::TooLarge(self.max_body_bytes));
             }
@@ -262,25 +352,31 @@ impl Fetcher {
             elapsed: started.elapsed(),
         }))
     }
+
+    /// A reqwest error as a fetch error, without any secret of the profile in it;
+    /// a failure to reach or pass the proxy names the proxy.
+    fn classify(&self, e: reqwest::Error, profile: &RequestProfile) -> FetchError {
+        // Through a proxy every connection is to the proxy.
+        let via = profile.proxy().filter(|_| e.is_connect());
+        match (classify(e), via) {
+            (FetchError::Network(message), Some(proxy)) => {
+                FetchError::Proxy { proxy: proxy.shown(), message: self.profiles.scrub(message) }
+            }
+            (FetchError::Network(message), None) => FetchError::Network(self.profiles.scrub(message)),
+            (other, _) => other,
+        }
+    }
 }
 
 fn classify(e: reqwest::Error) -> FetchError {
     if e.is_timeout() {
         return FetchError::Timeout;
     }
-    // Errors raised by the redirect policy or the resolver come back wrapped.
+    // Errors raised by the resolver come back wrapped.
     let mut source: Option<&dyn std::error::Error> = Some(&e);
     while let Some(s) = source {
         if let Some(n) = s.downcast_ref::<NetError>() {
             return n.clone().into();
-        }
-        if let Some(f) = s.downcast_ref::<FetchError>() {
-            return match f {
-                FetchError::PrivateAddress(a) => FetchError::PrivateAddress(a.clone()),
-                FetchError::Redirects => FetchError::Redirects,
-                FetchError::BadUrl(u) => FetchError::BadUrl(u.clone()),
-                other => FetchError::Network(other.to_string()),
-            };
         }
         source = s.source();
     }

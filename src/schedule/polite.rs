@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::config::FetchConfig;
-use crate::fetch::{self, Expect, FetchError, Fetcher, Response};
+use crate::fetch::{self, Expect, FetchError, Fetcher, Profiles, Response};
 use crate::schedule::hosts::HostLimiter;
 use crate::store::host_key;
 
@@ -20,8 +20,13 @@ pub struct Polite {
 impl Polite {
     /// Builds the client and the host limits from `[fetch]`.
     pub fn new(config: &FetchConfig) -> Result<Polite, FetchError> {
+        Polite::with_profiles(config, Profiles::global(config)?)
+    }
+
+    /// Like [`Polite::new`], with the watches' request profiles.
+    pub fn with_profiles(config: &FetchConfig, profiles: Profiles) -> Result<Polite, FetchError> {
         Ok(Polite {
-            fetcher: Fetcher::new(config)?,
+            fetcher: Fetcher::with_profiles(config, profiles)?,
             hosts: HostLimiter::new(config.per_host_concurrency, config.per_host_delay),
         })
     }
@@ -29,7 +34,7 @@ impl Polite {
     /// Waits for the host's turn, fetches, and pauses the host when it asks to slow down.
     pub async fn fetch(&self, request: &fetch::Request<'_>, expect: Expect) -> Result<Response, FetchError> {
         let host = host_key(request.url);
-        let crawl_delay = self.fetcher.robots_rules(request.url).await?.and_then(|r| r.crawl_delay());
+        let crawl_delay = self.fetcher.robots_rules(request.url, request.source).await?.and_then(|r| r.crawl_delay());
         let _permit = self.hosts.acquire(&host, crawl_delay).await;
         let result = self.fetcher.fetch(request, expect).await;
         if let Err(e @ FetchError::Status { status: 429 | 503, .. }) = &result
