@@ -5,9 +5,10 @@
 //!
 //! Pure: the page as served, the extracted [`Article`] and the previous version in, an
 //! `Option<`[`Wall`]`>` out. No single word decides. The body must first be thin (next to
-//! no article text once the wall's own prose is set aside), collapsed (the previous body
-//! is gone and the new one is less than half as long) or cut to a prefix of the previous
-//! version; a page whose previous body is still there is never a wall. Then each kind
+//! no article text once the wall's own prose is set aside, or collapsed: the previous body
+//! is gone, the new one is less than half as long and mostly wall prose) or cut to a
+//! prefix of the previous version; a page whose previous body is still there is never a
+//! wall. Then each kind
 //! needs at least two independent signals among: its prose in the visible text (English,
 //! German, French, Spanish, Italian, Portuguese), its words in the `<title>`, its button
 //! labels, its vendors' markup (consent managers, paywall platforms, bot protection), the
@@ -123,7 +124,7 @@ struct Shape {
     truncated: Option<String>,
     /// The previous body is gone and the new one is less than half as long.
     collapsed: bool,
-    /// Next to no article text, or collapsed.
+    /// Next to no article text, or collapsed into mostly wall prose.
     thin: bool,
     /// The headline moved (only with a previous version).
     headline: Option<(String, String)>,
@@ -131,13 +132,13 @@ struct Shape {
 }
 
 fn shape(article: &Article, previous: Option<&Article>) -> Shape {
-    let real: Vec<String> = article
+    let (real, wall): (Vec<String>, Vec<String>) = article
         .paragraphs
         .iter()
         .map(|p| fold(p))
-        .filter(|p| !words::ANY_RE.is_match(p) && !words::CONSENT_LABEL_RE.is_match(p))
-        .collect();
+        .partition(|p| spoken(&words::ANY_RE, p).next().is_none() && !words::CONSENT_LABEL_RE.is_match(p));
     let real_words = real.iter().map(|p| word_count(p)).sum();
+    let wall_words: usize = wall.iter().map(|p| word_count(p)).sum();
     let mut s = Shape { real_words, ..Shape::default() };
     if let Some(prev) = previous {
         s.has_previous = true;
@@ -161,7 +162,9 @@ fn shape(article: &Article, previous: Option<&Article>) -> Shape {
             s.headline = Some((prev.title.clone().unwrap_or_default(), article.title.clone().unwrap_or_default()));
         }
     }
-    s.thin = s.real_words < THIN_WORDS || s.collapsed;
+    // A collapse alone may be an editor cutting the story to a brief: the wall's prose
+    // must then make up most of what is left.
+    s.thin = s.real_words < THIN_WORDS || (s.collapsed && wall_words >= s.real_words);
     s
 }
 
@@ -203,8 +206,29 @@ impl Case {
     }
 }
 
+/// Whether a match sits between quotation marks: an article quoting a wall ("the banner
+/// reads „Alle akzeptieren“") is reported speech, not the wall itself.
+fn quoted(text: &str, m: &regex::Match<'_>) -> bool {
+    const QUOTES: &[char] = &['"', '“', '”', '„', '«', '»', '‹', '›'];
+    let before = text[..m.start()].chars().rev().take(2);
+    let after = text[m.end()..].chars().take(3);
+    before.chain(after).any(|c| QUOTES.contains(&c))
+}
+
+/// The wall's own words in `text`: matches of `re` that are not quoted.
+fn spoken<'t>(re: &'t Regex, text: &'t str) -> impl Iterator<Item = regex::Match<'t>> + 't {
+    re.find_iter(text).filter(move |m| !quoted(text, m))
+}
+
 fn phrase(re: &Regex, text: &str, what: &str) -> Option<String> {
-    re.find(text).map(|m| format!("{what} \"{}\"", m.as_str()))
+    spoken(re, text).next().map(|m| format!("{what} \"{}\"", m.as_str()))
+}
+
+/// A phrase of the visible text other than the one the title says (the `<h1>` repeating
+/// the `<title>` is one signal, not two).
+fn other_phrase(re: &Regex, scan: &Scan) -> Option<String> {
+    let in_title = spoken(re, &scan.title).next().map(|m| m.as_str());
+    spoken(re, &scan.text).find(|m| Some(m.as_str()) != in_title).map(|m| format!("text \"{}\"", m.as_str()))
 }
 
 fn label(re: &Regex, scan: &Scan) -> Option<String> {
@@ -264,7 +288,7 @@ pub fn classify(served: &Served<'_>, article: &Article, previous: Option<&Articl
 
         let mut c = Case::new(WallKind::BotChallenge);
         let title = c.add(phrase(&words::BOT_RE, &scan.title, "title"));
-        let text = c.add(phrase(&words::BOT_RE, &scan.text, "text"));
+        let text = c.add(other_phrase(&words::BOT_RE, &scan));
         let markup = c.add(vendor(&BOT, html, "bot protection markup"));
         c.add(matches!(served.status, 401 | 403 | 429 | 503).then(|| format!("HTTP {}", served.status)));
         if (title || text || markup) && c.sources >= 2 {
@@ -273,7 +297,7 @@ pub fn classify(served: &Served<'_>, article: &Article, previous: Option<&Articl
 
         let mut c = Case::new(WallKind::SoftNotFound);
         let title = c.add(phrase(&words::NOT_FOUND_RE, &scan.title, "title"));
-        let text = c.add(phrase(&words::NOT_FOUND_RE, &scan.text, "text"));
+        let text = c.add(other_phrase(&words::NOT_FOUND_RE, &scan));
         let path = url::Url::parse(served.final_url).ok().map(|u| u.path().to_string()).unwrap_or_default();
         c.add(if redirected && path.trim_end_matches('/').is_empty() {
             Some("redirected to the home page".to_string())
@@ -306,7 +330,7 @@ pub fn classify(served: &Served<'_>, article: &Article, previous: Option<&Articl
         let mut c = Case::new(WallKind::Paywall);
         let found: Vec<&str> = {
             let mut seen: Vec<&str> = Vec::new();
-            for m in words::PAYWALL_RE.find_iter(&scan.text) {
+            for m in spoken(&words::PAYWALL_RE, &scan.text) {
                 if !seen.contains(&m.as_str()) {
                     seen.push(m.as_str());
                 }

@@ -100,7 +100,7 @@ pub const BOT_VENDORS: &[Vendor] = &[
     Vendor { name: "Imperva", markup: r"_incapsula_resource|incapsula" },
     Vendor { name: "DataDome", markup: r"captcha-delivery\.com|datadome" },
     Vendor { name: "PerimeterX", markup: r"px-captcha|_pxappid|perimeterx|human-challenge" },
-    Vendor { name: "Akamai", markup: r"errors\.edgesuite\.net|akamai-bot" },
+    Vendor { name: "Akamai", markup: r"errors(?:\.|&#46;)edgesuite(?:\.|&#46;)net|akamai-bot" },
     Vendor { name: "AWS WAF", markup: r"awswaf|aws-waf-token" },
     Vendor { name: "Sucuri", markup: r"sucuri" },
     Vendor { name: "CAPTCHA", markup: r"hcaptcha\.com|h-captcha|google\.com/recaptcha|g-recaptcha|captcha-container" },
