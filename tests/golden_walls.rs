@@ -62,7 +62,12 @@ fn every_wall_page_gets_its_kind_and_every_article_none() {
     let mut failures = Vec::new();
     let mut by_kind: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for case in &cases.case {
-        assert!(case.kind == "none" || WallKind::from_name(&case.kind).is_some(), "{}: kind {:?}", case.file, case.kind);
+        assert!(
+            case.kind == "none" || WallKind::from_name(&case.kind).is_some(),
+            "{}: kind {:?}",
+            case.file,
+            case.kind
+        );
         let html = read(&case.file);
         let final_url = case.final_url.as_deref().unwrap_or(URL);
         let previous = case.previous.as_deref().map(|p| extract(&read(p), Some(URL)));

@@ -319,7 +319,9 @@ pub fn classify(served: &Served<'_>, article: &Article, previous: Option<&Articl
                     .or_else(|| phrase(&words::NEEDS_SCRIPT_RE, &scan.text, "text")),
             );
             let share = scan.script_bytes * 100 / html.len().max(1);
-            c.add((scan.scripts >= 3 || share >= 50).then(|| format!("{} scripts, {share}% of the page", scan.scripts)));
+            c.add(
+                (scan.scripts >= 3 || share >= 50).then(|| format!("{} scripts, {share}% of the page", scan.scripts)),
+            );
             if c.sources >= 2 {
                 cases.push(c);
             }
@@ -357,8 +359,9 @@ pub fn classify(served: &Served<'_>, article: &Article, previous: Option<&Articl
         c.add(Some(format!("redirected to {}", served.final_url)));
         c.add(scan.password.then(|| "password field".to_string()));
         c.add(
-            phrase(&words::SIGN_IN_RE, &scan.title, "title")
-                .or_else(|| scan.labels.iter().find(|l| words::SIGN_IN_RE.is_match(l)).map(|l| format!("button \"{l}\""))),
+            phrase(&words::SIGN_IN_RE, &scan.title, "title").or_else(|| {
+                scan.labels.iter().find(|l| words::SIGN_IN_RE.is_match(l)).map(|l| format!("button \"{l}\""))
+            }),
         );
         if c.sources >= 2 {
             cases.push(c);

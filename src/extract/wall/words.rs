@@ -51,7 +51,8 @@ pub static NEEDS_SCRIPT_RE: LazyLock<Regex> = LazyLock::new(|| folded(NEEDS_SCRI
 pub static SIGN_IN_RE: LazyLock<Regex> = LazyLock::new(|| folded(SIGN_IN));
 
 /// Any wall prose: a paragraph that says it is not article text.
-pub static ANY_RE: LazyLock<Regex> = LazyLock::new(|| folded(&[CONSENT, PAYWALL, BOT, NOT_FOUND, NEEDS_SCRIPT].join("|")));
+pub static ANY_RE: LazyLock<Regex> =
+    LazyLock::new(|| folded(&[CONSENT, PAYWALL, BOT, NOT_FOUND, NEEDS_SCRIPT].join("|")));
 
 /// A vendor's fingerprint in the raw markup, with the vendor's name.
 pub struct Vendor {
@@ -80,7 +81,10 @@ pub const CONSENT_VENDORS: &[Vendor] = &[
 /// Paywall and subscription platforms, and the schema.org flag.
 pub const PAYWALL_VENDORS: &[Vendor] = &[
     Vendor { name: "isAccessibleForFree: false", markup: r#""isaccessibleforfree"\s*:\s*"?false"# },
-    Vendor { name: "Piano", markup: r"tinypass|cdn\.piano\.io|\btp\.experience|piano-(?:offer|inline|paywall|template)" },
+    Vendor {
+        name: "Piano",
+        markup: r"tinypass|cdn\.piano\.io|\btp\.experience|piano-(?:offer|inline|paywall|template)",
+    },
     Vendor { name: "Poool", markup: r"poool\.fr|poool-widget" },
     Vendor { name: "LaterPay", markup: r"laterpay" },
     Vendor { name: "Zephr", markup: r"zephr" },
@@ -119,8 +123,9 @@ pub static LOGIN_URL_RE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// "Not found" pages by their URL.
-pub static NOT_FOUND_URL_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)(?:/|\b)(?:404|not-?found|page-?not-?found|error)(?:[/?#.]|$)").expect("compiles"));
+pub static NOT_FOUND_URL_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?:/|\b)(?:404|not-?found|page-?not-?found|error)(?:[/?#.]|$)").expect("compiles")
+});
 
 /// Compiles a vendor table (once per table).
 pub fn compile(vendors: &'static [Vendor]) -> Vec<(&'static str, Regex)> {
