@@ -241,7 +241,7 @@ fn vendor(table: &[(&'static str, Regex)], html: &str, what: &str) -> Option<Str
 }
 
 fn collapse_evidence(shape: &Shape) -> Option<String> {
-    let (was, is) = shape.headline.as_ref().filter(|_| shape.thin)?;
+    let (was, is) = shape.headline.as_ref().filter(|_| shape.thin && shape.real_words * 2 <= shape.prev_words)?;
     Some(format!(
         "headline changed from \"{was}\" to \"{is}\" while the body fell to {} words (was {})",
         shape.real_words, shape.prev_words
@@ -347,9 +347,12 @@ pub fn classify(served: &Served<'_>, article: &Article, previous: Option<&Articl
         }
         let flag = PAYWALL.first().is_some_and(|(_, re)| re.is_match(html));
         c.add(vendor(&PAYWALL, html, "paywall markup"));
-        c.add(shape.truncated.clone());
+        let cut = c.add(shape.truncated.clone());
         c.add(collapse_evidence(&shape));
-        if (!found.is_empty() || flag) && c.sources >= 2 {
+        // A story cut short is also what an editor trimming it looks like, on a site whose
+        // every page carries the subscription prompt: two paywall signs besides the cut.
+        let needed = if cut { 3 } else { 2 };
+        if (!found.is_empty() || flag) && c.sources >= needed {
             cases.push(c);
         }
     }
