@@ -2,36 +2,19 @@
 //! `snapshots/walls/cases.toml` says (a wall kind, or `none` for a real article), and no
 //! page of the extraction corpus (`snapshots/extract/`, all real articles) is a wall.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use common::walls::{cases, read};
 use redline::extract::wall::{Served, WallKind, classify};
 use redline::extract::{Article, extract};
-use serde::Deserialize;
 
 const URL: &str = "https://news.test/story";
 
-#[derive(Deserialize)]
-struct Cases {
-    case: Vec<Case>,
-}
-
-#[derive(Deserialize)]
-struct Case {
-    file: String,
-    kind: String,
-    previous: Option<String>,
-    final_url: Option<String>,
-    #[allow(dead_code)]
-    note: Option<String>,
-}
-
 fn dir(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots").join(name)
-}
-
-fn read(name: &str) -> String {
-    std::fs::read_to_string(dir("walls").join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 fn kind_of(html: &str, final_url: &str, previous: Option<&Article>) -> (String, String) {
@@ -50,8 +33,8 @@ fn lang(html: &str) -> Option<String> {
 
 #[test]
 fn every_wall_page_gets_its_kind_and_every_article_none() {
-    let cases: Cases = toml::from_str(&read("cases.toml")).expect("cases.toml parses");
-    let listed: BTreeSet<&str> = cases.case.iter().map(|c| c.file.as_str()).collect();
+    let cases = cases();
+    let listed: BTreeSet<&str> = cases.iter().map(|c| c.file.as_str()).collect();
     let on_disk: BTreeSet<String> = std::fs::read_dir(dir("walls"))
         .unwrap()
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
@@ -61,7 +44,7 @@ fn every_wall_page_gets_its_kind_and_every_article_none() {
     let stored = extract(&read("article_en.html"), Some(URL));
     let mut failures = Vec::new();
     let mut by_kind: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for case in &cases.case {
+    for case in &cases {
         assert!(
             case.kind == "none" || WallKind::from_name(&case.kind).is_some(),
             "{}: kind {:?}",
@@ -92,11 +75,11 @@ fn every_wall_page_gets_its_kind_and_every_article_none() {
         }
         by_kind.entry(case.kind.clone()).or_default().insert(lang(&html).unwrap_or_default());
     }
-    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.case.len(), failures.join("\n"));
+    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
     for kind in WallKind::ALL {
         assert!(by_kind.contains_key(kind.as_str()), "no fixture of kind {kind}");
     }
-    let walls = cases.case.iter().filter(|c| c.kind != "none").count();
+    let walls = cases.iter().filter(|c| c.kind != "none").count();
     assert!(walls >= 10, "only {walls} wall pages");
     assert!(by_kind["none"].len() >= 4, "too few negative languages");
     let languages: BTreeSet<&String> = by_kind.iter().filter(|(k, _)| *k != "none").flat_map(|(_, l)| l).collect();

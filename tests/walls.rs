@@ -11,29 +11,11 @@ use std::sync::{Arc, Mutex};
 use axum::extract::State;
 use axum::http::{StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
-use common::{redline, run_once, start_receiver, webhook};
+use common::walls::{Case, cases, read};
+use common::{redline, run_once, start_receiver, webhook, write_article_config};
 use redline::store::{Store, Table};
-use serde::Deserialize;
 
-#[derive(Deserialize)]
-struct Cases {
-    case: Vec<Case>,
-}
-
-#[derive(Deserialize)]
-struct Case {
-    file: String,
-    kind: String,
-    previous: Option<String>,
-    final_url: Option<String>,
-}
-
-fn read(name: &str) -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots/walls").join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-/// What the site answers: `/story`, or a redirect from it to `elsewhere` (path and query),
+/// What the site answers: `/story`, or a redirect from it to `redirect` (path and query),
 /// which then serves `other`.
 #[derive(Default)]
 struct Site {
@@ -68,16 +50,7 @@ async fn walls_fail_the_check_store_nothing_and_alert_nobody() {
     let (hook, received) = start_receiver().await;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("redline.db");
-    let config = dir.path().join("redline.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[storage]\npath = {:?}\n[fetch]\nallow_private = true\nper_host_delay = \"0s\"\n[[watch]]\nurl = {url:?}\n\n{}",
-            db.display().to_string(),
-            webhook(&hook)
-        ),
-    )
-    .unwrap();
+    let config = write_article_config(dir.path(), &url, &webhook(&hook));
 
     // Version 1.
     run_once(&config).await;
@@ -86,9 +59,8 @@ async fn walls_fail_the_check_store_nothing_and_alert_nobody() {
     let stored_hash = store.latest_hash(store.articles().unwrap()[0].id).unwrap();
 
     // Each wall in turn, after the stored article.
-    let cases: Cases = toml::from_str(&read("cases.toml")).unwrap();
+    let cases = cases();
     let walls: Vec<&Case> = cases
-        .case
         .iter()
         .filter(|c| c.kind != "none" && c.previous.as_deref().is_none_or(|p| p == "article_en.html"))
         .collect();
