@@ -191,20 +191,42 @@ impl Ctx {
                 Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
                 Err(_) => return Err(StoreError::Cancelled),
             };
-        if extracted.paragraphs.is_empty() {
-            // An error page or a half-rendered page must not become a version that "removes" everything.
-            return self.record_failure(&article, now, "no article text found on the page".into(), None, log).await;
-        }
         let hash = extracted.content_hash();
         let id = article.id;
         let unchanged_next = next_due(&article, &rules, extracted.published.as_deref(), false, now);
         // Most checks find the same content: compare hashes before loading the stored version.
-        if self.db.read(move |s| s.latest_hash(id)).await?.as_deref() == Some(hash.as_str()) {
+        // (An empty body never matches: no version is ever stored without text.)
+        if !extracted.paragraphs.is_empty()
+            && self.db.read(move |s| s.latest_hash(id)).await?.as_deref() == Some(hash.as_str())
+        {
             log.outcome = "unchanged".into();
             self.record_unchanged(&article, unchanged_next, now, seen, log).await?;
             return Ok(Outcome::Unchanged);
         }
         let latest = self.db.read(move |s| s.latest_version(id)).await?;
+        // A consent wall, paywall, bot challenge… served instead of the article is a failed
+        // check, not a version: the last real version stands, and its return records nothing.
+        let (wall, extracted, latest) = {
+            let (final_url, requested, status) = (page.final_url.clone(), article.url.clone(), page.status);
+            let html = page.text.clone();
+            let found = tokio::task::spawn_blocking(move || {
+                let served =
+                    extract::wall::Served { html: &html, status, requested_url: &requested, final_url: &final_url };
+                let wall = extract::wall::classify(&served, &extracted, latest.as_ref().map(|v| &v.article));
+                (wall, extracted, latest)
+            });
+            match found.await {
+                Ok(found) => found,
+                Err(e) => std::panic::resume_unwind(e.into_panic()),
+            }
+        };
+        if let Some(wall) = wall {
+            return self.record_wall(&article, now, &wall, log).await;
+        }
+        if extracted.paragraphs.is_empty() {
+            // An error page or a half-rendered page must not become a version that "removes" everything.
+            return self.record_failure(&article, now, "no article text found on the page".into(), None, log).await;
+        }
         let change = match &latest {
             None => None,
             Some(previous) => {
@@ -321,13 +343,38 @@ impl Ctx {
         now: DateTime<Utc>,
         error: String,
         retry_after: Option<Duration>,
-        mut log: FetchLogEntry,
+        log: FetchLogEntry,
     ) -> Result<Outcome, StoreError> {
         warn!(url = %article.url, %error, "Check failed.");
+        self.record_failed(article, now, error, retry_after, log, "error").await
+    }
+
+    /// A wall is a failure like any other (the same backoff: a wall that stays up is
+    /// asked for less and less often), logged with outcome `wall`.
+    async fn record_wall(
+        &self,
+        article: &ArticleRow,
+        now: DateTime<Utc>,
+        wall: &extract::wall::Wall,
+        log: FetchLogEntry,
+    ) -> Result<Outcome, StoreError> {
+        warn!(url = %article.url, kind = %wall.kind, evidence = %wall.evidence.join(", "), "A wall was served instead of the article.");
+        self.record_failed(article, now, wall.to_string(), None, log, "wall").await
+    }
+
+    async fn record_failed(
+        &self,
+        article: &ArticleRow,
+        now: DateTime<Utc>,
+        error: String,
+        retry_after: Option<Duration>,
+        mut log: FetchLogEntry,
+        outcome: &str,
+    ) -> Result<Outcome, StoreError> {
         self.notify(Notice::Failed { url: article.url.clone(), error: error.clone() });
         let next = schedule::next_retry(article.failures + 1, retry_after, now, rand::random()).timestamp();
         let (id, at) = (article.id, now.timestamp());
-        log.outcome = "error".into();
+        log.outcome = outcome.into();
         log.error = Some(error.clone());
         self.db
             .write(move |s| {

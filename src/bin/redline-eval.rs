@@ -3,6 +3,7 @@
 //! ```text
 //! redline-eval extract  DIR [--out PREDICTIONS.json] [--repeat N] [--worst N]
 //! redline-eval metadata DIR [--out PREDICTIONS.json]
+//! redline-eval walls    DIR [DIR…]
 //! ```
 //!
 //! `extract` reads `DIR/html/<id>.html` and `DIR/ground-truth.json` (the
@@ -11,7 +12,10 @@
 //! normalised counts, means over pages, F1 of the means) plus pages per second
 //! on one core. `metadata` reads `DIR/html/<id>.html.gz` and
 //! `DIR/ground-truth/<id>.json` and scores title, author, date and body as the
-//! metadata bench's `score.py` does.
+//! metadata bench's `score.py` does. `walls` runs the wall classifier over every
+//! `DIR/html/*.html[.gz]` (real articles, seen for the first time) and prints each page it
+//! calls a wall, with the evidence, and the count: it should be zero, also when each page
+//! follows the one before it as the stored version.
 
 use redline::extract::{self, Article};
 use regex::Regex;
@@ -25,7 +29,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let opt = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
     let (Some(cmd), Some(dir)) = (args.first(), args.get(1)) else {
-        eprintln!("usage: redline-eval extract|metadata DIR [--out FILE] [--repeat N] [--worst N]");
+        eprintln!("usage: redline-eval extract|metadata|walls DIR [--out FILE] [--repeat N] [--worst N]");
         return ExitCode::from(2);
     };
     let out = opt("--out").map(PathBuf::from);
@@ -37,7 +41,11 @@ fn main() -> ExitCode {
         }
         "metadata" => eval_metadata(Path::new(dir), out.as_deref()),
         "page" => show_page(Path::new(dir)),
-        other => Err(format!("unknown command `{other}`: use extract or metadata")),
+        "walls" => {
+            let dirs: Vec<&Path> = args[1..].iter().filter(|a| !a.starts_with("--")).map(Path::new).collect();
+            eval_walls(&dirs)
+        }
+        other => Err(format!("unknown command `{other}`: use extract, metadata or walls")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -218,6 +226,52 @@ fn norm(s: &str) -> String {
         })
         .collect();
     extract::text::fold(&s)
+}
+
+/// Counts the bench pages (real articles) the wall classifier calls a wall.
+fn eval_walls(dirs: &[&Path]) -> Result<(), String> {
+    let (mut pages, mut walls, mut thin, mut walls_after) = (0usize, 0usize, 0usize, 0usize);
+    let mut last: Option<Article> = None;
+    let mut spent = Duration::ZERO;
+    for dir in dirs {
+        let html_dir = dir.join("html");
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&html_dir)
+            .map_err(|e| format!("{}: {e}", html_dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.to_str().is_some_and(|s| s.ends_with(".html") || s.ends_with(".html.gz")))
+            .collect();
+        files.sort();
+        for path in files {
+            let html = if path.extension().is_some_and(|e| e == "gz") {
+                gunzip(&path)?
+            } else {
+                redline::fetch::decode(&std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?, "").0
+            };
+            let url = "https://bench.test/article";
+            let article = extract::extract(&html, Some(url));
+            let served = extract::wall::Served { html: &html, status: 200, requested_url: url, final_url: url };
+            let (wall, took) = timed(|| extract::wall::classify(&served, &article, None));
+            spent += took;
+            pages += 1;
+            thin += usize::from(extract::text::word_count(&article.text()) < extract::wall::THIN_WORDS);
+            if let Some(wall) = wall {
+                walls += 1;
+                println!("  wall {}  ({} paragraphs)  {wall}", path.display(), article.paragraphs.len());
+            }
+            // The same page after another article was stored under its URL: a collapse of
+            // one story into another is not a wall either.
+            if let Some(wall) = extract::wall::classify(&served, &article, last.as_ref()) {
+                walls_after += 1;
+                println!("  wall after another article {}  {wall}", path.display());
+            }
+            last = Some(article);
+        }
+    }
+    println!(
+        "walls        pages {pages}  thin bodies {thin}  called a wall {walls} (after another article {walls_after})  classifier {:.0} µs/page (CPU time)",
+        spent.as_secs_f64() * 1e6 / pages.max(1) as f64
+    );
+    Ok(())
 }
 
 fn gunzip(path: &Path) -> Result<String, String> {

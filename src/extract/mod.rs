@@ -10,6 +10,7 @@
 //! - [`hints`]: what class names and short lines say (furniture, notices).
 //! - [`body`]: content scoring and paragraph flattening.
 //! - [`text`]: whitespace and comparison helpers.
+//! - [`wall`]: consent walls, paywalls, bot challenges and other pages served instead of the article.
 
 pub mod body;
 pub mod dates;
@@ -18,6 +19,7 @@ pub mod guard;
 pub mod hints;
 pub mod metadata;
 pub mod text;
+pub mod wall;
 
 use scraper::{Html, Selector};
 use serde::{Deserialize, Serialize};

@@ -189,7 +189,7 @@ pub enum WatchUpdate {
 /// What `/metrics` reports, read from the tables.
 #[derive(Debug, Clone, Default)]
 pub struct Metrics {
-    /// Checks in the window by outcome (`new`, `changed`, `unchanged`, `not_modified`, `error`, `feed`).
+    /// Checks in the window by outcome (`new`, `changed`, `unchanged`, `not_modified`, `error`, `wall`, `listing`…).
     pub checks: Vec<(String, i64)>,
     /// The latest fetch-log line (unix seconds): the window is the [`METRICS_WINDOW_SECS`] before it.
     pub last_check: Option<i64>,

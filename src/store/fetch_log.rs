@@ -4,6 +4,9 @@ use rusqlite::params;
 
 use super::{Result, Store};
 
+/// The outcomes of failed checks: `wall` is a failure whose page was a wall.
+pub const FAILED_OUTCOMES: [&str; 2] = ["error", "wall"];
+
 /// One line of the fetch log.
 #[derive(Debug, Clone, Default)]
 pub struct FetchLogEntry {
@@ -21,7 +24,8 @@ pub struct FetchLogEntry {
     pub bytes: Option<usize>,
     /// Time taken.
     pub duration_ms: Option<u64>,
-    /// `new`, `changed`, `unchanged`, `not_modified`, `error`, `feed`.
+    /// `new`, `changed`, `unchanged`, `same_body`, `not_modified`, `listing`, `error`, or
+    /// `wall` (a consent wall, paywall, bot challenge… served instead of the article).
     pub outcome: String,
     /// What went wrong.
     pub error: Option<String>,

@@ -48,7 +48,7 @@ pub use articles::{ArticleRow, CheckDone, host_key};
 pub use changes::{ChangeRow, NewChange};
 pub use deliveries::{DeliveryRow, NewDelivery};
 pub use fault::StoreFault;
-pub use fetch_log::FetchLogEntry;
+pub use fetch_log::{FAILED_OUTCOMES, FetchLogEntry};
 pub use lock::{DbLock, LockError};
 pub use screenshots::ScreenshotInfo;
 pub use sources::{NewSource, SourceKind, SourceRow};

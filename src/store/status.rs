@@ -53,8 +53,9 @@ impl Store {
             changes: one("SELECT COUNT(*) FROM changes", &[])?,
             pending_deliveries: one("SELECT COUNT(*) FROM deliveries WHERE status = 'pending'", &[])?,
             failed_deliveries: one("SELECT COUNT(*) FROM deliveries WHERE status = 'failed'", &[])?,
+            // The failed outcomes are FAILED_OUTCOMES.
             fetches_last_hour: conn.query_row(
-                "SELECT COUNT(*), COALESCE(SUM(outcome = 'error'), 0) FROM fetch_log WHERE at > ?1",
+                "SELECT COUNT(*), COALESCE(SUM(outcome IN ('error', 'wall')), 0) FROM fetch_log WHERE at > ?1",
                 [now - 3600],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?,

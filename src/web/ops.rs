@@ -76,8 +76,14 @@ fn exposition(m: &Metrics) -> String {
     };
     let checks: Vec<(String, i64)> =
         m.checks.iter().map(|(o, n)| (format!("{{outcome=\"{}\"}}", label(o)), *n)).collect();
-    metric("redline_checks", "gauge", "Checks in the hour up to the latest one, by outcome (error = failed).", &checks);
-    let failures = m.checks.iter().filter(|(o, _)| o == "error").map(|(_, n)| n).sum();
+    metric(
+        "redline_checks",
+        "gauge",
+        "Checks in the hour up to the latest one, by outcome (error = failed, wall = a consent wall, paywall, bot challenge... served instead of the article).",
+        &checks,
+    );
+    let failures =
+        m.checks.iter().filter(|(o, _)| crate::store::FAILED_OUTCOMES.contains(&o.as_str())).map(|(_, n)| n).sum();
     metric(
         "redline_check_failures",
         "gauge",
@@ -164,7 +170,7 @@ mod tests {
     #[test]
     fn the_exposition_has_help_type_and_a_complete_histogram() {
         let m = Metrics {
-            checks: vec![("error".into(), 2), ("changed".into(), 3)],
+            checks: vec![("error".into(), 2), ("changed".into(), 3), ("wall".into(), 1)],
             fetch_buckets: vec![(50, 1), (100, 4)],
             fetch_count: 5,
             fetch_sum_ms: 1234,
@@ -172,7 +178,8 @@ mod tests {
         };
         let text = exposition(&m);
         assert!(text.contains("redline_checks{outcome=\"error\"} 2\n"));
-        assert!(text.contains("redline_check_failures 2\n"));
+        assert!(text.contains("redline_checks{outcome=\"wall\"} 1\n"));
+        assert!(text.contains("redline_check_failures 3\n"), "walls are failed checks");
         assert!(text.contains("redline_fetch_duration_seconds_bucket{le=\"0.05\"} 1\n"));
         assert!(text.contains("redline_fetch_duration_seconds_bucket{le=\"+Inf\"} 5\n"));
         assert!(text.contains("redline_fetch_duration_seconds_sum 1.234\n"));

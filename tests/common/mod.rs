@@ -11,6 +11,8 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use redline::alert::{decode_secret, verify};
 
+pub mod walls;
+
 /// The secret every test webhook uses.
 pub const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
@@ -75,6 +77,17 @@ pub fn write_config(dir: &Path, feed: &str, extra: &str) -> PathBuf {
     let path = dir.join("redline.toml");
     let text = format!(
         "[storage]\npath = {db:?}\n\n[fetch]\nallow_private = true\nper_host_concurrency = 4\nper_host_delay = \"0s\"\n\n[[watch]]\nfeed = {feed:?}\nevery = \"5m\"\n\n{extra}\n",
+        db = dir.join("redline.db").display().to_string(),
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Writes a config watching the one article `url` into `dir`, with `extra` TOML appended.
+pub fn write_article_config(dir: &Path, url: &str, extra: &str) -> PathBuf {
+    let path = dir.join("redline.toml");
+    let text = format!(
+        "[storage]\npath = {db:?}\n\n[fetch]\nallow_private = true\nper_host_delay = \"0s\"\n\n[[watch]]\nurl = {url:?}\n\n{extra}\n",
         db = dir.join("redline.db").display().to_string(),
     );
     std::fs::write(&path, text).unwrap();
