@@ -162,8 +162,14 @@ impl Ctx {
             }
             Err(e) => {
                 let retry_after = e.retry_after();
-                if let fetch::FetchError::Status { status, .. } = e {
-                    log.status = Some(status);
+                if let fetch::FetchError::Status { status, page, .. } = &e {
+                    log.status = Some(*status);
+                    // A 403 or 503 is often a bot challenge: name it as the wall it is.
+                    if let Some(page) = page
+                        && let Some(wall) = refusal_wall(*status, page, &article.url).await?
+                    {
+                        return self.record_wall(&article, now, &wall, retry_after, log).await;
+                    }
                 }
                 return self.record_failure(&article, now, e.to_string(), retry_after, log).await;
             }
@@ -217,11 +223,12 @@ impl Ctx {
             });
             match found.await {
                 Ok(found) => found,
-                Err(e) => std::panic::resume_unwind(e.into_panic()),
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Err(_) => return Err(StoreError::Cancelled),
             }
         };
         if let Some(wall) = wall {
-            return self.record_wall(&article, now, &wall, log).await;
+            return self.record_wall(&article, now, &wall, None, log).await;
         }
         if extracted.paragraphs.is_empty() {
             // An error page or a half-rendered page must not become a version that "removes" everything.
@@ -356,10 +363,11 @@ impl Ctx {
         article: &ArticleRow,
         now: DateTime<Utc>,
         wall: &extract::wall::Wall,
+        retry_after: Option<Duration>,
         log: FetchLogEntry,
     ) -> Result<Outcome, StoreError> {
         warn!(url = %article.url, kind = %wall.kind, evidence = %wall.evidence.join(", "), "A wall was served instead of the article.");
-        self.record_failed(article, now, wall.to_string(), None, log, "wall").await
+        self.record_failed(article, now, wall.to_string(), retry_after, log, "wall").await
     }
 
     async fn record_failed(
@@ -383,6 +391,25 @@ impl Ctx {
             })
             .await?;
         Ok(Outcome::Failed)
+    }
+}
+
+/// The wall a refusal's page shows (a bot challenge, a sign-in page), if it is one.
+async fn refusal_wall(
+    status: u16,
+    page: &fetch::ErrorPage,
+    url: &str,
+) -> Result<Option<extract::wall::Wall>, StoreError> {
+    let (html, final_url, requested) = (page.text.clone(), page.final_url.clone(), url.to_string());
+    let found = tokio::task::spawn_blocking(move || {
+        let article = extract::extract(&html, Some(&requested));
+        let served = extract::wall::Served { html: &html, status, requested_url: &requested, final_url: &final_url };
+        extract::wall::classify(&served, &article, None)
+    });
+    match found.await {
+        Ok(wall) => Ok(wall),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => Err(StoreError::Cancelled),
     }
 }
 

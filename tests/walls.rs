@@ -22,6 +22,8 @@ struct Site {
     story: String,
     redirect: Option<String>,
     other: String,
+    /// The status `/story` is served with (200 when unset).
+    status: Option<StatusCode>,
 }
 
 async fn answer(State(site): State<Arc<Mutex<Site>>>, uri: Uri) -> Response {
@@ -29,7 +31,7 @@ async fn answer(State(site): State<Arc<Mutex<Site>>>, uri: Uri) -> Response {
     let asked = uri.path_and_query().map(|p| p.as_str()).unwrap_or("");
     match (&site.redirect, uri.path()) {
         (Some(to), "/story") => (StatusCode::FOUND, [(header::LOCATION, to.clone())]).into_response(),
-        (None, "/story") => Html(site.story.clone()).into_response(),
+        (None, "/story") => (site.status.unwrap_or(StatusCode::OK), Html(site.story.clone())).into_response(),
         (Some(to), _) if to == asked => Html(site.other.clone()).into_response(),
         _ => StatusCode::NOT_FOUND.into_response(),
     }
@@ -131,4 +133,41 @@ async fn walls_fail_the_check_store_nothing_and_alert_nobody() {
     let added_sentences = event["data"]["added"].as_array().unwrap();
     assert!(added_sentences.iter().any(|s| s.as_str().unwrap().contains("Ropewalk Lane in September")), "{event}");
     assert_eq!(event["data"]["from_version"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_challenge_served_with_403_or_503_is_a_wall_and_a_plain_refusal_is_not() {
+    let site = Arc::new(Mutex::new(Site { story: read("article_en.html"), ..Site::default() }));
+    let url = serve(Arc::clone(&site)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_article_config(dir.path(), &url, "");
+    run_once(&config).await;
+    let store = Store::open(&dir.path().join("redline.db")).unwrap();
+    let error = || store.articles().unwrap().remove(0).last_error.unwrap_or_default();
+    let challenges: Vec<Case> = cases().into_iter().filter(|c| c.kind == "bot challenge").collect();
+    assert!(challenges.len() >= 3);
+    for (case, status) in challenges.iter().zip([StatusCode::FORBIDDEN, StatusCode::SERVICE_UNAVAILABLE].iter().cycle())
+    {
+        {
+            let mut site = site.lock().unwrap();
+            site.story = read(&case.file);
+            site.status = Some(*status);
+        }
+        let stdout = run_once(&config).await;
+        assert!(stdout.contains("1 failed"), "{}: {stdout}", case.file);
+        assert!(error().starts_with("bot challenge: "), "{} with {status}: recorded {:?}", case.file, error());
+    }
+    // A refusal whose page is no wall stays what it is: an HTTP error.
+    {
+        let mut site = site.lock().unwrap();
+        site.story =
+            "<html><head><title>403 Forbidden</title></head><body><h1>403 Forbidden</h1><hr>nginx</body></html>".into();
+        site.status = Some(StatusCode::FORBIDDEN);
+    }
+    run_once(&config).await;
+    assert_eq!(error(), "HTTP 403");
+    assert_eq!(store.count(Table::Versions).unwrap(), 1);
+    let metrics = store.metrics(chrono::Utc::now().timestamp()).unwrap();
+    let walled = metrics.checks.iter().find(|(o, _)| o == "wall").map_or(0, |(_, n)| *n);
+    assert_eq!(walled as usize, challenges.len(), "{:?}", metrics.checks);
 }

@@ -76,6 +76,18 @@ pub struct Page {
     pub elapsed: Duration,
 }
 
+/// Largest body of a refusal that is read (to tell a bot challenge from a plain error).
+pub const MAX_ERROR_PAGE_BYTES: u64 = 512 * 1024;
+
+/// An HTML page that came with a refusal.
+#[derive(Debug, Clone)]
+pub struct ErrorPage {
+    /// The page, decoded.
+    pub text: String,
+    /// Where it was served from, after redirects.
+    pub final_url: String,
+}
+
 /// Why a fetch failed.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
@@ -96,6 +108,9 @@ pub enum FetchError {
         retry_after: Option<u64>,
         /// The proxy it came through (without credentials), if any.
         via: Option<String>,
+        /// The page that came with a refusal (401, 403, 429, 503) when it is HTML:
+        /// a bot challenge or a sign-in wall says what it is there.
+        page: Option<Box<ErrorPage>>,
     },
     /// The body was larger than allowed.
     #[error("body larger than {0} bytes; raise [fetch] max_body_bytes if the page is legitimate")]
@@ -318,10 +333,18 @@ impl Fetcher {
             return Ok(Response::NotModified { elapsed: started.elapsed() });
         }
         if !status.is_success() {
+            let retry_after = retry_after_seconds(response.headers());
+            let content_type = header_str(response.headers(), header::CONTENT_TYPE).unwrap_or_default();
+            let refusal = matches!(status.as_u16(), 401 | 403 | 429 | 503) && content_type.contains("html");
+            let page = match refusal {
+                true => self.error_page(response, &content_type).await,
+                false => None,
+            };
             return Err(FetchError::Status {
                 status: status.as_u16(),
-                retry_after: retry_after_seconds(response.headers()),
+                retry_after,
                 via: profile.proxy().map(ProxyUrl::shown),
+                page,
             });
         }
         let headers = response.headers().clone();
@@ -351,6 +374,19 @@ impl Fetcher {
             last_modified: header_str(&headers, header::LAST_MODIFIED),
             elapsed: started.elapsed(),
         }))
+    }
+
+    /// The body of a refusal, up to [`MAX_ERROR_PAGE_BYTES`]; None when it cannot be read.
+    async fn error_page(&self, mut response: reqwest::Response, content_type: &str) -> Option<Box<ErrorPage>> {
+        let final_url = response.url().to_string();
+        let mut raw = Vec::new();
+        while let Ok(Some(chunk)) = response.chunk().await {
+            raw.extend_from_slice(&chunk);
+            if raw.len() as u64 > MAX_ERROR_PAGE_BYTES.min(self.max_body_bytes) {
+                return None;
+            }
+        }
+        Some(Box::new(ErrorPage { text: decode(&raw, content_type).0, final_url }))
     }
 
     /// A reqwest error as a fetch error, without any secret of the profile in it;
