@@ -194,6 +194,13 @@ fn extract_body(data: &[u8]) {
     let (html, _) = redline::fetch::decode(data, "");
     let article = redline::extract::extract(&html, Some("https://news.example/story"));
     assert_eq!(article, redline::extract::extract(&html, Some("https://news.example/story")));
+    let served = redline::extract::wall::Served {
+        html: &html,
+        status: 403,
+        requested_url: "https://news.example/story",
+        final_url: "https://news.example/login?next=/story",
+    };
+    let _ = redline::extract::wall::classify(&served, &article, Some(&article));
 }
 
 fn article_of(bytes: &[u8]) -> Article {
@@ -274,4 +281,19 @@ fn fuzz_config() {
     let mut seeds = files("config", ".toml");
     seeds.push(b"[[watch]]\nurl = \"https://news.example/a\"\nevery = \"5m\"\n[[webhook]]\nurl = \"https://h.example/\"\nsecret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"\n".to_vec());
     assert!(fuzz("config", seeds, 32 * 1024, config_body) > 0);
+}
+
+fn cookies_body(data: &[u8]) {
+    let Ok(cookies) = redline::cookies::parse_cookies_txt(&String::from_utf8_lossy(data)) else { return };
+    let url = url::Url::parse("https://news.example/premium/a").unwrap();
+    if let Some(header) = redline::cookies::cookie_header(&cookies, &url, 1_800_000_000) {
+        assert!(!header.contains('\n') && !header.contains('\r'), "a header line break: {header:?}");
+    }
+}
+
+#[test]
+fn fuzz_cookies() {
+    let seeds = files("fuzz/seeds/cookies", ".txt");
+    assert!(!seeds.is_empty());
+    assert!(fuzz("cookies", seeds, 16 * 1024, cookies_body) > 0);
 }

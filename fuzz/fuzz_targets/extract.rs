@@ -33,4 +33,14 @@ fuzz_target!(|data: &[u8]| {
     }
     // Stable: the same page gives the same article.
     assert_eq!(a, extract::extract_with(&html, Some("https://fuzz.redline.test/a/b"), &r));
+    // The wall classifier reads the same page, alone and after a stored version.
+    let served = extract::wall::Served {
+        html: &html,
+        status: 200,
+        requested_url: "https://fuzz.redline.test/a/b",
+        final_url: "https://fuzz.redline.test/a/b?x=1",
+    };
+    let wall = extract::wall::classify(&served, &a, None);
+    assert_eq!(wall, extract::wall::classify(&served, &a, None), "the classifier is stable");
+    let _ = extract::wall::classify(&served, &extract::Article::default(), Some(&a));
 });
