@@ -11,6 +11,7 @@ use reqwest::header::{self, HeaderMap};
 use crate::config::FetchConfig;
 use crate::net::{NetError, check_literal, error_chain, guarded_client};
 
+pub mod browser;
 pub mod robots;
 
 use robots::{RobotsCache, Rules};
@@ -205,17 +206,20 @@ impl Fetcher {
         Ok(Some(cache.put(&origin, rules)))
     }
 
+    /// Refuses `url` when its site's robots.txt does not allow Redline there.
+    pub async fn robots_check(&self, url: &str) -> Result<(), FetchError> {
+        match self.robots_rules(url).await?.as_deref() {
+            Some(Rules::DisallowAll(reason)) => Err(FetchError::Robots(reason.clone())),
+            Some(r) if !r.allows(url) => Err(FetchError::Robots("disallowed for Redline".into())),
+            _ => Ok(()),
+        }
+    }
+
     /// Performs one conditional GET and decodes the body.
     pub async fn fetch(&self, request: &Request<'_>, expect: Expect) -> Result<Response, FetchError> {
         let started = Instant::now();
         check_literal(request.url, self.allow_private)?;
-        if let Some(rules) = self.robots_rules(request.url).await? {
-            match &*rules {
-                Rules::DisallowAll(reason) => return Err(FetchError::Robots(reason.clone())),
-                r if !r.allows(request.url) => return Err(FetchError::Robots("disallowed for Redline".into())),
-                _ => {}
-            }
-        }
+        self.robots_check(request.url).await?;
         let mut get = self.client.get(request.url);
         if let Some(etag) = request.etag {
             get = get.header(header::IF_NONE_MATCH, etag);
