@@ -256,13 +256,8 @@ pub struct BrowserConfig {
 
 impl Default for BrowserConfig {
     fn default() -> Self {
-        Self {
-            path: None,
-            tabs: DEFAULT_BROWSER_TABS,
-            timeout: DEFAULT_BROWSER_TIMEOUT,
-            max_memory: DEFAULT_BROWSER_MAX_MEMORY,
-            args: Vec::new(),
-        }
+        let (tabs, timeout, max_memory) = (DEFAULT_BROWSER_TABS, DEFAULT_BROWSER_TIMEOUT, DEFAULT_BROWSER_MAX_MEMORY);
+        Self { path: None, tabs, timeout, max_memory, args: Vec::new() }
     }
 }
 
@@ -986,5 +981,8 @@ mod tests {
         let text = include_str!("../config/redline.toml");
         let c = parse(text).unwrap();
         assert!(!c.watches.is_empty());
+        assert_eq!(c.browser, BrowserConfig::default());
+        let browser = c.watches.iter().find_map(|w| w.rules.render.as_ref()).expect("a browser watch in the example");
+        assert!(browser.wait_for.is_some() && !browser.click.is_empty() && browser.screenshot);
     }
 }

@@ -8,7 +8,9 @@
 //!   import` and the API; a source's rules read back typed and compiled.
 //! - [`schedule`]: when each source and article is due (intervals, cron, revisits by
 //!   age, backoff) and per-host politeness.
-//! - [`fetch`]: one HTTP exchange: robots.txt, timeouts, size cap, charset decoding.
+//! - [`fetch`]: one HTTP exchange: robots.txt, timeouts, size cap, charset decoding; and
+//!   [`fetch::browser`], headless Chromium for `render = "browser"` watches, every request
+//!   of the page under the same robots, politeness and private-address rules.
 //! - [`net`]: the SSRF guard (private-address checks, a resolver that drops them) that
 //!   fetch and alert delivery build their clients with.
 //! - [`discover`]: new article URLs from feeds, sitemaps, section pages and OPML.

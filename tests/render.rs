@@ -138,12 +138,11 @@ fn chromium() -> PathBuf {
 }
 
 fn write_config(dir: &Path, browser: &str, watches: &str) -> PathBuf {
+    let storage = format!("[storage]\npath = {:?}\n", dir.join("redline.db").display().to_string());
+    let fetch = "[fetch]\nallow_private = true\nper_host_delay = \"0s\"\n";
+    let sections = [storage.as_str(), "[web]\nenabled = false\n", fetch, &format!("[browser]\n{browser}\n"), watches];
     let path = dir.join("redline.toml");
-    let text = format!(
-        "[storage]\npath = {db:?}\n\n[web]\nenabled = false\n\n[fetch]\nallow_private = true\nper_host_delay = \"0s\"\n\n[browser]\n{browser}\n\n{watches}\n",
-        db = dir.join("redline.db").display().to_string(),
-    );
-    std::fs::write(&path, text).unwrap();
+    std::fs::write(&path, sections.join("\n")).unwrap();
     path
 }
 

@@ -23,7 +23,7 @@
 //!   dropping the pool) kills Chromium's whole process tree.
 
 mod guard;
-mod procs;
+pub mod procs;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -44,7 +44,7 @@ pub fn tree(root: u32) -> Vec<u32> {
 /// `smaps_rollup`: resident pages, each shared page divided among its sharers,
 /// so that a tree's sum counts shared libraries once), else `VmRSS`; 0 once it
 /// is gone or a zombie.
-fn rss(pid: u32) -> u64 {
+pub fn memory(pid: u32) -> u64 {
     let field = |file: &str, name: &str| -> Option<u64> {
         let text = std::fs::read_to_string(format!("/proc/{pid}/{file}")).ok()?;
         let kib = text.lines().find_map(|l| l.strip_prefix(name))?.trim().trim_end_matches("kB").trim().parse::<u64>();
@@ -53,9 +53,9 @@ fn rss(pid: u32) -> u64 {
     field("smaps_rollup", "Pss:").or_else(|| field("status", "VmRSS:")).unwrap_or(0)
 }
 
-/// Memory of `root`'s whole tree, in bytes (see [`rss`]).
+/// Memory of `root`'s whole tree, in bytes (see [`memory`]).
 pub fn tree_rss(root: u32) -> u64 {
-    tree(root).into_iter().map(rss).sum()
+    tree(root).into_iter().map(memory).sum()
 }
 
 /// Kills `root`'s whole tree with SIGKILL, children first read while the
@@ -98,7 +98,7 @@ mod tests {
         let mut child = std::process::Command::new("sleep").arg("30").spawn().unwrap();
         let me = std::process::id();
         assert!(tree(me).contains(&child.id()));
-        assert!(tree_rss(me) >= rss(me) && rss(me) > 0);
+        assert!(tree_rss(me) >= memory(me) && memory(me) > 0);
         kill_tree(child.id());
         child.wait().unwrap();
         assert!(!alive(child.id()));
