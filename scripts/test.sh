@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the tests need beyond the Rust toolchain (SQLite and zstd are
 # built from source by their crates): headless Chromium and chromedriver for the
-# browser tests (tests/browser.rs), xmllint for the Atom schema test (tests/web.rs),
+# browser tests (tests/browser.rs; Chromium alone renders the `render = "browser"`
+# watches of tests/render.rs), xmllint for the Atom schema test (tests/web.rs),
 # Python's fusepy (with libfuse2) for the read-only filesystem of tests/outage.rs
 # (tests/support/flipfs.py, run with /usr/bin/python3), tinyproxy (HTTP proxy) and
 # microsocks (SOCKS5 proxy) for the proxy checks of tests/reach.rs.

@@ -19,7 +19,8 @@ use crate::alert::{self, Sender, rules::Subject};
 use crate::config::{Config, Schedule};
 use crate::discover::{self, ListingFetch};
 use crate::extract;
-use crate::fetch::{self, Expect, Response};
+use crate::fetch::browser::BrowserPool;
+use crate::fetch::{self, Expect, Page, Response};
 use crate::health::Notice;
 use crate::schedule::{self, ArticleAge, polite::Polite};
 use crate::store::{
@@ -42,6 +43,8 @@ pub struct Ctx {
     pub notices: broadcast::Sender<Notice>,
     /// Woken when a change with alerts was recorded.
     pub outbox_ready: Arc<Notify>,
+    /// Headless Chromium, when some watch has `render = "browser"`.
+    pub browser: Option<Arc<BrowserPool>>,
 }
 
 /// How one article check ended.
@@ -144,34 +147,28 @@ impl Ctx {
             Ok(rules) => rules,
             Err(e) => return self.record_failure(&article, now, e, None, log).await,
         };
-        let request = fetch::Request {
-            url: &article.url,
-            etag: article.etag.as_deref(),
-            last_modified: article.last_modified.as_deref(),
-            source: Some(&article.source_url),
+        let (response, screenshot) = match self.fetch_article(&article, &rules).await {
+            Ok(fetched) => fetched,
+            Err(failure) => {
+                log.status = failure.status;
+                // A 403 or 503 is often a bot challenge: name it as the wall it is.
+                if let (Some(status), Some(page)) = (failure.status, &failure.page)
+                    && let Some(wall) = refusal_wall(status, page, &article.url).await?
+                {
+                    return self.record_wall(&article, now, &wall, failure.retry_after, log).await;
+                }
+                return self.record_failure(&article, now, failure.error, failure.retry_after, log).await;
+            }
         };
-        let page = match self.polite.fetch(&request, Expect::Html).await {
-            Ok(Response::Page(page)) => page,
-            Ok(Response::NotModified { elapsed }) => {
+        let page = match response {
+            Response::Page(page) => page,
+            Response::NotModified { elapsed } => {
                 log.status = Some(304);
                 log.duration_ms = Some(elapsed.as_millis() as u64);
                 log.outcome = "not_modified".into();
                 let next = next_due(&article, &rules, None, false, now);
                 self.record_unchanged(&article, next, now, Seen::default(), log).await?;
                 return Ok(Outcome::Unchanged);
-            }
-            Err(e) => {
-                let retry_after = e.retry_after();
-                if let fetch::FetchError::Status { status, page, .. } = &e {
-                    log.status = Some(*status);
-                    // A 403 or 503 is often a bot challenge: name it as the wall it is.
-                    if let Some(page) = page
-                        && let Some(wall) = refusal_wall(*status, page, &article.url).await?
-                    {
-                        return self.record_wall(&article, now, &wall, retry_after, log).await;
-                    }
-                }
-                return self.record_failure(&article, now, e.to_string(), retry_after, log).await;
             }
         };
         log.status = Some(page.status);
@@ -279,7 +276,7 @@ impl Ctx {
                     content_hash: &hash,
                     article: &extracted_for_db,
                     raw_html_zstd,
-                    screenshot: None,
+                    screenshot,
                 };
                 let new_change = change_for_db.as_ref().map(|c| NewChange { change: c, deliveries });
                 let done = CheckDone {
@@ -314,6 +311,59 @@ impl Ctx {
                 Ok(Outcome::Changed)
             }
         }
+    }
+
+    /// The article's page: one conditional GET, or (`render = "browser"`) the
+    /// DOM Chromium rendered, with the screenshot the watch asked for.
+    async fn fetch_article(
+        &self,
+        article: &ArticleRow,
+        rules: &Rules,
+    ) -> Result<(Response, Option<Vec<u8>>), FetchFailure> {
+        let Some(steps) = &rules.render else {
+            let request = fetch::Request {
+                url: &article.url,
+                etag: article.etag.as_deref(),
+                last_modified: article.last_modified.as_deref(),
+                source: Some(&article.source_url),
+            };
+            return match self.polite.fetch(&request, Expect::Html).await {
+                Ok(response) => Ok((response, None)),
+                Err(e) => {
+                    let (error, retry_after) = (e.to_string(), e.retry_after());
+                    let (status, page) = match e {
+                        fetch::FetchError::Status { status, page, .. } => (Some(status), page),
+                        _ => (None, None),
+                    };
+                    Err(FetchFailure { error, status, retry_after, page })
+                }
+            };
+        };
+        let Some(browser) = &self.browser else {
+            let error = "the watch has render = \"browser\" but this daemon started without the browser (the watch is not in its config); restart it".to_string();
+            return Err(FetchFailure { error, status: None, retry_after: None, page: None });
+        };
+        let rendered = browser.render(&self.polite, &article.url, steps).await.map_err(|e| FetchFailure {
+            status: e.status(),
+            retry_after: e.retry_after(),
+            error: e.to_string(),
+            page: None,
+        })?;
+        if let Some(first) = rendered.blocked.first() {
+            let refused = rendered.blocked.len();
+            info!(url = %article.url, refused, first = %first.url, reason = %first.reason, "Requests of the page refused.");
+        }
+        let page = Page {
+            final_url: rendered.final_url,
+            status: rendered.status,
+            raw: rendered.html.as_bytes().to_vec(),
+            text: rendered.html,
+            charset: "UTF-8",
+            etag: None,
+            last_modified: None,
+            elapsed: rendered.elapsed,
+        };
+        Ok((Response::Page(page), rendered.screenshot))
     }
 
     async fn record_unchanged(
@@ -411,6 +461,15 @@ async fn refusal_wall(
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
         Err(_) => Err(StoreError::Cancelled),
     }
+}
+
+/// Why the page could not be had: recorded on the article.
+struct FetchFailure {
+    error: String,
+    status: Option<u16>,
+    retry_after: Option<Duration>,
+    /// The HTML that came with a refusal, to tell a bot challenge from a plain error.
+    page: Option<Box<fetch::ErrorPage>>,
 }
 
 /// When the article is next due after this check (None: its revisit plan has ended).

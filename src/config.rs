@@ -63,6 +63,15 @@ pub struct Config {
     pub emails: Vec<EmailConfig>,
     /// Global alert rules and retry policy.
     pub alerts: AlertsConfig,
+    /// The headless browser of `render = "browser"` watches.
+    pub browser: BrowserConfig,
+}
+
+impl Config {
+    /// True when some watch is fetched by the headless browser.
+    pub fn needs_browser(&self) -> bool {
+        self.watches.iter().any(|w| w.rules.render.is_some())
+    }
 }
 
 /// Default time a failing delivery is retried before it is marked failed.
@@ -115,6 +124,7 @@ struct RawConfig {
     webhook: Vec<WebhookConfig>,
     email: Vec<EmailConfig>,
     alerts: AlertsConfig,
+    browser: BrowserConfig,
 }
 
 /// `[storage]`
@@ -242,6 +252,62 @@ impl FetchConfig {
     }
 }
 
+/// Default number of pages the browser renders at once.
+pub const DEFAULT_BROWSER_TABS: usize = 2;
+/// Default time one page may take in the browser, clicks and screenshot included.
+pub const DEFAULT_BROWSER_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default memory the browser's processes may use together before it is restarted.
+pub const DEFAULT_BROWSER_MAX_MEMORY: u64 = 1 << 30;
+
+/// `[browser]`: the headless Chromium that renders `render = "browser"` watches.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BrowserConfig {
+    /// The Chromium executable (default: `chromium`, `chromium-browser` or `google-chrome` on `PATH`).
+    pub path: Option<PathBuf>,
+    /// Pages rendered at once (each in its own tab).
+    pub tabs: usize,
+    /// Time allowed for one page: load, waits, clicks and screenshot.
+    #[serde(deserialize_with = "duration")]
+    pub timeout: Duration,
+    /// Resident memory of the browser's whole process tree (bytes, or "1GiB", "512MiB")
+    /// past which the browser is restarted.
+    #[serde(deserialize_with = "byte_size")]
+    pub max_memory: u64,
+    /// Extra command-line arguments for Chromium.
+    pub args: Vec<String>,
+}
+
+impl Default for BrowserConfig {
+    fn default() -> Self {
+        let (tabs, timeout, max_memory) = (DEFAULT_BROWSER_TABS, DEFAULT_BROWSER_TIMEOUT, DEFAULT_BROWSER_MAX_MEMORY);
+        Self { path: None, tabs, timeout, max_memory, args: Vec::new() }
+    }
+}
+
+/// What a watch with `render = "browser"` does in the browser before extraction.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BrowserSteps {
+    /// Wait until this CSS selector matches (instead of waiting for the network to go idle).
+    pub wait_for: Option<String>,
+    /// CSS selectors clicked in order (consent dialogs); an absent one is skipped.
+    pub click: Vec<String>,
+    /// Capture a full-page PNG after rendering.
+    pub screenshot: bool,
+}
+
+/// How a watch's pages are fetched.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Render {
+    /// One HTTP exchange.
+    #[default]
+    Http,
+    /// The headless browser of `[browser]`, scripts run.
+    Browser,
+}
+
 /// What a watch points at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
@@ -352,6 +418,9 @@ pub struct WatchRules {
     pub links: Option<String>,
     /// How often the articles are revisited as they age; none means the watch's `every`/`cron`.
     pub revisit: Option<Vec<RevisitStep>>,
+    /// `render = "browser"`: fetched by the headless browser, with these steps; none means plain HTTP.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub render: Option<BrowserSteps>,
 }
 
 /// The watch as written: each key is checked as it is read (so its errors
@@ -392,6 +461,14 @@ struct RawWatch {
     cookies_file: Option<PathBuf>,
     #[serde(default, deserialize_with = "request::opt_proxy")]
     proxy: Option<ProxyUrl>,
+    #[serde(default)]
+    render: Render,
+    #[serde(default, deserialize_with = "opt_selector")]
+    wait_for: Option<String>,
+    #[serde(default, deserialize_with = "selectors")]
+    click: Vec<String>,
+    #[serde(default)]
+    screenshot: bool,
 }
 
 impl TryFrom<RawWatch> for Watch {
@@ -409,6 +486,17 @@ impl TryFrom<RawWatch> for Watch {
                 return Err("a watch has one of `url` (one article), `feed` (a feed or sitemap) or `section` (a section page), not several; split it into several [[watch]] tables".into());
             }
         };
+        let steps = BrowserSteps { wait_for: raw.wait_for, click: raw.click, screenshot: raw.screenshot };
+        let render = match raw.render {
+            Render::Browser => Some(steps),
+            Render::Http if steps == BrowserSteps::default() => None,
+            Render::Http => {
+                return Err(
+                    "`wait_for`, `click` and `screenshot` need the browser: add `render = \"browser\"` to the watch"
+                        .into(),
+                );
+            }
+        };
         let rules = WatchRules {
             name: raw.name,
             extract: ExtractRules {
@@ -420,6 +508,7 @@ impl TryFrom<RawWatch> for Watch {
             alert: AlertRules { kinds: raw.alert_kinds, min_significance: raw.alert_min_significance },
             links: raw.links,
             revisit: raw.revisit,
+            render,
         };
         let host =
             url::Url::parse(target.url()).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default();
@@ -696,6 +785,7 @@ impl Config {
             webhooks: raw.webhook,
             emails: raw.email,
             alerts: raw.alerts,
+            browser: raw.browser,
         })
     }
 }
@@ -757,6 +847,41 @@ fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     let text = String::deserialize(d)?;
     humantime::parse_duration(&text)
         .map_err(|e| serde::de::Error::custom(format!("{text:?} is not a duration ({e}); write e.g. \"30s\"")))
+}
+
+/// Parses a size in bytes: `1073741824`, `"1GiB"`, `"512MiB"`, `"800MB"`, `"64KiB"`.
+pub fn parse_bytes(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
+    let (number, unit) = (text[..split].trim(), text[split..].trim());
+    let scale: u64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1000,
+        "kib" => 1 << 10,
+        "m" | "mb" => 1000 * 1000,
+        "mib" => 1 << 20,
+        "g" | "gb" => 1000 * 1000 * 1000,
+        "gib" => 1 << 30,
+        _ => return Err(format!("{text:?} is not a size; write e.g. \"1GiB\", \"512MiB\" or a number of bytes")),
+    };
+    match number.parse::<f64>() {
+        Ok(n) if n > 0.0 => Ok((n * scale as f64) as u64),
+        _ => Err(format!("{text:?} is not a size; write e.g. \"1GiB\", \"512MiB\" or a number of bytes")),
+    }
+}
+
+fn byte_size<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Size {
+        Bytes(u64),
+        Text(String),
+    }
+    match Size::deserialize(d)? {
+        Size::Bytes(0) => Err(serde::de::Error::custom("a size of 0 bytes leaves nothing to run in")),
+        Size::Bytes(n) => Ok(n),
+        Size::Text(t) => parse_bytes(&t).map_err(serde::de::Error::custom),
+    }
 }
 
 fn opt_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
@@ -911,9 +1036,53 @@ mod tests {
     }
 
     #[test]
+    fn browser_section_and_watch_keys() {
+        let c = parse("[[watch]]\nurl = \"https://e.com/a\"\n").unwrap();
+        assert_eq!(c.browser, BrowserConfig::default());
+        assert!(!c.needs_browser() && c.watches[0].rules.render.is_none());
+        let c = parse(
+            "[browser]\npath = \"/usr/bin/chromium\"\ntabs = 4\ntimeout = \"20s\"\nmax_memory = \"512MiB\"\nargs = [\"--lang=en\"]\n\n[[watch]]\nurl = \"https://e.com/a\"\nrender = \"browser\"\nwait_for = \"article p\"\nclick = [\"button#accept\"]\nscreenshot = true\n",
+        )
+        .unwrap();
+        assert_eq!(c.browser.tabs, 4);
+        assert_eq!(c.browser.timeout, Duration::from_secs(20));
+        assert_eq!(c.browser.max_memory, 512 << 20);
+        assert_eq!(c.browser.path.as_deref(), Some(Path::new("/usr/bin/chromium")));
+        assert!(c.needs_browser());
+        let steps = c.watches[0].rules.render.clone().unwrap();
+        assert_eq!(steps.wait_for.as_deref(), Some("article p"));
+        assert_eq!(steps.click, ["button#accept"]);
+        assert!(steps.screenshot);
+        // A browser watch without steps is still a browser watch.
+        let c = parse("[[watch]]\nurl = \"https://e.com/a\"\nrender = \"browser\"\n").unwrap();
+        assert_eq!(c.watches[0].rules.render, Some(BrowserSteps::default()));
+        let err = parse("[[watch]]\nurl = \"https://e.com/a\"\nclick = [\"#ok\"]\n").unwrap_err();
+        assert!(err.contains("render = \"browser\""), "{err}");
+        let err = parse("[[watch]]\nurl = \"https://e.com/a\"\nrender = \"chrome\"\n").unwrap_err();
+        assert!(err.starts_with("redline.toml:3:"), "{err}");
+        let err =
+            parse("[[watch]]\nurl = \"https://e.com/a\"\nrender = \"browser\"\nwait_for = \"div[\"\n").unwrap_err();
+        assert!(err.contains("CSS selector"), "{err}");
+        let err = parse("[browser]\nmax_memory = \"lots\"\n").unwrap_err();
+        assert!(err.contains("not a size"), "{err}");
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_bytes("1GiB"), Ok(1 << 30));
+        assert_eq!(parse_bytes("1.5 GiB"), Ok(3 << 29));
+        assert_eq!(parse_bytes("800MB"), Ok(800_000_000));
+        assert_eq!(parse_bytes("4096"), Ok(4096));
+        assert!(parse_bytes("0").is_err() && parse_bytes("1 TB").is_err() && parse_bytes("GiB").is_err());
+    }
+
+    #[test]
     fn example_config_is_valid() {
         let text = include_str!("../config/redline.toml");
         let c = parse(text).unwrap();
         assert!(!c.watches.is_empty());
+        assert_eq!(c.browser, BrowserConfig::default());
+        let browser = c.watches.iter().find_map(|w| w.rules.render.as_ref()).expect("a browser watch in the example");
+        assert!(browser.wait_for.is_some() && !browser.click.is_empty() && browser.screenshot);
     }
 }

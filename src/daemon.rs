@@ -23,6 +23,7 @@ use tracing::{error, info, warn};
 use crate::alert::{Sender, worker::Worker};
 use crate::check::{Ctx, Outcome};
 use crate::config::Config;
+use crate::fetch::browser::BrowserPool;
 use crate::health::{Health, Notice};
 use crate::schedule::polite::Polite;
 use crate::store::{Db, DbLock, Store, StoreError};
@@ -144,11 +145,14 @@ impl Daemon {
         let sender = Arc::new(Sender::new(&config)?);
         let (notices, _) = broadcast::channel(1024);
         let worker = Worker::new(db.clone(), Arc::clone(&sender), config.alerts.retry_for, notices.clone());
+        // Built only when a watch needs it; Chromium itself starts at the first render.
+        let browser = config.needs_browser().then(|| Arc::new(BrowserPool::new(&config.browser, &config.fetch)));
         let ctx = Ctx {
             polite: Polite::with_profiles(
                 &config.fetch,
                 crate::fetch::Profiles::from_config(&config.fetch, &config.watches)?,
             )?,
+            browser,
             config: Arc::new(config),
             db,
             sender,
@@ -216,11 +220,20 @@ impl Daemon {
 
     /// `run --once`: every source and article once, then every due alert.
     pub async fn run_once(&self) -> Result<PassStats> {
-        let mut stats = self.check_everything().await?;
+        let checked = self.check_everything().await;
+        self.stop_browser().await;
+        let mut stats = checked?;
         let (delivered, undelivered) = self.deliver_due().await?;
         stats.delivered = delivered;
         stats.undelivered = undelivered;
         Ok(stats)
+    }
+
+    /// Stops Chromium and its processes, if it runs (a later check starts it again).
+    pub async fn stop_browser(&self) {
+        if let Some(browser) = &self.ctx.browser {
+            browser.shutdown().await;
+        }
     }
 
     /// The daemon: every loop under its supervisor until `shutdown` resolves.
@@ -257,6 +270,7 @@ impl Daemon {
         let _ = stop_tx.send(true);
         let (scheduler, listings, ..) = (&mut work).await;
         tokio::join!(scheduler.drain(SHUTDOWN_GRACE), listings.drain(SHUTDOWN_GRACE));
+        self.stop_browser().await;
         Ok(())
     }
 

@@ -9,7 +9,9 @@
 //! - [`schedule`]: when each source and article is due (intervals, cron, revisits by
 //!   age, backoff), per-host politeness and the checks in flight per host.
 //! - [`fetch`]: one HTTP exchange: robots.txt, timeouts, size cap, charset decoding, and
-//!   the request profiles (headers, cookies, proxy) of the config's watches.
+//!   the request profiles (headers, cookies, proxy) of the config's watches; and
+//!   [`fetch::browser`], headless Chromium for `render = "browser"` watches, every request
+//!   of the page under the same robots, politeness and private-address rules.
 //! - [`cookies`]: the `cookies.txt` format and browser cookie matching. Pure.
 //! - [`net`]: the SSRF guard (private-address checks, a resolver that drops them) that
 //!   fetch and alert delivery build their clients with.

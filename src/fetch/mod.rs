@@ -14,6 +14,7 @@ use reqwest::header::{self, HeaderMap};
 use crate::config::{FetchConfig, ProxyUrl};
 use crate::net::{NetError, check_literal, check_resolved, error_chain, guarded_client, guarded_proxy_client};
 
+pub mod browser;
 pub mod profile;
 pub mod robots;
 
@@ -308,17 +309,21 @@ impl Fetcher {
         }
     }
 
+    /// Refuses `url` when its site's robots.txt does not allow Redline there
+    /// (fetched with the profile of the watch `source`).
+    pub async fn robots_check(&self, url: &str, source: Option<&str>) -> Result<(), FetchError> {
+        match self.robots_rules(url, source).await?.as_deref() {
+            Some(Rules::DisallowAll(reason)) => Err(FetchError::Robots(reason.clone())),
+            Some(r) if !r.allows(url) => Err(FetchError::Robots("disallowed for Redline".into())),
+            _ => Ok(()),
+        }
+    }
+
     /// Performs one conditional GET and decodes the body.
     pub async fn fetch(&self, request: &Request<'_>, expect: Expect) -> Result<Response, FetchError> {
         let started = Instant::now();
         check_literal(request.url, self.allow_private)?;
-        if let Some(rules) = self.robots_rules(request.url, request.source).await? {
-            match &*rules {
-                Rules::DisallowAll(reason) => return Err(FetchError::Robots(reason.clone())),
-                r if !r.allows(request.url) => return Err(FetchError::Robots("disallowed for Redline".into())),
-                _ => {}
-            }
-        }
+        self.robots_check(request.url, request.source).await?;
         let mut extra = Vec::new();
         if let Some(etag) = request.etag {
             extra.push((header::IF_NONE_MATCH, etag));

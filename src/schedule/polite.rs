@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::config::FetchConfig;
 use crate::fetch::{self, Expect, FetchError, Fetcher, Profiles, Response};
-use crate::schedule::hosts::HostLimiter;
+use crate::schedule::hosts::{HostLimiter, HostPermit};
 use crate::store::host_key;
 
 /// Longest host-wide pause a `Retry-After` can impose.
@@ -31,16 +31,27 @@ impl Polite {
         })
     }
 
+    /// Refuses `url` when robots.txt does not allow it (the requests a browser page makes).
+    pub async fn robots_check(&self, url: &str) -> Result<(), FetchError> {
+        self.fetcher.robots_check(url, None).await
+    }
+
+    /// Waits for `url`'s host's turn (its robots.txt crawl delay included) without
+    /// fetching: a browser page's main document holds this while it renders.
+    /// robots.txt is read with the profile of the watch `source`.
+    pub async fn turn(&self, url: &str, source: Option<&str>) -> Result<HostPermit, FetchError> {
+        let crawl_delay = self.fetcher.robots_rules(url, source).await?.and_then(|r| r.crawl_delay());
+        Ok(self.hosts.acquire(&host_key(url), crawl_delay).await)
+    }
+
     /// Waits for the host's turn, fetches, and pauses the host when it asks to slow down.
     pub async fn fetch(&self, request: &fetch::Request<'_>, expect: Expect) -> Result<Response, FetchError> {
-        let host = host_key(request.url);
-        let crawl_delay = self.fetcher.robots_rules(request.url, request.source).await?.and_then(|r| r.crawl_delay());
-        let _permit = self.hosts.acquire(&host, crawl_delay).await;
+        let _permit = self.turn(request.url, request.source).await?;
         let result = self.fetcher.fetch(request, expect).await;
         if let Err(e @ FetchError::Status { status: 429 | 503, .. }) = &result
             && let Some(pause) = e.retry_after()
         {
-            self.hosts.pause(&host, pause.min(MAX_HOST_PAUSE));
+            self.hosts.pause(&host_key(request.url), pause.min(MAX_HOST_PAUSE));
         }
         result
     }
