@@ -122,6 +122,14 @@ pub fn parse_cookies_txt(text: &str) -> Result<Vec<Cookie>, (usize, String)> {
         if fields[5].is_empty() {
             return Err((number, "the name field is empty".into()));
         }
+        // A control character or a `;` would break the Cookie header (or smuggle another one in).
+        let unsafe_char = |c: char| c.is_control() || c == ';';
+        if fields[5].contains(unsafe_char) || fields[5].contains(['=', ' ']) || fields[6].contains(unsafe_char) {
+            return Err((
+                number,
+                "the name or value holds a control character, `;`, or (in the name) `=` or a space".into(),
+            ));
+        }
         cookies.push(Cookie {
             include_subdomains: include_subdomains || domain.starts_with('.'),
             domain: domain.trim_start_matches('.').to_ascii_lowercase(),
@@ -153,6 +161,19 @@ pub fn cookie_header(cookies: &[Cookie], url: &url::Url, now: i64) -> Option<Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_value_that_would_break_the_header_is_a_malformed_line() {
+        for bad in [
+            "e.com\tFALSE\t/\tFALSE\t0\tsid\tabc\rdef",
+            "e.com\tFALSE\t/\tFALSE\t0\tsid\ta;b=c",
+            "e.com\tFALSE\t/\tFALSE\t0\ts id\tv",
+        ] {
+            let err = parse_cookies_txt(&format!("# Netscape HTTP Cookie File\n{bad}\n")).unwrap_err();
+            assert_eq!(err.0, 2, "{bad:?}: {err:?}");
+        }
+        assert!(parse_cookies_txt("e.com\tFALSE\t/\tFALSE\t0\tsid\tv=1%20x\r\n").is_ok(), "a CRLF file is fine");
+    }
 
     fn url(u: &str) -> url::Url {
         url::Url::parse(u).unwrap()
