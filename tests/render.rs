@@ -261,6 +261,17 @@ async fn script_built_pages_are_rendered_clicked_and_guarded() {
         assert!(changes[0].change.removed.is_empty(), "{:?}", changes[0].change);
     }
 
+    // The watch with `screenshot = true` keeps a PNG per stored version, and the other none.
+    let consent_id = store.article_by_url(&consent).unwrap().unwrap().id;
+    for number in [1, 2] {
+        let info = store.screenshot_info(consent_id, number).unwrap().expect("a screenshot per version");
+        let png = store.screenshot_png(consent_id, number).unwrap().unwrap();
+        assert!(png.starts_with(b"\x89PNG") && png.len() as i64 == info.bytes, "version {number}");
+        assert!(info.width > 0 && info.height > 0);
+    }
+    let story_id = store.article_by_url(&story).unwrap().unwrap().id;
+    assert!(store.screenshot_info(story_id, 1).unwrap().is_none(), "no screenshot where none was asked for");
+
     // Nothing moved: nothing recorded.
     let (stdout, _) = run_once(&config, &marker, &tmp).await;
     assert!(stdout.contains("0 new, 0 changed, 0 failed"), "{stdout}");
