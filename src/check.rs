@@ -343,12 +343,10 @@ impl Ctx {
             let error = "the watch has render = \"browser\" but this daemon started without the browser (the watch is not in its config); restart it".to_string();
             return Err(FetchFailure { error, status: None, retry_after: None, page: None });
         };
-        let rendered = browser.render(&self.polite, &article.url, steps).await.map_err(|e| FetchFailure {
-            status: e.status(),
-            retry_after: e.retry_after(),
-            error: e.to_string(),
-            page: None,
-        })?;
+        let rendered =
+            browser.render(&self.polite, &article.url, Some(&article.source_url), steps).await.map_err(|e| {
+                FetchFailure { status: e.status(), retry_after: e.retry_after(), error: e.to_string(), page: None }
+            })?;
         if let Some(first) = rendered.blocked.first() {
             let refused = rendered.blocked.len();
             info!(url = %article.url, refused, first = %first.url, reason = %first.reason, "Requests of the page refused.");

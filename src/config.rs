@@ -764,9 +764,17 @@ impl Config {
             })
         };
         let mut watches = Vec::with_capacity(raw.watch.len());
+        let global_proxy = raw.fetch.proxy.is_some();
         for spanned in raw.watch {
             let start = spanned.span().start;
             let mut watch = Watch::try_from(spanned.into_inner()).map_err(|m| invalid(start, &m))?;
+            // Chromium would connect directly: a proxy that is there for privacy must not be bypassed.
+            if watch.rules.render.is_some() && (global_proxy || watch.request.proxy.is_some()) {
+                return Err(invalid(
+                    start,
+                    "a `render = \"browser\"` watch cannot go through a proxy yet (`proxy` here or in [fetch]): Chromium would connect directly; drop `render` or the proxy",
+                ));
+            }
             if let Some(file) = &watch.request.cookies_file {
                 let from_file = cookies_file(file)?;
                 watch.request.cookies.extend(from_file);
@@ -1058,6 +1066,13 @@ mod tests {
         assert_eq!(c.watches[0].rules.render, Some(BrowserSteps::default()));
         let err = parse("[[watch]]\nurl = \"https://e.com/a\"\nclick = [\"#ok\"]\n").unwrap_err();
         assert!(err.contains("render = \"browser\""), "{err}");
+        for proxied in [
+            "[fetch]\nproxy = \"http://p.example:3128\"\n[[watch]]\nurl = \"https://e.com/a\"\nrender = \"browser\"\n",
+            "[[watch]]\nurl = \"https://e.com/a\"\nrender = \"browser\"\nproxy = \"socks5://p.example:1080\"\n",
+        ] {
+            let err = parse(proxied).unwrap_err();
+            assert!(err.contains("cannot go through a proxy"), "{err}");
+        }
         let err = parse("[[watch]]\nurl = \"https://e.com/a\"\nrender = \"chrome\"\n").unwrap_err();
         assert!(err.starts_with("redline.toml:3:"), "{err}");
         let err =

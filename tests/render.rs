@@ -307,7 +307,7 @@ async fn a_render_returns_the_screenshot_and_the_refused_requests() {
     let polite = Polite::new(&fetch).unwrap();
     let pool = BrowserPool::new(&BrowserConfig { path: Some(path), ..BrowserConfig::default() }, &fetch);
     let steps = BrowserSteps { wait_for: Some("article p".into()), click: vec![], screenshot: true };
-    let page = pool.render(&polite, &format!("{base}/story"), &steps).await.unwrap();
+    let page = pool.render(&polite, &format!("{base}/story"), None, &steps).await.unwrap();
     assert_eq!(page.status, 200);
     assert_eq!(page.final_url, format!("{base}/story"));
     assert!(page.html.contains(PARAGRAPHS[0]), "{}", page.html);
@@ -319,8 +319,63 @@ async fn a_render_returns_the_screenshot_and_the_refused_requests() {
         page.blocked
     );
     assert!(pool.peak_memory() > 0);
-    let missing = pool.render(&polite, &format!("{base}/missing"), &BrowserSteps::default()).await.unwrap_err();
+    let missing = pool.render(&polite, &format!("{base}/missing"), None, &BrowserSteps::default()).await.unwrap_err();
     assert_eq!(missing.to_string(), "HTTP 404");
     pool.shutdown().await;
     assert_eq!(pool.memory().await, 0);
+}
+
+/// Answers 401 unless the request carries the watch's key and session cookie.
+async fn gated(headers: axum::http::HeaderMap, uri: Uri) -> Response {
+    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    if get("x-api-key") != "k-123" || !get("cookie").split("; ").any(|c| c == "session=s-456") {
+        return (StatusCode::UNAUTHORIZED, "a key and a session, please").into_response();
+    }
+    match uri.path() {
+        "/gated" => {
+            ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], SHELL.replace("/api/story.json", "/api/gated.json"))
+                .into_response()
+        }
+        "/api/gated.json" => axum::Json(serde_json::json!({
+            "title": "Members learn the harbour bridge will close",
+            "author": "Ana Ruiz",
+            "paragraphs": PARAGRAPHS,
+        }))
+        .into_response(),
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_watch_sends_its_headers_and_cookies_with_the_page_and_its_requests() {
+    let path = chromium();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/gated", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, axum::Router::new().fallback(gated)).await.unwrap() });
+    let browser = format!("path = {:?}\ntabs = 1\ntimeout = \"20s\"", path.display().to_string());
+    let marker = format!("gated-{}", std::process::id());
+    for (settings, expected) in [
+        ("headers = { \"X-Api-Key\" = \"k-123\" }\ncookies = { session = \"s-456\" }\n", "1 new, 0 changed, 0 failed"),
+        ("", "0 new, 0 changed, 1 failed"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let tmp = dir.path().join("tmp");
+        std::fs::create_dir(&tmp).unwrap();
+        let watch = format!("[[watch]]\nurl = {url:?}\nrender = \"browser\"\nwait_for = \"article p\"\n{settings}");
+        let config = write_config(dir.path(), &browser, &watch);
+        let (stdout, stderr) = run_once(&config, &marker, &tmp).await;
+        assert!(stdout.contains(expected), "{settings:?}: {stdout}\n{stderr}");
+        assert_nothing_left(&marker, &tmp);
+        let store = Store::open(&dir.path().join("redline.db")).unwrap();
+        if settings.is_empty() {
+            let article = store.article_by_url(&url).unwrap().unwrap();
+            assert_eq!(article.last_error.as_deref(), Some("HTTP 401"), "without the key and cookie");
+        } else {
+            // The script's own request for the JSON carried them too: its paragraphs are there.
+            let (title, text) = latest_text(&store, &url);
+            assert_eq!(title, "Members learn the harbour bridge will close");
+            assert!(text.contains(PARAGRAPHS[1]), "{text}");
+            assert!(!stderr.contains("k-123") && !stderr.contains("s-456"), "a secret in the log: {stderr}");
+        }
+    }
 }

@@ -309,6 +309,11 @@ impl Fetcher {
         }
     }
 
+    /// The request profile of the watch `source` (the global one for any other).
+    pub fn profile(&self, source: Option<&str>) -> &Arc<RequestProfile> {
+        self.profiles.get(source)
+    }
+
     /// Refuses `url` when its site's robots.txt does not allow Redline there
     /// (fetched with the profile of the watch `source`).
     pub async fn robots_check(&self, url: &str, source: Option<&str>) -> Result<(), FetchError> {

@@ -85,6 +85,24 @@ impl RequestProfile {
         get
     }
 
+    /// The headers a browser request to `url` gets on top of its own: the
+    /// profile's headers when `url` is on the page's host, and the cookies that
+    /// match it (one `Cookie` line).
+    pub fn browser_headers(&self, url: &url::Url, same_host: bool) -> Vec<(String, String)> {
+        let mut extra: Vec<(String, String)> = Vec::new();
+        if same_host {
+            for (name, value) in &self.headers {
+                if let Ok(value) = value.to_str() {
+                    extra.push((name.as_str().to_string(), value.to_string()));
+                }
+            }
+        }
+        if let Some(cookies) = cookie_header(&self.cookies, url, chrono::Utc::now().timestamp()) {
+            extra.push((COOKIE.as_str().to_string(), cookies));
+        }
+        extra
+    }
+
     fn secrets(&self) -> impl Iterator<Item = String> + '_ {
         let headers = self.headers.values().filter_map(|v| v.to_str().ok().map(str::to_string));
         let cookies = self.cookies.iter().map(|c| c.value.clone());

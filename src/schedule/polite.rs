@@ -31,6 +31,11 @@ impl Polite {
         })
     }
 
+    /// The headers, cookies and proxy of the watch `source`.
+    pub fn profile(&self, source: Option<&str>) -> &std::sync::Arc<fetch::RequestProfile> {
+        self.fetcher.profile(source)
+    }
+
     /// Refuses `url` when robots.txt does not allow it (the requests a browser page makes).
     pub async fn robots_check(&self, url: &str) -> Result<(), FetchError> {
         self.fetcher.robots_check(url, None).await

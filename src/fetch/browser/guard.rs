@@ -5,8 +5,9 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
+use crate::fetch::RequestProfile;
 use crate::net::{self, NetError};
 use crate::schedule::polite::Polite;
 
@@ -23,6 +24,8 @@ pub struct Blocked {
 pub struct RequestGuard<'a> {
     polite: &'a Polite,
     allow_private: bool,
+    /// The watch's headers and cookies, and the page's host: headers go to that host only.
+    profile: Option<(Arc<RequestProfile>, url::Url)>,
     resolved: Mutex<HashMap<(String, u16), Result<(), NetError>>>,
     blocked: Mutex<Vec<Blocked>>,
 }
@@ -30,7 +33,22 @@ pub struct RequestGuard<'a> {
 impl<'a> RequestGuard<'a> {
     /// A guard for one page.
     pub fn new(polite: &'a Polite, allow_private: bool) -> RequestGuard<'a> {
-        RequestGuard { polite, allow_private, resolved: Mutex::default(), blocked: Mutex::default() }
+        RequestGuard { polite, allow_private, profile: None, resolved: Mutex::default(), blocked: Mutex::default() }
+    }
+
+    /// Requests of the page `page_url` carry `profile`'s headers (to the page's own
+    /// host) and the cookies that match each of them, as HTTP fetches do.
+    pub fn with_profile(mut self, profile: Arc<RequestProfile>, page_url: &str) -> RequestGuard<'a> {
+        self.profile = url::Url::parse(page_url).ok().map(|u| (profile, u));
+        self
+    }
+
+    /// The headers to add to a request for `url` (none without a profile).
+    pub fn extra_headers(&self, url: &str) -> Vec<(String, String)> {
+        let (Some((profile, page)), Ok(url)) = (&self.profile, url::Url::parse(url)) else { return Vec::new() };
+        let same_host =
+            url.host_str() == page.host_str() && url.port_or_known_default() == page.port_or_known_default();
+        profile.browser_headers(&url, same_host)
     }
 
     /// Ok when the request may go on; the reason otherwise (also remembered, see [`Self::blocked`]).

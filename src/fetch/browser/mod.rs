@@ -34,7 +34,8 @@ use std::time::{Duration, Instant};
 use chromiumoxide::browser::{Browser, BrowserConfig as LaunchConfig};
 use chromiumoxide::cdp::browser_protocol::browser::CloseParams;
 use chromiumoxide::cdp::browser_protocol::fetch::{
-    ContinueRequestParams, EnableParams, EventRequestPaused, FailRequestParams, RequestPattern, RequestStage,
+    ContinueRequestParams, EnableParams, EventRequestPaused, FailRequestParams, HeaderEntry, RequestPattern,
+    RequestStage,
 };
 use chromiumoxide::cdp::browser_protocol::network::{
     ErrorReason, EventLoadingFailed, EventLoadingFinished, EventRequestWillBeSent, EventResponseReceived, ResourceType,
@@ -274,13 +275,21 @@ impl BrowserPool {
     }
 
     /// Loads `url` in a tab, runs the watch's `steps`, and returns the rendered DOM.
-    pub async fn render(&self, polite: &Polite, url: &str, steps: &BrowserSteps) -> Result<Rendered, BrowserError> {
+    /// The page's requests carry the headers and cookies of the watch `source`.
+    pub async fn render(
+        &self,
+        polite: &Polite,
+        url: &str,
+        source: Option<&str>,
+        steps: &BrowserSteps,
+    ) -> Result<Rendered, BrowserError> {
         let started = Instant::now();
-        let guard = RequestGuard::new(polite, self.allow_private);
+        let profile = std::sync::Arc::clone(polite.profile(source));
+        let guard = RequestGuard::new(polite, self.allow_private).with_profile(profile, url);
         // The page itself: refused before any browser work, with the plain reason.
         guard.judge(url).await.map_err(BrowserError::Blocked)?;
         let _tab = self.tabs.acquire().await.expect("the tab semaphore is never closed");
-        let _host = polite.turn(url, None).await?;
+        let _host = polite.turn(url, source).await?;
         let running = self.running().await?;
         let page = match tokio::time::timeout(self.config.timeout, running.browser.new_page("about:blank")).await {
             Ok(Ok(page)) => page,
@@ -574,7 +583,7 @@ async fn decide(
 ) {
     let url = &event.request.url;
     let sent = match guard.judge(url).await {
-        Ok(()) => page.execute(ContinueRequestParams::new(event.request_id.clone())).await.map(drop),
+        Ok(()) => page.execute(continue_with(&event, guard.extra_headers(url))).await.map(drop),
         Err(reason) => {
             debug!(%url, %reason, "Browser request refused.");
             if event.resource_type == ResourceType::Document && is_main(main_frame, Some(&event.frame_id)) {
@@ -588,6 +597,33 @@ async fn decide(
     if let Err(e) = sent {
         debug!(%url, error = %e, "The browser did not take the verdict on a request.");
     }
+}
+
+/// Lets a paused request go on, with `extra` headers replacing its own of the
+/// same name (a `Cookie` of the page's own is kept, the watch's cookies after it).
+fn continue_with(event: &EventRequestPaused, extra: Vec<(String, String)>) -> ContinueRequestParams {
+    let mut params = ContinueRequestParams::new(event.request_id.clone());
+    if extra.is_empty() {
+        return params;
+    }
+    let mut headers: Vec<HeaderEntry> = event
+        .request
+        .headers
+        .inner()
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(name, value)| Some(HeaderEntry::new(name.clone(), value.as_str()?.to_string())))
+        .collect();
+    for (name, value) in extra {
+        match headers.iter_mut().find(|h| h.name.eq_ignore_ascii_case(&name)) {
+            Some(own) if name.eq_ignore_ascii_case("cookie") => own.value = format!("{}; {value}", own.value),
+            Some(own) => own.value = value,
+            None => headers.push(HeaderEntry::new(name, value)),
+        }
+    }
+    params.headers = Some(headers);
+    params
 }
 
 /// Waits until `wait_for` matches, or until the network is idle when there is
