@@ -66,7 +66,9 @@ fn golden_corpus() {
     let bless = std::env::var_os("REDLINE_BLESS").is_some();
     let mut failures = Vec::new();
     for name in &names {
-        let html = std::fs::read_to_string(dir.join(format!("{name}.html"))).expect("readable html");
+        // Decoded as `redline extract FILE` decodes it (charset from BOM, <meta>, or a guess).
+        let raw = std::fs::read(dir.join(format!("{name}.html"))).expect("readable html");
+        let html = redline::fetch::decode(&raw, "").0;
         let json_path = dir.join(format!("{name}.json"));
         let want: Option<Article> =
             std::fs::read_to_string(&json_path).ok().map(|s| serde_json::from_str(&s).expect("valid expected json"));

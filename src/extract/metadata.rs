@@ -79,8 +79,19 @@ fn scan(doc: &Html) -> Scan<'_> {
                         {
                             s.text_bylines.push(name);
                         }
-                    } else if matches!(tt, "By" | "by" | "BY" | "Written by" | "Author:" | "Posted by" | "Von" | "Par")
-                    {
+                    } else if matches!(
+                        tt,
+                        "By" | "by"
+                            | "BY"
+                            | "Written by"
+                            | "Author:"
+                            | "Posted by"
+                            | "Von"
+                            | "Par"
+                            | "Por"
+                            | "Di"
+                            | "di"
+                    ) {
                         s.by_pending = true;
                     } else if tt.len() < 60 && starts_like_byline(tt) && BY_RE.is_match(tt) {
                         let name = clean_byline(tt);
@@ -173,9 +184,12 @@ fn scan(doc: &Html) -> Scan<'_> {
                 || contains_ci(rel, "author")
                 || itemprop.eq_ignore_ascii_case("author")
                 || (class_hit && (contains_ci(class, "byline") || contains_ci(class, "author-name")))
-                || class
-                    .split_whitespace()
-                    .any(|c| c.eq_ignore_ascii_case("author") || c.eq_ignore_ascii_case("article-author"))
+                || class.split_whitespace().any(|c| {
+                    // The author's class in English, and in the other languages of the notices.
+                    ["author", "article-author", "firma", "autore", "autor", "auteur", "autorin", "verfasser"]
+                        .iter()
+                        .any(|name| c.eq_ignore_ascii_case(name))
+                })
                 || contains_ci(testid, "byline")
                 || contains_ci(testid, "author");
             if hit {
@@ -559,11 +573,13 @@ static CLASS_RE: std::sync::LazyLock<regex::Regex> =
     std::sync::LazyLock::new(|| regex::Regex::new(r"(?i)date|publish|posted|timestamp|byline|author").unwrap());
 
 static BY_RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-    regex::Regex::new(r"^(?:By|BY|Written by|Posted by|Story by|Words by|Von|Par)\s+\p{Lu}[\p{L}.'’-]*(?:\s+\p{Lu}[\p{L}.'’-]*){0,3}$").unwrap()
+    regex::Regex::new(r"^(?:By|BY|Written by|Posted by|Story by|Words by|Von|Par|Por|Di|di|Door)\s+\p{Lu}[\p{L}.'’-]*(?:\s+\p{Lu}[\p{L}.'’-]*){0,3}(?:\s*[-–—|·])?$").unwrap()
 });
 
 fn starts_like_byline(t: &str) -> bool {
-    ["By ", "BY ", "Written", "Posted", "Story", "Words", "Von ", "Par "].iter().any(|p| t.starts_with(p))
+    ["By ", "BY ", "Written", "Posted", "Story", "Words", "Von ", "Par ", "Por ", "Di ", "di ", "Door "]
+        .iter()
+        .any(|p| t.starts_with(p))
 }
 
 /// Cheap test before parsing: short, with a year in it.
@@ -613,6 +629,15 @@ fn clean_byline(s: &str) -> String {
         "von ",
         "Par ",
         "par ",
+        "Por ",
+        "por ",
+        "POR ",
+        "Di ",
+        "di ",
+        "DI ",
+        "de ",
+        "Door ",
+        "door ",
         "Written by ",
         "Story by ",
         "Words by ",
@@ -626,7 +651,7 @@ fn clean_byline(s: &str) -> String {
             s = r.trim().to_string();
         }
     }
-    s.trim_matches(|c: char| c == '|' || c == '-' || c == ',' || c.is_whitespace()).to_string()
+    s.trim_matches(|c: char| matches!(c, '|' | '-' | '–' | '—' | ',' | '·' | '/') || c.is_whitespace()).to_string()
 }
 
 fn visible_byline(candidates: &[ElementRef]) -> Option<String> {
@@ -699,6 +724,22 @@ fn strip_site(t: &str, site: Option<&str>) -> String {
     t.to_string()
 }
 
+/// A headline without the permalink mark a documentation or blog theme appends
+/// to it ("Title¶", "Title #", "Title 🔗"); "C#" keeps its mark.
+fn strip_anchor_mark(t: &str) -> String {
+    let mut t = t.trim();
+    loop {
+        let before = t;
+        t = t.trim_end_matches(['¶', '§', '🔗', '⚓']).trim_end();
+        if let Some(rest) = t.strip_suffix(" #") {
+            t = rest.trim_end();
+        }
+        if t == before {
+            return t.to_string();
+        }
+    }
+}
+
 fn choose_title(
     ld: Option<String>,
     og: Option<String>,
@@ -706,7 +747,11 @@ fn choose_title(
     doc_title: Option<String>,
     site: Option<&str>,
 ) -> Option<String> {
-    let clean = |s: Option<String>| s.map(|t| strip_site(&decode_entities(&t), site)).filter(|t| !t.is_empty());
+    let clean = |s: Option<String>| {
+        s.map(|t| strip_site(&strip_anchor_mark(&decode_entities(&t)), site)).filter(|t| !t.is_empty())
+    };
+    let h1s: Vec<String> = h1s.iter().map(|h| strip_anchor_mark(h)).filter(|h| !h.is_empty()).collect();
+    let h1s = &h1s;
     let ld = clean(ld);
     let og = clean(og);
     let doc_title = clean(doc_title);
@@ -736,6 +781,29 @@ fn choose_title(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn byline_prefixes_of_other_languages_and_trailing_dashes_go() {
+        for (raw, name) in [
+            ("Por María Fernández —", "María Fernández"),
+            ("di Giulia Benedetti -", "Giulia Benedetti"),
+            ("par Claire Dubois", "Claire Dubois"),
+            ("von Jonas Weber |", "Jonas Weber"),
+            ("de Ana Souza", "Ana Souza"),
+            ("Door Sanne de Vries", "Sanne de Vries"),
+            ("De Niro Lopes", "De Niro Lopes"),
+        ] {
+            assert_eq!(clean_byline(raw), name, "{raw}");
+        }
+    }
+
+    #[test]
+    fn permalink_marks_leave_the_headline() {
+        assert_eq!(strip_anchor_mark("Ferry timetable changes¶"), "Ferry timetable changes");
+        assert_eq!(strip_anchor_mark("New bus lane opens #"), "New bus lane opens");
+        assert_eq!(strip_anchor_mark("Section 3 § "), "Section 3");
+        assert_eq!(strip_anchor_mark("Why we moved to C#"), "Why we moved to C#");
+    }
 
     fn meta(src: &str) -> Meta {
         let base = url::Url::parse("https://news.example/world/story").unwrap();

@@ -467,11 +467,17 @@ pub fn decode(raw: &[u8], content_type: &str) -> (String, &'static str) {
         .split(';')
         .filter_map(|p| p.trim().strip_prefix("charset=").or_else(|| p.trim().strip_prefix("CHARSET=")))
         .find_map(|label| encoding_rs::Encoding::for_label(label.trim_matches('"').as_bytes()));
-    let encoding = encoding_rs::Encoding::for_bom(raw)
-        .map(|(e, _)| e)
-        .or(from_header)
-        .or_else(|| meta_charset(&raw[..raw.len().min(1024)]))
-        .unwrap_or_else(|| {
+    // Bytes that are valid UTF-8 (and not plain ASCII) are UTF-8 whatever a <meta>
+    // says: templates keep a legacy declaration long after their pages moved.
+    // An HTTP header or a BOM still wins.
+    let from_meta = || match meta_charset(&raw[..raw.len().min(1024)]) {
+        Some(meta) if meta != encoding_rs::UTF_8 && !raw.is_ascii() && std::str::from_utf8(raw).is_ok() => {
+            Some(encoding_rs::UTF_8)
+        }
+        other => other,
+    };
+    let encoding =
+        encoding_rs::Encoding::for_bom(raw).map(|(e, _)| e).or(from_header).or_else(from_meta).unwrap_or_else(|| {
             if std::str::from_utf8(raw).is_ok() {
                 encoding_rs::UTF_8
             } else {
@@ -504,6 +510,17 @@ pub type SharedFetcher = Arc<Fetcher>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utf8_bytes_win_over_a_contradicting_meta_but_not_over_the_header() {
+        let page = "<meta charset=\"iso-8859-1\"><p>Café crème à Zürich</p>".as_bytes();
+        assert_eq!(decode(page, ""), ("<meta charset=\"iso-8859-1\"><p>Café crème à Zürich</p>".into(), "UTF-8"));
+        let (text, used) = decode(page, "text/html; charset=iso-8859-1");
+        assert_eq!(used, "windows-1252", "the HTTP header wins");
+        assert!(text.contains("CafÃ©"), "{text}");
+        let latin1 = b"<meta charset=\"iso-8859-1\"><p>caf\xe9</p>";
+        assert_eq!(decode(latin1, "").0, "<meta charset=\"iso-8859-1\"><p>café</p>", "real Latin-1 stays Latin-1");
+    }
 
     #[test]
     fn charset_from_header_bom_and_meta() {
