@@ -46,7 +46,10 @@ pub fn guarded_client(allow_private: bool) -> reqwest::ClientBuilder {
 pub fn guarded_proxy_client(allow_private: bool, proxy: &ProxyUrl) -> Result<reqwest::ClientBuilder, NetError> {
     let all = reqwest::Proxy::all(proxy.expose())
         .map_err(|_| NetError::Client(format!("the proxy {} is not usable", proxy.shown())))?;
-    let builder = reqwest::Client::builder().no_proxy().proxy(all);
+    // No idle connections kept to a proxy: many (tinyproxy among them) close a
+    // connection after its response, and a request sent on one that is closing
+    // fails with "connection closed before message completed".
+    let builder = reqwest::Client::builder().no_proxy().proxy(all).pool_max_idle_per_host(0);
     Ok(if allow_private { builder } else { builder.dns_resolver(PublicOnlyResolver { trusted: proxy.host() }) })
 }
 
