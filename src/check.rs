@@ -24,7 +24,7 @@ use crate::fetch::{self, Expect, Page, Response};
 use crate::health::Notice;
 use crate::schedule::{self, ArticleAge, polite::Polite};
 use crate::store::{
-    ArticleRow, CheckDone, Db, FetchLogEntry, NewChange, NewVersion, SourceKind, SourceRow, StoreError,
+    ArticleRow, CheckDone, Db, FetchLogEntry, NewChange, NewVersion, SourceKind, SourceRow, StoreError, blocking,
 };
 use crate::watch::Rules;
 
@@ -188,12 +188,9 @@ impl Ctx {
         }
 
         let (html, url, extract_rules) = (page.text.clone(), article.url.clone(), rules.extract.clone());
-        let extracted =
-            match tokio::task::spawn_blocking(move || extract::extract_with(&html, Some(&url), &extract_rules)).await {
-                Ok(a) => a,
-                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-                Err(_) => return Err(StoreError::Cancelled),
-            };
+        // The page's text comes back with the article, for the wall check below.
+        let (extracted, html) =
+            blocking(move || (extract::extract_with(&html, Some(&url), &extract_rules), html)).await?;
         let hash = extracted.content_hash();
         let id = article.id;
         let unchanged_next = next_due(&article, &rules, extracted.published.as_deref(), false, now);
@@ -209,21 +206,14 @@ impl Ctx {
         let latest = self.db.read(move |s| s.latest_version(id)).await?;
         // A consent wall, paywall, bot challenge… served instead of the article is a failed
         // check, not a version: the last real version stands, and its return records nothing.
-        let (wall, extracted, latest) = {
-            let (final_url, requested, status) = (page.final_url.clone(), article.url.clone(), page.status);
-            let html = page.text.clone();
-            let found = tokio::task::spawn_blocking(move || {
-                let served =
-                    extract::wall::Served { html: &html, status, requested_url: &requested, final_url: &final_url };
-                let wall = extract::wall::classify(&served, &extracted, latest.as_ref().map(|v| &v.article));
-                (wall, extracted, latest)
-            });
-            match found.await {
-                Ok(found) => found,
-                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-                Err(_) => return Err(StoreError::Cancelled),
-            }
-        };
+        let (final_url, requested, status) = (page.final_url.clone(), article.url.clone(), page.status);
+        let (wall, extracted, latest) = blocking(move || {
+            let served =
+                extract::wall::Served { html: &html, status, requested_url: &requested, final_url: &final_url };
+            let wall = extract::wall::classify(&served, &extracted, latest.as_ref().map(|v| &v.article));
+            (wall, extracted, latest)
+        })
+        .await?;
         if let Some(wall) = wall {
             return self.record_wall(&article, now, &wall, None, log).await;
         }
@@ -449,16 +439,12 @@ async fn refusal_wall(
     url: &str,
 ) -> Result<Option<extract::wall::Wall>, StoreError> {
     let (html, final_url, requested) = (page.text.clone(), page.final_url.clone(), url.to_string());
-    let found = tokio::task::spawn_blocking(move || {
+    blocking(move || {
         let article = extract::extract(&html, Some(&requested));
         let served = extract::wall::Served { html: &html, status, requested_url: &requested, final_url: &final_url };
         extract::wall::classify(&served, &article, None)
-    });
-    match found.await {
-        Ok(wall) => Ok(wall),
-        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        Err(_) => Err(StoreError::Cancelled),
-    }
+    })
+    .await
 }
 
 /// Why the page could not be had: recorded on the article.

@@ -7,6 +7,21 @@ use std::sync::Arc;
 use super::{Store, StoreError, StoreFault};
 use crate::health::Health;
 
+/// Runs `f` on tokio's blocking pool (SQLite calls, extraction): a panic inside
+/// it is resumed in the caller; a call the runtime cancelled at shutdown is
+/// [`StoreError::Cancelled`], so nothing of the check it belongs to is recorded.
+pub async fn blocking<T, F>(f: F) -> Result<T, StoreError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    match tokio::task::spawn_blocking(f).await {
+        Ok(value) => Ok(value),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => Err(StoreError::Cancelled),
+    }
+}
+
 /// A shared store handle for async tasks.
 #[derive(Clone)]
 pub struct Db {
@@ -32,11 +47,7 @@ impl Db {
         F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
     {
         let store = Arc::clone(&self.store);
-        match tokio::task::spawn_blocking(move || f(&store)).await {
-            Ok(result) => result,
-            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            Err(_) => Err(StoreError::Cancelled),
-        }
+        blocking(move || f(&store)).await?
     }
 
     /// Runs a write (one transaction, or several that may each fail alone) and

@@ -30,7 +30,7 @@ use rusqlite::Connection;
 mod articles;
 pub mod browse;
 mod db;
-pub use db::Db;
+pub use db::{Db, blocking};
 mod changes;
 mod deliveries;
 mod fault;
