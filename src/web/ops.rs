@@ -66,13 +66,18 @@ fn label(v: &str) -> String {
     v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
+/// One metric: its HELP and TYPE lines, then a line per sample (labels, value).
+fn write_metric(out: &mut String, name: &str, kind: &str, help: &str, samples: &[(String, i64)]) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    for (labels, v) in samples {
+        let _ = writeln!(out, "{name}{labels} {v}");
+    }
+}
+
 fn exposition(m: &Metrics) -> String {
     let mut out = String::new();
     let mut metric = |name: &str, kind: &str, help: &str, samples: &[(String, i64)]| {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-        for (labels, v) in samples {
-            let _ = writeln!(out, "{name}{labels} {v}");
-        }
+        write_metric(&mut out, name, kind, help, samples);
     };
     let checks: Vec<(String, i64)> =
         m.checks.iter().map(|(o, n)| (format!("{{outcome=\"{}\"}}", label(o)), *n)).collect();
@@ -134,31 +139,38 @@ fn exposition(m: &Metrics) -> String {
 /// The daemon's own figures: each loop's last pass and errors, failed writes.
 fn loop_exposition(health: &crate::health::Health) -> String {
     let loops = health.loops();
+    let by_loop = |value: &dyn Fn(&crate::health::LoopReport) -> Option<i64>| -> Vec<(String, i64)> {
+        loops.iter().filter_map(|l| Some((format!("{{loop=\"{}\"}}", l.name), value(l)?))).collect()
+    };
     let mut out = String::new();
-    let name = "redline_loop_last_pass_timestamp_seconds";
-    let _ = writeln!(out, "# HELP {name} When each loop last completed a pass.\n# TYPE {name} gauge");
-    for l in loops.iter().filter(|l| l.last_pass.is_some()) {
-        let _ = writeln!(out, "{name}{{loop=\"{}\"}} {}", l.name, l.last_pass.unwrap_or_default());
-    }
-    let name = "redline_loop_errors_total";
-    let _ = writeln!(
-        out,
-        "# HELP {name} Errors met by each loop (failed passes and failed pieces of work).\n# TYPE {name} counter"
+    write_metric(
+        &mut out,
+        "redline_loop_last_pass_timestamp_seconds",
+        "gauge",
+        "When each loop last completed a pass.",
+        &by_loop(&|l| l.last_pass),
     );
-    for l in &loops {
-        let _ = writeln!(out, "{name}{{loop=\"{}\"}} {}", l.name, l.errors);
-    }
-    let name = "redline_store_write_errors_total";
-    let _ = writeln!(
-        out,
-        "# HELP {name} Store writes that failed.\n# TYPE {name} counter\n{name} {}",
-        health.write_errors()
+    write_metric(
+        &mut out,
+        "redline_loop_errors_total",
+        "counter",
+        "Errors met by each loop (failed passes and failed pieces of work).",
+        &by_loop(&|l| Some(l.errors as i64)),
     );
-    let name = "redline_healthy";
-    let healthy = i64::from(health.problems().is_empty());
-    let _ = writeln!(
-        out,
-        "# HELP {name} 1 when every loop is healthy and the store accepts writes.\n# TYPE {name} gauge\n{name} {healthy}"
+    let unlabelled = |v: i64| [(String::new(), v)];
+    write_metric(
+        &mut out,
+        "redline_store_write_errors_total",
+        "counter",
+        "Store writes that failed.",
+        &unlabelled(health.write_errors() as i64),
+    );
+    write_metric(
+        &mut out,
+        "redline_healthy",
+        "gauge",
+        "1 when every loop is healthy and the store accepts writes.",
+        &unlabelled(i64::from(health.problems().is_empty())),
     );
     out
 }
