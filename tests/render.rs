@@ -379,3 +379,30 @@ async fn a_browser_watch_sends_its_headers_and_cookies_with_the_page_and_its_req
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_past_its_memory_bound_is_replaced() {
+    let path = chromium();
+    let (base, _site) = start_site().await;
+    let fetch =
+        FetchConfig { allow_private: true, per_host_delay: std::time::Duration::ZERO, ..FetchConfig::default() };
+    let polite = Polite::new(&fetch).unwrap();
+    // 1 MiB: any Chromium is past it after its first page.
+    let config = BrowserConfig { path: Some(path), max_memory: 1 << 20, ..BrowserConfig::default() };
+    let pool = BrowserPool::new(&config, &fetch);
+    let steps = BrowserSteps { wait_for: Some("article p".into()), ..BrowserSteps::default() };
+    let url = format!("{base}/story");
+    let first = pool.render(&polite, &url, None, &steps).await.unwrap();
+    assert!(first.html.contains(PARAGRAPHS[0]));
+    assert_eq!(pool.restarts(), 1, "the browser over its bound is retired after the page");
+    // The next page gets a new Chromium (retired again: it too is past 1 MiB).
+    let second = pool.render(&polite, &url, None, &steps).await.unwrap();
+    assert!(second.html.contains(PARAGRAPHS[0]));
+    assert_eq!(pool.restarts(), 2);
+    pool.shutdown().await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while pool.memory().await > 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(pool.memory().await, 0, "no Chromium left after shutdown");
+}
