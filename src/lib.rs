@@ -29,8 +29,9 @@
 //! - [`alert`]: the alert rules, the outbox worker (retry plan, 410, digests), signed
 //!   webhooks, chat webhooks, email.
 //! - [`web`]: the HTML UI, Atom feeds and JSON API (read-mostly).
-//! - [`text`]: helpers for text on its way out, shared by `diff`, `web`, `alert` and
-//!   [`newsroom`]: HTML escaping.
+//! - [`text`]: text helpers shared across the stages: HTML escaping (`diff`, `web`, `alert`,
+//!   [`newsroom`]), the one notice detector and the one lexicon of month, weekday,
+//!   time-zone and number words (`extract` and `diff`). Pure.
 //! - [`health`]: what each loop last did and whether the daemon is healthy (`/healthz`,
 //!   `/metrics`, `status`, the systemd watchdog).
 //! - [`daemon`]: wiring only: each loop under a supervisor that backs off and never

@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 use similar::{Algorithm, DiffOp, capture_diff_slices_deadline};
 
 use super::normalize::{Neutralizer, clean, fold};
-use super::notice::is_notice;
 use super::segment::{is_word, sentences, tokens};
 use super::{SegOp, Segment};
+use crate::text::notice::is_notice;
 
 /// A sentence of a prepared version.
 #[derive(Debug, Clone)]

@@ -6,7 +6,8 @@
 //! - [`normalize`]: display text and comparison keys; noise (relative times, counters,
 //!   per-watch `ignore` patterns) blanked out of keys.
 //! - [`segment`]: the sentence segmenter and the word tokenizer.
-//! - [`notice`]: update, correction and clarification notices in six languages.
+//! - notices (update, correction, editor's note) are told by [`crate::text::notice`], the
+//!   detector extraction uses too.
 //! - `align`: paragraphs, then sentences, then words, with `similar`; moves.
 //! - `classify`: edit kinds, significance and the one-line summary.
 //! - [`render`]: terminal text, unified text and HTML (the redline, inline or side by side).
@@ -18,7 +19,6 @@
 mod align;
 mod classify;
 pub mod normalize;
-pub mod notice;
 pub mod render;
 pub mod segment;
 

@@ -315,7 +315,7 @@ fn move_note(words: &str, n: usize, tail: &str) -> String {
 /// The ` class="…"` of a paragraph: `class`, plus `notice` when `text` (its new text) is an
 /// update or correction notice.
 fn class_attr(class: &str, text: Option<&str>) -> String {
-    let notice = text.is_some_and(|t| super::notice::is_notice(&super::normalize::fold(t)));
+    let notice = text.is_some_and(|t| crate::text::notice::is_notice(&super::normalize::fold(t)));
     match (class, notice) {
         ("", false) => String::new(),
         ("", true) => " class=\"notice\"".to_string(),

@@ -5,15 +5,16 @@
 //! initials and initialisms ("J. K.", "U.S."), German ordinals before a month
 //! ("3. Oktober"), or inside quotations that continue in lower case ("Why?" she asked).
 
-/// Abbreviations (lower case, without the period) after which a sentence never ends.
+use crate::text::lexicon;
+
+/// Abbreviations (lower case, without the period) after which a sentence never ends,
+/// besides the English month and weekday abbreviations of [`lexicon`].
 const ABBREVIATIONS: &[&str] = &[
     // English titles, ranks and business forms
     "mr", "mrs", "ms", "messrs", "dr", "prof", "sr", "jr", "st", "gen", "sen", "sens", "rep", "reps", "gov", "govs",
     "lt", "col", "sgt", "capt", "cmdr", "adm", "maj", "cpl", "pvt", "pres", "supt", "det", "insp", "hon", "rev", "fr",
     "mt", "ft", "ave", "blvd", "rd", "inc", "corp", "ltd", "co", "bros", "dept", "univ", "approx", "est", "vs", "v",
-    "al", "cf", "ca", "e.g", "i.e", // Months and days
-    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mon", "tue", "tues", "wed",
-    "thu", "thur", "thurs", "fri", "sat", "sun", // German
+    "al", "cf", "ca", "e.g", "i.e", // German
     "bzw", "vgl", "ggf", "evtl", "inkl", "zzgl", "sog", "str", "hr", "frau", "abs", "bspw", // French
     "mme", "mmes", "mlle", "mlles", "mm", "env", // Spanish
     "sra", "sras", "srta", "srs", "dña", "ud", "uds", "dra", "lic", "ing", "avda", // Italian
@@ -24,82 +25,6 @@ const ABBREVIATIONS: &[&str] = &[
 /// Abbreviations that are only abbreviations before a number ("No. 5", "Art. 3").
 const NUMBER_ABBREVIATIONS: &[&str] =
     &["no", "nos", "nr", "art", "p", "pp", "vol", "fig", "op", "ch", "sec", "n", "núm", "nº"];
-
-/// Month names that may follow a German-style ordinal ("3. Oktober").
-const MONTHS: &[&str] = &[
-    "januar",
-    "jänner",
-    "februar",
-    "märz",
-    "april",
-    "mai",
-    "juni",
-    "juli",
-    "august",
-    "september",
-    "oktober",
-    "november",
-    "dezember",
-];
-
-/// Words that continue a sentence after "a.m." or "p.m.": days, months, time zones.
-const AFTER_CLOCK: &[&str] = &[
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-    "mon",
-    "tue",
-    "wed",
-    "thu",
-    "fri",
-    "sat",
-    "sun",
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-    "jan",
-    "feb",
-    "mar",
-    "apr",
-    "jun",
-    "jul",
-    "aug",
-    "sep",
-    "sept",
-    "oct",
-    "nov",
-    "dec",
-    "et",
-    "ct",
-    "mt",
-    "pt",
-    "est",
-    "edt",
-    "cst",
-    "cdt",
-    "mst",
-    "mdt",
-    "pst",
-    "pdt",
-    "gmt",
-    "utc",
-    "bst",
-    "cet",
-    "cest",
-];
 
 fn is_closing(c: char) -> bool {
     matches!(c, '"' | '\'' | ')' | ']' | '\u{201D}' | '\u{2019}' | '\u{00BB}' | '\u{203A}' | '*' | '_')
@@ -153,7 +78,10 @@ fn ends_sentence(before: &str, after: &str) -> bool {
         return true;
     }
     let lower = word.to_lowercase();
-    if ABBREVIATIONS.contains(&lower.as_str()) {
+    if ABBREVIATIONS.contains(&lower.as_str())
+        || lexicon::MONTH_ABBREVIATIONS_EN.iter().any(|(m, _)| *m == lower)
+        || lexicon::WEEKDAY_ABBREVIATIONS_EN.contains(&lower.as_str())
+    {
         return false;
     }
     let next_word: String = next.chars().take_while(|c| c.is_alphanumeric()).collect();
@@ -168,13 +96,14 @@ fn ends_sentence(before: &str, after: &str) -> bool {
     if word.contains('.') && letters <= 4 && word.chars().all(|c| c.is_alphabetic() || c == '.') {
         // "at 7 a.m. Witnesses said" ends a sentence; "at 5 p.m. Friday" does not.
         let clock = matches!(lower.as_str(), "a.m" | "p.m");
-        return clock && !AFTER_CLOCK.contains(&next_word.to_lowercase().as_str());
+        // Days, months and time zones continue the sentence.
+        let continues = lexicon::is_english_weekday(&next_word)
+            || lexicon::is_english_month(&next_word)
+            || lexicon::is_time_zone(&next_word);
+        return clock && !continues;
     }
     // German ordinals: "am 3. Oktober".
-    if word.len() <= 2
-        && word.chars().all(|c| c.is_ascii_digit())
-        && MONTHS.contains(&next_word.to_lowercase().as_str())
-    {
+    if word.len() <= 2 && word.chars().all(|c| c.is_ascii_digit()) && lexicon::is_german_month(&next_word) {
         return false;
     }
     true

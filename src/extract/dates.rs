@@ -8,6 +8,8 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use regex::Regex;
 use std::sync::LazyLock;
 
+use crate::text::lexicon;
+
 /// Parses `s` as a date and returns it in RFC 3339, or `None`.
 pub fn to_rfc3339(s: &str) -> Option<String> {
     parse(s).map(|d| d.to_rfc3339())
@@ -66,26 +68,6 @@ fn midnight(y: i32, m: u32, d: u32) -> Option<DateTime<FixedOffset>> {
     Some(Utc.from_utc_datetime(&n).fixed_offset())
 }
 
-pub fn month(name: &str) -> Option<u32> {
-    let n = name.to_lowercase();
-    let n = n.trim_end_matches('.');
-    const MONTHS: [&[&str]; 12] = [
-        &["jan", "january", "januar", "janvier", "jän", "jänner", "enero", "gennaio"],
-        &["feb", "february", "februar", "février", "fevrier", "febrero", "febbraio"],
-        &["mar", "march", "märz", "maerz", "mars", "marzo"],
-        &["apr", "april", "avril", "abril", "aprile"],
-        &["may", "mai", "mayo", "maggio"],
-        &["jun", "june", "juni", "juin", "junio", "giugno"],
-        &["jul", "july", "juli", "juillet", "julio", "luglio"],
-        &["aug", "august", "août", "aout", "agosto"],
-        &["sep", "sept", "september", "septembre", "septiembre", "settembre"],
-        &["oct", "october", "oktober", "octobre", "octubre", "ottobre", "okt"],
-        &["nov", "november", "novembre", "noviembre"],
-        &["dec", "december", "dezember", "décembre", "decembre", "diciembre", "dicembre", "dez"],
-    ];
-    MONTHS.iter().position(|names| names.contains(&n)).map(|i| i as u32 + 1)
-}
-
 /// "September 4, 2025", "4 September 2025", "4. September 2025", "04.09.2025".
 fn human(s: &str) -> Option<DateTime<FixedOffset>> {
     static MDY: LazyLock<Regex> =
@@ -95,12 +77,12 @@ fn human(s: &str) -> Option<DateTime<FixedOffset>> {
     });
     static NUM: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4})\b").unwrap());
     if let Some(c) = MDY.captures(s)
-        && let Some(m) = month(&c[1])
+        && let Some(m) = lexicon::month(&c[1])
     {
         return midnight(c[3].parse().ok()?, m, c[2].parse().ok()?).and_then(plausible);
     }
     if let Some(c) = DMY.captures(s)
-        && let Some(m) = month(&c[2])
+        && let Some(m) = lexicon::month(&c[2])
     {
         return midnight(c[3].parse().ok()?, m, c[1].parse().ok()?).and_then(plausible);
     }

@@ -4,6 +4,9 @@
 use regex::Regex;
 use std::sync::LazyLock;
 
+use crate::text::lexicon;
+pub use crate::text::notice::{is_notice, starts_with_marker as may_start_notice};
+
 /// Class/id words that mark furniture no matter what else the name says.
 const JUNK_TOKENS: &[&str] = &[
     "ad",
@@ -225,77 +228,6 @@ pub fn weight(h: Hint) -> f32 {
     w
 }
 
-/// Lines that announce an update, a correction or an editor's note.
-static NOTICE_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)^\W{0,3}(?:(?:editor['’`]?s['’`]?\s+notes?|editors['’`]?\s+notes?|correction|corrections|clarification|update|updated|note|anmerkung der redaktion|korrektur|richtigstellung|berichtigung|aktualisierung|nachtrag|rectificatif|mise à jour|précision|note de la rédaction|erratum)\b[^:]{0,40}?[:.—–-]|(?:this|the)\s+(?:article|story|post|report|piece)\s+(?:was|has\s+been|had\s+been|is\s+being)\s+(?:updated|corrected|amended|changed|clarified|edited)|an?\s+(?:earlier|previous)\s+version\s+of\s+this)",
-    )
-    .unwrap()
-});
-
-static TIMEISH: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|april|june|july|august|september|october|november|december|at|am|pm|a|m|p|ago|min|mins|minute|minutes|hour|hours|hr|hrs|day|days|week|weeks|month|months|year|years|seconds|second|just|now|today|yesterday|on|et|est|edt|pt|pst|pdt|gmt|utc|bst|cet|cest|mez|uhr|um|vor|minuten|stunden|tagen|il|y|a|heures|heure|monday|tuesday|wednesday|thursday|friday|saturday|sunday)$",
-    )
-    .unwrap()
-});
-
-/// A word that only says when: a month, a weekday, "ago", "Uhr"…
-fn timeish(w: &str) -> bool {
-    TIMEISH.is_match(w)
-        || super::dates::month(w).is_some()
-        || matches!(w.to_lowercase().as_str(), "le" | "à" | "h" | "den" | "am" | "de" | "del" | "el")
-}
-
-/// Whether `text` is an update/correction/editor's notice worth keeping even
-/// where boilerplate filters would drop it. A bare timestamp ("Updated 7
-/// minutes ago", "Updated: Nov 25, 2026 10:14 a.m.") is not a notice.
-pub fn is_notice(text: &str) -> bool {
-    let Some(m) = NOTICE_RE.find(text) else {
-        return false;
-    };
-    let rest = &text[m.end()..];
-    let words = rest.split(|c: char| !c.is_alphabetic()).filter(|w| w.chars().count() >= 2 && !timeish(w)).count();
-    words >= 4
-}
-
-/// Cheap test on a text node: could a notice start here?
-pub fn may_start_notice(text: &str) -> bool {
-    let t = text.trim_start_matches(|c: char| !c.is_alphanumeric());
-    let Some(first) = t.chars().next() else {
-        return false;
-    };
-    if !matches!(first.to_ascii_lowercase(), 'e' | 'c' | 'u' | 'n' | 't' | 'a' | 'k' | 'r' | 'm' | 'p' | 'b') {
-        return false;
-    }
-    let word: String = t.chars().take_while(|c| c.is_alphabetic()).take(16).flat_map(char::to_lowercase).collect();
-    matches!(
-        word.as_str(),
-        "editor"
-            | "editors"
-            | "correction"
-            | "corrections"
-            | "clarification"
-            | "update"
-            | "updated"
-            | "note"
-            | "anmerkung"
-            | "korrektur"
-            | "richtigstellung"
-            | "berichtigung"
-            | "aktualisierung"
-            | "nachtrag"
-            | "rectificatif"
-            | "mise"
-            | "précision"
-            | "erratum"
-            | "this"
-            | "the"
-            | "an"
-            | "a"
-    ) && NOTICE_RE.is_match(t.get(..t.len().min(120)).map_or(t, |s| s))
-}
-
 /// Relative times ("7 minutes ago", "vor 3 Stunden", "il y a 2 heures").
 static AGO_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
@@ -364,7 +296,8 @@ fn is_dateline(text: &str) -> bool {
             && super::dates::parse(text).is_some();
     };
     let rest = &text[m.end()..];
-    rest.split(|c: char| !c.is_alphabetic()).filter(|w| w.chars().count() >= 2 && !timeish(w)).count() <= 1
+    rest.split(|c: char| !c.is_alphabetic()).filter(|w| w.chars().count() >= 2 && !lexicon::is_when_word(w)).count()
+        <= 1
 }
 
 #[cfg(test)]
@@ -382,21 +315,6 @@ mod tests {
         assert!(hint("article-body", "", "").good);
         assert!(hint("", "", "navigation").junk);
         assert!(hint("", "", "articleBody").good);
-    }
-
-    #[test]
-    fn notices_are_recognised() {
-        assert!(is_notice("Editor's note: this article was updated to include reactions from the ministry."));
-        assert!(is_notice("Correction: An earlier version of this story misstated the mayor's age."));
-        assert!(is_notice("Update, Nov. 25: The company has since responded to our questions."));
-        assert!(is_notice("This article has been updated with comment from the police."));
-        assert!(is_notice(
-            "Anmerkung der Redaktion: In einer früheren Version hieß es fälschlich, der Bürgermeister sei zurückgetreten."
-        ));
-        assert!(!is_notice("Updated 7 minutes ago"));
-        assert!(!is_notice("Updated: Nov 25, 2026 at 10:14 a.m. ET"));
-        assert!(!is_notice("Update"));
-        assert!(!is_notice("The update to the software was delayed by weeks."));
     }
 
     #[test]

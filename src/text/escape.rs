@@ -1,5 +1,4 @@
-//! Text helpers shared by the stages that turn article text into output: HTML escaping
-//! for the web UI, the Atom feed and email (and the simulated newsroom's pages).
+//! HTML escaping for the web UI, the Atom feed and email (and the simulated newsroom's pages).
 
 /// Text safe inside HTML (and XML) text and inside quoted attribute values: `&`, `<`, `>`,
 /// `"` and `'` become entities; control characters other than newline and tab become spaces.
