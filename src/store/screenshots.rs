@@ -2,8 +2,7 @@
 //! written in the version's own transaction ([`Store::record_version`]), read by the web
 //! UI, and pruned by age (`[storage] keep_screenshots`), never an article's newest.
 
-use rusqlite::{OptionalExtension, Transaction, params};
-
+use super::sql::{Conn, params};
 use super::{Result, Store};
 use crate::screenshot::png_size;
 
@@ -24,12 +23,12 @@ pub struct ScreenshotInfo {
 
 /// Stores the screenshot of a version inside the version's transaction. One that is not a
 /// PNG within the size cap is left out (and logged): the version itself is what matters.
-pub(super) fn insert(tx: &Transaction<'_>, version_id: i64, taken_at: i64, png: &[u8]) -> Result<()> {
+pub(super) fn insert(tx: &mut Conn, version_id: i64, taken_at: i64, png: &[u8]) -> Result<()> {
     match png_size(png) {
         Ok((width, height)) => {
             tx.execute(
                 "INSERT INTO screenshots (version_id, taken_at, width, height, bytes, png) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![version_id, taken_at, width, height, png.len() as i64, png],
+                params![version_id, taken_at, width, height, png.len(), png],
             )?;
         }
         Err(error) => tracing::warn!(version_id, %error, "Screenshot not stored."),
@@ -43,11 +42,10 @@ const BY_VERSION: &str = "FROM screenshots s JOIN versions v ON v.id = s.version
 impl Store {
     /// The screenshot of version `number` of an article, without its image.
     pub fn screenshot_info(&self, article_id: i64, number: i64) -> Result<Option<ScreenshotInfo>> {
-        let conn = self.conn();
-        let mut stmt =
-            conn.prepare_cached(&format!("SELECT s.version_id, s.taken_at, s.width, s.height, s.bytes {BY_VERSION}"))?;
-        Ok(stmt
-            .query_row([article_id, number], |r| {
+        let sql = format!("SELECT s.version_id, s.taken_at, s.width, s.height, s.bytes {BY_VERSION}");
+        self.conn()
+            .query_opt(&sql, params![article_id, number])?
+            .map(|r| {
                 Ok(ScreenshotInfo {
                     version_id: r.get(0)?,
                     taken_at: r.get(1)?,
@@ -56,26 +54,27 @@ impl Store {
                     bytes: r.get(4)?,
                 })
             })
-            .optional()?)
+            .transpose()
     }
 
     /// The PNG of version `number` of an article.
     pub fn screenshot_png(&self, article_id: i64, number: i64) -> Result<Option<Vec<u8>>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!("SELECT s.png {BY_VERSION}"))?;
-        Ok(stmt.query_row([article_id, number], |r| r.get(0)).optional()?)
+        self.conn()
+            .query_opt(&format!("SELECT s.png {BY_VERSION}"), params![article_id, number])?
+            .map(|r| r.get(0))
+            .transpose()
     }
 
     /// Deletes the screenshots taken before `before` (unix seconds), except that of each
     /// article's newest version: the page as it looks now stays, to compare the next one
     /// with. Returns how many went.
     pub fn prune_screenshots(&self, before: i64) -> Result<usize> {
-        Ok(self.conn().execute(
+        self.conn().execute(
             "DELETE FROM screenshots WHERE taken_at < ?1 AND EXISTS (
                 SELECT 1 FROM versions v JOIN versions later ON later.article_id = v.article_id AND later.number > v.number
                 WHERE v.id = screenshots.version_id)",
-            [before],
-        )?)
+            params![before],
+        )
     }
 }
 

@@ -1,8 +1,7 @@
 //! The `sources` table: what is watched (an article URL or a feed), from the
 //! config or the command line, and when each source is next due.
 
-use rusqlite::{Row, TransactionBehavior, params};
-
+use super::sql::{Row, params};
 use super::{Result, Store, Table};
 
 /// What a source watches.
@@ -64,7 +63,7 @@ pub struct SourceRow {
 const SOURCE_SELECT: &str =
     "SELECT id, kind, url, schedule, rules, enabled, next_check, last_checked, last_error, failures FROM sources";
 
-fn source_row(r: &Row<'_>) -> rusqlite::Result<SourceRow> {
+fn source_row(r: &Row) -> Result<SourceRow> {
     let kind: String = r.get(1)?;
     Ok(SourceRow {
         id: r.get(0)?,
@@ -85,57 +84,56 @@ impl Store {
     /// added (due now), changed ones updated (their due time kept, so a restart
     /// causes no burst), and config sources no longer listed disabled.
     pub fn sync_config_sources(&self, sources: &[NewSource], now: i64) -> Result<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute("UPDATE sources SET enabled = 0 WHERE from_config = 1", [])?;
-        for s in sources {
-            tx.execute(
-                "INSERT INTO sources (kind, url, schedule, rules, enabled, from_config, created_at, next_check)
-                 VALUES (?1, ?2, ?3, ?4, 1, 1, ?5, ?5)
-                 ON CONFLICT (url) DO UPDATE SET kind = ?1, schedule = ?3, rules = ?4, enabled = 1, from_config = 1",
-                params![s.kind.as_str(), s.url, s.schedule, s.rules, now],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
+        self.conn().transaction(|tx| {
+            tx.execute("UPDATE sources SET enabled = 0 WHERE from_config = 1", &[])?;
+            for s in sources {
+                tx.execute(
+                    "INSERT INTO sources (kind, url, schedule, rules, enabled, from_config, created_at, next_check)
+                     VALUES (?1, ?2, ?3, ?4, 1, 1, ?5, ?5)
+                     ON CONFLICT (url) DO UPDATE SET kind = ?1, schedule = ?3, rules = ?4, enabled = 1, from_config = 1",
+                    params![s.kind.as_str(), &s.url, &s.schedule, &s.rules, now],
+                )?;
+            }
+            Ok(())
+        })
     }
 
     /// Adds (or re-enables) a source from the command line.
     pub fn add_source(&self, s: &NewSource, now: i64) -> Result<i64> {
-        let conn = self.conn();
-        conn.execute(
+        self.conn().scalar(
             "INSERT INTO sources (kind, url, schedule, rules, enabled, from_config, created_at, next_check)
              VALUES (?1, ?2, ?3, ?4, 1, 0, ?5, ?5)
-             ON CONFLICT (url) DO UPDATE SET kind = ?1, schedule = ?3, enabled = 1",
-            params![s.kind.as_str(), s.url, s.schedule, s.rules, now],
-        )?;
-        Ok(conn.query_row("SELECT id FROM sources WHERE url = ?1", [&s.url], |r| r.get(0))?)
+             ON CONFLICT (url) DO UPDATE SET kind = ?1, schedule = ?3, enabled = 1
+             RETURNING id",
+            params![s.kind.as_str(), &s.url, &s.schedule, &s.rules, now],
+        )
     }
 
     /// Every source, enabled or not.
     pub fn sources(&self) -> Result<Vec<SourceRow>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!("{SOURCE_SELECT} ORDER BY id"))?;
-        let rows = stmt.query_map([], source_row)?.collect::<rusqlite::Result<_>>()?;
-        Ok(rows)
+        self.conn().query(&format!("{SOURCE_SELECT} ORDER BY id"), &[])?.iter().map(source_row).collect()
     }
 
     /// Claims the enabled sources due at `now` (all of them if `all`), pushing
     /// their due time to `lease_until` so that a crash mid-check retries them later.
     pub fn claim_due_sources(&self, now: i64, lease_until: i64, all: bool) -> Result<Vec<SourceRow>> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let rows: Vec<SourceRow> = {
-            let mut stmt = tx.prepare_cached(&format!(
-                "{SOURCE_SELECT} WHERE enabled = 1 AND (?2 OR next_check IS NULL OR next_check <= ?1) ORDER BY next_check"
-            ))?;
-            stmt.query_map(params![now, all], source_row)?.collect::<rusqlite::Result<_>>()?
-        };
-        for r in &rows {
-            tx.execute("UPDATE sources SET next_check = ?2, leased = 1 WHERE id = ?1", params![r.id, lease_until])?;
-        }
-        tx.commit()?;
-        Ok(rows)
+        self.conn().transaction(|tx| {
+            let rows: Vec<SourceRow> = tx
+                .query(
+                    &format!(
+                        "{SOURCE_SELECT} WHERE enabled = 1 AND (?2 = 1 OR next_check IS NULL OR next_check <= ?1)
+                         ORDER BY next_check"
+                    ),
+                    params![now, all],
+                )?
+                .iter()
+                .map(source_row)
+                .collect::<Result<_>>()?;
+            for r in &rows {
+                tx.execute("UPDATE sources SET next_check = ?2, leased = 1 WHERE id = ?1", params![r.id, lease_until])?;
+            }
+            Ok(rows)
+        })
     }
 
     /// Records the end of a source check.
