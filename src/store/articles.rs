@@ -273,72 +273,78 @@ fn claim(tx: &mut Conn, sql: &str, params: &[super::sql::Value], lease_until: i6
 
 #[cfg(test)]
 mod tests {
-    use crate::store::{NewSource, SourceKind, Store, host_key};
+    use crate::store::fixtures::each_store;
+    use crate::store::{NewSource, SourceKind, host_key};
 
     #[test]
     fn fair_claims_take_a_few_per_host_and_skip_busy_hosts() {
-        let store = Store::open_in_memory().unwrap();
-        let source = NewSource {
-            kind: SourceKind::Feed,
-            url: "https://a.example/rss".into(),
-            schedule: "every 10m".into(),
-            rules: "{}".into(),
-        };
-        store.sync_config_sources(&[source], 0).unwrap();
-        let many: Vec<String> = (0..50).map(|n| format!("https://a.example/{n}")).collect();
-        store.ensure_articles(1, many.iter().map(String::as_str), 10).unwrap();
-        store.ensure_articles(1, ["https://b.example/1", "http://c.example:8080/1"], 20).unwrap();
-        let claimed = store.claim_due_articles_fair(100, 400, 10, 2, &[]).unwrap();
-        let hosts: Vec<String> = claimed.iter().map(|a| host_key(&a.url)).collect();
-        assert_eq!(hosts.iter().filter(|h| *h == "a.example").count(), 2, "{hosts:?}");
-        assert!(hosts.contains(&"b.example".to_string()) && hosts.contains(&"c.example:8080".to_string()));
-        let again = store.claim_due_articles_fair(100, 400, 10, 2, &["a.example".to_string()]).unwrap();
-        assert!(again.is_empty(), "leased rows and busy hosts are skipped: {again:?}");
+        each_store(|store| {
+            let source = NewSource {
+                kind: SourceKind::Feed,
+                url: "https://a.example/rss".into(),
+                schedule: "every 10m".into(),
+                rules: "{}".into(),
+            };
+            store.sync_config_sources(&[source], 0).unwrap();
+            let many: Vec<String> = (0..50).map(|n| format!("https://a.example/{n}")).collect();
+            store.ensure_articles(1, many.iter().map(String::as_str), 10).unwrap();
+            store.ensure_articles(1, ["https://b.example/1", "http://c.example:8080/1"], 20).unwrap();
+            let claimed = store.claim_due_articles_fair(100, 400, 10, 2, &[]).unwrap();
+            let hosts: Vec<String> = claimed.iter().map(|a| host_key(&a.url)).collect();
+            assert_eq!(hosts.iter().filter(|h| *h == "a.example").count(), 2, "{hosts:?}");
+            assert!(hosts.contains(&"b.example".to_string()) && hosts.contains(&"c.example:8080".to_string()));
+            let again = store.claim_due_articles_fair(100, 400, 10, 2, &["a.example".to_string()]).unwrap();
+            assert!(again.is_empty(), "leased rows and busy hosts are skipped: {again:?}");
+        });
     }
 
     #[test]
     fn bulk_discovery_retirement_and_status() {
-        let store = Store::open_in_memory().unwrap();
-        let source = NewSource {
-            kind: SourceKind::Feed,
-            url: "https://n.example/rss".into(),
-            schedule: "every 10m".into(),
-            rules: "{}".into(),
-        };
-        store.sync_config_sources(&[source], 0).unwrap();
-        let urls = ["https://n.example/a", "https://n.example/b", "https://n.example/a"];
-        assert_eq!(store.ensure_articles(1, urls, 100).unwrap(), 2);
-        assert_eq!(store.ensure_articles(1, ["https://n.example/b", "https://n.example/c"], 200).unwrap(), 1);
-        let status = store.status(150, 10).unwrap();
-        assert_eq!((status.active_articles, status.due_now), (3, 2));
-        store.retire_article(1).unwrap();
-        store.record_failure(2, 160, 500, "HTTP 503").unwrap();
-        let status = store.status(300, 10).unwrap();
-        assert_eq!((status.active_articles, status.retired_articles, status.due_now), (2, 1, 1));
-        assert_eq!(status.next_due, Some(500));
-        assert_eq!(status.failing, vec![("https://n.example/b".to_string(), 1, "HTTP 503".to_string(), Some(500))]);
-        assert!(store.claim_due_articles(10_000, 10_300, 10, true).unwrap().iter().all(|a| a.id != 1));
+        each_store(|store| {
+            let source = NewSource {
+                kind: SourceKind::Feed,
+                url: "https://n.example/rss".into(),
+                schedule: "every 10m".into(),
+                rules: "{}".into(),
+            };
+            store.sync_config_sources(&[source], 0).unwrap();
+            let urls = ["https://n.example/a", "https://n.example/b", "https://n.example/a"];
+            assert_eq!(store.ensure_articles(1, urls, 100).unwrap(), 2);
+            assert_eq!(store.ensure_articles(1, ["https://n.example/b", "https://n.example/c"], 200).unwrap(), 1);
+            let status = store.status(150, 10).unwrap();
+            assert_eq!((status.active_articles, status.due_now), (3, 2));
+            store.retire_article(1).unwrap();
+            store.record_failure(2, 160, 500, "HTTP 503").unwrap();
+            let status = store.status(300, 10).unwrap();
+            assert_eq!((status.active_articles, status.retired_articles, status.due_now), (2, 1, 1));
+            assert_eq!(status.next_due, Some(500));
+            assert_eq!(status.failing, vec![("https://n.example/b".to_string(), 1, "HTTP 503".to_string(), Some(500))]);
+            assert!(store.claim_due_articles(10_000, 10_300, 10, true).unwrap().iter().all(|a| a.id != 1));
+        });
     }
 
     #[test]
     fn released_articles_are_due_again_but_finished_ones_keep_their_time() {
-        let store = Store::open_in_memory().unwrap();
-        store.sync_config_sources(&[crate::store::fixtures::source("https://a.example/rss")], 0).unwrap();
-        store.ensure_articles(1, ["https://a.example/1", "https://a.example/2", "https://a.example/3"], 10).unwrap();
-        let ids: Vec<i64> = store.claim_due_articles(100, 400, 10, false).unwrap().iter().map(|a| a.id).collect();
-        assert_eq!(ids.len(), 3);
-        store.record_failure(ids[0], 110, 900, "HTTP 503").unwrap();
-        // The first finished, the second could not be recorded, the third is still in flight; 99 is unknown.
-        assert_eq!(store.release_articles(&[ids[0], ids[1], 99], 150).unwrap(), 1);
-        assert_eq!(store.release_articles(&[ids[1]], 160).unwrap(), 0, "released once");
-        let due: Vec<Option<i64>> = ids
-            .iter()
-            .map(|&id| store.articles().unwrap().into_iter().find(|a| a.id == id).unwrap().next_check)
-            .collect();
-        assert_eq!(due, vec![Some(900), Some(150), Some(400)]);
-        let again = store.claim_due_articles(150, 450, 10, false).unwrap();
-        assert_eq!(again.iter().map(|a| a.id).collect::<Vec<_>>(), vec![ids[1]]);
-        // A crash afterwards still releases the rest in one go.
-        assert_eq!(store.release_leases(500).unwrap(), 2);
+        each_store(|store| {
+            store.sync_config_sources(&[crate::store::fixtures::source("https://a.example/rss")], 0).unwrap();
+            store
+                .ensure_articles(1, ["https://a.example/1", "https://a.example/2", "https://a.example/3"], 10)
+                .unwrap();
+            let ids: Vec<i64> = store.claim_due_articles(100, 400, 10, false).unwrap().iter().map(|a| a.id).collect();
+            assert_eq!(ids.len(), 3);
+            store.record_failure(ids[0], 110, 900, "HTTP 503").unwrap();
+            // The first finished, the second could not be recorded, the third is still in flight; 99 is unknown.
+            assert_eq!(store.release_articles(&[ids[0], ids[1], 99], 150).unwrap(), 1);
+            assert_eq!(store.release_articles(&[ids[1]], 160).unwrap(), 0, "released once");
+            let due: Vec<Option<i64>> = ids
+                .iter()
+                .map(|&id| store.articles().unwrap().into_iter().find(|a| a.id == id).unwrap().next_check)
+                .collect();
+            assert_eq!(due, vec![Some(900), Some(150), Some(400)]);
+            let again = store.claim_due_articles(150, 450, 10, false).unwrap();
+            assert_eq!(again.iter().map(|a| a.id).collect::<Vec<_>>(), vec![ids[1]]);
+            // A crash afterwards still releases the rest in one go.
+            assert_eq!(store.release_leases(500).unwrap(), 2);
+        });
     }
 }

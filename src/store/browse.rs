@@ -501,9 +501,9 @@ impl Store {
                 Some((false, None)) => {
                     // A resumed watch is due at once.
                     tx.execute(
-                        "UPDATE sources SET enabled = ?2, next_check = CASE WHEN ?2 = 1 THEN ?3 ELSE next_check END
+                        "UPDATE sources SET enabled = ?2, next_check = CASE WHEN ?4 = 1 THEN ?3 ELSE next_check END
                          WHERE id = ?1",
-                        params![id, enabled, now],
+                        params![id, enabled, now, enabled],
                     )?;
                     WatchUpdate::Done
                 }
@@ -683,10 +683,11 @@ pub fn fts_query(text: &str) -> Option<SearchQuery> {
 mod tests {
     use super::*;
     use crate::extract::Article;
+    use crate::store::fixtures::each_store;
     use crate::store::{CheckDone, NewChange, NewVersion, SourceKind};
 
-    fn store_with_history() -> (Store, i64) {
-        let store = Store::open_in_memory().unwrap();
+    /// One watch with one article and two versions; returns the article id.
+    fn history(store: &Store) -> i64 {
         let src = NewSource {
             kind: SourceKind::Feed,
             url: "https://news.example/rss".into(),
@@ -720,89 +721,97 @@ mod tests {
                 .unwrap();
             previous = Some(a);
         }
-        (store, aid)
+        aid
     }
 
     #[test]
     fn changes_filter_and_page() {
-        let (store, aid) = store_with_history();
-        let all = store.recent_changes(&ChangeFilter { limit: 10, ..Default::default() }).unwrap();
-        assert_eq!(all.len(), 1);
-        assert_eq!((all[0].from_number, all[0].to_number, all[0].article_id), (1, 2, aid));
-        assert_eq!(all[0].title.as_deref(), Some("Headline 1"));
-        assert!(all[0].kinds.contains(&EditKind::Headline));
-        let by_outlet = |o: &str| {
-            store
-                .recent_changes(&ChangeFilter { outlet: Some(o.into()), limit: 10, ..Default::default() })
-                .unwrap()
-                .len()
-        };
-        assert_eq!(by_outlet("news.example"), 1);
-        assert_eq!(by_outlet("other.example"), 0);
-        let none = ChangeFilter { kind: Some(EditKind::Correction), limit: 10, ..Default::default() };
-        assert!(store.recent_changes(&none).unwrap().is_empty());
-        let before = ChangeFilter { before: Some(all[0].id), limit: 10, ..Default::default() };
-        assert!(store.recent_changes(&before).unwrap().is_empty());
-        let since = ChangeFilter { since: Some(201), limit: 10, ..Default::default() };
-        assert!(store.recent_changes(&since).unwrap().is_empty());
-        let tl = store.timeline(aid).unwrap();
-        assert_eq!(tl.iter().map(|v| v.number).collect::<Vec<_>>(), vec![2, 1]);
-        assert!(tl[0].change_id.is_some() && tl[1].change_id.is_none());
-        assert_eq!(store.change_to_version(aid, 2).unwrap().unwrap().id, all[0].id);
+        each_store(|store| {
+            let aid = history(store);
+            let all = store.recent_changes(&ChangeFilter { limit: 10, ..Default::default() }).unwrap();
+            assert_eq!(all.len(), 1);
+            assert_eq!((all[0].from_number, all[0].to_number, all[0].article_id), (1, 2, aid));
+            assert_eq!(all[0].title.as_deref(), Some("Headline 1"));
+            assert!(all[0].kinds.contains(&EditKind::Headline));
+            let by_outlet = |o: &str| {
+                store
+                    .recent_changes(&ChangeFilter { outlet: Some(o.into()), limit: 10, ..Default::default() })
+                    .unwrap()
+                    .len()
+            };
+            assert_eq!(by_outlet("news.example"), 1);
+            assert_eq!(by_outlet("other.example"), 0);
+            let none = ChangeFilter { kind: Some(EditKind::Correction), limit: 10, ..Default::default() };
+            assert!(store.recent_changes(&none).unwrap().is_empty());
+            let before = ChangeFilter { before: Some(all[0].id), limit: 10, ..Default::default() };
+            assert!(store.recent_changes(&before).unwrap().is_empty());
+            let since = ChangeFilter { since: Some(201), limit: 10, ..Default::default() };
+            assert!(store.recent_changes(&since).unwrap().is_empty());
+            let tl = store.timeline(aid).unwrap();
+            assert_eq!(tl.iter().map(|v| v.number).collect::<Vec<_>>(), vec![2, 1]);
+            assert!(tl[0].change_id.is_some() && tl[1].change_id.is_none());
+            assert_eq!(store.change_to_version(aid, 2).unwrap().unwrap().id, all[0].id);
+        });
     }
 
     #[test]
     fn search_finds_the_newest_matching_version_and_survives_operators() {
-        let (store, aid) = store_with_history();
-        let q = fts_query("mayor").unwrap();
-        let hits = store.search(&q, 10).unwrap();
-        assert_eq!(hits.len(), 1, "one hit per article");
-        assert_eq!((hits[0].article_id, hits[0].number), (aid, 2));
-        assert!(hits[0].snippet.contains('\u{e000}'), "{}", hits[0].snippet);
-        assert!(store.search(&fts_query("zebra").unwrap(), 10).unwrap().len() == 1, "prefix match");
-        assert!(store.search(&fts_query("AND OR NEAR( \"x").unwrap(), 10).unwrap().is_empty());
-        assert_eq!(fts_query("  ;; "), None);
+        each_store(|store| {
+            let aid = history(store);
+            let q = fts_query("mayor").unwrap();
+            let hits = store.search(&q, 10).unwrap();
+            assert_eq!(hits.len(), 1, "one hit per article");
+            assert_eq!((hits[0].article_id, hits[0].number), (aid, 2));
+            assert!(hits[0].snippet.contains('\u{e000}'), "{}", hits[0].snippet);
+            assert!(store.search(&fts_query("zebra").unwrap(), 10).unwrap().len() == 1, "prefix match");
+            assert!(store.search(&fts_query("AND OR NEAR( \"x").unwrap(), 10).unwrap().is_empty());
+            assert_eq!(fts_query("  ;; "), None);
+        });
     }
 
     #[test]
     fn watches_are_added_paused_and_removed_but_config_ones_are_refused() {
-        let (store, _) = store_with_history();
-        assert_eq!(store.set_watch_enabled(1, false, 5).unwrap(), WatchUpdate::FromConfig);
-        assert_eq!(store.remove_watch(1, 5).unwrap(), WatchUpdate::FromConfig);
-        let s = NewSource {
-            kind: SourceKind::Article,
-            url: "https://x.example/a".into(),
-            schedule: "every 5m".into(),
-            rules: "{}".into(),
-        };
-        let id = store.add_watch(&s, 10).unwrap();
-        assert_eq!(store.set_watch_enabled(id, false, 11).unwrap(), WatchUpdate::Done);
-        assert!(!store.watch(id).unwrap().unwrap().enabled);
-        assert_eq!(store.remove_watch(id, 12).unwrap(), WatchUpdate::Done);
-        assert!(store.watch(id).unwrap().is_none(), "a watch without history is deleted");
-        assert_eq!(store.remove_watch(id, 12).unwrap(), WatchUpdate::NotFound);
-        let w = store.watches().unwrap();
-        assert_eq!(w.len(), 1);
-        assert_eq!((w[0].articles, w[0].name.as_deref()), (1, Some("Example")));
+        each_store(|store| {
+            history(store);
+            assert_eq!(store.set_watch_enabled(1, false, 5).unwrap(), WatchUpdate::FromConfig);
+            assert_eq!(store.remove_watch(1, 5).unwrap(), WatchUpdate::FromConfig);
+            let s = NewSource {
+                kind: SourceKind::Article,
+                url: "https://x.example/a".into(),
+                schedule: "every 5m".into(),
+                rules: "{}".into(),
+            };
+            let id = store.add_watch(&s, 10).unwrap();
+            assert_eq!(store.set_watch_enabled(id, false, 11).unwrap(), WatchUpdate::Done);
+            assert!(!store.watch(id).unwrap().unwrap().enabled);
+            assert_eq!(store.remove_watch(id, 12).unwrap(), WatchUpdate::Done);
+            assert!(store.watch(id).unwrap().is_none(), "a watch without history is deleted");
+            assert_eq!(store.remove_watch(id, 12).unwrap(), WatchUpdate::NotFound);
+            let w = store.watches().unwrap();
+            assert_eq!(w.len(), 1);
+            assert_eq!((w[0].articles, w[0].name.as_deref()), (1, Some("Example")));
+        });
     }
 
     #[test]
     fn metrics_count_the_tables() {
-        let (store, _) = store_with_history();
-        store
-            .log_fetch(&crate::store::FetchLogEntry {
-                at: 1,
-                url: "u".into(),
-                duration_ms: Some(70),
-                outcome: "changed".into(),
-                ..Default::default()
-            })
-            .unwrap();
-        let m = store.metrics(1000).unwrap();
-        assert_eq!((m.changes, m.versions, m.articles), (1, 2, 1));
-        assert_eq!(m.checks, vec![("changed".to_string(), 1)]);
-        assert_eq!(m.fetch_buckets[0], (50, 0));
-        assert_eq!(m.fetch_buckets[1], (100, 1));
-        assert_eq!(m.articles_due, 1);
+        each_store(|store| {
+            history(store);
+            store
+                .log_fetch(&crate::store::FetchLogEntry {
+                    at: 1,
+                    url: "u".into(),
+                    duration_ms: Some(70),
+                    outcome: "changed".into(),
+                    ..Default::default()
+                })
+                .unwrap();
+            let m = store.metrics(1000).unwrap();
+            assert_eq!((m.changes, m.versions, m.articles), (1, 2, 1));
+            assert_eq!(m.checks, vec![("changed".to_string(), 1)]);
+            assert_eq!(m.fetch_buckets[0], (50, 0));
+            assert_eq!(m.fetch_buckets[1], (100, 1));
+            assert_eq!(m.articles_due, 1);
+        });
     }
 }

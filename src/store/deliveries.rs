@@ -98,7 +98,7 @@ impl Store {
     pub fn delivery_failed(&self, id: i64, next_attempt: Option<i64>, error: &str) -> Result<()> {
         self.conn().execute(
             "UPDATE deliveries SET attempts = attempts + 1, last_error = ?3,
-                    status = CASE WHEN ?2 IS NULL THEN 'failed' ELSE 'pending' END,
+                    status = CASE WHEN CAST(?2 AS BIGINT) IS NULL THEN 'failed' ELSE 'pending' END,
                     next_attempt = COALESCE(?2, next_attempt)
              WHERE id = ?1",
             params![id, next_attempt, error],
@@ -169,30 +169,31 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use crate::store::Store;
+    use crate::store::fixtures::each_store;
     use crate::store::fixtures::{delivery, record_change, with_first_version};
 
     #[test]
     fn the_oldest_overdue_delivery_leaves_out_future_done_and_disabled_ones() {
-        let store = Store::open_in_memory().unwrap();
-        let aid = with_first_version(&store);
-        assert_eq!(store.oldest_overdue_delivery(1_000).unwrap(), None, "empty outbox");
-        let rows = vec![
-            delivery("webhook:gone", "m1", 20),
-            delivery("webhook:ok", "m2", 30),
-            delivery("email:digest", "m3", 5_000),
-        ];
-        record_change(&store, aid, 20, "two", rows).unwrap();
-        assert_eq!(store.oldest_overdue_delivery(10).unwrap(), None, "nothing due yet");
-        assert_eq!(store.oldest_overdue_delivery(1_000).unwrap(), Some(20));
-        store.disable_channel("webhook:gone", 40, "410 Gone").unwrap();
-        assert_eq!(store.oldest_overdue_delivery(1_000).unwrap(), Some(30));
-        let ok = store.due_deliveries_of("webhook:ok", 1_000).unwrap();
-        store.delivery_succeeded(ok[0].id, 50).unwrap();
-        assert_eq!(store.oldest_overdue_delivery(1_000).unwrap(), None, "the digest is not due");
-        assert_eq!(store.oldest_overdue_delivery(6_000).unwrap(), Some(5_000));
-        // Pending rows written for a channel after it was disabled do not count either.
-        record_change(&store, aid, 60, "three", vec![delivery("webhook:gone", "m4", 60)]).unwrap();
-        assert_eq!(store.oldest_overdue_delivery(1_000).unwrap(), None);
+        each_store(|store| {
+            let aid = with_first_version(&store);
+            assert_eq!(store.oldest_overdue_delivery(1_000).unwrap(), None, "empty outbox");
+            let rows = vec![
+                delivery("webhook:gone", "m1", 20),
+                delivery("webhook:ok", "m2", 30),
+                delivery("email:digest", "m3", 5_000),
+            ];
+            record_change(&store, aid, 20, "two", rows).unwrap();
+            assert_eq!(store.oldest_overdue_delivery(10).unwrap(), None, "nothing due yet");
+            assert_eq!(store.oldest_overdue_delivery(1_000).unwrap(), Some(20));
+            store.disable_channel("webhook:gone", 40, "410 Gone").unwrap();
+            assert_eq!(store.oldest_overdue_delivery(1_000).unwrap(), Some(30));
+            let ok = store.due_deliveries_of("webhook:ok", 1_000).unwrap();
+            store.delivery_succeeded(ok[0].id, 50).unwrap();
+            assert_eq!(store.oldest_overdue_delivery(1_000).unwrap(), None, "the digest is not due");
+            assert_eq!(store.oldest_overdue_delivery(6_000).unwrap(), Some(5_000));
+            // Pending rows written for a channel after it was disabled do not count either.
+            record_change(&store, aid, 60, "three", vec![delivery("webhook:gone", "m4", 60)]).unwrap();
+            assert_eq!(store.oldest_overdue_delivery(1_000).unwrap(), None);
+        });
     }
 }

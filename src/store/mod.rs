@@ -42,7 +42,7 @@ mod fetch_log;
 #[cfg(test)]
 mod fixtures;
 pub mod lock;
-mod pg;
+pub mod pg;
 mod schema;
 mod screenshots;
 mod sources;

@@ -260,6 +260,7 @@ impl ToSql for Value {
 impl<'a> FromSql<'a> for Value {
     fn from_sql(ty: &Type, raw: &'a [u8]) -> std::result::Result<Value, BoxError> {
         Ok(match *ty {
+            Type::VOID => Value::Null,
             Type::INT8 => Value::Int(i64::from_sql(ty, raw)?),
             Type::INT4 => Value::Int(i32::from_sql(ty, raw)?.into()),
             Type::INT2 => Value::Int(i16::from_sql(ty, raw)?.into()),
@@ -280,6 +281,40 @@ impl<'a> FromSql<'a> for Value {
 
     fn accepts(_: &Type) -> bool {
         true
+    }
+}
+
+/// The PostgreSQL server the tests use: `REDLINE_TEST_POSTGRES`, by default the local one.
+pub fn test_server_url() -> String {
+    std::env::var("REDLINE_TEST_POSTGRES").unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".into())
+}
+
+/// A fresh, empty PostgreSQL database for one test, dropped (with its sessions) when this goes.
+pub struct TestDatabase {
+    admin: PgConn,
+    name: String,
+    /// Its URL.
+    pub url: String,
+}
+
+impl TestDatabase {
+    /// Creates one on the server at `server_url` (any database there the user may connect to).
+    pub fn create(server_url: &str) -> Result<TestDatabase> {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let mut admin = PgConn::connect(&config(server_url).map_err(StoreError::Value)?, "redline tests")?;
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+        let name = format!("redline_test_{}_{}_{nanos}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
+        admin.batch(&format!("CREATE DATABASE {name} TEMPLATE template0"))?;
+        let mut url = url::Url::parse(server_url).map_err(|e| StoreError::Value(format!("{server_url}: {e}")))?;
+        url.set_path(&name);
+        Ok(TestDatabase { admin, name, url: url.to_string() })
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let _ = self.admin.batch(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
     }
 }
 

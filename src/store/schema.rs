@@ -373,7 +373,8 @@ pub(super) fn schema_version(conn: &mut Conn) -> Result<i64> {
     match conn.engine() {
         Engine::Sqlite => conn.scalar("PRAGMA user_version", &[]),
         Engine::Postgres => {
-            let exists: bool = conn.scalar("SELECT CAST(to_regclass('redline_schema') IS NOT NULL AS BIGINT)", &[])?;
+            let exists: bool =
+                conn.scalar("SELECT CASE WHEN to_regclass('redline_schema') IS NULL THEN 0 ELSE 1 END", &[])?;
             if !exists {
                 return Ok(0);
             }
@@ -433,7 +434,7 @@ fn migrate(conn: &mut Conn, name: &str) -> Result<()> {
     conn.transaction(|tx| {
         if tx.engine() == Engine::Postgres {
             // Held to the commit: a second process migrating at the same time waits here.
-            tx.query("SELECT pg_advisory_xact_lock(?1)", params![PG_MIGRATION_LOCK])?;
+            tx.execute("SELECT pg_advisory_xact_lock(?1)", params![PG_MIGRATION_LOCK])?;
             tx.batch("CREATE TABLE IF NOT EXISTS redline_schema (version BIGINT NOT NULL)")?;
         }
         // Read again under the lock: another process may have migrated meanwhile.
@@ -502,5 +503,39 @@ mod tests {
         assert_eq!(store.screenshot_info(1, 1).unwrap().map(|i| (i.width, i.height)), Some((3, 2)));
         store.conn().execute("DELETE FROM versions WHERE id = ?1", params![old.id]).unwrap();
         assert_eq!(store.count(crate::store::Table::Screenshots).unwrap(), 0, "ON DELETE CASCADE");
+    }
+
+    #[test]
+    fn postgres_migrates_once_and_refuses_a_newer_schema() {
+        let db = crate::store::pg::TestDatabase::create(&crate::store::pg::test_server_url()).unwrap();
+        drop(Store::open_url(&db.url).unwrap());
+        let store = Store::open_url(&db.url).unwrap();
+        assert_eq!(store.ping().unwrap(), PG_MIGRATIONS.len() as i64);
+        assert_eq!(store.conn().scalar::<i64>("SELECT COUNT(*) FROM redline_schema", &[]).unwrap(), 1);
+        store.conn().execute("UPDATE redline_schema SET version = 99", &[]).unwrap();
+        drop(store);
+        let err = Store::open_url(&db.url).err().unwrap().to_string();
+        assert!(err.contains("schema version 99, newer than this Redline knows (1)"), "{err}");
+        assert!(err.contains("root@127.0.0.1:5432/redline_test_") || err.contains("/redline_test_"), "{err}");
+    }
+
+    #[test]
+    fn postgres_calls_work_on_plain_threads_the_blocking_pool_and_async_workers() {
+        let db = crate::store::pg::TestDatabase::create(&crate::store::pg::test_server_url()).unwrap();
+        let store = std::sync::Arc::new(Store::open_url(&db.url).unwrap());
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let on_pool = std::sync::Arc::clone(&store);
+        let pooled = runtime.block_on(async move {
+            // An async worker thread first (a blocking call there is a SQLite call's behaviour too)…
+            let inline = on_pool.ping().unwrap();
+            // …then tokio's blocking pool, where the daemon's store calls run.
+            let pooled = crate::store::blocking(move || on_pool.ping()).await.unwrap().unwrap();
+            inline + pooled
+        });
+        let plain = std::thread::spawn(move || store.ping().unwrap()).join().unwrap();
+        assert_eq!((pooled, plain), (2, 1));
+        // A store dropped inside an async context shuts its runtime down without blocking.
+        let store = Store::open_url(&db.url).unwrap();
+        runtime.block_on(async move { drop(store) });
     }
 }

@@ -82,6 +82,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::screenshot::{MAX_HEIGHT, encode};
+    use crate::store::fixtures::each_store;
     use crate::store::fixtures::{article, done, source, version};
     use crate::store::{NewVersion, Table};
     use image::RgbImage;
@@ -98,39 +99,41 @@ mod tests {
 
     #[test]
     fn a_screenshot_is_stored_with_its_version_and_a_bad_one_is_left_out() {
-        let store = Store::open_in_memory().unwrap();
-        store.sync_config_sources(&[source("https://a/rss")], 0).unwrap();
-        let (aid, _) = store.ensure_article(1, "https://a/1", 0).unwrap();
-        let png = encode(&RgbImage::new(64, 48));
-        record(&store, aid, &[10], &png);
-        let info = store.screenshot_info(aid, 1).unwrap().unwrap();
-        assert_eq!((info.width, info.height, info.bytes, info.taken_at), (64, 48, png.len() as i64, 10));
-        assert_eq!(store.screenshot_png(aid, 1).unwrap(), Some(png));
-        // Not a PNG, or past the cap: the version is stored, the image is not.
-        record(&store, aid, &[20], b"not a png");
-        record(&store, aid, &[30], &encode(&RgbImage::new(2, MAX_HEIGHT + 1)));
-        assert_eq!(store.count(Table::Versions).unwrap(), 3);
-        assert_eq!(store.count(Table::Screenshots).unwrap(), 1);
-        assert_eq!(store.screenshot_info(aid, 2).unwrap(), None);
-        assert_eq!(store.screenshot_png(aid, 9).unwrap(), None);
+        each_store(|store| {
+            store.sync_config_sources(&[source("https://a/rss")], 0).unwrap();
+            let (aid, _) = store.ensure_article(1, "https://a/1", 0).unwrap();
+            let png = encode(&RgbImage::new(64, 48));
+            record(&store, aid, &[10], &png);
+            let info = store.screenshot_info(aid, 1).unwrap().unwrap();
+            assert_eq!((info.width, info.height, info.bytes, info.taken_at), (64, 48, png.len() as i64, 10));
+            assert_eq!(store.screenshot_png(aid, 1).unwrap(), Some(png));
+            // Not a PNG, or past the cap: the version is stored, the image is not.
+            record(&store, aid, &[20], b"not a png");
+            record(&store, aid, &[30], &encode(&RgbImage::new(2, MAX_HEIGHT + 1)));
+            assert_eq!(store.count(Table::Versions).unwrap(), 3);
+            assert_eq!(store.count(Table::Screenshots).unwrap(), 1);
+            assert_eq!(store.screenshot_info(aid, 2).unwrap(), None);
+            assert_eq!(store.screenshot_png(aid, 9).unwrap(), None);
+        });
     }
 
     #[test]
     fn pruning_removes_old_screenshots_but_never_an_articles_newest() {
-        let store = Store::open_in_memory().unwrap();
-        store.sync_config_sources(&[source("https://a/rss")], 0).unwrap();
-        let (a, _) = store.ensure_article(1, "https://a/1", 0).unwrap();
-        let (b, _) = store.ensure_article(1, "https://a/2", 0).unwrap();
-        let png = encode(&RgbImage::new(8, 8));
-        record(&store, a, &[100, 200, 300], &png);
-        record(&store, b, &[100], &png);
-        // Before 250: a's versions 1 and 2 go; a's 3 is newer, b's 1 is its newest.
-        assert_eq!(store.prune_screenshots(250).unwrap(), 2);
-        let kept = |aid, n| store.screenshot_info(aid, n).unwrap().is_some();
-        assert_eq!((kept(a, 1), kept(a, 2), kept(a, 3), kept(b, 1)), (false, false, true, true));
-        assert_eq!(store.count(Table::Versions).unwrap(), 4, "versions stay");
-        // Even long after, the newest of each stays.
-        assert_eq!(store.prune_screenshots(10_000).unwrap(), 0);
-        assert_eq!(store.count(Table::Screenshots).unwrap(), 2);
+        each_store(|store| {
+            store.sync_config_sources(&[source("https://a/rss")], 0).unwrap();
+            let (a, _) = store.ensure_article(1, "https://a/1", 0).unwrap();
+            let (b, _) = store.ensure_article(1, "https://a/2", 0).unwrap();
+            let png = encode(&RgbImage::new(8, 8));
+            record(&store, a, &[100, 200, 300], &png);
+            record(&store, b, &[100], &png);
+            // Before 250: a's versions 1 and 2 go; a's 3 is newer, b's 1 is its newest.
+            assert_eq!(store.prune_screenshots(250).unwrap(), 2);
+            let kept = |aid, n| store.screenshot_info(aid, n).unwrap().is_some();
+            assert_eq!((kept(a, 1), kept(a, 2), kept(a, 3), kept(b, 1)), (false, false, true, true));
+            assert_eq!(store.count(Table::Versions).unwrap(), 4, "versions stay");
+            // Even long after, the newest of each stays.
+            assert_eq!(store.prune_screenshots(10_000).unwrap(), 0);
+            assert_eq!(store.count(Table::Screenshots).unwrap(), 2);
+        });
     }
 }

@@ -140,7 +140,7 @@ impl Store {
     pub fn finish_source(&self, id: i64, at: i64, next_check: i64, error: Option<&str>) -> Result<()> {
         self.conn().execute(
             "UPDATE sources SET last_checked = ?2, next_check = ?3, last_error = ?4, leased = 0,
-                    failures = CASE WHEN ?4 IS NULL THEN 0 ELSE failures + 1 END
+                    failures = CASE WHEN CAST(?4 AS TEXT) IS NULL THEN 0 ELSE failures + 1 END
              WHERE id = ?1",
             params![id, at, next_check, error],
         )?;
@@ -157,39 +157,41 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::store::fixtures::each_store;
     use crate::store::fixtures::source;
 
     #[test]
     fn sync_keeps_due_times_and_disables_removed_sources() {
-        let store = Store::open_in_memory().unwrap();
-        store.sync_config_sources(&[source("https://a/rss"), source("https://b/rss")], 100).unwrap();
-        let claimed = store.claim_due_sources(100, 160, false).unwrap();
-        assert_eq!(claimed.len(), 2);
-        assert!(store.claim_due_sources(120, 180, false).unwrap().is_empty(), "leased sources are not due");
-        store.finish_source(claimed[0].id, 110, 700, None).unwrap();
-        store.sync_config_sources(&[source("https://a/rss")], 200).unwrap();
-        let all = store.sources().unwrap();
-        assert_eq!(all[0].next_check, Some(700), "a restart keeps the schedule");
-        assert!(all[0].enabled && !all[1].enabled);
+        each_store(|store| {
+            store.sync_config_sources(&[source("https://a/rss"), source("https://b/rss")], 100).unwrap();
+            let claimed = store.claim_due_sources(100, 160, false).unwrap();
+            assert_eq!(claimed.len(), 2);
+            assert!(store.claim_due_sources(120, 180, false).unwrap().is_empty(), "leased sources are not due");
+            store.finish_source(claimed[0].id, 110, 700, None).unwrap();
+            store.sync_config_sources(&[source("https://a/rss")], 200).unwrap();
+            let all = store.sources().unwrap();
+            assert_eq!(all[0].next_check, Some(700), "a restart keeps the schedule");
+            assert!(all[0].enabled && !all[1].enabled);
+        });
     }
 
     #[test]
     fn released_sources_are_due_again_but_finished_ones_keep_their_time() {
-        let store = Store::open_in_memory().unwrap();
-        let urls = ["https://a/rss", "https://b/rss", "https://c/rss"];
-        store.sync_config_sources(&urls.map(source), 100).unwrap();
-        let claimed = store.claim_due_sources(100, 400, false).unwrap();
-        let ids: Vec<i64> = claimed.iter().map(|s| s.id).collect();
-        store.finish_source(ids[0], 110, 700, None).unwrap();
-        // The first finished, the second failed to record, the third is still in flight; 99 is unknown.
-        assert_eq!(store.release_sources(&[ids[0], ids[1], 99], 150).unwrap(), 1);
-        assert_eq!(store.release_sources(&[ids[1]], 160).unwrap(), 0, "released once");
-        let all = store.sources().unwrap();
-        let due: Vec<Option<i64>> = all.iter().map(|s| s.next_check).collect();
-        assert_eq!(due, vec![Some(700), Some(150), Some(400)]);
-        let again = store.claim_due_sources(150, 450, false).unwrap();
-        assert_eq!(again.iter().map(|s| s.id).collect::<Vec<_>>(), vec![ids[1]]);
-        assert_eq!(store.release_sources(&[], 150).unwrap(), 0);
+        each_store(|store| {
+            let urls = ["https://a/rss", "https://b/rss", "https://c/rss"];
+            store.sync_config_sources(&urls.map(source), 100).unwrap();
+            let claimed = store.claim_due_sources(100, 400, false).unwrap();
+            let ids: Vec<i64> = claimed.iter().map(|s| s.id).collect();
+            store.finish_source(ids[0], 110, 700, None).unwrap();
+            // The first finished, the second failed to record, the third is still in flight; 99 is unknown.
+            assert_eq!(store.release_sources(&[ids[0], ids[1], 99], 150).unwrap(), 1);
+            assert_eq!(store.release_sources(&[ids[1]], 160).unwrap(), 0, "released once");
+            let all = store.sources().unwrap();
+            let due: Vec<Option<i64>> = all.iter().map(|s| s.next_check).collect();
+            assert_eq!(due, vec![Some(700), Some(150), Some(400)]);
+            let again = store.claim_due_sources(150, 450, false).unwrap();
+            assert_eq!(again.iter().map(|s| s.id).collect::<Vec<_>>(), vec![ids[1]]);
+            assert_eq!(store.release_sources(&[], 150).unwrap(), 0);
+        });
     }
 }

@@ -206,6 +206,7 @@ fn write_version(
 mod tests {
     use super::*;
     use crate::diff::Change;
+    use crate::store::fixtures::each_store;
     use crate::store::fixtures::{article, delivery, done, record_change, source, version, with_first_version};
     use crate::store::{NewDelivery, StoreFault, Table};
 
@@ -215,42 +216,44 @@ mod tests {
 
     #[test]
     fn a_change_and_its_deliveries_are_written_together() {
-        let store = Store::open_in_memory().unwrap();
-        store.sync_config_sources(&[source("https://a/rss")], 0).unwrap();
-        let (aid, new) = store.ensure_article(1, "https://a/1", 0).unwrap();
-        assert!(new);
-        assert!(!store.ensure_article(1, "https://a/1", 0).unwrap().1);
-        let v1 = article("one");
-        let nv = version(aid, 10, "h1", &v1);
-        assert_eq!(store.record_version(&nv, None, &done(10)).unwrap(), (1, None));
-        let (n, cid) = record_change(&store, aid, 20, "two", vec![delivery("webhook:x", "msg_1", 20)]).unwrap();
-        assert_eq!(n, 2);
-        assert!(cid.is_some());
-        assert_eq!(store.latest_version(aid).unwrap().unwrap().article.paragraphs, vec!["two"]);
-        assert_eq!(store.changes(aid).unwrap()[0].to_number, 2);
-        let due = store.due_deliveries(20, 10).unwrap();
-        assert_eq!(due.len(), 1);
-        store.delivery_failed(due[0].id, Some(30), "down").unwrap();
-        assert!(store.due_deliveries(25, 10).unwrap().is_empty());
-        store.delivery_succeeded(due[0].id, 31).unwrap();
-        assert_eq!(store.deliveries("delivered").unwrap()[0].attempts, 2);
+        each_store(|store| {
+            store.sync_config_sources(&[source("https://a/rss")], 0).unwrap();
+            let (aid, new) = store.ensure_article(1, "https://a/1", 0).unwrap();
+            assert!(new);
+            assert!(!store.ensure_article(1, "https://a/1", 0).unwrap().1);
+            let v1 = article("one");
+            let nv = version(aid, 10, "h1", &v1);
+            assert_eq!(store.record_version(&nv, None, &done(10)).unwrap(), (1, None));
+            let (n, cid) = record_change(&store, aid, 20, "two", vec![delivery("webhook:x", "msg_1", 20)]).unwrap();
+            assert_eq!(n, 2);
+            assert!(cid.is_some());
+            assert_eq!(store.latest_version(aid).unwrap().unwrap().article.paragraphs, vec!["two"]);
+            assert_eq!(store.changes(aid).unwrap()[0].to_number, 2);
+            let due = store.due_deliveries(20, 10).unwrap();
+            assert_eq!(due.len(), 1);
+            store.delivery_failed(due[0].id, Some(30), "down").unwrap();
+            assert!(store.due_deliveries(25, 10).unwrap().is_empty());
+            store.delivery_succeeded(due[0].id, 31).unwrap();
+            assert_eq!(store.deliveries("delivered").unwrap()[0].attempts, 2);
+        });
     }
 
     #[test]
     fn failed_outbox_write_rolls_back_the_version() {
-        let store = Store::open_in_memory().unwrap();
-        let aid = with_first_version(&store);
-        let change = Change::default();
-        let dup = delivery("webhook:x", "same", 20);
-        let nc = NewChange {
-            change: &change,
-            deliveries: vec![dup.clone(), NewDelivery { channel: "email:y".into(), ..dup }],
-        };
-        let v2 = article("two");
-        let nv = version(aid, 20, "h2", &v2);
-        assert!(store.record_version(&nv, Some(&nc), &done(20)).is_err());
-        assert_eq!(store.count(Table::Versions).unwrap(), 1);
-        assert_eq!(store.count(Table::Changes).unwrap(), 0);
+        each_store(|store| {
+            let aid = with_first_version(&store);
+            let change = Change::default();
+            let dup = delivery("webhook:x", "same", 20);
+            let nc = NewChange {
+                change: &change,
+                deliveries: vec![dup.clone(), NewDelivery { channel: "email:y".into(), ..dup }],
+            };
+            let v2 = article("two");
+            let nv = version(aid, 20, "h2", &v2);
+            assert!(store.record_version(&nv, Some(&nc), &done(20)).is_err());
+            assert_eq!(store.count(Table::Versions).unwrap(), 1);
+            assert_eq!(store.count(Table::Changes).unwrap(), 0);
+        });
     }
 
     #[test]
