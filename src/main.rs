@@ -229,7 +229,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Alerts { action: Some(AlertsAction::Retry { ids, all }) } => {
             let config = load_config(cli.config.as_deref())?;
             // A running daemon sends what is queued; sending here too would race it.
-            let running = redline::store::lock::holder(&config.storage.path);
+            let running = redline::store::lock::holder_storage(&config.storage);
             let daemon = match running {
                 Some(_) => None,
                 None => Some(Daemon::new(config.clone())?),
@@ -328,7 +328,7 @@ fn load_config(path: Option<&Path>) -> Result<Config> {
 }
 
 fn open_store(config: &Config) -> Result<Store> {
-    Ok(Store::open(&config.storage.path)?)
+    Ok(Store::open_storage(&config.storage)?)
 }
 
 fn now() -> i64 {
@@ -468,7 +468,7 @@ fn status(store: &Store) -> Result<()> {
 
 /// Whether a daemon runs on this database and what its `/healthz` says.
 async fn daemon_health(config: &Config) -> String {
-    let Some(pid) = redline::store::lock::holder(&config.storage.path) else {
+    let Some(pid) = redline::store::lock::holder_storage(&config.storage) else {
         return "daemon       not running\nhealth       no daemon running on this database".into();
     };
     let running = format!("daemon       running (pid {pid})");

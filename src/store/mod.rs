@@ -155,6 +155,12 @@ impl Store {
         (errno != 0).then(|| std::io::Error::from_raw_os_error(errno))
     }
 
+    /// Runs one query and returns its rows: for tests and tools that read what no method
+    /// reads. Written in SQL both engines accept, with `?1` placeholders.
+    pub fn query_rows(&self, sql: &str, params: &[sql::Value]) -> Result<Vec<sql::Row>> {
+        self.conn().query(sql, params)
+    }
+
     /// Counts rows of a table, for status output and tests.
     pub fn count(&self, table: Table) -> Result<i64> {
         self.conn().scalar(&format!("SELECT COUNT(*) FROM {}", table.name()), &[])

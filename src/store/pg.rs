@@ -303,6 +303,7 @@ impl TestDatabase {
         use std::sync::atomic::{AtomicUsize, Ordering};
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let mut admin = PgConn::connect(&config(server_url).map_err(StoreError::Value)?, "redline tests")?;
+        drop_stale_databases(&mut admin)?;
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
         let name = format!("redline_test_{}_{}_{nanos}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
         admin.batch(&format!("CREATE DATABASE {name} TEMPLATE template0"))?;
@@ -310,6 +311,27 @@ impl TestDatabase {
         url.set_path(&name);
         Ok(TestDatabase { admin, name, url: url.to_string() })
     }
+}
+
+/// Drops the test databases of test processes that are gone (a test killed midway, or
+/// databases kept for a whole test process), once per process.
+fn drop_stale_databases(admin: &mut PgConn) -> Result<()> {
+    static DONE: std::sync::Once = std::sync::Once::new();
+    let mut outcome = Ok(());
+    DONE.call_once(|| {
+        outcome = (|| {
+            let rows = admin.query("SELECT datname FROM pg_database WHERE datname LIKE 'redline_test_%'", &[])?;
+            for row in rows {
+                let name: String = row.get(0)?;
+                let pid = name.trim_start_matches("redline_test_").split('_').next().unwrap_or("");
+                if !std::path::Path::new("/proc").join(pid).exists() {
+                    admin.batch(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))?;
+                }
+            }
+            Ok(())
+        })();
+    });
+    outcome
 }
 
 impl Drop for TestDatabase {

@@ -349,6 +349,14 @@ impl Store {
         Ok(Store { conn: Mutex::new(conn) })
     }
 
+    /// Opens the database a config's `[storage]` names: its `url` if set, else its file.
+    pub fn open_storage(storage: &crate::config::StorageConfig) -> Result<Store> {
+        match &storage.url {
+            Some(url) => Store::open_url(url),
+            None => Store::open(&storage.path),
+        }
+    }
+
     /// An in-memory database, for tests and `compare`.
     pub fn open_in_memory() -> Result<Store> {
         Store::setup(Connection::open_in_memory()?, ":memory:")
