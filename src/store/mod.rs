@@ -36,6 +36,7 @@ pub mod browse;
 mod db;
 pub use db::{Db, blocking};
 mod changes;
+mod copy;
 mod deliveries;
 mod fault;
 mod fetch_log;
@@ -52,6 +53,7 @@ mod versions;
 
 pub use articles::{ArticleRow, CheckDone, host_key};
 pub use changes::{ChangeRow, NewChange};
+pub use copy::TableCopy;
 pub use deliveries::{DeliveryRow, NewDelivery};
 pub use fault::StoreFault;
 pub use fetch_log::{FAILED_OUTCOMES, FetchLogEntry};
