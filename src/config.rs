@@ -122,7 +122,7 @@ pub struct AlertRules {
 #[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct RawConfig {
-    storage: StorageConfig,
+    storage: RawStorage,
     web: WebConfig,
     fetch: FetchConfig,
     watch: Vec<toml::Spanned<RawWatch>>,
@@ -132,23 +132,87 @@ struct RawConfig {
     browser: BrowserConfig,
 }
 
+/// `[storage]` as written: `path` and `url` are checked against each other.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStorage {
+    path: Option<toml::Spanned<PathBuf>>,
+    url: Option<toml::Spanned<String>>,
+    #[serde(default = "yes")]
+    keep_raw_html: bool,
+    #[serde(default, deserialize_with = "opt_duration")]
+    keep_screenshots: Option<Duration>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for RawStorage {
+    fn default() -> Self {
+        RawStorage { path: None, url: None, keep_raw_html: true, keep_screenshots: None }
+    }
+}
+
+impl RawStorage {
+    /// The storage, or the offset of the key at fault and why.
+    fn check(self) -> Result<StorageConfig, (usize, String)> {
+        let url = match (&self.path, self.url) {
+            (Some(_), Some(url)) => {
+                return Err((
+                    url.span().start,
+                    "set either `path` (an SQLite file) or `url` (a PostgreSQL database) in [storage], not both".into(),
+                ));
+            }
+            (_, Some(url)) => {
+                let text = url.get_ref();
+                if !(text.starts_with("postgres://") || text.starts_with("postgresql://")) {
+                    return Err((
+                        url.span().start,
+                        "`url` must be a PostgreSQL URL: postgres://user@host/database".into(),
+                    ));
+                }
+                Some(url.into_inner())
+            }
+            (_, None) => None,
+        };
+        Ok(StorageConfig {
+            path: self.path.map_or_else(|| PathBuf::from(DEFAULT_DB_PATH), toml::Spanned::into_inner),
+            url,
+            keep_raw_html: self.keep_raw_html,
+            keep_screenshots: self.keep_screenshots,
+        })
+    }
+}
+
 /// `[storage]`
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Debug, Clone)]
 pub struct StorageConfig {
-    /// The SQLite file.
+    /// The SQLite file (when `url` is None).
     pub path: PathBuf,
+    /// A PostgreSQL database (`postgres://user@host/db`) instead of the file; the password
+    /// comes from `PGPASSWORD` or the password file (`PGPASSFILE`, `~/.pgpass`).
+    pub url: Option<String>,
     /// Keep the raw HTML of each version (zstd-compressed).
     pub keep_raw_html: bool,
     /// How long screenshots are kept (`"90d"`); each article's newest always stays.
     /// None (the default): kept as long as their versions.
-    #[serde(deserialize_with = "opt_duration")]
     pub keep_screenshots: Option<Duration>,
+}
+
+impl StorageConfig {
+    /// The database for messages: the file, or the URL.
+    pub fn describe(&self) -> String {
+        match &self.url {
+            Some(url) => url.clone(),
+            None => self.path.display().to_string(),
+        }
+    }
 }
 
 impl Default for StorageConfig {
     fn default() -> Self {
-        Self { path: PathBuf::from(DEFAULT_DB_PATH), keep_raw_html: true, keep_screenshots: None }
+        Self { path: PathBuf::from(DEFAULT_DB_PATH), url: None, keep_raw_html: true, keep_screenshots: None }
     }
 }
 
@@ -712,6 +776,7 @@ impl Config {
                 message,
             })
         };
+        let storage = raw.storage.check().map_err(|(offset, message)| invalid(offset, &message))?;
         let mut watches = Vec::with_capacity(raw.watch.len());
         let global_proxy = raw.fetch.proxy.is_some();
         for spanned in raw.watch {
@@ -735,7 +800,7 @@ impl Config {
             fetch.cookies = cookies_file(file)?;
         }
         Ok(Config {
-            storage: raw.storage,
+            storage,
             web: raw.web,
             fetch,
             watches,
@@ -870,6 +935,18 @@ mod tests {
         assert_eq!(c.storage.keep_screenshots, Some(Duration::from_secs(90 * 86_400)));
         let err = parse("[storage]\nkeep_screenshots = \"ninety\"\n").unwrap_err();
         assert!(err.contains("not a duration"), "{err}");
+    }
+
+    #[test]
+    fn storage_is_a_file_or_a_postgres_url_never_both() {
+        let c = parse("[storage]\nurl = \"postgres://news@db.example/redline\"\n").unwrap();
+        assert_eq!(c.storage.url.as_deref(), Some("postgres://news@db.example/redline"));
+        assert_eq!(c.storage.describe(), "postgres://news@db.example/redline");
+        assert_eq!(parse("").unwrap().storage.url, None);
+        let err = parse("[storage]\npath = \"r.db\"\nurl = \"postgres://a@b/c\"\n").unwrap_err();
+        assert!(err.contains("line 3") && err.contains("not both"), "{err}");
+        let err = parse("[storage]\nurl = \"mysql://a@b/c\"\n").unwrap_err();
+        assert!(err.contains("line 2") && err.contains("PostgreSQL URL"), "{err}");
     }
 
     #[test]

@@ -106,11 +106,11 @@ impl Daemon {
     /// Takes the database's lock (one daemon per database), opens it and makes
     /// the config's watches its sources.
     pub fn new(config: Config) -> Result<Daemon> {
-        let lock = DbLock::acquire(&config.storage.path)?;
-        let store = Store::open(&config.storage.path)?;
+        let lock = DbLock::acquire_storage(&config.storage)?;
+        let store = Store::open_storage(&config.storage)?;
         // The web UI reads through a connection of its own: a write waiting for
         // a lock (or a full disk) must not hold back /healthz.
-        let web_store = Arc::new(Store::open(&config.storage.path)?);
+        let web_store = Arc::new(Store::open_storage(&config.storage)?);
         let mut daemon = Daemon::build(config, store, Some(web_store))?;
         daemon._lock = Some(lock);
         Ok(daemon)

@@ -92,6 +92,13 @@ enum Command {
     List,
     /// What is due, what fails and why, and the alert queue.
     Status,
+    /// Copy the whole database (`[storage]`) into another, empty one: SQLite to PostgreSQL or
+    /// back. Counts and content digests of every table are compared after the copy.
+    MigrateStore {
+        /// The target: `postgres://user@host/db`, or an SQLite file.
+        #[arg(long, value_name = "URL_OR_PATH")]
+        to: String,
+    },
     /// Watch every feed of an OPML file (as exported by feed readers).
     Import {
         /// The OPML file.
@@ -229,7 +236,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Alerts { action: Some(AlertsAction::Retry { ids, all }) } => {
             let config = load_config(cli.config.as_deref())?;
             // A running daemon sends what is queued; sending here too would race it.
-            let running = redline::store::lock::holder(&config.storage.path);
+            let running = redline::store::lock::holder_storage(&config.storage);
             let daemon = match running {
                 Some(_) => None,
                 None => Some(Daemon::new(config.clone())?),
@@ -277,6 +284,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let health = runtime.block_on(daemon_health(&config));
             println!("{health}");
         }
+        Command::MigrateStore { to } => migrate_store(&load_config(cli.config.as_deref())?, &to)?,
         Command::Import { file, every } => {
             let config = load_config(cli.config.as_deref())?;
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
@@ -328,7 +336,7 @@ fn load_config(path: Option<&Path>) -> Result<Config> {
 }
 
 fn open_store(config: &Config) -> Result<Store> {
-    Ok(Store::open(&config.storage.path)?)
+    Ok(Store::open_storage(&config.storage)?)
 }
 
 fn now() -> i64 {
@@ -466,9 +474,38 @@ fn status(store: &Store) -> Result<()> {
     Ok(())
 }
 
+/// `redline migrate-store --to TARGET`: refused while a daemon writes the source.
+fn migrate_store(config: &Config, to: &str) -> anyhow::Result<()> {
+    use std::io::{IsTerminal, Write};
+    if let Some(pid) = redline::store::lock::holder_storage(&config.storage) {
+        anyhow::bail!("a Redline (pid {pid}) is running on {}: stop it before copying", config.storage.describe());
+    }
+    let source = open_store(config)?;
+    let target = if to.starts_with("postgres://") || to.starts_with("postgresql://") {
+        Store::open_url(to)?
+    } else {
+        Store::open(std::path::Path::new(to))?
+    };
+    let terminal = std::io::stderr().is_terminal();
+    let copied = source.copy_to(&target, &mut |table, rows| {
+        if terminal {
+            eprint!("\r{table}: {rows} rows\x1b[K");
+            let _ = std::io::stderr().flush();
+        }
+    })?;
+    if terminal {
+        eprint!("\r\x1b[K");
+    }
+    for t in &copied {
+        println!("{:<18} {:>9} rows  sha256 {}", t.table, t.rows, t.digest);
+    }
+    println!("copied {} to {to}: counts and digests match", config.storage.describe());
+    Ok(())
+}
+
 /// Whether a daemon runs on this database and what its `/healthz` says.
 async fn daemon_health(config: &Config) -> String {
-    let Some(pid) = redline::store::lock::holder(&config.storage.path) else {
+    let Some(pid) = redline::store::lock::holder_storage(&config.storage) else {
         return "daemon       not running\nhealth       no daemon running on this database".into();
     };
     let running = format!("daemon       running (pid {pid})");

@@ -13,10 +13,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
-use common::{redline, run_once, start_receiver, start_receiver_on, webhook, write_config};
+use common::{open_store, redline, run_once, start_receiver, start_receiver_on, storage_key, webhook, write_config};
 use mailin_embedded::{Handler, Response, Server, SslConfig, response};
 use redline::newsroom::Newsroom;
-use redline::store::{Store, Table};
+use redline::store::Table;
 
 /// Mails received by the in-process SMTP server, raw.
 type Inbox = Arc<Mutex<Vec<Vec<u8>>>>;
@@ -131,7 +131,7 @@ async fn email_is_multipart_with_an_escaped_redline() {
     assert!(html.contains("Browser flaw &lt;b&gt;patched&lt;/b&gt;"), "{html}");
     assert!(!html.contains("<script") && !html.contains("<img") && !html.contains("<b>"), "{html}");
 
-    let store = Store::open(&dir.path().join("redline.db")).unwrap();
+    let store = open_store(dir.path()).unwrap();
     let delivered = store.deliveries("delivered").unwrap();
     assert_eq!(delivered.len(), 1);
     assert_eq!(mail.message_id(), Some(format!("{}@redline", delivered[0].event_id).as_str()));
@@ -190,7 +190,7 @@ async fn gone_disables_the_endpoint_until_retried() {
     let edits = newsroom.publish_all_edits();
     run_once(&config).await;
     assert_eq!(received.lock().unwrap().len(), 1, "nothing more is sent after a 410");
-    let store = Store::open(&dir.path().join("redline.db")).unwrap();
+    let store = open_store(dir.path()).unwrap();
     let failed = store.deliveries("failed").unwrap();
     assert_eq!(failed.len(), edits.len());
     assert!(failed.iter().all(|d| d.last_error.as_deref().unwrap_or("").contains("410")), "{failed:?}");
@@ -215,7 +215,7 @@ async fn alert_rules_choose_which_changes_alert() {
     run_once(&config).await;
     let edits = newsroom.publish_all_edits();
     run_once(&config).await;
-    let store = Store::open(&dir.path().join("redline.db")).unwrap();
+    let store = open_store(dir.path()).unwrap();
     assert_eq!(store.count(Table::Changes).unwrap(), edits.len() as i64, "every change is recorded");
     let got = received.lock().unwrap().clone();
     assert_eq!(got.len(), 1, "only the headline change alerts");
@@ -270,8 +270,8 @@ async fn a_daemon_killed_before_sending_delivers_after_restart() {
     let (hook, received) = start_receiver_on(listener, answer);
     let dir = tempfile::tempdir().unwrap();
     let text = format!(
-        "[storage]\npath = {:?}\n[fetch]\nallow_private = true\nper_host_delay = \"0s\"\n[[watch]]\nfeed = {:?}\nevery = \"1s\"\nrevisit = [[\"1d\", \"1s\"]]\n{}",
-        dir.path().join("redline.db").display().to_string(),
+        "[storage]\n{}\n[fetch]\nallow_private = true\nper_host_delay = \"0s\"\n[[watch]]\nfeed = {:?}\nevery = \"1s\"\nrevisit = [[\"1d\", \"1s\"]]\n{}",
+        storage_key(dir.path()),
         newsroom.feed_url(),
         webhook(&hook)
     );
@@ -283,8 +283,7 @@ async fn a_daemon_killed_before_sending_delivers_after_restart() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let db = dir.path().join("redline.db");
-    let count = |table| Store::open(&db).and_then(|s| s.count(table)).unwrap_or(0);
+    let count = |table| open_store(dir.path()).and_then(|s| s.count(table)).unwrap_or(0);
     let articles = newsroom.article_urls().len() as i64;
     wait_for(|| count(Table::Versions) >= articles).await;
     let edits = newsroom.publish_all_edits();
@@ -292,7 +291,7 @@ async fn a_daemon_killed_before_sending_delivers_after_restart() {
     daemon.kill().unwrap(); // SIGKILL
     daemon.wait().unwrap();
 
-    let store = Store::open(&db).unwrap();
+    let store = open_store(dir.path()).unwrap();
     let changes = store.count(Table::Changes).unwrap();
     assert!(changes >= 1, "at least the change being sent was committed");
     run_once(&config).await;

@@ -17,12 +17,16 @@
 //! `REDLINE_CRASH_KILLS` (default 50) and `REDLINE_CRASH_SEED` make a run
 //! longer or reproducible; the seed is printed.
 
+mod common;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use redline::store::sql::{Engine, Value};
 
 use axum::body::Bytes;
 use axum::extract::{Path as UrlPath, State};
@@ -138,25 +142,19 @@ struct Snapshot {
     delivered: usize,
 }
 
-fn check_database(db: &Path, received: &[Got]) -> Snapshot {
-    let conn = rusqlite::Connection::open(db).unwrap();
-    let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
-    assert_eq!(check, "ok", "integrity_check");
-    let fk: Vec<String> = conn
-        .prepare("PRAGMA foreign_key_check")
-        .unwrap()
-        .query_map([], |r| r.get::<_, String>(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    assert!(fk.is_empty(), "foreign keys violated in {fk:?}");
+fn check_database(dir: &Path, received: &[Got]) -> Snapshot {
+    let store = common::open_store(dir).unwrap();
+    let rows = |sql: &str| store.query_rows(sql, &[]).unwrap();
+    if store.engine() == Engine::Sqlite {
+        // PostgreSQL checks its pages and foreign keys itself; SQLite is asked.
+        let check: String = rows("PRAGMA integrity_check")[0].get(0).unwrap();
+        assert_eq!(check, "ok", "integrity_check");
+        let fk: Vec<String> = rows("PRAGMA foreign_key_check").iter().map(|r| r.get(0).unwrap()).collect();
+        assert!(fk.is_empty(), "foreign keys violated in {fk:?}");
+    }
     let mut snap = Snapshot::default();
-    let mut stmt = conn
-        .prepare("SELECT a.url, v.number, v.content_hash FROM versions v JOIN articles a ON a.id = v.article_id")
-        .unwrap();
-    for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?))).unwrap() {
-        let (url, number, hash) = row.unwrap();
-        snap.versions.insert((url, number), hash);
+    for r in rows("SELECT a.url, v.number, v.content_hash FROM versions v JOIN articles a ON a.id = v.article_id") {
+        snap.versions.insert((r.get(0).unwrap(), r.get(1).unwrap()), r.get(2).unwrap());
     }
     // Versions of an article are numbered 1..=n without gaps, and consecutive ones differ.
     let mut by_article: BTreeMap<&str, Vec<(i64, &str)>> = BTreeMap::new();
@@ -172,21 +170,16 @@ fn check_database(db: &Path, received: &[Got]) -> Snapshot {
         }
     }
     // Every version after the first has exactly one change leading to it.
-    let orphans: i64 = conn
-        .query_row(
-            "SELECT COUNT(*) FROM versions v WHERE v.number > 1
-               AND NOT EXISTS (SELECT 1 FROM changes c WHERE c.to_version = v.id)",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let orphans: i64 = rows(
+        "SELECT COUNT(*) FROM versions v WHERE v.number > 1
+           AND NOT EXISTS (SELECT 1 FROM changes c WHERE c.to_version = v.id)",
+    )[0]
+    .get(0)
+    .unwrap();
     assert_eq!(orphans, 0, "versions without their change");
     // Every change that alerts (all but typo-only ones under the default rules) has its delivery.
-    let mut stmt = conn
-        .prepare("SELECT c.id, c.kinds, (SELECT COUNT(*) FROM deliveries d WHERE d.change_id = c.id) FROM changes c")
-        .unwrap();
-    for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))).unwrap() {
-        let (id, kinds, deliveries) = row.unwrap();
+    for r in rows("SELECT c.id, c.kinds, (SELECT COUNT(*) FROM deliveries d WHERE d.change_id = c.id) FROM changes c") {
+        let (id, kinds, deliveries): (i64, String, i64) = (r.get(0).unwrap(), r.get(1).unwrap(), r.get(2).unwrap());
         snap.changes += 1;
         let typo_only = kinds.contains("typo") && !kinds.contains(',');
         if !typo_only {
@@ -194,11 +187,8 @@ fn check_database(db: &Path, received: &[Got]) -> Snapshot {
         }
     }
     // Every delivered row was received, with the stored bytes, signed.
-    let mut stmt = conn.prepare("SELECT event_id, payload, status FROM deliveries").unwrap();
-    for row in
-        stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))).unwrap()
-    {
-        let (id, payload, status) = row.unwrap();
+    for r in rows("SELECT event_id, payload, status FROM deliveries") {
+        let (id, payload, status): (String, String, String) = (r.get(0).unwrap(), r.get(1).unwrap(), r.get(2).unwrap());
         snap.deliveries += 1;
         let sends: Vec<&Got> = received.iter().filter(|g| g.id == id).collect();
         if status == "delivered" {
@@ -266,11 +256,11 @@ fn logged_versions(log: &Path) -> Vec<(String, i64)> {
 fn write_config(dir: &Path, feed: &str, hook: &str) -> PathBuf {
     let path = dir.join("redline.toml");
     let text = format!(
-        "[storage]\npath = {db:?}\n\n[web]\nenabled = false\n\n[fetch]\nallow_private = true\nrobots = false\n\
+        "[storage]\n{db}\n\n[web]\nenabled = false\n\n[fetch]\nallow_private = true\nrobots = false\n\
          concurrency = 8\nper_host_concurrency = 8\nper_host_delay = \"0s\"\ntimeout = \"10s\"\n\n\
          [[watch]]\nfeed = {feed:?}\nevery = \"1s\"\nrevisit = [[\"1d\", \"1s\"]]\n\n\
          [[webhook]]\nurl = {hook:?}\nsecret = {SECRET:?}\n",
-        db = dir.join("redline.db").display().to_string(),
+        db = common::storage_key(dir),
     );
     std::fs::write(&path, text).unwrap();
     path
@@ -310,7 +300,6 @@ async fn sigkill_at_random_moments_loses_nothing_and_never_changes_a_body() {
 
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), &format!("{base}/feed.xml"), &hook);
-    let db = dir.path().join("redline.db");
     let started = Instant::now();
     let (mut kills, mut clean_exits, mut runs) = (0, 0, 0);
     let mut seen: BTreeMap<(String, i64), String> = BTreeMap::new();
@@ -352,7 +341,7 @@ async fn sigkill_at_random_moments_loses_nothing_and_never_changes_a_body() {
         acknowledged.extend(logged_versions(&log));
         let got = received.lock().unwrap().clone();
         check_received(&got);
-        let snap = check_database(&db, &got);
+        let snap = check_database(dir.path(), &got);
         for (key, hash) in &seen {
             assert_eq!(snap.versions.get(key), Some(hash), "version {key:?} lost after kill {kills} (run {runs})");
         }
@@ -382,23 +371,24 @@ async fn sigkill_at_random_moments_loses_nothing_and_never_changes_a_body() {
     }
     let got = received.lock().unwrap().clone();
     let (ids, resent) = check_received(&got);
-    let snap = check_database(&db, &got);
+    let snap = check_database(dir.path(), &got);
     for (key, hash) in &seen {
         assert_eq!(snap.versions.get(key), Some(hash), "version {key:?} lost at the end");
     }
     assert_eq!(snap.delivered, snap.deliveries, "every delivery row delivered after the final passes");
     assert_eq!(ids, snap.deliveries, "one received id per delivery row");
     // The final pass saw the site as it is now: every article's latest version is stored.
-    let conn = rusqlite::Connection::open(&db).unwrap();
+    let store = common::open_store(dir.path()).unwrap();
     for n in 0..ARTICLES {
         let url = format!("{base}/news/{n}");
-        let latest: String = conn
-            .query_row(
+        let latest: String = store
+            .query_rows(
                 "SELECT v.paragraphs FROM versions v JOIN articles a ON a.id = v.article_id
                  WHERE a.url = ?1 ORDER BY v.number DESC LIMIT 1",
-                [&url],
-                |r| r.get(0),
+                &[Value::from(&url)],
             )
+            .unwrap()[0]
+            .get(0)
             .unwrap();
         let v = site.versions[n].load(Ordering::SeqCst);
         if v > 0 {
@@ -451,9 +441,9 @@ async fn a_check_cut_off_by_a_kill_is_redone_soon_after_restart() {
     std::fs::write(
         &config,
         format!(
-            "[storage]\npath = {:?}\n[web]\nenabled = false\n[fetch]\nallow_private = true\nrobots = false\n\
+            "[storage]\n{}\n[web]\nenabled = false\n[fetch]\nallow_private = true\nrobots = false\n\
              per_host_delay = \"0s\"\ntimeout = \"120s\"\n[[watch]]\nurl = \"{base}/news/slow\"\nevery = \"2s\"\n",
-            dir.path().join("redline.db").display().to_string()
+            common::storage_key(dir.path())
         ),
     )
     .unwrap();

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use common::{redline, run_once};
-use redline::store::{Store, Table};
+use common::{open_store, redline, run_once, storage_key};
+use redline::store::Table;
 
 /// What the site saw.
 #[derive(Default)]
@@ -107,8 +107,8 @@ async fn start_site() -> (String, Arc<Site>) {
 
 fn config(dir: &Path, fetch: &str, watches: &str) -> std::path::PathBuf {
     let path = dir.join("redline.toml");
-    let db = dir.join("redline.db").display().to_string();
-    std::fs::write(&path, format!("[storage]\npath = {db:?}\n\n[fetch]\n{fetch}\n\n{watches}\n")).unwrap();
+    let db = storage_key(dir);
+    std::fs::write(&path, format!("[storage]\n{db}\n\n[fetch]\n{fetch}\n\n{watches}\n")).unwrap();
     path
 }
 
@@ -116,8 +116,17 @@ fn url_watches(base: &str, paths: &[&str], extra: &str) -> String {
     paths.iter().map(|p| format!("[[watch]]\nurl = \"{base}{p}\"\n{extra}\n")).collect()
 }
 
+/// The outcome of every fetch-log line of an article, oldest first.
+fn article_outcomes(dir: &Path) -> Vec<String> {
+    let rows = open_store(dir)
+        .unwrap()
+        .query_rows("SELECT outcome FROM fetch_log WHERE article_id IS NOT NULL ORDER BY id", &[])
+        .unwrap();
+    rows.iter().map(|r| r.get(0).unwrap()).collect()
+}
+
 fn article_error(dir: &Path, url: &str) -> Option<String> {
-    Store::open(&dir.join("redline.db")).unwrap().article_by_url(url).unwrap().unwrap().last_error
+    open_store(dir).unwrap().article_by_url(url).unwrap().unwrap().last_error
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -169,7 +178,7 @@ async fn retry_after_and_content_types_are_recorded() {
         &url_watches(&base, &["/busy", "/report.pdf"], ""),
     );
     run_once(&cfg).await;
-    let store = Store::open(&dir.path().join("redline.db")).unwrap();
+    let store = open_store(dir.path()).unwrap();
     let busy = store.article_by_url(&format!("{base}/busy")).unwrap().unwrap();
     assert_eq!(busy.last_error.as_deref(), Some("HTTP 429"));
     let wait = busy.next_check.unwrap() - busy.last_checked.unwrap();
@@ -190,14 +199,7 @@ async fn conditional_get_makes_an_unchanged_page_cost_a_304() {
     assert_eq!(hits.len(), 2);
     assert_eq!(hits[0].1, None);
     assert_eq!(hits[1].1.as_deref(), Some("\"v1\""), "the second request is conditional");
-    let conn = rusqlite::Connection::open(dir.path().join("redline.db")).unwrap();
-    let outcomes: Vec<String> = conn
-        .prepare("SELECT outcome FROM fetch_log WHERE article_id IS NOT NULL ORDER BY id")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let outcomes = article_outcomes(dir.path());
     assert_eq!(outcomes, ["new", "not_modified"]);
 }
 
@@ -210,14 +212,7 @@ async fn the_same_body_again_costs_no_extraction() {
     for _ in 0..3 {
         run_once(&cfg).await;
     }
-    let conn = rusqlite::Connection::open(dir.path().join("redline.db")).unwrap();
-    let outcomes: Vec<String> = conn
-        .prepare("SELECT outcome FROM fetch_log WHERE article_id IS NOT NULL ORDER BY id")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let outcomes = article_outcomes(dir.path());
     // After a new version the body's hash is only trusted once an extraction confirmed it.
     assert_eq!(outcomes, ["new", "unchanged", "same_body"]);
 }
@@ -255,7 +250,7 @@ async fn sitemaps_and_section_pages_discover_articles() {
     );
     let cfg = config(dir.path(), "allow_private = true\nper_host_delay = \"0s\"", &watches);
     run_once(&cfg).await;
-    let store = Store::open(&dir.path().join("redline.db")).unwrap();
+    let store = open_store(dir.path()).unwrap();
     let mut urls: Vec<String> = store.articles().unwrap().into_iter().map(|a| a.url).collect();
     urls.sort();
     let expected: Vec<String> = (1..=4).map(|n| format!("{base}/news/{n}")).collect();
@@ -273,7 +268,7 @@ async fn young_articles_are_revisited_often_and_old_ones_rarely() {
         &format!("[[watch]]\nfeed = \"{base}/feed.xml\"\n"),
     );
     run_once(&cfg).await;
-    let store = Store::open(&dir.path().join("redline.db")).unwrap();
+    let store = open_store(dir.path()).unwrap();
     let article = |slug: &str| store.article_by_url(&format!("{base}/news/{slug}")).unwrap().unwrap();
     let wait = |slug: &str| {
         let a = article(slug);
@@ -343,6 +338,6 @@ async fn opml_import_watches_every_feed() {
     let out = redline(&["--config", cfg.to_str().unwrap(), "import", opml.to_str().unwrap(), "--every", "15m"]).await;
     assert!(String::from_utf8_lossy(&out.stdout).contains("watching 2 feeds"), "{out:?}");
     run_once(&cfg).await;
-    let store = Store::open(&dir.path().join("redline.db")).unwrap();
+    let store = open_store(dir.path()).unwrap();
     assert_eq!(store.count(Table::Articles).unwrap(), 5, "3 from the feed, 2 from the sitemap");
 }

@@ -30,10 +30,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use common::{redline, run_once, start_receiver, start_receiver_on, webhook, write_config};
+use common::{open_store, redline, run_once, start_receiver, start_receiver_on, webhook, write_config};
 use redline::alert::Event;
 use redline::newsroom::Newsroom;
-use redline::store::{Store, Table};
+use redline::store::Table;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn edits_are_recorded_once_with_their_kinds_and_signed_webhooks() {
@@ -41,13 +41,12 @@ async fn edits_are_recorded_once_with_their_kinds_and_signed_webhooks() {
     let (hook, received) = start_receiver().await;
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), &newsroom.feed_url(), &webhook(&hook));
-    let db = dir.path().join("redline.db");
     let first_articles = newsroom.article_urls();
     assert!(first_articles.len() >= 6);
 
     // Round 0: every article is stored as version 1; nobody is alerted.
     run_once(&config).await;
-    let store = Store::open(&db).unwrap();
+    let store = open_store(dir.path()).unwrap();
     assert_eq!(store.count(Table::Articles).unwrap(), first_articles.len() as i64);
     assert_eq!(store.count(Table::Versions).unwrap(), first_articles.len() as i64);
     assert_eq!(store.count(Table::Changes).unwrap(), 0);
@@ -141,7 +140,7 @@ async fn an_endpoint_that_is_down_gets_the_alert_later_with_the_same_id() {
     let edits = newsroom.publish_all_edits();
     let stdout = run_once(&config).await;
     assert!(stdout.contains(&format!("0 alerts delivered, {} to retry", edits.len())), "{stdout}");
-    let store = Store::open(&dir.path().join("redline.db")).unwrap();
+    let store = open_store(dir.path()).unwrap();
     let pending = store.deliveries("pending").unwrap();
     assert_eq!(pending.len(), edits.len());
     assert!(pending.iter().all(|d| d.attempts == 1 && d.last_error.is_some()));

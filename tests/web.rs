@@ -3,6 +3,8 @@
 //! paging and filters, the token rules on every route, metrics, and the Atom feed
 //! validated against the RELAX NG schema of RFC 4287 with `xmllint`.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
@@ -77,6 +79,8 @@ const RAW_PAGE: &str = "<html><body><script>alert('raw')</script><p onmouseover=
 
 struct Fixture {
     store: Arc<Store>,
+    /// The PostgreSQL database behind `store`, when the tests run on one.
+    _db: Option<redline::store::pg::TestDatabase>,
     vote: i64,
     xss: i64,
 }
@@ -84,7 +88,8 @@ struct Fixture {
 /// Two watches (one from the config, one added by hand), a story edited twice, and an
 /// article whose text carries markup and script.
 fn fixture() -> Fixture {
-    let store = Arc::new(Store::open_in_memory().unwrap());
+    let (store, db) = common::scratch_store();
+    let store = Arc::new(store);
     let feed = NewSource {
         kind: SourceKind::Feed,
         url: "https://news.example/rss.xml".into(),
@@ -138,7 +143,7 @@ fn fixture() -> Fixture {
             ..FetchLogEntry::default()
         })
         .unwrap();
-    Fixture { store, vote, xss }
+    Fixture { store, _db: db, vote, xss }
 }
 
 async fn start(store: Arc<Store>, options: WebOptions) -> String {

@@ -4,10 +4,11 @@
 //! Lists are paged by keyset (`before` = the last id seen), so a page costs the
 //! same at the end of a long history as at its start.
 
-use rusqlite::{OptionalExtension, Row, ToSql, TransactionBehavior, params};
-
+use super::changes::{CHANGE_SELECT, change_row};
+use super::schema::PG_SEARCH_DOCUMENT;
+use super::sql::{Engine, Row, Value, params};
 use super::{ChangeRow, NewSource, Result, Store};
-use crate::diff::{Change, EditKind};
+use crate::diff::EditKind;
 
 /// Which changes to list, newest first.
 #[derive(Debug, Clone, Default)]
@@ -230,26 +231,22 @@ const CHANGE_SUMMARY_SELECT: &str = "SELECT c.id, c.article_id, a.url, t.title, 
     FROM changes c JOIN articles a ON a.id = c.article_id JOIN sources s ON s.id = a.source_id
     JOIN versions f ON f.id = c.from_version JOIN versions t ON t.id = c.to_version";
 
-type RawChangeSummary = (ChangeSummary, String);
-
-fn change_summary_row(r: &Row<'_>) -> rusqlite::Result<RawChangeSummary> {
-    Ok((
-        ChangeSummary {
-            id: r.get(0)?,
-            article_id: r.get(1)?,
-            article_url: r.get(2)?,
-            title: r.get(3)?,
-            source_id: r.get(4)?,
-            source_url: r.get(5)?,
-            from_number: r.get(6)?,
-            to_number: r.get(7)?,
-            created_at: r.get(8)?,
-            kinds: Vec::new(),
-            significance: r.get(10)?,
-            summary: r.get(11)?,
-        },
-        r.get(9)?,
-    ))
+fn change_summary_row(r: &Row) -> Result<ChangeSummary> {
+    let kinds: String = r.get(9)?;
+    Ok(ChangeSummary {
+        id: r.get(0)?,
+        article_id: r.get(1)?,
+        article_url: r.get(2)?,
+        title: r.get(3)?,
+        source_id: r.get(4)?,
+        source_url: r.get(5)?,
+        from_number: r.get(6)?,
+        to_number: r.get(7)?,
+        created_at: r.get(8)?,
+        kinds: parse_kinds(&kinds)?,
+        significance: r.get(10)?,
+        summary: r.get(11)?,
+    })
 }
 
 fn parse_kinds(json: &str) -> Result<Vec<EditKind>> {
@@ -263,7 +260,7 @@ const ARTICLE_SUMMARY_SELECT: &str = "SELECT a.id, a.url, a.source_id, s.url,
         a.first_seen, a.last_checked, a.last_changed, a.next_check, a.failures, a.last_error, a.state
     FROM articles a JOIN sources s ON s.id = a.source_id";
 
-fn article_summary_row(r: &Row<'_>) -> rusqlite::Result<ArticleSummary> {
+fn article_summary_row(r: &Row) -> Result<ArticleSummary> {
     Ok(ArticleSummary {
         id: r.get(0)?,
         url: r.get(1)?,
@@ -293,7 +290,7 @@ const WATCH_SELECT: &str = "SELECT s.id, s.kind, s.url, s.schedule, s.rules, s.e
             ORDER BY a.last_checked DESC LIMIT 1)
     FROM sources s";
 
-fn watch_row(r: &Row<'_>) -> rusqlite::Result<WatchRow> {
+fn watch_row(r: &Row) -> Result<WatchRow> {
     let rules: String = r.get(4)?;
     let name = serde_json::from_str::<serde_json::Value>(&rules)
         .ok()
@@ -327,8 +324,8 @@ impl Store {
         // The filters run on the narrow `changes_browse` index (and the articles' indexes) in
         // a subquery; only the page's rows are then joined and read in full.
         let mut inner = String::from("SELECT id FROM changes WHERE 1 = 1");
-        let mut args: Vec<Box<dyn ToSql>> = Vec::new();
-        let mut arg = |sql: &mut String, clause: &str, value: Box<dyn ToSql>| {
+        let mut args: Vec<Value> = Vec::new();
+        let mut arg = |sql: &mut String, clause: &str, value: Value| {
             args.push(value);
             sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
         };
@@ -340,13 +337,13 @@ impl Store {
             inner.push_str(&format!(" AND kinds LIKE '%\"{}\"%'", k.as_str()));
         }
         if let Some(id) = f.article_id {
-            arg(&mut inner, &format!(" AND {} = ?", col("article_id")), Box::new(id));
+            arg(&mut inner, &format!(" AND {} = ?", col("article_id")), Value::from(id));
         }
         if let Some(id) = f.source_id {
             arg(
                 &mut inner,
                 &format!(" AND {} IN (SELECT id FROM articles WHERE source_id = ?)", col("article_id")),
-                Box::new(id),
+                Value::from(id),
             );
         }
         if let Some(host) = &f.outlet {
@@ -354,71 +351,42 @@ impl Store {
             arg(
                 &mut inner,
                 &format!(" AND {} IN (SELECT id FROM articles WHERE url LIKE ?", col("article_id")),
-                Box::new(format!("http://{host}/%")),
+                Value::from(format!("http://{host}/%")),
             );
-            arg(&mut inner, " OR url LIKE ?)", Box::new(format!("https://{host}/%")));
+            arg(&mut inner, " OR url LIKE ?)", Value::from(format!("https://{host}/%")));
         }
         if let Some(t) = f.since {
-            arg(&mut inner, &format!(" AND {} >= ?", col("created_at")), Box::new(t));
+            arg(&mut inner, &format!(" AND {} >= ?", col("created_at")), Value::from(t));
         }
         if let Some(t) = f.until {
-            arg(&mut inner, &format!(" AND {} < ?", col("created_at")), Box::new(t));
+            arg(&mut inner, &format!(" AND {} < ?", col("created_at")), Value::from(t));
         }
         if let Some(id) = f.before {
-            arg(&mut inner, " AND id < ?", Box::new(id));
+            arg(&mut inner, " AND id < ?", Value::from(id));
         }
-        arg(&mut inner, " ORDER BY id DESC LIMIT ?", Box::new(f.limit as i64));
+        arg(&mut inner, " ORDER BY id DESC LIMIT ?", Value::from(f.limit));
         let sql = format!("{CHANGE_SUMMARY_SELECT} WHERE c.id IN ({inner}) ORDER BY c.id DESC");
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let params: Vec<&dyn ToSql> = args.iter().map(|b| b.as_ref()).collect();
-        let raw: Vec<RawChangeSummary> =
-            stmt.query_map(params.as_slice(), change_summary_row)?.collect::<rusqlite::Result<_>>()?;
-        raw.into_iter()
-            .map(|(mut c, kinds)| {
-                c.kinds = parse_kinds(&kinds)?;
-                Ok(c)
-            })
-            .collect()
+        self.conn().query(&sql, &args)?.iter().map(change_summary_row).collect()
     }
 
     /// One change, in the form lists show.
     pub fn change_summary(&self, id: i64) -> Result<Option<ChangeSummary>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!("{CHANGE_SUMMARY_SELECT} WHERE c.id = ?1"))?;
-        let raw = stmt.query_row([id], change_summary_row).optional()?;
-        raw.map(|(mut c, kinds)| {
-            c.kinds = parse_kinds(&kinds)?;
-            Ok(c)
-        })
-        .transpose()
+        let sql = format!("{CHANGE_SUMMARY_SELECT} WHERE c.id = ?1");
+        self.conn().query_opt(&sql, params![id])?.as_ref().map(change_summary_row).transpose()
     }
 
     /// One change with its structured diff.
     pub fn change_by_id(&self, id: i64) -> Result<Option<ChangeRow>> {
-        self.change_where("c.id = ?1", [id])
+        self.change_where("c.id = ?1", params![id])
     }
 
     /// The change that produced version `number` of an article.
     pub fn change_to_version(&self, article_id: i64, number: i64) -> Result<Option<ChangeRow>> {
-        self.change_where("c.article_id = ?1 AND t.number = ?2", [article_id, number])
+        self.change_where("c.article_id = ?1 AND t.number = ?2", params![article_id, number])
     }
 
-    fn change_where<P: rusqlite::Params>(&self, clause: &str, params: P) -> Result<Option<ChangeRow>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT c.id, c.article_id, f.number, t.number, c.created_at, c.diff
-             FROM changes c JOIN versions f ON f.id = c.from_version JOIN versions t ON t.id = c.to_version
-             WHERE {clause}"
-        ))?;
-        let raw: Option<(i64, i64, i64, i64, i64, String)> = stmt
-            .query_row(params, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
-            .optional()?;
-        raw.map(|(id, article_id, from_number, to_number, created_at, diff)| {
-            let change: Change = serde_json::from_str(&diff)?;
-            Ok(ChangeRow { id, article_id, from_number, to_number, created_at, change })
-        })
-        .transpose()
+    fn change_where(&self, clause: &str, params: &[Value]) -> Result<Option<ChangeRow>> {
+        self.conn().query_opt(&format!("{CHANGE_SELECT} WHERE {clause}"), params)?.as_ref().map(change_row).transpose()
     }
 
     /// Articles, most recently changed (or first seen) first; `offset` rows skipped.
@@ -428,196 +396,186 @@ impl Store {
         limit: usize,
         offset: usize,
     ) -> Result<Vec<ArticleSummary>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!(
+        let sql = format!(
             "{ARTICLE_SUMMARY_SELECT} WHERE a.id IN (
-                 SELECT id FROM articles WHERE (?1 IS NULL OR source_id = ?1)
+                 SELECT id FROM articles WHERE (CAST(?1 AS BIGINT) IS NULL OR source_id = ?1)
                  ORDER BY COALESCE(last_changed, first_seen) DESC, id DESC LIMIT ?2 OFFSET ?3)
              ORDER BY COALESCE(a.last_changed, a.first_seen) DESC, a.id DESC"
-        ))?;
-        let rows = stmt
-            .query_map(params![source_id, limit as i64, offset as i64], article_summary_row)?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(rows)
+        );
+        self.conn().query(&sql, params![source_id, limit, offset])?.iter().map(article_summary_row).collect()
     }
 
     /// One article.
     pub fn article_summary(&self, id: i64) -> Result<Option<ArticleSummary>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!("{ARTICLE_SUMMARY_SELECT} WHERE a.id = ?1"))?;
-        Ok(stmt.query_row([id], article_summary_row).optional()?)
+        let sql = format!("{ARTICLE_SUMMARY_SELECT} WHERE a.id = ?1");
+        self.conn().query_opt(&sql, params![id])?.as_ref().map(article_summary_row).transpose()
     }
 
     /// Every version of an article with the change that produced it, newest first.
     pub fn timeline(&self, article_id: i64) -> Result<Vec<VersionSummary>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
+        let rows = self.conn().query(
             "SELECT v.number, v.fetched_at, v.title, v.byline, v.modified, c.id, c.kinds, c.significance, c.summary
              FROM versions v LEFT JOIN changes c ON c.to_version = v.id
              WHERE v.article_id = ?1 ORDER BY v.number DESC",
+            params![article_id],
         )?;
-        let raw: Vec<(VersionSummary, Option<String>)> = stmt
-            .query_map([article_id], |r| {
-                Ok((
-                    VersionSummary {
-                        number: r.get(0)?,
-                        fetched_at: r.get(1)?,
-                        title: r.get(2)?,
-                        byline: r.get(3)?,
-                        modified: r.get(4)?,
-                        change_id: r.get(5)?,
-                        kinds: Vec::new(),
-                        significance: r.get(7)?,
-                        summary: r.get(8)?,
-                    },
-                    r.get(6)?,
-                ))
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        raw.into_iter()
-            .map(|(mut v, kinds)| {
-                if let Some(k) = kinds {
-                    v.kinds = parse_kinds(&k)?;
-                }
-                Ok(v)
+        rows.iter()
+            .map(|r| {
+                let kinds: Option<String> = r.get(6)?;
+                Ok(VersionSummary {
+                    number: r.get(0)?,
+                    fetched_at: r.get(1)?,
+                    title: r.get(2)?,
+                    byline: r.get(3)?,
+                    modified: r.get(4)?,
+                    change_id: r.get(5)?,
+                    kinds: kinds.as_deref().map(parse_kinds).transpose()?.unwrap_or_default(),
+                    significance: r.get(7)?,
+                    summary: r.get(8)?,
+                })
             })
             .collect()
     }
 
     /// The stored raw page of a version, zstd-compressed (None when not kept).
     pub fn raw_html_zstd(&self, article_id: i64, number: i64) -> Result<Option<Vec<u8>>> {
-        let conn = self.conn();
-        let mut stmt =
-            conn.prepare_cached("SELECT raw_html_zstd FROM versions WHERE article_id = ?1 AND number = ?2")?;
-        Ok(stmt.query_row([article_id, number], |r| r.get::<_, Option<Vec<u8>>>(0)).optional()?.flatten())
+        let row = self.conn().query_opt(
+            "SELECT raw_html_zstd FROM versions WHERE article_id = ?1 AND number = ?2",
+            params![article_id, number],
+        )?;
+        Ok(row.map(|r| r.get::<Option<Vec<u8>>>(0)).transpose()?.flatten())
     }
 
     /// Watches not removed (and removed ones the config re-enabled), oldest first.
     pub fn watches(&self) -> Result<Vec<WatchRow>> {
-        let conn = self.conn();
-        let mut stmt =
-            conn.prepare_cached(&format!("{WATCH_SELECT} WHERE s.removed_at IS NULL OR s.enabled = 1 ORDER BY s.id"))?;
-        let rows = stmt.query_map([], watch_row)?.collect::<rusqlite::Result<_>>()?;
-        Ok(rows)
+        let sql = format!("{WATCH_SELECT} WHERE s.removed_at IS NULL OR s.enabled = 1 ORDER BY s.id");
+        self.conn().query(&sql, &[])?.iter().map(watch_row).collect()
     }
 
     /// Id and display name (or URL) of every listed watch, for filter menus: no health columns.
     pub fn watch_names(&self) -> Result<Vec<(i64, String)>> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare_cached("SELECT id, url, rules FROM sources WHERE removed_at IS NULL OR enabled = 1 ORDER BY id")?;
-        let rows = stmt
-            .query_map([], |r| {
+        let rows = self
+            .conn()
+            .query("SELECT id, url, rules FROM sources WHERE removed_at IS NULL OR enabled = 1 ORDER BY id", &[])?;
+        rows.iter()
+            .map(|r| {
                 let (id, url, rules): (i64, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
                 let name = serde_json::from_str::<serde_json::Value>(&rules)
                     .ok()
                     .and_then(|v| v.get("name").and_then(|n| n.as_str()).map(str::to_string));
                 Ok((id, name.unwrap_or(url)))
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(rows)
+            })
+            .collect()
     }
 
     /// One watch, removed or not.
     pub fn watch(&self, id: i64) -> Result<Option<WatchRow>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!("{WATCH_SELECT} WHERE s.id = ?1"))?;
-        Ok(stmt.query_row([id], watch_row).optional()?)
+        self.conn()
+            .query_opt(&format!("{WATCH_SELECT} WHERE s.id = ?1"), params![id])?
+            .as_ref()
+            .map(watch_row)
+            .transpose()
     }
 
     /// Adds a watch from the API, or re-enables (and un-removes) the one with that URL. Due at once.
     pub fn add_watch(&self, s: &NewSource, now: i64) -> Result<i64> {
-        let conn = self.conn();
-        conn.execute(
+        self.conn().scalar(
             "INSERT INTO sources (kind, url, schedule, rules, enabled, from_config, created_at, next_check)
              VALUES (?1, ?2, ?3, ?4, 1, 0, ?5, ?5)
              ON CONFLICT (url) DO UPDATE SET kind = ?1, schedule = ?3, enabled = 1, removed_at = NULL,
-                 next_check = ?5",
-            params![s.kind.as_str(), s.url, s.schedule, s.rules, now],
-        )?;
-        Ok(conn.query_row("SELECT id FROM sources WHERE url = ?1", [&s.url], |r| r.get(0))?)
+                 next_check = ?5
+             RETURNING id",
+            params![s.kind.as_str(), &s.url, &s.schedule, &s.rules, now],
+        )
     }
 
     /// Pauses (`enabled = false`) or resumes a watch. Config watches are refused.
     pub fn set_watch_enabled(&self, id: i64, enabled: bool, now: i64) -> Result<WatchUpdate> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let found: Option<(bool, Option<i64>)> = tx
-            .query_row("SELECT from_config, removed_at FROM sources WHERE id = ?1", [id], |r| {
-                Ok((r.get(0)?, r.get(1)?))
+        self.conn().transaction(|tx| {
+            let found = tx.query_opt("SELECT from_config, removed_at FROM sources WHERE id = ?1", params![id])?;
+            let found: Option<(bool, Option<i64>)> =
+                found.map(|r| Ok::<_, super::StoreError>((r.get(0)?, r.get(1)?))).transpose()?;
+            Ok(match found {
+                None | Some((_, Some(_))) => WatchUpdate::NotFound,
+                Some((true, _)) => WatchUpdate::FromConfig,
+                Some((false, None)) => {
+                    // A resumed watch is due at once.
+                    tx.execute(
+                        "UPDATE sources SET enabled = ?2, next_check = CASE WHEN ?4 = 1 THEN ?3 ELSE next_check END
+                         WHERE id = ?1",
+                        params![id, enabled, now, enabled],
+                    )?;
+                    WatchUpdate::Done
+                }
             })
-            .optional()?;
-        let outcome = match found {
-            None | Some((_, Some(_))) => WatchUpdate::NotFound,
-            Some((true, _)) => WatchUpdate::FromConfig,
-            Some((false, None)) => {
-                // A resumed watch is due at once.
-                tx.execute(
-                    "UPDATE sources SET enabled = ?2, next_check = CASE WHEN ?2 THEN ?3 ELSE next_check END
-                     WHERE id = ?1",
-                    params![id, enabled, now],
-                )?;
-                WatchUpdate::Done
-            }
-        };
-        tx.commit()?;
-        Ok(outcome)
+        })
     }
 
     /// Removes a watch: deleted when nothing was recorded through it, otherwise
     /// disabled and hidden with its history kept. Config watches are refused.
     pub fn remove_watch(&self, id: i64, now: i64) -> Result<WatchUpdate> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let found: Option<(bool, Option<i64>, i64)> = tx
-            .query_row(
+        self.conn().transaction(|tx| {
+            let found = tx.query_opt(
                 "SELECT from_config, removed_at, (SELECT COUNT(*) FROM articles a WHERE a.source_id = s.id)
                  FROM sources s WHERE id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?;
-        let outcome = match found {
-            None | Some((_, Some(_), _)) => WatchUpdate::NotFound,
-            Some((true, _, _)) => WatchUpdate::FromConfig,
-            Some((false, None, 0)) => {
-                tx.execute("DELETE FROM sources WHERE id = ?1", [id])?;
-                WatchUpdate::Done
-            }
-            Some((false, None, _)) => {
-                tx.execute("UPDATE sources SET enabled = 0, removed_at = ?2 WHERE id = ?1", params![id, now])?;
-                WatchUpdate::Done
-            }
-        };
-        tx.commit()?;
-        Ok(outcome)
+                params![id],
+            )?;
+            let found: Option<(bool, Option<i64>, i64)> =
+                found.map(|r| Ok::<_, super::StoreError>((r.get(0)?, r.get(1)?, r.get(2)?))).transpose()?;
+            Ok(match found {
+                None | Some((_, Some(_), _)) => WatchUpdate::NotFound,
+                Some((true, _, _)) => WatchUpdate::FromConfig,
+                Some((false, None, 0)) => {
+                    tx.execute("DELETE FROM sources WHERE id = ?1", params![id])?;
+                    WatchUpdate::Done
+                }
+                Some((false, None, _)) => {
+                    tx.execute("UPDATE sources SET enabled = 0, removed_at = ?2 WHERE id = ?1", params![id, now])?;
+                    WatchUpdate::Done
+                }
+            })
+        })
     }
 
     /// Full-text search over headlines and text: the newest matching version of
-    /// each article, newest first. `query` is FTS5 syntax (quote user input).
-    pub fn search(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT v.article_id, a.url, v.number, v.fetched_at, v.title,
-                    snippet(versions_fts, -1, char(57344), char(57345), '…', 24)
-             FROM versions_fts JOIN versions v ON v.id = versions_fts.rowid JOIN articles a ON a.id = v.article_id
-             WHERE versions_fts MATCH ?1 ORDER BY versions_fts.rowid DESC LIMIT ?2",
-        )?;
+    /// each article, newest first. FTS5 on SQLite, PostgreSQL's text search (the
+    /// `simple` configuration: no stemming, as FTS5's default tokenizer) otherwise.
+    pub fn search(&self, query: &SearchQuery, limit: usize) -> Result<Vec<SearchHit>> {
+        let mut conn = self.conn();
+        // Several versions of one article match alike: read a few pages' worth, keep each article's newest.
+        let rows = match conn.engine() {
+            Engine::Sqlite => conn.query(
+                "SELECT v.article_id, a.url, v.number, v.fetched_at, v.title,
+                        snippet(versions_fts, -1, char(57344), char(57345), '…', 24)
+                 FROM versions_fts JOIN versions v ON v.id = versions_fts.rowid JOIN articles a ON a.id = v.article_id
+                 WHERE versions_fts MATCH ?1 ORDER BY versions_fts.rowid DESC LIMIT ?2",
+                params![query.fts5(), limit * 8],
+            )?,
+            Engine::Postgres => conn.query(
+                &format!(
+                    "SELECT v.article_id, a.url, v.number, v.fetched_at, v.title,
+                            ts_headline('simple', COALESCE(v.title, '') || ' ' || v.paragraphs, q, ?3)
+                     FROM versions v JOIN articles a ON a.id = v.article_id, to_tsquery('simple', ?1) q
+                     WHERE {PG_SEARCH_DOCUMENT} @@ q ORDER BY v.id DESC LIMIT ?2"
+                ),
+                params![
+                    query.tsquery(),
+                    limit * 8,
+                    "StartSel=\u{e000}, StopSel=\u{e001}, MaxWords=24, MinWords=12, MaxFragments=1, FragmentDelimiter=…"
+                ],
+            )?,
+        };
         let mut seen = std::collections::HashSet::new();
         let mut hits = Vec::new();
-        // Several versions of one article match alike: read a few pages' worth, keep each article's newest.
-        let rows = stmt.query_map(params![query, (limit * 8) as i64], |r| {
-            Ok(SearchHit {
+        for r in &rows {
+            let hit = SearchHit {
                 article_id: r.get(0)?,
                 url: r.get(1)?,
                 number: r.get(2)?,
                 fetched_at: r.get(3)?,
                 title: r.get(4)?,
                 snippet: r.get(5)?,
-            })
-        })?;
-        for hit in rows {
-            let hit = hit?;
+            };
             if seen.insert(hit.article_id) {
                 hits.push(hit);
                 if hits.len() == limit {
@@ -630,48 +588,40 @@ impl Store {
 
     /// Counts for `/metrics`.
     pub fn metrics(&self, now: i64) -> Result<Metrics> {
-        let conn = self.conn();
-        let mut m = Metrics {
-            last_check: conn.query_row("SELECT MAX(at) FROM fetch_log", [], |r| r.get(0))?,
-            ..Metrics::default()
-        };
+        let mut conn = self.conn();
+        let mut m = Metrics { last_check: conn.scalar("SELECT MAX(at) FROM fetch_log", &[])?, ..Metrics::default() };
         let from = m.last_check.unwrap_or(0) - METRICS_WINDOW_SECS;
         // One pass over the window: counts, latency sum and buckets per outcome, summed here.
         let buckets: String =
             FETCH_BUCKETS_MS.iter().map(|b| format!(", COUNT(*) FILTER (WHERE duration_ms <= {b})")).collect();
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT outcome, COUNT(*), COUNT(duration_ms), COALESCE(SUM(duration_ms), 0){buckets}
-             FROM fetch_log WHERE at > ?1 GROUP BY outcome ORDER BY outcome"
-        ))?;
-        let rows: Vec<(String, i64, i64, i64, Vec<i64>)> = stmt
-            .query_map([from], |r| {
-                let counts: Vec<i64> =
-                    (0..FETCH_BUCKETS_MS.len()).map(|i| r.get(i + 4)).collect::<rusqlite::Result<_>>()?;
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, counts))
-            })?
-            .collect::<rusqlite::Result<_>>()?;
+        let rows = conn.query(
+            &format!(
+                "SELECT outcome, COUNT(*), COUNT(duration_ms), CAST(COALESCE(SUM(duration_ms), 0) AS BIGINT){buckets}
+                 FROM fetch_log WHERE at > ?1 GROUP BY outcome ORDER BY outcome"
+            ),
+            params![from],
+        )?;
         let mut counts = vec![0; FETCH_BUCKETS_MS.len()];
-        for (outcome, checks, timed, sum, buckets) in rows {
-            m.checks.push((outcome, checks));
-            m.fetch_count += timed;
-            m.fetch_sum_ms += sum;
-            for (total, n) in counts.iter_mut().zip(buckets) {
-                *total += n;
+        for r in &rows {
+            m.checks.push((r.get(0)?, r.get(1)?));
+            m.fetch_count += r.get::<i64>(2)?;
+            m.fetch_sum_ms += r.get::<i64>(3)?;
+            for (i, total) in counts.iter_mut().enumerate() {
+                *total += r.get::<i64>(i + 4)?;
             }
         }
         m.fetch_buckets = FETCH_BUCKETS_MS.iter().copied().zip(counts).collect();
-        let one =
-            |sql: &str, p: &[&dyn ToSql]| -> Result<i64> { Ok(conn.prepare_cached(sql)?.query_row(p, |r| r.get(0))?) };
+        let mut one = |sql: &str, p: &[Value]| conn.scalar::<i64>(sql, p);
         m.changes = one("SELECT COUNT(*) FROM changes", &[])?;
         m.versions = one("SELECT COUNT(*) FROM versions", &[])?;
         m.articles = one("SELECT COUNT(*) FROM articles", &[])?;
         m.watches_enabled = one("SELECT COUNT(*) FROM sources WHERE enabled = 1", &[])?;
         m.deliveries_due =
-            one("SELECT COUNT(*) FROM deliveries WHERE status = 'pending' AND next_attempt <= ?1", &[&now])?;
+            one("SELECT COUNT(*) FROM deliveries WHERE status = 'pending' AND next_attempt <= ?1", params![now])?;
         m.articles_due = one(
             "SELECT COUNT(*) FROM articles a JOIN sources s ON s.id = a.source_id
              WHERE s.enabled = 1 AND a.state = 'active' AND (a.next_check IS NULL OR a.next_check <= ?1)",
-            &[&now],
+            params![now],
         )?;
         m.articles_failing = one("SELECT COUNT(*) FROM articles WHERE failures > 0", &[])?;
         // Delivered rows pile up; pending and failed ones are few: count those through the
@@ -687,37 +637,57 @@ impl Store {
         Ok(m)
     }
 
-    /// A cheap query that proves the database answers, for `/healthz`.
+    /// A cheap query that proves the database answers, for `/healthz`: the schema version.
     pub fn ping(&self) -> Result<i64> {
-        Ok(self.conn().query_row("PRAGMA user_version", [], |r| r.get(0))?)
+        super::schema::schema_version(&mut self.conn())
     }
 }
 
-/// Turns what a person typed into an FTS5 query: each word quoted (so FTS5
-/// operators and punctuation are plain text), all words required, the last one
-/// as a prefix. None when nothing searchable is left.
-pub fn fts_query(text: &str) -> Option<String> {
+/// What a person searches for: words, all required, the last one as a prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchQuery {
+    words: Vec<String>,
+}
+
+impl SearchQuery {
+    /// As an FTS5 query: each word quoted (so FTS5 operators and punctuation are
+    /// plain text), the last one as a prefix.
+    pub fn fts5(&self) -> String {
+        let quoted: Vec<String> = self.words.iter().map(|w| format!("\"{}\"", w.replace('"', "\"\""))).collect();
+        format!("{}*", quoted.join(" "))
+    }
+
+    /// As a PostgreSQL `to_tsquery`: the letters and digits of each word as terms
+    /// joined by `&` (nothing else is left to be an operator), the last one as a prefix.
+    pub fn tsquery(&self) -> String {
+        let terms: Vec<&str> =
+            self.words.iter().flat_map(|w| w.split(|c: char| !c.is_alphanumeric())).filter(|t| !t.is_empty()).collect();
+        format!("{}:*", terms.join(" & "))
+    }
+}
+
+/// Turns what a person typed into a search: its words (letters, digits, inner `'`
+/// and `-`), at most 16. None when nothing searchable is left.
+pub fn fts_query(text: &str) -> Option<SearchQuery> {
     let words: Vec<String> = text
         .split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '-')
         .map(|w| w.trim_matches(|c: char| c == '\'' || c == '-'))
         .filter(|w| !w.is_empty())
         .take(16)
-        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+        .map(str::to_string)
         .collect();
-    if words.is_empty() {
-        return None;
-    }
-    Some(format!("{}*", words.join(" ")))
+    (!words.is_empty()).then_some(SearchQuery { words })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::extract::Article;
+    use crate::store::fixtures::each_store;
     use crate::store::{CheckDone, NewChange, NewVersion, SourceKind};
 
-    fn store_with_history() -> (Store, i64) {
-        let store = Store::open_in_memory().unwrap();
+    /// One watch with one article and two versions; returns the article id.
+    fn history(store: &Store) -> i64 {
         let src = NewSource {
             kind: SourceKind::Feed,
             url: "https://news.example/rss".into(),
@@ -751,89 +721,97 @@ mod tests {
                 .unwrap();
             previous = Some(a);
         }
-        (store, aid)
+        aid
     }
 
     #[test]
     fn changes_filter_and_page() {
-        let (store, aid) = store_with_history();
-        let all = store.recent_changes(&ChangeFilter { limit: 10, ..Default::default() }).unwrap();
-        assert_eq!(all.len(), 1);
-        assert_eq!((all[0].from_number, all[0].to_number, all[0].article_id), (1, 2, aid));
-        assert_eq!(all[0].title.as_deref(), Some("Headline 1"));
-        assert!(all[0].kinds.contains(&EditKind::Headline));
-        let by_outlet = |o: &str| {
-            store
-                .recent_changes(&ChangeFilter { outlet: Some(o.into()), limit: 10, ..Default::default() })
-                .unwrap()
-                .len()
-        };
-        assert_eq!(by_outlet("news.example"), 1);
-        assert_eq!(by_outlet("other.example"), 0);
-        let none = ChangeFilter { kind: Some(EditKind::Correction), limit: 10, ..Default::default() };
-        assert!(store.recent_changes(&none).unwrap().is_empty());
-        let before = ChangeFilter { before: Some(all[0].id), limit: 10, ..Default::default() };
-        assert!(store.recent_changes(&before).unwrap().is_empty());
-        let since = ChangeFilter { since: Some(201), limit: 10, ..Default::default() };
-        assert!(store.recent_changes(&since).unwrap().is_empty());
-        let tl = store.timeline(aid).unwrap();
-        assert_eq!(tl.iter().map(|v| v.number).collect::<Vec<_>>(), vec![2, 1]);
-        assert!(tl[0].change_id.is_some() && tl[1].change_id.is_none());
-        assert_eq!(store.change_to_version(aid, 2).unwrap().unwrap().id, all[0].id);
+        each_store(|store| {
+            let aid = history(store);
+            let all = store.recent_changes(&ChangeFilter { limit: 10, ..Default::default() }).unwrap();
+            assert_eq!(all.len(), 1);
+            assert_eq!((all[0].from_number, all[0].to_number, all[0].article_id), (1, 2, aid));
+            assert_eq!(all[0].title.as_deref(), Some("Headline 1"));
+            assert!(all[0].kinds.contains(&EditKind::Headline));
+            let by_outlet = |o: &str| {
+                store
+                    .recent_changes(&ChangeFilter { outlet: Some(o.into()), limit: 10, ..Default::default() })
+                    .unwrap()
+                    .len()
+            };
+            assert_eq!(by_outlet("news.example"), 1);
+            assert_eq!(by_outlet("other.example"), 0);
+            let none = ChangeFilter { kind: Some(EditKind::Correction), limit: 10, ..Default::default() };
+            assert!(store.recent_changes(&none).unwrap().is_empty());
+            let before = ChangeFilter { before: Some(all[0].id), limit: 10, ..Default::default() };
+            assert!(store.recent_changes(&before).unwrap().is_empty());
+            let since = ChangeFilter { since: Some(201), limit: 10, ..Default::default() };
+            assert!(store.recent_changes(&since).unwrap().is_empty());
+            let tl = store.timeline(aid).unwrap();
+            assert_eq!(tl.iter().map(|v| v.number).collect::<Vec<_>>(), vec![2, 1]);
+            assert!(tl[0].change_id.is_some() && tl[1].change_id.is_none());
+            assert_eq!(store.change_to_version(aid, 2).unwrap().unwrap().id, all[0].id);
+        });
     }
 
     #[test]
     fn search_finds_the_newest_matching_version_and_survives_operators() {
-        let (store, aid) = store_with_history();
-        let q = fts_query("mayor").unwrap();
-        let hits = store.search(&q, 10).unwrap();
-        assert_eq!(hits.len(), 1, "one hit per article");
-        assert_eq!((hits[0].article_id, hits[0].number), (aid, 2));
-        assert!(hits[0].snippet.contains('\u{e000}'), "{}", hits[0].snippet);
-        assert!(store.search(&fts_query("zebra").unwrap(), 10).unwrap().len() == 1, "prefix match");
-        assert!(store.search(&fts_query("AND OR NEAR( \"x").unwrap(), 10).unwrap().is_empty());
-        assert_eq!(fts_query("  ;; "), None);
+        each_store(|store| {
+            let aid = history(store);
+            let q = fts_query("mayor").unwrap();
+            let hits = store.search(&q, 10).unwrap();
+            assert_eq!(hits.len(), 1, "one hit per article");
+            assert_eq!((hits[0].article_id, hits[0].number), (aid, 2));
+            assert!(hits[0].snippet.contains('\u{e000}'), "{}", hits[0].snippet);
+            assert!(store.search(&fts_query("zebra").unwrap(), 10).unwrap().len() == 1, "prefix match");
+            assert!(store.search(&fts_query("AND OR NEAR( \"x").unwrap(), 10).unwrap().is_empty());
+            assert_eq!(fts_query("  ;; "), None);
+        });
     }
 
     #[test]
     fn watches_are_added_paused_and_removed_but_config_ones_are_refused() {
-        let (store, _) = store_with_history();
-        assert_eq!(store.set_watch_enabled(1, false, 5).unwrap(), WatchUpdate::FromConfig);
-        assert_eq!(store.remove_watch(1, 5).unwrap(), WatchUpdate::FromConfig);
-        let s = NewSource {
-            kind: SourceKind::Article,
-            url: "https://x.example/a".into(),
-            schedule: "every 5m".into(),
-            rules: "{}".into(),
-        };
-        let id = store.add_watch(&s, 10).unwrap();
-        assert_eq!(store.set_watch_enabled(id, false, 11).unwrap(), WatchUpdate::Done);
-        assert!(!store.watch(id).unwrap().unwrap().enabled);
-        assert_eq!(store.remove_watch(id, 12).unwrap(), WatchUpdate::Done);
-        assert!(store.watch(id).unwrap().is_none(), "a watch without history is deleted");
-        assert_eq!(store.remove_watch(id, 12).unwrap(), WatchUpdate::NotFound);
-        let w = store.watches().unwrap();
-        assert_eq!(w.len(), 1);
-        assert_eq!((w[0].articles, w[0].name.as_deref()), (1, Some("Example")));
+        each_store(|store| {
+            history(store);
+            assert_eq!(store.set_watch_enabled(1, false, 5).unwrap(), WatchUpdate::FromConfig);
+            assert_eq!(store.remove_watch(1, 5).unwrap(), WatchUpdate::FromConfig);
+            let s = NewSource {
+                kind: SourceKind::Article,
+                url: "https://x.example/a".into(),
+                schedule: "every 5m".into(),
+                rules: "{}".into(),
+            };
+            let id = store.add_watch(&s, 10).unwrap();
+            assert_eq!(store.set_watch_enabled(id, false, 11).unwrap(), WatchUpdate::Done);
+            assert!(!store.watch(id).unwrap().unwrap().enabled);
+            assert_eq!(store.remove_watch(id, 12).unwrap(), WatchUpdate::Done);
+            assert!(store.watch(id).unwrap().is_none(), "a watch without history is deleted");
+            assert_eq!(store.remove_watch(id, 12).unwrap(), WatchUpdate::NotFound);
+            let w = store.watches().unwrap();
+            assert_eq!(w.len(), 1);
+            assert_eq!((w[0].articles, w[0].name.as_deref()), (1, Some("Example")));
+        });
     }
 
     #[test]
     fn metrics_count_the_tables() {
-        let (store, _) = store_with_history();
-        store
-            .log_fetch(&crate::store::FetchLogEntry {
-                at: 1,
-                url: "u".into(),
-                duration_ms: Some(70),
-                outcome: "changed".into(),
-                ..Default::default()
-            })
-            .unwrap();
-        let m = store.metrics(1000).unwrap();
-        assert_eq!((m.changes, m.versions, m.articles), (1, 2, 1));
-        assert_eq!(m.checks, vec![("changed".to_string(), 1)]);
-        assert_eq!(m.fetch_buckets[0], (50, 0));
-        assert_eq!(m.fetch_buckets[1], (100, 1));
-        assert_eq!(m.articles_due, 1);
+        each_store(|store| {
+            history(store);
+            store
+                .log_fetch(&crate::store::FetchLogEntry {
+                    at: 1,
+                    url: "u".into(),
+                    duration_ms: Some(70),
+                    outcome: "changed".into(),
+                    ..Default::default()
+                })
+                .unwrap();
+            let m = store.metrics(1000).unwrap();
+            assert_eq!((m.changes, m.versions, m.articles), (1, 2, 1));
+            assert_eq!(m.checks, vec![("changed".to_string(), 1)]);
+            assert_eq!(m.fetch_buckets[0], (50, 0));
+            assert_eq!(m.fetch_buckets[1], (100, 1));
+            assert_eq!(m.articles_due, 1);
+        });
     }
 }

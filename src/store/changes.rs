@@ -1,6 +1,7 @@
 //! The `changes` table: one row per pair of consecutive versions, with the
 //! structured diff (written by `record_version`).
 
+use super::sql::params;
 use super::{NewDelivery, Result, Store};
 use crate::diff::Change;
 
@@ -33,26 +34,26 @@ pub struct NewChange<'a> {
 impl Store {
     /// Every change of an article, oldest first.
     pub fn changes(&self, article_id: i64) -> Result<Vec<ChangeRow>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT c.id, c.article_id, f.number, t.number, c.created_at, c.diff
-             FROM changes c JOIN versions f ON f.id = c.from_version JOIN versions t ON t.id = c.to_version
-             WHERE c.article_id = ?1 ORDER BY t.number",
-        )?;
-        let raw: Vec<(i64, i64, i64, i64, i64, String)> = stmt
-            .query_map([article_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?
-            .collect::<rusqlite::Result<_>>()?;
-        raw.into_iter()
-            .map(|(id, article_id, from_number, to_number, created_at, diff)| {
-                Ok(ChangeRow {
-                    id,
-                    article_id,
-                    from_number,
-                    to_number,
-                    created_at,
-                    change: serde_json::from_str(&diff)?,
-                })
-            })
+        self.conn()
+            .query(&format!("{CHANGE_SELECT} WHERE c.article_id = ?1 ORDER BY t.number"), params![article_id])?
+            .iter()
+            .map(change_row)
             .collect()
     }
+}
+
+/// The columns [`change_row`] reads, for a `WHERE` to follow.
+pub(super) const CHANGE_SELECT: &str = "SELECT c.id, c.article_id, f.number, t.number, c.created_at, c.diff
+    FROM changes c JOIN versions f ON f.id = c.from_version JOIN versions t ON t.id = c.to_version";
+
+pub(super) fn change_row(r: &super::sql::Row) -> Result<ChangeRow> {
+    let diff: String = r.get(5)?;
+    Ok(ChangeRow {
+        id: r.get(0)?,
+        article_id: r.get(1)?,
+        from_number: r.get(2)?,
+        to_number: r.get(3)?,
+        created_at: r.get(4)?,
+        change: serde_json::from_str(&diff)?,
+    })
 }

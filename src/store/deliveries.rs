@@ -2,8 +2,7 @@
 //! by `record_version`): due rows, attempts, retries on request, and endpoints
 //! disabled after a 410 Gone (`disabled_channels`).
 
-use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
-
+use super::sql::{Row, params};
 use super::{Result, Store};
 
 /// An outbox row to write with a change.
@@ -45,7 +44,7 @@ pub struct DeliveryRow {
 pub(crate) const DELIVERY_SELECT: &str =
     "SELECT id, change_id, channel, event_id, payload, status, attempts, next_attempt, last_error FROM deliveries";
 
-pub(crate) fn delivery_row(r: &Row<'_>) -> rusqlite::Result<DeliveryRow> {
+pub(crate) fn delivery_row(r: &Row) -> Result<DeliveryRow> {
     Ok(DeliveryRow {
         id: r.get(0)?,
         change_id: r.get(1)?,
@@ -62,33 +61,27 @@ pub(crate) fn delivery_row(r: &Row<'_>) -> rusqlite::Result<DeliveryRow> {
 impl Store {
     /// Pending deliveries due at `now`.
     pub fn due_deliveries(&self, now: i64, limit: usize) -> Result<Vec<DeliveryRow>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!(
+        let sql = format!(
             "{DELIVERY_SELECT} WHERE status = 'pending' AND next_attempt <= ?1 ORDER BY next_attempt, id LIMIT ?2"
-        ))?;
-        let rows = stmt.query_map(params![now, limit as i64], delivery_row)?.collect::<rusqlite::Result<_>>()?;
-        Ok(rows)
+        );
+        self.conn().query(&sql, params![now, limit])?.iter().map(delivery_row).collect()
     }
 
     /// When the oldest pending delivery that is due at `now` was due, leaving out
     /// disabled channels: how long the outbox has been waiting, to tell when it is stuck.
     pub fn oldest_overdue_delivery(&self, now: i64) -> Result<Option<i64>> {
-        Ok(self
-            .conn()
-            .prepare_cached(
-                "SELECT MIN(next_attempt) FROM deliveries
+        self.conn().scalar(
+            "SELECT MIN(next_attempt) FROM deliveries
              WHERE status = 'pending' AND next_attempt <= ?1
                AND channel NOT IN (SELECT channel FROM disabled_channels)",
-            )?
-            .query_row([now], |r| r.get(0))?)
+            params![now],
+        )
     }
 
     /// Deliveries by status (`pending`, `failed`, `delivered`).
     pub fn deliveries(&self, status: &str) -> Result<Vec<DeliveryRow>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!("{DELIVERY_SELECT} WHERE status = ?1 ORDER BY id"))?;
-        let rows = stmt.query_map([status], delivery_row)?.collect::<rusqlite::Result<_>>()?;
-        Ok(rows)
+        let sql = format!("{DELIVERY_SELECT} WHERE status = ?1 ORDER BY id");
+        self.conn().query(&sql, params![status])?.iter().map(delivery_row).collect()
     }
 
     /// Marks a delivery done.
@@ -105,7 +98,7 @@ impl Store {
     pub fn delivery_failed(&self, id: i64, next_attempt: Option<i64>, error: &str) -> Result<()> {
         self.conn().execute(
             "UPDATE deliveries SET attempts = attempts + 1, last_error = ?3,
-                    status = CASE WHEN ?2 IS NULL THEN 'failed' ELSE 'pending' END,
+                    status = CASE WHEN CAST(?2 AS BIGINT) IS NULL THEN 'failed' ELSE 'pending' END,
                     next_attempt = COALESCE(?2, next_attempt)
              WHERE id = ?1",
             params![id, next_attempt, error],
@@ -116,99 +109,91 @@ impl Store {
     /// Sends failed (and pending) deliveries again from now with a fresh retry
     /// schedule: the ones named, or all of them, in one transaction. Returns how many were queued.
     pub fn retry_deliveries(&self, ids: Option<&[i64]>, now: i64) -> Result<usize> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut queued = 0;
-        match ids {
-            None => {
-                queued += tx.execute(
-                    "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt = ?1
-                     WHERE status IN ('pending', 'failed')",
-                    [now],
-                )?;
-            }
+        self.conn().transaction(|tx| match ids {
+            None => tx.execute(
+                "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt = ?1
+                 WHERE status IN ('pending', 'failed')",
+                params![now],
+            ),
             Some(ids) => {
-                for id in ids {
+                let mut queued = 0;
+                for &id in ids {
                     queued += tx.execute(
                         "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt = ?2
                          WHERE id = ?1 AND status IN ('pending', 'failed')",
                         params![id, now],
                     )?;
                 }
+                Ok(queued)
             }
-        }
-        tx.commit()?;
-        Ok(queued)
+        })
     }
 
     /// Pending deliveries of one channel that are due, for a digest.
     pub fn due_deliveries_of(&self, channel: &str, now: i64) -> Result<Vec<DeliveryRow>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!(
-            "{DELIVERY_SELECT} WHERE channel = ?1 AND status = 'pending' AND next_attempt <= ?2 ORDER BY id"
-        ))?;
-        let rows = stmt.query_map(params![channel, now], delivery_row)?.collect::<rusqlite::Result<_>>()?;
-        Ok(rows)
+        let sql =
+            format!("{DELIVERY_SELECT} WHERE channel = ?1 AND status = 'pending' AND next_attempt <= ?2 ORDER BY id");
+        self.conn().query(&sql, params![channel, now])?.iter().map(delivery_row).collect()
     }
 
     /// Disables a channel (its endpoint answered 410 Gone) and fails its pending
     /// deliveries, in one transaction.
     pub fn disable_channel(&self, channel: &str, at: i64, reason: &str) -> Result<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute(
-            "INSERT INTO disabled_channels (channel, disabled_at, reason) VALUES (?1, ?2, ?3)
-             ON CONFLICT (channel) DO UPDATE SET disabled_at = ?2, reason = ?3",
-            params![channel, at, reason],
-        )?;
-        tx.execute(
-            "UPDATE deliveries SET status = 'failed', last_error = ?2 WHERE channel = ?1 AND status = 'pending'",
-            params![channel, format!("endpoint disabled: {reason}")],
-        )?;
-        tx.commit()?;
-        Ok(())
+        self.conn().transaction(|tx| {
+            tx.execute(
+                "INSERT INTO disabled_channels (channel, disabled_at, reason) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (channel) DO UPDATE SET disabled_at = ?2, reason = ?3",
+                params![channel, at, reason],
+            )?;
+            tx.execute(
+                "UPDATE deliveries SET status = 'failed', last_error = ?2 WHERE channel = ?1 AND status = 'pending'",
+                params![channel, format!("endpoint disabled: {reason}")],
+            )?;
+            Ok(())
+        })
     }
 
     /// Why a channel is disabled, if it is.
     pub fn channel_disabled(&self, channel: &str) -> Result<Option<String>> {
-        Ok(self
-            .conn()
-            .query_row("SELECT reason FROM disabled_channels WHERE channel = ?1", [channel], |r| r.get(0))
-            .optional()?)
+        self.conn()
+            .query_opt("SELECT reason FROM disabled_channels WHERE channel = ?1", params![channel])?
+            .map(|r| r.get(0))
+            .transpose()
     }
 
     /// Enables a disabled channel again (for `redline alerts retry` after the endpoint is fixed).
     pub fn enable_channels(&self) -> Result<usize> {
-        Ok(self.conn().execute("DELETE FROM disabled_channels", [])?)
+        self.conn().execute("DELETE FROM disabled_channels", &[])
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::store::Store;
+    use crate::store::fixtures::each_store;
     use crate::store::fixtures::{delivery, record_change, with_first_version};
 
     #[test]
     fn the_oldest_overdue_delivery_leaves_out_future_done_and_disabled_ones() {
-        let store = Store::open_in_memory().unwrap();
-        let aid = with_first_version(&store);
-        assert_eq!(store.oldest_overdue_delivery(1_000).unwrap(), None, "empty outbox");
-        let rows = vec![
-            delivery("webhook:gone", "m1", 20),
-            delivery("webhook:ok", "m2", 30),
-            delivery("email:digest", "m3", 5_000),
-        ];
-        record_change(&store, aid, 20, "two", rows).unwrap();
-        assert_eq!(store.oldest_overdue_delivery(10).unwrap(), None, "nothing due yet");
-        assert_eq!(store.oldest_overdue_delivery(1_000).unwrap(), Some(20));
-        store.disable_channel("webhook:gone", 40, "410 Gone").unwrap();
-        assert_eq!(store.oldest_overdue_delivery(1_000).unwrap(), Some(30));
-        let ok = store.due_deliveries_of("webhook:ok", 1_000).unwrap();
-        store.delivery_succeeded(ok[0].id, 50).unwrap();
-        assert_eq!(store.oldest_overdue_delivery(1_000).unwrap(), None, "the digest is not due");
-        assert_eq!(store.oldest_overdue_delivery(6_000).unwrap(), Some(5_000));
-        // Pending rows written for a channel after it was disabled do not count either.
-        record_change(&store, aid, 60, "three", vec![delivery("webhook:gone", "m4", 60)]).unwrap();
-        assert_eq!(store.oldest_overdue_delivery(1_000).unwrap(), None);
+        each_store(|store| {
+            let aid = with_first_version(&store);
+            assert_eq!(store.oldest_overdue_delivery(1_000).unwrap(), None, "empty outbox");
+            let rows = vec![
+                delivery("webhook:gone", "m1", 20),
+                delivery("webhook:ok", "m2", 30),
+                delivery("email:digest", "m3", 5_000),
+            ];
+            record_change(&store, aid, 20, "two", rows).unwrap();
+            assert_eq!(store.oldest_overdue_delivery(10).unwrap(), None, "nothing due yet");
+            assert_eq!(store.oldest_overdue_delivery(1_000).unwrap(), Some(20));
+            store.disable_channel("webhook:gone", 40, "410 Gone").unwrap();
+            assert_eq!(store.oldest_overdue_delivery(1_000).unwrap(), Some(30));
+            let ok = store.due_deliveries_of("webhook:ok", 1_000).unwrap();
+            store.delivery_succeeded(ok[0].id, 50).unwrap();
+            assert_eq!(store.oldest_overdue_delivery(1_000).unwrap(), None, "the digest is not due");
+            assert_eq!(store.oldest_overdue_delivery(6_000).unwrap(), Some(5_000));
+            // Pending rows written for a channel after it was disabled do not count either.
+            record_change(&store, aid, 60, "three", vec![delivery("webhook:gone", "m4", 60)]).unwrap();
+            assert_eq!(store.oldest_overdue_delivery(1_000).unwrap(), None);
+        });
     }
 }

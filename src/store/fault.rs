@@ -1,10 +1,12 @@
 //! What kind of trouble a storage error is, for the operator and for a loop
 //! deciding whether to go on: a full disk, a read-only database, a lock held by
-//! another connection, or an I/O error. Read from SQLite's primary result code.
+//! another connection, or an I/O error. Read from SQLite's primary result code,
+//! or from PostgreSQL's SQLSTATE (a lost connection counts as I/O).
 
 use std::fmt;
 
 use rusqlite::ErrorCode;
+use tokio_postgres::error::SqlState;
 
 use super::StoreError;
 
@@ -39,7 +41,10 @@ impl StoreError {
     pub fn fault(&self) -> Option<StoreFault> {
         let source = match self {
             StoreError::Sqlite(e) | StoreError::Open { source: e, .. } => e,
-            StoreError::Json(_) | StoreError::TooNew { .. } | StoreError::Cancelled => return None,
+            StoreError::Postgres(e) | StoreError::PgOpen { source: e, .. } => return pg_fault(e),
+            StoreError::Json(_) | StoreError::TooNew { .. } | StoreError::Cancelled | StoreError::Value(_) => {
+                return None;
+            }
         };
         match source.sqlite_error_code()? {
             ErrorCode::DiskFull => Some(StoreFault::Full),
@@ -50,6 +55,29 @@ impl StoreError {
             }
             _ => None,
         }
+    }
+}
+
+/// The fault of a PostgreSQL error: its SQLSTATE, or I/O when the server never answered.
+fn pg_fault(e: &tokio_postgres::Error) -> Option<StoreFault> {
+    let Some(code) = e.code() else {
+        // No SQLSTATE: the connection failed or closed (a constraint or a bad query always has one).
+        return (e.is_closed() || std::error::Error::source(e).is_some()).then_some(StoreFault::Io);
+    };
+    match code {
+        c if *c == SqlState::DISK_FULL => Some(StoreFault::Full),
+        c if *c == SqlState::READ_ONLY_SQL_TRANSACTION || *c == SqlState::INSUFFICIENT_PRIVILEGE => {
+            Some(StoreFault::ReadOnly)
+        }
+        c if *c == SqlState::LOCK_NOT_AVAILABLE || *c == SqlState::T_R_DEADLOCK_DETECTED => Some(StoreFault::Busy),
+        c if *c == SqlState::IO_ERROR
+            || *c == SqlState::ADMIN_SHUTDOWN
+            || *c == SqlState::CANNOT_CONNECT_NOW
+            || c.code().starts_with("08") =>
+        {
+            Some(StoreFault::Io)
+        }
+        _ => None,
     }
 }
 

@@ -1,7 +1,6 @@
 //! The `fetch_log` table: one line per fetch, with bounded retention.
 
-use rusqlite::params;
-
+use super::sql::params;
 use super::{Result, Store};
 
 /// The outcomes of failed checks: `wall` is a failure whose page was a wall.
@@ -34,27 +33,26 @@ pub struct FetchLogEntry {
 impl Store {
     /// Appends to the fetch log.
     pub fn log_fetch(&self, e: &FetchLogEntry) -> Result<()> {
-        self.conn()
-            .prepare_cached(
-                "INSERT INTO fetch_log (at, url, source_id, article_id, status, bytes, duration_ms, outcome, error)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )?
-            .execute(params![
+        self.conn().execute(
+            "INSERT INTO fetch_log (at, url, source_id, article_id, status, bytes, duration_ms, outcome, error)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
                 e.at,
-                e.url,
+                &e.url,
                 e.source_id,
                 e.article_id,
                 e.status,
-                e.bytes.map(|b| b as i64),
-                e.duration_ms.map(|d| d as i64),
-                e.outcome,
-                e.error
-            ])?;
+                e.bytes,
+                e.duration_ms.map(|d| i64::try_from(d).unwrap_or(i64::MAX)),
+                &e.outcome,
+                e.error.as_deref()
+            ],
+        )?;
         Ok(())
     }
 
     /// Deletes fetch-log lines older than `before`.
     pub fn prune_fetch_log(&self, before: i64) -> Result<usize> {
-        Ok(self.conn().execute("DELETE FROM fetch_log WHERE at < ?1", [before])?)
+        self.conn().execute("DELETE FROM fetch_log WHERE at < ?1", params![before])
     }
 }

@@ -53,3 +53,17 @@ pub(super) fn record_change(
     let hash = format!("h{at}");
     store.record_version(&version(article_id, at, &hash, &a), Some(&nc), &done(at))
 }
+
+/// Runs a test on an in-memory SQLite database, then on a fresh PostgreSQL database
+/// (see [`super::pg::test_server_url`]). A PostgreSQL that does not answer fails the test:
+/// `bash scripts/test.sh` starts one.
+pub(crate) fn each_store(test: impl Fn(&Store)) {
+    eprintln!("on SQLite");
+    test(&Store::open_in_memory().unwrap());
+    let server = super::pg::test_server_url();
+    let db = super::pg::TestDatabase::create(&server)
+        .unwrap_or_else(|e| panic!("PostgreSQL at {server} (REDLINE_TEST_POSTGRES) does not answer: {e}"));
+    eprintln!("on PostgreSQL");
+    let store = Store::open_url(&db.url).unwrap();
+    test(&store);
+}

@@ -1,6 +1,10 @@
-//! SQLite storage: sources, articles, versions, changes, the alert outbox and
-//! the fetch log. Every SQL statement of Redline lives here.
+//! Storage on SQLite or PostgreSQL: sources, articles, versions, changes, the
+//! alert outbox and the fetch log. Every SQL statement of Redline lives here,
+//! written once against the backend-neutral layer in [`sql`]; the rules (what is
+//! due, how claims are fair across hosts, what a version write contains) are
+//! Rust shared by both engines.
 //!
+//! On SQLite:
 //! WAL: nothing committed is lost when the application crashes, and the
 //! transaction that records a version, its change and its outbox rows runs
 //! under `synchronous = FULL`, so it survives a power loss too. Writes use `BEGIN IMMEDIATE` so they
@@ -10,7 +14,9 @@
 //! # Layout
 //! One file per table, its row types beside it:
 //!
-//! - `schema`: the append-only migrations, opening a file, the pragmas.
+//! - `sql`: the value type, rows, [`sql::Conn`] over either engine and the dialect differences;
+//!   `pg`: the PostgreSQL connection (tokio-postgres), its password lookup.
+//! - `schema`: the append-only migrations of each engine, opening a database, the pragmas.
 //! - `sources`: what is watched ([`SourceRow`]) and when each source is due.
 //! - `articles`: [`ArticleRow`], discovery, claiming due work fairly across hosts ([`host_key`]),
 //!   the end of each check.
@@ -25,27 +31,29 @@
 
 use std::sync::{Mutex, MutexGuard};
 
-use rusqlite::Connection;
-
 mod articles;
 pub mod browse;
 mod db;
 pub use db::{Db, blocking};
 mod changes;
+mod copy;
 mod deliveries;
 mod fault;
 mod fetch_log;
 #[cfg(test)]
 mod fixtures;
 pub mod lock;
+pub mod pg;
 mod schema;
 mod screenshots;
 mod sources;
+pub mod sql;
 mod status;
 mod versions;
 
 pub use articles::{ArticleRow, CheckDone, host_key};
 pub use changes::{ChangeRow, NewChange};
+pub use copy::TableCopy;
 pub use deliveries::{DeliveryRow, NewDelivery};
 pub use fault::StoreFault;
 pub use fetch_log::{FAILED_OUTCOMES, FetchLogEntry};
@@ -61,6 +69,21 @@ pub enum StoreError {
     /// SQLite failed.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL failed.
+    #[error("database error: {}", pg_text(.0))]
+    Postgres(#[from] tokio_postgres::Error),
+    /// The PostgreSQL server could not be reached or refused the session.
+    #[error("cannot open the database {target}: {}", pg_text(.source))]
+    PgOpen {
+        /// `user@host:port/db`.
+        target: String,
+        /// The cause.
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    /// A stored value is not of the type the code reads (or no row came back).
+    #[error("unexpected stored value: {0}")]
+    Value(String),
     /// The database file could not be opened or prepared.
     #[error("cannot open the database {path}: {source}{hint}")]
     Open {
@@ -92,17 +115,34 @@ pub enum StoreError {
     Cancelled,
 }
 
+/// A PostgreSQL error with the server's message and detail when it sent one
+/// (tokio-postgres's own text is only "db error").
+fn pg_text(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => match db.detail() {
+            Some(detail) => format!("{} ({detail})", db.message()),
+            None => db.message().to_string(),
+        },
+        None => e.to_string(),
+    }
+}
+
 type Result<T> = std::result::Result<T, StoreError>;
 
 /// The database.
 pub struct Store {
-    conn: Mutex<Connection>,
+    conn: Mutex<sql::Conn>,
 }
 
 impl Store {
-    fn conn(&self) -> MutexGuard<'_, Connection> {
-        // A panic while holding the lock leaves SQLite consistent (transactions roll back on drop).
+    fn conn(&self) -> MutexGuard<'_, sql::Conn> {
+        // A panic while holding the lock leaves the database consistent (transactions roll back).
         self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Which engine holds the data.
+    pub fn engine(&self) -> sql::Engine {
+        self.conn().engine()
     }
 
     /// What the operating system said at SQLite's latest failed system call
@@ -110,27 +150,34 @@ impl Store {
     /// says "disk I/O error".
     pub fn os_error(&self) -> Option<std::io::Error> {
         let conn = self.conn();
+        let sqlite = conn.sqlite()?;
         // SAFETY: the handle is valid while the connection is borrowed, and
         // sqlite3_system_errno only reads a field of it.
-        let errno = unsafe { rusqlite::ffi::sqlite3_system_errno(conn.handle()) };
+        let errno = unsafe { rusqlite::ffi::sqlite3_system_errno(sqlite.handle()) };
         (errno != 0).then(|| std::io::Error::from_raw_os_error(errno))
+    }
+
+    /// Runs one query and returns its rows: for tests and tools that read what no method
+    /// reads. Written in SQL both engines accept, with `?1` placeholders.
+    pub fn query_rows(&self, sql: &str, params: &[sql::Value]) -> Result<Vec<sql::Row>> {
+        self.conn().query(sql, params)
     }
 
     /// Counts rows of a table, for status output and tests.
     pub fn count(&self, table: Table) -> Result<i64> {
-        Ok(self.conn().query_row(&format!("SELECT COUNT(*) FROM {}", table.name()), [], |r| r.get(0))?)
+        self.conn().scalar(&format!("SELECT COUNT(*) FROM {}", table.name()), &[])
     }
 
     /// Makes the rows of `table` (articles or sources) with these ids that are
     /// still leased due at `now` and no longer leased; one statement.
     fn release(&self, table: Table, ids: &[i64], now: i64) -> Result<usize> {
-        Ok(self.conn().execute(
-            &format!(
-                "UPDATE {} SET next_check = ?2, leased = 0 WHERE leased = 1 AND id IN (SELECT value FROM json_each(?1))",
-                table.name()
-            ),
-            rusqlite::params![serde_json::to_string(ids)?, now],
-        )?)
+        let mut conn = self.conn();
+        let sql = format!(
+            "UPDATE {} SET next_check = ?2, leased = 0 WHERE leased = 1 AND id IN {}",
+            table.name(),
+            conn.json_ints(1)
+        );
+        conn.execute(&sql, sql::params![serde_json::to_string(ids)?, now])
     }
 }
 

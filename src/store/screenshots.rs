@@ -2,8 +2,7 @@
 //! written in the version's own transaction ([`Store::record_version`]), read by the web
 //! UI, and pruned by age (`[storage] keep_screenshots`), never an article's newest.
 
-use rusqlite::{OptionalExtension, Transaction, params};
-
+use super::sql::{Conn, params};
 use super::{Result, Store};
 use crate::screenshot::png_size;
 
@@ -24,12 +23,12 @@ pub struct ScreenshotInfo {
 
 /// Stores the screenshot of a version inside the version's transaction. One that is not a
 /// PNG within the size cap is left out (and logged): the version itself is what matters.
-pub(super) fn insert(tx: &Transaction<'_>, version_id: i64, taken_at: i64, png: &[u8]) -> Result<()> {
+pub(super) fn insert(tx: &mut Conn, version_id: i64, taken_at: i64, png: &[u8]) -> Result<()> {
     match png_size(png) {
         Ok((width, height)) => {
             tx.execute(
                 "INSERT INTO screenshots (version_id, taken_at, width, height, bytes, png) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![version_id, taken_at, width, height, png.len() as i64, png],
+                params![version_id, taken_at, width, height, png.len(), png],
             )?;
         }
         Err(error) => tracing::warn!(version_id, %error, "Screenshot not stored."),
@@ -43,11 +42,10 @@ const BY_VERSION: &str = "FROM screenshots s JOIN versions v ON v.id = s.version
 impl Store {
     /// The screenshot of version `number` of an article, without its image.
     pub fn screenshot_info(&self, article_id: i64, number: i64) -> Result<Option<ScreenshotInfo>> {
-        let conn = self.conn();
-        let mut stmt =
-            conn.prepare_cached(&format!("SELECT s.version_id, s.taken_at, s.width, s.height, s.bytes {BY_VERSION}"))?;
-        Ok(stmt
-            .query_row([article_id, number], |r| {
+        let sql = format!("SELECT s.version_id, s.taken_at, s.width, s.height, s.bytes {BY_VERSION}");
+        self.conn()
+            .query_opt(&sql, params![article_id, number])?
+            .map(|r| {
                 Ok(ScreenshotInfo {
                     version_id: r.get(0)?,
                     taken_at: r.get(1)?,
@@ -56,26 +54,27 @@ impl Store {
                     bytes: r.get(4)?,
                 })
             })
-            .optional()?)
+            .transpose()
     }
 
     /// The PNG of version `number` of an article.
     pub fn screenshot_png(&self, article_id: i64, number: i64) -> Result<Option<Vec<u8>>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!("SELECT s.png {BY_VERSION}"))?;
-        Ok(stmt.query_row([article_id, number], |r| r.get(0)).optional()?)
+        self.conn()
+            .query_opt(&format!("SELECT s.png {BY_VERSION}"), params![article_id, number])?
+            .map(|r| r.get(0))
+            .transpose()
     }
 
     /// Deletes the screenshots taken before `before` (unix seconds), except that of each
     /// article's newest version: the page as it looks now stays, to compare the next one
     /// with. Returns how many went.
     pub fn prune_screenshots(&self, before: i64) -> Result<usize> {
-        Ok(self.conn().execute(
+        self.conn().execute(
             "DELETE FROM screenshots WHERE taken_at < ?1 AND EXISTS (
                 SELECT 1 FROM versions v JOIN versions later ON later.article_id = v.article_id AND later.number > v.number
                 WHERE v.id = screenshots.version_id)",
-            [before],
-        )?)
+            params![before],
+        )
     }
 }
 
@@ -83,6 +82,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::screenshot::{MAX_HEIGHT, encode};
+    use crate::store::fixtures::each_store;
     use crate::store::fixtures::{article, done, source, version};
     use crate::store::{NewVersion, Table};
     use image::RgbImage;
@@ -99,39 +99,41 @@ mod tests {
 
     #[test]
     fn a_screenshot_is_stored_with_its_version_and_a_bad_one_is_left_out() {
-        let store = Store::open_in_memory().unwrap();
-        store.sync_config_sources(&[source("https://a/rss")], 0).unwrap();
-        let (aid, _) = store.ensure_article(1, "https://a/1", 0).unwrap();
-        let png = encode(&RgbImage::new(64, 48));
-        record(&store, aid, &[10], &png);
-        let info = store.screenshot_info(aid, 1).unwrap().unwrap();
-        assert_eq!((info.width, info.height, info.bytes, info.taken_at), (64, 48, png.len() as i64, 10));
-        assert_eq!(store.screenshot_png(aid, 1).unwrap(), Some(png));
-        // Not a PNG, or past the cap: the version is stored, the image is not.
-        record(&store, aid, &[20], b"not a png");
-        record(&store, aid, &[30], &encode(&RgbImage::new(2, MAX_HEIGHT + 1)));
-        assert_eq!(store.count(Table::Versions).unwrap(), 3);
-        assert_eq!(store.count(Table::Screenshots).unwrap(), 1);
-        assert_eq!(store.screenshot_info(aid, 2).unwrap(), None);
-        assert_eq!(store.screenshot_png(aid, 9).unwrap(), None);
+        each_store(|store| {
+            store.sync_config_sources(&[source("https://a/rss")], 0).unwrap();
+            let (aid, _) = store.ensure_article(1, "https://a/1", 0).unwrap();
+            let png = encode(&RgbImage::new(64, 48));
+            record(&store, aid, &[10], &png);
+            let info = store.screenshot_info(aid, 1).unwrap().unwrap();
+            assert_eq!((info.width, info.height, info.bytes, info.taken_at), (64, 48, png.len() as i64, 10));
+            assert_eq!(store.screenshot_png(aid, 1).unwrap(), Some(png));
+            // Not a PNG, or past the cap: the version is stored, the image is not.
+            record(&store, aid, &[20], b"not a png");
+            record(&store, aid, &[30], &encode(&RgbImage::new(2, MAX_HEIGHT + 1)));
+            assert_eq!(store.count(Table::Versions).unwrap(), 3);
+            assert_eq!(store.count(Table::Screenshots).unwrap(), 1);
+            assert_eq!(store.screenshot_info(aid, 2).unwrap(), None);
+            assert_eq!(store.screenshot_png(aid, 9).unwrap(), None);
+        });
     }
 
     #[test]
     fn pruning_removes_old_screenshots_but_never_an_articles_newest() {
-        let store = Store::open_in_memory().unwrap();
-        store.sync_config_sources(&[source("https://a/rss")], 0).unwrap();
-        let (a, _) = store.ensure_article(1, "https://a/1", 0).unwrap();
-        let (b, _) = store.ensure_article(1, "https://a/2", 0).unwrap();
-        let png = encode(&RgbImage::new(8, 8));
-        record(&store, a, &[100, 200, 300], &png);
-        record(&store, b, &[100], &png);
-        // Before 250: a's versions 1 and 2 go; a's 3 is newer, b's 1 is its newest.
-        assert_eq!(store.prune_screenshots(250).unwrap(), 2);
-        let kept = |aid, n| store.screenshot_info(aid, n).unwrap().is_some();
-        assert_eq!((kept(a, 1), kept(a, 2), kept(a, 3), kept(b, 1)), (false, false, true, true));
-        assert_eq!(store.count(Table::Versions).unwrap(), 4, "versions stay");
-        // Even long after, the newest of each stays.
-        assert_eq!(store.prune_screenshots(10_000).unwrap(), 0);
-        assert_eq!(store.count(Table::Screenshots).unwrap(), 2);
+        each_store(|store| {
+            store.sync_config_sources(&[source("https://a/rss")], 0).unwrap();
+            let (a, _) = store.ensure_article(1, "https://a/1", 0).unwrap();
+            let (b, _) = store.ensure_article(1, "https://a/2", 0).unwrap();
+            let png = encode(&RgbImage::new(8, 8));
+            record(&store, a, &[100, 200, 300], &png);
+            record(&store, b, &[100], &png);
+            // Before 250: a's versions 1 and 2 go; a's 3 is newer, b's 1 is its newest.
+            assert_eq!(store.prune_screenshots(250).unwrap(), 2);
+            let kept = |aid, n| store.screenshot_info(aid, n).unwrap().is_some();
+            assert_eq!((kept(a, 1), kept(a, 2), kept(a, 3), kept(b, 1)), (false, false, true, true));
+            assert_eq!(store.count(Table::Versions).unwrap(), 4, "versions stay");
+            // Even long after, the newest of each stays.
+            assert_eq!(store.prune_screenshots(10_000).unwrap(), 0);
+            assert_eq!(store.count(Table::Screenshots).unwrap(), 2);
+        });
     }
 }

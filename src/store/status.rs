@@ -1,6 +1,7 @@
 //! The summary `redline status` prints: what is due and what fails, across
 //! every table.
 
+use super::sql::{Value, params};
 use super::{Result, Store};
 
 /// What is due and what fails, for `redline status`.
@@ -33,8 +34,8 @@ pub struct Status {
 impl Store {
     /// The summary `redline status` prints.
     pub fn status(&self, now: i64, failing_limit: usize) -> Result<Status> {
-        let conn = self.conn();
-        let one = |sql: &str, p: &[&dyn rusqlite::ToSql]| conn.query_row(sql, p, |r| r.get::<_, i64>(0));
+        let mut conn = self.conn();
+        let mut one = |sql: &str, p: &[Value]| conn.scalar::<i64>(sql, p);
         let mut status = Status {
             sources: one("SELECT COUNT(*) FROM sources WHERE enabled = 1", &[])?,
             active_articles: one("SELECT COUNT(*) FROM articles WHERE state = 'active'", &[])?,
@@ -42,36 +43,33 @@ impl Store {
             due_now: one(
                 "SELECT COUNT(*) FROM articles a JOIN sources s ON s.id = a.source_id
                  WHERE s.enabled = 1 AND a.state = 'active' AND (a.next_check IS NULL OR a.next_check <= ?1)",
-                &[&now],
-            )?,
-            next_due: conn.query_row(
-                "SELECT MIN(next_check) FROM articles WHERE state = 'active' AND next_check > ?1",
-                [now],
-                |r| r.get(0),
+                params![now],
             )?,
             versions: one("SELECT COUNT(*) FROM versions", &[])?,
             changes: one("SELECT COUNT(*) FROM changes", &[])?,
             pending_deliveries: one("SELECT COUNT(*) FROM deliveries WHERE status = 'pending'", &[])?,
             failed_deliveries: one("SELECT COUNT(*) FROM deliveries WHERE status = 'failed'", &[])?,
-            // The failed outcomes are FAILED_OUTCOMES.
-            fetches_last_hour: conn.query_row(
-                "SELECT COUNT(*), COALESCE(SUM(outcome IN ('error', 'wall')), 0) FROM fetch_log WHERE at > ?1",
-                [now - 3600],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?,
-            failing: Vec::new(),
+            ..Status::default()
         };
-        let mut stmt = conn.prepare_cached(
-            "SELECT url, failures, last_error, next_check FROM sources WHERE enabled = 1 AND failures > 0
-             UNION ALL
-             SELECT url, failures, last_error, next_check FROM articles WHERE state = 'active' AND failures > 0
-             ORDER BY 2 DESC LIMIT ?1",
+        status.next_due = conn
+            .scalar("SELECT MIN(next_check) FROM articles WHERE state = 'active' AND next_check > ?1", params![now])?;
+        // The failed outcomes are FAILED_OUTCOMES.
+        let fetches = conn.query_one(
+            "SELECT COUNT(*), COUNT(*) FILTER (WHERE outcome IN ('error', 'wall')) FROM fetch_log WHERE at > ?1",
+            params![now - 3600],
         )?;
-        status.failing = stmt
-            .query_map([failing_limit as i64], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get::<_, Option<String>>(2)?.unwrap_or_default(), r.get(3)?))
-            })?
-            .collect::<rusqlite::Result<_>>()?;
+        status.fetches_last_hour = (fetches.get(0)?, fetches.get(1)?);
+        status.failing = conn
+            .query(
+                "SELECT url, failures, last_error, next_check FROM sources WHERE enabled = 1 AND failures > 0
+                 UNION ALL
+                 SELECT url, failures, last_error, next_check FROM articles WHERE state = 'active' AND failures > 0
+                 ORDER BY 2 DESC LIMIT ?1",
+                params![failing_limit],
+            )?
+            .iter()
+            .map(|r| Ok((r.get(0)?, r.get(1)?, r.get::<Option<String>>(2)?.unwrap_or_default(), r.get(3)?)))
+            .collect::<Result<_>>()?;
         Ok(status)
     }
 }

@@ -3,8 +3,7 @@
 //! its change, the change's outbox rows and the version's screenshot together (under
 //! `synchronous = FULL`).
 
-use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
-
+use super::sql::{Conn, Row, params};
 use super::{CheckDone, NewChange, Result, Store, screenshots};
 use crate::extract::Article;
 
@@ -47,9 +46,7 @@ const VERSION_SELECT: &str =
     "SELECT id, article_id, number, fetched_at, content_hash, title, byline, published, modified,
         lang, canonical_url, paragraphs FROM versions";
 
-type RawVersion = (VersionRow, String);
-
-fn version_row(r: &Row<'_>) -> rusqlite::Result<RawVersion> {
+fn version_row(r: &Row) -> Result<VersionRow> {
     let article = Article {
         url: None,
         canonical_url: r.get(10)?,
@@ -68,10 +65,8 @@ fn version_row(r: &Row<'_>) -> rusqlite::Result<RawVersion> {
         content_hash: r.get(4)?,
         article,
     };
-    Ok((row, r.get(11)?))
-}
-
-fn parse_version((mut row, paragraphs): RawVersion) -> Result<VersionRow> {
+    let paragraphs: String = r.get(11)?;
+    let mut row = row;
     row.article.paragraphs = serde_json::from_str(&paragraphs)?;
     Ok(row)
 }
@@ -79,35 +74,31 @@ fn parse_version((mut row, paragraphs): RawVersion) -> Result<VersionRow> {
 impl Store {
     /// The newest version of an article.
     pub fn latest_version(&self, article_id: i64) -> Result<Option<VersionRow>> {
-        let conn = self.conn();
-        let mut stmt =
-            conn.prepare_cached(&format!("{VERSION_SELECT} WHERE article_id = ?1 ORDER BY number DESC LIMIT 1"))?;
-        stmt.query_row([article_id], version_row).optional()?.map(parse_version).transpose()
+        let sql = format!("{VERSION_SELECT} WHERE article_id = ?1 ORDER BY number DESC LIMIT 1");
+        self.conn().query_opt(&sql, params![article_id])?.as_ref().map(version_row).transpose()
     }
 
     /// One version by number.
     pub fn version(&self, article_id: i64, number: i64) -> Result<Option<VersionRow>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!("{VERSION_SELECT} WHERE article_id = ?1 AND number = ?2"))?;
-        stmt.query_row([article_id, number], version_row).optional()?.map(parse_version).transpose()
+        let sql = format!("{VERSION_SELECT} WHERE article_id = ?1 AND number = ?2");
+        self.conn().query_opt(&sql, params![article_id, number])?.as_ref().map(version_row).transpose()
     }
 
     /// Every version of an article, oldest first.
     pub fn versions(&self, article_id: i64) -> Result<Vec<VersionRow>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!("{VERSION_SELECT} WHERE article_id = ?1 ORDER BY number"))?;
-        let raw: Vec<_> = stmt.query_map([article_id], version_row)?.collect::<rusqlite::Result<_>>()?;
-        raw.into_iter().map(parse_version).collect()
+        let sql = format!("{VERSION_SELECT} WHERE article_id = ?1 ORDER BY number");
+        self.conn().query(&sql, params![article_id])?.iter().map(version_row).collect()
     }
 
     /// The content hash of an article's newest version.
     pub fn latest_hash(&self, article_id: i64) -> Result<Option<String>> {
-        use rusqlite::OptionalExtension;
-        Ok(self
-            .conn()
-            .prepare_cached("SELECT content_hash FROM versions WHERE article_id = ?1 ORDER BY number DESC LIMIT 1")?
-            .query_row([article_id], |r| r.get(0))
-            .optional()?)
+        self.conn()
+            .query_opt(
+                "SELECT content_hash FROM versions WHERE article_id = ?1 ORDER BY number DESC LIMIT 1",
+                params![article_id],
+            )?
+            .map(|r| r.get(0))
+            .transpose()
     }
 
     /// Records a new version and, when it is not the first, its change and the
@@ -125,153 +116,144 @@ impl Store {
         // back. A first version raises no alert; losing it to a power cut only means
         // it is stored again at the next check, so it skips the flush.
         if change.is_none() {
-            return Store::write_version(&mut conn, version, change, done);
+            return conn.transaction(|tx| write_version(tx, version, change, done));
         }
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        let recorded = Store::write_version(&mut conn, version, change, done);
-        // Back to NORMAL whether the write committed or rolled back (either way no
-        // transaction is open now, so the level may change). The write's outcome is
-        // what the caller gets: a failed write keeps its own error, and a commit is
-        // not reported as a failure because the restore failed (the connection then
-        // stays on FULL, slower but safe, until the next change sets it again).
-        let _ = conn.pragma_update(None, "synchronous", "NORMAL");
-        recorded
+        conn.durable(|conn| conn.transaction(|tx| write_version(tx, version, change, done)))
     }
+}
 
-    fn write_version(
-        conn: &mut Connection,
-        version: &NewVersion<'_>,
-        change: Option<&NewChange<'_>>,
-        done: &CheckDone<'_>,
-    ) -> Result<(i64, Option<i64>)> {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let previous: Option<(i64, i64)> = tx
-            .query_row(
-                "SELECT id, number FROM versions WHERE article_id = ?1 ORDER BY number DESC LIMIT 1",
-                [version.article_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        let number = previous.map_or(1, |(_, n)| n + 1);
-        let a = version.article;
-        tx.execute(
-            "INSERT INTO versions (article_id, number, fetched_at, content_hash, title, byline, published, modified,
-                                   lang, canonical_url, paragraphs, raw_html_zstd)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            params![
-                version.article_id,
-                number,
-                version.fetched_at,
-                version.content_hash,
-                a.title,
-                a.byline,
-                a.published,
-                a.modified,
-                a.lang,
-                a.canonical_url,
-                serde_json::to_string(&a.paragraphs)?,
-                version.raw_html_zstd,
-            ],
-        )?;
-        let version_id = tx.last_insert_rowid();
-        if let Some(png) = &version.screenshot {
-            screenshots::insert(&tx, version_id, version.fetched_at, png)?;
-        }
-        let mut change_id = None;
-        if let (Some(c), Some((previous_id, _))) = (change, previous) {
-            tx.execute(
-                "INSERT INTO changes (article_id, from_version, to_version, created_at, kinds, significance, summary, diff)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    version.article_id,
-                    previous_id,
-                    version_id,
-                    version.fetched_at,
-                    serde_json::to_string(&c.change.kinds)?,
-                    c.change.significance,
-                    c.change.summary,
-                    serde_json::to_string(c.change)?,
-                ],
-            )?;
-            let id = tx.last_insert_rowid();
-            for d in &c.deliveries {
-                tx.execute(
-                    "INSERT INTO deliveries (change_id, channel, event_id, payload, next_attempt, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![id, d.channel, d.event_id, d.payload, d.next_attempt, version.fetched_at],
-                )?;
-            }
-            change_id = Some(id);
-        }
-        tx.execute(
-            "UPDATE articles SET last_checked = ?2, next_check = ?3, failures = 0, last_error = NULL, leased = 0,
-                    etag = ?4, last_modified = ?5, canonical_url = COALESCE(?6, canonical_url),
-                    last_changed = CASE WHEN ?7 THEN ?2 ELSE last_changed END, body_hash = NULL
-             WHERE id = ?1",
-            params![
-                version.article_id,
-                done.at,
-                done.next_check,
-                done.etag,
-                done.last_modified,
-                a.canonical_url,
-                change_id.is_some()
-            ],
-        )?;
-        tx.commit()?;
-        Ok((number, change_id))
+fn write_version(
+    tx: &mut Conn,
+    version: &NewVersion<'_>,
+    change: Option<&NewChange<'_>>,
+    done: &CheckDone<'_>,
+) -> Result<(i64, Option<i64>)> {
+    let previous: Option<(i64, i64)> = tx
+        .query_opt(
+            "SELECT id, number FROM versions WHERE article_id = ?1 ORDER BY number DESC LIMIT 1",
+            params![version.article_id],
+        )?
+        .map(|r| Ok::<_, super::StoreError>((r.get(0)?, r.get(1)?)))
+        .transpose()?;
+    let number = previous.map_or(1, |(_, n)| n + 1);
+    let a = version.article;
+    let version_id: i64 = tx.scalar(
+        "INSERT INTO versions (article_id, number, fetched_at, content_hash, title, byline, published, modified,
+                               lang, canonical_url, paragraphs, raw_html_zstd)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id",
+        params![
+            version.article_id,
+            number,
+            version.fetched_at,
+            version.content_hash,
+            a.title.as_deref(),
+            a.byline.as_deref(),
+            a.published.as_deref(),
+            a.modified.as_deref(),
+            a.lang.as_deref(),
+            a.canonical_url.as_deref(),
+            serde_json::to_string(&a.paragraphs)?,
+            version.raw_html_zstd.as_deref(),
+        ],
+    )?;
+    if let Some(png) = &version.screenshot {
+        screenshots::insert(tx, version_id, version.fetched_at, png)?;
     }
+    let mut change_id = None;
+    if let (Some(c), Some((previous_id, _))) = (change, previous) {
+        let id: i64 = tx.scalar(
+            "INSERT INTO changes (article_id, from_version, to_version, created_at, kinds, significance, summary, diff)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
+            params![
+                version.article_id,
+                previous_id,
+                version_id,
+                version.fetched_at,
+                serde_json::to_string(&c.change.kinds)?,
+                c.change.significance,
+                &c.change.summary,
+                serde_json::to_string(c.change)?,
+            ],
+        )?;
+        for d in &c.deliveries {
+            tx.execute(
+                "INSERT INTO deliveries (change_id, channel, event_id, payload, next_attempt, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![id, &d.channel, &d.event_id, &d.payload, d.next_attempt, version.fetched_at],
+            )?;
+        }
+        change_id = Some(id);
+    }
+    tx.execute(
+        "UPDATE articles SET last_checked = ?2, next_check = ?3, failures = 0, last_error = NULL, leased = 0,
+                    etag = ?4, last_modified = ?5, canonical_url = COALESCE(?6, canonical_url),
+                    last_changed = CASE WHEN ?7 = 1 THEN ?2 ELSE last_changed END, body_hash = NULL
+             WHERE id = ?1",
+        params![
+            version.article_id,
+            done.at,
+            done.next_check,
+            done.etag,
+            done.last_modified,
+            a.canonical_url.as_deref(),
+            change_id.is_some()
+        ],
+    )?;
+    Ok((number, change_id))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::diff::Change;
+    use crate::store::fixtures::each_store;
     use crate::store::fixtures::{article, delivery, done, record_change, source, version, with_first_version};
     use crate::store::{NewDelivery, StoreFault, Table};
 
     fn synchronous(store: &Store) -> i64 {
-        store.conn().query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap()
+        store.conn().sqlite().unwrap().query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap()
     }
 
     #[test]
     fn a_change_and_its_deliveries_are_written_together() {
-        let store = Store::open_in_memory().unwrap();
-        store.sync_config_sources(&[source("https://a/rss")], 0).unwrap();
-        let (aid, new) = store.ensure_article(1, "https://a/1", 0).unwrap();
-        assert!(new);
-        assert!(!store.ensure_article(1, "https://a/1", 0).unwrap().1);
-        let v1 = article("one");
-        let nv = version(aid, 10, "h1", &v1);
-        assert_eq!(store.record_version(&nv, None, &done(10)).unwrap(), (1, None));
-        let (n, cid) = record_change(&store, aid, 20, "two", vec![delivery("webhook:x", "msg_1", 20)]).unwrap();
-        assert_eq!(n, 2);
-        assert!(cid.is_some());
-        assert_eq!(store.latest_version(aid).unwrap().unwrap().article.paragraphs, vec!["two"]);
-        assert_eq!(store.changes(aid).unwrap()[0].to_number, 2);
-        let due = store.due_deliveries(20, 10).unwrap();
-        assert_eq!(due.len(), 1);
-        store.delivery_failed(due[0].id, Some(30), "down").unwrap();
-        assert!(store.due_deliveries(25, 10).unwrap().is_empty());
-        store.delivery_succeeded(due[0].id, 31).unwrap();
-        assert_eq!(store.deliveries("delivered").unwrap()[0].attempts, 2);
+        each_store(|store| {
+            store.sync_config_sources(&[source("https://a/rss")], 0).unwrap();
+            let (aid, new) = store.ensure_article(1, "https://a/1", 0).unwrap();
+            assert!(new);
+            assert!(!store.ensure_article(1, "https://a/1", 0).unwrap().1);
+            let v1 = article("one");
+            let nv = version(aid, 10, "h1", &v1);
+            assert_eq!(store.record_version(&nv, None, &done(10)).unwrap(), (1, None));
+            let (n, cid) = record_change(&store, aid, 20, "two", vec![delivery("webhook:x", "msg_1", 20)]).unwrap();
+            assert_eq!(n, 2);
+            assert!(cid.is_some());
+            assert_eq!(store.latest_version(aid).unwrap().unwrap().article.paragraphs, vec!["two"]);
+            assert_eq!(store.changes(aid).unwrap()[0].to_number, 2);
+            let due = store.due_deliveries(20, 10).unwrap();
+            assert_eq!(due.len(), 1);
+            store.delivery_failed(due[0].id, Some(30), "down").unwrap();
+            assert!(store.due_deliveries(25, 10).unwrap().is_empty());
+            store.delivery_succeeded(due[0].id, 31).unwrap();
+            assert_eq!(store.deliveries("delivered").unwrap()[0].attempts, 2);
+        });
     }
 
     #[test]
     fn failed_outbox_write_rolls_back_the_version() {
-        let store = Store::open_in_memory().unwrap();
-        let aid = with_first_version(&store);
-        let change = Change::default();
-        let dup = delivery("webhook:x", "same", 20);
-        let nc = NewChange {
-            change: &change,
-            deliveries: vec![dup.clone(), NewDelivery { channel: "email:y".into(), ..dup }],
-        };
-        let v2 = article("two");
-        let nv = version(aid, 20, "h2", &v2);
-        assert!(store.record_version(&nv, Some(&nc), &done(20)).is_err());
-        assert_eq!(store.count(Table::Versions).unwrap(), 1);
-        assert_eq!(store.count(Table::Changes).unwrap(), 0);
+        each_store(|store| {
+            let aid = with_first_version(&store);
+            let change = Change::default();
+            let dup = delivery("webhook:x", "same", 20);
+            let nc = NewChange {
+                change: &change,
+                deliveries: vec![dup.clone(), NewDelivery { channel: "email:y".into(), ..dup }],
+            };
+            let v2 = article("two");
+            let nv = version(aid, 20, "h2", &v2);
+            assert!(store.record_version(&nv, Some(&nc), &done(20)).is_err());
+            assert_eq!(store.count(Table::Versions).unwrap(), 1);
+            assert_eq!(store.count(Table::Changes).unwrap(), 0);
+        });
     }
 
     #[test]
@@ -281,8 +263,8 @@ mod tests {
         let aid = with_first_version(&store);
         assert_eq!(synchronous(&store), 1, "NORMAL");
         // Cap the file at its current size: the next write that needs a page is SQLITE_FULL.
-        let pages: i64 = store.conn().query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
-        store.conn().pragma_update(None, "max_page_count", pages).unwrap();
+        let pages: i64 = store.conn().scalar("PRAGMA page_count", &[]).unwrap();
+        store.conn().sqlite().unwrap().pragma_update(None, "max_page_count", pages).unwrap();
         let big = "word ".repeat(50_000);
         let err = record_change(&store, aid, 20, &big, vec![delivery("webhook:x", "msg_1", 20)]).unwrap_err();
         assert_eq!(err.fault(), Some(StoreFault::Full), "{err}");
@@ -292,7 +274,7 @@ mod tests {
         assert_eq!(store.count(Table::Deliveries).unwrap(), 0);
         assert_eq!(store.article_by_url("https://a/1").unwrap().unwrap().last_checked, Some(10));
         // Room again: the same change records.
-        store.conn().pragma_update(None, "max_page_count", 1_000_000).unwrap();
+        store.conn().sqlite().unwrap().pragma_update(None, "max_page_count", 1_000_000).unwrap();
         assert_eq!(record_change(&store, aid, 30, &big, vec![delivery("webhook:x", "msg_1", 30)]).unwrap().0, 2);
         assert_eq!(synchronous(&store), 1);
     }

@@ -10,6 +10,8 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use redline::alert::{decode_secret, verify};
+use redline::store::Store;
+use redline::store::pg::TestDatabase;
 
 pub mod walls;
 
@@ -72,12 +74,67 @@ pub fn start_receiver_on(listener: tokio::net::TcpListener, answer: Answer) -> (
     (url, received)
 }
 
+/// Whether these tests run on PostgreSQL (`REDLINE_TEST_STORE=postgres`) rather than SQLite.
+pub fn on_postgres() -> bool {
+    match std::env::var("REDLINE_TEST_STORE").as_deref() {
+        Ok("postgres") => true,
+        Ok("sqlite") | Err(_) => false,
+        Ok(other) => panic!("REDLINE_TEST_STORE={other}: use postgres or sqlite"),
+    }
+}
+
+/// The PostgreSQL databases of this process's tests, one per test folder, kept while it runs
+/// (a later test process drops them: see `TestDatabase`).
+fn databases() -> &'static Mutex<std::collections::HashMap<PathBuf, TestDatabase>> {
+    static DATABASES: std::sync::OnceLock<Mutex<std::collections::HashMap<PathBuf, TestDatabase>>> =
+        std::sync::OnceLock::new();
+    DATABASES.get_or_init(Default::default)
+}
+
+fn fresh_database() -> TestDatabase {
+    let server = redline::store::pg::test_server_url();
+    TestDatabase::create(&server).unwrap_or_else(|e| {
+        panic!("REDLINE_TEST_STORE=postgres but PostgreSQL at {server} (REDLINE_TEST_POSTGRES) does not answer: {e}")
+    })
+}
+
+/// The URL of the PostgreSQL database of the test working in `dir`, created on first use.
+fn database_url(dir: &Path) -> String {
+    let mut all = databases().lock().unwrap();
+    all.entry(dir.to_path_buf()).or_insert_with(fresh_database).url.clone()
+}
+
+/// The `[storage]` key naming the database of the test working in `dir`: `path` to its
+/// file, or `url` of its own PostgreSQL database when [`on_postgres`].
+pub fn storage_key(dir: &Path) -> String {
+    if on_postgres() {
+        format!("url = {:?}", database_url(dir))
+    } else {
+        format!("path = {:?}", dir.join("redline.db").display().to_string())
+    }
+}
+
+/// Opens the database of the test working in `dir` (see [`storage_key`]).
+pub fn open_store(dir: &Path) -> Result<Store, redline::store::StoreError> {
+    if on_postgres() { Store::open_url(&database_url(dir)) } else { Store::open(&dir.join("redline.db")) }
+}
+
+/// A store of its own for one test: in memory, or a fresh PostgreSQL database (dropped with the guard).
+pub fn scratch_store() -> (Store, Option<TestDatabase>) {
+    if on_postgres() {
+        let db = fresh_database();
+        (Store::open_url(&db.url).unwrap(), Some(db))
+    } else {
+        (Store::open_in_memory().unwrap(), None)
+    }
+}
+
 /// Writes a config watching `feed` into `dir`, with `extra` TOML appended.
 pub fn write_config(dir: &Path, feed: &str, extra: &str) -> PathBuf {
     let path = dir.join("redline.toml");
     let text = format!(
-        "[storage]\npath = {db:?}\n\n[fetch]\nallow_private = true\nper_host_concurrency = 4\nper_host_delay = \"0s\"\n\n[[watch]]\nfeed = {feed:?}\nevery = \"5m\"\n\n{extra}\n",
-        db = dir.join("redline.db").display().to_string(),
+        "[storage]\n{db}\n\n[fetch]\nallow_private = true\nper_host_concurrency = 4\nper_host_delay = \"0s\"\n\n[[watch]]\nfeed = {feed:?}\nevery = \"5m\"\n\n{extra}\n",
+        db = storage_key(dir),
     );
     std::fs::write(&path, text).unwrap();
     path
@@ -87,8 +144,8 @@ pub fn write_config(dir: &Path, feed: &str, extra: &str) -> PathBuf {
 pub fn write_article_config(dir: &Path, url: &str, extra: &str) -> PathBuf {
     let path = dir.join("redline.toml");
     let text = format!(
-        "[storage]\npath = {db:?}\n\n[fetch]\nallow_private = true\nper_host_delay = \"0s\"\n\n[[watch]]\nurl = {url:?}\n\n{extra}\n",
-        db = dir.join("redline.db").display().to_string(),
+        "[storage]\n{db}\n\n[fetch]\nallow_private = true\nper_host_delay = \"0s\"\n\n[[watch]]\nurl = {url:?}\n\n{extra}\n",
+        db = storage_key(dir),
     );
     std::fs::write(&path, text).unwrap();
     path
