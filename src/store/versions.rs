@@ -260,13 +260,13 @@ mod tests {
     fn a_full_disk_rolls_back_the_whole_change_and_restores_normal_sync() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("r.db")).unwrap();
-        let aid = with_first_version(store);
+        let aid = with_first_version(&store);
         assert_eq!(synchronous(&store), 1, "NORMAL");
         // Cap the file at its current size: the next write that needs a page is SQLITE_FULL.
         let pages: i64 = store.conn().scalar("PRAGMA page_count", &[]).unwrap();
         store.conn().sqlite().unwrap().pragma_update(None, "max_page_count", pages).unwrap();
         let big = "word ".repeat(50_000);
-        let err = record_change(store, aid, 20, &big, vec![delivery("webhook:x", "msg_1", 20)]).unwrap_err();
+        let err = record_change(&store, aid, 20, &big, vec![delivery("webhook:x", "msg_1", 20)]).unwrap_err();
         assert_eq!(err.fault(), Some(StoreFault::Full), "{err}");
         assert_eq!(synchronous(&store), 1, "a failed write must not leave the connection on FULL");
         assert_eq!(store.count(Table::Versions).unwrap(), 1);
@@ -275,7 +275,7 @@ mod tests {
         assert_eq!(store.article_by_url("https://a/1").unwrap().unwrap().last_checked, Some(10));
         // Room again: the same change records.
         store.conn().sqlite().unwrap().pragma_update(None, "max_page_count", 1_000_000).unwrap();
-        assert_eq!(record_change(store, aid, 30, &big, vec![delivery("webhook:x", "msg_1", 30)]).unwrap().0, 2);
+        assert_eq!(record_change(&store, aid, 30, &big, vec![delivery("webhook:x", "msg_1", 30)]).unwrap().0, 2);
         assert_eq!(synchronous(&store), 1);
     }
 }
