@@ -944,9 +944,9 @@ mod tests {
         assert_eq!(c.storage.describe(), "postgres://news@db.example/redline");
         assert_eq!(parse("").unwrap().storage.url, None);
         let err = parse("[storage]\npath = \"r.db\"\nurl = \"postgres://a@b/c\"\n").unwrap_err();
-        assert!(err.contains("line 3") && err.contains("not both"), "{err}");
+        assert!(err.starts_with("redline.toml:3:") && err.contains("key `url`") && err.contains("not both"), "{err}");
         let err = parse("[storage]\nurl = \"mysql://a@b/c\"\n").unwrap_err();
-        assert!(err.contains("line 2") && err.contains("PostgreSQL URL"), "{err}");
+        assert!(err.starts_with("redline.toml:2:") && err.contains("PostgreSQL URL"), "{err}");
     }
 
     #[test]

@@ -175,14 +175,14 @@ mod tests {
     #[test]
     fn the_oldest_overdue_delivery_leaves_out_future_done_and_disabled_ones() {
         each_store(|store| {
-            let aid = with_first_version(&store);
+            let aid = with_first_version(store);
             assert_eq!(store.oldest_overdue_delivery(1_000).unwrap(), None, "empty outbox");
             let rows = vec![
                 delivery("webhook:gone", "m1", 20),
                 delivery("webhook:ok", "m2", 30),
                 delivery("email:digest", "m3", 5_000),
             ];
-            record_change(&store, aid, 20, "two", rows).unwrap();
+            record_change(store, aid, 20, "two", rows).unwrap();
             assert_eq!(store.oldest_overdue_delivery(10).unwrap(), None, "nothing due yet");
             assert_eq!(store.oldest_overdue_delivery(1_000).unwrap(), Some(20));
             store.disable_channel("webhook:gone", 40, "410 Gone").unwrap();
@@ -192,7 +192,7 @@ mod tests {
             assert_eq!(store.oldest_overdue_delivery(1_000).unwrap(), None, "the digest is not due");
             assert_eq!(store.oldest_overdue_delivery(6_000).unwrap(), Some(5_000));
             // Pending rows written for a channel after it was disabled do not count either.
-            record_change(&store, aid, 60, "three", vec![delivery("webhook:gone", "m4", 60)]).unwrap();
+            record_change(store, aid, 60, "three", vec![delivery("webhook:gone", "m4", 60)]).unwrap();
             assert_eq!(store.oldest_overdue_delivery(1_000).unwrap(), None);
         });
     }

@@ -326,7 +326,7 @@ const PG_MIGRATIONS: &[&str] = &[
 pub(crate) const PG_SEARCH_DOCUMENT: &str = "to_tsvector('simple', COALESCE(v.title, '') || ' ' || v.paragraphs)";
 
 /// The key of the advisory lock that serialises migrations on PostgreSQL ("redline" in ASCII).
-const PG_MIGRATION_LOCK: i64 = 0x7265_646c_696e_65;
+const PG_MIGRATION_LOCK: i64 = 0x0072_6564_6c69_6e65;
 
 impl Store {
     /// Opens (creating if needed) and migrates the database file.
@@ -417,7 +417,7 @@ fn open_hint(path: &Path) -> String {
         Err(e) if e.raw_os_error() == Some(28) => format!(" (the disk holding {} is full)", dir.display()),
         Err(e) => format!(" (the folder {} is read-only or not writable: {e})", dir.display()),
         Ok(_) if path.exists() && std::fs::OpenOptions::new().append(true).open(path).is_err() => {
-            format!(" (the file is read-only for this user)")
+            " (the file is read-only for this user)".to_string()
         }
         Ok(_) => String::new(),
     }

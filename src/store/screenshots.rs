@@ -103,13 +103,13 @@ mod tests {
             store.sync_config_sources(&[source("https://a/rss")], 0).unwrap();
             let (aid, _) = store.ensure_article(1, "https://a/1", 0).unwrap();
             let png = encode(&RgbImage::new(64, 48));
-            record(&store, aid, &[10], &png);
+            record(store, aid, &[10], &png);
             let info = store.screenshot_info(aid, 1).unwrap().unwrap();
             assert_eq!((info.width, info.height, info.bytes, info.taken_at), (64, 48, png.len() as i64, 10));
             assert_eq!(store.screenshot_png(aid, 1).unwrap(), Some(png));
             // Not a PNG, or past the cap: the version is stored, the image is not.
-            record(&store, aid, &[20], b"not a png");
-            record(&store, aid, &[30], &encode(&RgbImage::new(2, MAX_HEIGHT + 1)));
+            record(store, aid, &[20], b"not a png");
+            record(store, aid, &[30], &encode(&RgbImage::new(2, MAX_HEIGHT + 1)));
             assert_eq!(store.count(Table::Versions).unwrap(), 3);
             assert_eq!(store.count(Table::Screenshots).unwrap(), 1);
             assert_eq!(store.screenshot_info(aid, 2).unwrap(), None);
@@ -124,8 +124,8 @@ mod tests {
             let (a, _) = store.ensure_article(1, "https://a/1", 0).unwrap();
             let (b, _) = store.ensure_article(1, "https://a/2", 0).unwrap();
             let png = encode(&RgbImage::new(8, 8));
-            record(&store, a, &[100, 200, 300], &png);
-            record(&store, b, &[100], &png);
+            record(store, a, &[100, 200, 300], &png);
+            record(store, b, &[100], &png);
             // Before 250: a's versions 1 and 2 go; a's 3 is newer, b's 1 is its newest.
             assert_eq!(store.prune_screenshots(250).unwrap(), 2);
             let kept = |aid, n| store.screenshot_info(aid, n).unwrap().is_some();

@@ -224,7 +224,7 @@ mod tests {
             let v1 = article("one");
             let nv = version(aid, 10, "h1", &v1);
             assert_eq!(store.record_version(&nv, None, &done(10)).unwrap(), (1, None));
-            let (n, cid) = record_change(&store, aid, 20, "two", vec![delivery("webhook:x", "msg_1", 20)]).unwrap();
+            let (n, cid) = record_change(store, aid, 20, "two", vec![delivery("webhook:x", "msg_1", 20)]).unwrap();
             assert_eq!(n, 2);
             assert!(cid.is_some());
             assert_eq!(store.latest_version(aid).unwrap().unwrap().article.paragraphs, vec!["two"]);
@@ -241,7 +241,7 @@ mod tests {
     #[test]
     fn failed_outbox_write_rolls_back_the_version() {
         each_store(|store| {
-            let aid = with_first_version(&store);
+            let aid = with_first_version(store);
             let change = Change::default();
             let dup = delivery("webhook:x", "same", 20);
             let nc = NewChange {
