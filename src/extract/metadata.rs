@@ -657,6 +657,9 @@ pub fn read(doc: &Html, base: Option<&url::Url>) -> Meta {
     let site = get(&["og:site_name", "application-name", "twitter:site"]);
     let doc_title = sc.title.clone();
     let h1s = &sc.h1s;
+    // Without a site name, the host stands for it in titles ("GAME CHANGER | Newegg.com").
+    let host = base.and_then(url::Url::host_str).map(|h| h.strip_prefix("www.").unwrap_or(h));
+    let title_site = site.as_deref().or(host);
     let title = choose_title(
         ld.headline.clone(),
         get(&["og:title", "twitter:title", "dc.title", "headline"]),
@@ -664,7 +667,7 @@ pub fn read(doc: &Html, base: Option<&url::Url>) -> Meta {
         &sc.mastheads,
         &sc.h2s,
         doc_title,
-        site.as_deref(),
+        title_site,
     );
 
     let byline = if !ld.authors.is_empty() && plausible_name(&join_names(&ld.authors)) {
@@ -953,6 +956,21 @@ fn has_digit(s: &str) -> bool {
 /// Separators between a headline and the site's or section's name in a title.
 const SEPS: &[&str] = &[" | ", " - ", " – ", " — ", " :: ", " · ", " • ", " » ", " // ", " / "];
 
+/// A heading without the parts that are the site's name ("Headline – Artlyst").
+fn without_site_parts(t: &str, site: Option<&str>) -> String {
+    let Some(fsite) = site.map(text::fold).filter(|s| !s.is_empty()) else {
+        return t.to_string();
+    };
+    for sep in SEPS {
+        let parts: Vec<&str> = t.split(sep).collect();
+        let kept: Vec<&str> = parts.iter().copied().filter(|p| text::fold(p) != fsite).collect();
+        if !kept.is_empty() && kept.len() < parts.len() {
+            return kept.join(sep);
+        }
+    }
+    t.to_string()
+}
+
 /// Splits "Headline | Site" style titles and drops the site part.
 fn strip_site(t: &str, site: Option<&str>) -> String {
     let fsite = site.map(text::fold).unwrap_or_default();
@@ -1066,8 +1084,10 @@ fn choose_title(
     doc_title: Option<String>,
     site: Option<&str>,
 ) -> Option<String> {
+    // "Headline – Artlyst - Artlyst": the site's name may stand twice.
     let clean = |s: Option<String>| {
-        s.map(|t| strip_site(&strip_anchor_mark(&decode_entities(&t)), site)).filter(|t| !t.is_empty())
+        s.map(|t| strip_site(&strip_site(&strip_anchor_mark(&decode_entities(&t)), site), site))
+            .filter(|t| !t.is_empty())
     };
     let raw_doc_title = doc_title.as_deref().map(decode_entities);
     // Headings that name the site or a section are not the headline; the title loses them too.
@@ -1076,7 +1096,7 @@ fn choose_title(
     // A heading the article's own metadata calls the headline is one, wherever it sits.
     let claimed: Vec<String> = [&ld, &og].into_iter().flatten().map(|t| text::fold(t)).collect();
     let (h1s, site_names): (Vec<String>, Vec<String>) =
-        h1s.iter().map(|h| strip_anchor_mark(h)).filter(|h| !h.is_empty()).partition(|h| {
+        h1s.iter().map(|h| without_site_parts(&strip_anchor_mark(h), site)).filter(|h| !h.is_empty()).partition(|h| {
             claimed.contains(&text::fold(h))
                 || !names_the_site(h, mastheads.contains(h), raw_doc_title.as_deref(), site)
         });
@@ -1089,7 +1109,8 @@ fn choose_title(
     let metas: Vec<String> = [&ld, &og, &doc_title].into_iter().flatten().map(|t| text::fold(t)).collect();
     let agrees = |h: &String| {
         let f = text::fold(h);
-        !f.is_empty() && metas.iter().any(|m| *m == f || (f.len() > 15 && m.starts_with(&f)))
+        // Or the start of one ("Headline: subtitle"), or its end ("Garnix Blog: Headline").
+        !f.is_empty() && metas.iter().any(|m| *m == f || (f.len() > 15 && (m.starts_with(&f) || m.ends_with(&f))))
     };
     if let Some(h) = h1s.iter().find(|h| agrees(h)) {
         return Some(h.clone());
