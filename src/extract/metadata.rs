@@ -60,6 +60,7 @@ fn scan(doc: &Html) -> Scan<'_> {
         let Some(e) = ElementRef::wrap(node) else {
             // A short text right after the headline that is a date ("April 8, 2024").
             if let Some(t) = node.value().as_text() {
+                let parent = node.parent().and_then(ElementRef::wrap);
                 if !s.h1s.is_empty()
                     && s.text_dates.len() < 2
                     && looks_like_date(t)
@@ -79,10 +80,9 @@ fn scan(doc: &Html) -> Scan<'_> {
                             && plausible_name(&name)
                             && !has_digit(&name)
                             && name.split_whitespace().all(|x| x.chars().next().is_some_and(char::is_uppercase))
+                            && !parent.is_some_and(|p| in_furniture(&p))
                         {
-                            if !node.parent().and_then(ElementRef::wrap).is_some_and(|p| in_furniture(&p)) {
-                                s.text_bylines.push(name);
-                            }
+                            s.text_bylines.push(name);
                         }
                     } else if matches!(
                         tt,
@@ -100,10 +100,11 @@ fn scan(doc: &Html) -> Scan<'_> {
                         s.by_pending = true;
                     } else if tt.len() < 60 && starts_like_byline(tt) && BY_RE.is_match(tt) {
                         let name = clean_byline(tt);
-                        if plausible_name(&name) && text::word_count(&name) <= 5 {
-                            if !node.parent().and_then(ElementRef::wrap).is_some_and(|p| in_furniture(&p)) {
-                                s.text_bylines.push(name);
-                            }
+                        if plausible_name(&name)
+                            && text::word_count(&name) <= 5
+                            && !parent.is_some_and(|p| in_furniture(&p))
+                        {
+                            s.text_bylines.push(name);
                         }
                     }
                 }
