@@ -31,6 +31,9 @@ struct Scan<'a> {
     ld: Vec<String>,
     title: Option<String>,
     h1s: Vec<String>,
+    h2s: Vec<String>,
+    /// `<h1>`s in the page's masthead: the site's name, not a headline.
+    mastheads: Vec<String>,
     canonical: Option<&'a str>,
     lang: Option<&'a str>,
     times: Vec<ElementRef<'a>>,
@@ -57,6 +60,7 @@ fn scan(doc: &Html) -> Scan<'_> {
         let Some(e) = ElementRef::wrap(node) else {
             // A short text right after the headline that is a date ("April 8, 2024").
             if let Some(t) = node.value().as_text() {
+                let parent = node.parent().and_then(ElementRef::wrap);
                 if !s.h1s.is_empty()
                     && s.text_dates.len() < 2
                     && looks_like_date(t)
@@ -76,6 +80,7 @@ fn scan(doc: &Html) -> Scan<'_> {
                             && plausible_name(&name)
                             && !has_digit(&name)
                             && name.split_whitespace().all(|x| x.chars().next().is_some_and(char::is_uppercase))
+                            && !parent.is_some_and(|p| in_furniture(&p))
                         {
                             s.text_bylines.push(name);
                         }
@@ -95,7 +100,10 @@ fn scan(doc: &Html) -> Scan<'_> {
                         s.by_pending = true;
                     } else if tt.len() < 60 && starts_like_byline(tt) && BY_RE.is_match(tt) {
                         let name = clean_byline(tt);
-                        if plausible_name(&name) && text::word_count(&name) <= 5 {
+                        if plausible_name(&name)
+                            && text::word_count(&name) <= 5
+                            && !parent.is_some_and(|p| in_furniture(&p))
+                        {
                             s.text_bylines.push(name);
                         }
                     }
@@ -141,7 +149,16 @@ fn scan(doc: &Html) -> Scan<'_> {
             "h1" if s.h1s.len() < 5 => {
                 let t = element_text(&e);
                 if !t.is_empty() {
+                    if in_masthead(&e) {
+                        s.mastheads.push(strip_anchor_mark(&t));
+                    }
                     s.h1s.push(t);
+                }
+            }
+            "h2" if s.h2s.len() < 8 => {
+                let t = element_text(&e);
+                if !t.is_empty() {
+                    s.h2s.push(t);
                 }
             }
             "link" if s.canonical.is_none() && rel.split_whitespace().any(|x| x.eq_ignore_ascii_case("canonical")) => {
@@ -192,12 +209,84 @@ fn scan(doc: &Html) -> Scan<'_> {
                 })
                 || contains_ci(testid, "byline")
                 || contains_ci(testid, "author");
-            if hit {
+            if hit && !in_furniture(&e) {
                 s.bylines.push(e);
             }
         }
     }
     s
+}
+
+/// Whether an element sits in page furniture whose names are not the article's byline:
+/// a sidebar, a gallery, related stories, comments, the footer.
+fn in_furniture(e: &ElementRef) -> bool {
+    static NAMES: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"(?i)sidebar|related|gallery|slideshow|carousel|comment|recommend|popular|trending|read-?next|more-?stories|teaser|newsletter|promo",
+        )
+        .unwrap()
+    });
+    // A name token says what the element is; "has-sidebar" or "comments-open" (WordPress's
+    // <body> classes), layout wrappers ("content-sidebar-wrap"), modifiers
+    // ("article--sidebar-right") and utility classes ("md:[grid-area:sidebar]") only say
+    // what the page holds around it.
+    let furniture = |v: &str| {
+        v.split_whitespace().any(|t| {
+            NAMES.is_match(t)
+                && !t.contains([':', '[', '(', '='])
+                && !t.contains("--")
+                && !["wrap", "layout", "grid", "container", "content-"].iter().any(|p| t.contains(p))
+                && !["has-", "with-", "no-", "show-", "single-"].iter().any(|p| t.starts_with(p))
+                && !["-open", "-closed", "-enabled", "-active", "-template"].iter().any(|p| t.ends_with(p))
+        })
+    };
+    std::iter::once(*e).chain(e.ancestors().filter_map(ElementRef::wrap)).any(|a| {
+        let el = a.value();
+        !matches!(el.name(), "html" | "body" | "main" | "article")
+            && (matches!(el.name(), "aside" | "nav")
+                || el.attr("class").is_some_and(furniture)
+                || el.attr("id").is_some_and(furniture))
+    })
+}
+
+/// Whether a headline sits in the page's masthead: it links to the home page, or a
+/// `<header>` (or banner, masthead) outside any `<article>` or `<main>` holds it.
+fn in_masthead(h: &ElementRef) -> bool {
+    let home = |href: &str| {
+        let rest =
+            href.strip_prefix("https://").or_else(|| href.strip_prefix("http://")).or_else(|| href.strip_prefix("//"));
+        match rest {
+            Some(r) => !r.trim_end_matches('/').contains('/'),
+            None => href == "/",
+        }
+    };
+    let links_home = h
+        .descendants()
+        .chain(h.ancestors().take(3))
+        .filter_map(ElementRef::wrap)
+        .any(|a| a.value().name() == "a" && a.value().attr("href").is_some_and(|x| home(x.trim())));
+    if links_home {
+        return true;
+    }
+    // A page header holds the headline too; a site's name is short.
+    if text::word_count(&element_text(h)) > 4 {
+        return false;
+    }
+    for a in h.ancestors().filter_map(ElementRef::wrap) {
+        let el = a.value();
+        match el.name() {
+            "article" | "main" => return false,
+            "header" => return true,
+            _ => {}
+        }
+        let named = |v: Option<&str>| {
+            v.is_some_and(|v| ["masthead", "banner", "site-header", "logo"].iter().any(|w| contains_ci(v, w)))
+        };
+        if el.attr("role") == Some("banner") || named(el.attr("id")) || named(el.attr("class")) {
+            return true;
+        }
+    }
+    false
 }
 
 /// What JSON-LD says about the article.
@@ -209,6 +298,7 @@ struct LdArticle {
     modified: Option<String>,
     url: Option<String>,
     lang: Option<String>,
+    publisher: Option<String>,
 }
 
 const ARTICLE_TYPES: &[&str] = &[
@@ -303,6 +393,156 @@ fn plausible_name(s: &str) -> bool {
                 | "anonymous"
         )
         && !(words == 1 && (s.contains('.') || s.contains('_')))
+        && !lower.split(|c: char| !c.is_alphanumeric()).any(|w| NOT_IN_NAMES.contains(&w))
+        && !reads_like_a_phrase(s)
+}
+
+/// Words of interface labels and phrases that no byline holds ("More about this author",
+/// "Member Login", "Written By").
+const NOT_IN_NAMES: &[&str] = &[
+    "login",
+    "log",
+    "sign",
+    "more",
+    "about",
+    "learn",
+    "read",
+    "view",
+    "written",
+    "posted",
+    "random",
+    "share",
+    "follow",
+    "menu",
+    "home",
+    "search",
+    "contact",
+    "subscribe",
+    "comments",
+    "reply",
+    "by",
+    "click",
+    "here",
+];
+
+/// Words a byline may hold in lower case: name particles ("Sanne de Vries", "Jane Doe
+/// and John Roe") and the desk's words ("Jane Doe, staff writer", "The Currency editors").
+const PARTICLES: &[&str] = &[
+    "de",
+    "da",
+    "di",
+    "del",
+    "della",
+    "der",
+    "den",
+    "van",
+    "von",
+    "le",
+    "la",
+    "du",
+    "dos",
+    "das",
+    "y",
+    "e",
+    "et",
+    "and",
+    "und",
+    "bin",
+    "al",
+    "ten",
+    "ter",
+    "of",
+    "the",
+    "zu",
+    "st",
+    "staff",
+    "writer",
+    "writers",
+    "editor",
+    "editors",
+    "team",
+    "reporter",
+    "correspondent",
+    "contributor",
+    "columnist",
+];
+
+/// A phrase rather than a name: capitalised and lower-case words mixed ("Personal
+/// finance", "I review different modules").
+fn reads_like_a_phrase(s: &str) -> bool {
+    let words: Vec<&str> = s
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|w| w.chars().next().is_some_and(char::is_alphabetic))
+        .filter(|w| !PARTICLES.contains(&w.to_lowercase().as_str()))
+        .collect();
+    let upper = words.iter().filter(|w| w.chars().next().is_some_and(char::is_uppercase)).count();
+    upper > 0 && upper < words.len()
+}
+
+/// News agencies, whose name stands where a reporter's would.
+const AGENCIES: &[&str] = &[
+    "ap",
+    "associated press",
+    "the associated press",
+    "reuters",
+    "thomson reuters",
+    "afp",
+    "agence france-presse",
+    "agence france presse",
+    "dpa",
+    "epd",
+    "kna",
+    "apa",
+    "sda",
+    "efe",
+    "europa press",
+    "ansa",
+    "adnkronos",
+    "lusa",
+    "agência brasil",
+    "upi",
+    "pa",
+    "pa media",
+    "press association",
+    "bss",
+    "pti",
+    "ani",
+    "ians",
+    "xinhua",
+    "kyodo",
+    "yonhap",
+    "anadolu",
+    "tass",
+    "belga",
+    "anp",
+    "bloomberg",
+    "cnn wire",
+    "wire reports",
+    "staff and agencies",
+    "agencies",
+];
+
+/// Letters and digits of `s`, lower case: "USA TODAY" and "usatoday.com" compare equal.
+fn compact(s: &str) -> String {
+    s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+}
+
+/// Whether a byline names a person: not the publisher (its site name, its JSON-LD
+/// publisher, its host name), not a news agency, not a username ("KatieS", "jdoe_22").
+fn is_person(byline: &str, publishers: &[&str]) -> bool {
+    let c = compact(byline);
+    let lower = text::fold(byline).to_lowercase();
+    let publisher = publishers.iter().any(|p| {
+        let p = p.strip_prefix("www.").unwrap_or(p);
+        let p = compact(p.rsplit_once('.').filter(|_| !p.contains(' ')).map_or(p, |(name, _)| name));
+        !p.is_empty() && (c == p || c.starts_with(&p) && c.len() <= p.len() + 5)
+    });
+    let agency = AGENCIES.contains(&lower.trim());
+    let username = !byline.trim().contains(' ')
+        && (byline.chars().any(|ch| ch.is_ascii_digit() || ch == '_')
+            || byline.chars().skip(1).any(char::is_uppercase)
+            || !byline.chars().any(char::is_uppercase));
+    !publisher && !agency && !username
 }
 
 /// Minimal entity decoding for strings that arrive HTML-escaped inside JSON.
@@ -321,6 +561,11 @@ fn decode_entities(s: &str) -> String {
         n.and_then(char::from_u32).map(String::from).unwrap_or_default()
     });
     s.replace("&quot;", "\"")
+        .replace("&bull;", "•")
+        .replace("&middot;", "·")
+        .replace("&mdash;", "—")
+        .replace("&ndash;", "–")
+        .replace("&raquo;", "»")
         .replace("&apos;", "'")
         .replace("&nbsp;", " ")
         .replace("&lt;", "<")
@@ -380,6 +625,7 @@ fn parse_ld(scripts: &[String]) -> LdArticle {
         modified: str_of(v.get("dateModified")),
         url: str_of(v.get("url")).or_else(|| str_of(v.get("mainEntityOfPage"))),
         lang: str_of(v.get("inLanguage")),
+        publisher: str_of(v.get("publisher")),
         ..Default::default()
     };
     names(v.get("author"), &mut a.authors);
@@ -412,12 +658,17 @@ pub fn read(doc: &Html, base: Option<&url::Url>) -> Meta {
     let site = get(&["og:site_name", "application-name", "twitter:site"]);
     let doc_title = sc.title.clone();
     let h1s = &sc.h1s;
+    // Without a site name, the host stands for it in titles ("GAME CHANGER | Newegg.com").
+    let host = base.and_then(url::Url::host_str).map(|h| h.strip_prefix("www.").unwrap_or(h));
+    let title_site = site.as_deref().or(host);
     let title = choose_title(
         ld.headline.clone(),
         get(&["og:title", "twitter:title", "dc.title", "headline"]),
         h1s,
+        &sc.mastheads,
+        &sc.h2s,
         doc_title,
-        site.as_deref(),
+        title_site,
     );
 
     let byline = if !ld.authors.is_empty() && plausible_name(&join_names(&ld.authors)) {
@@ -443,6 +694,17 @@ pub fn read(doc: &Html, base: Option<&url::Url>) -> Meta {
         .filter(|a| plausible_name(a))
         .or_else(|| visible_byline(&sc.bylines))
         .or_else(|| sc.text_bylines.first().cloned())
+    };
+    // A publisher, a news agency or a username where the page shows a person's byline: the person.
+    let publishers: Vec<&str> =
+        [site.as_deref(), ld.publisher.as_deref(), base.and_then(url::Url::host_str)].into_iter().flatten().collect();
+    let byline = match byline {
+        Some(b) if !is_person(&b, &publishers) => visible_byline(&sc.bylines)
+            .into_iter()
+            .chain(sc.text_bylines.iter().cloned())
+            .find(|v| is_person(v, &publishers) && text::word_count(v) >= 2)
+            .or(Some(b)),
+        other => other,
     };
 
     let published = ld
@@ -573,7 +835,7 @@ static CLASS_RE: std::sync::LazyLock<regex::Regex> =
     std::sync::LazyLock::new(|| regex::Regex::new(r"(?i)date|publish|posted|timestamp|byline|author").unwrap());
 
 static BY_RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-    regex::Regex::new(r"^(?:By|BY|Written by|Posted by|Story by|Words by|Von|Par|Por|Di|di|Door)\s+\p{Lu}[\p{L}.'’-]*(?:\s+\p{Lu}[\p{L}.'’-]*){0,3}(?:\s*[-–—|·])?$").unwrap()
+    regex::Regex::new(r"^(?:By:?|BY:?|Written by|Posted by|Story by|Words by|Von|Par|Por|Di|di|Door)\s+\p{Lu}[\p{L}.'’-]*(?:\s+\p{Lu}[\p{L}.'’-]*){0,3}(?:\s*[-–—|·])?$").unwrap()
 });
 
 fn starts_like_byline(t: &str) -> bool {
@@ -622,6 +884,9 @@ fn join_names(names: &[String]) -> String {
 fn clean_byline(s: &str) -> String {
     let mut s = text::collapse(s);
     for p in [
+        "By: ",
+        "BY: ",
+        "Written By ",
         "By ",
         "by ",
         "BY ",
@@ -689,9 +954,26 @@ fn has_digit(s: &str) -> bool {
     s.bytes().any(|b| b.is_ascii_digit())
 }
 
+/// Separators between a headline and the site's or section's name in a title.
+const SEPS: &[&str] = &[" | ", " - ", " – ", " — ", " :: ", " · ", " • ", " » ", " // ", " / "];
+
+/// A heading without the parts that are the site's name ("Headline – Artlyst").
+fn without_site_parts(t: &str, site: Option<&str>) -> String {
+    let Some(fsite) = site.map(text::fold).filter(|s| !s.is_empty()) else {
+        return t.to_string();
+    };
+    for sep in SEPS {
+        let parts: Vec<&str> = t.split(sep).collect();
+        let kept: Vec<&str> = parts.iter().copied().filter(|p| text::fold(p) != fsite).collect();
+        if !kept.is_empty() && kept.len() < parts.len() {
+            return kept.join(sep);
+        }
+    }
+    t.to_string()
+}
+
 /// Splits "Headline | Site" style titles and drops the site part.
 fn strip_site(t: &str, site: Option<&str>) -> String {
-    const SEPS: &[&str] = &[" | ", " - ", " – ", " — ", " :: ", " · ", " » ", " // ", " / "];
     let fsite = site.map(text::fold).unwrap_or_default();
     for sep in SEPS {
         if !t.contains(sep) {
@@ -740,36 +1022,107 @@ fn strip_anchor_mark(t: &str) -> String {
     }
 }
 
+/// Whether a heading names the site or a section rather than the story: it sits in
+/// the page's masthead (a link to the home page, a `<header>` outside the article), it
+/// is the site's name (perhaps with a word such as "beta" or "Blog"), or it is a later
+/// part of the document title ("Health Center" in "Sleep better - Health Center - The
+/// Daily") after a longer first part.
+fn names_the_site(h: &str, masthead: bool, doc_title: Option<&str>, site: Option<&str>) -> bool {
+    let f = text::fold(h);
+    if f.is_empty() {
+        return false;
+    }
+    if let Some(site) = site.map(text::fold).filter(|s| !s.is_empty())
+        && (f == site || f.starts_with(&site) && text::word_count(&f) <= text::word_count(&site) + 2)
+    {
+        return true;
+    }
+    let parts =
+        |sep: &str| -> Vec<String> { doc_title.map(|t| t.split(sep).map(text::fold).collect()).unwrap_or_default() };
+    // The first part of the title ("Headline | Site") is the headline, wherever its heading sits.
+    if SEPS.iter().any(|sep| parts(sep).first() == Some(&f)) {
+        return false;
+    }
+    if masthead && text::word_count(&f) <= 6 {
+        return true;
+    }
+    SEPS.iter().any(|sep| {
+        let parts = parts(sep);
+        parts.len() >= 2 && parts[1..].contains(&f) && text::word_count(&parts[0]) > text::word_count(&f)
+    })
+}
+
+/// Characters that separate a headline from the site's or section's name in a title.
+const SEP_CHARS: &[char] = &['|', '-', '–', '—', ':', '·', '•', '»', '/'];
+
+/// The document title without the site or section name `name` at its start, end or
+/// between separators ("Field Notes Weekly: Counting swifts", "davidbau.com Vibe Coding").
+fn without_name(title: &str, name: &str) -> String {
+    let trim = |s: &str| s.trim_matches(|c: char| c.is_whitespace() || SEP_CHARS.contains(&c)).to_string();
+    let n = name.len();
+    if title.len() > n && title.get(..n).is_some_and(|p| p.eq_ignore_ascii_case(name)) {
+        return trim(&title[n..]);
+    }
+    if title.len() > n && title.get(title.len() - n..).is_some_and(|p| p.eq_ignore_ascii_case(name)) {
+        return trim(&title[..title.len() - n]);
+    }
+    // A middle part: "Sleep better - Health Center - The Daily".
+    for sep in SEPS {
+        let parts: Vec<&str> = title.split(sep).collect();
+        if parts.len() >= 3 && parts[1..parts.len() - 1].iter().any(|p| p.trim().eq_ignore_ascii_case(name)) {
+            return parts.into_iter().filter(|p| !p.trim().eq_ignore_ascii_case(name)).collect::<Vec<_>>().join(sep);
+        }
+    }
+    title.to_string()
+}
+
 fn choose_title(
     ld: Option<String>,
     og: Option<String>,
     h1s: &[String],
+    mastheads: &[String],
+    h2s: &[String],
     doc_title: Option<String>,
     site: Option<&str>,
 ) -> Option<String> {
+    // "Headline – Artlyst - Artlyst": the site's name may stand twice.
     let clean = |s: Option<String>| {
-        s.map(|t| strip_site(&strip_anchor_mark(&decode_entities(&t)), site)).filter(|t| !t.is_empty())
+        s.map(|t| strip_site(&strip_site(&strip_anchor_mark(&decode_entities(&t)), site), site))
+            .filter(|t| !t.is_empty())
     };
-    let h1s: Vec<String> = h1s.iter().map(|h| strip_anchor_mark(h)).filter(|h| !h.is_empty()).collect();
-    let h1s = &h1s;
+    let raw_doc_title = doc_title.as_deref().map(decode_entities);
+    // Headings that name the site or a section are not the headline; the title loses them too.
     let ld = clean(ld);
     let og = clean(og);
-    let doc_title = clean(doc_title);
-    // A visible <h1> that agrees with a metadata title is the headline as shown.
+    // A heading the article's own metadata calls the headline is one, wherever it sits.
+    let claimed: Vec<String> = [&ld, &og].into_iter().flatten().map(|t| text::fold(t)).collect();
+    let (h1s, site_names): (Vec<String>, Vec<String>) =
+        h1s.iter().map(|h| without_site_parts(&strip_anchor_mark(h), site)).filter(|h| !h.is_empty()).partition(|h| {
+            claimed.contains(&text::fold(h))
+                || !names_the_site(h, mastheads.contains(h), raw_doc_title.as_deref(), site)
+        });
+    let h1s = &h1s;
+    let doc_title = match (site_names.first(), raw_doc_title) {
+        (Some(name), Some(t)) => clean(Some(without_name(&t, name))),
+        (_, t) => clean(t),
+    };
+    // A visible <h1> (or, failing that, <h2>) that agrees with a metadata title is the headline as shown.
     let metas: Vec<String> = [&ld, &og, &doc_title].into_iter().flatten().map(|t| text::fold(t)).collect();
-    for h in h1s {
+    let agrees = |h: &String| {
         let f = text::fold(h);
-        if !f.is_empty() && metas.iter().any(|m| *m == f || (f.len() > 15 && m.starts_with(&f))) {
-            return Some(h.clone());
-        }
+        // Or the start of one ("Headline: subtitle"), or its end ("Garnix Blog: Headline").
+        !f.is_empty() && metas.iter().any(|m| *m == f || (f.len() > 15 && (m.starts_with(&f) || m.ends_with(&f))))
+    };
+    if let Some(h) = h1s.iter().find(|h| agrees(h)) {
+        return Some(h.clone());
+    }
+    // An <h2> only when it is the metadata title itself: pages have many.
+    if let Some(h) = h2s.iter().map(|h| strip_anchor_mark(h)).find(|h| metas.contains(&text::fold(h))) {
+        return Some(h);
     }
     // Otherwise the page's one headline-like <h1> is what readers see; the
     // metadata titles are often written for search engines.
-    let fsite = site.map(text::fold).unwrap_or_default();
-    let headline_like = |h: &&String| {
-        let w = text::word_count(h);
-        (3..=40).contains(&w) && text::fold(h) != fsite
-    };
+    let headline_like = |h: &&String| (3..=40).contains(&text::word_count(h));
     if h1s.len() <= 2
         && let Some(h) = h1s.iter().find(headline_like)
     {
@@ -795,6 +1148,47 @@ mod tests {
         ] {
             assert_eq!(clean_byline(raw), name, "{raw}");
         }
+    }
+
+    #[test]
+    fn publishers_agencies_and_usernames_are_not_persons() {
+        let publishers = ["Riverbend Daily", "www.usatoday.com"];
+        assert!(!is_person("Riverbend Daily", &publishers));
+        assert!(!is_person("USA TODAY", &publishers));
+        assert!(!is_person("Reuters", &publishers));
+        assert!(!is_person("The Associated Press", &publishers));
+        assert!(!is_person("KMaddox", &publishers));
+        assert!(!is_person("jdoe_22", &publishers));
+        assert!(is_person("Amara Okafor", &publishers));
+        assert!(is_person("Krystyna", &publishers));
+    }
+
+    #[test]
+    fn labels_and_phrases_are_not_names() {
+        for s in
+            ["More about this author", "Member Login", "Written By", "Learn More", "Personal finance", "Random post"]
+        {
+            assert!(!plausible_name(s), "{s}");
+        }
+        for s in ["Sanne de Vries", "Jane Doe and John Roe", "Holly Wilgus, E-RYT 200", "Podium Staff"] {
+            assert!(plausible_name(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn headings_that_name_the_site_or_a_section() {
+        let title = Some("Why a regular bedtime matters - Health Center - Northfield Post");
+        assert!(names_the_site("Health Center", false, title, None));
+        assert!(names_the_site("Northfield Post", false, title, None));
+        assert!(!names_the_site("Why a regular bedtime matters", false, title, None));
+        assert!(names_the_site("Lakeshore Courier beta", false, None, Some("Lakeshore Courier")));
+        assert!(names_the_site("Field Notes Weekly", true, None, None));
+        assert_eq!(without_name("Field Notes Weekly: Counting swifts", "Field Notes Weekly"), "Counting swifts");
+        assert_eq!(without_name("davidbau.com Vibe Coding", "davidbau.com"), "Vibe Coding");
+        assert_eq!(
+            without_name("Sleep better - Health Center - The Daily", "Health Center"),
+            "Sleep better - The Daily"
+        );
     }
 
     #[test]
