@@ -37,6 +37,7 @@ mod fault;
 mod fetch_log;
 #[cfg(test)]
 mod fixtures;
+pub mod history;
 pub mod lock;
 mod schema;
 mod screenshots;

@@ -20,7 +20,9 @@
 
 mod api;
 mod atom;
+mod history;
 mod html;
+mod manage;
 mod ops;
 mod pages;
 mod shots;
@@ -34,7 +36,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use base64::Engine;
 
 use crate::config::WebConfig;
@@ -267,12 +269,18 @@ pub fn router(state: WebState) -> Router {
         .route("/", get(pages::changes))
         .route("/articles", get(pages::articles))
         .route("/articles/{article_id}", get(pages::article))
+        .route("/articles/{article_id}/compare", get(history::compare))
         .route("/articles/{article_id}/versions/{number}", get(pages::version))
         .route("/articles/{article_id}/versions/{number}/raw", get(pages::raw))
         .route("/articles/{article_id}/versions/{number}/screenshot.png", get(shots::screenshot))
         .route("/articles/{article_id}/versions/{number}/screenshot-diff.png", get(shots::screenshot_diff))
         .route("/changes/{change_id}", get(pages::change))
-        .route("/watches", get(pages::watches))
+        .route("/watches", get(manage::watches).post(manage::add))
+        .route("/watches/{watch_id}", get(manage::watch))
+        .route("/watches/{watch_id}/edit", post(manage::edit))
+        .route("/watches/{watch_id}/pause", post(manage::pause))
+        .route("/watches/{watch_id}/resume", post(manage::resume))
+        .route("/watches/{watch_id}/remove", post(manage::remove))
         .route("/watches/{watch_id}/feed.atom", get(atom::watch_feed))
         .route("/search", get(pages::search))
         .route("/feed.atom", get(atom::feed))
@@ -307,7 +315,7 @@ async fn guard(State(state): State<WebState>, request: Request, next: Next) -> R
     let api = request.uri().path() == "/api" || request.uri().path().starts_with("/api/");
     let write = !matches!(*request.method(), Method::GET | Method::HEAD);
     let refusal = if host_allowed(&state, request.headers()) {
-        authorize(&state, request.headers(), write)
+        authorize(&state, request.headers(), write, api)
     } else {
         Some(
             Failure::new(
@@ -341,14 +349,23 @@ async fn guard(State(state): State<WebState>, request: Request, next: Next) -> R
     response
 }
 
-/// None when the request may go on; otherwise the refusal.
-fn authorize(state: &WebState, headers: &HeaderMap, write: bool) -> Option<Response> {
+/// None when the request may go on; otherwise the refusal. A write outside `/api` is a
+/// page's form: the browser may send the token as Basic auth (it does so on its own, on
+/// any site's behalf, which is why each form handler also checks its CSRF token); with no
+/// token set, only a loopback install gets this far.
+fn authorize(state: &WebState, headers: &HeaderMap, write: bool, api: bool) -> Option<Response> {
     let given = presented_token(headers);
     let token = state.inner.token.as_deref();
     let matches = |bearer_only: bool| match (token, &given) {
         (Some(t), Some((g, bearer))) => (*bearer || !bearer_only) && constant_time_eq(t.as_bytes(), g.as_bytes()),
         _ => false,
     };
+    if write && !api {
+        if token.is_some() && !matches(false) {
+            return Some(unauthorized("changing a watch needs this Redline's token (as the password)"));
+        }
+        return None;
+    }
     if write {
         if token.is_none() {
             return Some(
@@ -394,7 +411,7 @@ fn presented_token(headers: &HeaderMap) -> Option<(String, bool)> {
     None
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
