@@ -102,7 +102,7 @@ pub(super) async fn compare(
         side_href: format!("{base}&view=side#change"),
         side,
     }));
-    let _ = writeln!(body, "<p><a href=\"/api{base}\">JSON</a></p>");
+    let _ = writeln!(body, "<p><a href=\"{}\">JSON</a></p>", escape_html(&format!("/api{base}")));
     Ok(page(&format!("v{from} → v{to}: {title}"), "", &body))
 }
 
