@@ -336,7 +336,11 @@ fn main() {
                 "compare any two versions",
                 Box::new(move |r| {
                     let a = 1 + r(VERSIONS_PER_ARTICLE as u64 / 2);
-                    format!("/articles/{}/compare?from={a}&to={}", 1 + r(articles), a + 1 + r(VERSIONS_PER_ARTICLE as u64 / 2))
+                    format!(
+                        "/articles/{}/compare?from={a}&to={}",
+                        1 + r(articles),
+                        a + 1 + r(VERSIONS_PER_ARTICLE as u64 / 2)
+                    )
                 }),
             ),
             (

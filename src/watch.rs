@@ -277,7 +277,8 @@ mod tests {
         let config = from_config("url = \"https://news.example/a\"\nbody_selector = \"p[[\"\n").unwrap_err();
         assert!(config.ends_with(&bad.to_string()), "{config} / {bad}");
         assert!(bad.to_string().starts_with("key `body_selector`: \"p[[\" is not a valid CSS selector"), "{bad}");
-        let both = from_form(&[("url", text("https://news.example/a")), ("every", text("5m")), ("cron", text("0 * * * * *"))]);
+        let both =
+            from_form(&[("url", text("https://news.example/a")), ("every", text("5m")), ("cron", text("0 * * * * *"))]);
         assert_eq!(both.unwrap_err().to_string(), format!("in [[watch]]: {}", config::EVERY_AND_CRON));
         let sneaky = from_form(&[("url", text("https://news.example/a")), ("cookies_file", text("/etc/shadow"))]);
         assert!(sneaky.unwrap_err().to_string().contains("`cookies_file` cannot be set here"));

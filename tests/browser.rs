@@ -580,7 +580,13 @@ fn five_versions(store: &Store) -> i64 {
     let mut v5 = v4.clone();
     v5.push("Correction: An earlier version of this article misstated the number of crew members.".into());
     texts.extend([v2.clone(), v2, v4, v5]);
-    let titles = ["Ferry service to stop", "Ferry service to stop", "Ferry service to end on Friday", "Ferry service to end on Friday", "Ferry service to end on Friday"];
+    let titles = [
+        "Ferry service to stop",
+        "Ferry service to stop",
+        "Ferry service to end on Friday",
+        "Ferry service to end on Friday",
+        "Ferry service to end on Friday",
+    ];
     let articles: Vec<Article> = texts
         .into_iter()
         .zip(titles)
@@ -598,7 +604,14 @@ fn five_versions(store: &Store) -> i64 {
         let change = (i > 0).then(|| redline::diff::compare(&articles[i - 1], a));
         let nc = change.as_ref().map(|c| NewChange { change: c, deliveries: vec![] });
         let hash = format!("ferry-{i}");
-        let nv = NewVersion { article_id: id, fetched_at: at, content_hash: &hash, article: a, raw_html_zstd: None, screenshot: None };
+        let nv = NewVersion {
+            article_id: id,
+            fetched_at: at,
+            content_hash: &hash,
+            article: a,
+            raw_html_zstd: None,
+            screenshot: None,
+        };
         let done = CheckDone { at, next_check: at + 3600, etag: None, last_modified: None };
         store.record_version(&nv, nc.as_ref(), &done).unwrap();
     }
@@ -636,7 +649,10 @@ async fn a_reader_reads_the_arc_of_a_story_and_compares_any_two_versions_in_chro
     assert!(xs.windows(2).all(|w| w[0] < w[1]), "marks in time order: {xs:?}");
     let headlines = browser.texts("ol.headlines li").await;
     assert_eq!(headlines.len(), 2, "{headlines:?}");
-    assert!(headlines[0].starts_with("“Ferry service to stop” v1–v2") || headlines[0].contains("Ferry service to stop"), "{headlines:?}");
+    assert!(
+        headlines[0].starts_with("“Ferry service to stop” v1–v2") || headlines[0].contains("Ferry service to stop"),
+        "{headlines:?}"
+    );
     assert!(headlines[1].contains("Ferry service to end on Friday") && headlines[1].contains("v3–v5"), "{headlines:?}");
     assert_eq!(browser.script("return document.scripts.length;").await, json!(0));
     browser.screenshot(&out.join("arc.png")).await;
@@ -653,7 +669,11 @@ async fn a_reader_reads_the_arc_of_a_story_and_compares_any_two_versions_in_chro
     assert_eq!(browser.title().await, "v2 → v4: Ferry service to end on Friday · Redline");
     let ins = browser.texts(".redline ins").await;
     let del = browser.texts(".redline del").await;
-    assert_eq!((ins.as_slice(), del.as_slice()), (["55"].map(String::from).as_slice(), ["40"].map(String::from).as_slice()), "body edits");
+    assert_eq!(
+        (ins.as_slice(), del.as_slice()),
+        (["55"].map(String::from).as_slice(), ["40"].map(String::from).as_slice()),
+        "body edits"
+    );
     let headline = browser.text(&browser.find("#headline-change").await).await;
     assert!(headline.contains("stop") && headline.contains("end on Friday"), "{headline}");
     // Keyboard: Tab reaches the edit in the text.
@@ -727,14 +747,18 @@ async fn an_editor_adds_pauses_and_guards_a_watch_from_the_page_in_chromium() {
     browser.type_into("form.watch-form input[name=every]", "1s").await;
     browser.type_into("form.watch-form input[name=name]", "Ferry desk").await;
     browser.click(&browser.find("form.watch-form button").await).await;
-    assert!(browser.url().await.contains("?done=added"), "{}", browser.url().await);
+    if !browser.url().await.contains("?done=added") {
+        panic!("not added ({}): {}", browser.url().await, browser.text(&browser.find("main").await).await);
+    }
     assert_eq!(browser.title().await, "Ferry desk · Redline");
     // Its first version appears on the watch page, then on the article's.
     let mut article = None;
     for _ in 0..100 {
         browser.goto(&browser.url().await).await;
-        if let Some(a) = browser.find_all("ul.articles a").await.first() {
-            article = Some(a.clone());
+        // Listed once the source is read; its first version follows with the article's first check.
+        let items = browser.texts("ul.articles li").await;
+        if items.iter().any(|t| t.contains(" 1 versions")) {
+            article = Some(browser.find("ul.articles a").await);
             break;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -777,7 +801,8 @@ async fn an_editor_adds_pauses_and_guards_a_watch_from_the_page_in_chromium() {
     // A refused setting shows the config's message beside the form.
     browser.type_into("form.watch-form input[name=every]", "soon").await;
     browser.click(&browser.find("form.watch-form button").await).await;
-    let error = browser.text(&browser.find("p.error[role=alert]").await).await;
+    let main = browser.text(&browser.find("main").await).await;
+    let error = browser.texts("p.error[role=alert]").await.pop().unwrap_or_else(|| panic!("no error shown: {main}"));
     assert!(error.starts_with("key `every`: \"soon\" is not a duration"), "{error}");
     assert_eq!(browser.script("return document.scripts.length;").await, json!(0));
 

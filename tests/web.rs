@@ -904,7 +904,8 @@ async fn since_limits_the_list_and_the_feed_and_the_browser_remembers_the_visit(
     let cookie = first.headers["set-cookie"].to_str().unwrap().to_string();
     assert!(cookie.starts_with("redline_seen=") && cookie.contains("HttpOnly"), "{cookie}");
     // A browser that last looked at `since` sees the one newer change marked, and a link to only those.
-    let back = send(reqwest::Client::new().get(format!("{base}/")).header("cookie", format!("redline_seen={since}"))).await;
+    let back =
+        send(reqwest::Client::new().get(format!("{base}/")).header("cookie", format!("redline_seen={since}"))).await;
     assert_eq!(back.body.matches("<span class=\"new-badge\">new</span>").count(), 1, "{}", back.body);
     assert!(back.body.contains(&format!("href=\"/?since={since}\"")), "{}", back.body);
     assert!(back.body.contains("1 new on this page"));
@@ -933,12 +934,20 @@ async fn watches_are_added_edited_paused_and_removed_through_the_page_forms() {
             .body(body)
     };
     // A bad value: the config's message, the form kept.
-    let bad = send(post("/watches", format!("csrf={token}&kind=article&url=https%3A%2F%2Fo.example%2Fa&every=soon&body_selector=main"))).await;
+    let bad = send(post(
+        "/watches",
+        format!("csrf={token}&kind=article&url=https%3A%2F%2Fo.example%2Fa&every=soon&body_selector=main"),
+    ))
+    .await;
     assert_eq!(bad.status, 400, "{}", bad.body);
     assert!(bad.body.contains("key `every`: &quot;soon&quot; is not a duration"), "{}", bad.body);
     assert!(bad.body.contains("value=\"main\""), "the form keeps what was typed");
     // Added: a redirect to its page, due now.
-    let added = send(post("/watches", format!("csrf={token}&kind=feed&url=https%3A%2F%2Fo.example%2Frss.xml&every=15m&name=Other"))).await;
+    let added = send(post(
+        "/watches",
+        format!("csrf={token}&kind=feed&url=https%3A%2F%2Fo.example%2Frss.xml&every=15m&name=Other"),
+    ))
+    .await;
     assert_eq!(added.status, 303, "{}", added.body);
     let location = added.headers["location"].to_str().unwrap().to_string();
     let id: i64 = location.trim_start_matches("/watches/").split('?').next().unwrap().parse().unwrap();
@@ -952,7 +961,11 @@ async fn watches_are_added_edited_paused_and_removed_through_the_page_forms() {
     .await;
     assert_eq!(edited.status, 303, "{}", edited.body);
     let page = get(&format!("{base}/watches/{id}")).await;
-    assert!(page.body.contains("cron 0 */5 * * * *") && page.body.contains(">\\d+ minutes ago</textarea>"), "{}", page.body);
+    assert!(
+        page.body.contains("cron 0 */5 * * * *") && page.body.contains(">\\d+ minutes ago</textarea>"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("value=\"correction\" checked"), "{}", page.body);
     let refused = send(post(&format!("/watches/{id}/edit"), format!("csrf={token}&ignore=%28"))).await;
     assert_eq!(refused.status, 400);
@@ -1022,7 +1035,11 @@ async fn with_a_token_the_forms_need_it_too_and_the_api_edits_alike() {
     };
     let bad = send(edit(r#"{"ignore": ["("]}"#)).await;
     assert_eq!(bad.status, 400);
-    assert!(json(&bad)["error"].as_str().unwrap().starts_with("key `ignore`: \"(\" is not a valid regular expression"), "{}", bad.body);
+    assert!(
+        json(&bad)["error"].as_str().unwrap().starts_with("key `ignore`: \"(\" is not a valid regular expression"),
+        "{}",
+        bad.body
+    );
     let good = json(&send(edit(r#"{"every": "1h", "body_selector": "main"}"#)).await);
     assert_eq!(good["watch"]["schedule"], "every 1h");
     assert_eq!(send(edit(r#"{"url": "https://elsewhere.example/"}"#)).await.status, 400);

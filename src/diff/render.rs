@@ -634,7 +634,10 @@ mod tests {
         let unanchored = (1..=5).fold(inline.clone(), |html, n| html.replace(&anchor(n), ""));
         assert_eq!(format!("<div class=\"redline\">\n{plain}</div>\n"), unanchored);
         let nav = render_html_edit_nav(&c);
-        assert!(nav.contains("<a href=\"#edit-5\" aria-label=\"Edit 5 of 5\">5</a>") && !nav.contains("edit-6"), "{nav}");
+        assert!(
+            nav.contains("<a href=\"#edit-5\" aria-label=\"Edit 5 of 5\">5</a>") && !nav.contains("edit-6"),
+            "{nav}"
+        );
         assert_eq!(render_html_edit_nav(&Change::default()), "");
     }
 

@@ -27,9 +27,8 @@ impl Store {
     /// decide how its versions compare).
     pub fn article_rules(&self, article_id: i64) -> Result<Option<String>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT s.rules FROM articles a JOIN sources s ON s.id = a.source_id WHERE a.id = ?1",
-        )?;
+        let mut stmt =
+            conn.prepare_cached("SELECT s.rules FROM articles a JOIN sources s ON s.id = a.source_id WHERE a.id = ?1")?;
         Ok(stmt.query_row([article_id], |r| r.get(0)).optional()?)
     }
 
@@ -101,7 +100,10 @@ mod tests {
         let edited = NewSource { schedule: "every 1h".into(), rules: "{\"ignore\":[\"x\"]}".into(), ..mine.clone() };
         assert_eq!(store.edit_watch(id, &edited, 50).unwrap(), WatchUpdate::Done);
         let s = store.watch_settings(id).unwrap().unwrap();
-        assert_eq!((s.kind.as_str(), s.schedule.as_str(), s.rules.as_str()), ("article", "every 1h", "{\"ignore\":[\"x\"]}"));
+        assert_eq!(
+            (s.kind.as_str(), s.schedule.as_str(), s.rules.as_str()),
+            ("article", "every 1h", "{\"ignore\":[\"x\"]}")
+        );
         assert_eq!(store.watch(id).unwrap().unwrap().next_check, Some(50), "due at once");
         assert_eq!(store.edit_watch(1, &edited, 50).unwrap(), WatchUpdate::FromConfig);
         assert_eq!(store.edit_watch(99, &edited, 50).unwrap(), WatchUpdate::NotFound);

@@ -11,8 +11,8 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::html::rfc3339;
 use super::history::CompareQuery;
+use super::html::rfc3339;
 use super::pages::{ChangesQuery, SearchQuery, parse_limit, snippet_text};
 use super::{Failure, WebState};
 use crate::store::browse::{ArticleSummary, ChangeSummary, VersionSummary, WatchRow, WatchUpdate, fts_query};

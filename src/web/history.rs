@@ -62,7 +62,8 @@ pub(super) async fn compared(state: &WebState, article_id: i64, query: &CompareQ
         .await?;
     let (article, (from_n, to_n), pair, change, timeline) =
         read.ok_or_else(|| Failure::not_found(format!("No article has the id {article_id}.")))?;
-    let missing = |n: i64| Failure::not_found(format!("This article has no version {n} (it has {}).", article.versions));
+    let missing =
+        |n: i64| Failure::not_found(format!("This article has no version {n} (it has {}).", article.versions));
     let (from, to) = match pair {
         (Some(a), Some(b)) => (a, b),
         (None, _) => return Err(missing(from_n)),

@@ -29,7 +29,8 @@ const CSRF_COOKIE: &str = "redline_csrf";
 
 /// This browser's CSRF token (from its cookie), or a new one with the `Set-Cookie` that gives it.
 fn csrf_token(headers: &HeaderMap) -> (String, Option<HeaderValue>) {
-    if let Some(t) = cookie(headers, CSRF_COOKIE).filter(|t| t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit())) {
+    if let Some(t) = cookie(headers, CSRF_COOKIE).filter(|t| t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
         return (t.to_string(), None);
     }
     let token = format!("{:032x}", rand::random::<u128>());
@@ -53,7 +54,9 @@ fn csrf_field(token: &str) -> String {
 
 /// Refuses a post without this browser's token, or sent from another site's page.
 fn check_post(headers: &HeaderMap, form: &Form) -> Result<(), Failure> {
-    if let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
+    // Our pages send no referrer, so the browser's `Origin` on their posts is "null": only
+    // a real origin is compared; the token decides either way.
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()).filter(|o| *o != "null") {
         let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
         let same = url::Url::parse(origin).ok().is_some_and(|u| {
             let authority = match u.port() {
@@ -183,10 +186,10 @@ impl Fields {
         }
         if !self.alert_min_significance.is_empty() {
             // Not a number: passed on as text, so that the config's own message explains.
-            let v = self.alert_min_significance.parse::<f64>().map_or_else(
-                |_| Value::String(self.alert_min_significance.clone()),
-                Value::Float,
-            );
+            let v = self
+                .alert_min_significance
+                .parse::<f64>()
+                .map_or_else(|_| Value::String(self.alert_min_significance.clone()), Value::Float);
             t.insert("alert_min_significance".into(), v);
         }
         t
@@ -394,7 +397,12 @@ async fn watch_answer(
     );
     if let Some((text, error)) = message {
         let class = if error { "error" } else { "notice" };
-        let _ = writeln!(body, "<p class=\"{class}\" role=\"{}\">{}</p>", if error { "alert" } else { "status" }, escape_html(text));
+        let _ = writeln!(
+            body,
+            "<p class=\"{class}\" role=\"{}\">{}</p>",
+            if error { "alert" } else { "status" },
+            escape_html(text)
+        );
     }
     let error = w.last_error.as_ref().or(w.article_error.as_ref());
     let _ = writeln!(
@@ -444,7 +452,10 @@ async fn watch_answer(
             );
         }
     }
-    let _ = writeln!(body, "<p><a href=\"/api/watches/{watch_id}\">JSON</a> · <a href=\"/watches/{watch_id}/feed.atom\">Atom</a></p>");
+    let _ = writeln!(
+        body,
+        "<p><a href=\"/api/watches/{watch_id}\">JSON</a> · <a href=\"/watches/{watch_id}/feed.atom\">Atom</a></p>"
+    );
     Ok(with_csrf(page(&label, "", &body).0, set_cookie, status))
 }
 
@@ -550,7 +561,9 @@ pub(super) async fn remove(
 /// `[[watch]]`: `every`, `cron`, `name`, selectors, `ignore`, `alert_*`).
 pub(super) async fn api_edit(state: &WebState, watch_id: i64, body: serde_json::Value) -> Result<WatchRow, Failure> {
     let mut table: toml::Table = serde_json::from_value(body).map_err(|e| {
-        Failure::bad_request(format!("the body must be a JSON object of watch settings like {{\"every\": \"15m\"}}: {e}"))
+        Failure::bad_request(format!(
+            "the body must be a JSON object of watch settings like {{\"every\": \"15m\"}}: {e}"
+        ))
     })?;
     let stored = state.read(move |s| s.watch_settings(watch_id)).await?;
     let stored = stored.ok_or_else(|| Failure::not_found(format!("no watch has the id {watch_id}")))?;
@@ -615,6 +628,9 @@ mod tests {
         assert!(check_post(&h, &Form::parse(b"")).is_err());
         h.insert(header::ORIGIN, HeaderValue::from_static("http://127.0.0.1:8080"));
         assert!(check_post(&h, &form).is_ok());
+        h.insert(header::ORIGIN, HeaderValue::from_static("null"));
+        assert!(check_post(&h, &form).is_ok(), "our no-referrer pages post with a null origin");
+        assert!(check_post(&h, &Form::parse(b"csrf=wrong")).is_err());
         h.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
         let refused = check_post(&h, &form).unwrap_err();
         assert_eq!(refused.status, StatusCode::FORBIDDEN);
