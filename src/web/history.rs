@@ -153,7 +153,7 @@ pub(super) fn timeline_svg(article_id: i64, timeline: &[VersionSummary]) -> Stri
     };
     let base = ARC_H - 20.0;
     let mut out = format!(
-        "<figure class=\"arc\">\n<svg class=\"arc\" viewBox=\"0 0 {ARC_W} {ARC_H}\" role=\"group\" aria-labelledby=\"arc-title\" preserveAspectRatio=\"none\">\n\
+        "<figure class=\"arc\">\n<svg class=\"arc\" viewBox=\"0 0 {ARC_W} {ARC_H}\" role=\"group\" aria-labelledby=\"arc-title\">\n\
          <title id=\"arc-title\">The story's {} versions over time; taller marks changed more</title>\n\
          <line class=\"axis\" x1=\"{ARC_PAD}\" y1=\"{base}\" x2=\"{}\" y2=\"{base}\"/>\n",
         versions.len(),

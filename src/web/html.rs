@@ -231,7 +231,7 @@ li.change.new { border-left: 4px solid var(--accent); padding-left: .5rem; }
 .new-badge { font-size: .75rem; font-weight: 700; color: var(--bg); background: var(--accent); padding: 0 .35rem; border-radius: .3rem; }
 p.since { background: var(--note); padding: .4rem .6rem; }
 figure.arc { margin: .5rem 0 1rem; }
-svg.arc { display: block; width: 100%; height: 7rem; }
+svg.arc { display: block; width: 100%; height: auto; max-height: 9rem; }
 svg.arc .axis { stroke: var(--muted); stroke-width: 1; }
 svg.arc .axis-label { fill: var(--muted); font-size: 10px; }
 svg.arc .mark rect, svg.arc .mark circle { fill: var(--muted); }

@@ -3,6 +3,10 @@
 //! # Layout
 //! - [`pages`](self): server-rendered HTML: recent changes, an article's timeline, a
 //!   version with the change that produced it, watches with their health, search.
+//! - `history`: any two versions compared, the arc of a story (an inline SVG timeline),
+//!   its headline history.
+//! - `manage`: watches managed from the page: the add, edit, pause, resume and remove
+//!   forms, through the one watch builder, each with its CSRF token.
 //! - `atom`: the Atom feeds of changes, global and per watch.
 //! - `api`: the JSON API under `/api`, documented in `docs/API.md`.
 //! - `shots`: a version's screenshot and the visual comparison with the version before.
@@ -13,8 +17,10 @@
 //! Every piece of article text is escaped ([`crate::text::escape_html`]); the
 //! stored raw page is only ever shown escaped, or as `text/plain` under a sandboxing
 //! CSP. Every response carries a strict Content-Security-Policy (no script at all),
-//! `nosniff` and `frame-ancestors 'none'`. Writes are `POST` only and need
-//! `Authorization: Bearer <token>`; when the listen address is not loopback, every
+//! `nosniff` and `frame-ancestors 'none'`. Writes are `POST` only. Under `/api` they need
+//! `Authorization: Bearer <token>`; the page's forms need the token when one is set (as
+//! Basic auth, which a browser sends on its own) and always their CSRF token (`manage`).
+//! When the listen address is not loopback, every
 //! request needs the token (as a bearer token, or as the password of HTTP Basic auth
 //! so that a browser can ask for it).
 
