@@ -304,7 +304,8 @@ async fn add_watch(
     Ok((StatusCode::CREATED, Json(json!({ "watch": watch_json(&w) }))).into_response())
 }
 
-fn update_failure(outcome: WatchUpdate, watch_id: i64) -> Option<Failure> {
+/// The refusal of a write to a watch (the API's and the page forms').
+pub(super) fn update_failure(outcome: WatchUpdate, watch_id: i64) -> Option<Failure> {
     match outcome {
         WatchUpdate::Done => None,
         WatchUpdate::NotFound => Some(Failure::not_found(format!("no watch has the id {watch_id}"))),

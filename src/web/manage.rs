@@ -16,10 +16,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use super::api::update_failure;
 use super::html::{KINDS, cookie, kind_label, maybe_time, outside_link, page};
 use super::{Failure, WebState, constant_time_eq};
 use crate::config::WatchRules;
-use crate::store::browse::{WatchRow, WatchUpdate};
+use crate::store::browse::WatchRow;
 use crate::store::history::WatchSettings;
 use crate::store::{NewSource, SourceKind};
 use crate::text::escape_html;
@@ -459,18 +460,6 @@ async fn watch_answer(
     Ok(with_csrf(page(&label, "", &body).0, set_cookie, status))
 }
 
-/// The refusal of a write to a watch the page cannot change.
-fn update_refusal(outcome: WatchUpdate, watch_id: i64) -> Option<Failure> {
-    match outcome {
-        WatchUpdate::Done => None,
-        WatchUpdate::NotFound => Some(Failure::not_found(format!("No watch has the id {watch_id}."))),
-        WatchUpdate::FromConfig => Some(Failure::new(
-            StatusCode::CONFLICT,
-            "This watch comes from the config file, which sets it again at every start: change it there.",
-        )),
-    }
-}
-
 /// `POST /watches/{id}/edit`: new schedule, selectors, ignore and alert rules.
 pub(super) async fn edit(
     State(state): State<WebState>,
@@ -494,7 +483,7 @@ pub(super) async fn edit(
     };
     let now = super::now();
     let outcome = state.read(move |s| s.edit_watch(watch_id, &source, now)).await?;
-    if let Some(f) = update_refusal(outcome, watch_id) {
+    if let Some(f) = update_failure(outcome, watch_id) {
         return Err(f);
     }
     Ok(Redirect::to(&format!("/watches/{watch_id}?done=edited")).into_response())
@@ -514,7 +503,7 @@ async fn set_enabled(
     check_post(&headers, &Form::parse(&body))?;
     let now = super::now();
     let outcome = state.read(move |s| s.set_watch_enabled(watch_id, enabled, now)).await?;
-    if let Some(f) = update_refusal(outcome, watch_id) {
+    if let Some(f) = update_failure(outcome, watch_id) {
         return Err(f);
     }
     let done = if enabled { "resumed" } else { "paused" };
@@ -551,7 +540,7 @@ pub(super) async fn remove(
     check_post(&headers, &Form::parse(&body))?;
     let now = super::now();
     let outcome = state.read(move |s| s.remove_watch(watch_id, now)).await?;
-    if let Some(f) = update_refusal(outcome, watch_id) {
+    if let Some(f) = update_failure(outcome, watch_id) {
         return Err(f);
     }
     Ok(Redirect::to("/watches").into_response())
@@ -575,7 +564,7 @@ pub(super) async fn api_edit(state: &WebState, watch_id: i64, body: serde_json::
     let source = crate::watch::from_table(table).map_err(|e| Failure::bad_request(e.to_string()))?;
     let now = super::now();
     let (outcome, w) = state.read(move |s| Ok((s.edit_watch(watch_id, &source, now)?, s.watch(watch_id)?))).await?;
-    if let Some(f) = update_refusal(outcome, watch_id) {
+    if let Some(f) = update_failure(outcome, watch_id) {
         return Err(f);
     }
     w.ok_or_else(|| Failure::not_found(format!("no watch has the id {watch_id}")))
