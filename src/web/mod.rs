@@ -222,7 +222,7 @@ fn host_allowed(state: &WebState, headers: &HeaderMap) -> bool {
     let host = host_part(host.trim()).to_ascii_lowercase();
     let loopback_ip =
         host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
-    loopback_ip || state.inner.hosts.iter().any(|h| *h == host)
+    loopback_ip || state.inner.hosts.contains(&host)
 }
 
 fn is_loopback(listen: &str) -> bool {
