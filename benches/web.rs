@@ -1,4 +1,5 @@
-//! Latency of the web pages with 100,000 stored versions: p50/p90/p99 over real
+//! Latency of the web pages with 100,000 stored versions (and a long read of 50
+//! versions, ≈ 3,600 words, compared first → latest): p50/p90/p99 over real
 //! HTTP on 127.0.0.1 (keep-alive client, one request at a time), measured from
 //! sending the request to reading the whole body.
 //!
@@ -72,6 +73,62 @@ fn version(a: usize, v: usize) -> Article {
     }
 }
 
+/// The long read: 60 paragraphs (≈ 3,600 words) that 50 versions edit all over (a
+/// number in two paragraphs each, a paragraph added every 5th, the headline every 10th).
+const LONG_URL: &str = "https://outlet0.example/news/long-read";
+const LONG_PARAGRAPHS: usize = 60;
+
+fn long_version(v: usize) -> Article {
+    let mut paragraphs: Vec<String> = (0..LONG_PARAGRAPHS)
+        .map(|p| {
+            let topic = WORDS[p % WORDS.len()];
+            let n = if p == v % LONG_PARAGRAPHS || p == (v * 7) % LONG_PARAGRAPHS { 100 + v } else { 100 };
+            format!(
+                "Paragraph {p} of the long read looks at the {topic} plan in detail, as officials described it. \
+                 Around {n} pages of documents were released on Monday, covering the costs, the schedule and the \
+                 consultations with the {topic} board over several years. Critics said the figures left open \
+                 questions, while supporters called the plan overdue and urged a quick decision by the council."
+            )
+        })
+        .collect();
+    for extra in 0..v / 5 {
+        paragraphs.insert(extra * 5 % paragraphs.len(), format!("Update {extra}: new details about the plan emerged."));
+    }
+    Article {
+        title: Some(format!("The long read: inside the plan, part {}", 1 + v / 10)),
+        byline: Some("By A. Reporter".into()),
+        published: Some("2026-05-01T09:00:00Z".into()),
+        modified: Some(format!("2026-05-{:02}T09:00:00Z", 1 + v % 28)),
+        paragraphs,
+        ..Article::default()
+    }
+}
+
+/// Records the long read's 50 versions (when the database is built); returns its article id.
+fn long_article(store: &Store) -> i64 {
+    if let Some(a) = store.article_by_url(LONG_URL).unwrap() {
+        return a.id;
+    }
+    let (id, _) = store.ensure_article(1, LONG_URL, START).unwrap();
+    for v in 0..VERSIONS_PER_ARTICLE {
+        let at = START + v as i64 * 3600;
+        let new = long_version(v);
+        let change = (v > 0).then(|| compare(&long_version(v - 1), &new));
+        let nc = change.as_ref().map(|c| NewChange { change: c, deliveries: vec![] });
+        let nv = NewVersion {
+            article_id: id,
+            fetched_at: at,
+            content_hash: &format!("long-{v}"),
+            article: &new,
+            raw_html_zstd: Some(raw_page(&new)),
+            screenshot: None,
+        };
+        let done = CheckDone { at, next_check: at + 600, etag: None, last_modified: None };
+        store.record_version(&nv, nc.as_ref(), &done).unwrap();
+    }
+    id
+}
+
 fn raw_page(a: &Article) -> Vec<u8> {
     let mut html = String::from("<html><head><title>");
     html.push_str(a.title.as_deref().unwrap_or(""));
@@ -95,8 +152,8 @@ fn database() -> (Arc<Store>, PathBuf) {
     });
     if path.exists() {
         let store = Store::open(&path).unwrap();
-        if store.count(Table::Versions).unwrap() == TOTAL_VERSIONS {
-            eprintln!("Reusing {} ({} versions).", path.display(), TOTAL_VERSIONS);
+        if store.count(Table::Versions).unwrap() == TOTAL_VERSIONS + VERSIONS_PER_ARTICLE as i64 {
+            eprintln!("Reusing {} ({} versions).", path.display(), TOTAL_VERSIONS + VERSIONS_PER_ARTICLE as i64);
             return (Arc::new(store), path);
         }
         drop(store);
@@ -122,6 +179,8 @@ fn database() -> (Arc<Store>, PathBuf) {
             store.ensure_article(w as i64 + 1, &format!("https://outlet{w}.example/news/story-{a}"), START).unwrap().0
         })
         .collect();
+    // The long read first: its changes are the oldest, so the newest pages (the feed's) stay the outlets'.
+    long_article(&store);
     // Round by round, as a daemon would see them: versions of different articles interleave in time.
     for v in 0..VERSIONS_PER_ARTICLE {
         for (a, &id) in ids.iter().enumerate() {
@@ -215,6 +274,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 fn main() {
     // `cargo bench` passes `--bench`; nothing else to parse.
     let (store, path) = database();
+    let long = long_article(&store);
     let requests: usize = std::env::var("REDLINE_WEB_BENCH_REQUESTS").ok().and_then(|s| s.parse().ok()).unwrap_or(400);
     let runs: usize = std::env::var("REDLINE_WEB_BENCH_RUNS").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
     let load = || std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim().to_string();
@@ -263,6 +323,29 @@ fn main() {
                         2 + r(VERSIONS_PER_ARTICLE as u64 - 1)
                     )
                 }),
+            ),
+            (
+                "compare first → latest, long read (50 versions)",
+                Box::new(move |_| format!("/articles/{long}/compare?from=1&to={VERSIONS_PER_ARTICLE}")),
+            ),
+            (
+                "compare first → latest, long read, side by side",
+                Box::new(move |_| format!("/articles/{long}/compare?from=1&to={VERSIONS_PER_ARTICLE}&view=side")),
+            ),
+            (
+                "compare any two versions",
+                Box::new(move |r| {
+                    let a = 1 + r(VERSIONS_PER_ARTICLE as u64 / 2);
+                    format!(
+                        "/articles/{}/compare?from={a}&to={}",
+                        1 + r(articles),
+                        a + 1 + r(VERSIONS_PER_ARTICLE as u64 / 2)
+                    )
+                }),
+            ),
+            (
+                "API: compare first → latest, long read",
+                Box::new(move |_| format!("/api/articles/{long}/compare?from=1&to={VERSIONS_PER_ARTICLE}")),
             ),
             ("articles, page 20", Box::new(|_| "/articles?page=20".into())),
             ("watches with health", Box::new(|_| "/watches".into())),

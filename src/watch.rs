@@ -69,6 +69,43 @@ impl Spec {
     }
 }
 
+/// The keys of one `[[watch]]` table that the web page's forms (and `POST
+/// /api/watches/{id}/edit`) may set: what is watched, its schedule, extraction
+/// selectors, `ignore` patterns and alert rules. Headers, cookies, proxies and the
+/// browser stay in the config file.
+pub const FORM_KEYS: [&str; 11] = [
+    "url",
+    "feed",
+    "name",
+    "every",
+    "cron",
+    "body_selector",
+    "title_selector",
+    "exclude_selectors",
+    "ignore",
+    "alert_kinds",
+    "alert_min_significance",
+];
+
+/// A watch given as the keys of one config `[[watch]]` table (the web form's fields, at
+/// most [`FORM_KEYS`]), read by the config's own parser: every check, default and message
+/// is the config's, without the file's line and column.
+pub fn from_table(table: toml::Table) -> Result<NewSource, WatchError> {
+    if let Some(key) = table.keys().find(|k| !FORM_KEYS.contains(&k.as_str())) {
+        return Err(WatchError::Invalid(format!("`{key}` cannot be set here: set it in the config file")));
+    }
+    let mut doc = toml::Table::new();
+    doc.insert("watch".into(), toml::Value::Array(vec![toml::Value::Table(table)]));
+    let text = toml::to_string(&doc).map_err(|e| WatchError::Invalid(e.to_string()))?;
+    match Config::parse(&text, std::path::Path::new("the form")) {
+        Ok(mut config) => {
+            config.watches.pop().map(|w| source(&w)).ok_or_else(|| WatchError::Invalid("no watch was given".into()))
+        }
+        Err(config::ConfigError::Invalid { key, message, .. }) => Err(WatchError::Invalid(format!("{key}{message}"))),
+        Err(e) => Err(WatchError::Invalid(e.to_string())),
+    }
+}
+
 /// The sources of `redline import`: every feed an OPML file lists, each checked
 /// on `every` (default 10m) and named by its outline's title.
 pub fn opml_sources(opml: &str, every: Option<&str>) -> Result<Vec<NewSource>, WatchError> {
@@ -215,6 +252,36 @@ mod tests {
         let api = from_api(r#"{"url": "ftp://news.example/a"}"#).unwrap_err().to_string();
         assert!(api.contains("only http and https"), "{api}");
         assert!(from_import(r#"<opml><outline xmlUrl="https://e.com/rss"/></opml>"#, Some("0s")).is_err());
+    }
+
+    fn from_form(pairs: &[(&str, toml::Value)]) -> Result<NewSource, WatchError> {
+        from_table(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+    }
+
+    #[test]
+    fn a_form_gets_the_config_source_and_the_config_messages() {
+        let text = |s: &str| toml::Value::String(s.into());
+        let config = from_config(
+            "feed = \"https://news.example/rss.xml\"\nevery = \"15m\"\nignore = [\"\\\\d+ min\"]\nalert_kinds = [\"correction\"]\n",
+        )
+        .unwrap();
+        let form = from_form(&[
+            ("feed", text("https://news.example/rss.xml")),
+            ("every", text("15m")),
+            ("ignore", toml::Value::Array(vec![text("\\d+ min")])),
+            ("alert_kinds", toml::Value::Array(vec![text("correction")])),
+        ])
+        .unwrap();
+        assert_eq!(form, config);
+        let bad = from_form(&[("url", text("https://news.example/a")), ("body_selector", text("p[["))]).unwrap_err();
+        let config = from_config("url = \"https://news.example/a\"\nbody_selector = \"p[[\"\n").unwrap_err();
+        assert!(config.ends_with(&bad.to_string()), "{config} / {bad}");
+        assert!(bad.to_string().starts_with("key `body_selector`: \"p[[\" is not a valid CSS selector"), "{bad}");
+        let both =
+            from_form(&[("url", text("https://news.example/a")), ("every", text("5m")), ("cron", text("0 * * * * *"))]);
+        assert_eq!(both.unwrap_err().to_string(), format!("in [[watch]]: {}", config::EVERY_AND_CRON));
+        let sneaky = from_form(&[("url", text("https://news.example/a")), ("cookies_file", text("/etc/shadow"))]);
+        assert!(sneaky.unwrap_err().to_string().contains("`cookies_file` cannot be set here"));
     }
 
     #[test]

@@ -524,3 +524,290 @@ async fn a_version_shows_its_screenshot_and_the_visual_comparison_in_chromium() 
     browser.close().await;
     web.stop().await;
 }
+
+impl Browser {
+    async fn attribute(&self, element: &str, name: &str) -> Option<String> {
+        let v = self.cmd(reqwest::Method::GET, &format!("/element/{element}/attribute/{name}"), None).await;
+        v.as_str().map(str::to_string)
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let e = self.find(css).await;
+        self.cmd(reqwest::Method::POST, &format!("/element/{e}/clear"), Some(json!({}))).await;
+        self.cmd(reqwest::Method::POST, &format!("/element/{e}/value"), Some(json!({"text": text}))).await;
+    }
+
+    async fn texts(&self, css: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for e in self.find_all(css).await {
+            out.push(self.text(&e).await);
+        }
+        out
+    }
+
+    /// Presses Tab up to `presses` times; the ids of the elements that got the focus.
+    async fn tab_through(&self, presses: usize) -> Vec<String> {
+        let mut ids = Vec::new();
+        for _ in 0..presses {
+            let keys = json!({"actions": [{"type": "key", "id": "keyboard", "actions": [
+                {"type": "keyDown", "value": "\u{E004}"}, {"type": "keyUp", "value": "\u{E004}"}]}]});
+            self.cmd(reqwest::Method::POST, "/actions", Some(keys)).await;
+            let id = self.script("return document.activeElement ? document.activeElement.id : '';").await;
+            ids.push(id.as_str().unwrap_or("").to_string());
+        }
+        ids
+    }
+}
+
+/// A story of five versions recorded through the store: the headline changes at v3, a
+/// paragraph is added at v2 and a correction at v5, numbers move at v4.
+fn five_versions(store: &Store) -> i64 {
+    let now = chrono::Utc::now().timestamp() - 5 * 3600;
+    let source = NewSource {
+        kind: SourceKind::Article,
+        url: "http://127.0.0.1:9/news/ferry".into(),
+        schedule: "every 1h".into(),
+        rules: "{}".into(),
+    };
+    let source_id = store.add_source(&source, now).unwrap();
+    let (id, _) = store.ensure_article(source_id, &source.url, now).unwrap();
+    let base = ["The ferry service will stop on Friday, the operator said.", "About 40 crew members are affected."];
+    let mut texts: Vec<Vec<String>> = vec![base.iter().map(|s| s.to_string()).collect()];
+    let mut v2 = texts[0].clone();
+    v2.push("Passengers were told to use the bridge instead.".into());
+    let mut v4 = v2.clone();
+    v4[1] = "About 55 crew members are affected.".into();
+    let mut v5 = v4.clone();
+    v5.push("Correction: An earlier version of this article misstated the number of crew members.".into());
+    texts.extend([v2.clone(), v2, v4, v5]);
+    let titles = [
+        "Ferry service to stop",
+        "Ferry service to stop",
+        "Ferry service to end on Friday",
+        "Ferry service to end on Friday",
+        "Ferry service to end on Friday",
+    ];
+    let articles: Vec<Article> = texts
+        .into_iter()
+        .zip(titles)
+        .enumerate()
+        .map(|(i, (paragraphs, title))| Article {
+            title: Some(title.into()),
+            // v3 also moves the modified date, so that it differs from v2.
+            modified: Some(format!("2026-11-0{}T09:00:00Z", 1 + i / 2)),
+            paragraphs,
+            ..Article::default()
+        })
+        .collect();
+    for (i, a) in articles.iter().enumerate() {
+        let at = now + 3600 * i as i64;
+        let change = (i > 0).then(|| redline::diff::compare(&articles[i - 1], a));
+        let nc = change.as_ref().map(|c| NewChange { change: c, deliveries: vec![] });
+        let hash = format!("ferry-{i}");
+        let nv = NewVersion {
+            article_id: id,
+            fetched_at: at,
+            content_hash: &hash,
+            article: a,
+            raw_html_zstd: None,
+            screenshot: None,
+        };
+        let done = CheckDone { at, next_check: at + 3600, etag: None, last_modified: None };
+        store.record_version(&nv, nc.as_ref(), &done).unwrap();
+    }
+    id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_reads_the_arc_of_a_story_and_compares_any_two_versions_in_chromium() {
+    let driver = start_driver().await;
+    let store = Arc::new(Store::open_in_memory().unwrap());
+    let id = five_versions(&store);
+    let web = Web::start(Arc::clone(&store)).await;
+    let base = web.base.clone();
+    let out = output_dir();
+    let browser = Browser::open(&driver).await;
+
+    // The arc: five marks, oldest first, each named by its version and the kinds of its change.
+    browser.goto(&format!("{base}/articles/{id}")).await;
+    let marks = browser.find_all("svg.arc a.mark").await;
+    assert_eq!(marks.len(), 5, "one mark per version");
+    let mut labels = Vec::new();
+    for m in &marks {
+        labels.push(browser.attribute(m, "aria-label").await.unwrap_or_default());
+    }
+    assert!(labels[0].starts_with("Version 1, ") && labels[0].ends_with("first version seen"), "{labels:?}");
+    assert!(labels[1].starts_with("Version 2, ") && labels[1].contains("addition"), "{labels:?}");
+    assert!(labels[2].starts_with("Version 3, ") && labels[2].contains("headline"), "{labels:?}");
+    assert!(labels[3].starts_with("Version 4, ") && labels[3].contains("fact"), "{labels:?}");
+    assert!(labels[4].starts_with("Version 5, ") && labels[4].contains("correction"), "{labels:?}");
+    // Drawn left to right in time, the bigger change taller.
+    let boxes = browser
+        .script("return Array.from(document.querySelectorAll('svg.arc a.mark circle')).map(c => c.getBoundingClientRect().left);")
+        .await;
+    let xs: Vec<f64> = boxes.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    assert!(xs.windows(2).all(|w| w[0] < w[1]), "marks in time order: {xs:?}");
+    let headlines = browser.texts("ol.headlines li").await;
+    assert_eq!(headlines.len(), 2, "{headlines:?}");
+    assert!(
+        headlines[0].starts_with("“Ferry service to stop” v1–v2") || headlines[0].contains("Ferry service to stop"),
+        "{headlines:?}"
+    );
+    assert!(headlines[1].contains("Ferry service to end on Friday") && headlines[1].contains("v3–v5"), "{headlines:?}");
+    assert_eq!(browser.script("return document.scripts.length;").await, json!(0));
+    browser.screenshot(&out.join("arc.png")).await;
+    // A mark is a link to its version.
+    browser.click(&marks[2]).await;
+    assert!(browser.url().await.ends_with(&format!("/articles/{id}/versions/3")), "{}", browser.url().await);
+
+    // Pick versions 2 and 4 in the form: the number moved and the headline changed, nothing else.
+    browser.goto(&format!("{base}/articles/{id}")).await;
+    browser.click(&browser.find("form.compare select[name=from] option[value='2']").await).await;
+    browser.click(&browser.find("form.compare select[name=to] option[value='4']").await).await;
+    browser.click(&browser.find("form.compare button").await).await;
+    assert!(browser.url().await.contains(&format!("/articles/{id}/compare?from=2&to=4")), "{}", browser.url().await);
+    assert_eq!(browser.title().await, "v2 → v4: Ferry service to end on Friday · Redline");
+    let ins = browser.texts(".redline ins").await;
+    let del = browser.texts(".redline del").await;
+    assert_eq!(
+        (ins.as_slice(), del.as_slice()),
+        (["55"].map(String::from).as_slice(), ["40"].map(String::from).as_slice()),
+        "body edits"
+    );
+    let headline = browser.text(&browser.find("#headline-change").await).await;
+    assert!(headline.contains("stop") && headline.contains("end on Friday"), "{headline}");
+    // Keyboard: Tab reaches the edit in the text.
+    let focused = browser.tab_through(40).await;
+    assert!(focused.iter().any(|f| f == "edit-1"), "Tab never reached the edit: {focused:?}");
+    browser.screenshot(&out.join("compare.png")).await;
+
+    // First → latest, side by side: the added paragraphs in the new column, the old number in the old.
+    browser.click(&browser.find("form.compare a").await).await;
+    browser.click(&browser.find(".views a").await).await;
+    assert!(browser.url().await.contains("from=1&to=5&view=side"), "{}", browser.url().await);
+    let new_column = browser.texts("table.side td:nth-child(2) ins").await;
+    assert!(new_column.iter().any(|t| t.starts_with("Passengers were told")), "{new_column:?}");
+    assert!(new_column.iter().any(|t| t.starts_with("Correction:")), "{new_column:?}");
+    let old_column = browser.texts("table.side td:nth-child(1) del").await;
+    assert_eq!(old_column, vec!["40".to_string()]);
+    // Readable on a phone.
+    browser.cmd(reqwest::Method::POST, "/window/rect", Some(json!({"width": 390, "height": 844}))).await;
+    let widths =
+        browser.script("return [document.documentElement.scrollWidth, document.documentElement.clientWidth];").await;
+    assert!(widths[0].as_i64() <= widths[1].as_i64(), "the compare page scrolls sideways on a phone: {widths}");
+    browser.goto(&format!("{base}/articles/{id}")).await;
+    let widths =
+        browser.script("return [document.documentElement.scrollWidth, document.documentElement.clientWidth];").await;
+    assert!(widths[0].as_i64() <= widths[1].as_i64(), "the article page scrolls sideways on a phone: {widths}");
+    browser.screenshot(&out.join("arc-phone.png")).await;
+
+    browser.close().await;
+    web.stop().await;
+}
+
+/// A free loopback port (bound, read, released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_editor_adds_pauses_and_guards_a_watch_from_the_page_in_chromium() {
+    let driver = start_driver().await;
+    let newsroom = Newsroom::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let text = format!(
+        "[storage]\npath = {:?}\n\n[web]\nlisten = \"127.0.0.1:{port}\"\n\n[fetch]\nallow_private = true\n",
+        dir.path().join("redline.db").display().to_string()
+    );
+    let config = Config::parse(&text, &dir.path().join("redline.toml")).unwrap();
+    let daemon = Arc::new(Daemon::new(config).unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(Arc::clone(&daemon).run(async move {
+        let _ = stopped.await;
+    }));
+    let base = format!("http://127.0.0.1:{port}");
+    let out = output_dir();
+    let browser = Browser::open(&driver).await;
+    let story = newsroom.article_urls()[0].clone();
+    let path = url::Url::parse(&story).unwrap().path().to_string();
+
+    // Add the article through the form, checked every second.
+    let mut opened = false;
+    for _ in 0..50 {
+        browser.goto(&format!("{base}/watches")).await;
+        if browser.title().await == "Watches · Redline" {
+            opened = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(opened, "the daemon's web UI answered");
+    browser.type_into("form.watch-form input[name=url]", &story).await;
+    browser.type_into("form.watch-form input[name=every]", "1s").await;
+    browser.type_into("form.watch-form input[name=name]", "Ferry desk").await;
+    browser.click(&browser.find("form.watch-form button").await).await;
+    if !browser.url().await.contains("?done=added") {
+        panic!("not added ({}): {}", browser.url().await, browser.text(&browser.find("main").await).await);
+    }
+    assert_eq!(browser.title().await, "Ferry desk · Redline");
+    // Its first version appears on the watch page, then on the article's.
+    let mut article = None;
+    for _ in 0..100 {
+        browser.goto(&browser.url().await).await;
+        // Listed once the source is read; its first version follows with the article's first check.
+        let items = browser.texts("ul.articles li").await;
+        if items.iter().any(|t| t.contains(" 1 versions")) {
+            article = Some(browser.find("ul.articles a").await);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let article = article.expect("the first version appeared within 20 s");
+    let watch_page = browser.url().await;
+    browser.click(&article).await;
+    let h2 = browser.texts("main h2").await;
+    assert!(h2.iter().any(|t| t.starts_with("1 versions")), "{h2:?}");
+    assert_eq!(browser.find_all("svg.arc a.mark").await.len(), 1);
+    browser.screenshot(&out.join("watch-first-version.png")).await;
+
+    // Checks run every second…
+    let before = newsroom.hits(&path);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while newsroom.hits(&path) < before + 2 {
+        assert!(Instant::now() < deadline, "the watch was not checked again within 20 s");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // …until it is paused from its page.
+    browser.goto(&watch_page).await;
+    browser.click(&browser.find("button#pause").await).await;
+    assert!(browser.url().await.contains("?done=paused"), "{}", browser.url().await);
+    assert_eq!(browser.text(&browser.find("#watch-state").await).await, "paused");
+    tokio::time::sleep(Duration::from_secs(2)).await; // a check in flight finishes
+    let paused_at = newsroom.hits(&path);
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(newsroom.hits(&path), paused_at, "a paused watch is not checked");
+    assert!(!browser.find_all("button#resume").await.is_empty());
+    browser.screenshot(&out.join("watch-paused.png")).await;
+
+    // A form without its CSRF token is refused, and changes nothing.
+    browser.script("document.querySelectorAll('input[name=csrf]').forEach(e => e.remove()); return 0;").await;
+    browser.click(&browser.find("button#resume").await).await;
+    let main = browser.text(&browser.find("main").await).await;
+    assert!(main.starts_with("403 Forbidden") && main.contains("no valid CSRF token"), "{main}");
+    browser.goto(&watch_page).await;
+    assert_eq!(browser.text(&browser.find("#watch-state").await).await, "paused");
+    assert_eq!(newsroom.hits(&path), paused_at);
+    // A refused setting shows the config's message beside the form.
+    browser.type_into("form.watch-form input[name=every]", "soon").await;
+    browser.click(&browser.find("form.watch-form button").await).await;
+    let main = browser.text(&browser.find("main").await).await;
+    let error = browser.texts("p.error[role=alert]").await.pop().unwrap_or_else(|| panic!("no error shown: {main}"));
+    assert!(error.starts_with("key `every`: \"soon\" is not a duration"), "{error}");
+    assert_eq!(browser.script("return document.scripts.length;").await, json!(0));
+
+    browser.close().await;
+    let _ = stop.send(());
+    running.await.unwrap().unwrap();
+    newsroom.shutdown().await;
+}

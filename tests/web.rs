@@ -409,6 +409,15 @@ fn every_route(f: &Fixture) -> Vec<(&'static str, String)> {
         ("GET", "/api/watches".into()),
         ("GET", "/api/watches/1".into()),
         ("GET", "/api/search?q=council".into()),
+        ("GET", format!("/articles/{a}/compare?from=1&to=3")),
+        ("GET", format!("/api/articles/{a}/compare?from=1&to=3")),
+        ("GET", "/watches/1".into()),
+        ("POST", "/watches".into()),
+        ("POST", "/watches/1/edit".into()),
+        ("POST", "/watches/1/pause".into()),
+        ("POST", "/watches/1/resume".into()),
+        ("POST", "/watches/1/remove".into()),
+        ("POST", "/api/watches/1/edit".into()),
         ("POST", "/api/watches".into()),
         ("POST", "/api/watches/1/pause".into()),
         ("POST", "/api/watches/1/resume".into()),
@@ -817,4 +826,226 @@ async fn the_atom_feeds_validate_against_the_rfc_4287_schema() {
     let markup = feed.entries.iter().find(|e| e.title.as_ref().is_some_and(|t| t.content.contains("pwned"))).unwrap();
     assert!(markup.title.as_ref().unwrap().content.starts_with(XSS_TITLE), "{:?}", markup.title);
     assert!(!all.contains("<script"), "{all}");
+}
+
+#[tokio::test]
+async fn any_two_versions_compare_on_the_page_and_in_the_api() {
+    let f = fixture();
+    let base = start_open(Arc::clone(&f.store)).await;
+    let a = f.vote;
+    // First → latest: the headline, the added paragraphs and the number, in one redline.
+    let page = get(&format!("{base}/articles/{a}/compare?from=1&to=3")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    for want in [
+        "What changed from version 1 to version 3",
+        "<del>Council slashes library budget</del><br><ins>Council trims library budget</ins>",
+        "<del>5</del>",
+        "<ins>6</ins>",
+        "<ins>Librarians said they would protest outside City Hall on Friday.</ins>",
+        "<aside class=\"notice\">",
+        "id=\"edit-1\" tabindex=\"0\"",
+        "<nav class=\"edits\" aria-label=\"Edits in the text\">",
+        "<option value=\"1\" selected>",
+        "<option value=\"3\" selected>",
+    ] {
+        assert!(page.body.contains(want), "no {want} in the compare page: {}", page.body);
+    }
+    let side = get(&format!("{base}/articles/{a}/compare?from=1&to=3&view=side")).await;
+    assert!(side.body.contains("<table class=\"side\">") && side.body.contains("<th>Version 3</th>"), "{}", side.body);
+    // The defaults are the whole arc; the pair the daemon recorded gives the daemon's change.
+    let whole = get(&format!("{base}/articles/{a}/compare")).await;
+    assert!(whole.body.contains("What changed from version 1 to version 3"));
+    let api = json(&get(&format!("{base}/api/articles/{a}/compare?from=2&to=3")).await);
+    let recorded = json(&get(&format!("{base}/api/changes/2")).await);
+    assert_eq!((api["from_version"].as_i64(), api["to_version"].as_i64()), (Some(2), Some(3)));
+    for key in ["kinds", "significance", "summary", "added", "removed", "diff"] {
+        assert_eq!(api[key], recorded[key], "{key}");
+    }
+    let arc = json(&get(&format!("{base}/api/articles/{a}/compare?from=1&to=3")).await);
+    let kinds: Vec<&str> = arc["kinds"].as_array().unwrap().iter().map(|k| k.as_str().unwrap()).collect();
+    assert!(kinds.contains(&"headline") && kinds.contains(&"editors_note") && kinds.contains(&"fact"), "{kinds:?}");
+    assert_eq!(arc["html_url"], format!("/articles/{a}/compare?from=1&to=3"));
+    // Backwards is a change too; the same version twice is none.
+    let back = json(&get(&format!("{base}/api/articles/{a}/compare?from=3&to=1")).await);
+    assert!(back["removed"].as_array().unwrap().iter().any(|s| s.as_str().unwrap().starts_with("Librarians")));
+    assert_eq!(json(&get(&format!("{base}/api/articles/{a}/compare?from=2&to=2")).await)["changed"], false);
+    // Bad pairs are clear errors.
+    let missing = get(&format!("{base}/api/articles/{a}/compare?from=1&to=9")).await;
+    assert_eq!(missing.status, 404);
+    assert!(json(&missing)["error"].as_str().unwrap().contains("no version 9 (it has 3)"), "{}", missing.body);
+    assert_eq!(get(&format!("{base}/articles/{a}/compare?from=one")).await.status, 400);
+    assert_eq!(get(&format!("{base}/articles/999/compare")).await.status, 404);
+    // Markup in article text stays text in the compared redline too.
+    let x = get(&format!("{base}/articles/{}/compare?from=1&to=2", f.xss)).await;
+    assert!(!x.body.to_ascii_lowercase().contains("<script") && x.body.contains("&lt;script&gt;"), "{}", x.body);
+}
+
+#[tokio::test]
+async fn the_article_page_draws_the_arc_and_lists_the_headlines() {
+    let f = fixture();
+    let base = start_open(Arc::clone(&f.store)).await;
+    let page = get(&format!("{base}/articles/{}", f.vote)).await;
+    assert_eq!(page.body.matches("<a class=\"mark ").count(), 3, "{}", page.body);
+    assert!(page.body.contains("<a class=\"mark kind-headline\""), "{}", page.body);
+    assert!(page.body.contains("<q>Council slashes library budget</q> <span class=\"meta\">v1,"), "{}", page.body);
+    assert!(page.body.contains("<q>Council trims library budget</q> <span class=\"meta\">v2–v3,"), "{}", page.body);
+    assert!(page.body.contains(&format!("action=\"/articles/{}/compare\"", f.vote)));
+}
+
+#[tokio::test]
+async fn since_limits_the_list_and_the_feed_and_the_browser_remembers_the_visit() {
+    let f = fixture();
+    let base = start_open(Arc::clone(&f.store)).await;
+    // The vote story's changes are at +3600 and +7200, the markup story's at 1_790_103_600.
+    let since = 1_790_050_000;
+    let listed = json(&get(&format!("{base}/api/changes?since={since}")).await);
+    assert_eq!(listed["changes"].as_array().unwrap().len(), 1);
+    let feed = get(&format!("{base}/feed.atom?since={since}")).await;
+    assert_eq!(feed.body.matches("<entry>").count(), 1, "{}", feed.body);
+    assert_eq!(get(&format!("{base}/feed.atom")).await.body.matches("<entry>").count(), 3);
+    // First visit: nothing is marked, and the visit is remembered.
+    let first = get(&format!("{base}/")).await;
+    assert!(!first.body.contains("new-badge"));
+    let cookie = first.headers["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.starts_with("redline_seen=") && cookie.contains("HttpOnly"), "{cookie}");
+    // A browser that last looked at `since` sees the one newer change marked, and a link to only those.
+    let back =
+        send(reqwest::Client::new().get(format!("{base}/")).header("cookie", format!("redline_seen={since}"))).await;
+    assert_eq!(back.body.matches("<span class=\"new-badge\">new</span>").count(), 1, "{}", back.body);
+    assert!(back.body.contains(&format!("href=\"/?since={since}\"")), "{}", back.body);
+    assert!(back.body.contains("1 new on this page"));
+}
+
+/// The CSRF cookie and field of a page with forms.
+async fn csrf_of(client: &reqwest::Client, url: &str) -> (String, String) {
+    let page = client.get(url).send().await.unwrap();
+    let cookie = page.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let body = page.text().await.unwrap();
+    let at = body.find("name=\"csrf\" value=\"").expect("a csrf field") + "name=\"csrf\" value=\"".len();
+    (cookie, body[at..at + 32].to_string())
+}
+
+#[tokio::test]
+async fn watches_are_added_edited_paused_and_removed_through_the_page_forms() {
+    let f = fixture();
+    let base = start(Arc::clone(&f.store), WebOptions::default()).await;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let (cookie, token) = csrf_of(&client, &format!("{base}/watches")).await;
+    let post = |path: &str, body: String| {
+        client
+            .post(format!("{base}{path}"))
+            .header("cookie", &cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+    };
+    // A bad value: the config's message, the form kept.
+    let bad = send(post(
+        "/watches",
+        format!("csrf={token}&kind=article&url=https%3A%2F%2Fo.example%2Fa&every=soon&body_selector=main"),
+    ))
+    .await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(bad.body.contains("key `every`: &quot;soon&quot; is not a duration"), "{}", bad.body);
+    assert!(bad.body.contains("value=\"main\""), "the form keeps what was typed");
+    // Added: a redirect to its page, due now.
+    let added = send(post(
+        "/watches",
+        format!("csrf={token}&kind=feed&url=https%3A%2F%2Fo.example%2Frss.xml&every=15m&name=Other"),
+    ))
+    .await;
+    assert_eq!(added.status, 303, "{}", added.body);
+    let location = added.headers["location"].to_str().unwrap().to_string();
+    let id: i64 = location.trim_start_matches("/watches/").split('?').next().unwrap().parse().unwrap();
+    let w = json(&get(&format!("{base}/api/watches/{id}")).await);
+    assert_eq!((w["watch"]["kind"].as_str(), w["watch"]["schedule"].as_str()), (Some("feed"), Some("every 15m")));
+    // Edited: schedule, ignore patterns and alert rules, read back into the form.
+    let edited = send(post(
+        &format!("/watches/{id}/edit"),
+        format!("csrf={token}&cron=0+*%2F5+*+*+*+*&ignore=%5Cd%2B+minutes+ago&alert_kinds=correction&alert_min_significance=0.3"),
+    ))
+    .await;
+    assert_eq!(edited.status, 303, "{}", edited.body);
+    let page = get(&format!("{base}/watches/{id}")).await;
+    assert!(
+        page.body.contains("cron 0 */5 * * * *") && page.body.contains(">\\d+ minutes ago</textarea>"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("value=\"correction\" checked"), "{}", page.body);
+    let refused = send(post(&format!("/watches/{id}/edit"), format!("csrf={token}&ignore=%28"))).await;
+    assert_eq!(refused.status, 400);
+    assert!(refused.body.contains("key `ignore`: &quot;(&quot; is not a valid regular expression"), "{}", refused.body);
+    // The API edits through the same builder, with the same message.
+    let api = send(
+        reqwest::Client::new()
+            .post(format!("{base}/api/watches/{id}/edit"))
+            .header("content-type", "application/json")
+            .body(r#"{"ignore": ["("]}"#),
+    )
+    .await;
+    assert_eq!(api.status, 403, "API writes still need a token set: {}", api.body);
+    // Paused and resumed.
+    assert_eq!(send(post(&format!("/watches/{id}/pause"), format!("csrf={token}"))).await.status, 303);
+    assert_eq!(json(&get(&format!("{base}/api/watches/{id}")).await)["watch"]["enabled"], false);
+    assert!(get(&format!("{base}/watches/{id}")).await.body.contains("id=\"resume\""));
+    assert_eq!(send(post(&format!("/watches/{id}/resume"), format!("csrf={token}"))).await.status, 303);
+    assert_eq!(json(&get(&format!("{base}/api/watches/{id}")).await)["watch"]["enabled"], true);
+    // The config's watch stays the config's.
+    let config = send(post("/watches/1/pause", format!("csrf={token}"))).await;
+    assert_eq!(config.status, 409);
+    // Without the token, with another browser's token, from another site: refused, nothing changed.
+    for (body, origin) in [
+        (String::new(), None),
+        ("csrf=0123456789abcdef0123456789abcdef".to_string(), None),
+        (format!("csrf={token}"), Some("http://evil.example")),
+    ] {
+        let mut r = post(&format!("/watches/{id}/remove"), body);
+        if let Some(o) = origin {
+            r = r.header("origin", o);
+        }
+        let refused = send(r).await;
+        assert_eq!(refused.status, 403, "{}", refused.body);
+    }
+    assert_eq!(json(&get(&format!("{base}/api/watches/{id}")).await)["watch"]["removed"], false);
+    assert_eq!(send(post(&format!("/watches/{id}/remove"), format!("csrf={token}"))).await.status, 303);
+    assert_eq!(get(&format!("{base}/api/watches/{id}")).await.status, 404, "nothing was recorded: deleted");
+}
+
+#[tokio::test]
+async fn with_a_token_the_forms_need_it_too_and_the_api_edits_alike() {
+    let f = fixture();
+    let base = start_open(Arc::clone(&f.store)).await;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let (cookie, token) = csrf_of(&client, &format!("{base}/watches")).await;
+    let form = format!("csrf={token}&kind=article&url=https%3A%2F%2Fo.example%2Fa");
+    let post = || {
+        client
+            .post(format!("{base}/watches"))
+            .header("cookie", &cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form.clone())
+    };
+    let challenged = send(post()).await;
+    assert_eq!(challenged.status, 401);
+    assert!(challenged.headers["www-authenticate"].to_str().unwrap().starts_with("Basic"));
+    let added = send(post().basic_auth("me", Some(TOKEN))).await;
+    assert_eq!(added.status, 303, "{}", added.body);
+    let id = json(&get(&format!("{base}/api/watches")).await)["watches"][1]["id"].as_i64().unwrap();
+    let edit = |body: &'static str| {
+        client
+            .post(format!("{base}/api/watches/{id}/edit"))
+            .bearer_auth(TOKEN)
+            .header("content-type", "application/json")
+            .body(body)
+    };
+    let bad = send(edit(r#"{"ignore": ["("]}"#)).await;
+    assert_eq!(bad.status, 400);
+    assert!(
+        json(&bad)["error"].as_str().unwrap().starts_with("key `ignore`: \"(\" is not a valid regular expression"),
+        "{}",
+        bad.body
+    );
+    let good = json(&send(edit(r#"{"every": "1h", "body_selector": "main"}"#)).await);
+    assert_eq!(good["watch"]["schedule"], "every 1h");
+    assert_eq!(send(edit(r#"{"url": "https://elsewhere.example/"}"#)).await.status, 400);
 }

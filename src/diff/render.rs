@@ -329,11 +329,37 @@ pub fn render_html_paragraph(text: &str) -> String {
     format!("<p{}>{}</p>\n", class_attr("", Some(text)), escape_html(text))
 }
 
-/// The paragraphs of the inline redline, without the wrapping `<div>`.
-fn blocks_inline(out: &mut String, change: &Change) {
+/// The `id` and `tabindex` of the `n`th edited paragraph (1-based): Tab moves from one
+/// edit to the next without a script, and `#edit-n` links to it.
+fn anchor(n: usize) -> String {
+    format!(" id=\"edit-{n}\" tabindex=\"0\"")
+}
+
+/// Numbers the edited blocks of a change (1-based) as they come; `None` for unchanged
+/// paragraphs, or for every block when `on` is false.
+struct Anchors {
+    on: bool,
+    next: usize,
+}
+
+impl Anchors {
+    fn of(&mut self, b: &Block) -> String {
+        if !self.on || matches!(b, Block::Same { .. }) {
+            return String::new();
+        }
+        self.next += 1;
+        anchor(self.next)
+    }
+}
+
+/// The paragraphs of the inline redline, without the wrapping `<div>`; `anchors` gives
+/// each edited paragraph its [`anchor`].
+fn blocks_inline(out: &mut String, change: &Change, anchors: bool) {
+    let mut anchors = Anchors { on: anchors, next: 0 };
     for b in &change.blocks {
         let new_text = b.new_text();
-        let class = |c: &str| class_attr(c, new_text.as_deref());
+        let id = anchors.of(b);
+        let class = |c: &str| format!("{}{id}", class_attr(c, new_text.as_deref()));
         match b {
             Block::Same { text } => out.push_str(&render_html_paragraph(text)),
             Block::Added { text } => {
@@ -363,27 +389,46 @@ fn blocks_inline(out: &mut String, change: &Change) {
     }
 }
 
+/// Links to every edited paragraph of the web views (`#edit-1`, `#edit-2`…), a
+/// `<nav class="edits">` with an accessible name; empty when the body did not change.
+pub fn render_html_edit_nav(change: &Change) -> String {
+    let edits = change.blocks.iter().filter(|b| !matches!(b, Block::Same { .. })).count();
+    if edits == 0 {
+        return String::new();
+    }
+    let mut out = String::from("<nav class=\"edits\" aria-label=\"Edits in the text\">Edits:");
+    for n in 1..=edits {
+        let _ = write!(out, " <a href=\"#edit-{n}\" aria-label=\"Edit {n} of {edits}\">{n}</a>");
+    }
+    out.push_str("</nav>\n");
+    out
+}
+
 /// The body as one redline, for the web UI: a `<div class="redline">` of every paragraph,
 /// insertions in `<ins>` and deletions in `<del>`, word level inside edited sentences;
 /// paragraphs of class `added`, `removed`, `changed`, `moved-in`, `moved-out`, and `notice`
-/// for update and correction notices. Every piece of article text is escaped.
+/// for update and correction notices; each edited paragraph carries `id="edit-N"` and
+/// `tabindex="0"` (see [`render_html_edit_nav`]). Every piece of article text is escaped.
 pub fn render_html_inline(change: &Change) -> String {
     let mut out = String::from("<div class=\"redline\">\n");
-    blocks_inline(&mut out, change);
+    blocks_inline(&mut out, change, true);
     out.push_str("</div>\n");
     out
 }
 
 /// The body in two columns, a `<table class="side">` headed `old` and `new`: the old
 /// version with its deletions, the new with its insertions, a row a paragraph (of class
-/// `notice` for notices). Every piece of article text is escaped.
+/// `notice` for notices), each edited row with `id="edit-N"` and `tabindex="0"`. Every
+/// piece of article text is escaped.
 pub fn render_html_side(change: &Change, old: &str, new: &str) -> String {
     let mut out = format!(
         "<div class=\"table-wrap\"><table class=\"side\">\n<thead><tr><th>{}</th><th>{}</th></tr></thead>\n<tbody>\n",
         escape_html(old),
         escape_html(new)
     );
+    let mut anchors = Anchors { on: true, next: 0 };
     for b in &change.blocks {
+        let id = anchors.of(b);
         let (left, right) = match b {
             Block::Same { text } => (escape_html(text), escape_html(text)),
             Block::Added { text } => (String::new(), ins(text)),
@@ -399,7 +444,8 @@ pub fn render_html_side(change: &Change, old: &str, new: &str) -> String {
                 sentences_html(moved_from.map(|f| move_note("moved from", f, "")), sentences, View::New),
             ),
         };
-        let _ = writeln!(out, "<tr{}><td>{left}</td><td>{right}</td></tr>", class_attr("", b.new_text().as_deref()));
+        let class = class_attr("", b.new_text().as_deref());
+        let _ = writeln!(out, "<tr{class}{id}><td>{left}</td><td>{right}</td></tr>");
     }
     out.push_str("</tbody></table></div>\n");
     out
@@ -452,7 +498,7 @@ pub fn render_html(change: &Change) -> String {
         let _ = writeln!(out, "<h1 class=\"redline-headline\">{}</h1>", escape_html(t));
     }
     out.push_str(&render_html_fields(change));
-    blocks_inline(&mut out, change);
+    blocks_inline(&mut out, change, false);
     out.push_str("</div>\n");
     out
 }
@@ -512,9 +558,9 @@ mod tests {
                 &inline,
                 &[
                     "<p>Keep &amp;lt;a href&amp;gt; as text.</p>",
-                    "<p class=\"added\"><ins>&lt;script&gt;alert(1)&lt;/script&gt;</ins></p>",
-                    "<p class=\"removed\"><del>&lt;img src=x onerror=alert(1)&gt;</del></p>",
-                    "<p class=\"changed\">Was <del>&lt;b&gt;5&lt;/b&gt;</del><ins>&lt;img src=x onerror=alert(2)&gt;</ins></p>",
+                    "<p class=\"added\" id=\"edit-1\" tabindex=\"0\"><ins>&lt;script&gt;alert(1)&lt;/script&gt;</ins></p>",
+                    "<p class=\"removed\" id=\"edit-2\" tabindex=\"0\"><del>&lt;img src=x onerror=alert(1)&gt;</del></p>",
+                    "<p class=\"changed\" id=\"edit-3\" tabindex=\"0\">Was <del>&lt;b&gt;5&lt;/b&gt;</del><ins>&lt;img src=x onerror=alert(2)&gt;</ins></p>",
                 ],
             ),
             (
@@ -522,9 +568,9 @@ mod tests {
                 &[
                     "<th>&lt;i&gt;Version 2&lt;/i&gt;</th>",
                     "<tr><td>Keep &amp;lt;a href&amp;gt; as text.</td><td>Keep &amp;lt;a href&amp;gt; as text.</td></tr>",
-                    "<tr><td></td><td><ins>&lt;script&gt;alert(1)&lt;/script&gt;</ins></td></tr>",
-                    "<tr><td><del>&lt;img src=x onerror=alert(1)&gt;</del></td><td></td></tr>",
-                    "<tr><td>Was <del>&lt;b&gt;5&lt;/b&gt;</del></td><td>Was <ins>&lt;img src=x onerror=alert(2)&gt;</ins></td></tr>",
+                    "<tr id=\"edit-1\" tabindex=\"0\"><td></td><td><ins>&lt;script&gt;alert(1)&lt;/script&gt;</ins></td></tr>",
+                    "<tr id=\"edit-2\" tabindex=\"0\"><td><del>&lt;img src=x onerror=alert(1)&gt;</del></td><td></td></tr>",
+                    "<tr id=\"edit-3\" tabindex=\"0\"><td>Was <del>&lt;b&gt;5&lt;/b&gt;</del></td><td>Was <ins>&lt;img src=x onerror=alert(2)&gt;</ins></td></tr>",
                 ],
             ),
             (
@@ -563,26 +609,36 @@ mod tests {
         };
         let inline = render_html_inline(&c);
         for want in [
-            "<p class=\"moved-out\"><span class=\"move\">(paragraph moved to \u{b6}3)</span></p>",
-            "<p class=\"added notice\"><ins>Editor&#39;s note: This article was updated.</ins></p>",
-            "<p class=\"moved-in\">Moved. <span class=\"move\">(moved from \u{b6}1)</span></p>",
-            "<p class=\"changed moved-in\"><span class=\"move\">(moved from \u{b6}4, and edited)</span> A. <ins>B.</ins></p>",
-            "<p class=\"removed\"><del>Gone.</del></p>",
+            "<p class=\"moved-out\" id=\"edit-1\" tabindex=\"0\"><span class=\"move\">(paragraph moved to \u{b6}3)</span></p>",
+            "<p class=\"added notice\" id=\"edit-2\" tabindex=\"0\"><ins>Editor&#39;s note: This article was updated.</ins></p>",
+            "<p class=\"moved-in\" id=\"edit-3\" tabindex=\"0\">Moved. <span class=\"move\">(moved from \u{b6}1)</span></p>",
+            "<p class=\"changed moved-in\" id=\"edit-4\" tabindex=\"0\"><span class=\"move\">(moved from \u{b6}4, and edited)</span> A. <ins>B.</ins></p>",
+            "<p class=\"removed\" id=\"edit-5\" tabindex=\"0\"><del>Gone.</del></p>",
         ] {
             assert!(inline.contains(want), "no {want} in {inline}");
         }
         let side = render_html_side(&c, "Version 1", "Version 2");
         for want in [
-            "<tr><td>Moved. <span class=\"move\">(moved to \u{b6}3)</span></td><td></td></tr>",
-            "<tr class=\"notice\"><td></td><td><ins>Editor&#39;s note: This article was updated.</ins></td></tr>",
-            "<tr><td></td><td>Moved. <span class=\"move\">(moved from \u{b6}1)</span></td></tr>",
-            "<tr><td><span class=\"move\">(was \u{b6}4)</span> A.</td><td><span class=\"move\">(moved from \u{b6}4)</span> A. <ins>B.</ins></td></tr>",
-            "<tr><td><del>Gone.</del></td><td></td></tr>",
+            "<tr id=\"edit-1\" tabindex=\"0\"><td>Moved. <span class=\"move\">(moved to \u{b6}3)</span></td><td></td></tr>",
+            "<tr class=\"notice\" id=\"edit-2\" tabindex=\"0\"><td></td><td><ins>Editor&#39;s note: This article was updated.</ins></td></tr>",
+            "<tr id=\"edit-3\" tabindex=\"0\"><td></td><td>Moved. <span class=\"move\">(moved from \u{b6}1)</span></td></tr>",
+            "<tr id=\"edit-4\" tabindex=\"0\"><td><span class=\"move\">(was \u{b6}4)</span> A.</td><td><span class=\"move\">(moved from \u{b6}4)</span> A. <ins>B.</ins></td></tr>",
+            "<tr id=\"edit-5\" tabindex=\"0\"><td><del>Gone.</del></td><td></td></tr>",
         ] {
             assert!(side.contains(want), "no {want} in {side}");
         }
-        // The full redline of email and Atom has the same paragraphs.
-        assert!(render_html(&c).contains(&inline["<div class=\"redline\">\n".len()..inline.len() - "</div>\n".len()]));
+        // The full redline of email and Atom has the same paragraphs, without the page's anchors.
+        let mut plain = String::new();
+        blocks_inline(&mut plain, &c, false);
+        assert!(render_html(&c).contains(&plain) && !render_html(&c).contains("edit-1"));
+        let unanchored = (1..=5).fold(inline.clone(), |html, n| html.replace(&anchor(n), ""));
+        assert_eq!(format!("<div class=\"redline\">\n{plain}</div>\n"), unanchored);
+        let nav = render_html_edit_nav(&c);
+        assert!(
+            nav.contains("<a href=\"#edit-5\" aria-label=\"Edit 5 of 5\">5</a>") && !nav.contains("edit-6"),
+            "{nav}"
+        );
+        assert_eq!(render_html_edit_nav(&Change::default()), "");
     }
 
     #[test]

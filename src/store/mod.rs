@@ -42,6 +42,7 @@ mod fault;
 mod fetch_log;
 #[cfg(test)]
 mod fixtures;
+pub mod history;
 pub mod lock;
 pub mod pg;
 mod schema;

@@ -11,6 +11,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::history::CompareQuery;
 use super::html::rfc3339;
 use super::pages::{ChangesQuery, SearchQuery, parse_limit, snippet_text};
 use super::{Failure, WebState};
@@ -24,9 +25,11 @@ pub(super) fn router() -> Router<WebState> {
         .route("/articles", get(articles))
         .route("/articles/{article_id}", get(article))
         .route("/articles/{article_id}/versions", get(versions))
+        .route("/articles/{article_id}/compare", get(compare))
         .route("/articles/{article_id}/versions/{number}", get(version))
         .route("/watches", get(watches).post(add_watch))
         .route("/watches/{watch_id}", get(watch))
+        .route("/watches/{watch_id}/edit", post(edit_watch))
         .route("/watches/{watch_id}/pause", post(pause_watch))
         .route("/watches/{watch_id}/resume", post(resume_watch))
         .route("/watches/{watch_id}/remove", post(remove_watch))
@@ -222,6 +225,47 @@ async fn version(
     })))
 }
 
+/// `GET /api/articles/{id}/compare?from=1&to=7`: the change between any two versions,
+/// computed by the diff engine (the fields of `redline compare --format json`, plus `diff`).
+async fn compare(
+    State(state): State<WebState>,
+    Path(article_id): Path<i64>,
+    Query(query): Query<CompareQuery>,
+) -> Result<Json<Value>, Failure> {
+    let c = super::history::compared(&state, article_id, &query).await?;
+    let (from, to) = (c.from.number, c.to.number);
+    let ch = &c.change;
+    Ok(Json(json!({
+        "article_id": article_id,
+        "from_version": from,
+        "to_version": to,
+        "from_fetched_at": rfc3339(c.from.fetched_at),
+        "to_fetched_at": rfc3339(c.to.fetched_at),
+        "changed": ch.changed,
+        "kinds": ch.kinds,
+        "significance": ch.significance,
+        "summary": ch.summary,
+        "notes": ch.notes,
+        "added": ch.added,
+        "removed": ch.removed,
+        "diff": serde_json::to_value(ch).unwrap_or(Value::Null),
+        "html_url": format!("/articles/{article_id}/compare?from={from}&to={to}"),
+    })))
+}
+
+/// `POST /api/watches/{id}/edit`: new settings (the keys of a `[[watch]]`), checked as the config checks them.
+async fn edit_watch(
+    State(state): State<WebState>,
+    Path(watch_id): Path<i64>,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<Json<Value>, Failure> {
+    let Json(body) = body.map_err(|e| {
+        Failure::bad_request(format!("the body must be JSON like {{\"every\": \"15m\"}}: {}", e.body_text()))
+    })?;
+    let w = super::manage::api_edit(&state, watch_id, body).await?;
+    Ok(Json(json!({ "watch": watch_json(&w) })))
+}
+
 /// `GET /api/watches`.
 async fn watches(State(state): State<WebState>) -> Result<Json<Value>, Failure> {
     let list = state.read(|s| s.watches()).await?;
@@ -260,7 +304,8 @@ async fn add_watch(
     Ok((StatusCode::CREATED, Json(json!({ "watch": watch_json(&w) }))).into_response())
 }
 
-fn update_failure(outcome: WatchUpdate, watch_id: i64) -> Option<Failure> {
+/// The refusal of a write to a watch (the API's and the page forms').
+pub(super) fn update_failure(outcome: WatchUpdate, watch_id: i64) -> Option<Failure> {
     match outcome {
         WatchUpdate::Done => None,
         WatchUpdate::NotFound => Some(Failure::not_found(format!("no watch has the id {watch_id}"))),

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, Utc};
 
@@ -96,6 +96,17 @@ pub fn outside_link(url: &str, text: &str) -> String {
     }
 }
 
+/// The value of the cookie `name` the request carries.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find_map(|(k, v)| (k == name).then_some(v))
+}
+
 /// Percent-encodes a query value.
 pub fn q(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
@@ -115,8 +126,9 @@ pub fn page(title: &str, search: &str, body: &str) -> Html<String> {
 <link rel=\"alternate\" type=\"application/atom+xml\" href=\"/feed.atom\" title=\"Redline: every change\">
 </head>
 <body>
+<a class=\"skip\" href=\"#main\">Skip to the content</a>
 <header class=\"top\">
-<nav>
+<nav aria-label=\"Main\">
 <a class=\"brand\" href=\"/\">Redline</a>
 <a href=\"/\">Changes</a>
 <a href=\"/articles\">Articles</a>
@@ -128,7 +140,7 @@ pub fn page(title: &str, search: &str, body: &str) -> Html<String> {
 <button type=\"submit\">Search</button>
 </form>
 </header>
-<main>
+<main id=\"main\">
 {body}
 </main>
 <footer>Redline records every edit of the articles it watches. <a href=\"/api/changes\">JSON API</a> · <a href=\"/metrics\">metrics</a></footer>
@@ -215,6 +227,38 @@ pre.raw { white-space: pre-wrap; word-break: break-all; font-size: .8rem; max-he
 mark { background: var(--note); color: inherit; }
 .health-ok { color: var(--ins-fg); }
 .health-bad { color: var(--del-fg); font-weight: 600; }
+li.change.new { border-left: 4px solid var(--accent); padding-left: .5rem; }
+.new-badge { font-size: .75rem; font-weight: 700; color: var(--bg); background: var(--accent); padding: 0 .35rem; border-radius: .3rem; }
+p.since { background: var(--note); padding: .4rem .6rem; }
+figure.arc { margin: .5rem 0 1rem; }
+svg.arc { display: block; width: 100%; height: auto; max-height: 9rem; }
+svg.arc .axis { stroke: var(--muted); stroke-width: 1; }
+svg.arc .axis-label { fill: var(--muted); font-size: 10px; }
+svg.arc .mark rect, svg.arc .mark circle { fill: var(--muted); }
+svg.arc .mark.kind-first circle { fill: var(--bg); stroke: var(--fg); stroke-width: 1.5; }
+svg.arc .mark.kind-headline rect, svg.arc .mark.kind-headline circle { fill: #1f5fbf; }
+svg.arc .mark.kind-editors_note rect, svg.arc .mark.kind-editors_note circle,
+svg.arc .mark.kind-correction rect, svg.arc .mark.kind-correction circle { fill: #c98a00; }
+svg.arc .mark.kind-addition rect, svg.arc .mark.kind-addition circle { fill: var(--ins-fg); }
+svg.arc .mark.kind-removal rect, svg.arc .mark.kind-removal circle,
+svg.arc .mark.kind-unannounced rect, svg.arc .mark.kind-unannounced circle { fill: var(--accent); }
+svg.arc .mark:focus circle, svg.arc .mark:hover circle { stroke: var(--fg); stroke-width: 2; }
+ol.headlines { padding-left: 1.3rem; }
+nav.edits { font-size: .9rem; margin: .3rem 0 .8rem; }
+nav.edits a { display: inline-block; min-width: 1.8rem; text-align: center; }
+[tabindex="0"]:focus, a:focus, button:focus, input:focus, select:focus, textarea:focus { outline: 3px solid var(--accent); outline-offset: 2px; }
+form.watch-form { display: grid; gap: .5rem; max-width: 36rem; }
+form.watch-form label { display: flex; flex-direction: column; }
+form.watch-form label.check { display: inline-flex; flex-direction: row; gap: .25rem; margin-right: .8rem; }
+form.watch-form input, form.watch-form textarea, form.watch-form select { width: 100%; }
+form.watch-form label.check input { width: auto; }
+textarea { font: inherit; padding: .25rem .4rem; }
+fieldset { border: 1px solid var(--line); }
+.actions { display: flex; flex-wrap: wrap; gap: .5rem; }
+.actions form { margin: 0; }
+p.notice[role="status"] { border-left-color: var(--ins-fg); }
+.skip { position: absolute; left: -999px; }
+.skip:focus { left: .5rem; top: .5rem; background: var(--bg); padding: .3rem; z-index: 1; }
 @media (max-width: 40rem) { table.side, table.side tbody, table.side tr, table.side td { display: block; width: 100%; }
   .hide-narrow { display: none; } }
 "#;

@@ -3,6 +3,10 @@
 //! # Layout
 //! - [`pages`](self): server-rendered HTML: recent changes, an article's timeline, a
 //!   version with the change that produced it, watches with their health, search.
+//! - `history`: any two versions compared, the arc of a story (an inline SVG timeline),
+//!   its headline history.
+//! - `manage`: watches managed from the page: the add, edit, pause, resume and remove
+//!   forms, through the one watch builder, each with its CSRF token.
 //! - `atom`: the Atom feeds of changes, global and per watch.
 //! - `api`: the JSON API under `/api`, documented in `docs/API.md`.
 //! - `shots`: a version's screenshot and the visual comparison with the version before.
@@ -13,14 +17,18 @@
 //! Every piece of article text is escaped ([`crate::text::escape_html`]); the
 //! stored raw page is only ever shown escaped, or as `text/plain` under a sandboxing
 //! CSP. Every response carries a strict Content-Security-Policy (no script at all),
-//! `nosniff` and `frame-ancestors 'none'`. Writes are `POST` only and need
-//! `Authorization: Bearer <token>`; when the listen address is not loopback, every
+//! `nosniff` and `frame-ancestors 'none'`. Writes are `POST` only. Under `/api` they need
+//! `Authorization: Bearer <token>`; the page's forms need the token when one is set (as
+//! Basic auth, which a browser sends on its own) and always their CSRF token (`manage`).
+//! When the listen address is not loopback, every
 //! request needs the token (as a bearer token, or as the password of HTTP Basic auth
 //! so that a browser can ask for it).
 
 mod api;
 mod atom;
+mod history;
 mod html;
+mod manage;
 mod ops;
 mod pages;
 mod shots;
@@ -34,7 +42,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use base64::Engine;
 
 use crate::config::WebConfig;
@@ -214,7 +222,7 @@ fn host_allowed(state: &WebState, headers: &HeaderMap) -> bool {
     let host = host_part(host.trim()).to_ascii_lowercase();
     let loopback_ip =
         host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
-    loopback_ip || state.inner.hosts.iter().any(|h| *h == host)
+    loopback_ip || state.inner.hosts.contains(&host)
 }
 
 fn is_loopback(listen: &str) -> bool {
@@ -267,12 +275,18 @@ pub fn router(state: WebState) -> Router {
         .route("/", get(pages::changes))
         .route("/articles", get(pages::articles))
         .route("/articles/{article_id}", get(pages::article))
+        .route("/articles/{article_id}/compare", get(history::compare))
         .route("/articles/{article_id}/versions/{number}", get(pages::version))
         .route("/articles/{article_id}/versions/{number}/raw", get(pages::raw))
         .route("/articles/{article_id}/versions/{number}/screenshot.png", get(shots::screenshot))
         .route("/articles/{article_id}/versions/{number}/screenshot-diff.png", get(shots::screenshot_diff))
         .route("/changes/{change_id}", get(pages::change))
-        .route("/watches", get(pages::watches))
+        .route("/watches", get(manage::watches).post(manage::add))
+        .route("/watches/{watch_id}", get(manage::watch))
+        .route("/watches/{watch_id}/edit", post(manage::edit))
+        .route("/watches/{watch_id}/pause", post(manage::pause))
+        .route("/watches/{watch_id}/resume", post(manage::resume))
+        .route("/watches/{watch_id}/remove", post(manage::remove))
         .route("/watches/{watch_id}/feed.atom", get(atom::watch_feed))
         .route("/search", get(pages::search))
         .route("/feed.atom", get(atom::feed))
@@ -307,7 +321,7 @@ async fn guard(State(state): State<WebState>, request: Request, next: Next) -> R
     let api = request.uri().path() == "/api" || request.uri().path().starts_with("/api/");
     let write = !matches!(*request.method(), Method::GET | Method::HEAD);
     let refusal = if host_allowed(&state, request.headers()) {
-        authorize(&state, request.headers(), write)
+        authorize(&state, request.headers(), write, api)
     } else {
         Some(
             Failure::new(
@@ -341,14 +355,23 @@ async fn guard(State(state): State<WebState>, request: Request, next: Next) -> R
     response
 }
 
-/// None when the request may go on; otherwise the refusal.
-fn authorize(state: &WebState, headers: &HeaderMap, write: bool) -> Option<Response> {
+/// None when the request may go on; otherwise the refusal. A write outside `/api` is a
+/// page's form: the browser may send the token as Basic auth (it does so on its own, on
+/// any site's behalf, which is why each form handler also checks its CSRF token); with no
+/// token set, only a loopback install gets this far.
+fn authorize(state: &WebState, headers: &HeaderMap, write: bool, api: bool) -> Option<Response> {
     let given = presented_token(headers);
     let token = state.inner.token.as_deref();
     let matches = |bearer_only: bool| match (token, &given) {
         (Some(t), Some((g, bearer))) => (*bearer || !bearer_only) && constant_time_eq(t.as_bytes(), g.as_bytes()),
         _ => false,
     };
+    if write && !api {
+        if token.is_some() && !matches(false) {
+            return Some(unauthorized("changing a watch needs this Redline's token (as the password)"));
+        }
+        return None;
+    }
     if write {
         if token.is_none() {
             return Some(
@@ -394,7 +417,7 @@ fn presented_token(headers: &HeaderMap) -> Option<(String, bool)> {
     None
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }

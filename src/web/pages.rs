@@ -5,14 +5,15 @@
 use std::fmt::Write;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::html::{KINDS, host_of, kind_badges, maybe_time, outside_link, page, parse_kind, q, time};
+use super::html::{KINDS, cookie, host_of, kind_badges, maybe_time, outside_link, page, parse_kind, q, time};
 use super::{DEFAULT_LIMIT, Failure, MAX_LIMIT, RAW_CSP, WebState};
+use crate::diff::Change;
+use crate::diff::render::render_html_edit_nav;
 use crate::diff::{render_html_fields, render_html_inline, render_html_paragraph, render_html_side};
-use crate::store::ChangeRow;
 use crate::store::browse::{ChangeFilter, SearchHit, fts_query};
 use crate::text::escape_html;
 
@@ -35,11 +36,11 @@ pub(super) struct ChangesQuery {
     pub limit: Option<String>,
 }
 
-fn present(v: &Option<String>) -> Option<&str> {
+pub(super) fn present(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
-fn parse_id(name: &str, v: &Option<String>) -> Result<Option<i64>, Failure> {
+pub(super) fn parse_id(name: &str, v: &Option<String>) -> Result<Option<i64>, Failure> {
     present(v)
         .map(|s| s.parse::<i64>().map_err(|_| Failure::bad_request(format!("`{name}` must be a number, not {s:?}"))))
         .transpose()
@@ -115,8 +116,11 @@ impl ChangesQuery {
 /// `/`: recent changes, filtered and paged.
 pub(super) async fn changes(
     State(state): State<WebState>,
+    headers: HeaderMap,
     Query(query): Query<ChangesQuery>,
-) -> Result<Html<String>, Failure> {
+) -> Result<Response, Failure> {
+    // The last visit, remembered by the browser (no account): what came after it is marked new.
+    let seen = cookie(&headers, SEEN_COOKIE).and_then(|v| v.parse::<i64>().ok());
     let filter = query.filter()?;
     let limit = filter.limit;
     let (changes, watches) = state.read(move |s| Ok((s.recent_changes(&filter)?, s.watch_names()?))).await?;
@@ -149,6 +153,14 @@ pub(super) async fn changes(
         escape_html(present(&query.since).unwrap_or("")),
         escape_html(present(&query.until).unwrap_or("")),
     );
+    if let Some(seen) = seen {
+        let fresh = changes.iter().filter(|c| c.created_at > seen).count();
+        let _ = writeln!(
+            body,
+            "<p class=\"since\">Your last visit: {} · {fresh} new on this page · <a href=\"/?since={seen}\">Only what is new since then</a></p>",
+            time(seen)
+        );
+    }
     if changes.is_empty() {
         body.push_str("<p class=\"muted\">No change recorded matches. Redline records a change when a watched article is edited.</p>\n");
     }
@@ -157,12 +169,15 @@ pub(super) async fn changes(
         let href = format!("/articles/{}/versions/{}", c.article_id, c.to_number);
         let title = c.title.clone().unwrap_or_else(|| c.article_url.clone());
         let host = host_of(&c.article_url);
+        let fresh = seen.is_some_and(|s| c.created_at > s);
         let _ = writeln!(
             body,
-            "<li class=\"change\" id=\"change-{id}\"><a class=\"title\" href=\"{href}\">{title}</a><br>\n\
+            "<li class=\"change{new_class}\" id=\"change-{id}\">{new_badge}<a class=\"title\" href=\"{href}\">{title}</a><br>\n\
              <span class=\"meta\"><a href=\"/?outlet={hostq}\">{host}</a> · {when} · <a href=\"/articles/{aid}\">v{from} → v{to}</a> · {sig:.0}% changed</span><br>\n\
              {kinds} <span class=\"summary\">{summary}</span></li>",
             id = c.id,
+            new_class = if fresh { " new" } else { "" },
+            new_badge = if fresh { "<span class=\"new-badge\">new</span> " } else { "" },
             title = escape_html(&title),
             hostq = q(&host),
             host = escape_html(&host),
@@ -194,8 +209,16 @@ pub(super) async fn changes(
     if let Ok(Some(id)) = parse_id("watch", &query.watch) {
         let _ = writeln!(body, "<p><a href=\"/watches/{id}/feed.atom\">Atom feed of this watch</a></p>");
     }
-    Ok(page("Recent changes", "", &body))
+    let mut r = page("Recent changes", "", &body).into_response();
+    let visit = format!("{SEEN_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly", super::now());
+    if let Ok(v) = HeaderValue::from_str(&visit) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(r)
 }
+
+/// The cookie that remembers when this browser last opened the change list (unix seconds).
+const SEEN_COOKIE: &str = "redline_seen";
 
 /// Query of the article list.
 #[derive(Debug, Default, Deserialize)]
@@ -278,6 +301,13 @@ pub(super) async fn article(
         );
     }
     let _ = writeln!(body, "<h2>{} versions, {} changes</h2>", article.versions, article.changes);
+    body.push_str(&super::history::timeline_svg(article.id, &timeline));
+    if article.versions > 1 {
+        body.push_str(&super::history::picker(article.id, &timeline, 1, article.versions, false));
+    }
+    body.push_str("<h2>Headlines</h2>\n");
+    body.push_str(&super::history::headline_history(&timeline));
+    body.push_str("<h2>Every version</h2>\n");
     body.push_str("<div class=\"table-wrap\"><table class=\"timeline\">\n<thead><tr><th>Version</th><th>Fetched</th><th>What changed</th></tr></thead>\n<tbody>\n");
     for v in &timeline {
         let what = match &v.summary {
@@ -359,7 +389,15 @@ pub(super) async fn version(
     }
     body.push_str("</nav>\n");
     match &change {
-        Some(c) => body.push_str(&change_section(c, side, &base)),
+        Some(c) => body.push_str(&change_section(&ChangeView {
+            from: c.from_number,
+            to: c.to_number,
+            change: &c.change,
+            recorded: Some(c.created_at),
+            inline_href: format!("{base}#change"),
+            side_href: format!("{base}?view=side#change"),
+            side,
+        })),
         None if number == 1 => body
             .push_str("<p class=\"muted\">The first version Redline saw: there is nothing before it to compare.</p>\n"),
         None => body.push_str("<p class=\"muted\">No change is recorded for this version.</p>\n"),
@@ -450,17 +488,33 @@ pub(super) async fn change(State(state): State<WebState>, Path(change_id): Path<
     Ok(Redirect::to(&format!("/articles/{}/versions/{}", c.article_id, c.to_number)))
 }
 
-/// The change section of a version page: summary, notices, metadata apart, then the body.
-fn change_section(c: &ChangeRow, side: bool, base: &str) -> String {
-    let ch = &c.change;
+/// A change as a page shows it: between which versions, when it was recorded (None when
+/// computed for the page), and the links of its two views.
+pub(super) struct ChangeView<'a> {
+    pub from: i64,
+    pub to: i64,
+    pub change: &'a Change,
+    pub recorded: Option<i64>,
+    pub inline_href: String,
+    pub side_href: String,
+    pub side: bool,
+}
+
+/// The change section of a version or compare page: summary, notices, metadata apart,
+/// then the body, with links to each edit (Tab also moves from edit to edit).
+pub(super) fn change_section(v: &ChangeView<'_>) -> String {
+    let ch = v.change;
+    let when = match v.recorded {
+        Some(t) => format!("Recorded {}", time(t)),
+        None => "Compared now by the diff engine".to_string(),
+    };
     let mut out = format!(
         "<section id=\"change\" class=\"change\">\n<h2>What changed from version {} to version {}</h2>\n\
-         <p>{} <span class=\"summary\">{}</span></p>\n<p class=\"meta\">Recorded {} · {:.0}% changed</p>\n",
-        c.from_number,
-        c.to_number,
+         <p>{} <span class=\"summary\">{}</span></p>\n<p class=\"meta\">{when} · {:.0}% changed</p>\n",
+        v.from,
+        v.to,
         kind_badges(&ch.kinds),
-        escape_html(&ch.summary),
-        time(c.created_at),
+        escape_html(if ch.changed { &ch.summary } else { "No change" }),
         ch.significance * 100.0,
     );
     for note in &ch.notes {
@@ -475,14 +529,15 @@ fn change_section(c: &ChangeRow, side: bool, base: &str) -> String {
         out.push_str("<p class=\"muted\">The text did not change.</p>\n");
     } else {
         out.push_str("<h3>Text</h3>\n<p class=\"views\">");
-        if side {
-            let _ = write!(out, "<a href=\"{base}#change\">Inline</a> <strong>Side by side</strong>");
+        if v.side {
+            let _ = write!(out, "<a href=\"{}\">Inline</a> <strong>Side by side</strong>", escape_html(&v.inline_href));
         } else {
-            let _ = write!(out, "<strong>Inline</strong> <a href=\"{base}?view=side#change\">Side by side</a>");
+            let _ = write!(out, "<strong>Inline</strong> <a href=\"{}\">Side by side</a>", escape_html(&v.side_href));
         }
         out.push_str("</p>\n");
-        if side {
-            let (from, to) = (format!("Version {}", c.from_number), format!("Version {}", c.to_number));
+        out.push_str(&render_html_edit_nav(ch));
+        if v.side {
+            let (from, to) = (format!("Version {}", v.from), format!("Version {}", v.to));
             out.push_str(&render_html_side(ch, &from, &to));
         } else {
             out.push_str(&render_html_inline(ch));
@@ -490,49 +545,6 @@ fn change_section(c: &ChangeRow, side: bool, base: &str) -> String {
     }
     out.push_str("</section>\n");
     out
-}
-
-/// `/watches`: every watch with its health.
-pub(super) async fn watches(State(state): State<WebState>) -> Result<Html<String>, Failure> {
-    let list = state.read(|s| s.watches()).await?;
-    let mut body = String::from(
-        "<h1>Watches</h1>\n<div class=\"table-wrap\"><table class=\"watches\">\n<thead><tr><th>Watch</th><th>State</th><th>Articles</th>\
-         <th>Last check</th><th>Next check</th><th>Last error</th></tr></thead>\n<tbody>\n",
-    );
-    for w in &list {
-        let label = w.name.clone().unwrap_or_else(|| w.url.clone());
-        let state_label = if w.enabled { "<span class=\"health-ok\">watching</span>" } else { "paused" };
-        let error = w.last_error.as_ref().or(w.article_error.as_ref());
-        let health = match error {
-            Some(e) => format!("<span class=\"health-bad\">{}</span>", escape_html(e)),
-            None => "<span class=\"health-ok\">none</span>".to_string(),
-        };
-        let last = w.last_checked.max(w.articles_last_checked);
-        let next = match (w.kind.as_str(), w.next_check, w.articles_next_check) {
-            ("feed", Some(a), Some(b)) => Some(a.min(b)),
-            (_, a, b) => a.or(b),
-        };
-        let _ = writeln!(
-            body,
-            "<tr id=\"watch-{id}\"><td>{link}<br><span class=\"meta\">{kind} · {schedule}{config} · <a href=\"/?watch={id}\">changes</a> · <a href=\"/watches/{id}/feed.atom\">Atom</a></span></td>\
-             <td>{state_label}</td><td><a href=\"/articles?watch={id}\">{articles}</a>{failing}</td><td>{last}</td><td>{next}</td><td>{health}</td></tr>",
-            id = w.id,
-            link = outside_link(&w.url, &label),
-            kind = escape_html(&w.kind),
-            schedule = escape_html(&w.schedule),
-            config = if w.from_config { " · from the config" } else { "" },
-            articles = w.articles,
-            failing = if w.failing_articles > 0 {
-                format!(" <span class=\"health-bad\">({} failing)</span>", w.failing_articles)
-            } else {
-                String::new()
-            },
-            last = maybe_time(last),
-            next = maybe_time(next),
-        );
-    }
-    body.push_str("</tbody></table></div>\n<p class=\"muted\">Add, pause and remove watches with the JSON API (<code>/api/watches</code>) or <code>redline add</code>.</p>\n");
-    Ok(page("Watches", "", &body))
 }
 
 /// Query of the search page.
