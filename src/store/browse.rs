@@ -492,22 +492,16 @@ impl Store {
     /// Pauses (`enabled = false`) or resumes a watch. Config watches are refused.
     pub fn set_watch_enabled(&self, id: i64, enabled: bool, now: i64) -> Result<WatchUpdate> {
         self.conn().transaction(|tx| {
-            let found = tx.query_opt("SELECT from_config, removed_at FROM sources WHERE id = ?1", params![id])?;
-            let found: Option<(bool, Option<i64>)> =
-                found.map(|r| Ok::<_, super::StoreError>((r.get(0)?, r.get(1)?))).transpose()?;
-            Ok(match found {
-                None | Some((_, Some(_))) => WatchUpdate::NotFound,
-                Some((true, _)) => WatchUpdate::FromConfig,
-                Some((false, None)) => {
-                    // A resumed watch is due at once.
-                    tx.execute(
-                        "UPDATE sources SET enabled = ?2, next_check = CASE WHEN ?4 = 1 THEN ?3 ELSE next_check END
-                         WHERE id = ?1",
-                        params![id, enabled, now, enabled],
-                    )?;
-                    WatchUpdate::Done
-                }
-            })
+            if let Some(refusal) = watch_refusal(tx, id)? {
+                return Ok(refusal);
+            }
+            // A resumed watch is due at once.
+            tx.execute(
+                "UPDATE sources SET enabled = ?2, next_check = CASE WHEN ?4 = 1 THEN ?3 ELSE next_check END
+                 WHERE id = ?1",
+                params![id, enabled, now, enabled],
+            )?;
+            Ok(WatchUpdate::Done)
         })
     }
 
@@ -677,6 +671,19 @@ pub fn fts_query(text: &str) -> Option<SearchQuery> {
         .map(str::to_string)
         .collect();
     (!words.is_empty()).then_some(SearchQuery { words })
+}
+
+/// Why the page or the API may not change watch `id` (unknown, removed, or owned by the
+/// config file), or `None` when it may.
+pub(super) fn watch_refusal(tx: &mut super::sql::Conn, id: i64) -> Result<Option<WatchUpdate>> {
+    let found = tx.query_opt("SELECT from_config, removed_at FROM sources WHERE id = ?1", params![id])?;
+    let found: Option<(bool, Option<i64>)> =
+        found.map(|r| Ok::<_, super::StoreError>((r.get(0)?, r.get(1)?))).transpose()?;
+    Ok(match found {
+        None | Some((_, Some(_))) => Some(WatchUpdate::NotFound),
+        Some((true, _)) => Some(WatchUpdate::FromConfig),
+        Some((false, None)) => None,
+    })
 }
 
 #[cfg(test)]
