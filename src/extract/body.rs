@@ -864,7 +864,7 @@ fn is_brief(dom: &Dom, kept: &[Block], known: &Known) -> bool {
     use std::sync::LazyLock;
     static NOT_A_STORY: LazyLock<regex::Regex> = LazyLock::new(|| {
         regex::Regex::new(
-            r"(?i)\b(?:not found|404|error|sign in|log ?in|sign up|subscribe|register|access denied|forbidden|unavailable|no longer available|page you|could not be found|cannot be found|does ?n[o']t exist|try again|enable javascript|cookies?)\b",
+            r"(?i)\b(?:not found|404|an error (?:has )?occurred|sign in|log ?in|sign up|subscribe|register|access denied|forbidden|unavailable|no longer available|page you|could not be found|cannot be found|does ?n[o']t exist|try again|enable javascript|accept cookies)\b",
         )
         .expect("valid regex")
     });
@@ -1023,6 +1023,21 @@ mod tests {
         let b = body(&src);
         assert_eq!(b.paragraphs.len(), 4, "{:?}", b.paragraphs);
         assert!(b.paragraphs[3].starts_with("Correction:"));
+    }
+
+    #[test]
+    fn a_brief_needs_headline_article_markup_and_a_sentence() {
+        let brief = "<body><article><h1>The Headline</h1><p>The bridge has reopened after this morning's crash.</p></article></body>";
+        assert_eq!(body(brief).paragraphs, ["The bridge has reopened after this morning's crash."]);
+        let unmarked = brief.replace("article>", "div>");
+        assert!(body(&unmarked).paragraphs.is_empty(), "no article markup");
+        let sign_in = brief.replace(
+            "The bridge has reopened after this morning's crash.",
+            "Please sign in to continue reading this story.",
+        );
+        assert!(body(&sign_in).paragraphs.is_empty(), "a sign-in page");
+        let fragment = brief.replace("The bridge has reopened after this morning's crash.", "Bridge reopened");
+        assert!(body(&fragment).paragraphs.is_empty(), "no sentence");
     }
 
     #[test]
