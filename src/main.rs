@@ -148,6 +148,8 @@ enum AlertsAction {
 enum ExtractFormat {
     Text,
     Json,
+    /// Headings, lists, quotes, code and table rows kept.
+    Markdown,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -378,6 +380,12 @@ async fn extract_inputs(config: &Config, url: Option<&str>, format: ExtractForma
                     writeln!(out, "==> {input} <==")?;
                 }
                 writeln!(out, "{}", article_text(&article))?;
+            }
+            ExtractFormat::Markdown => {
+                if several {
+                    writeln!(out, "<!-- {input} -->\n")?;
+                }
+                writeln!(out, "{}", extract::markdown::render(&article))?;
             }
         }
     }

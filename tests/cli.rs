@@ -91,6 +91,25 @@ fn extract_prints_json_lines_for_several_files() {
 }
 
 #[test]
+fn extract_prints_markdown_with_the_block_kinds() {
+    let page = Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots/extract/structured_explainer.html");
+    let out = redline(&["extract", "--format", "markdown", page.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let md = stdout(&out);
+    for line in [
+        "# How the new rent cap works\n",
+        "\n## Who is covered?\n",
+        "\n- Flats and houses let unfurnished\n- Furnished lets",
+        "\n1. Find your current monthly rent on your contract.\n2. Look up",
+        "\n> \"For most tenants",
+        "\n### Checking your rise\n",
+        "\n```\nnew rent = old rent × (1 + inflation + 0.01)\n```\n",
+    ] {
+        assert!(md.contains(line), "{line:?} missing in:\n{md}");
+    }
+}
+
+#[test]
 fn compare_prints_all_four_renderings() {
     let dir = tempfile::tempdir().unwrap();
     let (old, new) = (dir.path().join("old.html"), dir.path().join("new.html"));

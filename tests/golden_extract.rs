@@ -2,7 +2,8 @@
 //! extracted and compared with `<case>.json` (the expected [`Article`]).
 //! `<case>.rules.json`, when present, holds the [`ExtractRules`] to apply.
 //!
-//! A failing case prints a field-by-field diff, paragraphs line by line.
+//! A failing case prints a field-by-field diff, paragraphs line by line, each
+//! with its block kind.
 //! `REDLINE_BLESS=1 cargo test --test golden_extract` rewrites the expected
 //! files from the current output: review every change before committing.
 
@@ -40,9 +41,13 @@ fn diff(want: &Article, got: &Article) -> String {
     field_diff(&mut out, "published", &want.published, &got.published);
     field_diff(&mut out, "modified", &want.modified, &got.modified);
     field_diff(&mut out, "lang", &want.lang, &got.lang);
-    if want.paragraphs != got.paragraphs {
+    if want.paragraphs != got.paragraphs || want.block_kinds != got.block_kinds {
         let _ = writeln!(out, "  paragraphs (- expected, + got):");
-        let (a, b) = (want.paragraphs.join("\n"), got.paragraphs.join("\n"));
+        let lines = |a: &Article| {
+            let kinds = (0..a.paragraphs.len()).map(|i| a.block_kind(i));
+            kinds.zip(&a.paragraphs).map(|(k, p)| format!("[{k:?}] {p}")).collect::<Vec<_>>().join("\n")
+        };
+        let (a, b) = (lines(want), lines(got));
         for change in similar::TextDiff::from_lines(&a, &b).iter_all_changes() {
             let sign = match change.tag() {
                 similar::ChangeTag::Delete => '-',
@@ -109,5 +114,46 @@ fn extraction_is_stable() {
         let a = extract_with(&html, None, &ExtractRules::default());
         let b = extract_with(&html, None, &ExtractRules::default());
         assert_eq!(a, b, "{name}");
+    }
+}
+
+#[test]
+fn a_new_live_blog_post_on_top_is_an_addition() {
+    // The live blog of the golden corpus, then the same page with one more post on top.
+    let html = std::fs::read_to_string(corpus().join("live_blog_articles.html")).expect("readable html");
+    let feed = r#"<div class="live-feed" id="liveblog-body">"#;
+    let post = r#"<article class="live-post" id="post-5"><header class="live-post__header"><time datetime="2026-11-25T13:22:00+00:00">13:22 GMT</time></header>
+        <p>The shadow chancellor says the budget does nothing for families facing higher mortgage payments, and calls the freeze on thresholds a stealth tax.</p></article>"#;
+    assert!(html.contains(feed));
+    let newer = html.replacen(feed, &format!("{feed}\n{post}"), 1);
+    let rules = ExtractRules::default();
+    let (old, new) = (extract_with(&html, None, &rules), extract_with(&newer, None, &rules));
+    assert_eq!(new.paragraphs.len(), old.paragraphs.len() + 2, "{:?}", new.paragraphs);
+    assert_eq!(new.paragraphs[..2], ["13:22 GMT".to_string(), new.paragraphs[1].clone()]);
+    assert_eq!(new.paragraphs[2..], old.paragraphs[..], "the older posts are untouched");
+    let change = redline::diff::compare(&old, &new);
+    use redline::diff::EditKind;
+    assert!(change.kinds.contains(&EditKind::Addition), "{:?}: {}", change.kinds, change.summary);
+    for kind in [EditKind::Rewording, EditKind::Removal, EditKind::Fact] {
+        assert!(!change.kinds.contains(&kind), "{:?}: {}", change.kinds, change.summary);
+    }
+}
+
+#[test]
+fn versions_stored_before_block_kinds_diff_cleanly() {
+    // A stored version keeps paragraphs only (no block kinds); the first check
+    // after the upgrade extracts the same page with kinds: same version, no edit.
+    let dir = corpus();
+    for name in ["structured_explainer", "live_blog_articles", "interview_quotes_code", "key_points_list"] {
+        let html = std::fs::read_to_string(dir.join(format!("{name}.html"))).expect("readable html");
+        let now = extract_with(&html, None, &ExtractRules::default());
+        assert!(now.block_kinds.len() == now.paragraphs.len() && !now.block_kinds.is_empty(), "{name}");
+        let mut json = serde_json::to_value(&now).unwrap();
+        json.as_object_mut().unwrap().remove("block_kinds");
+        let stored: Article = serde_json::from_value(json).unwrap();
+        assert!(stored.block_kinds.is_empty());
+        assert_eq!(stored.content_hash(), now.content_hash(), "{name}: a new hash would store a new version");
+        let change = redline::diff::compare(&stored, &now);
+        assert!(!change.changed && change.kinds.is_empty(), "{name}: {:?} {}", change.kinds, change.summary);
     }
 }

@@ -179,6 +179,12 @@ fn eval_extract(dir: &Path, out: Option<&Path>, repeat: usize, worst: usize) -> 
         best = best.min(spent);
         preds = run;
     }
+    // The slowest page timed alone (CPU time): no page may take more than 50 ms.
+    let slowest = pages
+        .iter()
+        .zip(&ids)
+        .map(|((html, url), id)| (timed(|| extract::extract(html, url.as_deref())).1, id))
+        .max_by_key(|p| p.0);
     let mut ps = Vec::new();
     let mut rs = Vec::new();
     let mut per_page = Vec::new();
@@ -202,6 +208,9 @@ fn eval_extract(dir: &Path, out: Option<&Path>, repeat: usize, worst: usize) -> 
         ids.len() as f64 / secs,
         total_bytes as f64 / 1e6 / secs,
     );
+    if let Some((t, id)) = slowest {
+        println!("slowest page {:.1} ms ({id})", t.as_secs_f64() * 1000.0);
+    }
     per_page.sort_by(|a, b| a.0.total_cmp(&b.0));
     for (tp, fp, fnn, id) in per_page.iter().take(worst) {
         println!("  weak {id}  tp {tp:.2}  fp {fp:.2}  fn {fnn:.2}");

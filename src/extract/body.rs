@@ -4,8 +4,10 @@
 //!
 //! Every pass is a loop over the flat [`Dom`]; nothing recurses.
 
+use super::BlockKind;
 use super::dom::Dom;
 use super::hints::{self, Hint};
+use super::live::{self, Live};
 use super::text;
 
 /// The body and, when there is none, why.
@@ -13,6 +15,8 @@ use super::text;
 pub struct Body {
     /// Paragraphs in reading order.
     pub paragraphs: Vec<String>,
+    /// The kind of each paragraph.
+    pub kinds: Vec<BlockKind>,
     /// Why no article was found (only when `paragraphs` is empty).
     pub reason: Option<&'static str>,
 }
@@ -120,6 +124,29 @@ impl Stat {
     }
 }
 
+/// The text of `i`'s subtree, as written (no collapsing).
+fn subtree_text(dom: &Dom, i: usize) -> String {
+    dom.nodes[i..dom.nodes[i].end].iter().filter(|t| t.is_text()).map(|t| t.text).collect()
+}
+
+/// Whether hidden element `i` holds part of the story: running text, no
+/// furniture name, and right after visible running text (a collapsed rest
+/// follows the part shown; a dialog or menu stands apart).
+fn hidden_story(dom: &Dom, raw: &[Stat], hints: &[Hint], i: usize) -> bool {
+    let (r, h) = (raw[i], hints[i]);
+    let running = r.p >= 2 && r.text.saturating_sub(r.links) >= 300 && r.link_density() < 0.3;
+    if !running || h.strong || h.comments || (h.junk && !h.good) || dom.nodes[i].parent == usize::MAX {
+        return false;
+    }
+    let before = dom.children(dom.nodes[i].parent).take_while(|&c| c != i);
+    let shown = before.filter(|&c| !dom.nodes[c].hidden && raw[c].text > 0).last();
+    shown.is_some_and(|c| {
+        let tag = dom.nodes[c].tag;
+        matches!(tag, "p" | "h2" | "h3" | "h4" | "blockquote" | "ul" | "ol")
+            || (matches!(tag, "div" | "section") && raw[c].p >= 1)
+    })
+}
+
 /// Which nodes a flattening pass skips.
 #[derive(Clone, Copy)]
 enum Mode {
@@ -136,7 +163,28 @@ struct Block {
     chars: u32,
     links: u32,
     tag: &'static str,
+    kind: BlockKind,
     pos: usize,
+}
+
+/// The kind of a block from the elements open around its first text,
+/// innermost first: a paragraph inside a list item is a list item.
+fn kind_of(open: &[(usize, &'static str)]) -> BlockKind {
+    for (k, &(_, tag)) in open.iter().enumerate().rev() {
+        match tag {
+            "h1" | "h2" => return BlockKind::Heading,
+            "h3" | "h4" | "h5" | "h6" => return BlockKind::Subheading,
+            "pre" => return BlockKind::Code,
+            "tr" | "table" => return BlockKind::TableRow,
+            "blockquote" => return BlockKind::Quote,
+            "li" => {
+                let ordered = open[..k].iter().rev().find(|o| matches!(o.1, "ol" | "ul")).is_some_and(|o| o.1 == "ol");
+                return if ordered { BlockKind::OrderedItem } else { BlockKind::ListItem };
+            }
+            _ => {}
+        }
+    }
+    BlockKind::Paragraph
 }
 
 struct Analysis<'d, 'a> {
@@ -146,6 +194,7 @@ struct Analysis<'d, 'a> {
     in_link: Vec<bool>,
     stat: Vec<Stat>,
     use_hints: bool,
+    live: Option<Live>,
 }
 
 fn static_tag(tag: &str) -> &'static str {
@@ -230,9 +279,11 @@ impl<'d, 'a> Analysis<'d, 'a> {
                 hints_v[i] = *cache.entry(key).or_insert_with(|| hints::hint(node.class, node.id, node.role));
             }
             let parent_dead = node.parent != usize::MAX && dead[node.parent];
-            // The second pass also reads hidden elements: streamed pages park the
-            // article in a hidden container until a script moves it.
-            if parent_dead || (node.hidden && use_hints) || node.excluded {
+            // The second pass also reads hidden elements that hold the rest of
+            // the story (a collapsed "read more", a streamed segment), never
+            // hidden furniture (menus, dialogs).
+            let hidden = node.hidden && (use_hints || !hidden_story(dom, &raw, &hints_v, i));
+            if parent_dead || hidden || node.excluded {
                 dead[i] = true;
                 continue;
             }
@@ -286,7 +337,9 @@ impl<'d, 'a> Analysis<'d, 'a> {
                 stat[node.parent].add(&s);
             }
         }
-        Analysis { dom, hints: hints_v, dead, in_link, stat, use_hints }
+        let mut an = Analysis { dom, hints: hints_v, dead, in_link, stat, use_hints, live: None };
+        an.live = live::find(dom, |i| if an.dead[i] { 0 } else { an.stat[i].text.saturating_sub(an.stat[i].links) });
+        an
     }
 
     /// Text directly inside `i` (not inside child elements' blocks).
@@ -305,11 +358,12 @@ impl<'d, 'a> Analysis<'d, 'a> {
     }
 
     /// Readability scoring; returns the chosen subtrees in document order.
-    fn choose(&self) -> Vec<usize> {
+    fn choose(&self, title: Option<&str>) -> Vec<usize> {
         let dom = self.dom;
         let n = dom.nodes.len();
         let mut score = vec![0f32; n];
         let mut cand = vec![false; n];
+        let (mut list, mut list_items) = (usize::MAX, 0);
         for i in 0..n {
             let node = &dom.nodes[i];
             if self.dead[i] || node.is_text() {
@@ -318,15 +372,49 @@ impl<'d, 'a> Analysis<'d, 'a> {
             let len = match node.tag {
                 "p" | "pre" | "td" | "blockquote" => self.stat[i].text,
                 "div" | "section" | "article" | "main" | "span" | "font" | "center" => self.direct_text(i),
+                // Items of running text (key points, release notes) count as
+                // paragraphs of the list's container; menus and link lists do not.
+                "li" if self.stat[i].p == 0
+                    && self.stat[i].link_density() < 0.3
+                    && self.stat[i].text >= 60
+                    && self.direct_text(i) * 5 >= self.stat[i].text * 4
+                    && self.list_made(node.parent) =>
+                {
+                    self.stat[i].text
+                }
                 _ => continue,
             };
             if len < 25 {
                 continue;
             }
-            let commas = if node.tag == "p" || node.tag == "pre" || node.tag == "td" { self.stat[i].commas } else { 0 };
+            let commas = match node.tag {
+                "p" | "pre" | "td" => self.stat[i].commas,
+                "li" => self.stat[i].commas.min(2),
+                _ => 0,
+            };
             let ld = self.stat[i].link_density();
-            let content = (1.0 + commas as f32 + (len as f32 / 100.0).min(3.0)) * (1.0 - ld);
-            let mut a = if matches!(node.tag, "p" | "pre" | "td" | "blockquote") { node.parent } else { i };
+            let mut content = (1.0 + commas as f32 + (len as f32 / 100.0).min(3.0)) * (1.0 - ld);
+            // A lone paragraph beside an image is a caption: a gallery's slides
+            // must not outscore the story.
+            let p = node.parent;
+            if self.is_caption(i) {
+                content *= 0.25;
+            }
+            // A list item weighs half a paragraph, and only the first items of
+            // a list count: a long list of references is not the story.
+            if node.tag == "li" {
+                list_items = if list == p { list_items + 1 } else { 1 };
+                list = p;
+                if list_items > 10 {
+                    continue;
+                }
+                content *= 0.5;
+            }
+            let mut a = match node.tag {
+                "p" | "pre" | "td" | "blockquote" => node.parent,
+                "li" => dom.nodes.get(node.parent).map_or(usize::MAX, |l| l.parent),
+                _ => i,
+            };
             let mut level = 0;
             while a != usize::MAX && level < 5 {
                 let an = &dom.nodes[a];
@@ -357,6 +445,26 @@ impl<'d, 'a> Analysis<'d, 'a> {
         let Some(&first) = ranked.first() else {
             return Vec::new();
         };
+        // Several stories on the page (an infinite scroll, a stream of next
+        // articles): the one headed by the page's headline is the article.
+        let (stories, headed) = self.stories(title);
+        let first = headed.and_then(|s| ranked.iter().copied().find(|&c| self.dom.contains(s, c))).unwrap_or(first);
+        let other_story = |p: usize, top: usize| {
+            stories.iter().any(|&s| dom.contains(p, s) && !dom.contains(s, top) && !dom.contains(top, s))
+        };
+        // One long paragraph (a reader's comment, a bio) against a container of
+        // many blocks that scores nearly as well: the container is the story.
+        let blocks = |c: usize| self.stat[c].p + self.stat[c].li;
+        let first = match ranked.iter().skip(1).take(4).copied().find(|&c| {
+            blocks(first) <= 1
+                && blocks(c) >= 4
+                && score[c] >= 0.75 * score[first]
+                && !dom.contains(c, first)
+                && !dom.contains(first, c)
+        }) {
+            Some(c) if headed.is_none() => c,
+            _ => first,
+        };
         let mut top = first;
         let top_score = score[top];
         // Several strong candidates under one ancestor: take the ancestor.
@@ -364,7 +472,7 @@ impl<'d, 'a> Analysis<'d, 'a> {
             ranked.iter().skip(1).take(4).copied().filter(|&c| score[c] >= 0.75 * top_score).collect();
         if alternatives.len() >= 3 {
             let mut p = dom.nodes[top].parent;
-            while p != usize::MAX && dom.nodes[p].tag != "body" && dom.nodes[p].tag != "html" {
+            while p != usize::MAX && dom.nodes[p].tag != "body" && dom.nodes[p].tag != "html" && !other_story(p, top) {
                 let inside = alternatives.iter().filter(|&&c| dom.contains(p, c)).count();
                 if inside >= 3 {
                     top = p;
@@ -381,7 +489,7 @@ impl<'d, 'a> Analysis<'d, 'a> {
                 p = dom.nodes[p].parent;
                 continue;
             }
-            if score[p] < last / 3.0 {
+            if score[p] < last / 3.0 || other_story(p, top) {
                 break;
             }
             if score[p] > last {
@@ -413,13 +521,62 @@ impl<'d, 'a> Analysis<'d, 'a> {
             }
             let (t, q) = (self.stat[top], self.stat[p]);
             let plain = |s: Stat| s.text.saturating_sub(s.links);
-            if q.link_density() < 0.2 && q.p >= t.p + 3 && plain(q) as f32 > 1.3 * plain(t) as f32 {
+            let more = q.p >= t.p + 3 + self.captions(p) && plain(q) as f32 > 1.3 * plain(t) as f32;
+            if q.link_density() < 0.2 && more && !other_story(p, top) {
                 top = p;
             } else {
                 break;
             }
         }
-        self.merge_siblings(top, &score, &cand)
+        let mut roots = self.merge_siblings(top, &score, &cand);
+        roots.retain(|&r| r == top || !stories.iter().any(|&s| dom.contains(r, s) || dom.contains(s, r)));
+        roots
+    }
+
+    /// Whole stories, one after another: `<article>` elements (outermost) with
+    /// a headline (`<h1>`, `<h2>`) and running text of their own, and the one
+    /// headed by `title`. None unless there are two and one is the page's
+    /// (the items of a listicle have smaller headings, and none is the page's).
+    fn stories(&self, title: Option<&str>) -> (Vec<usize>, Option<usize>) {
+        let dom = self.dom;
+        let Some(title) = title else { return (Vec::new(), None) };
+        let headlines = |s: usize| (s..dom.nodes[s].end).filter(|&i| matches!(dom.nodes[i].tag, "h1" | "h2"));
+        let all = (0..dom.nodes.len()).filter(|&i| {
+            dom.nodes[i].tag == "article"
+                && !self.dead[i]
+                && self.stat[i].p >= 2
+                && self.stat[i].text >= 300
+                && headlines(i).next().is_some()
+        });
+        let stories = outermost(dom, all);
+        let folded = text::fold(title);
+        let headed =
+            stories.iter().copied().find(|&s| headlines(s).any(|h| text::fold(&subtree_text(dom, h)) == folded));
+        match headed {
+            Some(h) if stories.len() >= 2 => (stories, Some(h)),
+            _ => (Vec::new(), None),
+        }
+    }
+
+    /// Whether paragraph `i` is a caption: alone beside an image (a gallery's slide).
+    fn is_caption(&self, i: usize) -> bool {
+        let p = self.dom.nodes[i].parent;
+        self.dom.nodes[i].tag == "p" && p != usize::MAX && self.dom.nodes[p].media && self.stat[p].p <= 1
+    }
+
+    /// Live captions under `i`.
+    fn captions(&self, i: usize) -> u32 {
+        (i..self.dom.nodes[i].end).filter(|&c| !self.dead[c] && self.is_caption(c)).count() as u32
+    }
+
+    /// Whether the container of `list` is made of list items more than of
+    /// paragraphs (key points, release notes), where the items are the text.
+    fn list_made(&self, list: usize) -> bool {
+        let Some(c) = self.dom.nodes.get(list).map(|l| l.parent).filter(|&c| c != usize::MAX) else {
+            return false;
+        };
+        let st = self.stat[c];
+        st.li >= 2 * st.p + 2
     }
 
     fn base_score(&self, i: usize) -> f32 {
@@ -523,6 +680,9 @@ impl<'d, 'a> Analysis<'d, 'a> {
         let end = dom.nodes[root].end;
         let mut cur = Block::default();
         let mut open: Vec<(usize, &'static str)> = Vec::new();
+        let posts = self.live.as_ref().map_or(&[][..], |l| &l.posts[..]);
+        let mut next_post = posts.partition_point(|p| p.0 < root);
+        let mut shown_mark = usize::MAX;
         let mut i = root;
         while i < end {
             while let Some(&(e, _)) = open.last() {
@@ -542,9 +702,26 @@ impl<'d, 'a> Analysis<'d, 'a> {
                 i = node.end;
                 continue;
             }
+            while posts.get(next_post).is_some_and(|p| p.0 < i) {
+                next_post += 1;
+            }
+            if let Some(&(post, mark)) = posts.get(next_post).filter(|p| p.0 == i) {
+                // A live-blog post starts with its time, as a block of its own.
+                flush(&mut cur, out);
+                let text = live::time_text(dom, mark);
+                let chars = text::visible_len(&text) as u32;
+                out.push(Block { text, chars, links: 0, tag: "time", kind: BlockKind::Time, pos: post });
+                next_post += 1;
+                shown_mark = mark;
+            }
+            if i == shown_mark {
+                i = node.end;
+                continue;
+            }
             if node.is_text() {
                 if cur.text.is_empty() {
                     cur.tag = open.last().map(|o| o.1).unwrap_or("div");
+                    cur.kind = kind_of(&open);
                     cur.pos = i;
                 }
                 let before = cur.text.len();
@@ -596,6 +773,9 @@ pub struct Known<'a> {
 
 /// Whether a block survives the paragraph filters.
 fn keep_block(b: &Block, known: &Known) -> bool {
+    if b.kind == BlockKind::Time {
+        return true;
+    }
     if hints::may_start_notice(&b.text) && hints::is_notice(&b.text) {
         return true;
     }
@@ -622,14 +802,15 @@ fn keep_block(b: &Block, known: &Known) -> bool {
     if ld > 0.5 && b.chars.saturating_sub(b.links) < 150 {
         return false;
     }
-    !hints::is_boilerplate(&b.text, words)
+    // A row of figures or a line of code is content where a lone line would be furniture.
+    matches!(b.kind, BlockKind::TableRow | BlockKind::Code) || !hints::is_boilerplate(&b.text, words)
 }
 
 /// Extracts the body from the flat page. `forced` holds the nodes of the
 /// caller's body selector, if any.
 pub fn extract(dom: &Dom, known: &Known) -> Body {
     if dom.nodes.is_empty() {
-        return Body { paragraphs: Vec::new(), reason: Some("the page is empty") };
+        return Body { paragraphs: Vec::new(), kinds: Vec::new(), reason: Some("the page is empty") };
     }
     let first = attempt(dom, known, true);
     let len = |b: &Body| b.paragraphs.iter().map(|p| text::visible_len(p)).sum::<usize>();
@@ -644,9 +825,20 @@ pub fn extract(dom: &Dom, known: &Known) -> Body {
 fn attempt(dom: &Dom, known: &Known, use_hints: bool) -> Body {
     let an = Analysis::new(dom, use_hints);
     let forced: Vec<usize> = outermost(dom, (0..dom.nodes.len()).filter(|&i| dom.nodes[i].body_hit));
-    let (roots, clean) = if forced.is_empty() { (an.choose(), true) } else { (forced, false) };
+    let (mut roots, clean) = if forced.is_empty() { (an.choose(known.title), true) } else { (forced, false) };
+    // Part of a live blog chosen: the blog is all its posts.
+    if let Some(l) = &an.live
+        && !roots.is_empty()
+        && roots.iter().all(|&r| r != l.container && dom.contains(l.container, r))
+    {
+        roots = vec![l.container];
+    }
     if roots.is_empty() {
-        return Body { paragraphs: Vec::new(), reason: Some("no block of text long enough to be an article") };
+        return Body {
+            paragraphs: Vec::new(),
+            kinds: Vec::new(),
+            reason: Some("no block of text long enough to be an article"),
+        };
     }
     let mut blocks = Vec::new();
     for &r in &roots {
@@ -658,10 +850,59 @@ fn attempt(dom: &Dom, known: &Known, use_hints: bool) -> Body {
     }
     rescue_notices(&an, &roots, &mut kept);
     let words: usize = kept.iter().map(|b| text::word_count(&b.text)).sum();
-    if words < 15 && !kept.iter().any(|b| hints::is_notice(&b.text)) {
-        return Body { paragraphs: Vec::new(), reason: Some("too little text for an article") };
+    if words < 15 && !kept.iter().any(|b| hints::is_notice(&b.text)) && !is_brief(dom, &kept, known) {
+        return Body { paragraphs: Vec::new(), kinds: Vec::new(), reason: Some("too little text for an article") };
     }
-    Body { paragraphs: kept.into_iter().map(|b| b.text).collect(), reason: None }
+    let kinds = kept.iter().map(|b| b.kind).collect();
+    Body { paragraphs: kept.into_iter().map(|b| b.text).collect(), kinds, reason: None }
+}
+
+/// A short story that is still a story: a brief or a one-line update. Length
+/// alone cannot tell it from an error or sign-in page, so it takes a headline
+/// shown on the page, the body inside article markup, and a real sentence.
+fn is_brief(dom: &Dom, kept: &[Block], known: &Known) -> bool {
+    use std::sync::LazyLock;
+    static NOT_A_STORY: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(
+            r"(?i)\b(?:not found|404|an error (?:has )?occurred|sign in|log ?in|sign up|subscribe|register|access denied|forbidden|unavailable|no longer available|page you|could not be found|cannot be found|does ?n[o']t exist|try again|enable javascript|accept cookies)\b",
+        )
+        .expect("valid regex")
+    });
+    let Some(title) = known.title.filter(|t| !NOT_A_STORY.is_match(t)) else {
+        return false;
+    };
+    let sentence = |b: &Block| {
+        let t = b.text.trim_end_matches(['"', '\'', '”', '’', '»', ')']);
+        b.kind == BlockKind::Paragraph
+            && text::word_count(&b.text) >= 6
+            && t.ends_with(['.', '!', '?'])
+            && b.text.chars().next().is_some_and(|c| c.is_uppercase() || c.is_ascii_digit() || !c.is_alphanumeric())
+            && b.links * 4 < b.chars
+    };
+    let Some(said) = kept.iter().find(|b| sentence(b)) else {
+        return false;
+    };
+    if kept.iter().any(|b| NOT_A_STORY.is_match(&b.text)) {
+        return false;
+    }
+    let article_markup = |i: usize| {
+        let node = &dom.nodes[i];
+        node.tag == "article"
+            || node.role.eq_ignore_ascii_case("articlebody")
+            || node.role.eq_ignore_ascii_case("article")
+    };
+    // The sentence sits inside an element marked as the article.
+    let mut a = said.pos;
+    let mut marked = false;
+    while a != usize::MAX && !marked {
+        marked = article_markup(a);
+        a = dom.nodes[a].parent;
+    }
+    let folded = text::fold(title);
+    let headline_shown = (0..dom.nodes.len())
+        .filter(|&i| matches!(dom.nodes[i].tag, "h1" | "h2"))
+        .any(|i| text::fold(&subtree_text(dom, i)) == folded);
+    marked && headline_shown
 }
 
 /// Keeps editor's notes and corrections that sit outside the chosen
@@ -782,6 +1023,21 @@ mod tests {
         let b = body(&src);
         assert_eq!(b.paragraphs.len(), 4, "{:?}", b.paragraphs);
         assert!(b.paragraphs[3].starts_with("Correction:"));
+    }
+
+    #[test]
+    fn a_brief_needs_headline_article_markup_and_a_sentence() {
+        let brief = "<body><article><h1>The Headline</h1><p>The bridge has reopened after this morning's crash.</p></article></body>";
+        assert_eq!(body(brief).paragraphs, ["The bridge has reopened after this morning's crash."]);
+        let unmarked = brief.replace("article>", "div>");
+        assert!(body(&unmarked).paragraphs.is_empty(), "no article markup");
+        let sign_in = brief.replace(
+            "The bridge has reopened after this morning's crash.",
+            "Please sign in to continue reading this story.",
+        );
+        assert!(body(&sign_in).paragraphs.is_empty(), "a sign-in page");
+        let fragment = brief.replace("The bridge has reopened after this morning's crash.", "Bridge reopened");
+        assert!(body(&fragment).paragraphs.is_empty(), "no sentence");
     }
 
     #[test]

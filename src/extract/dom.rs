@@ -68,6 +68,10 @@ pub struct Node<'a> {
     pub body_hit: bool,
     /// `role` or `itemprop` attribute, for hints.
     pub role: &'a str,
+    /// `datetime` attribute (of `<time>`), for live-blog post times.
+    pub datetime: &'a str,
+    /// Has an image or video as a direct child (which is not copied).
+    pub media: bool,
 }
 
 impl Node<'_> {
@@ -105,6 +109,7 @@ struct Attrs<'a> {
     class: &'a str,
     id: &'a str,
     role: &'a str,
+    datetime: &'a str,
     hidden: bool,
 }
 
@@ -117,6 +122,7 @@ fn read_attrs(el: &scraper::node::Element) -> Attrs<'_> {
             "id" => a.id = v,
             "role" => a.role = v,
             "itemprop" => itemprop = v,
+            "datetime" => a.datetime = v,
             "hidden" => a.hidden = true,
             "aria-hidden" => a.hidden |= v.trim() == "true",
             "style" => a.hidden |= style_hides(v),
@@ -156,6 +162,9 @@ impl<'a> Dom<'a> {
             match n.value() {
                 HtmlNode::Element(el) => {
                     let tag = el.name();
+                    if parent != usize::MAX && matches!(tag, "img" | "picture" | "video" | "amp-img") {
+                        nodes[parent].media = true;
+                    }
                     if !skipped(tag) {
                         let idx = nodes.len();
                         let depth = path.len() as u32;
@@ -166,6 +175,8 @@ impl<'a> Dom<'a> {
                             class: at.class,
                             id: at.id,
                             role: at.role,
+                            datetime: at.datetime,
+                            media: false,
                             parent,
                             end: idx + 1,
                             depth,
@@ -188,6 +199,8 @@ impl<'a> Dom<'a> {
                         class: "",
                         id: "",
                         role: "",
+                        datetime: "",
+                        media: false,
                         parent,
                         end: idx + 1,
                         depth: path.len() as u32,

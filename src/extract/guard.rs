@@ -272,7 +272,10 @@ pub fn prepare(html: &str, max_depth: usize, strip_nav: bool) -> Cow<'_, str> {
             || name.eq_ignore_ascii_case(b"link");
         if drop_tag && let Some(tag) = read_tag(bytes, start) {
             let keep = name.eq_ignore_ascii_case(b"link") && find(&html[start..tag.end], 0, b"canonical").is_some();
-            if !keep {
+            if name.eq_ignore_ascii_case(b"img") {
+                // A bare `<img>` stays: where the images are tells a gallery from a story.
+                cuts.push((start + 4, tag.end - 1));
+            } else if !keep {
                 cuts.push((start, tag.end));
             }
             i = tag.end;

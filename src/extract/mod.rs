@@ -9,6 +9,8 @@
 //! - [`guard`]: input limits that keep time bounded (nesting depth).
 //! - [`hints`]: what class names and short lines say (furniture, notices).
 //! - [`body`]: content scoring and paragraph flattening.
+//! - [`live`]: live blogs, whose posts start with their times.
+//! - [`markdown`]: the article as Markdown, from the block kinds.
 //! - [`text`]: whitespace and comparison helpers.
 //! - [`wall`]: consent walls, paywalls, bot challenges and other pages served instead of the article.
 
@@ -17,6 +19,8 @@ pub mod dates;
 pub mod dom;
 pub mod guard;
 pub mod hints;
+pub mod live;
+pub mod markdown;
 pub mod metadata;
 pub mod text;
 pub mod wall;
@@ -43,9 +47,44 @@ pub struct Article {
     pub lang: Option<String>,
     /// Body paragraphs and subheadings, in order, whitespace-collapsed.
     pub paragraphs: Vec<String>,
+    /// What each paragraph is (heading, list item, quote…), parallel to
+    /// `paragraphs`. Empty in versions stored before block kinds existed, which
+    /// read as all paragraphs. Layout, not content: not in [`Article::content_hash`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub block_kinds: Vec<BlockKind>,
+}
+
+/// What a body block is; only rendering ([`markdown`]) reads it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BlockKind {
+    /// Running text.
+    #[default]
+    Paragraph,
+    /// An `<h2>` (or `<h1>` kept inside the body).
+    Heading,
+    /// An `<h3>` to `<h6>`.
+    Subheading,
+    /// An item of a bulleted list.
+    ListItem,
+    /// An item of a numbered list.
+    OrderedItem,
+    /// A block quote.
+    Quote,
+    /// Preformatted text or code.
+    Code,
+    /// One row of a table, cells joined by spaces.
+    TableRow,
+    /// The time of a live-blog post, which starts the post.
+    Time,
 }
 
 impl Article {
+    /// The kind of paragraph `i` (a paragraph when unknown).
+    pub fn block_kind(&self, i: usize) -> BlockKind {
+        self.block_kinds.get(i).copied().unwrap_or_default()
+    }
+
     /// The paragraphs joined by blank lines.
     pub fn text(&self) -> String {
         self.paragraphs.join("\n\n")
@@ -145,6 +184,7 @@ pub fn extract_report(html: &str, url: Option<&str>, rules: &ExtractRules) -> (A
         modified: meta.modified,
         lang: meta.lang,
         paragraphs: body.paragraphs,
+        block_kinds: body.kinds,
     };
     (article, reason)
 }

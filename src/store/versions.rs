@@ -56,6 +56,7 @@ fn version_row(r: &Row) -> Result<VersionRow> {
         modified: r.get(8)?,
         lang: r.get(9)?,
         paragraphs: Vec::new(),
+        block_kinds: Vec::new(),
     };
     let row = VersionRow {
         id: r.get(0)?,
