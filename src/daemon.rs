@@ -124,6 +124,8 @@ impl Daemon {
     fn build(config: Config, store: Store, web_store: Option<Arc<Store>>) -> Result<Daemon> {
         let now = Utc::now().timestamp();
         store.sync_config_sources(&crate::watch::config_sources(&config), now)?;
+        // A daemon holds its database alone (SQLite's file lock, PostgreSQL's advisory lock),
+        // so every lease left is a dead run's: free them now rather than when they expire.
         let released = store.release_leases(now)?;
         if released > 0 {
             info!(released, "Checks left unfinished by a previous run are due again.");
@@ -192,7 +194,7 @@ impl Daemon {
         // In batches, in id order: every article exactly once, without holding them all in memory.
         let mut after = 0;
         loop {
-            let batch = self.ctx.db.write(move |s| s.claim_articles_after(after, lease, PASS_BATCH)).await?;
+            let batch = self.ctx.db.write(move |s| s.claim_articles_after(after, now, lease, PASS_BATCH)).await?;
             let Some(last) = batch.last() else { break };
             after = last.id;
             for article in batch {

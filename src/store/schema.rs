@@ -3,7 +3,6 @@
 //! and the pragmas every connection runs under.
 
 use std::path::Path;
-use std::sync::Mutex;
 
 use rusqlite::Connection;
 
@@ -181,6 +180,26 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX screenshots_taken ON screenshots (taken_at);
     "#,
+    // 8: leases with an owner and an expiry, so that several workers can share one
+    // database, and the workers' heartbeat rows. `leased` stays, kept in step with
+    // `lease_owner` (1 while a worker holds the row).
+    r#"
+    ALTER TABLE articles ADD COLUMN lease_owner TEXT;
+    ALTER TABLE articles ADD COLUMN lease_until INTEGER;
+    ALTER TABLE sources ADD COLUMN lease_owner TEXT;
+    ALTER TABLE sources ADD COLUMN lease_until INTEGER;
+    UPDATE articles SET lease_owner = 'before migration 8', lease_until = next_check WHERE leased = 1;
+    UPDATE sources SET lease_owner = 'before migration 8', lease_until = next_check WHERE leased = 1;
+    CREATE TABLE workers (
+        id            TEXT PRIMARY KEY,
+        host          TEXT NOT NULL,
+        pid           INTEGER NOT NULL,
+        roles         TEXT NOT NULL,
+        started_at    INTEGER NOT NULL,
+        heartbeat_at  INTEGER NOT NULL,
+        doing         TEXT NOT NULL DEFAULT 'idle'
+    );
+    "#,
 ];
 
 /// PostgreSQL's migrations, applied in order; the `redline_schema` table holds how many
@@ -319,6 +338,24 @@ const PG_MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX screenshots_taken ON screenshots (taken_at);
     "#,
+    // 2: SQLite's migration 8: leases with an owner and an expiry, and the workers' heartbeats.
+    r#"
+    ALTER TABLE articles ADD COLUMN lease_owner TEXT;
+    ALTER TABLE articles ADD COLUMN lease_until BIGINT;
+    ALTER TABLE sources ADD COLUMN lease_owner TEXT;
+    ALTER TABLE sources ADD COLUMN lease_until BIGINT;
+    UPDATE articles SET lease_owner = 'before migration 2', lease_until = next_check WHERE leased = 1;
+    UPDATE sources SET lease_owner = 'before migration 2', lease_until = next_check WHERE leased = 1;
+    CREATE TABLE workers (
+        id            TEXT PRIMARY KEY,
+        host          TEXT NOT NULL,
+        pid           BIGINT NOT NULL,
+        roles         TEXT NOT NULL,
+        started_at    BIGINT NOT NULL,
+        heartbeat_at  BIGINT NOT NULL,
+        doing         TEXT NOT NULL DEFAULT 'idle'
+    );
+    "#,
 ];
 
 /// The text PostgreSQL's full-text search indexes for a version (`versions_search`):
@@ -346,7 +383,7 @@ impl Store {
         let mut conn = Conn::Postgres(PgConn::connect(&config, &format!("redline {}", std::process::id()))?);
         let name = super::pg::target(&config);
         migrate(&mut conn, &name)?;
-        Ok(Store { conn: Mutex::new(conn) })
+        Ok(Store::from_conn(conn))
     }
 
     /// Opens the database a config's `[storage]` names: its `url` if set, else its file.
@@ -371,7 +408,7 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         let mut conn = Conn::Sqlite(conn);
         migrate(&mut conn, name)?;
-        Ok(Store { conn: Mutex::new(conn) })
+        Ok(Store::from_conn(conn))
     }
 }
 
@@ -523,7 +560,8 @@ mod tests {
         store.conn().execute("UPDATE redline_schema SET version = 99", &[]).unwrap();
         drop(store);
         let err = Store::open_url(&db.url).err().unwrap().to_string();
-        assert!(err.contains("schema version 99, newer than this Redline knows (1)"), "{err}");
+        let known = format!("schema version 99, newer than this Redline knows ({})", PG_MIGRATIONS.len());
+        assert!(err.contains(&known), "{err}");
         assert!(err.contains("root@127.0.0.1:5432/redline_test_") || err.contains("/redline_test_"), "{err}");
     }
 
@@ -541,7 +579,8 @@ mod tests {
             inline + pooled
         });
         let plain = std::thread::spawn(move || store.ping().unwrap()).join().unwrap();
-        assert_eq!((pooled, plain), (2, 1));
+        let known = PG_MIGRATIONS.len() as i64;
+        assert_eq!((pooled, plain), (2 * known, known));
         // A store dropped inside an async context shuts its runtime down without blocking.
         let store = Store::open_url(&db.url).unwrap();
         runtime.block_on(async move { drop(store) });
