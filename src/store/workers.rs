@@ -62,6 +62,31 @@ impl WorkerRow {
     pub fn is_gone(&self, now: i64) -> bool {
         now - self.heartbeat_at > GONE_AFTER_SECS
     }
+
+    /// Its line in `redline status`: id, host, pid, roles, heartbeat age, what it does
+    /// (or `gone` once its heartbeat stopped).
+    pub fn status_line(&self, now: i64) -> String {
+        let doing = if self.is_gone(now) { "gone" } else { self.doing.as_str() };
+        format!(
+            "{}  host {}  pid {}  roles {}  beat {} ago  {doing}",
+            self.id,
+            self.host,
+            self.pid,
+            self.roles,
+            age(now - self.heartbeat_at)
+        )
+    }
+}
+
+/// A duration in seconds as `42s`, `5m`, `3h` or `2d`.
+fn age(secs: i64) -> String {
+    let secs = secs.max(0);
+    match secs {
+        0..60 => format!("{secs}s"),
+        60..3600 => format!("{}m", secs / 60),
+        3600..86_400 => format!("{}h", secs / 3600),
+        _ => format!("{}d", secs / 86_400),
+    }
 }
 
 fn worker_row(r: &Row) -> Result<WorkerRow> {
@@ -127,6 +152,27 @@ mod tests {
         assert_eq!(parts[2], std::process::id().to_string());
         assert_eq!(parts[0].len(), 8);
         assert_eq!(process_worker_id(), id);
+    }
+
+    #[test]
+    fn status_lines_show_the_heartbeat_age_and_gone_workers() {
+        let w = WorkerRow {
+            id: "box:42:100:0000abcd".into(),
+            host: "box".into(),
+            pid: 42,
+            roles: "check,deliver".into(),
+            started_at: 100,
+            heartbeat_at: 1000,
+            doing: "checking 3 articles".into(),
+        };
+        assert_eq!(
+            w.status_line(1003),
+            "box:42:100:0000abcd  host box  pid 42  roles check,deliver  beat 3s ago  checking 3 articles"
+        );
+        assert!(w.status_line(1000 + 61).ends_with("beat 1m ago  gone"));
+        assert!(w.status_line(1000 + 7200).contains("beat 2h ago"));
+        assert!(w.status_line(1000 + 3 * 86_400).contains("beat 3d ago"));
+        assert_eq!(age(-5), "0s", "a clock behind the heartbeat's");
     }
 
     #[test]
