@@ -167,7 +167,8 @@ fn the_daemon_stops_cleanly_on_sigterm() {
     wait_for(Duration::from_secs(30), || versions(&db) >= articles);
     // The running worker announces itself; `status` lists it.
     let status = stdout(&redline(&["--config", path.to_str().unwrap(), "status"]));
-    let line = status.lines().find(|l| l.contains(&format!("pid {}", child.id()))).unwrap_or_else(|| panic!("{status}"));
+    let line =
+        status.lines().find(|l| l.contains(&format!("pid {}", child.id()))).unwrap_or_else(|| panic!("{status}"));
     assert!(status.contains("WORKERS") && line.contains("roles check,deliver") && line.contains("ago"), "{status}");
     assert!(!line.ends_with("gone"), "{status}");
     let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();

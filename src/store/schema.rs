@@ -513,6 +513,34 @@ mod tests {
     }
 
     #[test]
+    fn a_version_7_lease_gets_an_owner_and_an_expiry_and_expires_like_any_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.db");
+        let conn = Connection::open(&path).unwrap();
+        for sql in &MIGRATIONS[..7] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 7).unwrap();
+        // A check leased until 400 by a run before leases had owners, and a free article.
+        conn.execute_batch(
+            "INSERT INTO sources (kind, url, schedule, created_at) VALUES ('feed', 'https://a/rss', 'every 10m', 0);
+             INSERT INTO articles (source_id, url, first_seen, next_check, leased) VALUES (1, 'https://a/1', 0, 400, 1);
+             INSERT INTO articles (source_id, url, first_seen, next_check) VALUES (1, 'https://a/2', 0, 100);",
+        )
+        .unwrap();
+        drop(conn);
+        let store = Store::open(&path).unwrap();
+        let leases = store.query_rows("SELECT lease_owner, lease_until FROM articles ORDER BY id", &[]).unwrap();
+        assert_eq!(leases[0].get::<Option<i64>>(1).unwrap(), Some(400));
+        assert!(leases[0].get::<Option<String>>(0).unwrap().is_some());
+        assert_eq!(leases[1].get::<Option<String>>(0).unwrap(), None);
+        let ids = |rows: Vec<crate::store::ArticleRow>| rows.iter().map(|a| a.id).collect::<Vec<_>>();
+        assert_eq!(ids(store.claim_due_articles(399, 999, 10, true).unwrap()), vec![2]);
+        assert_eq!(ids(store.claim_due_articles(400, 999, 10, true).unwrap()), vec![1]);
+        assert!(store.workers().unwrap().is_empty(), "the workers table is there");
+    }
+
+    #[test]
     fn a_version_6_database_gains_the_screenshots_table_and_keeps_its_rows() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.db");
