@@ -27,7 +27,7 @@ use crate::fetch::browser::BrowserPool;
 use crate::health::{Health, Notice};
 use crate::schedule::polite::Polite;
 use crate::store::{Db, DbLock, Store, StoreError};
-use loops::{Delivery, LEASE, Listings, Prune, RulesCache, Scheduler};
+use loops::{Activity, Delivery, HEARTBEAT, Heartbeat, LEASE, Listings, Prune, RulesCache, Scheduler};
 use supervisor::{Backoff, supervise};
 
 pub use loops::{DELIVERY_TICK, TICK};
@@ -124,6 +124,8 @@ impl Daemon {
     fn build(config: Config, store: Store, web_store: Option<Arc<Store>>) -> Result<Daemon> {
         let now = Utc::now().timestamp();
         store.sync_config_sources(&crate::watch::config_sources(&config), now)?;
+        // A daemon holds its database alone (SQLite's file lock, PostgreSQL's advisory lock),
+        // so every lease left is a dead run's: free them now rather than when they expire.
         let released = store.release_leases(now)?;
         if released > 0 {
             info!(released, "Checks left unfinished by a previous run are due again.");
@@ -192,7 +194,7 @@ impl Daemon {
         // In batches, in id order: every article exactly once, without holding them all in memory.
         let mut after = 0;
         loop {
-            let batch = self.ctx.db.write(move |s| s.claim_articles_after(after, lease, PASS_BATCH)).await?;
+            let batch = self.ctx.db.write(move |s| s.claim_articles_after(after, now, lease, PASS_BATCH)).await?;
             let Some(last) = batch.last() else { break };
             after = last.id;
             for article in batch {
@@ -243,15 +245,24 @@ impl Daemon {
         let (stop_tx, stop) = watch::channel(false);
         let health = &self.health;
         let ctx = &self.ctx;
+        let activity = Arc::new(Activity::default());
         let scheduler = supervise(
             "scheduler",
             TICK * 30,
             health,
             stop.clone(),
-            Scheduler::new(Arc::clone(ctx), Arc::clone(health)),
+            Scheduler::new(Arc::clone(ctx), Arc::clone(health), Arc::clone(&activity)),
         );
-        let listings =
-            supervise("listings", TICK * 60, health, stop.clone(), Listings::new(Arc::clone(ctx), Arc::clone(health)));
+        let listings = Listings::new(Arc::clone(ctx), Arc::clone(health), Arc::clone(&activity));
+        let listings = supervise("listings", TICK * 60, health, stop.clone(), listings);
+        let heartbeat = Heartbeat {
+            db: ctx.db.clone(),
+            activity,
+            roles: self.roles(),
+            started_at: Utc::now().timestamp(),
+            ticker: loops::ticker(HEARTBEAT),
+        };
+        let heartbeat = supervise("heartbeat", HEARTBEAT * 6, health, stop.clone(), heartbeat);
         let delivery = Delivery { worker: Arc::clone(&self.worker), ready: Arc::clone(&ctx.outbox_ready) };
         let delivery = supervise("delivery", DELIVERY_TICK * 30, health, stop.clone(), delivery);
         let prune = Prune { ctx: Arc::clone(ctx), ticker: loops::ticker(loops::PRUNE_TICK) };
@@ -259,7 +270,7 @@ impl Daemon {
         let web = self.serve_web(stop.clone());
         let watchdog = systemd_watchdog(Arc::clone(health), stop.clone());
         notify_systemd(&[sd_notify::NotifyState::Ready]);
-        let work = async { tokio::join!(scheduler, listings, delivery, prune, web, watchdog) };
+        let work = async { tokio::join!(scheduler, listings, delivery, prune, web, watchdog, heartbeat) };
         tokio::pin!(work);
         tokio::select! {
             _ = shutdown => {}
@@ -271,7 +282,20 @@ impl Daemon {
         let (scheduler, listings, ..) = (&mut work).await;
         tokio::join!(scheduler.drain(SHUTDOWN_GRACE), listings.drain(SHUTDOWN_GRACE));
         self.stop_browser().await;
+        // A clean exit takes the heartbeat row with it; a killed worker's row goes stale instead.
+        if let Err(e) = self.ctx.db.write(|s| s.remove_worker()).await {
+            warn!(error = %e, "Cannot remove this worker's heartbeat row; it shows as gone in a minute.");
+        }
         Ok(())
+    }
+
+    /// The loops this worker runs, for its heartbeat row.
+    fn roles(&self) -> String {
+        let mut roles = vec!["check", "deliver"];
+        if self.web.is_some() {
+            roles.push("web");
+        }
+        roles.join(",")
     }
 
     /// Serves the web UI while enabled; a port that cannot be bound is retried

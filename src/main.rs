@@ -473,6 +473,13 @@ fn status(store: &Store) -> Result<()> {
     writeln!(out, "history      {} versions, {} changes", s.versions, s.changes)?;
     writeln!(out, "alerts       {} pending, {} failed (`redline alerts`)", s.pending_deliveries, s.failed_deliveries)?;
     writeln!(out, "last hour    {} fetches, {} failed", s.fetches_last_hour.0, s.fetches_last_hour.1)?;
+    let workers = store.workers()?;
+    if !workers.is_empty() {
+        writeln!(out, "WORKERS")?;
+        for w in workers {
+            writeln!(out, "  {}", w.status_line(now()))?;
+        }
+    }
     if !s.failing.is_empty() {
         writeln!(out, "FAILING")?;
         for (url, failures, error, next) in s.failing {

@@ -184,6 +184,12 @@ fn the_daemon_stops_cleanly_on_sigterm() {
         .unwrap();
     let articles = newsroom.article_urls().len() as i64;
     wait_for(Duration::from_secs(30), || versions(&db) >= articles);
+    // The running worker announces itself; `status` lists it.
+    let status = stdout(&redline(&["--config", path.to_str().unwrap(), "status"]));
+    let line =
+        status.lines().find(|l| l.contains(&format!("pid {}", child.id()))).unwrap_or_else(|| panic!("{status}"));
+    assert!(status.contains("WORKERS") && line.contains("roles check,deliver") && line.contains("ago"), "{status}");
+    assert!(!line.ends_with("gone"), "{status}");
     let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(kill.success());
     let started = Instant::now();
@@ -198,6 +204,8 @@ fn the_daemon_stops_cleanly_on_sigterm() {
     std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
     assert!(status.success(), "exit status {status}: {err}");
     assert!(err.contains("Shutting down."), "{err}");
+    let status = stdout(&redline(&["--config", path.to_str().unwrap(), "status"]));
+    assert!(!status.contains("WORKERS"), "a clean exit removes the worker's row: {status}");
     let conn = rusqlite::Connection::open(&db).unwrap();
     let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
     assert_eq!(check, "ok");

@@ -1,10 +1,12 @@
 //! The daemon's loops, each a [`Pass`] the supervisor runs: the article
-//! scheduler, the listing reader, the delivery worker and the pruner.
+//! scheduler, the listing reader, the delivery worker, the pruner and the
+//! heartbeat that tells other workers and `redline status` what this one does.
 //!
 //! Work whose recording failed (the store refused a write) is handed back:
 //! its row is made due again on the next pass that can write.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -30,6 +32,8 @@ pub const TICK: Duration = Duration::from_secs(1);
 pub const DELIVERY_TICK: Duration = Duration::from_secs(2);
 /// How often old fetch-log lines are pruned.
 pub const PRUNE_TICK: Duration = Duration::from_secs(3600);
+/// How often this worker's heartbeat row is written.
+pub const HEARTBEAT: Duration = Duration::from_secs(5);
 /// How long fetch-log lines are kept.
 const FETCH_LOG_RETENTION: Duration = Duration::from_secs(14 * 24 * 3600);
 
@@ -38,6 +42,57 @@ pub fn ticker(every: Duration) -> Interval {
     let mut t = tokio::time::interval(every);
     t.set_missed_tick_behavior(MissedTickBehavior::Skip);
     t
+}
+
+/// What the loops are doing now, for the heartbeat row: checks and listing reads in flight.
+#[derive(Debug, Default)]
+pub struct Activity {
+    checks: AtomicUsize,
+    listings: AtomicUsize,
+}
+
+/// Counts one unit of work in flight while it lives.
+pub struct Busy(Arc<Activity>, fn(&Activity) -> &AtomicUsize, usize);
+
+impl Activity {
+    /// Counts `n` article checks until the guard drops.
+    pub fn checking(self: &Arc<Self>, n: usize) -> Busy {
+        Busy::new(self, |a| &a.checks, n)
+    }
+
+    /// Counts `n` listing reads until the guard drops.
+    pub fn reading(self: &Arc<Self>, n: usize) -> Busy {
+        Busy::new(self, |a| &a.listings, n)
+    }
+
+    /// "checking 3 articles, reading 1 listing", or "idle".
+    pub fn describe(&self) -> String {
+        describe(self.checks.load(Ordering::Relaxed), self.listings.load(Ordering::Relaxed))
+    }
+}
+
+impl Busy {
+    fn new(activity: &Arc<Activity>, counter: fn(&Activity) -> &AtomicUsize, n: usize) -> Busy {
+        counter(activity).fetch_add(n, Ordering::Relaxed);
+        Busy(Arc::clone(activity), counter, n)
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        (self.1)(&self.0).fetch_sub(self.2, Ordering::Relaxed);
+    }
+}
+
+/// The `doing` text of a heartbeat.
+pub fn describe(checks: usize, listings: usize) -> String {
+    let plural = |n: usize, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
+    match (checks, listings) {
+        (0, 0) => "idle".to_string(),
+        (c, 0) => format!("checking {}", plural(c, "article")),
+        (0, l) => format!("reading {}", plural(l, "listing")),
+        (c, l) => format!("checking {}, reading {}", plural(c, "article"), plural(l, "listing")),
+    }
 }
 
 /// Ids whose check could not be recorded, to be made due again.
@@ -92,11 +147,12 @@ pub struct Scheduler {
     in_flight: InFlight,
     orphans: Orphans,
     ticker: Interval,
+    activity: Arc<Activity>,
 }
 
 impl Scheduler {
-    /// A scheduler over `ctx`'s store.
-    pub fn new(ctx: Arc<Ctx>, health: Arc<Health>) -> Scheduler {
+    /// A scheduler over `ctx`'s store, counting its checks in `activity`.
+    pub fn new(ctx: Arc<Ctx>, health: Arc<Health>, activity: Arc<Activity>) -> Scheduler {
         let concurrency = ctx.config.fetch.concurrency.max(1);
         Scheduler {
             ctx,
@@ -106,6 +162,7 @@ impl Scheduler {
             in_flight: InFlight::default(),
             orphans: Orphans::default(),
             ticker: ticker(TICK),
+            activity,
         }
     }
 
@@ -173,8 +230,9 @@ impl Pass for Scheduler {
             let host = self.in_flight.enter(host_key(&article.url));
             let ctx = Arc::clone(&self.ctx);
             let article_rules = rules.get(&article.rules);
+            let busy = self.activity.checking(1);
             self.checks.spawn(async move {
-                let _held = (permit, host);
+                let _held = (permit, host, busy);
                 let id = article.id;
                 (id, ctx.check_article(article, article_rules).await)
             });
@@ -191,12 +249,13 @@ pub struct Listings {
     reads: JoinSet<()>,
     orphans: Orphans,
     ticker: Interval,
+    activity: Arc<Activity>,
 }
 
 impl Listings {
-    /// A listing reader over `ctx`'s store.
-    pub fn new(ctx: Arc<Ctx>, health: Arc<Health>) -> Listings {
-        Listings { ctx, health, reads: JoinSet::new(), orphans: Orphans::default(), ticker: ticker(TICK) }
+    /// A listing reader over `ctx`'s store, counting its reads in `activity`.
+    pub fn new(ctx: Arc<Ctx>, health: Arc<Health>, activity: Arc<Activity>) -> Listings {
+        Listings { ctx, health, reads: JoinSet::new(), orphans: Orphans::default(), ticker: ticker(TICK), activity }
     }
 
     /// Lets the reads in flight finish (up to `grace`).
@@ -263,7 +322,9 @@ impl Pass for Listings {
         let sources = self.ctx.db.write(move |s| s.claim_due_sources(now, lease, false)).await?;
         if !sources.is_empty() {
             let (ctx, health, orphans) = (Arc::clone(&self.ctx), Arc::clone(&self.health), Arc::clone(&self.orphans));
+            let _busy = self.activity.reading(sources.len());
             self.reads.spawn(async move {
+                let _busy = _busy;
                 // Each failure was logged, counted and handed back already.
                 let _ = check_sources(&ctx, &health, sources, &orphans).await;
             });
@@ -318,11 +379,63 @@ impl Pass for Prune {
         let before = Utc::now().timestamp() - FETCH_LOG_RETENTION.as_secs() as i64;
         let pruned = self.ctx.db.write(move |s| s.prune_fetch_log(before)).await?;
         debug!(pruned, "Fetch log pruned.");
+        let now = Utc::now().timestamp();
+        let pruned = self.ctx.db.write(move |s| s.prune_workers(now)).await?;
+        debug!(pruned, "Rows of workers gone for a day pruned.");
         if let Some(keep) = self.ctx.config.storage.keep_screenshots {
             let before = Utc::now().timestamp() - keep.as_secs() as i64;
             let pruned = self.ctx.db.write(move |s| s.prune_screenshots(before)).await?;
             debug!(pruned, "Screenshots pruned.");
         }
         Ok(())
+    }
+}
+
+/// Writes this worker's heartbeat row: its roles and what it is doing.
+pub struct Heartbeat {
+    /// The store.
+    pub db: Db,
+    /// What the loops are doing.
+    pub activity: Arc<Activity>,
+    /// The loops this worker runs, comma-separated.
+    pub roles: String,
+    /// When it started.
+    pub started_at: i64,
+    /// Its tick.
+    pub ticker: Interval,
+}
+
+impl Pass for Heartbeat {
+    type Error = StoreError;
+
+    async fn wait(&mut self) {
+        self.ticker.tick().await;
+    }
+
+    async fn pass(&mut self) -> Result<(), StoreError> {
+        let (roles, started, doing) = (self.roles.clone(), self.started_at, self.activity.describe());
+        self.db.write(move |s| s.heartbeat(&roles, started, Utc::now().timestamp(), &doing)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn activity_counts_work_in_flight_and_describes_it() {
+        let activity = Arc::new(Activity::default());
+        assert_eq!(activity.describe(), "idle");
+        let one = activity.checking(1);
+        let more = activity.checking(2);
+        assert_eq!(activity.describe(), "checking 3 articles");
+        let listing = activity.reading(1);
+        assert_eq!(activity.describe(), "checking 3 articles, reading 1 listing");
+        drop((one, more));
+        assert_eq!(activity.describe(), "reading 1 listing");
+        drop(listing);
+        assert_eq!(activity.describe(), "idle");
+        assert_eq!(describe(1, 0), "checking 1 article");
+        assert_eq!(describe(0, 2), "reading 2 listings");
     }
 }

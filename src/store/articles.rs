@@ -3,7 +3,7 @@
 //! articles retired when their revisit plan ends.
 
 use super::sql::{Conn, Row, params};
-use super::{Result, Store, Table};
+use super::{Result, Store, Table, lease_done, lease_free};
 
 /// The politeness key of a URL: its host, with the port when one is given.
 pub fn host_key(url: &str) -> String {
@@ -128,28 +128,37 @@ impl Store {
         self.conn().transaction(|tx| {
             insert_article(tx, source_id, url, now)?;
             tx.execute(
-                "UPDATE sources SET last_checked = ?2, next_check = ?3, last_error = NULL, failures = 0, leased = 0
-                 WHERE id = ?1",
-                params![source_id, now, next],
+                &format!(
+                    "UPDATE sources SET last_checked = ?2, next_check = ?3, last_error = NULL, failures = 0, {}
+                     WHERE id = ?1",
+                    lease_done(4)
+                ),
+                params![source_id, now, next, &self.worker],
             )?;
             Ok(())
         })
     }
 
     /// Claims up to `limit` active articles of enabled sources due at `now`
-    /// (every one if `all`), pushing their due time to `lease_until`.
+    /// (every one if `all`) and not leased (or whose lease has expired), leasing
+    /// them to this worker and pushing their due time to `lease_until`.
     pub fn claim_due_articles(&self, now: i64, lease_until: i64, limit: usize, all: bool) -> Result<Vec<ArticleRow>> {
+        let mut conn = self.conn();
         let sql = format!(
             "{ARTICLE_SELECT} WHERE s.enabled = 1 AND a.state = 'active'
-               AND (?2 = 1 OR a.next_check IS NULL OR a.next_check <= ?1)
-             ORDER BY a.next_check LIMIT ?3"
+               AND (?2 = 1 OR a.next_check IS NULL OR a.next_check <= ?1) AND {}
+             ORDER BY a.next_check LIMIT ?3{}",
+            lease_free("a", 1),
+            conn.skip_locked("a")
         );
-        self.conn().transaction(|tx| claim(tx, &sql, params![now, all, limit], lease_until))
+        conn.transaction(|tx| claim(tx, &sql, params![now, all, limit], lease_until, &self.worker))
     }
 
     /// Claims up to `limit` due articles fairly across hosts: at most `per_host`
     /// from any one host, none from the hosts in `busy` (already at their limit),
     /// most overdue first. A site with a long backlog cannot hold back the others.
+    /// The candidates are ranked first (a window function), then locked: on
+    /// PostgreSQL a candidate another worker is claiming at that moment is skipped.
     pub fn claim_due_articles_fair(
         &self,
         now: i64,
@@ -167,40 +176,64 @@ impl Store {
                            ROW_NUMBER() OVER (PARTITION BY a2.host ORDER BY a2.next_check, a2.id) AS rank
                     FROM articles a2 JOIN sources s2 ON s2.id = a2.source_id
                     WHERE s2.enabled = 1 AND a2.state = 'active'
-                      AND (a2.next_check IS NULL OR a2.next_check <= ?1)
+                      AND (a2.next_check IS NULL OR a2.next_check <= ?1) AND {}
                       AND COALESCE(a2.host, '') NOT IN {}
                 ) ranked WHERE rank <= ?3 ORDER BY next_check LIMIT ?2
-             ) ORDER BY a.next_check",
-            conn.json_texts(4)
+             ) AND {} ORDER BY a.next_check{}",
+            lease_free("a2", 1),
+            conn.json_texts(4),
+            // Checked again on the locked row: a lease taken since the ranking read is seen.
+            lease_free("a", 1),
+            conn.skip_locked("a")
         );
-        conn.transaction(|tx| claim(tx, &sql, params![now, limit, per_host, busy_json], lease_until))
+        conn.transaction(|tx| claim(tx, &sql, params![now, limit, per_host, busy_json], lease_until, &self.worker))
     }
 
     /// Claims up to `limit` active articles of enabled sources with an id above
-    /// `after`, in id order, whatever their due time (for `run --once`).
-    pub fn claim_articles_after(&self, after: i64, lease_until: i64, limit: usize) -> Result<Vec<ArticleRow>> {
-        let sql =
-            format!("{ARTICLE_SELECT} WHERE s.enabled = 1 AND a.state = 'active' AND a.id > ?1 ORDER BY a.id LIMIT ?2");
-        self.conn().transaction(|tx| claim(tx, &sql, params![after, limit], lease_until))
+    /// `after`, in id order, whatever their due time (for `run --once`), leaving
+    /// out those another worker holds a live lease on at `now`.
+    pub fn claim_articles_after(
+        &self,
+        after: i64,
+        now: i64,
+        lease_until: i64,
+        limit: usize,
+    ) -> Result<Vec<ArticleRow>> {
+        let mut conn = self.conn();
+        let sql = format!(
+            "{ARTICLE_SELECT} WHERE s.enabled = 1 AND a.state = 'active' AND a.id > ?1 AND {}
+             ORDER BY a.id LIMIT ?2{}",
+            lease_free("a", 3),
+            conn.skip_locked("a")
+        );
+        conn.transaction(|tx| claim(tx, &sql, params![after, limit, now], lease_until, &self.worker))
     }
 
-    /// Makes every row a previous process claimed and never finished due now
-    /// (it crashed or was killed mid-check). Only one process may use a database
-    /// ([`super::lock::DbLock`]).
-    /// Both tables in one transaction.
+    /// Makes every leased row due now and frees it, whoever holds it: only for a
+    /// process that holds the database alone ([`super::lock::DbLock`]), which knows
+    /// that every lease belongs to a process that crashed or was killed mid-check.
+    /// Without that lock nothing is released at start: an expired lease is taken
+    /// over by whichever worker claims next. Both tables in one transaction.
     pub fn release_leases(&self, now: i64) -> Result<usize> {
         self.conn().transaction(|tx| {
-            let articles =
-                tx.execute("UPDATE articles SET next_check = ?1, leased = 0 WHERE leased = 1", params![now])?;
-            let sources =
-                tx.execute("UPDATE sources SET next_check = ?1, leased = 0 WHERE leased = 1", params![now])?;
-            Ok(articles + sources)
+            let mut released = 0;
+            for table in ["articles", "sources"] {
+                released += tx.execute(
+                    &format!(
+                        "UPDATE {table} SET next_check = ?1, leased = 0, lease_owner = NULL, lease_until = NULL
+                         WHERE leased = 1 OR lease_owner IS NOT NULL"
+                    ),
+                    params![now],
+                )?;
+            }
+            Ok(released)
         })
     }
 
     /// Makes these claimed articles due at `now` again and no longer leased (their
-    /// check could not be recorded). Articles already finished, or never claimed,
-    /// are left alone. Returns how many were released.
+    /// check could not be recorded). Articles already finished, never claimed, or
+    /// whose lease another worker has taken over, are left alone. Returns how many
+    /// were released.
     pub fn release_articles(&self, ids: &[i64], now: i64) -> Result<usize> {
         self.release(Table::Articles, ids, now)
     }
@@ -208,8 +241,8 @@ impl Store {
     /// Stops revisiting an article (its revisit plan has ended); its history stays.
     pub fn retire_article(&self, article_id: i64) -> Result<()> {
         self.conn().execute(
-            "UPDATE articles SET state = 'retired', next_check = NULL, leased = 0 WHERE id = ?1",
-            params![article_id],
+            &format!("UPDATE articles SET state = 'retired', next_check = NULL, {} WHERE id = ?1", lease_done(2)),
+            params![article_id, &self.worker],
         )?;
         Ok(())
     }
@@ -233,11 +266,14 @@ impl Store {
     /// `body_hash`, the hash of the body as received, lets the next identical body skip extraction.
     pub fn record_unchanged(&self, article_id: i64, done: &CheckDone<'_>, body_hash: Option<&str>) -> Result<()> {
         self.conn().execute(
-            "UPDATE articles SET last_checked = ?2, next_check = ?3, failures = 0, last_error = NULL, leased = 0,
-                    etag = COALESCE(?4, etag), last_modified = COALESCE(?5, last_modified),
-                    body_hash = COALESCE(?6, body_hash)
-             WHERE id = ?1",
-            params![article_id, done.at, done.next_check, done.etag, done.last_modified, body_hash],
+            &format!(
+                "UPDATE articles SET last_checked = ?2, next_check = ?3, failures = 0, last_error = NULL, {},
+                        etag = COALESCE(?4, etag), last_modified = COALESCE(?5, last_modified),
+                        body_hash = COALESCE(?6, body_hash)
+                 WHERE id = ?1",
+                lease_done(7)
+            ),
+            params![article_id, done.at, done.next_check, done.etag, done.last_modified, body_hash, &self.worker],
         )?;
         Ok(())
     }
@@ -245,9 +281,12 @@ impl Store {
     /// Records a failed check.
     pub fn record_failure(&self, article_id: i64, at: i64, next_check: i64, error: &str) -> Result<()> {
         self.conn().execute(
-            "UPDATE articles SET last_checked = ?2, next_check = ?3, failures = failures + 1, last_error = ?4, leased = 0
-             WHERE id = ?1",
-            params![article_id, at, next_check, error],
+            &format!(
+                "UPDATE articles SET last_checked = ?2, next_check = ?3, failures = failures + 1, last_error = ?4, {}
+                 WHERE id = ?1",
+                lease_done(5)
+            ),
+            params![article_id, at, next_check, error, &self.worker],
         )?;
         Ok(())
     }
@@ -262,18 +301,113 @@ fn insert_article(conn: &mut Conn, source_id: i64, url: &str, now: i64) -> Resul
     )
 }
 
-/// Inside a transaction: reads the articles `sql` selects and leases them until `lease_until`.
-fn claim(tx: &mut Conn, sql: &str, params: &[super::sql::Value], lease_until: i64) -> Result<Vec<ArticleRow>> {
+/// Inside a transaction: reads the articles `sql` selects and leases them to
+/// `worker` until `lease_until`, their due time pushed there too (so that the
+/// check of a worker that dies is due again when its lease expires).
+fn claim(
+    tx: &mut Conn,
+    sql: &str,
+    params: &[super::sql::Value],
+    lease_until: i64,
+    worker: &str,
+) -> Result<Vec<ArticleRow>> {
     let rows: Vec<ArticleRow> = tx.query(sql, params)?.iter().map(article_row).collect::<Result<_>>()?;
     for r in &rows {
-        tx.execute("UPDATE articles SET next_check = ?2, leased = 1 WHERE id = ?1", params![r.id, lease_until])?;
+        tx.execute(
+            "UPDATE articles SET next_check = ?2, leased = 1, lease_owner = ?3, lease_until = ?2 WHERE id = ?1",
+            params![r.id, lease_until, worker],
+        )?;
     }
     Ok(rows)
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::store::fixtures::each_store;
+    use std::collections::BTreeSet;
+
+    use crate::store::fixtures::{each_shared_store, each_store};
+    use crate::store::{Store, sql::params};
+
+    /// Who holds the lease of an article, and until when.
+    fn lease_of(store: &Store, id: i64) -> (Option<String>, Option<i64>) {
+        let rows =
+            store.query_rows("SELECT lease_owner, lease_until FROM articles WHERE id = ?1", params![id]).unwrap();
+        (rows[0].get(0).unwrap(), rows[0].get(1).unwrap())
+    }
+
+    #[test]
+    fn two_workers_claiming_at_once_never_get_the_same_row() {
+        each_shared_store(|w1, w2| {
+            let urls: Vec<String> = (0..120).map(|n| format!("https://h{}.example/{n}", n % 6)).collect();
+            let sources: Vec<_> =
+                (0..6).map(|h| crate::store::fixtures::source(&format!("https://h{h}.example/rss"))).collect();
+            w1.sync_config_sources(&sources, 0).unwrap();
+            w1.ensure_articles(1, urls.iter().map(String::as_str), 10).unwrap();
+            // Each worker claims in small batches until nothing is left: one the fair way, one plainly.
+            let start = std::sync::Barrier::new(2);
+            let claims = |store: &Store, fair: bool| {
+                let (mut articles, mut listings) = (Vec::new(), Vec::new());
+                start.wait();
+                loop {
+                    // A pause between batches, as a worker checks what it claimed: the two interleave.
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                    let batch = match fair {
+                        true => store.claim_due_articles_fair(100, 400, 5, 2, &[]).unwrap(),
+                        false => store.claim_due_articles(100, 400, 3, false).unwrap(),
+                    };
+                    listings.extend(store.claim_due_sources(100, 400, false).unwrap().into_iter().map(|s| s.id));
+                    if batch.is_empty() {
+                        return (articles, listings);
+                    }
+                    articles.extend(batch.into_iter().map(|a| a.id));
+                }
+            };
+            let ((a1, s1), (a2, s2)) = std::thread::scope(|scope| {
+                let one = scope.spawn(|| claims(w1, true));
+                let two = scope.spawn(|| claims(w2, false));
+                (one.join().unwrap(), two.join().unwrap())
+            });
+            let (set1, set2): (BTreeSet<i64>, BTreeSet<i64>) =
+                (a1.iter().copied().collect(), a2.iter().copied().collect());
+            assert_eq!(set1.len() + set2.len(), a1.len() + a2.len(), "a worker claimed a row twice");
+            assert!(set1.is_disjoint(&set2), "both claimed {:?}", set1.intersection(&set2).collect::<Vec<_>>());
+            assert_eq!(set1.len() + set2.len(), 120, "every due article claimed once");
+            assert!(!set1.is_empty() && !set2.is_empty(), "both workers got work: {} and {}", set1.len(), set2.len());
+            let listings: BTreeSet<i64> = s1.iter().chain(&s2).copied().collect();
+            assert_eq!((listings.len(), s1.len() + s2.len()), (6, 6), "each listing read by one worker");
+            let owners = w1.query_rows("SELECT DISTINCT lease_owner FROM articles ORDER BY 1", &[]).unwrap();
+            let owners: Vec<String> = owners.iter().map(|r| r.get(0).unwrap()).collect();
+            assert_eq!(owners, vec!["w1".to_string(), "w2".to_string()]);
+        });
+    }
+
+    #[test]
+    fn a_dead_workers_lease_is_taken_over_only_once_expired() {
+        each_shared_store(|w1, w2| {
+            w1.sync_config_sources(&[crate::store::fixtures::source("https://a.example/rss")], 0).unwrap();
+            w1.ensure_articles(1, ["https://a.example/1"], 10).unwrap();
+            let id = w1.claim_due_articles(100, 400, 10, false).unwrap()[0].id;
+            assert_eq!(lease_of(w1, id), (Some("w1".into()), Some(400)));
+            // w1 dies. Its lease holds until 400, even for a claim of everything.
+            assert!(w2.claim_due_articles(399, 699, 10, true).unwrap().is_empty());
+            assert!(w2.claim_due_articles_fair(399, 699, 10, 2, &[]).unwrap().is_empty());
+            assert!(w2.claim_articles_after(0, 399, 699, 10).unwrap().is_empty());
+            let taken = w2.claim_due_articles_fair(400, 700, 10, 2, &[]).unwrap();
+            assert_eq!(taken.iter().map(|a| a.id).collect::<Vec<_>>(), vec![id], "expired: taken over");
+            assert_eq!(lease_of(w2, id), (Some("w2".into()), Some(700)));
+            // w1 was only slow: its late result is recorded, but the lease stays w2's,
+            // and w1 cannot hand back what it no longer holds.
+            w1.record_failure(id, 450, 900, "HTTP 503").unwrap();
+            assert_eq!(lease_of(w1, id), (Some("w2".into()), Some(700)));
+            assert_eq!(w1.release_articles(&[id], 460).unwrap(), 0);
+            assert_eq!(w2.release_articles(&[id], 470).unwrap(), 1);
+            assert_eq!(lease_of(w2, id), (None, None));
+            let again = w1.claim_due_articles(470, 770, 10, false).unwrap();
+            assert_eq!(again.len(), 1);
+            w1.record_unchanged(id, &crate::store::fixtures::done(480), None).unwrap();
+            assert_eq!(lease_of(w1, id), (None, None), "the owner's finish clears its lease");
+        });
+    }
     use crate::store::{NewSource, SourceKind, host_key};
 
     #[test]

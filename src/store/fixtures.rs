@@ -67,3 +67,19 @@ pub(crate) fn each_store(test: impl Fn(&Store)) {
     let store = Store::open_url(&db.url).unwrap();
     test(&store);
 }
+
+/// Runs a test with two stores on one database, claiming as workers `w1` and `w2`:
+/// an SQLite file, then a fresh PostgreSQL database.
+pub(crate) fn each_shared_store(test: impl Fn(&Store, &Store)) {
+    eprintln!("on SQLite");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shared.db");
+    let (one, two) = (Store::open(&path).unwrap(), Store::open(&path).unwrap());
+    test(&one.with_worker("w1"), &two.with_worker("w2"));
+    let server = super::pg::test_server_url();
+    let db = super::pg::TestDatabase::create(&server)
+        .unwrap_or_else(|e| panic!("PostgreSQL at {server} (REDLINE_TEST_POSTGRES) does not answer: {e}"));
+    eprintln!("on PostgreSQL");
+    let (one, two) = (Store::open_url(&db.url).unwrap(), Store::open_url(&db.url).unwrap());
+    test(&one.with_worker("w1"), &two.with_worker("w2"));
+}

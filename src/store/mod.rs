@@ -51,6 +51,7 @@ mod sources;
 pub mod sql;
 mod status;
 mod versions;
+mod workers;
 
 pub use articles::{ArticleRow, CheckDone, host_key};
 pub use changes::{ChangeRow, NewChange};
@@ -63,6 +64,7 @@ pub use screenshots::ScreenshotInfo;
 pub use sources::{NewSource, SourceKind, SourceRow};
 pub use status::Status;
 pub use versions::{NewVersion, VersionRow};
+pub use workers::{WorkerRow, process_worker_id};
 
 /// A storage error.
 #[derive(Debug, thiserror::Error)]
@@ -133,9 +135,26 @@ type Result<T> = std::result::Result<T, StoreError>;
 /// The database.
 pub struct Store {
     conn: Mutex<sql::Conn>,
+    /// The worker id this store's claims are leased to ([`workers::process_worker_id`]).
+    worker: String,
 }
 
 impl Store {
+    fn from_conn(conn: sql::Conn) -> Store {
+        Store { conn: Mutex::new(conn), worker: workers::process_worker_id().to_string() }
+    }
+
+    /// The same store claiming under another worker id: for tests that play several workers.
+    pub fn with_worker(mut self, id: &str) -> Store {
+        self.worker = id.to_string();
+        self
+    }
+
+    /// The worker id this store's claims are leased to.
+    pub fn worker(&self) -> &str {
+        &self.worker
+    }
+
     fn conn(&self) -> MutexGuard<'_, sql::Conn> {
         // A panic while holding the lock leaves the database consistent (transactions roll back).
         self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -169,17 +188,36 @@ impl Store {
         self.conn().scalar(&format!("SELECT COUNT(*) FROM {}", table.name()), &[])
     }
 
-    /// Makes the rows of `table` (articles or sources) with these ids that are
-    /// still leased due at `now` and no longer leased; one statement.
+    /// Makes the rows of `table` (articles or sources) with these ids that this
+    /// worker still holds due at `now` and no longer leased; one statement. A row
+    /// whose lease another worker has taken over is left to that worker.
     fn release(&self, table: Table, ids: &[i64], now: i64) -> Result<usize> {
         let mut conn = self.conn();
         let sql = format!(
-            "UPDATE {} SET next_check = ?2, leased = 0 WHERE leased = 1 AND id IN {}",
+            "UPDATE {} SET next_check = ?2, leased = 0, lease_owner = NULL, lease_until = NULL
+             WHERE lease_owner = ?3 AND id IN {}",
             table.name(),
             conn.json_ints(1)
         );
-        conn.execute(&sql, sql::params![serde_json::to_string(ids)?, now])
+        conn.execute(&sql, sql::params![serde_json::to_string(ids)?, now, &self.worker])
     }
+}
+
+/// SQL for "the row `alias` is free to claim at parameter `now`": no lease, or one
+/// that has expired (its worker died or hung), which the claimer takes over.
+fn lease_free(alias: &str, now: usize) -> String {
+    format!("({alias}.lease_until IS NULL OR {alias}.lease_until <= ?{now})")
+}
+
+/// The SET clauses that end a check: the lease is cleared only when the worker bound
+/// to parameter `worker` holds it; a lease another worker has taken over stays its own.
+/// (Every right-hand side reads the row as it was before the update, on both engines.)
+fn lease_done(worker: usize) -> String {
+    format!(
+        "leased = CASE WHEN lease_owner = ?{worker} THEN 0 ELSE leased END,
+         lease_until = CASE WHEN lease_owner = ?{worker} THEN NULL ELSE lease_until END,
+         lease_owner = NULLIF(lease_owner, ?{worker})"
+    )
 }
 
 /// Tables that can be counted.

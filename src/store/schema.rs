@@ -3,7 +3,6 @@
 //! and the pragmas every connection runs under.
 
 use std::path::Path;
-use std::sync::Mutex;
 
 use rusqlite::Connection;
 
@@ -181,6 +180,26 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX screenshots_taken ON screenshots (taken_at);
     "#,
+    // 8: leases with an owner and an expiry, so that several workers can share one
+    // database, and the workers' heartbeat rows. `leased` stays, kept in step with
+    // `lease_owner` (1 while a worker holds the row).
+    r#"
+    ALTER TABLE articles ADD COLUMN lease_owner TEXT;
+    ALTER TABLE articles ADD COLUMN lease_until INTEGER;
+    ALTER TABLE sources ADD COLUMN lease_owner TEXT;
+    ALTER TABLE sources ADD COLUMN lease_until INTEGER;
+    UPDATE articles SET lease_owner = 'before migration 8', lease_until = next_check WHERE leased = 1;
+    UPDATE sources SET lease_owner = 'before migration 8', lease_until = next_check WHERE leased = 1;
+    CREATE TABLE workers (
+        id            TEXT PRIMARY KEY,
+        host          TEXT NOT NULL,
+        pid           INTEGER NOT NULL,
+        roles         TEXT NOT NULL,
+        started_at    INTEGER NOT NULL,
+        heartbeat_at  INTEGER NOT NULL,
+        doing         TEXT NOT NULL DEFAULT 'idle'
+    );
+    "#,
 ];
 
 /// PostgreSQL's migrations, applied in order; the `redline_schema` table holds how many
@@ -319,6 +338,24 @@ const PG_MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX screenshots_taken ON screenshots (taken_at);
     "#,
+    // 2: SQLite's migration 8: leases with an owner and an expiry, and the workers' heartbeats.
+    r#"
+    ALTER TABLE articles ADD COLUMN lease_owner TEXT;
+    ALTER TABLE articles ADD COLUMN lease_until BIGINT;
+    ALTER TABLE sources ADD COLUMN lease_owner TEXT;
+    ALTER TABLE sources ADD COLUMN lease_until BIGINT;
+    UPDATE articles SET lease_owner = 'before migration 2', lease_until = next_check WHERE leased = 1;
+    UPDATE sources SET lease_owner = 'before migration 2', lease_until = next_check WHERE leased = 1;
+    CREATE TABLE workers (
+        id            TEXT PRIMARY KEY,
+        host          TEXT NOT NULL,
+        pid           BIGINT NOT NULL,
+        roles         TEXT NOT NULL,
+        started_at    BIGINT NOT NULL,
+        heartbeat_at  BIGINT NOT NULL,
+        doing         TEXT NOT NULL DEFAULT 'idle'
+    );
+    "#,
 ];
 
 /// The text PostgreSQL's full-text search indexes for a version (`versions_search`):
@@ -346,7 +383,7 @@ impl Store {
         let mut conn = Conn::Postgres(PgConn::connect(&config, &format!("redline {}", std::process::id()))?);
         let name = super::pg::target(&config);
         migrate(&mut conn, &name)?;
-        Ok(Store { conn: Mutex::new(conn) })
+        Ok(Store::from_conn(conn))
     }
 
     /// Opens the database a config's `[storage]` names: its `url` if set, else its file.
@@ -371,7 +408,7 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         let mut conn = Conn::Sqlite(conn);
         migrate(&mut conn, name)?;
-        Ok(Store { conn: Mutex::new(conn) })
+        Ok(Store::from_conn(conn))
     }
 }
 
@@ -476,6 +513,34 @@ mod tests {
     }
 
     #[test]
+    fn a_version_7_lease_gets_an_owner_and_an_expiry_and_expires_like_any_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.db");
+        let conn = Connection::open(&path).unwrap();
+        for sql in &MIGRATIONS[..7] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 7).unwrap();
+        // A check leased until 400 by a run before leases had owners, and a free article.
+        conn.execute_batch(
+            "INSERT INTO sources (kind, url, schedule, created_at) VALUES ('feed', 'https://a/rss', 'every 10m', 0);
+             INSERT INTO articles (source_id, url, first_seen, next_check, leased) VALUES (1, 'https://a/1', 0, 400, 1);
+             INSERT INTO articles (source_id, url, first_seen, next_check) VALUES (1, 'https://a/2', 0, 100);",
+        )
+        .unwrap();
+        drop(conn);
+        let store = Store::open(&path).unwrap();
+        let leases = store.query_rows("SELECT lease_owner, lease_until FROM articles ORDER BY id", &[]).unwrap();
+        assert_eq!(leases[0].get::<Option<i64>>(1).unwrap(), Some(400));
+        assert!(leases[0].get::<Option<String>>(0).unwrap().is_some());
+        assert_eq!(leases[1].get::<Option<String>>(0).unwrap(), None);
+        let ids = |rows: Vec<crate::store::ArticleRow>| rows.iter().map(|a| a.id).collect::<Vec<_>>();
+        assert_eq!(ids(store.claim_due_articles(399, 999, 10, true).unwrap()), vec![2]);
+        assert_eq!(ids(store.claim_due_articles(400, 999, 10, true).unwrap()), vec![1]);
+        assert!(store.workers().unwrap().is_empty(), "the workers table is there");
+    }
+
+    #[test]
     fn a_version_6_database_gains_the_screenshots_table_and_keeps_its_rows() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.db");
@@ -523,7 +588,8 @@ mod tests {
         store.conn().execute("UPDATE redline_schema SET version = 99", &[]).unwrap();
         drop(store);
         let err = Store::open_url(&db.url).err().unwrap().to_string();
-        assert!(err.contains("schema version 99, newer than this Redline knows (1)"), "{err}");
+        let known = format!("schema version 99, newer than this Redline knows ({})", PG_MIGRATIONS.len());
+        assert!(err.contains(&known), "{err}");
         assert!(err.contains("root@127.0.0.1:5432/redline_test_") || err.contains("/redline_test_"), "{err}");
     }
 
@@ -541,7 +607,8 @@ mod tests {
             inline + pooled
         });
         let plain = std::thread::spawn(move || store.ping().unwrap()).join().unwrap();
-        assert_eq!((pooled, plain), (2, 1));
+        let known = PG_MIGRATIONS.len() as i64;
+        assert_eq!((pooled, plain), (2 * known, known));
         // A store dropped inside an async context shuts its runtime down without blocking.
         let store = Store::open_url(&db.url).unwrap();
         runtime.block_on(async move { drop(store) });

@@ -2,7 +2,7 @@
 //! config or the command line, and when each source is next due.
 
 use super::sql::{Row, params};
-use super::{Result, Store, Table};
+use super::{Result, Store, Table, lease_done, lease_free};
 
 /// What a source watches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,35 +114,41 @@ impl Store {
         self.conn().query(&format!("{SOURCE_SELECT} ORDER BY id"), &[])?.iter().map(source_row).collect()
     }
 
-    /// Claims the enabled sources due at `now` (all of them if `all`), pushing
-    /// their due time to `lease_until` so that a crash mid-check retries them later.
+    /// Claims the enabled sources due at `now` (all of them if `all`) that no worker
+    /// holds a live lease on, leasing them to this worker until `lease_until` and
+    /// pushing their due time there, so that a crash mid-check retries them later.
+    /// A listing is read by one worker at a time.
     pub fn claim_due_sources(&self, now: i64, lease_until: i64, all: bool) -> Result<Vec<SourceRow>> {
-        self.conn().transaction(|tx| {
-            let rows: Vec<SourceRow> = tx
-                .query(
-                    &format!(
-                        "{SOURCE_SELECT} WHERE enabled = 1 AND (?2 = 1 OR next_check IS NULL OR next_check <= ?1)
-                         ORDER BY next_check"
-                    ),
-                    params![now, all],
-                )?
-                .iter()
-                .map(source_row)
-                .collect::<Result<_>>()?;
+        let mut conn = self.conn();
+        let sql = format!(
+            "{SOURCE_SELECT} WHERE enabled = 1 AND (?2 = 1 OR next_check IS NULL OR next_check <= ?1) AND {}
+             ORDER BY next_check{}",
+            lease_free("sources", 1),
+            conn.skip_locked("sources")
+        );
+        conn.transaction(|tx| {
+            let rows: Vec<SourceRow> =
+                tx.query(&sql, params![now, all])?.iter().map(source_row).collect::<Result<_>>()?;
             for r in &rows {
-                tx.execute("UPDATE sources SET next_check = ?2, leased = 1 WHERE id = ?1", params![r.id, lease_until])?;
+                tx.execute(
+                    "UPDATE sources SET next_check = ?2, leased = 1, lease_owner = ?3, lease_until = ?2 WHERE id = ?1",
+                    params![r.id, lease_until, &self.worker],
+                )?;
             }
             Ok(rows)
         })
     }
 
-    /// Records the end of a source check.
+    /// Records the end of a source check (its lease cleared if this worker holds it).
     pub fn finish_source(&self, id: i64, at: i64, next_check: i64, error: Option<&str>) -> Result<()> {
         self.conn().execute(
-            "UPDATE sources SET last_checked = ?2, next_check = ?3, last_error = ?4, leased = 0,
-                    failures = CASE WHEN CAST(?4 AS TEXT) IS NULL THEN 0 ELSE failures + 1 END
-             WHERE id = ?1",
-            params![id, at, next_check, error],
+            &format!(
+                "UPDATE sources SET last_checked = ?2, next_check = ?3, last_error = ?4, {},
+                        failures = CASE WHEN CAST(?4 AS TEXT) IS NULL THEN 0 ELSE failures + 1 END
+                 WHERE id = ?1",
+                lease_done(5)
+            ),
+            params![id, at, next_check, error, &self.worker],
         )?;
         Ok(())
     }

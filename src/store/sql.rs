@@ -344,6 +344,17 @@ impl Conn {
         }
     }
 
+    /// The suffix of a claim's SELECT that locks the rows of `table` it reads, skipping
+    /// rows another transaction holds: PostgreSQL's `FOR UPDATE OF … SKIP LOCKED`, so
+    /// that two workers claiming at once never wait for each other nor get the same
+    /// row. Empty on SQLite, where `BEGIN IMMEDIATE` already lets one writer in at a time.
+    pub fn skip_locked(&self, table: &str) -> String {
+        match self.engine() {
+            Engine::Sqlite => String::new(),
+            Engine::Postgres => format!(" FOR UPDATE OF {table} SKIP LOCKED"),
+        }
+    }
+
     /// SQL for the set of strings in the JSON array bound to parameter `n`.
     pub fn json_texts(&self, n: usize) -> String {
         match self.engine() {

@@ -117,9 +117,9 @@ impl Store {
         // back. A first version raises no alert; losing it to a power cut only means
         // it is stored again at the next check, so it skips the flush.
         if change.is_none() {
-            return conn.transaction(|tx| write_version(tx, version, change, done));
+            return conn.transaction(|tx| write_version(tx, version, change, done, &self.worker));
         }
-        conn.durable(|conn| conn.transaction(|tx| write_version(tx, version, change, done)))
+        conn.durable(|conn| conn.transaction(|tx| write_version(tx, version, change, done, &self.worker)))
     }
 }
 
@@ -128,6 +128,7 @@ fn write_version(
     version: &NewVersion<'_>,
     change: Option<&NewChange<'_>>,
     done: &CheckDone<'_>,
+    worker: &str,
 ) -> Result<(i64, Option<i64>)> {
     let previous: Option<(i64, i64)> = tx
         .query_opt(
@@ -186,10 +187,13 @@ fn write_version(
         change_id = Some(id);
     }
     tx.execute(
-        "UPDATE articles SET last_checked = ?2, next_check = ?3, failures = 0, last_error = NULL, leased = 0,
+        &format!(
+            "UPDATE articles SET last_checked = ?2, next_check = ?3, failures = 0, last_error = NULL, {},
                     etag = ?4, last_modified = ?5, canonical_url = COALESCE(?6, canonical_url),
                     last_changed = CASE WHEN ?7 = 1 THEN ?2 ELSE last_changed END, body_hash = NULL
              WHERE id = ?1",
+            super::lease_done(8)
+        ),
         params![
             version.article_id,
             done.at,
@@ -197,7 +201,8 @@ fn write_version(
             done.etag,
             done.last_modified,
             a.canonical_url.as_deref(),
-            change_id.is_some()
+            change_id.is_some(),
+            worker
         ],
     )?;
     Ok((number, change_id))
