@@ -499,6 +499,16 @@ mod tests {
     use super::*;
     use rusqlite::Connection;
 
+    /// A database file as a Redline that knew only the first `version` migrations left it.
+    fn database_at(path: &std::path::Path, version: usize) -> Connection {
+        let conn = Connection::open(path).unwrap();
+        for sql in &MIGRATIONS[..version] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", version as i64).unwrap();
+        conn
+    }
+
     #[test]
     fn migrating_twice_is_harmless_and_newer_schemas_are_refused() {
         let dir = tempfile::tempdir().unwrap();
@@ -516,11 +526,7 @@ mod tests {
     fn a_version_7_lease_gets_an_owner_and_an_expiry_and_expires_like_any_other() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.db");
-        let conn = Connection::open(&path).unwrap();
-        for sql in &MIGRATIONS[..7] {
-            conn.execute_batch(sql).unwrap();
-        }
-        conn.pragma_update(None, "user_version", 7).unwrap();
+        let conn = database_at(&path, 7);
         // A check leased until 400 by a run before leases had owners, and a free article.
         conn.execute_batch(
             "INSERT INTO sources (kind, url, schedule, created_at) VALUES ('feed', 'https://a/rss', 'every 10m', 0);
@@ -545,11 +551,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.db");
         // A database as Redline with six migrations left it, with one stored version.
-        let conn = Connection::open(&path).unwrap();
-        for sql in &MIGRATIONS[..6] {
-            conn.execute_batch(sql).unwrap();
-        }
-        conn.pragma_update(None, "user_version", 6).unwrap();
+        let conn = database_at(&path, 6);
         conn.execute_batch(
             "INSERT INTO sources (kind, url, schedule, created_at) VALUES ('article', 'https://a/1', 'every 10m', 0);
              INSERT INTO articles (source_id, url, first_seen) VALUES (1, 'https://a/1', 0);
