@@ -50,6 +50,7 @@ mod screenshots;
 mod sources;
 pub mod sql;
 mod status;
+mod value;
 mod versions;
 mod workers;
 

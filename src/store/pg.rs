@@ -23,7 +23,7 @@ use tokio_postgres::config::Host;
 use tokio_postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::{Client, Config, NoTls, Statement};
 
-use super::sql::{Row, Value};
+use super::value::{Row, Value};
 use super::{Result, StoreError};
 
 type BoxError = Box<dyn std::error::Error + Sync + Send>;

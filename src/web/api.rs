@@ -15,7 +15,7 @@ use super::history::CompareQuery;
 use super::html::rfc3339;
 use super::pages::{ChangesQuery, SearchQuery, parse_limit, snippet_text};
 use super::{Failure, WebState};
-use crate::store::browse::{ArticleSummary, ChangeSummary, VersionSummary, WatchRow, WatchUpdate, fts_query};
+use crate::store::browse::{ArticleSummary, ChangeSummary, VersionSummary, WatchRow, fts_query};
 use crate::watch::Spec;
 
 pub(super) fn router() -> Router<WebState> {
@@ -304,23 +304,11 @@ async fn add_watch(
     Ok((StatusCode::CREATED, Json(json!({ "watch": watch_json(&w) }))).into_response())
 }
 
-/// The refusal of a write to a watch (the API's and the page forms').
-pub(super) fn update_failure(outcome: WatchUpdate, watch_id: i64) -> Option<Failure> {
-    match outcome {
-        WatchUpdate::Done => None,
-        WatchUpdate::NotFound => Some(Failure::not_found(format!("no watch has the id {watch_id}"))),
-        WatchUpdate::FromConfig => Some(Failure::new(
-            StatusCode::CONFLICT,
-            "this watch comes from the config file, which sets it again at every start: change it there",
-        )),
-    }
-}
-
 async fn set_enabled(state: WebState, watch_id: i64, enabled: bool) -> Result<Json<Value>, Failure> {
     let now = super::now();
     let (outcome, w) =
         state.read(move |s| Ok((s.set_watch_enabled(watch_id, enabled, now)?, s.watch(watch_id)?))).await?;
-    if let Some(f) = update_failure(outcome, watch_id) {
+    if let Some(f) = Failure::refusal(outcome, watch_id) {
         return Err(f);
     }
     let w = w.ok_or_else(|| Failure::not_found(format!("no watch has the id {watch_id}")))?;
@@ -341,7 +329,7 @@ async fn resume_watch(State(state): State<WebState>, Path(watch_id): Path<i64>) 
 async fn remove_watch(State(state): State<WebState>, Path(watch_id): Path<i64>) -> Result<Json<Value>, Failure> {
     let now = super::now();
     let outcome = state.read(move |s| s.remove_watch(watch_id, now)).await?;
-    if let Some(f) = update_failure(outcome, watch_id) {
+    if let Some(f) = Failure::refusal(outcome, watch_id) {
         return Err(f);
     }
     Ok(Json(json!({ "removed": watch_id })))

@@ -16,7 +16,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::api::update_failure;
 use super::html::{KINDS, cookie, kind_label, maybe_time, outside_link, page};
 use super::{Failure, WebState, constant_time_eq};
 use crate::config::WatchRules;
@@ -483,7 +482,7 @@ pub(super) async fn edit(
     };
     let now = super::now();
     let outcome = state.read(move |s| s.edit_watch(watch_id, &source, now)).await?;
-    if let Some(f) = update_failure(outcome, watch_id) {
+    if let Some(f) = Failure::refusal(outcome, watch_id) {
         return Err(f);
     }
     Ok(Redirect::to(&format!("/watches/{watch_id}?done=edited")).into_response())
@@ -503,7 +502,7 @@ async fn set_enabled(
     check_post(&headers, &Form::parse(&body))?;
     let now = super::now();
     let outcome = state.read(move |s| s.set_watch_enabled(watch_id, enabled, now)).await?;
-    if let Some(f) = update_failure(outcome, watch_id) {
+    if let Some(f) = Failure::refusal(outcome, watch_id) {
         return Err(f);
     }
     let done = if enabled { "resumed" } else { "paused" };
@@ -540,7 +539,7 @@ pub(super) async fn remove(
     check_post(&headers, &Form::parse(&body))?;
     let now = super::now();
     let outcome = state.read(move |s| s.remove_watch(watch_id, now)).await?;
-    if let Some(f) = update_failure(outcome, watch_id) {
+    if let Some(f) = Failure::refusal(outcome, watch_id) {
         return Err(f);
     }
     Ok(Redirect::to("/watches").into_response())
@@ -564,7 +563,7 @@ pub(super) async fn api_edit(state: &WebState, watch_id: i64, body: serde_json::
     let source = crate::watch::from_table(table).map_err(|e| Failure::bad_request(e.to_string()))?;
     let now = super::now();
     let (outcome, w) = state.read(move |s| Ok((s.edit_watch(watch_id, &source, now)?, s.watch(watch_id)?))).await?;
-    if let Some(f) = update_failure(outcome, watch_id) {
+    if let Some(f) = Failure::refusal(outcome, watch_id) {
         return Err(f);
     }
     w.ok_or_else(|| Failure::not_found(format!("no watch has the id {watch_id}")))

@@ -25,6 +25,7 @@
 //! so that a browser can ask for it).
 
 mod api;
+mod arc;
 mod atom;
 mod history;
 mod html;
@@ -263,6 +264,21 @@ impl IntoResponse for Failure {
         let mut r = (self.status, html::error_page(self.status, &self.message)).into_response();
         r.extensions_mut().insert(FailureMessage(self.message));
         r
+    }
+}
+
+impl Failure {
+    /// The refusal of a write to a watch (the API's and the page forms'), or `None` when it was done.
+    pub(crate) fn refusal(outcome: crate::store::browse::WatchUpdate, watch_id: i64) -> Option<Failure> {
+        use crate::store::browse::WatchUpdate;
+        match outcome {
+            WatchUpdate::Done => None,
+            WatchUpdate::NotFound => Some(Failure::not_found(format!("no watch has the id {watch_id}"))),
+            WatchUpdate::FromConfig => Some(Failure::new(
+                StatusCode::CONFLICT,
+                "this watch comes from the config file, which sets it again at every start: change it there",
+            )),
+        }
     }
 }
 

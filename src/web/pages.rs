@@ -301,12 +301,12 @@ pub(super) async fn article(
         );
     }
     let _ = writeln!(body, "<h2>{} versions, {} changes</h2>", article.versions, article.changes);
-    body.push_str(&super::history::timeline_svg(article.id, &timeline));
+    body.push_str(&super::arc::timeline_svg(article.id, &timeline));
     if article.versions > 1 {
-        body.push_str(&super::history::picker(article.id, &timeline, 1, article.versions, false));
+        body.push_str(&super::arc::picker(article.id, &timeline, 1, article.versions, false));
     }
     body.push_str("<h2>Headlines</h2>\n");
-    body.push_str(&super::history::headline_history(&timeline));
+    body.push_str(&super::arc::headline_history(&timeline));
     body.push_str("<h2>Every version</h2>\n");
     body.push_str("<div class=\"table-wrap\"><table class=\"timeline\">\n<thead><tr><th>Version</th><th>Fetched</th><th>What changed</th></tr></thead>\n<tbody>\n");
     for v in &timeline {
