@@ -125,10 +125,18 @@ impl Browser {
             .collect()
     }
 
+    /// The first element matching `css`, waited for up to 5 s: a click's navigation may
+    /// still be loading its page (seen with a form refused by the server).
     async fn find(&self, css: &str) -> String {
-        let all = self.find_all(css).await;
-        assert!(!all.is_empty(), "no element matches {css:?} on {}", self.url().await);
-        all[0].clone()
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let all = self.find_all(css).await;
+            if let Some(first) = all.first() {
+                return first.clone();
+            }
+            assert!(std::time::Instant::now() < deadline, "no element matches {css:?} on {}", self.url().await);
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
     }
 
     async fn text(&self, element: &str) -> String {
@@ -793,6 +801,11 @@ async fn an_editor_adds_pauses_and_guards_a_watch_from_the_page_in_chromium() {
     // A form without its CSRF token is refused, and changes nothing.
     browser.script("document.querySelectorAll('input[name=csrf]').forEach(e => e.remove()); return 0;").await;
     browser.click(&browser.find("button#resume").await).await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !browser.url().await.ends_with("/resume") {
+        assert!(Instant::now() < deadline, "the refused form did not navigate: {}", browser.url().await);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let main = browser.text(&browser.find("main").await).await;
     assert!(main.starts_with("403 Forbidden") && main.contains("no valid CSRF token"), "{main}");
     browser.goto(&watch_page).await;
