@@ -175,6 +175,22 @@ impl Browser {
         println!("screenshot: {}", path.display());
     }
 
+    /// Clicks `element` and waits until its page has gone (the element is stale), so that
+    /// what is read next comes from the page the click led to.
+    async fn click_and_leave(&self, element: &str) {
+        self.click(element).await;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let url = format!("{}/element/{element}/name", self.session);
+            let answer = self.http.get(&url).send().await.unwrap_or_else(|e| panic!("WebDriver GET {url}: {e}"));
+            if !answer.status().is_success() {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "the click did not leave the page");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
     async fn close(self) {
         let _ = self.http.delete(&self.session).send().await;
     }
@@ -788,7 +804,7 @@ async fn an_editor_adds_pauses_and_guards_a_watch_from_the_page_in_chromium() {
     }
     // …until it is paused from its page.
     browser.goto(&watch_page).await;
-    browser.click(&browser.find("button#pause").await).await;
+    browser.click_and_leave(&browser.find("button#pause").await).await;
     assert!(browser.url().await.contains("?done=paused"), "{}", browser.url().await);
     assert_eq!(browser.text(&browser.find("#watch-state").await).await, "paused");
     tokio::time::sleep(Duration::from_secs(2)).await; // a check in flight finishes
@@ -800,12 +816,7 @@ async fn an_editor_adds_pauses_and_guards_a_watch_from_the_page_in_chromium() {
 
     // A form without its CSRF token is refused, and changes nothing.
     browser.script("document.querySelectorAll('input[name=csrf]').forEach(e => e.remove()); return 0;").await;
-    browser.click(&browser.find("button#resume").await).await;
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !browser.url().await.ends_with("/resume") {
-        assert!(Instant::now() < deadline, "the refused form did not navigate: {}", browser.url().await);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    browser.click_and_leave(&browser.find("button#resume").await).await;
     let main = browser.text(&browser.find("main").await).await;
     assert!(main.starts_with("403 Forbidden") && main.contains("no valid CSRF token"), "{main}");
     browser.goto(&watch_page).await;
@@ -813,7 +824,7 @@ async fn an_editor_adds_pauses_and_guards_a_watch_from_the_page_in_chromium() {
     assert_eq!(newsroom.hits(&path), paused_at);
     // A refused setting shows the config's message beside the form.
     browser.type_into("form.watch-form input[name=every]", "soon").await;
-    browser.click(&browser.find("form.watch-form button").await).await;
+    browser.click_and_leave(&browser.find("form.watch-form button").await).await;
     let main = browser.text(&browser.find("main").await).await;
     let error = browser.texts("p.error[role=alert]").await.pop().unwrap_or_else(|| panic!("no error shown: {main}"));
     assert!(error.starts_with("key `every`: \"soon\" is not a duration"), "{error}");
