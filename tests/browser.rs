@@ -804,7 +804,7 @@ async fn an_editor_adds_pauses_and_guards_a_watch_from_the_page_in_chromium() {
     }
     // …until it is paused from its page.
     browser.goto(&watch_page).await;
-    browser.click_and_leave(&browser.find("button#pause").await).await;
+    browser.click(&browser.find("button#pause").await).await;
     assert!(browser.url().await.contains("?done=paused"), "{}", browser.url().await);
     assert_eq!(browser.text(&browser.find("#watch-state").await).await, "paused");
     tokio::time::sleep(Duration::from_secs(2)).await; // a check in flight finishes
