@@ -38,6 +38,9 @@ struct Scan<'a> {
     lang: Option<&'a str>,
     times: Vec<ElementRef<'a>>,
     bylines: Vec<ElementRef<'a>>,
+    /// Elements whose class names an author in a compound ("the-author", "text__author",
+    /// "author_name"): weaker than [`Scan::bylines`], read when those give nothing.
+    author_classes: Vec<ElementRef<'a>>,
     dated: Vec<ElementRef<'a>>,
     text_dates: Vec<String>,
     text_bylines: Vec<String>,
@@ -211,10 +214,46 @@ fn scan(doc: &Html) -> Scan<'_> {
                 || contains_ci(testid, "author");
             if hit && !in_furniture(&e) {
                 s.bylines.push(e);
+            } else if s.author_classes.len() < 10 && names_an_author(class) && !in_furniture(&e) {
+                s.author_classes.push(e);
             }
         }
     }
     s
+}
+
+/// Whether a class attribute has a token made of words one of which is "author" or
+/// "writer" ("the-author", "text__author", "author_name", "post-writer"), not an
+/// author's picture, biography or list.
+fn names_an_author(class: &str) -> bool {
+    class.split_whitespace().any(|token| {
+        let mut parts = token.split(['-', '_']).filter(|p| !p.is_empty()).map(|p| p.to_ascii_lowercase());
+        let parts: Vec<String> = parts.by_ref().collect();
+        parts.iter().any(|p| p == "author" || p == "writer")
+            && !parts.iter().any(|p| {
+                matches!(
+                    p.as_str(),
+                    "bio"
+                        | "biography"
+                        | "description"
+                        | "desc"
+                        | "about"
+                        | "image"
+                        | "img"
+                        | "avatar"
+                        | "photo"
+                        | "picture"
+                        | "social"
+                        | "list"
+                        | "more"
+                        | "posts"
+                        | "title"
+                        | "role"
+                        | "job"
+                        | "position"
+                )
+            })
+    })
 }
 
 /// Whether an element sits in page furniture whose names are not the article's byline:
@@ -694,6 +733,7 @@ pub fn read(doc: &Html, base: Option<&url::Url>) -> Meta {
         .filter(|a| plausible_name(a))
         .or_else(|| visible_byline(&sc.bylines))
         .or_else(|| sc.text_bylines.first().cloned())
+        .or_else(|| visible_byline(&sc.author_classes))
     };
     // A publisher, a news agency or a username where the page shows a person's byline: the person.
     let publishers: Vec<&str> =
@@ -911,6 +951,9 @@ fn clean_byline(s: &str) -> String {
         "Posted by ",
         "Author: ",
         "Autor: ",
+        // A caption beside the name ("Author" above "Isaiah Shelton").
+        "Author ",
+        "Authors ",
     ] {
         if let Some(r) = s.strip_prefix(p) {
             s = r.trim().to_string();
@@ -1246,5 +1289,21 @@ mod tests {
         assert_eq!(m.title.as_deref(), Some("Storm hits coast"));
         assert_eq!(m.byline.as_deref(), Some("Sam Ortiz"));
         assert_eq!(m.published.as_deref(), Some("2026-10-01T12:00:00-04:00"));
+    }
+
+    #[test]
+    fn a_compound_author_class_names_the_byline_when_nothing_stronger_does() {
+        let m = meta(
+            r#"<body><h1>Tides of the bay</h1><div class="post-header"><div class="caption">Author</div>
+            <div class="the-author">Mira Okafor</div></div>
+            <div class="author_bio-text">Mira Okafor writes about the coast and has for ten years.</div></body>"#,
+        );
+        assert_eq!(m.byline.as_deref(), Some("Mira Okafor"));
+        let m = meta(
+            r#"<body><h1>Tides</h1><span class="byline">By Sam Ortiz</span><p class="text__author">Jo Bell</p></body>"#,
+        );
+        assert_eq!(m.byline.as_deref(), Some("Sam Ortiz"));
+        assert!(names_an_author("card text__author") && names_an_author("author_name"));
+        assert!(!names_an_author("author-bio") && !names_an_author("authority") && !names_an_author("author-avatar"));
     }
 }
