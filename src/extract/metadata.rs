@@ -568,6 +568,31 @@ fn compact(s: &str) -> String {
 
 /// Whether a byline names a person: not the publisher (its site name, its JSON-LD
 /// publisher, its host name), not a news agency, not a username ("KatieS", "jdoe_22").
+/// A name the page declares as its author (JSON-LD, `<meta name="author">`): also a
+/// lower-case name or a username ("kirstin boatto", "stephenlega"), which visible text could not
+/// be trusted to be; a person shown on the page still wins over a username (see `read`).
+fn declared_name(s: &str) -> bool {
+    let titled: String = s
+        .split(' ')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map(|f| f.to_uppercase().chain(c).collect::<String>()).unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    let lower = s.to_lowercase();
+    plausible_name(s)
+        || (s.len() <= 40
+            && lower == s
+            && !matches!(lower.as_str(), "undefined" | "null" | "none" | "n/a")
+            // A machine id ("mdelatorreq6vkpg2ma0ci"), not a name someone chose.
+            && s.bytes().filter(u8::is_ascii_digit).count() < 3
+            && !s.contains('@')
+            && !s.contains("http")
+            && text::word_count(s) <= 4
+            && plausible_name(&titled.replace(['_', '.'], " ")))
+}
+
 fn is_person(byline: &str, publishers: &[&str]) -> bool {
     let c = compact(byline);
     let lower = text::fold(byline).to_lowercase();
@@ -710,7 +735,7 @@ pub fn read(doc: &Html, base: Option<&url::Url>) -> Meta {
         title_site,
     );
 
-    let byline = if !ld.authors.is_empty() && plausible_name(&join_names(&ld.authors)) {
+    let byline = if !ld.authors.is_empty() && declared_name(&join_names(&ld.authors)) {
         Some(join_names(&ld.authors))
     } else {
         get(&[
@@ -730,7 +755,7 @@ pub fn read(doc: &Html, base: Option<&url::Url>) -> Meta {
                 .flatten()
         })
         .map(|a| clean_byline(&a))
-        .filter(|a| plausible_name(a))
+        .filter(|a| declared_name(a))
         .or_else(|| visible_byline(&sc.bylines))
         .or_else(|| sc.text_bylines.first().cloned())
         .or_else(|| visible_byline(&sc.author_classes))
@@ -1305,5 +1330,22 @@ mod tests {
         assert_eq!(m.byline.as_deref(), Some("Sam Ortiz"));
         assert!(names_an_author("card text__author") && names_an_author("author_name"));
         assert!(!names_an_author("author-bio") && !names_an_author("authority") && !names_an_author("author-avatar"));
+    }
+
+    #[test]
+    fn a_declared_lower_case_name_or_username_is_kept_unless_a_person_is_shown() {
+        let m = meta(r#"<head><meta name="author" content="kirstin boatto"></head><body><h1>Rain</h1></body>"#);
+        assert_eq!(m.byline.as_deref(), Some("kirstin boatto"));
+        let m = meta(r#"<head><meta name="author" content="stephenlega"></head><body><h1>Rain</h1></body>"#);
+        assert_eq!(m.byline.as_deref(), Some("stephenlega"));
+        let m = meta(
+            r#"<head><meta name="author" content="stephenlega"></head><body><h1>Rain</h1>
+            <span class="byline">By Ana Ruiz</span></body>"#,
+        );
+        assert_eq!(m.byline.as_deref(), Some("Ana Ruiz"));
+        for junk in ["undefined", "mdelatorreq6vkpg2ma0ci", "admin"] {
+            let m = meta(&format!(r#"<head><meta name="author" content="{junk}"></head><body><h1>Rain</h1></body>"#));
+            assert_eq!(m.byline, None, "{junk}");
+        }
     }
 }
