@@ -142,6 +142,8 @@ struct RawStorage {
     keep_raw_html: bool,
     #[serde(default, deserialize_with = "opt_duration")]
     keep_screenshots: Option<Duration>,
+    #[serde(default, deserialize_with = "opt_lease")]
+    lease: Option<Duration>,
 }
 
 fn yes() -> bool {
@@ -150,7 +152,7 @@ fn yes() -> bool {
 
 impl Default for RawStorage {
     fn default() -> Self {
-        RawStorage { path: None, url: None, keep_raw_html: true, keep_screenshots: None }
+        RawStorage { path: None, url: None, keep_raw_html: true, keep_screenshots: None, lease: None }
     }
 }
 
@@ -176,11 +178,13 @@ impl RawStorage {
             }
             (_, None) => None,
         };
+        let lease = self.lease.unwrap_or(DEFAULT_LEASE);
         Ok(StorageConfig {
             path: self.path.map_or_else(|| PathBuf::from(DEFAULT_DB_PATH), toml::Spanned::into_inner),
             url,
             keep_raw_html: self.keep_raw_html,
             keep_screenshots: self.keep_screenshots,
+            lease,
         })
     }
 }
@@ -198,7 +202,15 @@ pub struct StorageConfig {
     /// How long screenshots are kept (`"90d"`); each article's newest always stays.
     /// None (the default): kept as long as their versions.
     pub keep_screenshots: Option<Duration>,
+    /// How long a worker's claim on an article, a listing or an outbox row lasts
+    /// (renewed while the work goes on); a dead worker's work is taken over after it.
+    pub lease: Duration,
 }
+
+/// Default length of a claim ([`StorageConfig::lease`]).
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(300);
+/// The shortest claim allowed: renewals come every third of it.
+pub const MIN_LEASE: Duration = Duration::from_secs(3);
 
 impl StorageConfig {
     /// The database for messages: the file, or the URL.
@@ -212,7 +224,13 @@ impl StorageConfig {
 
 impl Default for StorageConfig {
     fn default() -> Self {
-        Self { path: PathBuf::from(DEFAULT_DB_PATH), url: None, keep_raw_html: true, keep_screenshots: None }
+        Self {
+            path: PathBuf::from(DEFAULT_DB_PATH),
+            url: None,
+            keep_raw_html: true,
+            keep_screenshots: None,
+            lease: DEFAULT_LEASE,
+        }
     }
 }
 
@@ -875,6 +893,18 @@ fn opt_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::
     duration(d).map(Some)
 }
 
+fn opt_lease<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    let lease = duration(d)?;
+    if lease < MIN_LEASE {
+        return Err(serde::de::Error::custom(format!(
+            "a lease of {} is too short: at least {}s (it is renewed every third of it)",
+            humantime::format_duration(lease),
+            MIN_LEASE.as_secs()
+        )));
+    }
+    Ok(Some(lease))
+}
+
 fn http_url<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     check_url(&String::deserialize(d)?).map_err(serde::de::Error::custom)
 }
@@ -931,6 +961,11 @@ mod tests {
         assert!(matches!(c.watches[0].schedule, Schedule::Every(d) if d == DEFAULT_EVERY));
         assert_eq!(c.watches[0].target, Target::Article("https://example.com/a".into()));
         assert_eq!(c.storage.keep_screenshots, None);
+        assert_eq!(c.storage.lease, DEFAULT_LEASE);
+        let c = parse("[storage]\nlease = \"20s\"\n").unwrap();
+        assert_eq!(c.storage.lease, Duration::from_secs(20));
+        let err = parse("[storage]\nlease = \"1s\"\n").unwrap_err().to_string();
+        assert!(err.contains("too short") && err.contains(":2:"), "{err}");
         let c = parse("[storage]\nkeep_screenshots = \"90d\"\n").unwrap();
         assert_eq!(c.storage.keep_screenshots, Some(Duration::from_secs(90 * 86_400)));
         let err = parse("[storage]\nkeep_screenshots = \"ninety\"\n").unwrap_err();

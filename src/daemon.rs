@@ -9,6 +9,7 @@
 //! Redline, or another daemon already running on it.
 
 mod loops;
+pub mod roles;
 pub mod supervisor;
 
 use std::future::Future;
@@ -27,10 +28,11 @@ use crate::fetch::browser::BrowserPool;
 use crate::health::{Health, Notice};
 use crate::schedule::polite::Polite;
 use crate::store::{Db, DbLock, Store, StoreError};
-use loops::{Activity, Delivery, HEARTBEAT, Heartbeat, LEASE, Listings, Prune, RulesCache, Scheduler};
+use loops::{Activity, Delivery, HEARTBEAT, Heartbeat, Listings, Prune, Renew, RulesCache, Scheduler};
 use supervisor::{Backoff, supervise};
 
 pub use loops::{DELIVERY_TICK, TICK};
+pub use roles::Roles;
 
 /// Articles claimed at a time by `run --once`.
 const PASS_BATCH: usize = 1000;
@@ -75,6 +77,16 @@ pub enum DaemonError {
     /// Another daemon runs on the database.
     #[error(transparent)]
     Locked(#[from] crate::store::LockError),
+    /// A worker of this name runs already.
+    #[error("a worker named {name:?} is already running (host {host}, pid {pid}); give each worker its own --name")]
+    NameTaken {
+        /// The name.
+        name: String,
+        /// Where it runs.
+        host: String,
+        /// Its pid there.
+        pid: i64,
+    },
     /// The HTTP client could not be built.
     #[error(transparent)]
     Fetch(#[from] crate::fetch::FetchError),
@@ -100,6 +112,8 @@ pub struct Daemon {
     web: Option<crate::web::WebState>,
     /// Held while the daemon lives: one daemon per database.
     _lock: Option<DbLock>,
+    /// The loops [`Daemon::run`] runs.
+    roles: Roles,
 }
 
 impl Daemon {
@@ -124,11 +138,17 @@ impl Daemon {
     fn build(config: Config, store: Store, web_store: Option<Arc<Store>>) -> Result<Daemon> {
         let now = Utc::now().timestamp();
         store.sync_config_sources(&crate::watch::config_sources(&config), now)?;
-        // A daemon holds its database alone (SQLite's file lock, PostgreSQL's advisory lock),
-        // so every lease left is a dead run's: free them now rather than when they expire.
-        let released = store.release_leases(now)?;
-        if released > 0 {
-            info!(released, "Checks left unfinished by a previous run are due again.");
+        // On SQLite a daemon holds its database alone (the file lock), so every lease left
+        // is a dead run's: free them now rather than when they expire. On PostgreSQL other
+        // workers may be running: a dead worker's leases expire by themselves, and this
+        // worker (a new id) holds none yet.
+        if store.engine() == crate::store::sql::Engine::Sqlite {
+            let released = store.release_leases(now)?;
+            if released > 0 {
+                info!(released, "Checks left unfinished by a previous run are due again.");
+            }
+        } else {
+            release_previous_run(&store, now)?;
         }
         let store = Arc::new(store);
         let health = Arc::new(Health::default());
@@ -146,14 +166,19 @@ impl Daemon {
         let db = Db::new(store, Arc::clone(&health));
         let sender = Arc::new(Sender::new(&config)?);
         let (notices, _) = broadcast::channel(1024);
-        let worker = Worker::new(db.clone(), Arc::clone(&sender), config.alerts.retry_for, notices.clone());
+        let worker = Worker::new(db.clone(), Arc::clone(&sender), config.alerts.retry_for, notices.clone())
+            .with_lease(config.storage.lease);
         // Built only when a watch needs it; Chromium itself starts at the first render.
         let browser = config.needs_browser().then(|| Arc::new(BrowserPool::new(&config.browser, &config.fetch)));
         let ctx = Ctx {
-            polite: Polite::with_profiles(
-                &config.fetch,
-                crate::fetch::Profiles::from_config(&config.fetch, &config.watches)?,
-            )?,
+            polite: shared_limits(
+                Polite::with_profiles(
+                    &config.fetch,
+                    crate::fetch::Profiles::from_config(&config.fetch, &config.watches)?,
+                )?,
+                &config,
+                &db,
+            ),
             browser,
             config: Arc::new(config),
             db,
@@ -161,7 +186,13 @@ impl Daemon {
             notices,
             outbox_ready: Arc::new(Notify::new()),
         };
-        Ok(Daemon { ctx: Arc::new(ctx), worker: Arc::new(worker), health, web, _lock: None })
+        Ok(Daemon { ctx: Arc::new(ctx), worker: Arc::new(worker), health, web, _lock: None, roles: Roles::ALL })
+    }
+
+    /// Runs only these loops (`redline run --role`); every one by default.
+    pub fn with_roles(mut self, roles: Roles) -> Daemon {
+        self.roles = roles;
+        self
     }
 
     /// The database.
@@ -184,7 +215,7 @@ impl Daemon {
     /// A store error ends the pass with that error.
     pub async fn check_everything(&self) -> Result<PassStats> {
         let now = Utc::now().timestamp();
-        let lease = now + LEASE.as_secs() as i64;
+        let lease = now + self.ctx.config.storage.lease.as_secs() as i64;
         let sources = self.ctx.db.write(move |s| s.claim_due_sources(now, lease, true)).await?;
         loops::check_sources(&self.ctx, &self.health, sources, &loops::Orphans::default()).await?;
         let mut stats = PassStats::default();
@@ -246,31 +277,45 @@ impl Daemon {
         let health = &self.health;
         let ctx = &self.ctx;
         let activity = Arc::new(Activity::default());
-        let scheduler = supervise(
-            "scheduler",
-            TICK * 30,
-            health,
-            stop.clone(),
-            Scheduler::new(Arc::clone(ctx), Arc::clone(health), Arc::clone(&activity)),
-        );
-        let listings = Listings::new(Arc::clone(ctx), Arc::clone(health), Arc::clone(&activity));
-        let listings = supervise("listings", TICK * 60, health, stop.clone(), listings);
+        let roles = self.roles;
+        // A role left out is a loop that is not started (None), so it registers no health either.
+        let scheduler = async {
+            let scheduler = Scheduler::new(Arc::clone(ctx), Arc::clone(health), Arc::clone(&activity));
+            if !roles.check {
+                return None;
+            }
+            Some(supervise("scheduler", TICK * 30, health, stop.clone(), scheduler).await)
+        };
+        let listings = async {
+            let listings = Listings::new(Arc::clone(ctx), Arc::clone(health), Arc::clone(&activity));
+            if !roles.check {
+                return None;
+            }
+            Some(supervise("listings", TICK * 60, health, stop.clone(), listings).await)
+        };
         let heartbeat = Heartbeat {
             db: ctx.db.clone(),
-            activity,
+            activity: Arc::clone(&activity),
             roles: self.roles(),
             started_at: Utc::now().timestamp(),
             ticker: loops::ticker(HEARTBEAT),
         };
         let heartbeat = supervise("heartbeat", HEARTBEAT * 6, health, stop.clone(), heartbeat);
-        let delivery = Delivery { worker: Arc::clone(&self.worker), ready: Arc::clone(&ctx.outbox_ready) };
-        let delivery = supervise("delivery", DELIVERY_TICK * 30, health, stop.clone(), delivery);
+        let delivery = async {
+            let delivery = Delivery { worker: Arc::clone(&self.worker), ready: Arc::clone(&ctx.outbox_ready) };
+            if roles.deliver {
+                supervise("delivery", DELIVERY_TICK * 30, health, stop.clone(), delivery).await;
+            }
+        };
+        let lease = ctx.config.storage.lease;
+        let renew = Renew { db: ctx.db.clone(), lease, ticker: loops::ticker(lease / 3) };
+        let renew = supervise("leases", lease, health, stop.clone(), renew);
         let prune = Prune { ctx: Arc::clone(ctx), ticker: loops::ticker(loops::PRUNE_TICK) };
         let prune = supervise("prune", loops::PRUNE_TICK * 3, health, stop.clone(), prune);
         let web = self.serve_web(stop.clone());
         let watchdog = systemd_watchdog(Arc::clone(health), stop.clone());
         notify_systemd(&[sd_notify::NotifyState::Ready]);
-        let work = async { tokio::join!(scheduler, listings, delivery, prune, web, watchdog, heartbeat) };
+        let work = async { tokio::join!(scheduler, listings, delivery, prune, web, watchdog, heartbeat, renew) };
         tokio::pin!(work);
         tokio::select! {
             _ = shutdown => {}
@@ -280,8 +325,26 @@ impl Daemon {
         notify_systemd(&[sd_notify::NotifyState::Stopping]);
         let _ = stop_tx.send(true);
         let (scheduler, listings, ..) = (&mut work).await;
-        tokio::join!(scheduler.drain(SHUTDOWN_GRACE), listings.drain(SHUTDOWN_GRACE));
+        let drain_checks = async {
+            if let Some(s) = scheduler {
+                s.drain(SHUTDOWN_GRACE).await;
+            }
+        };
+        let drain_reads = async {
+            if let Some(l) = listings {
+                l.drain(SHUTDOWN_GRACE).await;
+            }
+        };
+        tokio::join!(drain_checks, drain_reads);
         self.stop_browser().await;
+        // What this worker still holds (checks cut off, alerts not sent) is free for the others
+        // now rather than when its leases expire.
+        let now = Utc::now().timestamp();
+        match self.ctx.db.write(move |s| s.release_own_leases(now)).await {
+            Ok(released) if released.total() > 0 => info!(?released, "Work left unfinished is free for other workers."),
+            Ok(_) => {}
+            Err(e) => warn!(error = %e, "Cannot release this worker's leases; they expire by themselves."),
+        }
         // A clean exit takes the heartbeat row with it; a killed worker's row goes stale instead.
         if let Err(e) = self.ctx.db.write(|s| s.remove_worker()).await {
             warn!(error = %e, "Cannot remove this worker's heartbeat row; it shows as gone in a minute.");
@@ -291,18 +354,14 @@ impl Daemon {
 
     /// The loops this worker runs, for its heartbeat row.
     fn roles(&self) -> String {
-        let mut roles = vec!["check", "deliver"];
-        if self.web.is_some() {
-            roles.push("web");
-        }
-        roles.join(",")
+        self.roles.running(self.web.is_some()).to_string()
     }
 
     /// Serves the web UI while enabled; a port that cannot be bound is retried
     /// with backoff (checks and alerts go on meanwhile).
     async fn serve_web(&self, mut stop: watch::Receiver<bool>) {
         let config = &self.ctx.config.web;
-        let Some(state) = &self.web else { return };
+        let Some(state) = self.web.as_ref().filter(|_| self.roles.web) else { return };
         self.health.register("web", Duration::MAX);
         let mut backoff = Backoff::new(supervisor::BACKOFF_BASE, supervisor::BACKOFF_CAP);
         while !*stop.borrow() {
@@ -330,6 +389,37 @@ impl Daemon {
             }
         }
     }
+}
+
+/// A named worker (`--name`) restarting on PostgreSQL frees the leases its previous
+/// run left, and only those: other workers' leases expire by themselves. A row of its
+/// name that another live process holds stops the start instead.
+fn release_previous_run(store: &Store, now: i64) -> Result<()> {
+    if let Some(row) = store.own_worker_row()? {
+        let alive = |pid: i64| {
+            // SAFETY: signal 0 only asks whether the process exists.
+            i32::try_from(pid).is_ok_and(|p| unsafe { libc::kill(p, 0) } == 0)
+        };
+        let me = i64::from(std::process::id());
+        if row.held_by_another(now, &crate::store::host_name(), me, alive) {
+            return Err(DaemonError::NameTaken { name: row.id, host: row.host, pid: row.pid });
+        }
+    }
+    let released = store.release_own_leases(now)?;
+    if released.total() > 0 {
+        info!(?released, "Work this worker's previous run left unfinished is due again.");
+    }
+    Ok(())
+}
+
+/// On PostgreSQL, where several workers may run, per-host limits live in the database.
+fn shared_limits(polite: Polite, config: &Config, db: &Db) -> Polite {
+    if db.store().engine() != crate::store::sql::Engine::Postgres {
+        return polite;
+    }
+    // A slot is held for a lease, renewed with the leases while its request runs: a dead
+    // worker's slot frees itself when its leases expire.
+    polite.shared(&config.fetch, db.clone(), config.storage.lease)
 }
 
 /// Tells systemd (when it started us with `NOTIFY_SOCKET`) about our state.

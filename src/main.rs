@@ -43,8 +43,16 @@ enum Command {
     /// Run the daemon: check watched pages on schedule and send alerts until Ctrl-C or SIGTERM.
     Run {
         /// Check everything watched once, deliver the alerts, and exit (for cron).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "role")]
         once: bool,
+        /// The loops to run, comma-separated: check (scheduler and fetching), deliver
+        /// (the outbox), web (UI and API). Default: all three.
+        #[arg(long, value_name = "ROLES")]
+        role: Option<redline::daemon::Roles>,
+        /// This worker's name, the same across restarts (e.g. check-1): a restart then frees
+        /// the leases its previous run left. Default: an id unique to this process.
+        #[arg(long, value_name = "NAME", conflicts_with = "once")]
+        name: Option<String>,
     },
     /// Offline showcase: a simulated newsroom on 127.0.0.1 edits its stories while Redline watches.
     Demo {
@@ -218,10 +226,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             print_change(&diff::compare(&read(&old)?, &read(&new)?), format)?;
         }
-        Command::Run { once } => {
+        Command::Run { once, role, name } => {
+            if let Some(name) = &name {
+                redline::store::check_worker_name(name).map_err(anyhow::Error::msg)?;
+                anyhow::ensure!(redline::store::name_process_worker(name), "the worker id was fixed before --name");
+            }
             let config = load_config(cli.config.as_deref())?;
-            let daemon = Arc::new(Daemon::new(config)?);
-            if daemon.store().sources()?.iter().all(|s| !s.enabled) {
+            let roles = role.unwrap_or_default();
+            if roles.web && !roles.check && !roles.deliver && !config.web.enabled {
+                bail!("--role web needs the web UI on: [web] enabled = true");
+            }
+            let daemon = Arc::new(Daemon::new(config)?.with_roles(roles));
+            if roles.check && daemon.store().sources()?.iter().all(|s| !s.enabled) {
                 bail!(
                     "nothing is watched: add a [[watch]] to the config (see config/redline.toml) or run `redline add URL`"
                 );

@@ -7,6 +7,10 @@
 //! mark cannot be written (the disk is full), the worker remembers the row and
 //! marks it on a later pass instead of sending it again; after a crash it is
 //! sent again, with the same id and body.
+//!
+//! Several workers may share one outbox: each claims the rows it sends as leases
+//! (owner and expiry; SKIP LOCKED on PostgreSQL), so a row is sent by one worker
+//! at a time, and taken over by another only after a dead worker's lease expires.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -34,7 +38,12 @@ pub struct Worker {
     notices: broadcast::Sender<Notice>,
     /// Rows delivered whose mark could not be written yet: (row id, when).
     unmarked: Mutex<Vec<(i64, i64)>>,
+    /// How long a claim on an outbox row lasts.
+    lease: Duration,
 }
+
+/// How long a worker's claim on an outbox row lasts unless renewed; longer than any send.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(300);
 
 /// What one attempt at a batch decided for each of its rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,7 +82,7 @@ pub fn retry_plan(
 impl Worker {
     /// A worker sending through `sender`.
     pub fn new(db: Db, sender: Arc<Sender>, retry_for: Duration, notices: broadcast::Sender<Notice>) -> Worker {
-        Worker { db, sender, retry_for, notices, unmarked: Mutex::new(Vec::new()) }
+        Worker { db, sender, retry_for, notices, unmarked: Mutex::new(Vec::new()), lease: DEFAULT_LEASE }
     }
 
     /// The channels and payloads of alerts.
@@ -81,41 +90,66 @@ impl Worker {
         &self.sender
     }
 
-    /// Sends every pending delivery that is due; returns (delivered, failed this time).
-    /// A store error ends the pass; what it did not record is due again.
+    /// Claims outbox rows for `lease` at a time (default [`DEFAULT_LEASE`]): another
+    /// worker takes over a row only once its lease has expired.
+    pub fn with_lease(mut self, lease: Duration) -> Worker {
+        self.lease = lease;
+        self
+    }
+
+    /// Sends every pending delivery that is due and that no other worker is sending;
+    /// returns (delivered, failed this time). A store error ends the pass; what it did
+    /// not record is due again (once its lease expires, for the rows it had claimed).
     pub async fn deliver_due(&self) -> Result<(usize, usize), StoreError> {
         self.mark_unmarked().await?;
         let now = Utc::now().timestamp();
+        let lease_until = now + self.lease.as_secs().max(1) as i64;
         let skip: HashSet<i64> = self.lock_unmarked().iter().map(|(id, _)| *id).collect();
-        let due = self.db.read(move |s| s.due_deliveries(now, PASS_ROWS)).await?;
+        // Rows delivered but not yet marked stay claimed by this worker: nobody sends them again.
+        let due = self.db.write(move |s| s.claim_due_deliveries(now, lease_until, PASS_ROWS)).await?;
         let mut batches: Vec<Vec<DeliveryRow>> = Vec::new();
-        let mut digests = HashSet::new();
+        let mut digests: BTreeMap<String, Vec<DeliveryRow>> = BTreeMap::new();
         for d in due.into_iter().filter(|d| !skip.contains(&d.id)) {
-            if self.sender.digest_window(&d.channel).is_none() {
-                batches.push(vec![d]);
-            } else if digests.insert(d.channel.clone()) {
-                let channel = d.channel.clone();
-                batches.push(self.db.read(move |s| s.due_deliveries_of(&channel, now)).await?);
+            match self.sender.digest_window(&d.channel) {
+                None => batches.push(vec![d]),
+                Some(_) => digests.entry(d.channel.clone()).or_default().push(d),
             }
+        }
+        // A digest takes every due row of its channel, beyond this pass's first rows.
+        for (channel, mut rows) in digests {
+            let more = self.db.write(move |s| s.claim_due_deliveries_of(&channel, now, lease_until)).await?;
+            rows.extend(more.into_iter().filter(|d| !skip.contains(&d.id)));
+            rows.sort_by_key(|d| d.id);
+            batches.push(rows);
         }
         // Channels go in parallel, so that one slow endpoint holds back only its own alerts;
         // within a channel, alerts go in the order they were raised.
         let mut by_channel: BTreeMap<String, Vec<Vec<DeliveryRow>>> = BTreeMap::new();
-        for batch in batches.into_iter().filter(|b| !b.is_empty()) {
+        for mut batch in batches.into_iter().filter(|b| !b.is_empty()) {
+            batch.sort_by_key(|d| d.id);
             by_channel.entry(batch[0].channel.clone()).or_default().push(batch);
+        }
+        for batches in by_channel.values_mut() {
+            batches.sort_by_key(|b| b[0].id);
         }
         let started = tokio::time::Instant::now();
         let channels = by_channel.into_values().map(|batches| async move {
             let (mut delivered, mut failed) = (0, 0);
+            let mut left = Vec::new();
             for batch in batches {
                 if started.elapsed() > PASS_BUDGET {
-                    break;
+                    left.extend(batch.iter().map(|d| d.id));
+                    continue;
                 }
                 if self.deliver_batch(&batch).await? {
                     delivered += batch.len();
                 } else {
                     failed += batch.len();
                 }
+            }
+            // Rows this pass had no time for are free for any worker again.
+            if !left.is_empty() {
+                self.db.write(move |s| s.release_deliveries(&left)).await?;
             }
             Ok::<_, StoreError>((delivered, failed))
         });

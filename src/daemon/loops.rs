@@ -24,8 +24,6 @@ use crate::schedule::hosts::InFlight;
 use crate::store::{Db, SourceRow, Store, StoreError, host_key};
 use crate::watch::Rules;
 
-/// How long a claimed check may take before another pass may claim it again.
-pub const LEASE: Duration = Duration::from_secs(300);
 /// How often the scheduler and the listing reader look for due work.
 pub const TICK: Duration = Duration::from_secs(1);
 /// How often the delivery worker looks at the outbox without being woken.
@@ -220,7 +218,7 @@ impl Pass for Scheduler {
         if free == 0 {
             return Ok(());
         }
-        let lease = now + LEASE.as_secs() as i64;
+        let lease = now + self.ctx.config.storage.lease.as_secs() as i64;
         let per_host = self.ctx.config.fetch.per_host_concurrency.max(1);
         let busy = self.in_flight.busy(per_host);
         let claimed = self.ctx.db.write(move |s| s.claim_due_articles_fair(now, lease, free, per_host, &busy)).await?;
@@ -318,7 +316,7 @@ impl Pass for Listings {
     async fn pass(&mut self) -> Result<(), StoreError> {
         let now = Utc::now().timestamp();
         release(&self.ctx.db, &self.orphans, Store::release_sources, now).await?;
-        let lease = now + LEASE.as_secs() as i64;
+        let lease = now + self.ctx.config.storage.lease.as_secs() as i64;
         let sources = self.ctx.db.write(move |s| s.claim_due_sources(now, lease, false)).await?;
         if !sources.is_empty() {
             let (ctx, health, orphans) = (Arc::clone(&self.ctx), Arc::clone(&self.health), Arc::clone(&self.orphans));
@@ -386,6 +384,34 @@ impl Pass for Prune {
             let before = Utc::now().timestamp() - keep.as_secs() as i64;
             let pruned = self.ctx.db.write(move |s| s.prune_screenshots(before)).await?;
             debug!(pruned, "Screenshots pruned.");
+        }
+        Ok(())
+    }
+}
+
+/// Renews this worker's leases every third of their length, so that a check or a
+/// delivery that takes long is not taken over by another worker mid-way.
+pub struct Renew {
+    /// The store.
+    pub db: Db,
+    /// The length of a lease.
+    pub lease: Duration,
+    /// Its tick.
+    pub ticker: Interval,
+}
+
+impl Pass for Renew {
+    type Error = StoreError;
+
+    async fn wait(&mut self) {
+        self.ticker.tick().await;
+    }
+
+    async fn pass(&mut self) -> Result<(), StoreError> {
+        let until = Utc::now().timestamp() + self.lease.as_secs() as i64;
+        let renewed = self.db.write(move |s| s.renew_leases(until)).await?;
+        if renewed.total() > 0 {
+            debug!(?renewed, "Leases renewed.");
         }
         Ok(())
     }

@@ -12,7 +12,20 @@ use tokio::time::Instant;
 
 /// The right to send one request to a host; dropping it frees the slot.
 pub struct HostPermit {
-    _slot: OwnedSemaphorePermit,
+    _slot: Slot,
+}
+
+/// Where the slot is held: this process's semaphore, or the database all workers share.
+enum Slot {
+    Local(#[allow(dead_code)] OwnedSemaphorePermit),
+    Shared(#[allow(dead_code)] super::shared_hosts::SharedSlot),
+}
+
+impl HostPermit {
+    /// A permit held in the shared database ([`super::shared_hosts`]).
+    pub fn shared(slot: super::shared_hosts::SharedSlot) -> HostPermit {
+        HostPermit { _slot: Slot::Shared(slot) }
+    }
 }
 
 struct Host {
@@ -54,7 +67,7 @@ impl HostLimiter {
             start
         };
         tokio::time::sleep_until(start).await;
-        HostPermit { _slot: slot }
+        HostPermit { _slot: Slot::Local(slot) }
     }
 
     /// Holds every request to `host` back for `pause` (a `Retry-After`).

@@ -9,6 +9,7 @@ use crate::config::{RevisitStep, Schedule};
 
 pub mod hosts;
 pub mod polite;
+pub mod shared_hosts;
 
 /// First delay after a failed check; doubles with each consecutive failure.
 pub const FAILURE_BACKOFF_BASE: Duration = Duration::from_secs(60);

@@ -1,12 +1,15 @@
 //! One fetch under a host's politeness rules: robots.txt (and its crawl delay),
-//! the per-host limits, and a host-wide pause after a `Retry-After`.
+//! the per-host limits, and a host-wide pause after a `Retry-After`. With several
+//! workers on one database the limits and pauses are the database's
+//! ([`super::shared_hosts`]), so they hold across all workers.
 
 use std::time::Duration;
 
 use crate::config::FetchConfig;
 use crate::fetch::{self, Expect, FetchError, Fetcher, Profiles, Response};
 use crate::schedule::hosts::{HostLimiter, HostPermit};
-use crate::store::host_key;
+use crate::schedule::shared_hosts::SharedHosts;
+use crate::store::{Db, host_key};
 
 /// Longest host-wide pause a `Retry-After` can impose.
 pub const MAX_HOST_PAUSE: Duration = Duration::from_secs(3600);
@@ -15,6 +18,8 @@ pub const MAX_HOST_PAUSE: Duration = Duration::from_secs(3600);
 pub struct Polite {
     fetcher: Fetcher,
     hosts: HostLimiter,
+    /// The limits every worker shares, when several may run on the database.
+    shared: Option<SharedHosts>,
 }
 
 impl Polite {
@@ -28,7 +33,15 @@ impl Polite {
         Ok(Polite {
             fetcher: Fetcher::with_profiles(config, profiles)?,
             hosts: HostLimiter::new(config.per_host_concurrency, config.per_host_delay),
+            shared: None,
         })
+    }
+
+    /// Keeps the per-host limits in `db`, shared with every worker on it; a slot
+    /// whose worker dies expires after `hold` (the lease length; renewed with the leases).
+    pub fn shared(mut self, config: &FetchConfig, db: Db, hold: Duration) -> Polite {
+        self.shared = Some(SharedHosts::new(db, config.per_host_concurrency, config.per_host_delay, hold));
+        self
     }
 
     /// The headers, cookies and proxy of the watch `source`.
@@ -46,6 +59,13 @@ impl Polite {
     /// robots.txt is read with the profile of the watch `source`.
     pub async fn turn(&self, url: &str, source: Option<&str>) -> Result<HostPermit, FetchError> {
         let crawl_delay = self.fetcher.robots_rules(url, source).await?.and_then(|r| r.crawl_delay());
+        if let Some(shared) = &self.shared {
+            match shared.acquire(&host_key(url), crawl_delay).await {
+                Ok(slot) => return Ok(HostPermit::shared(slot)),
+                // The check itself cannot be recorded either then; this process's limits still hold.
+                Err(e) => tracing::warn!(error = %e, "Shared host limits unavailable; this worker's own apply."),
+            }
+        }
         Ok(self.hosts.acquire(&host_key(url), crawl_delay).await)
     }
 
@@ -57,6 +77,9 @@ impl Polite {
             && let Some(pause) = e.retry_after()
         {
             self.hosts.pause(&host_key(request.url), pause.min(MAX_HOST_PAUSE));
+            if let Some(shared) = &self.shared {
+                shared.pause(&host_key(request.url), pause.min(MAX_HOST_PAUSE)).await;
+            }
         }
         result
     }

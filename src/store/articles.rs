@@ -213,7 +213,8 @@ impl Store {
     /// process that holds the database alone ([`super::lock::DbLock`]), which knows
     /// that every lease belongs to a process that crashed or was killed mid-check.
     /// Without that lock nothing is released at start: an expired lease is taken
-    /// over by whichever worker claims next. Both tables in one transaction.
+    /// over by whichever worker claims next. The three tables (and the outbox's
+    /// leases) in one transaction.
     pub fn release_leases(&self, now: i64) -> Result<usize> {
         self.conn().transaction(|tx| {
             let mut released = 0;
@@ -226,6 +227,11 @@ impl Store {
                     params![now],
                 )?;
             }
+            // Outbox rows keep their due time: only their lease goes.
+            released += tx.execute(
+                "UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL",
+                &[],
+            )?;
             Ok(released)
         })
     }

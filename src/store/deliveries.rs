@@ -2,8 +2,8 @@
 //! by `record_version`): due rows, attempts, retries on request, and endpoints
 //! disabled after a 410 Gone (`disabled_channels`).
 
-use super::sql::{Row, params};
-use super::{Result, Store};
+use super::sql::{Conn, Row, Value, params};
+use super::{Result, Store, lease_free};
 
 /// An outbox row to write with a change.
 #[derive(Debug, Clone)]
@@ -67,6 +67,45 @@ impl Store {
         self.conn().query(&sql, params![now, limit])?.iter().map(delivery_row).collect()
     }
 
+    /// Claims up to `limit` pending deliveries due at `now` that no other worker
+    /// holds a live lease on, leasing them to this worker until `lease_until`: while
+    /// it sends them, no other worker sends them too. Locked with SKIP LOCKED on
+    /// PostgreSQL, so two workers claiming at once get different rows.
+    pub fn claim_due_deliveries(&self, now: i64, lease_until: i64, limit: usize) -> Result<Vec<DeliveryRow>> {
+        let mut conn = self.conn();
+        let sql = format!(
+            "{DELIVERY_SELECT} WHERE status = 'pending' AND next_attempt <= ?1 AND {}
+             ORDER BY next_attempt, id LIMIT ?2{}",
+            lease_free("deliveries", 1),
+            conn.skip_locked("deliveries")
+        );
+        conn.transaction(|tx| claim_deliveries(tx, &sql, params![now, limit], lease_until, &self.worker))
+    }
+
+    /// Claims every due and unleased pending delivery of one channel, for a digest
+    /// (the rows another worker holds go in its digest, not in this one).
+    pub fn claim_due_deliveries_of(&self, channel: &str, now: i64, lease_until: i64) -> Result<Vec<DeliveryRow>> {
+        let mut conn = self.conn();
+        let sql = format!(
+            "{DELIVERY_SELECT} WHERE channel = ?1 AND status = 'pending' AND next_attempt <= ?2 AND {}
+             ORDER BY id{}",
+            lease_free("deliveries", 2),
+            conn.skip_locked("deliveries")
+        );
+        conn.transaction(|tx| claim_deliveries(tx, &sql, params![channel, now], lease_until, &self.worker))
+    }
+
+    /// Frees this worker's leases on these deliveries (their attempt was not made);
+    /// they are due again as they were. Returns how many were freed.
+    pub fn release_deliveries(&self, ids: &[i64]) -> Result<usize> {
+        let mut conn = self.conn();
+        let sql = format!(
+            "UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?2 AND id IN {}",
+            conn.json_ints(1)
+        );
+        conn.execute(&sql, params![serde_json::to_string(ids)?, &self.worker])
+    }
+
     /// When the oldest pending delivery that is due at `now` was due, leaving out
     /// disabled channels: how long the outbox has been waiting, to tell when it is stuck.
     pub fn oldest_overdue_delivery(&self, now: i64) -> Result<Option<i64>> {
@@ -87,7 +126,8 @@ impl Store {
     /// Marks a delivery done.
     pub fn delivery_succeeded(&self, id: i64, at: i64) -> Result<()> {
         self.conn().execute(
-            "UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, delivered_at = ?2, last_error = NULL
+            "UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, delivered_at = ?2, last_error = NULL,
+                    lease_owner = NULL, lease_until = NULL
              WHERE id = ?1",
             params![id, at],
         )?;
@@ -95,13 +135,15 @@ impl Store {
     }
 
     /// Records a failed attempt: retried at `next_attempt`, or failed for good when None.
+    /// A row whose lease another worker has taken over (this attempt outlived the lease)
+    /// is left to that worker.
     pub fn delivery_failed(&self, id: i64, next_attempt: Option<i64>, error: &str) -> Result<()> {
         self.conn().execute(
             "UPDATE deliveries SET attempts = attempts + 1, last_error = ?3,
                     status = CASE WHEN CAST(?2 AS BIGINT) IS NULL THEN 'failed' ELSE 'pending' END,
-                    next_attempt = COALESCE(?2, next_attempt)
-             WHERE id = ?1",
-            params![id, next_attempt, error],
+                    next_attempt = COALESCE(?2, next_attempt), lease_owner = NULL, lease_until = NULL
+             WHERE id = ?1 AND (lease_owner IS NULL OR lease_owner = ?4)",
+            params![id, next_attempt, error, &self.worker],
         )?;
         Ok(())
     }
@@ -165,6 +207,24 @@ impl Store {
     pub fn enable_channels(&self) -> Result<usize> {
         self.conn().execute("DELETE FROM disabled_channels", &[])
     }
+}
+
+/// Inside a transaction: reads the deliveries `sql` selects and leases them to `worker`
+/// until `lease_until` (their due time stays: a lease that expires makes them claimable again).
+fn claim_deliveries(
+    tx: &mut Conn,
+    sql: &str,
+    params: &[Value],
+    lease_until: i64,
+    worker: &str,
+) -> Result<Vec<DeliveryRow>> {
+    let rows: Vec<DeliveryRow> = tx.query(sql, params)?.iter().map(delivery_row).collect::<Result<_>>()?;
+    let ids: Vec<i64> = rows.iter().map(|d| d.id).collect();
+    if !ids.is_empty() {
+        let set = format!("UPDATE deliveries SET lease_owner = ?2, lease_until = ?3 WHERE id IN {}", tx.json_ints(1));
+        tx.execute(&set, params![serde_json::to_string(&ids)?, worker, lease_until])?;
+    }
+    Ok(rows)
 }
 
 #[cfg(test)]

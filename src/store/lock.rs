@@ -10,16 +10,13 @@
 //!
 //! In-memory databases (`:memory:`) are nobody else's: they get no lock file.
 //!
-//! On PostgreSQL the lock is a session-level advisory lock ([`PG_DAEMON_LOCK`]) held
-//! by a connection of its own: the server releases it when that session ends, however
-//! the process ends. The holder's pid is read from its session's `application_name`
-//! (`redline <pid>`).
+//! On PostgreSQL there is no such lock: any number of workers share one database
+//! (claims are leases, see `store::leases`). Who runs there is read from the
+//! workers' heartbeat rows instead.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
-
-use crate::store::pg::PgConn;
 
 /// Why the database could not be locked.
 #[derive(Debug, thiserror::Error)]
@@ -39,20 +36,6 @@ pub enum LockError {
         /// The holder's pid, when the file names one.
         pid: Option<u32>,
     },
-    /// Another process holds the PostgreSQL database's advisory lock.
-    #[error(
-        "another Redline{} is already running on {target} (advisory lock {PG_DAEMON_LOCK}); stop it first, or point [storage] url elsewhere",
-        pid_text(*.pid)
-    )]
-    HeldPg {
-        /// `user@host:port/db`.
-        target: String,
-        /// The holder's pid, when its session names one.
-        pid: Option<u32>,
-    },
-    /// The PostgreSQL database could not be reached to take its lock.
-    #[error("cannot take the lock of the database: {0}")]
-    Pg(Box<crate::store::StoreError>),
     /// The lock file could not be opened, locked or written.
     #[error("cannot take the lock file {} of the database {}{}", .lock.display(), .path.display(), io_hint(.source))]
     Io {
@@ -81,72 +64,43 @@ fn pid_text(pid: Option<u32>) -> String {
     pid.map(|p| format!(" (pid {p})")).unwrap_or_default()
 }
 
-/// The key of the advisory lock one daemon holds on a PostgreSQL database ("redline!").
-pub const PG_DAEMON_LOCK: i64 = 0x7265_646c_696e_6521;
-
 /// The exclusive lock on a database, held as long as this value lives.
 pub struct DbLock {
     /// The locked file; None for an in-memory database.
     file: Option<File>,
     lock: Option<PathBuf>,
-    /// The session holding the advisory lock, on PostgreSQL.
-    session: Option<PgConn>,
 }
 
 impl std::fmt::Debug for DbLock {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DbLock")
-            .field("lock", &self.lock)
-            .field("session", &self.session.as_ref().map(PgConn::target))
-            .finish()
+        f.debug_struct("DbLock").field("lock", &self.lock).finish()
     }
 }
 
-/// The pid of the Redline whose session holds the daemon lock, if any.
-fn pg_holder(conn: &mut PgConn) -> Result<Option<u32>, crate::store::StoreError> {
-    let rows = conn.query(
-        "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-         WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-           AND CAST(l.classid AS BIGINT) = ?1 AND CAST(l.objid AS BIGINT) = ?2
-           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
-        crate::store::sql::params![PG_DAEMON_LOCK >> 32, PG_DAEMON_LOCK & 0xffff_ffff],
-    )?;
-    let name: Option<String> = match rows.first() {
-        Some(r) => r.get(0)?,
-        None => return Ok(None),
-    };
-    Ok(name.and_then(|n| n.strip_prefix("redline ").and_then(|pid| pid.parse().ok())))
-}
-
-fn pg_session(url: &str) -> Result<PgConn, crate::store::StoreError> {
-    let config = crate::store::pg::config(url).map_err(crate::store::StoreError::Value)?;
-    PgConn::connect(&config, &format!("redline {}", std::process::id()))
+/// The pid of a worker whose heartbeat is fresh on the PostgreSQL database at `url`
+/// (this process's own row left out), if any.
+fn pg_live_worker(url: &str) -> Option<u32> {
+    let store = crate::store::Store::open_url(url).ok()?;
+    let now = chrono::Utc::now().timestamp();
+    let me = crate::store::process_worker_id();
+    store.workers().ok()?.into_iter().find(|w| w.id != me && !w.is_gone(now)).and_then(|w| u32::try_from(w.pid).ok())
 }
 
 impl DbLock {
-    /// Locks the database a config's `[storage]` names: its file, or its PostgreSQL database.
+    /// Locks the database a config's `[storage]` names: its file. A PostgreSQL database
+    /// is shared by every worker and gets no lock (an empty [`DbLock`]).
     pub fn acquire_storage(storage: &crate::config::StorageConfig) -> Result<DbLock, LockError> {
-        let Some(url) = &storage.url else {
-            return DbLock::acquire(&storage.path);
-        };
-        let pg = |e| LockError::Pg(Box::new(e));
-        let mut session = pg_session(url).map_err(pg)?;
-        let taken: bool = session
-            .query("SELECT pg_try_advisory_lock(?1)", crate::store::sql::params![PG_DAEMON_LOCK])
-            .and_then(|rows| rows.first().map_or(Ok(false), |r| r.get(0)))
-            .map_err(pg)?;
-        if !taken {
-            let pid = pg_holder(&mut session).ok().flatten();
-            return Err(LockError::HeldPg { target: session.target().to_string(), pid });
+        match &storage.url {
+            Some(_) => Ok(DbLock { file: None, lock: None }),
+            None => DbLock::acquire(&storage.path),
         }
-        Ok(DbLock { file: None, lock: None, session: Some(session) })
     }
 
     /// Locks the database at `db_path` for this process, without waiting, and
     /// writes this process's pid into the lock file.
     pub fn acquire(db_path: &Path) -> Result<DbLock, LockError> {
         let Some(lock) = lock_path(db_path) else {
-            return Ok(DbLock { file: None, lock: None, session: None });
+            return Ok(DbLock { file: None, lock: None });
         };
         let io = |source| LockError::Io { path: db_path.to_path_buf(), lock: lock.clone(), source };
         // Not truncated on open: until the lock is ours, the pid in it is the holder's.
@@ -164,7 +118,7 @@ impl DbLock {
         file.rewind().map_err(io)?;
         writeln!(file, "{}", std::process::id()).map_err(io)?;
         file.flush().map_err(io)?;
-        Ok(DbLock { file: Some(file), lock: Some(lock), session: None })
+        Ok(DbLock { file: Some(file), lock: Some(lock) })
     }
 
     /// The lock file, None for an in-memory database.
@@ -174,7 +128,7 @@ impl DbLock {
 
     /// Whether a lock is held (false for an in-memory database).
     pub fn is_held(&self) -> bool {
-        self.file.is_some() || self.session.is_some()
+        self.file.is_some()
     }
 }
 
@@ -190,10 +144,11 @@ pub fn lock_path(db_path: &Path) -> Option<PathBuf> {
 }
 
 /// The pid of the process holding the lock of the database a config names, or None
-/// when nobody holds it (or a PostgreSQL database does not answer).
+/// when nobody holds it. On PostgreSQL: a worker whose heartbeat is fresh (None when
+/// none is, or the database does not answer).
 pub fn holder_storage(storage: &crate::config::StorageConfig) -> Option<u32> {
     match &storage.url {
-        Some(url) => pg_holder(&mut pg_session(url).ok()?).ok().flatten(),
+        Some(url) => pg_live_worker(url),
         None => holder(&storage.path),
     }
 }
@@ -251,33 +206,19 @@ mod tests {
     }
 
     #[test]
-    fn one_daemon_per_postgres_database_and_the_lock_goes_with_its_session() {
+    fn postgres_takes_no_lock_and_its_holder_is_a_live_worker() {
         let db = crate::store::pg::TestDatabase::create(&crate::store::pg::test_server_url()).unwrap();
         let storage = crate::config::StorageConfig { url: Some(db.url.clone()), ..Default::default() };
-        assert_eq!(holder_storage(&storage), None);
+        assert_eq!(holder_storage(&storage), None, "no worker yet");
         let first = DbLock::acquire_storage(&storage).unwrap();
-        assert!(first.is_held() && first.lock_file().is_none());
-        let me = std::process::id();
-        assert_eq!(holder_storage(&storage), Some(me));
-        let err = DbLock::acquire_storage(&storage).unwrap_err();
-        assert!(matches!(err, LockError::HeldPg { pid: Some(p), .. } if p == me), "{err:?}");
-        let text = err.to_string();
-        assert!(text.contains(&format!("another Redline (pid {me}) is already running on ")), "{text}");
-        assert!(text.contains("/redline_test_"), "{text}");
-        assert!(text.contains("[storage] url"), "{text}");
-        // The session ending (as when the process dies) frees it.
-        drop(first);
-        let mut again = None;
-        for _ in 0..50 {
-            match DbLock::acquire_storage(&storage) {
-                Ok(lock) => {
-                    again = Some(lock);
-                    break;
-                }
-                Err(_) => std::thread::sleep(std::time::Duration::from_millis(20)),
-            }
-        }
-        assert!(again.is_some(), "the lock is free once its session is gone");
+        let second = DbLock::acquire_storage(&storage).unwrap();
+        assert!(!first.is_held() && !second.is_held(), "several workers share one database");
+        let other = crate::store::Store::open_url(&db.url).unwrap().with_worker("box:4242:0:00000001");
+        let now = chrono::Utc::now().timestamp();
+        other.heartbeat("check", now, now, "idle").unwrap();
+        assert_eq!(holder_storage(&storage), Some(std::process::id()), "the row names this test's pid");
+        other.heartbeat("check", now, now - 3600, "idle").unwrap();
+        assert_eq!(holder_storage(&storage), None, "a worker gone an hour runs nothing");
     }
 
     #[test]

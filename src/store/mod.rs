@@ -43,6 +43,8 @@ mod fetch_log;
 #[cfg(test)]
 mod fixtures;
 pub mod history;
+mod host_turns;
+mod leases;
 pub mod lock;
 pub mod pg;
 mod schema;
@@ -60,12 +62,14 @@ pub use copy::TableCopy;
 pub use deliveries::{DeliveryRow, NewDelivery};
 pub use fault::StoreFault;
 pub use fetch_log::{FAILED_OUTCOMES, FetchLogEntry};
+pub use host_turns::Turn;
+pub use leases::LeaseCounts;
 pub use lock::{DbLock, LockError};
 pub use screenshots::ScreenshotInfo;
 pub use sources::{NewSource, SourceKind, SourceRow};
 pub use status::Status;
 pub use versions::{NewVersion, VersionRow};
-pub use workers::{WorkerRow, process_worker_id};
+pub use workers::{WorkerRow, check_worker_name, host_name, name_process_worker, process_worker_id};
 
 /// A storage error.
 #[derive(Debug, thiserror::Error)]

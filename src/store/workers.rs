@@ -14,10 +14,31 @@ pub const GONE_AFTER_SECS: i64 = 60;
 /// A gone worker's row is deleted this long after its last heartbeat.
 pub const PRUNE_AFTER_SECS: i64 = 24 * 3600;
 
-/// This process's worker id, `host:pid:start-time:random`: unique across machines and
-/// restarts (a pid is reused, the random suffix is not), fixed for the process's life.
+static ID: OnceLock<String> = OnceLock::new();
+
+/// Names this process's worker (`redline run --name`), before any store is opened:
+/// a named worker keeps its id across restarts, so that a restart can free the leases
+/// its previous run left ([`Store::release_own_leases`]). False when the id was already
+/// fixed (a store was opened first) and differs.
+pub fn name_process_worker(name: &str) -> bool {
+    ID.get_or_init(|| name.to_string()) == name
+}
+
+/// Why a worker name cannot be used.
+pub fn check_worker_name(name: &str) -> std::result::Result<(), String> {
+    let fine = |c: char| c.is_ascii_alphanumeric() || "-_.@:".contains(c);
+    match name {
+        "" => Err("a worker name cannot be empty".into()),
+        n if n.len() > 100 => Err("a worker name is at most 100 characters".into()),
+        n if !n.chars().all(fine) => Err(format!("worker name {n:?}: use letters, digits and - _ . @ : only")),
+        _ => Ok(()),
+    }
+}
+
+/// This process's worker id: its `--name`, or `host:pid:start-time:random`, unique across
+/// machines and restarts (a pid is reused, the random suffix is not); fixed for the
+/// process's life.
 pub fn process_worker_id() -> &'static str {
-    static ID: OnceLock<String> = OnceLock::new();
     ID.get_or_init(|| {
         let started = chrono::Utc::now().timestamp();
         // RandomState is seeded from the OS for each process: a random suffix without a dependency.
@@ -61,6 +82,19 @@ impl WorkerRow {
     /// Whether its heartbeat stopped more than [`GONE_AFTER_SECS`] before `now`.
     pub fn is_gone(&self, now: i64) -> bool {
         now - self.heartbeat_at > GONE_AFTER_SECS
+    }
+
+    /// Whether this row, carrying this process's own (named) id, belongs to another
+    /// process that still runs, rather than to this worker's previous run: its heartbeat
+    /// is fresh and it names another machine, or another pid here that `alive` says lives.
+    pub fn held_by_another(&self, now: i64, my_host: &str, my_pid: i64, alive: impl Fn(i64) -> bool) -> bool {
+        if self.is_gone(now) {
+            return false;
+        }
+        match self.host == my_host {
+            true => self.pid != my_pid && alive(self.pid),
+            false => true,
+        }
     }
 
     /// Its line in `redline status`: id, host, pid, roles, heartbeat age, what it does
@@ -113,6 +147,12 @@ impl Store {
         Ok(())
     }
 
+    /// This worker's own row, if its heartbeat was written (by this run or, for a named
+    /// worker, a previous one).
+    pub fn own_worker_row(&self) -> Result<Option<WorkerRow>> {
+        Ok(self.workers()?.into_iter().find(|w| w.id == self.worker))
+    }
+
     /// Removes this worker's row (a clean shutdown).
     pub fn remove_worker(&self) -> Result<()> {
         self.conn().execute("DELETE FROM workers WHERE id = ?1", params![&self.worker])?;
@@ -152,6 +192,27 @@ mod tests {
         assert_eq!(parts[2], std::process::id().to_string());
         assert_eq!(parts[0].len(), 8);
         assert_eq!(process_worker_id(), id);
+    }
+
+    #[test]
+    fn a_named_worker_tells_its_previous_run_from_a_twin_that_still_runs() {
+        let row = |host: &str, pid: i64, beat: i64| WorkerRow {
+            id: "check-1".into(),
+            host: host.into(),
+            pid,
+            roles: "check".into(),
+            started_at: 0,
+            heartbeat_at: beat,
+            doing: "idle".into(),
+        };
+        let alive = |pid: i64| pid == 77;
+        assert!(!row("box", 77, 0).held_by_another(1000, "box", 5, alive), "a gone row is a previous run's");
+        assert!(row("box", 77, 990).held_by_another(1000, "box", 5, alive), "a live twin on this machine");
+        assert!(!row("box", 78, 990).held_by_another(1000, "box", 5, alive), "its pid is dead: killed just now");
+        assert!(!row("box", 5, 990).held_by_another(1000, "box", 5, alive), "the same pid (a container's 1)");
+        assert!(row("other", 5, 990).held_by_another(1000, "box", 5, alive), "a live twin elsewhere");
+        assert!(check_worker_name("check-1").is_ok() && check_worker_name("web@b.example").is_ok());
+        assert!(check_worker_name("").is_err() && check_worker_name("a b").is_err());
     }
 
     #[test]

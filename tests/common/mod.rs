@@ -108,7 +108,8 @@ fn database_url(dir: &Path) -> String {
 /// file, or `url` of its own PostgreSQL database when [`on_postgres`].
 pub fn storage_key(dir: &Path) -> String {
     if on_postgres() {
-        format!("url = {:?}", database_url(dir))
+        // Short leases: a killed worker's work is taken over (by its restart, a new worker id) in seconds.
+        format!("url = {:?}\nlease = \"5s\"", database_url(dir))
     } else {
         format!("path = {:?}", dir.join("redline.db").display().to_string())
     }
