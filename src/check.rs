@@ -283,6 +283,8 @@ impl Ctx {
                 Ok(recorded)
             })
             .await?;
+        // A derived index: a failure is logged and counted, and the version stands.
+        self.db.group_story(id, article.source_id, extracted.clone(), article.first_seen, at).await;
         match change {
             None => {
                 info!(url = %article.url, "First version stored.");

@@ -24,6 +24,9 @@
 //!   (changed 16 px cells merged into regions, drawn outlined). Pure.
 //! - [`store`]: SQLite, one file per table (sources, articles, versions, changes, the alert
 //!   outbox, the fetch log) beside `schema` (migrations, open, pragmas).
+//! - [`story`]: stories across outlets: articles of different sources about one event grouped
+//!   (shingles, MinHash-LSH, named entities, publication time), agency copy, each outlet's
+//!   own sentences, facts added late. Pure.
 //! - [`check`]: one check, the unit of work: a listing read, or an article fetched,
 //!   extracted, compared and recorded with its outbox rows.
 //! - [`card`]: a picture of a change: an SVG card laid out with the bundled font and drawn
@@ -57,6 +60,7 @@ pub mod newsroom;
 pub mod schedule;
 pub mod screenshot;
 pub mod store;
+pub mod story;
 pub mod text;
 pub mod watch;
 pub mod web;

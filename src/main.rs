@@ -125,6 +125,15 @@ enum Command {
         #[command(subcommand)]
         action: Option<AlertsAction>,
     },
+    /// List stories across outlets (articles of different sources about one event) with their articles' URLs.
+    Stories {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = StoriesFormat::Text)]
+        format: StoriesFormat,
+        /// At most this many stories, the most recently joined first.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
     /// Show the change between two stored versions of an article (default: the last two).
     Diff {
         /// The article URL.
@@ -166,6 +175,14 @@ enum ExtractFormat {
     Json,
     /// Headings, lists, quotes, code and table rows kept.
     Markdown,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum StoriesFormat {
+    /// One story per paragraph: id, headline, then each article's outlet and URL.
+    Text,
+    /// `{"stories": [...], "next"}`, as `GET /api/stories` answers.
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -326,6 +343,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("watching {} feeds from {} ({schedule})", sources.len(), file.display());
         }
         Command::List => list(&open_store(&load_config(cli.config.as_deref())?)?)?,
+        Command::Stories { format, limit } => {
+            let store = open_store(&load_config(cli.config.as_deref())?)?;
+            let listing = redline::web::stories_json(&store, limit.clamp(1, 10_000), 0)?;
+            match format {
+                StoriesFormat::Json => println!("{}", serde_json::to_string_pretty(&listing)?),
+                StoriesFormat::Text => print!("{}", stories_text(&listing)),
+            }
+        }
         Command::Log { url } => log(&open_store(&load_config(cli.config.as_deref())?)?, &url)?,
         Command::Diff { url, from, to, format } => {
             let store = open_store(&load_config(cli.config.as_deref())?)?;
@@ -508,6 +533,26 @@ fn list(store: &Store) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// The story listing for people: each story's id and headline, then its articles.
+fn stories_text(listing: &serde_json::Value) -> String {
+    let mut out = String::new();
+    let stories = listing["stories"].as_array().map(Vec::as_slice).unwrap_or_default();
+    if stories.is_empty() {
+        out.push_str("no story has articles from two sources yet\n");
+    }
+    for story in stories {
+        out.push_str(&format!("story {}  {}\n", story["id"], story["title"].as_str().unwrap_or("")));
+        for a in story["articles"].as_array().map(Vec::as_slice).unwrap_or_default() {
+            out.push_str(&format!(
+                "  {:<24} {}\n",
+                a["outlet"].as_str().unwrap_or(""),
+                a["url"].as_str().unwrap_or("")
+            ));
+        }
+    }
+    out
 }
 
 fn status(store: &Store) -> Result<()> {

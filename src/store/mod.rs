@@ -25,6 +25,7 @@
 //! - `screenshots`: one PNG per version ([`ScreenshotInfo`]), written with the version,
 //!   pruned by age.
 //! - `changes`: [`ChangeRow`]; `deliveries`: the alert outbox ([`DeliveryRow`]); `fetch_log`.
+//! - `stories`: stories across outlets: membership, fingerprints, LSH band keys ([`StoryRow`]).
 //! - `status`: the summary `redline status` prints; [`browse`]: the web's reads.
 //! - `fault`: [`StoreFault`], what kind of machine trouble a [`StoreError`] is (full, read-only,
 //!   locked, I/O); [`lock`]: one daemon per database file ([`lock::DbLock`]).
@@ -52,6 +53,7 @@ mod screenshots;
 mod sources;
 pub mod sql;
 mod status;
+mod stories;
 mod value;
 mod versions;
 mod workers;
@@ -68,6 +70,7 @@ pub use lock::{DbLock, LockError};
 pub use screenshots::ScreenshotInfo;
 pub use sources::{NewSource, SourceKind, SourceRow};
 pub use status::Status;
+pub use stories::{StoryMemberRow, StoryRow};
 pub use versions::{NewVersion, VersionRow};
 pub use workers::{WorkerRow, check_worker_name, host_name, name_process_worker, process_worker_id};
 

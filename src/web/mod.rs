@@ -11,6 +11,7 @@
 //! - `api`: the JSON API under `/api`, documented in `docs/API.md`.
 //! - `shots`: a version's screenshot and the visual comparison with the version before.
 //! - `cards`: `/changes/{id}.png`, the picture of a change, and its figure on the version page.
+//! - `stories`: stories across outlets: their pages, Atom feeds and `/api/stories`.
 //! - `ops`: `/healthz` and `/metrics` (Prometheus text format).
 //! - `html`: the page shell, the stylesheet and small rendering helpers.
 //!
@@ -35,6 +36,7 @@ mod manage;
 mod ops;
 mod pages;
 mod shots;
+mod stories;
 
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
@@ -50,6 +52,8 @@ use base64::Engine;
 
 use crate::config::WebConfig;
 use crate::store::{Store, StoreError};
+
+pub use stories::stories_json;
 
 /// The CSP of every page: no script, no plugin, no frame, styles from our origin only.
 pub const PAGE_CSP: &str =
@@ -307,6 +311,11 @@ pub fn router(state: WebState) -> Router {
         .route("/watches/{watch_id}/remove", post(manage::remove))
         .route("/watches/{watch_id}/feed.atom", get(atom::watch_feed))
         .route("/search", get(pages::search))
+        .route("/stories", get(stories::list))
+        .route("/stories/{story_id}", get(stories::story))
+        .route("/stories/{story_id}/feed.atom", get(stories::feed))
+        .route("/api/stories", get(stories::api_list))
+        .route("/api/stories/{story_id}", get(stories::api_story))
         .route("/feed.atom", get(atom::feed))
         .route("/style.css", get(html::stylesheet))
         .route("/healthz", get(ops::healthz))

@@ -1,0 +1,350 @@
+//! The `stories`, `story_articles` and `story_bands` tables: which story each
+//! article belongs to, its fingerprint, and its LSH band keys (indexed), so that
+//! grouping a new article costs a few indexed lookups whatever the archive's size.
+//! Which story an article joins is [`crate::story::group::decide`]'s rule.
+
+use super::sql::{Conn, Row, params};
+use super::{Db, Result, Store};
+use crate::extract::Article;
+use crate::story;
+use crate::story::Fingerprint;
+use crate::story::compare::{StoryArticle, StoryVersion};
+use crate::story::group::{self, Decision, Member};
+
+/// Stories read when looking for the one a new article joins (the candidates' stories).
+const MAX_CANDIDATE_STORIES: usize = 20;
+
+/// A story.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoryRow {
+    /// Row id.
+    pub id: i64,
+    /// When its first article was grouped.
+    pub created_at: i64,
+    /// When an article last joined it.
+    pub updated_at: i64,
+    /// How many articles it holds.
+    pub articles: i64,
+    /// How many sources (outlets) those articles come from.
+    pub sources: i64,
+}
+
+/// One article of a story, as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoryMemberRow {
+    /// The article.
+    pub article_id: i64,
+    /// Its story.
+    pub story_id: i64,
+    /// Its source.
+    pub source_id: i64,
+    /// The source's URL (the outlet).
+    pub source_url: String,
+    /// The article's URL.
+    pub url: String,
+    /// When it was published (or first seen).
+    pub at: i64,
+    /// The headline of its latest version.
+    pub title: Option<String>,
+    /// When Redline first saw it.
+    pub first_seen: i64,
+}
+
+fn story_row(r: &Row) -> Result<StoryRow> {
+    Ok(StoryRow {
+        id: r.get(0)?,
+        created_at: r.get(1)?,
+        updated_at: r.get(2)?,
+        articles: r.get(3)?,
+        sources: r.get(4)?,
+    })
+}
+
+const STORY_SELECT: &str = "SELECT s.id, s.created_at, s.updated_at, COUNT(sa.article_id), COUNT(DISTINCT sa.source_id)
+     FROM stories s JOIN story_articles sa ON sa.story_id = s.id";
+
+fn member_row(r: &Row) -> Result<StoryMemberRow> {
+    Ok(StoryMemberRow {
+        article_id: r.get(0)?,
+        story_id: r.get(1)?,
+        source_id: r.get(2)?,
+        source_url: r.get(3)?,
+        url: r.get(4)?,
+        at: r.get(5)?,
+        title: r.get(6)?,
+        first_seen: r.get(7)?,
+    })
+}
+
+/// The stored members of these stories (most recent first), their fingerprints decoded.
+fn members_of(conn: &mut Conn, stories: &[i64], except: i64) -> Result<Vec<Member>> {
+    let sql = format!(
+        "SELECT article_id, source_id, story_id, at, shingles, entities, signatures FROM story_articles
+         WHERE story_id IN {} AND article_id <> ?2 ORDER BY at DESC LIMIT ?3",
+        conn.json_ints(1)
+    );
+    let limit = (stories.len() * group::MAX_COMPARED) as i64;
+    let rows = conn.query(&sql, params![serde_json::to_string(stories)?, except, limit])?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let (shingles, entities): (i64, i64) = (r.get(4)?, r.get(5)?);
+        let stored: String = r.get(6)?;
+        // A row this build cannot read (another signature length) is skipped, not fatal.
+        if let Some(fingerprint) = Fingerprint::decode(r.get(3)?, shingles as usize, entities as usize, &stored) {
+            out.push(Member { article_id: r.get(0)?, source_id: r.get(1)?, story_id: r.get(2)?, fingerprint });
+        }
+    }
+    Ok(out)
+}
+
+impl Store {
+    /// Groups an article (of source `source_id`) by its latest fingerprint and returns its
+    /// story: a story it already shares with other articles is kept; otherwise it joins
+    /// the story [`group::decide`] picks among the stories of the articles sharing one of
+    /// its band keys, or starts one. One transaction: a lookup of the band keys, one of the
+    /// candidates' members, then the writes.
+    pub fn group_article(&self, article_id: i64, source_id: i64, fp: &Fingerprint, now: i64) -> Result<i64> {
+        let keys = serde_json::to_string(&fp.band_keys())?;
+        self.conn().transaction(|tx| {
+            let current: Option<i64> =
+                tx.query_opt("SELECT story_id FROM story_articles WHERE article_id = ?1", params![article_id])?
+                    .map(|r| r.get(0))
+                    .transpose()?;
+            let shared = match current {
+                Some(story) => tx.scalar::<i64>(
+                    "SELECT COUNT(*) FROM story_articles WHERE story_id = ?1 AND article_id <> ?2",
+                    params![story, article_id],
+                )? > 0,
+                None => false,
+            };
+            let story_id = match (current, shared) {
+                (Some(story), true) => story,
+                _ => {
+                    let sql = format!(
+                        "SELECT DISTINCT sa.story_id FROM story_bands b JOIN story_articles sa ON sa.article_id = b.article_id
+                         WHERE b.band_key IN {} AND b.article_id <> ?2 LIMIT ?3",
+                        tx.json_ints(1)
+                    );
+                    let stories: Vec<i64> = tx
+                        .query(&sql, params![&keys, article_id, MAX_CANDIDATE_STORIES as i64])?
+                        .iter()
+                        .map(|r| r.get(0))
+                        .collect::<Result<_>>()?;
+                    let members = if stories.is_empty() { Vec::new() } else { members_of(tx, &stories, article_id)? };
+                    match group::decide(fp, source_id, &members) {
+                        Decision::New => match current {
+                            Some(story) => story,
+                            None => tx.scalar(
+                                "INSERT INTO stories (created_at, updated_at) VALUES (?1, ?1) RETURNING id",
+                                params![now],
+                            )?,
+                        },
+                        Decision::Join { story_id, merged } => {
+                            for old in merged.iter().copied().chain(current) {
+                                tx.execute(
+                                    "UPDATE story_articles SET story_id = ?1 WHERE story_id = ?2",
+                                    params![story_id, old],
+                                )?;
+                                tx.execute("DELETE FROM stories WHERE id = ?1", params![old])?;
+                            }
+                            story_id
+                        }
+                    }
+                }
+            };
+            tx.execute(
+                "INSERT INTO story_articles (article_id, story_id, source_id, at, shingles, entities, signatures, grouped_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (article_id) DO UPDATE SET story_id = excluded.story_id, source_id = excluded.source_id,
+                    at = excluded.at, shingles = excluded.shingles, entities = excluded.entities,
+                    signatures = excluded.signatures, grouped_at = excluded.grouped_at",
+                params![
+                    article_id,
+                    story_id,
+                    source_id,
+                    fp.at,
+                    fp.shingles as i64,
+                    fp.entities as i64,
+                    fp.encode_signatures(),
+                    now
+                ],
+            )?;
+            tx.execute("DELETE FROM story_bands WHERE article_id = ?1", params![article_id])?;
+            let sql = format!(
+                "INSERT INTO story_bands (band_key, article_id) SELECT DISTINCT k.value, CAST(?2 AS BIGINT) FROM {} AS k",
+                tx.json_ints(1)
+            );
+            tx.execute(&sql, params![&keys, article_id])?;
+            tx.execute("UPDATE stories SET updated_at = ?1 WHERE id = ?2", params![now, story_id])?;
+            Ok(story_id)
+        })
+    }
+
+    /// Stories of at least `min_articles` articles, the most recently joined first, a page
+    /// of `limit` after skipping `offset`.
+    pub fn stories(&self, min_articles: i64, limit: usize, offset: usize) -> Result<Vec<StoryRow>> {
+        let sql = format!(
+            "{STORY_SELECT} GROUP BY s.id, s.created_at, s.updated_at HAVING COUNT(sa.article_id) >= ?1
+             ORDER BY s.updated_at DESC, s.id DESC LIMIT ?2 OFFSET ?3"
+        );
+        self.conn().query(&sql, params![min_articles, limit as i64, offset as i64])?.iter().map(story_row).collect()
+    }
+
+    /// One story.
+    pub fn story(&self, id: i64) -> Result<Option<StoryRow>> {
+        let sql = format!("{STORY_SELECT} WHERE s.id = ?1 GROUP BY s.id, s.created_at, s.updated_at");
+        self.conn().query_opt(&sql, params![id])?.as_ref().map(story_row).transpose()
+    }
+
+    /// The story an article belongs to.
+    pub fn story_of(&self, article_id: i64) -> Result<Option<i64>> {
+        let row =
+            self.conn().query_opt("SELECT story_id FROM story_articles WHERE article_id = ?1", params![article_id])?;
+        row.map(|r| r.get(0)).transpose()
+    }
+
+    /// The articles of a story, earliest published first.
+    pub fn story_members(&self, story_id: i64) -> Result<Vec<StoryMemberRow>> {
+        let rows = self.conn().query(
+            "SELECT sa.article_id, sa.story_id, sa.source_id, s.url, a.url, sa.at,
+                (SELECT v.title FROM versions v WHERE v.article_id = sa.article_id ORDER BY v.number DESC LIMIT 1),
+                a.first_seen
+             FROM story_articles sa JOIN articles a ON a.id = sa.article_id JOIN sources s ON s.id = sa.source_id
+             WHERE sa.story_id = ?1 ORDER BY sa.at, sa.article_id",
+            params![story_id],
+        )?;
+        rows.iter().map(member_row).collect()
+    }
+
+    /// Every article of a story with all its versions and each version's edit kinds:
+    /// what [`crate::story::compare::report`] reads.
+    pub fn story_articles(&self, story_id: i64) -> Result<Vec<StoryArticle>> {
+        let mut out = Vec::new();
+        for m in self.story_members(story_id)? {
+            let changes = self.changes(m.article_id)?;
+            let versions = self
+                .versions(m.article_id)?
+                .into_iter()
+                .map(|v| {
+                    let kinds = changes
+                        .iter()
+                        .find(|c| c.to_number == v.number)
+                        .map(|c| c.change.kinds.iter().map(|k| k.as_str().to_string()).collect())
+                        .unwrap_or_default();
+                    StoryVersion { number: v.number, fetched_at: v.fetched_at, article: v.article, kinds }
+                })
+                .collect::<Vec<_>>();
+            if !versions.is_empty() {
+                out.push(StoryArticle { article_id: m.article_id, source: m.source_url, url: m.url, versions });
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Db {
+    /// Groups the article of a version just recorded into its story (its fingerprint
+    /// from `article`, dated by its publication time or else `first_seen`). Never fails
+    /// the check: grouping is an index built beside the versions, so a failure is logged
+    /// and counted ([`story::GROUPING_FAILURES`]) and the version stands.
+    pub async fn group_story(&self, article_id: i64, source_id: i64, article: Article, first_seen: i64, now: i64) {
+        let outcome = self
+            .write(move |s| {
+                let fp = story::fingerprint(&article, story::published_at(&article).unwrap_or(first_seen));
+                s.group_article(article_id, source_id, &fp, now)
+            })
+            .await;
+        if let Err(error) = outcome {
+            story::count_failure();
+            tracing::warn!(article_id, %error, "Story grouping failed; the version is recorded.");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{self, each_store};
+    use crate::extract::Article;
+    use crate::story::fingerprint;
+
+    const BRIDGE: &str = "The Harbour Bridge in Port Carrow was closed on Monday after engineers found a crack \
+        in its northern span. Mayor Ines Okafor said 1,200 commuters would use ferries. The Transport Authority \
+        expects repairs to take 14 days and cost 3,500,000 dollars.";
+    const BRIDGE_OTHER: &str = "Commuters in Port Carrow face a fortnight of ferries: the Harbour Bridge shut \
+        after a crack appeared, and the Transport Authority puts the bill at 3,500,000 dollars. Mayor Ines Okafor \
+        asked 1,200 daily drivers for patience while the 14 days of work go on.";
+    const ELECTION: &str = "Voters in Lake Umber re-elected Governor Talia Brandt with 58 percent on Sunday, \
+        while the Green Coalition doubled its seats to 24. Turnout reached 71 percent, the Electoral Board said.";
+
+    fn fp(text: &str) -> crate::story::Fingerprint {
+        fingerprint(&Article { paragraphs: vec![text.into()], ..Article::default() }, 1000)
+    }
+
+    /// Three sources; articles 1..=4: bridge (source 1), election (2), bridge (3), election copy (3).
+    fn newsroom(store: &super::Store) -> Vec<i64> {
+        let sources: Vec<_> = ["http://a/rss", "http://b/rss", "http://c/rss"].map(fixtures::source).to_vec();
+        store.sync_config_sources(&sources, 0).unwrap();
+        let ids: Vec<i64> = [(1, "http://a/1"), (2, "http://b/1"), (3, "http://c/1"), (3, "http://c/2")]
+            .iter()
+            .map(|(s, u)| store.ensure_article(*s, u, 0).unwrap().0)
+            .collect();
+        ids
+    }
+
+    #[test]
+    fn articles_of_one_event_share_a_story_and_others_do_not() {
+        each_store(|store| {
+            let ids = newsroom(store);
+            let bridge = store.group_article(ids[0], 1, &fp(BRIDGE), 10).unwrap();
+            let election = store.group_article(ids[1], 2, &fp(ELECTION), 11).unwrap();
+            assert_ne!(bridge, election);
+            assert_eq!(store.group_article(ids[2], 3, &fp(BRIDGE_OTHER), 12).unwrap(), bridge);
+            assert_eq!(store.group_article(ids[3], 3, &fp(ELECTION), 13).unwrap(), election);
+            // Grouping again (a new version) keeps the story.
+            assert_eq!(store.group_article(ids[2], 3, &fp(BRIDGE_OTHER), 14).unwrap(), bridge);
+            assert_eq!(store.story_of(ids[2]).unwrap(), Some(bridge));
+            let listed = store.stories(2, 10, 0).unwrap();
+            assert_eq!(
+                listed.iter().map(|s| (s.id, s.articles, s.sources)).collect::<Vec<_>>(),
+                [(bridge, 2, 2), (election, 2, 2)]
+            );
+            let members = store.story_members(bridge).unwrap();
+            assert_eq!(members.iter().map(|m| m.url.as_str()).collect::<Vec<_>>(), ["http://a/1", "http://c/1"]);
+            assert_eq!(members[1].source_url, "http://c/rss");
+            let bands: i64 = store.query_rows("SELECT COUNT(*) FROM story_bands", &[]).unwrap()[0].get(0).unwrap();
+            assert_eq!(bands as usize, 4 * fp(BRIDGE).band_keys().len());
+            assert!(store.story(election).unwrap().is_some());
+            assert_eq!(store.stories(2, 10, 1).unwrap().len(), 1);
+            assert!(store.stories(3, 10, 0).unwrap().is_empty());
+            assert!(store.story(9999).unwrap().is_none());
+        });
+    }
+
+    #[test]
+    fn a_lone_article_that_later_matches_moves_into_the_story() {
+        each_store(|store| {
+            let ids = newsroom(store);
+            let bridge = store.group_article(ids[0], 1, &fp(BRIDGE), 10).unwrap();
+            let alone = store.group_article(ids[2], 3, &fp(ELECTION), 11).unwrap();
+            assert_ne!(alone, bridge);
+            // Its next version is about the bridge: it joins, and its empty story goes.
+            assert_eq!(store.group_article(ids[2], 3, &fp(BRIDGE_OTHER), 12).unwrap(), bridge);
+            assert!(store.story(alone).unwrap().is_none());
+        });
+    }
+
+    #[test]
+    fn a_story_lists_its_articles_with_their_versions() {
+        each_store(|store| {
+            let aid = fixtures::with_first_version(store);
+            fixtures::record_change(store, aid, 20, "two", vec![]).unwrap();
+            let story = store.group_article(aid, 1, &fp(BRIDGE), 30).unwrap();
+            let articles = store.story_articles(story).unwrap();
+            assert_eq!(articles.len(), 1);
+            let numbers: Vec<(i64, i64)> = articles[0].versions.iter().map(|v| (v.number, v.fetched_at)).collect();
+            assert_eq!(numbers, [(1, 10), (2, 20)]);
+            assert_eq!(articles[0].versions[1].article.paragraphs, ["two"]);
+            assert_eq!(articles[0].source, "https://a/rss");
+        });
+    }
+}
