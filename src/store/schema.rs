@@ -200,6 +200,13 @@ const MIGRATIONS: &[&str] = &[
         doing         TEXT NOT NULL DEFAULT 'idle'
     );
     "#,
+    // warc: the response head (status line and headers) kept with each stored page, and
+    // whether a version and its change came from an imported web archive.
+    r#"
+    ALTER TABLE versions ADD COLUMN response_head TEXT;
+    ALTER TABLE versions ADD COLUMN imported INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE changes ADD COLUMN imported INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];
 
 /// PostgreSQL's migrations, applied in order; the `redline_schema` table holds how many
@@ -355,6 +362,12 @@ const PG_MIGRATIONS: &[&str] = &[
         heartbeat_at  BIGINT NOT NULL,
         doing         TEXT NOT NULL DEFAULT 'idle'
     );
+    "#,
+    // warc: SQLite's migration of the same name.
+    r#"
+    ALTER TABLE versions ADD COLUMN response_head TEXT;
+    ALTER TABLE versions ADD COLUMN imported BIGINT NOT NULL DEFAULT 0;
+    ALTER TABLE changes ADD COLUMN imported BIGINT NOT NULL DEFAULT 0;
     "#,
 ];
 
