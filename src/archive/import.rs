@@ -270,7 +270,9 @@ fn import_url(
     let mut recorded = false;
     let mut last_checked = article.last_checked.unwrap_or(0);
     for c in captures {
-        if latest.as_ref().is_some_and(|v| c.at <= v.fetched_at) {
+        // Once this import has recorded a version, the captures after it (sorted) follow it,
+        // even within the same second as it.
+        if !recorded && latest.as_ref().is_some_and(|v| c.at <= v.fetched_at) {
             report.skip("captures not newer than the article's stored history");
             continue;
         }
