@@ -208,6 +208,16 @@ print(versions, changes, len(rows))
     newsroom.shutdown().await;
 }
 
+/// Serves the web UI and API of `store` on 127.0.0.1; returns its base URL.
+async fn serve(store: std::sync::Arc<Store>) -> String {
+    use redline::web::{WebOptions, WebState, serve};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = WebState::new(store, WebOptions::default()).unwrap();
+    tokio::spawn(async move { serve(listener, state, std::future::pending()).await.unwrap() });
+    format!("http://{addr}")
+}
+
 /// A page of the story, as its outlet served it at one time.
 fn story(headline: &str, paragraphs: &[&str]) -> String {
     let body: String = paragraphs.iter().map(|p| format!("      <p>{p}</p>\n")).collect();
@@ -305,6 +315,29 @@ async fn a_storys_successive_captures_become_its_history_with_the_right_kinds() 
     let log = ok(&["--config", config.to_str().unwrap(), "log", url]).await;
     assert!(log.contains("v3") && log.contains("correction"), "{log}");
     assert!(store.sources().unwrap().iter().all(|s| !s.enabled));
+
+    // The JSON API and the version page say the history was imported.
+    let store = std::sync::Arc::new(store);
+    let base = serve(std::sync::Arc::clone(&store)).await;
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let get = |path: String| {
+        let client = client.clone();
+        let url = format!("{base}{path}");
+        async move { client.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let changes: serde_json::Value = serde_json::from_str(&get("/api/changes".into()).await).unwrap();
+    assert!(changes["changes"].as_array().unwrap().iter().all(|c| c["imported"] == true), "{changes}");
+    let id = changes["changes"][0]["id"].as_i64().unwrap();
+    let change: serde_json::Value = serde_json::from_str(&get(format!("/api/changes/{id}")).await).unwrap();
+    assert_eq!(change["imported"], true);
+    let aid = article.id;
+    let version: serde_json::Value =
+        serde_json::from_str(&get(format!("/api/articles/{aid}/versions/2")).await).unwrap();
+    assert_eq!(version["imported"], true);
+    let listed: serde_json::Value = serde_json::from_str(&get(format!("/api/articles/{aid}/versions")).await).unwrap();
+    assert!(listed["versions"].as_array().unwrap().iter().all(|v| v["imported"] == true), "{listed}");
+    let html = get(format!("/articles/{aid}/versions/2")).await;
+    assert!(html.contains("Imported from a web archive"), "{html}");
 
     // A damaged archive: a clear error, no panic, nothing written.
     let broken = dir.path().join("broken.warc.gz");

@@ -167,6 +167,14 @@ impl Store {
             .transpose()
     }
 
+    /// Which of these changes came from an imported archive.
+    pub fn imported_change_ids(&self, ids: &[i64]) -> Result<Vec<i64>> {
+        let mut conn = self.conn();
+        let sql = format!("SELECT id FROM changes WHERE imported = 1 AND id IN {} ORDER BY id", conn.json_ints(1));
+        let rows = conn.query(&sql, params![serde_json::to_string(ids)?])?;
+        rows.iter().map(|r| r.get(0)).collect()
+    }
+
     /// The id of the watch of `source.url`, created disabled when there is none: an
     /// imported article needs a watch, but importing its past does not start checking it.
     pub fn import_source(&self, source: &NewSource, now: i64) -> Result<i64> {
@@ -227,6 +235,7 @@ mod tests {
             assert_eq!(store.imported_versions(aid).unwrap(), vec![3]);
             assert_eq!(store.change_imported(cid3.unwrap()).unwrap(), Some(true));
             assert_eq!(store.change_imported(cid.unwrap()).unwrap(), Some(false));
+            assert_eq!(store.imported_change_ids(&[cid.unwrap(), cid3.unwrap(), 999]).unwrap(), vec![cid3.unwrap()]);
             // Paging, the watch and the date filter.
             let after = store.archived_pages(&ExportFilter::default(), all[0].version_id, 1).unwrap();
             assert_eq!(after.iter().map(|p| p.number).collect::<Vec<_>>(), vec![2]);
