@@ -11,9 +11,10 @@ cd "$(dirname "$0")/.."
 # watches of tests/render.rs), xmllint for the Atom schema test (tests/web.rs),
 # Python's fusepy (with libfuse2) for the read-only filesystem of tests/outage.rs
 # (tests/support/flipfs.py, run with /usr/bin/python3), tinyproxy (HTTP proxy) and
-# microsocks (SOCKS5 proxy) for the proxy checks of tests/reach.rs.
+# microsocks (SOCKS5 proxy) for the proxy checks of tests/reach.rs, python3-venv for the
+# virtualenv in which tests/export.rs installs warcio (PyPI) to check the exported WARC.
 # Installed only when missing.
-packages=(chromium chromium-driver libxml2-utils python3-fusepy tinyproxy microsocks)
+packages=(chromium chromium-driver libxml2-utils python3-fusepy tinyproxy microsocks python3-venv)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -59,4 +60,4 @@ cargo test --locked --no-fail-fast "$@"
 # The suites that run the daemon, the CLI and the web UI over a database, on PostgreSQL.
 # (The crash suite's kill count is halved there to keep CI's time in bounds.)
 REDLINE_TEST_STORE=postgres REDLINE_CRASH_KILLS=${REDLINE_CRASH_KILLS:-25} \
-  cargo test --locked --no-fail-fast --test end_to_end --test alerts --test crash --test crawl --test web
+  cargo test --locked --no-fail-fast --test end_to_end --test alerts --test crash --test crawl --test web --test export

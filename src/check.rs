@@ -24,7 +24,8 @@ use crate::fetch::{self, Expect, Page, Response};
 use crate::health::Notice;
 use crate::schedule::{self, ArticleAge, polite::Polite};
 use crate::store::{
-    ArticleRow, CheckDone, Db, FetchLogEntry, NewChange, NewVersion, SourceKind, SourceRow, StoreError, blocking,
+    ArticleRow, CheckDone, Db, FetchLogEntry, NewChange, NewVersion, Provenance, SourceKind, SourceRow, StoreError,
+    blocking,
 };
 use crate::watch::Rules;
 
@@ -236,6 +237,7 @@ impl Ctx {
         };
         let raw_html_zstd =
             if self.config.storage.keep_raw_html { zstd::encode_all(&page.raw[..], 3).ok() } else { None };
+        let response_head = page.response_head.clone();
         let from_version = latest.as_ref().map_or(0, |v| v.number);
         let versions = (from_version, from_version + 1);
         let deliveries = match &change {
@@ -275,7 +277,8 @@ impl Ctx {
                     etag: seen.etag.as_deref(),
                     last_modified: seen.last_modified.as_deref(),
                 };
-                let recorded = s.record_version(&version, new_change.as_ref(), &done)?;
+                let provenance = Provenance { response_head: response_head.as_deref(), imported: false };
+                let recorded = s.record_version_with(&version, new_change.as_ref(), &done, &provenance)?;
                 if next.is_none() {
                     s.retire_article(id)?;
                 }
@@ -352,6 +355,7 @@ impl Ctx {
             etag: None,
             last_modified: None,
             elapsed: rendered.elapsed,
+            response_head: None,
         };
         Ok((Response::Page(page), rendered.screenshot))
     }

@@ -34,6 +34,7 @@
 //! - [`alert`]: the alert rules, the outbox worker (retry plan, 410, digests), signed
 //!   webhooks, chat webhooks, email.
 //! - [`web`]: the HTML UI, Atom feeds and JSON API (read-mostly).
+//! - [`archive`]: the history out and in: WARC export and import, JSON Lines and CSV.
 //! - [`text`]: text helpers shared across the stages: HTML escaping (`diff`, `web`, `alert`,
 //!   [`newsroom`]), the one notice detector and the one lexicon of month, weekday,
 //!   time-zone and number words (`extract` and `diff`). Pure.
@@ -44,6 +45,7 @@
 //!   [`newsroom`], the simulated news site of the demo and the tests.
 
 pub mod alert;
+pub mod archive;
 pub mod card;
 pub mod check;
 pub mod config;

@@ -107,13 +107,42 @@ enum Command {
         #[arg(long, value_name = "URL_OR_PATH")]
         to: String,
     },
-    /// Watch every feed of an OPML file (as exported by feed readers).
+    /// Watch every feed of an OPML file (as exported by feed readers), or rebuild
+    /// articles' histories from web archives (--warc).
     Import {
         /// The OPML file.
-        file: PathBuf,
+        #[arg(required_unless_present = "warc")]
+        file: Option<PathBuf>,
         /// Check interval of the feeds (default 10m).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "warc")]
         every: Option<String>,
+        /// WARC files (gzip or not): their page captures, per URL in date order, become
+        /// versions and changes marked as imported (no alerts are sent for them).
+        #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with = "file")]
+        warc: Vec<PathBuf>,
+    },
+    /// Write the history out: every stored page as a web archive (WARC/1.1), or the
+    /// versions and changes as JSON Lines or CSV.
+    Export {
+        /// Every stored raw page as a WARC `response` record with a `metadata` record naming
+        /// its version and change, one gzip member per record, into this file.
+        #[arg(long, value_name = "FILE.warc.gz", required_unless_present_any = ["jsonl", "csv"], conflicts_with_all = ["jsonl", "csv"])]
+        warc: Option<PathBuf>,
+        /// Versions and changes, one JSON object per line (schema in docs/API.md).
+        #[arg(long, conflicts_with = "csv")]
+        jsonl: bool,
+        /// One row per change: time, outlet, url, headline, kinds, significance, summary…
+        #[arg(long)]
+        csv: bool,
+        /// Only the articles of this watch (its id, as the web UI and the API show it).
+        #[arg(long, value_name = "ID")]
+        watch: Option<i64>,
+        /// Only what was fetched or recorded from this date on: 2026-01-31 or an RFC 3339 time.
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+        /// Write the JSON Lines or CSV here instead of standard output.
+        #[arg(long, short, value_name = "FILE", conflicts_with = "warc")]
+        output: Option<PathBuf>,
     },
     /// Show an article's versions and changes.
     Log {
@@ -328,7 +357,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("{health}");
         }
         Command::MigrateStore { to } => migrate_store(&load_config(cli.config.as_deref())?, &to)?,
-        Command::Import { file, every } => {
+        Command::Import { warc, .. } if !warc.is_empty() => {
+            import_warc(&load_config(cli.config.as_deref())?, &warc)?;
+        }
+        Command::Export { warc, jsonl, csv: _, watch, since, output } => {
+            let config = load_config(cli.config.as_deref())?;
+            export(&open_store(&config)?, warc.as_deref(), jsonl, watch, since.as_deref(), output.as_deref())?;
+        }
+        Command::Import { file, every, .. } => {
+            let file = file.ok_or_else(|| anyhow!("give an OPML file, or --warc FILE…"))?;
             let config = load_config(cli.config.as_deref())?;
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let sources = watch::opml_sources(&text, every.as_deref()).with_context(|| file.display().to_string())?;
@@ -606,6 +643,85 @@ fn migrate_store(config: &Config, to: &str) -> anyhow::Result<()> {
         println!("{:<18} {:>9} rows  sha256 {}", t.table, t.rows, t.digest);
     }
     println!("copied {} to {to}: counts and digests match", config.storage.describe());
+    Ok(())
+}
+
+/// Progress on standard error when it is a terminal, nothing otherwise (as `migrate-store`).
+fn progress_line(what: &'static str) -> (impl FnMut(String), impl FnOnce()) {
+    use std::io::IsTerminal;
+    let terminal = std::io::stderr().is_terminal();
+    let show = move |line: String| {
+        if terminal {
+            eprint!("\r{what}: {line}\x1b[K");
+            let _ = std::io::stderr().flush();
+        }
+    };
+    let clear = move || {
+        if terminal {
+            eprint!("\r\x1b[K");
+        }
+    };
+    (show, clear)
+}
+
+/// `redline import --warc FILE…`.
+fn import_warc(config: &Config, files: &[PathBuf]) -> Result<()> {
+    let store = open_store(config)?;
+    let (mut show, clear) = progress_line("import");
+    let report =
+        redline::archive::import::import(&store, files, config.storage.keep_raw_html, now(), &mut |done, all| {
+            show(format!("{done}/{all} captures"))
+        });
+    clear();
+    println!("imported {}: {}", files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", "), report?);
+    Ok(())
+}
+
+/// `redline export --warc FILE | --jsonl | --csv`.
+fn export(
+    store: &Store,
+    warc: Option<&Path>,
+    jsonl: bool,
+    watch: Option<i64>,
+    since: Option<&str>,
+    output: Option<&Path>,
+) -> Result<()> {
+    use redline::archive::{data, export};
+    if let Some(id) = watch
+        && store.watch(id)?.is_none()
+    {
+        bail!("there is no watch {id}; the web UI's Watches page and GET /api/watches list their ids");
+    }
+    let since = since
+        .map(|s| {
+            redline::archive::warc::parse_warc_date(s)
+                .ok_or_else(|| anyhow!("--since {s:?}: give a date such as 2026-01-31 or an RFC 3339 time"))
+        })
+        .transpose()?;
+    let filter = redline::store::ExportFilter { source_id: watch, since };
+    if let Some(path) = warc {
+        let (mut show, clear) = progress_line("export");
+        let report = export::export_warc_file(store, &filter, path, &mut |pages| show(format!("{pages} pages")));
+        clear();
+        let report = report?;
+        let left_out = match report.without_page {
+            0 => String::new(),
+            n => format!("; {n} versions left out: their page was not kept ([storage] keep_raw_html)"),
+        };
+        println!("wrote {} pages to {}{left_out}", report.pages, path.display());
+        return Ok(());
+    }
+    let mut out: Box<dyn Write> = match output {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    match jsonl {
+        true => data::write_jsonl(store, &filter, &mut out)?,
+        false => data::write_csv(store, &filter, &mut out)?,
+    };
+    out.flush()?;
     Ok(())
 }
 

@@ -75,6 +75,21 @@ pub struct Page {
     pub last_modified: Option<String>,
     /// Time taken.
     pub elapsed: Duration,
+    /// The status line and headers as received ([`response_head`]), kept with the page
+    /// for web-archive export; None for a page a browser rendered.
+    pub response_head: Option<String>,
+}
+
+/// A response's status line and headers as stored with its page: `HTTP/1.1 200 OK`, then
+/// one `Name: value` line per header, CRLF-separated, without the blank line ending a head.
+pub fn response_head(version: reqwest::Version, status: reqwest::StatusCode, headers: &HeaderMap) -> String {
+    let mut text =
+        format!("{version:?} {} {}", status.as_u16(), status.canonical_reason().unwrap_or("")).trim_end().to_string();
+    for (name, value) in headers {
+        let value = String::from_utf8_lossy(value.as_bytes()).replace(['\r', '\n'], " ");
+        text.push_str(&format!("\r\n{name}: {value}"));
+    }
+    text
 }
 
 /// Largest body of a refusal that is read (to tell a bot challenge from a plain error).
@@ -366,6 +381,7 @@ impl Fetcher {
             return Err(FetchError::TooLarge(self.max_body_bytes));
         }
         let final_url = response.url().to_string();
+        let head = response_head(response.version(), status, &headers);
         let mut raw = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(e, profile))? {
             if raw.len() as u64 + chunk.len() as u64 > self.max_body_bytes {
@@ -383,6 +399,7 @@ impl Fetcher {
             etag: header_str(&headers, header::ETAG),
             last_modified: header_str(&headers, header::LAST_MODIFIED),
             elapsed: started.elapsed(),
+            response_head: Some(head),
         }))
     }
 
@@ -443,7 +460,8 @@ fn retry_after_seconds(headers: &HeaderMap) -> Option<u64> {
     Some((when.timestamp() - chrono::Utc::now().timestamp()).max(0) as u64)
 }
 
-fn content_type_allowed(content_type: &str, expect: Expect) -> bool {
+/// Whether a response of `content_type` is what the fetch was for (no type at all is allowed).
+pub fn content_type_allowed(content_type: &str, expect: Expect) -> bool {
     let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     if mime.is_empty() {
         return true;

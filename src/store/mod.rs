@@ -29,9 +29,11 @@
 //! - `status`: the summary `redline status` prints; [`browse`]: the web's reads.
 //! - `fault`: [`StoreFault`], what kind of machine trouble a [`StoreError`] is (full, read-only,
 //!   locked, I/O); [`lock`]: one daemon per database file ([`lock::DbLock`]).
+//! - `archive`: what the WARC export and import read and write ([`ArchivedPage`], [`Provenance`]).
 
 use std::sync::{Mutex, MutexGuard};
 
+mod archive;
 mod articles;
 pub mod browse;
 mod db;
@@ -58,6 +60,7 @@ mod value;
 mod versions;
 mod workers;
 
+pub use archive::{ArchivedChange, ArchivedPage, ExportFilter, Provenance};
 pub use articles::{ArticleRow, CheckDone, host_key};
 pub use changes::{ChangeRow, NewChange};
 pub use copy::TableCopy;

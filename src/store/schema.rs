@@ -244,6 +244,13 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX story_bands_article ON story_bands (article_id);
     "#,
+    // warc: the response head (status line and headers) kept with each stored page, and
+    // whether a version and its change came from an imported web archive.
+    r#"
+    ALTER TABLE versions ADD COLUMN response_head TEXT;
+    ALTER TABLE versions ADD COLUMN imported INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE changes ADD COLUMN imported INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];
 
 /// PostgreSQL's migrations, applied in order; the `redline_schema` table holds how many
@@ -440,6 +447,12 @@ const PG_MIGRATIONS: &[&str] = &[
         PRIMARY KEY (band_key, article_id)
     );
     CREATE INDEX story_bands_article ON story_bands (article_id);
+    "#,
+    // warc: SQLite's migration of the same name.
+    r#"
+    ALTER TABLE versions ADD COLUMN response_head TEXT;
+    ALTER TABLE versions ADD COLUMN imported BIGINT NOT NULL DEFAULT 0;
+    ALTER TABLE changes ADD COLUMN imported BIGINT NOT NULL DEFAULT 0;
     "#,
 ];
 

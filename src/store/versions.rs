@@ -3,6 +3,7 @@
 //! its change, the change's outbox rows and the version's screenshot together (under
 //! `synchronous = FULL`).
 
+use super::archive::Provenance;
 use super::sql::{Conn, Row, params};
 use super::{CheckDone, NewChange, Result, Store, screenshots};
 use crate::extract::Article;
@@ -111,15 +112,31 @@ impl Store {
         change: Option<&NewChange<'_>>,
         done: &CheckDone<'_>,
     ) -> Result<(i64, Option<i64>)> {
+        self.record_version_with(version, change, done, &Provenance::default())
+    }
+
+    /// [`Store::record_version`], with where the page came from written in the same transaction.
+    pub fn record_version_with(
+        &self,
+        version: &NewVersion<'_>,
+        change: Option<&NewChange<'_>>,
+        done: &CheckDone<'_>,
+        provenance: &Provenance<'_>,
+    ) -> Result<(i64, Option<i64>)> {
+        let write = |tx: &mut Conn| {
+            let written = write_version(tx, version, change, done, &self.worker)?;
+            provenance.write(tx, version.article_id, written.0)?;
+            Ok(written)
+        };
         let mut conn = self.conn();
         // A change is durable even through a power loss: an alert already sent must
         // never be detected again (and sent under a new id) because its change rolled
         // back. A first version raises no alert; losing it to a power cut only means
         // it is stored again at the next check, so it skips the flush.
         if change.is_none() {
-            return conn.transaction(|tx| write_version(tx, version, change, done, &self.worker));
+            return conn.transaction(write);
         }
-        conn.durable(|conn| conn.transaction(|tx| write_version(tx, version, change, done, &self.worker)))
+        conn.durable(|conn| conn.transaction(write))
     }
 }
 

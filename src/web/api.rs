@@ -75,9 +75,10 @@ fn article_json(a: &ArticleSummary) -> Value {
     })
 }
 
-fn version_summary_json(article_id: i64, v: &VersionSummary) -> Value {
+fn version_summary_json(article_id: i64, v: &VersionSummary, imported: &[i64]) -> Value {
     json!({
         "number": v.number,
+        "imported": imported.contains(&v.number),
         "fetched_at": rfc3339(v.fetched_at),
         "title": v.title,
         "byline": v.byline,
@@ -119,16 +120,32 @@ fn watch_json(w: &WatchRow) -> Value {
 async fn changes(State(state): State<WebState>, Query(query): Query<ChangesQuery>) -> Result<Json<Value>, Failure> {
     let filter = query.filter()?;
     let limit = filter.limit;
-    let list = state.read(move |s| s.recent_changes(&filter)).await?;
+    let (list, imported) = state
+        .read(move |s| {
+            let list = s.recent_changes(&filter)?;
+            let imported = s.imported_change_ids(&list.iter().map(|c| c.id).collect::<Vec<_>>())?;
+            Ok((list, imported))
+        })
+        .await?;
     let next = (list.len() == limit)
         .then(|| list.last().map(|c| format!("/api/changes?{}", query.with_before(Some(c.id)))))
         .flatten();
-    Ok(Json(json!({ "changes": list.iter().map(change_json).collect::<Vec<_>>(), "next": next })))
+    let changes: Vec<Value> = list
+        .iter()
+        .map(|c| {
+            let mut v = change_json(c);
+            v["imported"] = json!(imported.contains(&c.id));
+            v
+        })
+        .collect();
+    Ok(Json(json!({ "changes": changes, "next": next })))
 }
 
 /// `GET /api/changes/{id}`: one change with its structured diff.
 async fn change(State(state): State<WebState>, Path(change_id): Path<i64>) -> Result<Json<Value>, Failure> {
-    let (summary, full) = state.read(move |s| Ok((s.change_summary(change_id)?, s.change_by_id(change_id)?))).await?;
+    let (summary, full, imported) = state
+        .read(move |s| Ok((s.change_summary(change_id)?, s.change_by_id(change_id)?, s.change_imported(change_id)?)))
+        .await?;
     let (Some(summary), Some(full)) = (summary, full) else {
         return Err(Failure::not_found(format!("no change has the id {change_id}")));
     };
@@ -136,6 +153,7 @@ async fn change(State(state): State<WebState>, Path(change_id): Path<i64>) -> Re
     v["notes"] = json!(full.change.notes);
     v["added"] = json!(full.change.added);
     v["removed"] = json!(full.change.removed);
+    v["imported"] = json!(imported.unwrap_or(false));
     v["diff"] = serde_json::to_value(&full.change).unwrap_or(Value::Null);
     Ok(Json(v))
 }
@@ -162,20 +180,26 @@ async fn articles(State(state): State<WebState>, Query(query): Query<ArticlesQue
 
 /// `GET /api/articles/{id}`: the article and its versions, newest first.
 async fn article(State(state): State<WebState>, Path(article_id): Path<i64>) -> Result<Json<Value>, Failure> {
-    let (a, timeline) = state.read(move |s| Ok((s.article_summary(article_id)?, s.timeline(article_id)?))).await?;
+    let (a, timeline, imported) = state
+        .read(move |s| Ok((s.article_summary(article_id)?, s.timeline(article_id)?, s.imported_versions(article_id)?)))
+        .await?;
     let a = a.ok_or_else(|| Failure::not_found(format!("no article has the id {article_id}")))?;
     let mut v = article_json(&a);
-    v["versions_list"] = json!(timeline.iter().map(|t| version_summary_json(article_id, t)).collect::<Vec<_>>());
+    v["versions_list"] =
+        json!(timeline.iter().map(|t| version_summary_json(article_id, t, &imported)).collect::<Vec<_>>());
     Ok(Json(v))
 }
 
 /// `GET /api/articles/{id}/versions`: its versions, newest first.
 async fn versions(State(state): State<WebState>, Path(article_id): Path<i64>) -> Result<Json<Value>, Failure> {
-    let (a, timeline) = state.read(move |s| Ok((s.article_summary(article_id)?, s.timeline(article_id)?))).await?;
+    let (a, timeline, imported) = state
+        .read(move |s| Ok((s.article_summary(article_id)?, s.timeline(article_id)?, s.imported_versions(article_id)?)))
+        .await?;
     if a.is_none() {
         return Err(Failure::not_found(format!("no article has the id {article_id}")));
     }
-    Ok(Json(json!({ "versions": timeline.iter().map(|t| version_summary_json(article_id, t)).collect::<Vec<_>>() })))
+    let versions: Vec<Value> = timeline.iter().map(|t| version_summary_json(article_id, t, &imported)).collect();
+    Ok(Json(json!({ "versions": versions })))
 }
 
 /// `GET /api/articles/{id}/versions/{n}`: the extracted text of one version and the change to it.
@@ -183,13 +207,14 @@ async fn version(
     State(state): State<WebState>,
     Path((article_id, number)): Path<(i64, i64)>,
 ) -> Result<Json<Value>, Failure> {
-    let (v, c, shot, previous_shot) = state
+    let (v, c, shot, previous_shot, imported) = state
         .read(move |s| {
             Ok((
                 s.version(article_id, number)?,
                 s.change_to_version(article_id, number)?,
                 s.screenshot_info(article_id, number)?,
                 s.screenshot_info(article_id, number - 1)?,
+                s.imported_versions(article_id)?.contains(&number),
             ))
         })
         .await?;
@@ -219,6 +244,7 @@ async fn version(
         "canonical_url": a.canonical_url,
         "paragraphs": a.paragraphs,
         "change_id": c.map(|c| c.id),
+        "imported": imported,
         "html_url": format!("/articles/{article_id}/versions/{number}"),
         "raw_url": format!("/articles/{article_id}/versions/{number}/raw"),
         "screenshot": screenshot,

@@ -378,6 +378,12 @@ pub(super) async fn version(
         time(version.fetched_at),
         outside_link(&article.url, &host_of(&article.url)),
     );
+    if state.read(move |s| s.imported_versions(article_id)).await?.contains(&number) {
+        body.push_str(
+            "<p class=\"meta imported\">Imported from a web archive (<code>redline import --warc</code>): \
+             the date is the archive's capture date, not a check by Redline.</p>\n",
+        );
+    }
     body.push_str("<nav class=\"pager\">");
     if number > 1 {
         let _ = write!(body, "<a href=\"/articles/{article_id}/versions/{}\">← Version {}</a>", number - 1, number - 1);
