@@ -244,7 +244,7 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX story_bands_article ON story_bands (article_id);
     "#,
-    // warc: the response head (status line and headers) kept with each stored page, and
+    // 11: the response head (status line and headers) kept with each stored page, and
     // whether a version and its change came from an imported web archive.
     r#"
     ALTER TABLE versions ADD COLUMN response_head TEXT;
@@ -448,7 +448,7 @@ const PG_MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX story_bands_article ON story_bands (article_id);
     "#,
-    // warc: SQLite's migration of the same name.
+    // 5: SQLite's migration 11: the response head kept with each page, imported versions and changes.
     r#"
     ALTER TABLE versions ADD COLUMN response_head TEXT;
     ALTER TABLE versions ADD COLUMN imported BIGINT NOT NULL DEFAULT 0;
