@@ -1,6 +1,7 @@
-//! The one font of the cards, bundled in the binary (DejaVu Sans, regular and bold; licence in
-//! assets/fonts/): the layout measures text with its advances, and the renderer's font database
-//! holds only it, so a card looks the same on every machine whatever fonts are installed.
+//! The fonts of the cards, bundled in the binary (licences in assets/fonts/): DejaVu Sans,
+//! regular and bold, and Droid Sans Fallback for what DejaVu lacks (CJK). The layout measures
+//! text with their advances, picking the face the renderer falls back to, and the renderer's
+//! font database holds only them, so a card looks the same on every machine.
 
 use std::sync::{Arc, OnceLock};
 
@@ -11,6 +12,7 @@ pub(crate) const FAMILY: &str = "DejaVu Sans";
 
 static REGULAR: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 static BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
+static FALLBACK: &[u8] = include_bytes!("../../assets/fonts/DroidSansFallback.ttf");
 
 /// Advance widths of one face, in font units.
 struct Metrics {
@@ -33,37 +35,49 @@ impl Metrics {
         Metrics { charmap: font.charmap(), glyphs, units_per_em, missing }
     }
 
-    fn advance(&self, c: char) -> f32 {
-        match self.charmap.map(c) {
-            Some(g) => self.glyphs.advance_width(g).unwrap_or(0.0),
-            // Zero-width marks and joiners take no room; anything else shows as the box.
-            None if is_zero_width(c) => 0.0,
-            None => self.missing,
-        }
+    /// The advance of `c`, when this face has it.
+    fn advance(&self, c: char) -> Option<f32> {
+        self.charmap.map(c).map(|g| self.glyphs.advance_width(g).unwrap_or(0.0) * 1000.0 / self.units_per_em)
     }
+}
+
+/// The advance of `c` in thousandths of an em: DejaVu's, else the fallback face's (as the
+/// renderer falls back), else nothing for zero-width marks and DejaVu's box for the rest.
+fn advance(faces: &Faces, c: char, bold: bool) -> f32 {
+    let main = if bold { &faces.bold } else { &faces.regular };
+    main.advance(c)
+        .or_else(|| faces.fallback.advance(c))
+        .unwrap_or_else(|| if is_zero_width(c) { 0.0 } else { main.missing * 1000.0 / main.units_per_em })
 }
 
 fn is_zero_width(c: char) -> bool {
     matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{0300}'..='\u{036F}')
 }
 
-fn metrics(bold: bool) -> &'static Metrics {
-    static FACES: OnceLock<(Metrics, Metrics)> = OnceLock::new();
-    let (regular, bold_face) = FACES.get_or_init(|| (Metrics::parse(REGULAR), Metrics::parse(BOLD)));
-    if bold { bold_face } else { regular }
+struct Faces {
+    regular: Metrics,
+    bold: Metrics,
+    fallback: Metrics,
 }
 
-/// The width in pixels of `text` at `size` pixels (no kerning: at most a little wider than
-/// drawn, so a line measured to fit does fit).
+fn faces() -> &'static Faces {
+    static FACES: OnceLock<Faces> = OnceLock::new();
+    FACES.get_or_init(|| Faces {
+        regular: Metrics::parse(REGULAR),
+        bold: Metrics::parse(BOLD),
+        fallback: Metrics::parse(FALLBACK),
+    })
+}
+
+/// The width in pixels of `text` at `size` pixels (no kerning, as drawn).
 pub(crate) fn width(text: &str, size: f32, bold: bool) -> f32 {
-    let m = metrics(bold);
-    text.chars().map(|c| m.advance(c)).sum::<f32>() * size / m.units_per_em
+    let f = faces();
+    text.chars().map(|c| advance(f, c, bold)).sum::<f32>() * size / 1000.0
 }
 
 /// The width of one character.
 pub(crate) fn char_width(c: char, size: f32, bold: bool) -> f32 {
-    let m = metrics(bold);
-    m.advance(c) * size / m.units_per_em
+    advance(faces(), c, bold) * size / 1000.0
 }
 
 /// The renderer's font database: the bundled faces and nothing else.
@@ -73,6 +87,7 @@ pub(crate) fn database() -> Arc<fontdb::Database> {
         let mut db = fontdb::Database::new();
         db.load_font_data(REGULAR.to_vec());
         db.load_font_data(BOLD.to_vec());
+        db.load_font_data(FALLBACK.to_vec());
         db.set_sans_serif_family(FAMILY);
         Arc::new(db)
     }))
@@ -85,8 +100,9 @@ mod tests {
     #[test]
     fn the_bundled_faces_parse_and_are_the_only_fonts() {
         let db = database();
-        assert_eq!(db.len(), 2);
-        assert!(db.faces().all(|f| f.families.iter().any(|(name, _)| name == FAMILY)));
+        assert_eq!(db.len(), 3);
+        let dejavu = db.faces().filter(|f| f.families.iter().any(|(name, _)| name == FAMILY)).count();
+        assert_eq!(dejavu, 2);
     }
 
     #[test]
@@ -96,8 +112,10 @@ mod tests {
         assert!((width("Red", 32.0, false) + width("line", 32.0, false) - a).abs() < 0.01);
         assert!(width("Redline", 32.0, true) > a);
         assert_eq!(width("", 32.0, false), 0.0);
-        // A character the font lacks still takes room (its box is drawn).
-        assert!(char_width('漢', 32.0, false) > 5.0);
+        // CJK comes from the fallback face: a full em each; a character no face has still
+        // takes room (its box is drawn).
+        assert!((char_width('漢', 32.0, false) - 32.0).abs() < 0.5, "{}", char_width('漢', 32.0, false));
+        assert!(char_width('\u{10FFFD}', 32.0, false) > 5.0);
         assert_eq!(char_width('\u{200B}', 32.0, false), 0.0);
     }
 }

@@ -1,7 +1,8 @@
 //! The drawn card: decoded back, its size and its marks' colours checked, and compared with
 //! the golden image under snapshots/cards/ (tolerant to anti-aliasing and hinting: a pixel
 //! counts as different past a channel difference of 64, and under 1 % of pixels may differ).
-//! `REDLINE_BLESS=1 cargo test --lib card::` rewrites the golden image; review it.
+//! `REDLINE_BLESS=1 cargo test --lib card::` rewrites the golden image; review it. And any text
+//! at all gives an SVG the renderer parses, with every line inside the card (proptest).
 
 use super::svg::{DEL_BACK, DEL_INK, INS_BACK, INS_INK};
 use super::*;
@@ -131,4 +132,41 @@ fn the_golden_comparison_notices_a_real_edit() {
     let b = decode(&render(&other).unwrap().png);
     let share = share_differing(&a, &b).expect("both headlines take two lines");
     assert!(share >= 0.01, "{share}");
+}
+
+/// Any text: markup, controls, astral and CJK characters, long runs without spaces.
+fn any_text() -> impl proptest::strategy::Strategy<Value = String> {
+    proptest::string::string_regex("([<>&\"'a-z ]|[\\x00-\\x1f]|\\PC|漢字かな|[\\u{10000}-\\u{10FFFF}]|x{60}){0,120}")
+        .unwrap()
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+
+    /// Whatever the article says, the card's SVG is well-formed to the renderer, and every
+    /// line stays inside the card, whose height stays under the cap.
+    #[test]
+    fn any_text_gives_a_card_that_parses_and_fits(
+        headline in any_text(),
+        outlet in any_text(),
+        runs in proptest::collection::vec((0..3u8, any_text()), 0..12),
+    ) {
+        let ops = [SegOp::Same, SegOp::Del, SegOp::Ins];
+        let data = CardData {
+            outlet,
+            headline,
+            when: "1 Dec 2026, 14:36 UTC".into(),
+            summary: String::new(),
+            paragraphs: runs.chunks(3).map(|c| c.iter().map(|(op, t)| seg(ops[*op as usize], t)).collect()).collect(),
+        };
+        let laid = layout::layout(&data);
+        proptest::prop_assert!(laid.height <= layout::MAX_HEIGHT as u32);
+        for line in &laid.lines {
+            let end = line.pieces.last().map_or(0.0, |p| p.x + p.width);
+            proptest::prop_assert!(end <= layout::TEXT_WIDTH + 0.01, "{end}: {:?}", line.pieces);
+        }
+        let options = resvg::usvg::Options { fontdb: font::database(), ..resvg::usvg::Options::default() };
+        let parsed = resvg::usvg::Tree::from_str(&svg::svg(&laid), &options);
+        proptest::prop_assert!(parsed.is_ok(), "{:?}", parsed.err());
+    }
 }
