@@ -33,7 +33,7 @@ const ARTICLES: usize = 6;
 /// Least time between two request starts to the site, as configured.
 const DELAY_MS: i64 = 200;
 /// How much earlier than the delay a request may reach the site (see the gap check).
-const JITTER_MS: i64 = 30;
+const JITTER_MS: i64 = 50;
 /// `[storage] lease`.
 const LEASE_SECS: i64 = 3;
 /// How long the kills go on.
@@ -304,9 +304,9 @@ async fn three_workers_share_one_database_through_kills() {
     for w in log.windows(2) {
         assert!(w[1].start >= w[0].end, "two requests at once: {:?} and {:?}", w[0], w[1]);
         // The site logs a start when the request arrives, after the worker took its turn and
-        // opened or reused a connection (up to some 20 ms in a debug build on a busy machine):
-        // slack for that. Three workers each keeping the delay on its own would start about a
-        // third of it apart.
+        // opened or reused a connection (27 ms seen in a debug build on a busy machine): slack
+        // for that, and the median must keep the whole delay. Three workers each keeping the
+        // delay on its own would start about a third of it apart.
         let gap = w[1].start - w[0].start;
         assert!(gap >= DELAY_MS - JITTER_MS, "starts {gap} ms apart: {:?} {:?}", w[0], w[1]);
         gaps.push(gap);
