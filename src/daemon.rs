@@ -6,7 +6,11 @@
 //! [`Daemon::run`] is the long-running service; [`Daemon::run_once`] is
 //! `redline run --once`. Only start-up ends the process with an error: an
 //! invalid config, a database that cannot be opened or is newer than this
-//! Redline, or another daemon already running on it.
+//! Redline, another daemon already running on its SQLite file, or a worker of
+//! the same `--name` running on its PostgreSQL database.
+//!
+//! On PostgreSQL any number of daemons (workers) share one database; each runs
+//! the loops of its roles ([`Roles`]) and renews its leases ([`loops::Renew`]).
 
 mod loops;
 pub mod roles;

@@ -190,6 +190,8 @@ pub struct Fetcher {
     allow_private: bool,
     /// robots.txt per origin; None when `[fetch] robots = false`.
     robots: Option<Arc<RobotsCache>>,
+    /// The robots.txt answers shared with other workers, when several share a database.
+    robots_share: Option<Arc<dyn robots::RobotsShare>>,
 }
 
 impl Fetcher {
@@ -226,7 +228,14 @@ impl Fetcher {
             timeout: config.timeout,
             allow_private,
             robots: config.robots.then(|| Arc::new(RobotsCache::default())),
+            robots_share: None,
         })
+    }
+
+    /// Reads and writes robots.txt answers through `share` too (other workers' answers).
+    pub fn with_robots_share(mut self, share: Arc<dyn robots::RobotsShare>) -> Fetcher {
+        self.robots_share = Some(share);
+        self
     }
 
     /// The robots.txt rules of `url`'s origin, fetched (with the profile of the
@@ -245,6 +254,11 @@ impl Fetcher {
         if let Some(rules) = cache.get(&origin) {
             return Ok(Some(rules));
         }
+        if let Some(share) = &self.robots_share
+            && let Some((status, body, age)) = share.load(&origin, robots::ROBOTS_TTL).await
+        {
+            return Ok(Some(cache.put_aged(&origin, Rules::from_response(status, &body), age)));
+        }
         let profile = self.profiles.get(source);
         let rules = match self.send(&format!("{origin}/robots.txt"), profile, &[]).await {
             Ok(mut response) => {
@@ -260,7 +274,11 @@ impl Fetcher {
                         }
                     }
                 }
-                Rules::from_response(status, &body)
+                let rules = Rules::from_response(status, &body);
+                if let Some(share) = self.robots_share.as_ref().filter(|_| !matches!(rules, Rules::DisallowAll(_))) {
+                    share.save(&origin, status, &body).await;
+                }
+                rules
             }
             // A refused target stays refused for its own reason, not robots'.
             Err(e @ FetchError::PrivateAddress(_)) => return Err(e),

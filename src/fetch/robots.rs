@@ -68,6 +68,20 @@ impl Rules {
     }
 }
 
+/// Where the robots.txt answers of other workers are kept (the database): read
+/// before fetching one, written after, so that several workers on one database
+/// fetch each origin's robots.txt about once a day between them and decide alike.
+/// Only answers that were read are shared (a 2xx or a 4xx), never an unreachable one.
+pub trait RobotsShare: Send + Sync {
+    /// The answer stored for `origin` no older than `max_age`: its status, body and age.
+    fn load<'a>(&'a self, origin: &'a str, max_age: Duration) -> ShareFuture<'a, Option<(u16, Vec<u8>, Duration)>>;
+    /// Stores the answer just read for `origin`.
+    fn save<'a>(&'a self, origin: &'a str, status: u16, body: &'a [u8]) -> ShareFuture<'a, ()>;
+}
+
+/// What a [`RobotsShare`] method returns.
+pub type ShareFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
 /// Cached robots.txt per origin (`scheme://host:port`).
 #[derive(Default)]
 pub struct RobotsCache {
@@ -93,9 +107,15 @@ impl RobotsCache {
 
     /// Stores the rules for an origin.
     pub fn put(&self, origin: &str, rules: Rules) -> std::sync::Arc<Rules> {
+        self.put_aged(origin, rules, Duration::ZERO)
+    }
+
+    /// Stores rules read `age` ago (by another worker): they expire that much sooner.
+    pub fn put_aged(&self, origin: &str, rules: Rules, age: Duration) -> std::sync::Arc<Rules> {
         let rules = std::sync::Arc::new(rules);
+        let read_at = Instant::now().checked_sub(age).unwrap_or_else(Instant::now);
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries.insert(origin.to_string(), (Instant::now(), std::sync::Arc::clone(&rules)));
+        entries.insert(origin.to_string(), (read_at, std::sync::Arc::clone(&rules)));
         rules
     }
 }
@@ -131,6 +151,10 @@ mod tests {
         let cache = RobotsCache::default();
         cache.put("https://a.example", Rules::AllowAll);
         assert!(cache.get("https://a.example").is_some());
+        cache.put_aged("https://c.example", Rules::AllowAll, ROBOTS_TTL - Duration::from_secs(60));
+        assert!(cache.get("https://c.example").is_some(), "read by another worker 23 h 59 min ago");
+        cache.put_aged("https://d.example", Rules::AllowAll, ROBOTS_TTL);
+        assert!(cache.get("https://d.example").is_none(), "a day old");
         assert!(cache.get("https://b.example").is_none());
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::config::FetchConfig;
 use crate::fetch::{self, Expect, FetchError, Fetcher, Profiles, Response};
 use crate::schedule::hosts::{HostLimiter, HostPermit};
-use crate::schedule::shared_hosts::SharedHosts;
+use crate::schedule::shared_hosts::{DbRobots, SharedHosts};
 use crate::store::{Db, host_key};
 
 /// Longest host-wide pause a `Retry-After` can impose.
@@ -37,9 +37,11 @@ impl Polite {
         })
     }
 
-    /// Keeps the per-host limits in `db`, shared with every worker on it; a slot
+    /// Keeps the per-host limits and the robots.txt answers in `db`, shared with every
+    /// worker on it; a slot
     /// whose worker dies expires after `hold` (the lease length; renewed with the leases).
     pub fn shared(mut self, config: &FetchConfig, db: Db, hold: Duration) -> Polite {
+        self.fetcher = self.fetcher.with_robots_share(std::sync::Arc::new(DbRobots(db.clone())));
         self.shared = Some(SharedHosts::new(db, config.per_host_concurrency, config.per_host_delay, hold));
         self
     }

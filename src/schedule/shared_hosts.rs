@@ -2,7 +2,7 @@
 //! rules as [`super::hosts::HostLimiter`] (requests in flight per host, a least
 //! delay between starts, `Retry-After` pauses), kept in the database's host rows
 //! ([`crate::store::Turn`]) instead of this process's memory. A slot whose worker
-//! dies expires after `hold`.
+//! dies expires after `hold`. robots.txt answers are shared too ([`DbRobots`]).
 
 use std::time::Duration;
 
@@ -85,6 +85,40 @@ impl Drop for SharedSlot {
     }
 }
 
+/// The robots.txt answers of every worker, in the database (`host_robots`).
+pub struct DbRobots(pub Db);
+
+impl crate::fetch::robots::RobotsShare for DbRobots {
+    fn load<'a>(
+        &'a self,
+        origin: &'a str,
+        max_age: Duration,
+    ) -> crate::fetch::robots::ShareFuture<'a, Option<(u16, Vec<u8>, Duration)>> {
+        Box::pin(async move {
+            let now = Utc::now().timestamp();
+            let (key, since) = (origin.to_string(), now - max_age.as_secs() as i64);
+            match self.0.read(move |s| s.host_robots(&key, since)).await {
+                Ok(found) => {
+                    found.map(|(status, body, at)| (status, body, Duration::from_secs((now - at).max(0) as u64)))
+                }
+                Err(e) => {
+                    warn!(error = %e, "Cannot read the robots.txt other workers stored; fetching it.");
+                    None
+                }
+            }
+        })
+    }
+
+    fn save<'a>(&'a self, origin: &'a str, status: u16, body: &'a [u8]) -> crate::fetch::robots::ShareFuture<'a, ()> {
+        Box::pin(async move {
+            let (key, body, now) = (origin.to_string(), body.to_vec(), Utc::now().timestamp());
+            if let Err(e) = self.0.write(move |s| s.save_host_robots(&key, status, &body, now)).await {
+                warn!(error = %e, "Cannot share a robots.txt with the other workers.");
+            }
+        })
+    }
+}
+
 fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4)
 }
@@ -100,6 +134,21 @@ mod tests {
     fn hosts(store: Store, per_host: usize, delay_ms: u64) -> SharedHosts {
         let db = Db::new(Arc::new(store), Arc::new(Health::default()));
         SharedHosts::new(db, per_host, Duration::from_millis(delay_ms), Duration::from_secs(60))
+    }
+
+    #[tokio::test]
+    async fn a_robots_answer_one_worker_read_is_the_others_with_its_age() {
+        use crate::fetch::robots::RobotsShare;
+        let db = crate::store::pg::TestDatabase::create(&crate::store::pg::test_server_url()).unwrap();
+        let open =
+            |w: &str| DbRobots(Db::new(Arc::new(Store::open_url(&db.url).unwrap().with_worker(w)), Arc::default()));
+        let (one, two) = (open("w1"), open("w2"));
+        assert_eq!(two.load("http://a.example", Duration::from_secs(60)).await, None);
+        one.save("http://a.example", 200, b"User-agent: *\nDisallow: /private\n").await;
+        let (status, body, age) = two.load("http://a.example", Duration::from_secs(60)).await.unwrap();
+        assert_eq!((status, body.as_slice()), (200, &b"User-agent: *\nDisallow: /private\n"[..]));
+        assert!(age <= Duration::from_secs(2), "{age:?}");
+        assert_eq!(two.load("http://b.example", Duration::from_secs(60)).await, None);
     }
 
     #[tokio::test]

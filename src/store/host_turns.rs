@@ -79,6 +79,26 @@ impl Store {
         Ok(())
     }
 
+    /// The robots.txt answer a worker stored for `origin` at `fetched_at` or later:
+    /// (status, body, when it was read).
+    pub fn host_robots(&self, origin: &str, fetched_at: i64) -> Result<Option<(u16, Vec<u8>, i64)>> {
+        let row = self.conn().query_opt(
+            "SELECT status, body, fetched_at FROM host_robots WHERE origin = ?1 AND fetched_at >= ?2",
+            params![origin, fetched_at],
+        )?;
+        row.map(|r| Ok((r.get::<i64>(0)?.clamp(0, 999) as u16, r.get(1)?, r.get(2)?))).transpose()
+    }
+
+    /// Stores the robots.txt answer read for `origin` at `now`.
+    pub fn save_host_robots(&self, origin: &str, status: u16, body: &[u8], now: i64) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO host_robots (origin, status, body, fetched_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (origin) DO UPDATE SET status = ?2, body = ?3, fetched_at = ?4",
+            params![origin, i64::from(status), body.to_vec(), now],
+        )?;
+        Ok(())
+    }
+
     /// When the next request to `host` may start, if a worker has asked for its turn.
     pub fn host_next_start(&self, host: &str) -> Result<Option<i64>> {
         self.conn()
@@ -127,6 +147,17 @@ mod tests {
             store.pause_host("c.example", 5_000).unwrap();
             assert_eq!(store.host_next_start("c.example").unwrap(), Some(5_000));
             assert_eq!(store.host_next_start("d.example").unwrap(), None);
+        });
+    }
+
+    #[test]
+    fn robots_answers_are_shared_while_fresh() {
+        each_store(|store| {
+            assert_eq!(store.host_robots("http://a.example", 0).unwrap(), None);
+            store.save_host_robots("http://a.example", 200, b"User-agent: *\nDisallow: /x\n", 100).unwrap();
+            store.save_host_robots("http://a.example", 404, b"", 200).unwrap();
+            assert_eq!(store.host_robots("http://a.example", 150).unwrap(), Some((404, Vec::new(), 200)));
+            assert_eq!(store.host_robots("http://a.example", 201).unwrap(), None, "too old");
         });
     }
 

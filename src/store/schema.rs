@@ -202,7 +202,8 @@ const MIGRATIONS: &[&str] = &[
     "#,
     // 9: several workers on one database: outbox rows leased while a worker sends them,
     // and per-host politeness shared by every worker (the next start a host allows,
-    // its requests in flight as slots that expire when their worker dies).
+    // its requests in flight as slots that expire when their worker dies, the robots.txt
+    // answer of each origin).
     r#"
     ALTER TABLE deliveries ADD COLUMN lease_owner TEXT;
     ALTER TABLE deliveries ADD COLUMN lease_until INTEGER;
@@ -217,6 +218,12 @@ const MIGRATIONS: &[&str] = &[
         until_ms      INTEGER NOT NULL
     );
     CREATE INDEX host_slots_host ON host_slots (host, until_ms);
+    CREATE TABLE host_robots (
+        origin        TEXT PRIMARY KEY,
+        status        INTEGER NOT NULL,
+        body          BLOB NOT NULL,
+        fetched_at    INTEGER NOT NULL
+    );
     "#,
     // 10: stories across outlets: each article's story, its fingerprint (MinHash signatures)
     // and its LSH band keys, indexed so that grouping a new article is a few lookups.
@@ -422,6 +429,12 @@ const PG_MIGRATIONS: &[&str] = &[
         until_ms      BIGINT NOT NULL
     );
     CREATE INDEX host_slots_host ON host_slots (host, until_ms);
+    CREATE TABLE host_robots (
+        origin        TEXT PRIMARY KEY,
+        status        BIGINT NOT NULL,
+        body          BYTEA NOT NULL,
+        fetched_at    BIGINT NOT NULL
+    );
     "#,
     // 4: SQLite's migration 10: stories across outlets, fingerprints and LSH band keys.
     r#"
