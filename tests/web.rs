@@ -424,6 +424,8 @@ fn every_route(f: &Fixture) -> Vec<(&'static str, String)> {
         ("POST", "/api/watches/1/pause".into()),
         ("POST", "/api/watches/1/resume".into()),
         ("POST", "/api/watches/1/remove".into()),
+        ("GET", "/stories".into()),
+        ("GET", "/api/stories".into()),
         ("GET", "/does-not-exist".into()),
     ]
 }

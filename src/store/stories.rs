@@ -333,6 +333,22 @@ mod tests {
         });
     }
 
+    #[tokio::test]
+    async fn a_failed_grouping_is_counted_and_loses_no_version() {
+        let store = std::sync::Arc::new(super::Store::open_in_memory().unwrap());
+        let aid = fixtures::with_first_version(&store);
+        store.conn().batch("DROP TABLE story_bands").unwrap();
+        let health = std::sync::Arc::new(crate::health::Health::default());
+        let db = super::Db::new(std::sync::Arc::clone(&store), std::sync::Arc::clone(&health));
+        let before = crate::story::GROUPING_FAILURES.load(std::sync::atomic::Ordering::Relaxed);
+        let article = Article { paragraphs: vec![BRIDGE.into()], ..Article::default() };
+        db.group_story(aid, 1, article, 10, 20).await;
+        assert!(crate::story::GROUPING_FAILURES.load(std::sync::atomic::Ordering::Relaxed) > before);
+        // The transaction rolled back whole: no half-grouped article, the version intact.
+        assert_eq!(store.story_of(aid).unwrap(), None);
+        assert_eq!(store.versions(aid).unwrap().len(), 1);
+    }
+
     #[test]
     fn a_story_lists_its_articles_with_their_versions() {
         each_store(|store| {

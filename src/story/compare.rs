@@ -192,7 +192,13 @@ fn containment(part: &BTreeSet<u64>, whole: &BTreeSet<u64>) -> f64 {
 pub fn agency_copies(articles: &[StoryArticle]) -> Vec<AgencyCopy> {
     let latest: Vec<(&StoryArticle, &StoryVersion, BTreeSet<u64>)> =
         articles.iter().filter_map(|a| a.latest().map(|v| (a, v, shingles(&body_text(&v.article))))).collect();
-    let first_seen = |a: &StoryArticle| a.versions.first().map_or(i64::MAX, |v| v.fetched_at);
+    // Who came first: the stated publication time, else the first sighting (the wire's
+    // story is often seen after its republication, when both are seen in one pass).
+    let first_seen = |a: &StoryArticle| {
+        let first = a.versions.first();
+        let seen = first.map_or(i64::MAX, |v| v.fetched_at);
+        (first.and_then(|v| super::published_at(&v.article)).unwrap_or(seen), seen)
+    };
     let mut out = Vec::new();
     for (i, (copy, copy_v, copy_set)) in latest.iter().enumerate() {
         // The original: the earliest-seen other article the copy is mostly made of.
@@ -380,6 +386,16 @@ mod tests {
             ])
             .is_empty()
         );
+    }
+
+    #[test]
+    fn the_earlier_publication_is_the_original_even_when_seen_later() {
+        let mut wire = article(1, "wire", vec![version(1, 50, "Bridge closed after crack found", &WIRE, &[])]);
+        let mut copy = article(2, "gazette", vec![version(1, 20, "Carrow bridge shut", &WIRE, &[])]);
+        wire.versions[0].article.published = Some("2026-11-30T07:00:00Z".into());
+        copy.versions[0].article.published = Some("2026-11-30T09:00:00Z".into());
+        let copies = agency_copies(&[copy, wire]);
+        assert_eq!(copies.iter().map(|c| (c.original, c.copy)).collect::<Vec<_>>(), [(1, 2)]);
     }
 
     #[test]

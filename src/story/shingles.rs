@@ -76,7 +76,51 @@ const NAME_JOINERS: &[&str] = &["of", "de", "del", "la", "van", "von", "der"];
 /// ("Harbour Bridge", "Bank of England") and numbers of two digits or more ("1200", "2026").
 pub fn entities(text: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    let words = raw_words(text);
+    for clause in clauses(text) {
+        names_and_numbers(&raw_words(clause), &mut out);
+    }
+    out
+}
+
+/// The text cut at punctuation, so that a name never runs across a sentence or clause
+/// ("… in Port Carrow. Mayor Ines Okafor …" are two names). A period or comma between
+/// digits is part of a number, not a cut.
+fn clauses(text: &str) -> Vec<&str> {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, &(at, c)) in chars.iter().enumerate() {
+        let in_number = matches!(c, '.' | ',')
+            && i > 0
+            && chars[i - 1].1.is_ascii_digit()
+            && chars.get(i + 1).is_some_and(|n| n.1.is_ascii_digit());
+        let cut = matches!(
+            c,
+            '.' | ','
+                | ';'
+                | ':'
+                | '!'
+                | '?'
+                | '('
+                | ')'
+                | '"'
+                | '\n'
+                | '\u{201c}'
+                | '\u{201d}'
+                | '\u{2014}'
+                | '\u{2013}'
+        );
+        if cut && !in_number {
+            out.push(&text[start..at]);
+            start = at + c.len_utf8();
+        }
+    }
+    out.push(&text[start..]);
+    out
+}
+
+/// Adds the names (runs of capitalised words) and numbers of one clause's words.
+fn names_and_numbers(words: &[String], out: &mut BTreeSet<String>) {
     let capitalised = |w: &str| w.chars().next().is_some_and(char::is_uppercase);
     let mut run: Vec<&str> = Vec::new();
     let flush = |run: &mut Vec<&str>, out: &mut BTreeSet<String>| {
@@ -91,18 +135,17 @@ pub fn entities(text: &str) -> BTreeSet<String> {
         }
         run.clear();
     };
-    for w in &words {
+    for w in words {
         if w.chars().filter(char::is_ascii_digit).count() >= 2 && w.chars().all(|c| c.is_ascii_digit()) {
-            flush(&mut run, &mut out);
+            flush(&mut run, out);
             out.insert(w.clone());
         } else if capitalised(w) || (!run.is_empty() && NAME_JOINERS.contains(&w.as_str())) {
             run.push(w);
         } else {
-            flush(&mut run, &mut out);
+            flush(&mut run, out);
         }
     }
-    flush(&mut run, &mut out);
-    out
+    flush(&mut run, out);
 }
 
 /// The hashes of a set of entities.
@@ -151,5 +194,8 @@ mod tests {
         assert!(!e.contains("3"), "{e:?}");
         assert!(!e.iter().any(|x| x == "the"), "{e:?}");
         assert_eq!(entities("nothing capitalised here").len(), 0);
+        // Punctuation ends a name; a separator inside a number does not.
+        let e = entities("It opened in Port Carrow. Mayor Ines Okafor spoke; Lake Umber voted 3,500,000 times.");
+        assert_eq!(e, BTreeSet::from(["port carrow", "mayor ines okafor", "lake umber", "3500000"].map(String::from)));
     }
 }

@@ -167,6 +167,13 @@ fn loop_exposition(health: &crate::health::Health) -> String {
     );
     write_metric(
         &mut out,
+        "redline_story_grouping_failures_total",
+        "counter",
+        "Story groupings that failed (the version was recorded anyway).",
+        &unlabelled(crate::story::GROUPING_FAILURES.load(std::sync::atomic::Ordering::Relaxed) as i64),
+    );
+    write_metric(
+        &mut out,
         "redline_healthy",
         "gauge",
         "1 when every loop is healthy and the store accepts writes.",
