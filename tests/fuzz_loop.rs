@@ -297,3 +297,21 @@ fn fuzz_cookies() {
     assert!(!seeds.is_empty());
     assert!(fuzz("cookies", seeds, 16 * 1024, cookies_body) > 0);
 }
+
+fn warc_body(data: &[u8]) {
+    let Ok(reader) = redline::archive::warc::WarcReader::new(std::io::Cursor::new(data.to_vec())) else { return };
+    for record in reader.take(64) {
+        let Ok(record) = record else { return };
+        if let Ok(page) = redline::archive::import::capture(&record) {
+            assert!(page.url.starts_with("http"), "a capture of {:?}", page.url);
+        }
+    }
+}
+
+#[test]
+fn fuzz_warc() {
+    let mut seeds = files("fuzz/seeds/warc", ".warc");
+    seeds.extend(files("fuzz/seeds/warc", ".warc.gz"));
+    assert_eq!(seeds.len(), 2);
+    assert!(fuzz("warc", seeds, 64 * 1024, warc_body) > 0);
+}

@@ -32,8 +32,10 @@ struct History {
     article: ArticleRow,
     versions: Vec<VersionRow>,
     changes: Vec<ChangeRow>,
-    /// Numbers of the versions (and so of the changes to them) that were imported.
+    /// Numbers of the versions that were imported.
     imported: Vec<i64>,
+    /// Ids of the changes that were imported.
+    imported_changes: Vec<i64>,
 }
 
 /// Every history the filter selects, one article at a time (articles in id order).
@@ -53,8 +55,9 @@ fn each_history(
         let mut changes = store.changes(article.id)?;
         changes.retain(|c| c.created_at >= since);
         let imported = store.imported_versions(article.id)?;
+        let imported_changes = store.imported_change_ids(&changes.iter().map(|c| c.id).collect::<Vec<_>>())?;
         count += versions.len() + changes.len();
-        f(&History { article, versions, changes, imported })?;
+        f(&History { article, versions, changes, imported, imported_changes })?;
     }
     Ok(count)
 }
@@ -120,7 +123,7 @@ fn change_json(h: &History, c: &ChangeRow) -> Value {
         "notes": c.change.notes,
         "added": c.change.added,
         "removed": c.change.removed,
-        "imported": h.imported.contains(&c.to_number),
+        "imported": h.imported_changes.contains(&c.id),
     })
 }
 
@@ -146,7 +149,7 @@ pub fn write_csv(store: &Store, filter: &ExportFilter, out: &mut dyn Write) -> R
                 format!("{:.3}", c.change.significance),
                 c.change.summary.clone(),
                 c.id.to_string(),
-                h.imported.contains(&c.to_number).to_string(),
+                h.imported_changes.contains(&c.id).to_string(),
             ];
             write_csv_row(out, fields.iter().map(String::as_str))?;
             rows += 1;

@@ -15,7 +15,7 @@ use super::warc::{Record, WarcError, WarcReader, parse_warc_date};
 use crate::diff::Change;
 use crate::extract::{self, Article};
 use crate::fetch::{self, Expect};
-use crate::store::{CheckDone, NewChange, NewVersion, Provenance, Store, StoreError};
+use crate::store::{CheckDone, EarlierVersion, NewChange, NewVersion, Provenance, Store, StoreError};
 use crate::watch::{Rules, Spec};
 
 /// One capture of a page found in an archive.
@@ -210,9 +210,10 @@ pub fn assess(html: &str, url: &str, status: u16, latest: Option<(&str, &Article
     Assessment::Version { article: Box::new(extracted), hash, change }
 }
 
-/// Imports the captures of `paths` into `store`: per URL in date order, after the
-/// newest version stored (an older capture cannot be put before history already
-/// recorded, and re-importing the same archive adds nothing). `keep_raw` stores each
+/// Imports the captures of `paths` into `store`, per URL in date order: those older than
+/// the article's first stored version go before it (the stored versions move up), those
+/// newer than its newest after it; captures in between are skipped (a history already
+/// recorded is not rewritten, and re-importing the same archive adds nothing). `keep_raw` stores each
 /// page (`[storage] keep_raw_html`); `progress` hears (captures done, of all).
 pub fn import(
     store: &Store,
@@ -268,12 +269,24 @@ fn import_url(
     };
     let mut latest = store.latest_version(article.id)?;
     let mut recorded = false;
+    // Captures from before the first stored version go before the history.
+    let first_at = match &latest {
+        Some(_) => store.version(article.id, 1)?.map(|v| v.fetched_at),
+        None => None,
+    };
+    let (earlier, captures): (Vec<Capture>, Vec<Capture>) =
+        captures.into_iter().partition(|c| first_at.is_some_and(|first| c.at < first));
+    if !earlier.is_empty() {
+        recorded = import_earlier(store, &article, url, earlier, &rules, keep_raw, report)?;
+        latest = store.latest_version(article.id)?;
+    }
+    let mut appended = false;
     let mut last_checked = article.last_checked.unwrap_or(0);
     for c in captures {
-        // Once this import has recorded a version, the captures after it (sorted) follow it,
+        // Once this import has appended a version, the captures after it (sorted) follow it,
         // even within the same second as it.
-        if !recorded && latest.as_ref().is_some_and(|v| c.at <= v.fetched_at) {
-            report.skip("captures not newer than the article's stored history");
+        if !appended && latest.as_ref().is_some_and(|v| c.at <= v.fetched_at) {
+            report.skip("captures within the article's stored history (from its first to its newest version)");
             continue;
         }
         let html = fetch::decode(&c.body, &c.content_type).0;
@@ -314,7 +327,7 @@ fn import_url(
         let (number, _) = store.record_version_with(&version, new_change.as_ref(), &done, &provenance)?;
         report.versions += 1;
         report.changes += usize::from(change.is_some());
-        recorded = true;
+        (recorded, appended) = (true, true);
         latest = Some(crate::store::VersionRow {
             id: 0,
             article_id: article.id,
@@ -326,6 +339,77 @@ fn import_url(
     }
     report.articles += usize::from(recorded);
     Ok(())
+}
+
+/// A capture from before an article's first stored version, as it goes into the history.
+struct Earlier {
+    capture: Capture,
+    article: Article,
+    hash: String,
+    change: Option<Change>,
+}
+
+/// Puts the captures older than the article's first version before it, each judged
+/// against the one before it, the last against the old version 1 (a last capture with
+/// that version's content is that version, seen earlier: it adds nothing). Returns
+/// whether anything was recorded.
+fn import_earlier(
+    store: &Store,
+    article: &crate::store::ArticleRow,
+    url: &str,
+    captures: Vec<Capture>,
+    rules: &Rules,
+    keep_raw: bool,
+    report: &mut ImportReport,
+) -> Result<bool, ImportError> {
+    let Some(first) = store.version(article.id, 1)? else { return Ok(false) };
+    let mut found: Vec<Earlier> = Vec::new();
+    for capture in captures {
+        let html = fetch::decode(&capture.body, &capture.content_type).0;
+        let previous = found.last().map(|f| (f.hash.as_str(), &f.article));
+        match assess(&html, url, capture.status, previous, rules) {
+            Assessment::Version { article, hash, change } => {
+                found.push(Earlier { capture, article: *article, hash, change: change.map(|c| *c) })
+            }
+            Assessment::Unchanged => report.unchanged += 1,
+            Assessment::Wall(kind) => report.skip(format!("captures of a {kind} instead of the article")),
+            Assessment::Empty => report.skip("captures with no article text"),
+        }
+    }
+    let into_first = loop {
+        let Some(last) = found.last() else { return Ok(false) };
+        if last.hash != first.content_hash {
+            let change = crate::diff::compare_with(&last.article, &first.article, &rules.diff);
+            if change.changed {
+                break change;
+            }
+        }
+        found.pop();
+        report.unchanged += 1;
+    };
+    let raws: Vec<Option<Vec<u8>>> =
+        found.iter().map(|f| if keep_raw { zstd::encode_all(&f.capture.body[..], 3).ok() } else { None }).collect();
+    let earlier: Vec<EarlierVersion<'_>> = found
+        .iter()
+        .zip(raws)
+        .map(|(f, raw_html_zstd)| EarlierVersion {
+            version: NewVersion {
+                article_id: article.id,
+                fetched_at: f.capture.at,
+                content_hash: &f.hash,
+                article: &f.article,
+                raw_html_zstd,
+                screenshot: None,
+            },
+            change: f.change.as_ref(),
+            response_head: f.capture.head.as_deref(),
+        })
+        .collect();
+    store.prepend_versions(article.id, &earlier, &into_first)?;
+    // Each earlier version brings one change: from the one before it, or into the old first.
+    report.versions += earlier.len();
+    report.changes += earlier.len();
+    Ok(true)
 }
 
 #[cfg(test)]
@@ -419,6 +503,57 @@ mod tests {
         let again = import(&store, &[path], true, 200, &mut |_, _| {}).unwrap();
         assert_eq!(again.versions, 0);
         assert_eq!(store.versions(article.id).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn captures_from_before_the_watch_go_before_its_history() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = "https://news.test/2026/budget";
+        let text = |n: &str| {
+            vec![
+                format!("The council approved a budget of {n} million dollars for the coming year on Thursday night."),
+                "Most of the money goes to schools, roads and the new library on the east side of town.".to_string(),
+            ]
+        };
+        let pages: Vec<String> = ["40", "42", "45"]
+            .iter()
+            .map(|n| page("Council passes budget", &text(n).iter().map(String::as_str).collect::<Vec<_>>()))
+            .collect();
+        let write = |name: &str, captures: &[(&str, &String)]| {
+            let mut w = WarcWriter::new(Vec::new());
+            for (date, html) in captures {
+                w.write(&response(url, date, "200 OK", html)).unwrap();
+            }
+            let path = dir.path().join(name);
+            std::fs::write(&path, w.finish().unwrap()).unwrap();
+            path
+        };
+        let store = Store::open_in_memory().unwrap();
+        // What Redline saw itself: the 45 million version, on 5 March.
+        let watched = write("watched.warc.gz", &[("2026-03-05T00:00:00Z", &pages[2])]);
+        import(&store, &[watched], true, 0, &mut |_, _| {}).unwrap();
+        let aid = store.article_by_url(url).unwrap().unwrap().id;
+        // A crawl from before: 40 million, 42 million, then 45 million again on 4 March (the same as v1).
+        let crawl = write(
+            "crawl.warc.gz",
+            &[
+                ("2026-03-01T00:00:00Z", &pages[0]),
+                ("2026-03-02T00:00:00Z", &pages[1]),
+                ("2026-03-04T00:00:00Z", &pages[2]),
+            ],
+        );
+        let report = import(&store, std::slice::from_ref(&crawl), true, 0, &mut |_, _| {}).unwrap();
+        assert_eq!((report.versions, report.changes, report.unchanged), (2, 2, 1), "{report}");
+        let versions = store.versions(aid).unwrap();
+        let firsts: Vec<String> = versions.iter().map(|v| v.article.paragraphs[0].clone()).collect();
+        assert!(firsts[0].contains(" 40 ") && firsts[1].contains(" 42 ") && firsts[2].contains(" 45 "), "{firsts:?}");
+        let changes = store.changes(aid).unwrap();
+        assert_eq!(changes.iter().map(|c| (c.from_number, c.to_number)).collect::<Vec<_>>(), vec![(1, 2), (2, 3)]);
+        assert!(changes.iter().all(|c| c.change.kinds.iter().any(|k| k.as_str() == "fact")), "{changes:?}");
+        assert_eq!(store.imported_versions(aid).unwrap(), vec![1, 2, 3], "v1 came from an import too");
+        // Again: nothing new.
+        assert_eq!(import(&store, &[crawl], true, 0, &mut |_, _| {}).unwrap().versions, 0);
+        assert_eq!(store.versions(aid).unwrap().len(), 3);
     }
 
     #[test]

@@ -256,7 +256,8 @@ impl WarcReader {
         if length > MAX_BLOCK_BYTES {
             return Err(format(format!("its block of {length} bytes is larger than {MAX_BLOCK_BYTES}")));
         }
-        let mut block = Vec::with_capacity(length as usize);
+        // The length is the file's word: memory grows with what is really there.
+        let mut block = Vec::with_capacity(length.min(1 << 20) as usize);
         (&mut self.input).take(length).read_to_end(&mut block).map_err(io)?;
         if (block.len() as u64) < length {
             return Err(WarcError::Truncated { record });

@@ -5,8 +5,8 @@
 //! watch an imported article without one belongs to.
 
 use super::sql::{Conn, Value, params};
-use super::{NewSource, Result, Store};
-use crate::diff::EditKind;
+use super::{NewSource, NewVersion, Result, Store};
+use crate::diff::{Change, EditKind};
 
 /// Where a version's page came from, written in the transaction of the version.
 #[derive(Debug, Clone, Default)]
@@ -36,6 +36,17 @@ impl Provenance<'_> {
         }
         Ok(())
     }
+}
+
+/// A version found in an archive from before an article's first stored version.
+#[derive(Debug, Clone)]
+pub struct EarlierVersion<'a> {
+    /// The version (its `article_id` is the article's).
+    pub version: NewVersion<'a>,
+    /// The change from the earlier version before it (None for the first of them).
+    pub change: Option<&'a Change>,
+    /// The response head of its page.
+    pub response_head: Option<&'a str>,
 }
 
 /// Which stored pages to export.
@@ -175,6 +186,58 @@ impl Store {
         rows.iter().map(|r| r.get(0)).collect()
     }
 
+    /// Puts `earlier` (oldest first, all older than the article's first version) before
+    /// its history, marked as imported: they become versions 1…k, the stored ones move up
+    /// by k, and `into_first` is recorded as the change from the last of them to the old
+    /// version 1. One durable transaction.
+    pub fn prepend_versions(&self, article_id: i64, earlier: &[EarlierVersion<'_>], into_first: &Change) -> Result<()> {
+        let k = earlier.len() as i64;
+        let mut conn = self.conn();
+        conn.durable(|conn| {
+            conn.transaction(|tx| {
+                let first: i64 =
+                    tx.scalar("SELECT id FROM versions WHERE article_id = ?1 AND number = 1", params![article_id])?;
+                // Through negative numbers: (article_id, number) stays unique after every row.
+                tx.execute("UPDATE versions SET number = -number WHERE article_id = ?1", params![article_id])?;
+                tx.execute("UPDATE versions SET number = ?2 - number WHERE article_id = ?1", params![article_id, k])?;
+                let mut previous = None;
+                for (i, e) in earlier.iter().enumerate() {
+                    let (v, a) = (&e.version, e.version.article);
+                    let id: i64 = tx.scalar(
+                        "INSERT INTO versions (article_id, number, fetched_at, content_hash, title, byline, published,
+                                               modified, lang, canonical_url, paragraphs, raw_html_zstd, response_head,
+                                               imported)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 1) RETURNING id",
+                        params![
+                            article_id,
+                            i as i64 + 1,
+                            v.fetched_at,
+                            v.content_hash,
+                            a.title.as_deref(),
+                            a.byline.as_deref(),
+                            a.published.as_deref(),
+                            a.modified.as_deref(),
+                            a.lang.as_deref(),
+                            a.canonical_url.as_deref(),
+                            serde_json::to_string(&a.paragraphs)?,
+                            v.raw_html_zstd.as_deref(),
+                            e.response_head,
+                        ],
+                    )?;
+                    if let (Some(change), Some(from)) = (e.change, previous) {
+                        insert_imported_change(tx, article_id, from, id, v.fetched_at, change)?;
+                    }
+                    previous = Some(id);
+                }
+                if let Some(last) = previous {
+                    let at: i64 = tx.scalar("SELECT fetched_at FROM versions WHERE id = ?1", params![first])?;
+                    insert_imported_change(tx, article_id, last, first, at, into_first)?;
+                }
+                Ok(())
+            })
+        })
+    }
+
     /// The id of the watch of `source.url`, created disabled when there is none: an
     /// imported article needs a watch, but importing its past does not start checking it.
     pub fn import_source(&self, source: &NewSource, now: i64) -> Result<i64> {
@@ -191,6 +254,25 @@ impl Store {
     }
 }
 
+fn insert_imported_change(tx: &mut Conn, article_id: i64, from: i64, to: i64, at: i64, c: &Change) -> Result<()> {
+    tx.execute(
+        "INSERT INTO changes (article_id, from_version, to_version, created_at, kinds, significance, summary, diff,
+                              imported)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1)",
+        params![
+            article_id,
+            from,
+            to,
+            at,
+            serde_json::to_string(&c.kinds)?,
+            c.significance,
+            &c.summary,
+            serde_json::to_string(c)?
+        ],
+    )?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,6 +281,42 @@ mod tests {
 
     fn article_source(url: &str) -> NewSource {
         NewSource { kind: SourceKind::Article, url: url.into(), schedule: "every 10m".into(), rules: "{}".into() }
+    }
+
+    #[test]
+    fn earlier_versions_go_before_the_history_and_it_moves_up() {
+        each_store(|store| {
+            let sid = store.import_source(&article_source("https://a.test/2"), 5).unwrap();
+            let (aid, _) = store.ensure_article(sid, "https://a.test/2", 5).unwrap();
+            let live = article("live one");
+            store.record_version(&version(aid, 100, "h100", &live), None, &done(100)).unwrap();
+            record_change(store, aid, 200, "live two", vec![]).unwrap();
+            let (old1, old2) = (article("old one"), article("old two"));
+            let c12 = crate::diff::compare(&old1, &old2);
+            let into_first = crate::diff::compare(&old2, &live);
+            let earlier = [
+                EarlierVersion {
+                    version: version(aid, 10, "h10", &old1),
+                    change: None,
+                    response_head: Some("HTTP/1.1 200 OK"),
+                },
+                EarlierVersion { version: version(aid, 20, "h20", &old2), change: Some(&c12), response_head: None },
+            ];
+            store.prepend_versions(aid, &earlier, &into_first).unwrap();
+            let versions = store.versions(aid).unwrap();
+            let shown: Vec<(i64, i64, &str)> =
+                versions.iter().map(|v| (v.number, v.fetched_at, v.content_hash.as_str())).collect();
+            assert_eq!(shown, vec![(1, 10, "h10"), (2, 20, "h20"), (3, 100, "h100"), (4, 200, "h200")]);
+            let changes = store.changes(aid).unwrap();
+            let pairs: Vec<(i64, i64, i64)> =
+                changes.iter().map(|c| (c.from_number, c.to_number, c.created_at)).collect();
+            assert_eq!(pairs, vec![(1, 2, 20), (2, 3, 100), (3, 4, 200)]);
+            assert_eq!(store.imported_versions(aid).unwrap(), vec![1, 2]);
+            let ids: Vec<i64> = changes.iter().map(|c| c.id).collect();
+            assert_eq!(store.imported_change_ids(&ids).unwrap(), ids[..2].to_vec());
+            let pages = store.archived_pages(&ExportFilter::default(), 0, 10).unwrap();
+            assert_eq!(pages.iter().find(|p| p.number == 1).unwrap().response_head.as_deref(), Some("HTTP/1.1 200 OK"));
+        });
     }
 
     #[test]

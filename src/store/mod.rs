@@ -60,7 +60,7 @@ mod value;
 mod versions;
 mod workers;
 
-pub use archive::{ArchivedChange, ArchivedPage, ExportFilter, Provenance};
+pub use archive::{ArchivedChange, ArchivedPage, EarlierVersion, ExportFilter, Provenance};
 pub use articles::{ArticleRow, CheckDone, host_key};
 pub use changes::{ChangeRow, NewChange};
 pub use copy::TableCopy;
