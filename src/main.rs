@@ -691,14 +691,16 @@ fn list_alerts(store: &Store) -> Result<()> {
 fn log(store: &Store, url: &str) -> Result<()> {
     let article = find_article(store, url)?;
     let changes = store.changes(article.id)?;
+    let imported = store.imported_versions(article.id)?;
     let mut out = std::io::stdout().lock();
     for v in store.versions(article.id)? {
         writeln!(
             out,
-            "v{}  {}  {}",
+            "v{}  {}  {}{}",
             v.number,
             when(Some(v.fetched_at)),
-            v.article.title.as_deref().unwrap_or("(no headline)")
+            v.article.title.as_deref().unwrap_or("(no headline)"),
+            if imported.contains(&v.number) { "  (imported)" } else { "" }
         )?;
         if let Some(c) = changes.iter().find(|c| c.to_number == v.number) {
             let kinds: Vec<String> = c.change.kinds.iter().map(|k| k.as_str().to_string()).collect();
