@@ -39,22 +39,20 @@ pub struct Capture {
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     /// The file cannot be opened.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {}: {cause}", path.display())]
     Open {
         /// The file.
         path: PathBuf,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
+        /// The cause (in the message, not a separate source: the CLI prints sources too).
+        cause: std::io::Error,
     },
     /// The file is not a readable WARC.
-    #[error("{path}: {source}; nothing was imported")]
+    #[error("{}: {cause}; nothing was imported", path.display())]
     Warc {
         /// The file.
         path: PathBuf,
         /// What is wrong, with the record number.
-        #[source]
-        source: WarcError,
+        cause: WarcError,
     },
     /// The database failed.
     #[error(transparent)]
@@ -143,11 +141,11 @@ pub fn capture(record: &Record) -> Result<Capture, String> {
 
 /// Every page capture of one archive file; the records that are not are counted in `report`.
 pub fn read_file(path: &Path, report: &mut ImportReport) -> Result<Vec<Capture>, ImportError> {
-    let file = std::fs::File::open(path).map_err(|source| ImportError::Open { path: path.into(), source })?;
-    let reader = WarcReader::new(file).map_err(|source| ImportError::Warc { path: path.into(), source })?;
+    let file = std::fs::File::open(path).map_err(|cause| ImportError::Open { path: path.into(), cause })?;
+    let reader = WarcReader::new(file).map_err(|cause| ImportError::Warc { path: path.into(), cause })?;
     let mut captures = Vec::new();
     for record in reader {
-        let record = record.map_err(|source| ImportError::Warc { path: path.into(), source })?;
+        let record = record.map_err(|cause| ImportError::Warc { path: path.into(), cause })?;
         report.records += 1;
         match capture(&record) {
             Ok(c) => captures.push(c),
@@ -155,8 +153,8 @@ pub fn read_file(path: &Path, report: &mut ImportReport) -> Result<Vec<Capture>,
         }
     }
     if report.records == 0 {
-        let source = WarcError::Format { record: 1, message: "the file is empty".into() };
-        return Err(ImportError::Warc { path: path.into(), source });
+        let cause = WarcError::Format { record: 1, message: "the file is empty".into() };
+        return Err(ImportError::Warc { path: path.into(), cause });
     }
     Ok(captures)
 }
