@@ -123,16 +123,17 @@ enum Command {
     },
     /// Write the history out: every stored page as a web archive (WARC/1.1), or the
     /// versions and changes as JSON Lines or CSV.
+    #[command(group(clap::ArgGroup::new("format").required(true)))]
     Export {
         /// Every stored raw page as a WARC `response` record with a `metadata` record naming
         /// its version and change, one gzip member per record, into this file.
-        #[arg(long, value_name = "FILE.warc.gz", required_unless_present_any = ["jsonl", "csv"], conflicts_with_all = ["jsonl", "csv"])]
+        #[arg(long, value_name = "FILE.warc.gz", group = "format")]
         warc: Option<PathBuf>,
         /// Versions and changes, one JSON object per line (schema in docs/API.md).
-        #[arg(long, conflicts_with = "csv")]
+        #[arg(long, group = "format")]
         jsonl: bool,
         /// One row per change: time, outlet, url, headline, kinds, significance, summary…
-        #[arg(long)]
+        #[arg(long, group = "format")]
         csv: bool,
         /// Only the articles of this watch (its id, as the web UI and the API show it).
         #[arg(long, value_name = "ID")]
@@ -782,14 +783,16 @@ fn list_alerts(store: &Store) -> Result<()> {
 fn log(store: &Store, url: &str) -> Result<()> {
     let article = find_article(store, url)?;
     let changes = store.changes(article.id)?;
+    let imported = store.imported_versions(article.id)?;
     let mut out = std::io::stdout().lock();
     for v in store.versions(article.id)? {
         writeln!(
             out,
-            "v{}  {}  {}",
+            "v{}  {}  {}{}",
             v.number,
             when(Some(v.fetched_at)),
-            v.article.title.as_deref().unwrap_or("(no headline)")
+            v.article.title.as_deref().unwrap_or("(no headline)"),
+            if imported.contains(&v.number) { "  (imported)" } else { "" }
         )?;
         if let Some(c) = changes.iter().find(|c| c.to_number == v.number) {
             let kinds: Vec<String> = c.change.kinds.iter().map(|k| k.as_str().to_string()).collect();

@@ -313,7 +313,7 @@ async fn a_storys_successive_captures_become_its_history_with_the_right_kinds() 
     assert_eq!(store.imported_versions(article.id).unwrap(), vec![1, 2, 3]);
     // The log shows it like any history; nothing is watched because of the import.
     let log = ok(&["--config", config.to_str().unwrap(), "log", url]).await;
-    assert!(log.contains("v3") && log.contains("correction"), "{log}");
+    assert!(log.contains("v3") && log.contains("correction") && log.contains("(imported)"), "{log}");
     assert!(store.sources().unwrap().iter().all(|s| !s.enabled));
 
     // The JSON API and the version page say the history was imported.

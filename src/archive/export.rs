@@ -23,13 +23,12 @@ const PAGE_ROWS: usize = 50;
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     /// Writing the file failed.
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}: {cause}")]
     Write {
         /// The file.
         path: String,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
+        /// The cause (in the message, not a separate source: the CLI prints sources too).
+        cause: std::io::Error,
     },
     /// The database failed.
     #[error(transparent)]
@@ -64,7 +63,7 @@ pub fn export_warc_file(
     progress: &mut dyn FnMut(usize),
 ) -> Result<ExportReport, ExportError> {
     let shown = path.display().to_string();
-    let write_error = |source| ExportError::Write { path: shown.clone(), source };
+    let write_error = |cause| ExportError::Write { path: shown.clone(), cause };
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "redline.warc.gz".into());
     let partial = path.with_file_name(format!(".{name}.partial"));
     let file = std::fs::File::create(&partial).map_err(write_error)?;
@@ -88,7 +87,7 @@ pub fn export_warc<W: Write>(
     out: W,
     progress: &mut dyn FnMut(usize),
 ) -> Result<(ExportReport, W), ExportError> {
-    let write_error = |source| ExportError::Write { path: filename.to_string(), source };
+    let write_error = |cause| ExportError::Write { path: filename.to_string(), cause };
     let mut writer = WarcWriter::new(out);
     let info = warcinfo(filename, chrono::Utc::now().timestamp());
     writer.write(&info).map_err(write_error)?;

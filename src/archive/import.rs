@@ -39,22 +39,20 @@ pub struct Capture {
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     /// The file cannot be opened.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {}: {cause}", path.display())]
     Open {
         /// The file.
         path: PathBuf,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
+        /// The cause (in the message, not a separate source: the CLI prints sources too).
+        cause: std::io::Error,
     },
     /// The file is not a readable WARC.
-    #[error("{path}: {source}; nothing was imported")]
+    #[error("{}: {cause}; nothing was imported", path.display())]
     Warc {
         /// The file.
         path: PathBuf,
         /// What is wrong, with the record number.
-        #[source]
-        source: WarcError,
+        cause: WarcError,
     },
     /// The database failed.
     #[error(transparent)]
@@ -143,11 +141,11 @@ pub fn capture(record: &Record) -> Result<Capture, String> {
 
 /// Every page capture of one archive file; the records that are not are counted in `report`.
 pub fn read_file(path: &Path, report: &mut ImportReport) -> Result<Vec<Capture>, ImportError> {
-    let file = std::fs::File::open(path).map_err(|source| ImportError::Open { path: path.into(), source })?;
-    let reader = WarcReader::new(file).map_err(|source| ImportError::Warc { path: path.into(), source })?;
+    let file = std::fs::File::open(path).map_err(|cause| ImportError::Open { path: path.into(), cause })?;
+    let reader = WarcReader::new(file).map_err(|cause| ImportError::Warc { path: path.into(), cause })?;
     let mut captures = Vec::new();
     for record in reader {
-        let record = record.map_err(|source| ImportError::Warc { path: path.into(), source })?;
+        let record = record.map_err(|cause| ImportError::Warc { path: path.into(), cause })?;
         report.records += 1;
         match capture(&record) {
             Ok(c) => captures.push(c),
@@ -155,8 +153,8 @@ pub fn read_file(path: &Path, report: &mut ImportReport) -> Result<Vec<Capture>,
         }
     }
     if report.records == 0 {
-        let source = WarcError::Format { record: 1, message: "the file is empty".into() };
-        return Err(ImportError::Warc { path: path.into(), source });
+        let cause = WarcError::Format { record: 1, message: "the file is empty".into() };
+        return Err(ImportError::Warc { path: path.into(), cause });
     }
     Ok(captures)
 }
@@ -265,7 +263,13 @@ fn import_url(
     };
     let rules = match Rules::decode(&article.rules) {
         Ok(r) => r,
-        Err(_) => Rules::default(),
+        Err(e) => {
+            // As a live check of it would fail: nothing is extracted under rules that do not compile.
+            captures
+                .iter()
+                .for_each(|_| report.skip(format!("captures of {url}, whose watch rules are invalid ({e})")));
+            return Ok(());
+        }
     };
     let mut latest = store.latest_version(article.id)?;
     let mut recorded = false;
@@ -569,7 +573,7 @@ mod tests {
         assert!(err.to_string().contains("bad.warc: record 2: the archive is truncated"), "{err}");
         assert_eq!(store.count(crate::store::Table::Versions).unwrap(), 0);
         std::fs::write(&path, b"").unwrap();
-        let err = import(&store, &[path.clone()], true, 0, &mut |_, _| {}).unwrap_err();
+        let err = import(&store, std::slice::from_ref(&path), true, 0, &mut |_, _| {}).unwrap_err();
         assert!(err.to_string().contains("the file is empty"), "{err}");
         let err = import(&store, &[dir.path().join("missing.warc")], true, 0, &mut |_, _| {}).unwrap_err();
         assert!(err.to_string().contains("cannot read"), "{err}");

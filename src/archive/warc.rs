@@ -31,13 +31,12 @@ pub struct Record {
 #[derive(Debug, thiserror::Error)]
 pub enum WarcError {
     /// Reading failed (or the gzip stream is corrupt).
-    #[error("record {record}: cannot read the archive: {source}")]
+    #[error("record {record}: cannot read the archive: {cause}")]
     Io {
         /// 1-based number of the record being read.
         record: usize,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
+        /// The cause (in the message, not a separate source: the CLI prints sources too).
+        cause: std::io::Error,
     },
     /// The bytes are not a WARC record.
     #[error("record {record}: not a WARC record: {message}")]
@@ -189,7 +188,7 @@ impl WarcReader {
     /// A reader of `input`, gzip or not.
     pub fn new(input: impl Read + 'static) -> Result<WarcReader, WarcError> {
         let mut buffered = BufReader::new(input);
-        let head = buffered.fill_buf().map_err(|source| WarcError::Io { record: 1, source })?;
+        let head = buffered.fill_buf().map_err(|cause| WarcError::Io { record: 1, cause })?;
         let gzip = head.starts_with(&[0x1f, 0x8b]);
         let input: Box<dyn BufRead> = match gzip {
             true => Box::new(BufReader::new(MultiGzDecoder::new(buffered))),
@@ -200,9 +199,9 @@ impl WarcReader {
 
     fn read_record(&mut self) -> Result<Option<Record>, WarcError> {
         let record = self.next;
-        let io = |source: std::io::Error| match source.kind() {
+        let io = |cause: std::io::Error| match cause.kind() {
             std::io::ErrorKind::UnexpectedEof => WarcError::Truncated { record },
-            _ => WarcError::Io { record, source },
+            _ => WarcError::Io { record, cause },
         };
         let format = |message: String| WarcError::Format { record, message };
         // Blank lines between records are tolerated (some writers add more than two CRLFs).
@@ -217,7 +216,9 @@ impl WarcReader {
         let version = version.trim_end();
         if !version.starts_with("WARC/1.") {
             let shown: String = version.chars().take(40).collect();
-            return Err(format(format!("expected a version line WARC/1.0 or WARC/1.1, found {shown:?}")));
+            let binary = shown.chars().any(|c| c == char::REPLACEMENT_CHARACTER || (c.is_control() && c != '\t'));
+            let found = if binary { "binary data".to_string() } else { format!("{shown:?}") };
+            return Err(format(format!("expected a version line WARC/1.0 or WARC/1.1, found {found}")));
         }
         let mut headers: Vec<(String, String)> = Vec::new();
         let mut header_bytes = 0u64;
@@ -357,6 +358,7 @@ mod tests {
         let good = record(b"abc").to_bytes();
         let cases: Vec<(Vec<u8>, &str)> = vec![
             (b"<html>not an archive</html>".to_vec(), "record 1: not a WARC record: expected a version line"),
+            (b"\x00\x01\xffjunk\r\n".to_vec(), "WARC/1.1, found binary data"),
             (good[..good.len() - 10].to_vec(), "record 1: the archive is truncated"),
             ([good.clone(), b"WARC/1.1\r\nWARC-Type: x\r\n".to_vec()].concat(), "record 2: the archive is truncated"),
             (b"WARC/1.1\r\nWARC-Type: x\r\n\r\n".to_vec(), "has no Content-Length"),

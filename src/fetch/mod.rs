@@ -82,10 +82,12 @@ pub struct Page {
 
 /// A response's status line and headers as stored with its page: `HTTP/1.1 200 OK`, then
 /// one `Name: value` line per header, CRLF-separated, without the blank line ending a head.
+/// `Set-Cookie` is left out: a session the site hands a watch with cookies must not end up
+/// in an exported archive.
 pub fn response_head(version: reqwest::Version, status: reqwest::StatusCode, headers: &HeaderMap) -> String {
     let mut text =
         format!("{version:?} {} {}", status.as_u16(), status.canonical_reason().unwrap_or("")).trim_end().to_string();
-    for (name, value) in headers {
+    for (name, value) in headers.iter().filter(|(name, _)| *name != header::SET_COOKIE) {
         let value = String::from_utf8_lossy(value.as_bytes()).replace(['\r', '\n'], " ");
         text.push_str(&format!("\r\n{name}: {value}"));
     }
@@ -546,6 +548,16 @@ pub type SharedFetcher = Arc<Fetcher>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_stored_head_keeps_the_headers_but_not_the_cookies_set() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_TYPE, "text/html; charset=utf-8".parse().unwrap());
+        headers.insert(header::SET_COOKIE, "session=secret".parse().unwrap());
+        headers.insert(header::ETAG, "\"v1\"".parse().unwrap());
+        let head = response_head(reqwest::Version::HTTP_11, reqwest::StatusCode::OK, &headers);
+        assert_eq!(head, "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\netag: \"v1\"");
+    }
 
     #[test]
     fn utf8_bytes_win_over_a_contradicting_meta_but_not_over_the_header() {
