@@ -53,6 +53,7 @@ pub mod net;
 pub mod newsroom;
 pub mod schedule;
 pub mod screenshot;
+pub mod signals;
 pub mod store;
 pub mod text;
 pub mod watch;

@@ -200,6 +200,24 @@ const MIGRATIONS: &[&str] = &[
         doing         TEXT NOT NULL DEFAULT 'idle'
     );
     "#,
+    // 9 (issue 15): the latest time a listing gave each article (a feed's `updated`, a
+    // sitemap's `lastmod`), a hint that it changed then; the other URLs of an article
+    // (AMP, old canonical routes), folded into it; every headline each version's page
+    // showed (`<h1>`, og:title, …), kept beside the content; the new kind's index.
+    r#"
+    ALTER TABLE articles ADD COLUMN listed_at INTEGER;
+    CREATE TABLE article_aliases (
+        url           TEXT PRIMARY KEY,
+        article_id    INTEGER NOT NULL REFERENCES articles(id),
+        added_at      INTEGER NOT NULL
+    );
+    CREATE INDEX article_aliases_article ON article_aliases (article_id);
+    CREATE TABLE version_headlines (
+        version_id    INTEGER PRIMARY KEY REFERENCES versions(id) ON DELETE CASCADE,
+        headlines     TEXT NOT NULL
+    );
+    CREATE INDEX changes_kind_headline_test ON changes (id) WHERE kinds LIKE '%"headline_test"%';
+    "#,
 ];
 
 /// PostgreSQL's migrations, applied in order; the `redline_schema` table holds how many
@@ -355,6 +373,21 @@ const PG_MIGRATIONS: &[&str] = &[
         heartbeat_at  BIGINT NOT NULL,
         doing         TEXT NOT NULL DEFAULT 'idle'
     );
+    "#,
+    // SQLite's migration 9 (issue 15): listing times, aliases, headlines per version.
+    r#"
+    ALTER TABLE articles ADD COLUMN listed_at BIGINT;
+    CREATE TABLE article_aliases (
+        url           TEXT PRIMARY KEY,
+        article_id    BIGINT NOT NULL REFERENCES articles(id),
+        added_at      BIGINT NOT NULL
+    );
+    CREATE INDEX article_aliases_article ON article_aliases (article_id);
+    CREATE TABLE version_headlines (
+        version_id    BIGINT PRIMARY KEY REFERENCES versions(id) ON DELETE CASCADE,
+        headlines     TEXT NOT NULL
+    );
+    CREATE INDEX changes_kind_headline_test ON changes (id) WHERE kinds LIKE '%"headline_test"%';
     "#,
 ];
 
