@@ -193,11 +193,13 @@ impl Ctx {
         }
 
         let (html, url, extract_rules) = (page.text.clone(), article.url.clone(), rules.extract.clone());
-        let page_url = page.final_url.clone();
+        let (page_url, feed_title) = (page.final_url.clone(), article.listed_title.clone());
         // The page's text comes back with the article, for the wall check below.
         let (extracted, (links, headlines), html) = blocking(move || {
-            let signals =
-                (crate::signals::canonical::page_links(&html, &page_url), crate::signals::headlines::read(&html));
+            let signals = (
+                crate::signals::canonical::page_links(&html, &page_url),
+                crate::signals::headlines::read(&html, feed_title.as_deref()),
+            );
             (extract::extract_with(&html, Some(&url), &extract_rules), signals, html)
         })
         .await?;

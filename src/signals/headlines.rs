@@ -13,8 +13,8 @@ use crate::diff::{Change, EditKind};
 /// Source name → headline text, e.g. `"og:title" → "Sea wall to be rebuilt"`.
 pub type Headlines = BTreeMap<String, String>;
 
-/// The sources, in the order they are shown.
-pub const SOURCES: [&str; 5] = ["h1", "og:title", "twitter:title", "json_ld", "title"];
+/// The sources, in the order they are shown (`feed`: the title the article's own listing gives it).
+pub const SOURCES: [&str; 6] = ["h1", "og:title", "twitter:title", "json_ld", "title", "feed"];
 
 /// How long back a headline's earlier values count for an A/B test.
 pub const TEST_WINDOW_SECS: i64 = 24 * 3600;
@@ -23,8 +23,9 @@ fn collapse(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The headlines of a page, by source; empty ones left out.
-pub fn read(html: &str) -> Headlines {
+/// The headlines of a page, by source, with the title its listing gives it
+/// (`feed_title`); empty ones left out.
+pub fn read(html: &str, feed_title: Option<&str>) -> Headlines {
     // The article's own <h1> first: a masthead's <h1> is the site's name.
     static H1: LazyLock<[scraper::Selector; 3]> =
         LazyLock::new(|| ["article h1", "main h1", "h1"].map(|s| scraper::Selector::parse(s).unwrap()));
@@ -60,6 +61,9 @@ pub fn read(html: &str) -> Headlines {
         {
             put("json_ld", &headline);
         }
+    }
+    if let Some(title) = feed_title {
+        put("feed", title);
     }
     out
 }
@@ -195,17 +199,18 @@ mod tests {
             <meta name="twitter:title" content=" Sea wall:  rebuild ">
             <script type="application/ld+json">{"@graph":[{"@type":"WebPage"},{"@type":"NewsArticle","headline":"Harbour sea wall"}]}</script>
             </head><body><header><h1>Gazette</h1></header><article><h1>Sea wall cracks</h1></article></body></html>"#;
-        let got = read(html);
+        let got = read(html, Some(" Sea wall:\n cracks "));
         let want = h(&[
             ("h1", "Sea wall cracks"),
             ("og:title", "Sea wall to be rebuilt"),
             ("twitter:title", "Sea wall: rebuild"),
             ("json_ld", "Harbour sea wall"),
             ("title", "Sea wall | Gazette"),
+            ("feed", "Sea wall: cracks"),
         ]);
         assert_eq!(got, want);
-        assert!(read("<p>nothing</p>").is_empty());
-        assert!(read(r#"<script type="application/ld+json">{not json</script>"#).is_empty());
+        assert!(read("<p>nothing</p>", None).is_empty());
+        assert!(read(r#"<script type="application/ld+json">{not json</script>"#, Some(" ")).is_empty());
     }
 
     #[test]

@@ -16,7 +16,11 @@ mod steps;
 pub fn listed_articles(found: &[Discovered]) -> Vec<ListedArticle> {
     found
         .iter()
-        .map(|d| ListedArticle { url: canonical::strip_tracking(&d.url), listed_at: d.listed.map(|t| t.timestamp()) })
+        .map(|d| ListedArticle {
+            url: canonical::strip_tracking(&d.url),
+            listed_at: d.listed.map(|t| t.timestamp()),
+            title: d.title.clone(),
+        })
         .collect()
 }
 
@@ -32,11 +36,9 @@ mod tests {
             Discovered { url: "https://n.example/b?utm_source=rss".into(), title: Some("B".into()), listed: None },
         ];
         let listed = listed_articles(&found);
-        assert_eq!(listed[0], ListedArticle { url: "https://n.example/a".into(), listed_at: Some(at.timestamp()) });
-        assert_eq!(
-            listed[1],
-            ListedArticle { url: "https://n.example/b".into(), listed_at: None },
-            "tracking stripped"
-        );
+        let a = ListedArticle { url: "https://n.example/a".into(), listed_at: Some(at.timestamp()), title: None };
+        assert_eq!(listed[0], a);
+        let b = ListedArticle { url: "https://n.example/b".into(), listed_at: None, title: Some("B".into()) };
+        assert_eq!(listed[1], b, "tracking stripped, the title kept");
     }
 }

@@ -56,6 +56,8 @@ pub struct ArticleRow {
     pub body_hash: Option<String>,
     /// The latest time a listing gave it (unix seconds), a hint that it changed then.
     pub listed_at: Option<i64>,
+    /// The title its own listing (feed, sitemap) last gave it.
+    pub listed_title: Option<String>,
 }
 
 /// How an article check ended, for the `articles` row.
@@ -75,7 +77,7 @@ pub(crate) const ARTICLE_SELECT: &str =
     "SELECT a.id, a.source_id, s.url, a.url, s.schedule, s.rules, a.next_check, a.last_checked,
         a.last_changed, a.etag, a.last_modified, a.failures, a.last_error,
         (SELECT COUNT(*) FROM versions v WHERE v.article_id = a.id), a.first_seen, a.state, a.body_hash,
-        a.listed_at
+        a.listed_at, a.listed_title
     FROM articles a JOIN sources s ON s.id = a.source_id";
 
 pub(crate) fn article_row(r: &Row) -> Result<ArticleRow> {
@@ -98,6 +100,7 @@ pub(crate) fn article_row(r: &Row) -> Result<ArticleRow> {
         state: r.get(15)?,
         body_hash: r.get(16)?,
         listed_at: r.get(17)?,
+        listed_title: r.get(18)?,
     })
 }
 

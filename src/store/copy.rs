@@ -68,6 +68,7 @@ const TABLES: &[TableSpec] = &[
             "lease_owner",
             "lease_until",
             "listed_at",
+            "listed_title",
         ],
         identity: true,
     },

@@ -201,11 +201,12 @@ const MIGRATIONS: &[&str] = &[
     );
     "#,
     // 9 (issue 15): the latest time a listing gave each article (a feed's `updated`, a
-    // sitemap's `lastmod`), a hint that it changed then; the other URLs of an article
+    // sitemap's `lastmod`), a hint that it changed then, and the title its own listing gives it; the other URLs of an article
     // (AMP, old canonical routes), folded into it; every headline each version's page
     // showed (`<h1>`, og:title, …), kept beside the content; the new kind's index.
     r#"
     ALTER TABLE articles ADD COLUMN listed_at INTEGER;
+    ALTER TABLE articles ADD COLUMN listed_title TEXT;
     CREATE TABLE article_aliases (
         url           TEXT PRIMARY KEY,
         article_id    INTEGER NOT NULL REFERENCES articles(id),
@@ -377,6 +378,7 @@ const PG_MIGRATIONS: &[&str] = &[
     // SQLite's migration 9 (issue 15): listing times, aliases, headlines per version.
     r#"
     ALTER TABLE articles ADD COLUMN listed_at BIGINT;
+    ALTER TABLE articles ADD COLUMN listed_title TEXT;
     CREATE TABLE article_aliases (
         url           TEXT PRIMARY KEY,
         article_id    BIGINT NOT NULL REFERENCES articles(id),

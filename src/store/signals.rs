@@ -67,6 +67,8 @@ pub struct ListedArticle {
     pub url: String,
     /// The listing's time for it (unix seconds), if it gives one.
     pub listed_at: Option<i64>,
+    /// The listing's title for it, if it gives one.
+    pub title: Option<String>,
 }
 
 impl Store {
@@ -91,6 +93,13 @@ impl Store {
                         item.url.clone()
                     }
                 };
+                if let Some(title) = &item.title {
+                    // Only the article's own listing: two feeds titling it differently are no headline change.
+                    tx.execute(
+                        "UPDATE articles SET listed_title = ?2 WHERE url = ?1 AND source_id = ?3",
+                        params![&url, title, source_id],
+                    )?;
+                }
                 let Some(at) = item.listed_at.map(|t| t.min(now)) else { continue };
                 tx.execute(
                     "UPDATE articles SET listed_at = ?2 WHERE url = ?1 AND (listed_at IS NULL OR listed_at < ?2)",
@@ -201,7 +210,7 @@ mod tests {
     use crate::store::fixtures::{done, each_store, source};
 
     fn listed(url: &str, at: Option<i64>) -> ListedArticle {
-        ListedArticle { url: url.to_string(), listed_at: at }
+        ListedArticle { url: url.to_string(), listed_at: at, title: None }
     }
 
     #[test]
@@ -261,6 +270,29 @@ mod tests {
             assert_eq!(store.articles().unwrap().len(), 2);
             assert_eq!(store.aliases(old_id).unwrap(), [old, "https://n.example/amp/a-final"]);
             assert_eq!(store.alias_of(amp).unwrap(), Some(page_id));
+        });
+    }
+
+    #[test]
+    fn the_title_an_articles_own_listing_gives_it_is_kept() {
+        each_store(|store| {
+            store.sync_config_sources(&[source("https://a.example/rss"), source("https://b.example/rss")], 0).unwrap();
+            let titled = |url: &str, title: &str| ListedArticle {
+                url: url.to_string(),
+                listed_at: None,
+                title: Some(title.to_string()),
+            };
+            store.note_listing(1, &[titled("https://a.example/1", "Sea wall cracks")], 10).unwrap();
+            store.note_listing(2, &[titled("https://a.example/1", "Cracks in the sea wall")], 20).unwrap();
+            let row = store.article_by_url("https://a.example/1").unwrap().unwrap();
+            assert_eq!(
+                row.listed_title.as_deref(),
+                Some("Sea wall cracks"),
+                "another feed's title is not its headline"
+            );
+            store.note_listing(1, &[titled("https://a.example/1", "Sea wall to be rebuilt")], 30).unwrap();
+            let row = store.article_by_url("https://a.example/1").unwrap().unwrap();
+            assert_eq!(row.listed_title.as_deref(), Some("Sea wall to be rebuilt"));
         });
     }
 
