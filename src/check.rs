@@ -210,7 +210,7 @@ impl Ctx {
         // (An empty body never matches: no version is ever stored without text.)
         if !extracted.paragraphs.is_empty()
             && self.db.read(move |s| s.latest_hash(id)).await?.as_deref() == Some(hash.as_str())
-            && self.same_headlines(id, &headlines).await?
+            && self.same_headlines(id, &headlines, &rules.diff.ignore).await?
         {
             log.outcome = "unchanged".into();
             self.record_unchanged(&article, unchanged_next, now, seen, log).await?;
@@ -242,7 +242,7 @@ impl Ctx {
             None => None,
             Some(previous) => {
                 let change = crate::diff::compare_with(&previous.article, &extracted, &rules.diff);
-                let change = self.with_headlines(change, id, &headlines, now).await?;
+                let change = self.with_headlines(change, id, &headlines, now, &rules.diff.ignore).await?;
                 if !change.changed {
                     // Only noise moved (a re-render, an ignored pattern): nothing to record.
                     log.outcome = "unchanged".into();

@@ -93,27 +93,45 @@ pub struct Moved {
     pub test: bool,
 }
 
+/// A headline as compared: the watch's `ignore` patterns removed (a live
+/// blog's "updated 10:42" in its `<title>` is noise there as in the body).
+fn compared(text: &str, ignore: &[regex::Regex]) -> String {
+    let kept = ignore.iter().fold(text.to_string(), |t, re| re.replace_all(&t, "").into_owned());
+    collapse(&kept)
+}
+
 /// The sources whose headline differs between the last version and now (a
 /// source present on only one side is not a change: templates come and go),
 /// each marked as a test when it returns to a value it showed earlier that day.
-/// `history` is the day's earlier versions' headlines, oldest first, with their times.
-pub fn moved(previous: &Headlines, now: &Headlines, history: &[(i64, Headlines)], at: i64) -> Vec<Moved> {
+/// `history` is the day's earlier versions' headlines, oldest first, with their
+/// times; `ignore` the watch's noise patterns.
+pub fn moved(
+    previous: &Headlines,
+    now: &Headlines,
+    history: &[(i64, Headlines)],
+    at: i64,
+    ignore: &[regex::Regex],
+) -> Vec<Moved> {
     SOURCES
         .iter()
         .filter_map(|source| {
             let (from, to) = (previous.get(*source)?, now.get(*source)?);
-            if from == to {
+            let target = compared(to, ignore);
+            if compared(from, ignore) == target {
                 return None;
             }
-            let test =
-                history.iter().filter(|(t, _)| at - t <= TEST_WINDOW_SECS).any(|(_, h)| h.get(*source) == Some(to));
+            let test = history
+                .iter()
+                .filter(|(t, _)| at - t <= TEST_WINDOW_SECS)
+                .any(|(_, h)| h.get(*source).is_some_and(|old| compared(old, ignore) == target));
             Some(Moved { source: source.to_string(), from: from.clone(), to: to.clone(), test })
         })
         .collect()
 }
 
 /// `change` with the headline sources that moved: a `headline` kind (and
-/// `headline_test` for an alternation), a note per source, and `changed` set.
+/// `headline_test` for an alternation), each source named in the summary, and
+/// `changed` set.
 pub fn with_moved(mut change: Change, moved: &[Moved]) -> Change {
     if moved.is_empty() {
         return change;
@@ -141,7 +159,7 @@ pub fn with_moved(mut change: Change, moved: &[Moved]) -> Change {
     } else {
         change.summary = format!("{}; {}", change.summary, said.join("; "));
     }
-    change.notes.extend(said);
+    // Not in `notes`: those are the page's own update and correction notices.
     change.changed = true;
     change
 }
@@ -218,16 +236,23 @@ mod tests {
         let (a, b) = (h(&[("h1", "A"), ("og:title", "X")]), h(&[("h1", "B"), ("og:title", "X")]));
         // A at 0, B at 100: a plain change.
         assert_eq!(
-            moved(&a, &b, &[(0, a.clone())], 100),
+            moved(&a, &b, &[(0, a.clone())], 100, &[]),
             [Moved { source: "h1".into(), from: "A".into(), to: "B".into(), test: false }]
         );
         // Back to A at 200: it showed A earlier today.
-        let back = moved(&b, &a, &[(0, a.clone()), (100, b.clone())], 200);
+        let back = moved(&b, &a, &[(0, a.clone()), (100, b.clone())], 200, &[]);
         assert!(back[0].test, "{back:?}");
         // Back to A two days later: a plain change again.
-        assert!(!moved(&b, &a, &[(0, a.clone()), (100, b.clone())], 3 * 86_400)[0].test);
+        assert!(!moved(&b, &a, &[(0, a.clone()), (100, b.clone())], 3 * 86_400, &[])[0].test);
         // A source that appears or goes is not a change.
-        assert!(moved(&a, &h(&[("h1", "A")]), &[], 10).is_empty());
+        assert!(moved(&a, &h(&[("h1", "A")]), &[], 10, &[]).is_empty());
+        // What the watch ignores is no change.
+        let live = |t: &str| h(&[("title", t)]);
+        let ignore = [regex::Regex::new(r"updated \d+:\d+").unwrap()];
+        assert!(
+            moved(&live("Storm live, updated 10:42"), &live("Storm live, updated 10:47"), &[], 10, &ignore).is_empty()
+        );
+        assert_eq!(moved(&live("Storm live, updated 10:42"), &live("Storm: live"), &[], 10, &ignore).len(), 1);
     }
 
     #[test]

@@ -63,9 +63,14 @@ impl Ctx {
 
     /// Whether the page's headlines say what the last version's did (true when
     /// that version has none recorded: nothing to compare).
-    pub(crate) async fn same_headlines(&self, article_id: i64, now: &Headlines) -> Result<bool, StoreError> {
+    pub(crate) async fn same_headlines(
+        &self,
+        article_id: i64,
+        now: &Headlines,
+        ignore: &[regex::Regex],
+    ) -> Result<bool, StoreError> {
         let Some(stored) = self.db.read(move |s| s.latest_headlines(article_id)).await? else { return Ok(true) };
-        Ok(headlines::moved(&parse(&stored), now, &[], 0).is_empty())
+        Ok(headlines::moved(&parse(&stored), now, &[], 0, ignore).is_empty())
     }
 
     /// `change` with the headline sources that moved since the last version, an
@@ -76,6 +81,7 @@ impl Ctx {
         article_id: i64,
         now: &Headlines,
         at: DateTime<Utc>,
+        ignore: &[regex::Regex],
     ) -> Result<Change, StoreError> {
         let (at, since) = (at.timestamp(), at.timestamp() - headlines::TEST_WINDOW_SECS);
         let (latest, history) = self
@@ -84,6 +90,6 @@ impl Ctx {
             .await?;
         let Some(latest) = latest else { return Ok(change) };
         let history: Vec<(i64, Headlines)> = history.iter().map(|(t, json)| (*t, parse(json))).collect();
-        Ok(headlines::with_moved(change, &headlines::moved(&parse(&latest), now, &history, at)))
+        Ok(headlines::with_moved(change, &headlines::moved(&parse(&latest), now, &history, at, ignore)))
     }
 }
