@@ -196,10 +196,7 @@ impl Ctx {
         let (page_url, feed_title) = (page.final_url.clone(), article.listed_title.clone());
         // The page's text comes back with the article, for the wall check below.
         let (extracted, (links, headlines), html) = blocking(move || {
-            let signals = (
-                crate::signals::canonical::page_links(&html, &page_url),
-                crate::signals::headlines::read(&html, feed_title.as_deref()),
-            );
+            let signals = crate::signals::page_signals(&html, &page_url, feed_title.as_deref());
             (extract::extract_with(&html, Some(&url), &extract_rules), signals, html)
         })
         .await?;

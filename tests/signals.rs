@@ -153,6 +153,17 @@ fn config(dir: &Path, watches: &str) -> std::path::PathBuf {
     config_with_web(dir, watches, None)
 }
 
+/// A loopback address no one listens on now, for the daemon's web UI.
+fn free_address() -> String {
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    free.local_addr().unwrap().to_string()
+}
+
+/// `s` as a query-string value.
+fn urlencoding(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
 /// `redline run` in the background; stopped (SIGTERM) when dropped.
 struct Daemon(Child);
 
@@ -256,7 +267,8 @@ async fn three_routes_of_one_story_make_one_article_fetched_once_per_check_and_a
          [[watch]]\nfeed = \"{base}/harbour.xml\"\nevery = \"1s\"\nrevisit = [[\"1d\", \"1s\"]]\n\n{}",
         webhook(&hook)
     );
-    let cfg = config(dir.path(), &watches);
+    let web = free_address();
+    let cfg = config_with_web(dir.path(), &watches, Some(&web));
     let daemon = Daemon::start(&cfg);
     let url = format!("{base}/news/sea-wall");
     let one = |s: &Store| {
@@ -267,6 +279,21 @@ async fn three_routes_of_one_story_make_one_article_fetched_once_per_check_and_a
             && s.alias_of(&format!("{base}/amp/news/sea-wall")).unwrap().is_some()
     };
     wait_for(dir.path(), Duration::from_secs(30), "one article, the AMP route its alias", one).await;
+    // The API finds it by any of its URLs, and lists its aliases.
+    let web = web.as_str();
+    let api = |path: String| async move {
+        let body = reqwest::get(format!("http://{web}{path}")).await.unwrap().text().await.unwrap();
+        serde_json::from_str::<serde_json::Value>(&body).unwrap_or_else(|e| panic!("{e}: {body}"))
+    };
+    let amp = format!("{base}/amp/news/sea-wall");
+    let found = api(format!("/api/articles?url={}", urlencoding(&amp))).await;
+    assert_eq!(found["articles"][0]["url"], url.as_str(), "{found}");
+    let tracked = api(format!("/api/articles?url={}", urlencoding(&format!("{url}?utm_source=x&fbclid=y")))).await;
+    assert_eq!(tracked["articles"][0]["url"], url.as_str(), "{tracked}");
+    let unknown = api(format!("/api/articles?url={}", urlencoding("not a url"))).await;
+    assert_eq!(unknown["articles"], serde_json::json!([]), "{unknown}");
+    let id = found["articles"][0]["id"].as_i64().unwrap();
+    assert_eq!(api(format!("/api/articles/{id}")).await["aliases"], serde_json::json!([amp]));
     // Let a few checks pass: the canonical page once per check, the AMP page no more.
     let amp_hits = site.hits_of("/amp/news/sea-wall");
     assert!(amp_hits <= 1, "the AMP route was fetched {amp_hits} times");
@@ -315,10 +342,7 @@ async fn three_routes_of_one_story_make_one_article_fetched_once_per_check_and_a
 async fn a_headline_ab_test_is_labelled_and_a_search_headline_that_differs_is_shown() {
     let (base, site) = start_site().await;
     let dir = tempfile::tempdir().unwrap();
-    let web = {
-        let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        free.local_addr().unwrap().to_string()
-    };
+    let web = free_address();
     let watches = format!("[[watch]]\nurl = \"{base}/news/ab\"\nevery = \"1s\"\n");
     let _daemon = Daemon::start(&config_with_web(dir.path(), &watches, Some(&web)));
     let url = format!("{base}/news/ab");

@@ -80,10 +80,14 @@ pub struct PageLinks {
 /// same one), or to the site's home page, is ignored: a page cannot fold
 /// itself into someone else's article, nor every page into one.
 pub fn page_links(html: &str, page_url: &str) -> PageLinks {
+    links_of(&scraper::Html::parse_document(html), page_url)
+}
+
+/// [`page_links`] of a parsed page.
+pub fn links_of(doc: &scraper::Html, page_url: &str) -> PageLinks {
     static LINKS: LazyLock<scraper::Selector> =
         LazyLock::new(|| scraper::Selector::parse("link[rel][href], meta[property][content]").unwrap());
     let Ok(base) = url::Url::parse(page_url) else { return PageLinks::default() };
-    let doc = scraper::Html::parse_document(html);
     let (mut canonical, mut og_url, mut amp) = (None, None, None);
     for element in doc.select(&LINKS) {
         let e = element.value();

@@ -26,6 +26,11 @@ fn collapse(s: &str) -> String {
 /// The headlines of a page, by source, with the title its listing gives it
 /// (`feed_title`); empty ones left out.
 pub fn read(html: &str, feed_title: Option<&str>) -> Headlines {
+    headlines_of(&scraper::Html::parse_document(html), feed_title)
+}
+
+/// [`read`] of a parsed page.
+pub fn headlines_of(doc: &scraper::Html, feed_title: Option<&str>) -> Headlines {
     // The article's own <h1> first: a masthead's <h1> is the site's name.
     static H1: LazyLock<[scraper::Selector; 3]> =
         LazyLock::new(|| ["article h1", "main h1", "h1"].map(|s| scraper::Selector::parse(s).unwrap()));
@@ -34,7 +39,6 @@ pub fn read(html: &str, feed_title: Option<&str>) -> Headlines {
     static META: LazyLock<scraper::Selector> = LazyLock::new(|| scraper::Selector::parse("meta[content]").unwrap());
     static LD: LazyLock<scraper::Selector> =
         LazyLock::new(|| scraper::Selector::parse(r#"script[type="application/ld+json"]"#).unwrap());
-    let doc = scraper::Html::parse_document(html);
     let mut out = Headlines::new();
     let mut put = |source: &str, text: &str| {
         let text = collapse(text);

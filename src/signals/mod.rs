@@ -24,6 +24,18 @@ pub fn listed_articles(found: &[Discovered]) -> Vec<ListedArticle> {
         .collect()
 }
 
+/// What a fetched page says of its identity and its headlines, from one parse
+/// of it: its canonical and AMP routes, and every headline it shows (with the
+/// title its own listing gives it).
+pub fn page_signals(
+    html: &str,
+    page_url: &str,
+    feed_title: Option<&str>,
+) -> (canonical::PageLinks, headlines::Headlines) {
+    let doc = scraper::Html::parse_document(html);
+    (canonical::links_of(&doc, page_url), headlines::headlines_of(&doc, feed_title))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
