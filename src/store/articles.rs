@@ -312,6 +312,11 @@ pub(super) fn insert_article(conn: &mut Conn, source_id: i64, url: &str, now: i6
     if conn.query_opt("SELECT 1 FROM article_aliases WHERE url = ?1", params![url])?.is_some() {
         return Ok(0);
     }
+    insert_unaliased_article(conn, source_id, url, now)
+}
+
+/// [`insert_article`] of a URL known not to be an alias.
+pub(super) fn insert_unaliased_article(conn: &mut Conn, source_id: i64, url: &str, now: i64) -> Result<usize> {
     conn.execute(
         "INSERT INTO articles (source_id, url, first_seen, next_check, host) VALUES (?1, ?2, ?3, ?3, ?4)
          ON CONFLICT (url) DO NOTHING",

@@ -5,7 +5,7 @@
 //! other URLs of an article (`article_aliases`), folded into it so that one story
 //! is one article whatever the route to it.
 
-use super::articles::insert_article;
+use super::articles::insert_unaliased_article;
 use super::sql::{Conn, params};
 use super::{Result, Store, host_key, lease_done, lease_free};
 
@@ -89,14 +89,15 @@ impl Store {
                 let url: String = match aliased {
                     Some(r) => r.get(0)?,
                     None => {
-                        new += insert_article(tx, source_id, &item.url, now)?;
+                        new += insert_unaliased_article(tx, source_id, &item.url, now)?;
                         item.url.clone()
                     }
                 };
                 if let Some(title) = &item.title {
                     // Only the article's own listing: two feeds titling it differently are no headline change.
                     tx.execute(
-                        "UPDATE articles SET listed_title = ?2 WHERE url = ?1 AND source_id = ?3",
+                        "UPDATE articles SET listed_title = ?2
+                         WHERE url = ?1 AND source_id = ?3 AND (listed_title IS NULL OR listed_title <> ?2)",
                         params![&url, title, source_id],
                     )?;
                 }
@@ -105,6 +106,7 @@ impl Store {
                     "UPDATE articles SET listed_at = ?2 WHERE url = ?1 AND (listed_at IS NULL OR listed_at < ?2)",
                     params![&url, at],
                 )?;
+                // Even a time noted before: a check that began before it may have missed its edit.
                 tx.execute(
                     &format!(
                         "UPDATE articles SET state = 'active', next_check = ?3
