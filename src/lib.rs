@@ -24,6 +24,9 @@
 //!   (changed 16 px cells merged into regions, drawn outlined). Pure.
 //! - [`store`]: SQLite, one file per table (sources, articles, versions, changes, the alert
 //!   outbox, the fetch log) beside `schema` (migrations, open, pragmas).
+//! - [`signals`]: what a story's listings and pages say beyond its text (issue 15):
+//!   listing times, tracking parameters and canonical/AMP routes (one story, one article),
+//!   every headline a page shows. Pure, but for the check's steps in `signals::steps`.
 //! - [`check`]: one check, the unit of work: a listing read, or an article fetched,
 //!   extracted, compared and recorded with its outbox rows.
 //! - [`alert`]: the alert rules, the outbox worker (retry plan, 410, digests), signed

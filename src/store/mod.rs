@@ -25,6 +25,8 @@
 //! - `screenshots`: one PNG per version ([`ScreenshotInfo`]), written with the version,
 //!   pruned by age.
 //! - `changes`: [`ChangeRow`]; `deliveries`: the alert outbox ([`DeliveryRow`]); `fetch_log`.
+//! - `signals`: listing times and validators, an article's other URLs (`article_aliases`,
+//!   [`Fold`]); `headlines`: every headline of each version (issue 15).
 //! - `status`: the summary `redline status` prints; [`browse`]: the web's reads.
 //! - `fault`: [`StoreFault`], what kind of machine trouble a [`StoreError`] is (full, read-only,
 //!   locked, I/O); [`lock`]: one daemon per database file ([`lock::DbLock`]).
