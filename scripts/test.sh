@@ -60,4 +60,4 @@ cargo test --locked --no-fail-fast "$@"
 # The suites that run the daemon, the CLI and the web UI over a database, on PostgreSQL.
 # (The crash suite's kill count is halved there to keep CI's time in bounds.)
 REDLINE_TEST_STORE=postgres REDLINE_CRASH_KILLS=${REDLINE_CRASH_KILLS:-25} \
-  cargo test --locked --no-fail-fast --test end_to_end --test alerts --test crash --test crawl --test web --test export
+  cargo test --locked --no-fail-fast --test end_to_end --test alerts --test crash --test crawl --test web --test export --test signals

@@ -88,8 +88,10 @@ impl Ctx {
         }
         let mut log = FetchLogEntry { at: ts, url: url.clone(), source_id: Some(id), ..Default::default() };
         let mut fetched = ListingFetch::default();
+        let (etag, last_modified) = self.db.read(move |s| s.source_validators(id)).await?;
+        let previous = discover::Validators { etag, last_modified };
         let outcome = match &rules {
-            Ok(rules) => discover::read_listing(&self.polite, &url, rules.links.as_ref(), &mut fetched)
+            Ok(rules) => discover::read_listing(&self.polite, &url, rules.links.as_ref(), &previous, &mut fetched)
                 .await
                 .map_err(|e| (e.to_string(), e.retry_after())),
             Err(e) => Err((e.clone(), None)),
@@ -101,12 +103,15 @@ impl Ctx {
             Ok(found) => {
                 let schedule = Schedule::from_spec_or_default(&source.schedule);
                 let next = schedule::next_check(&schedule, now, rand::random()).timestamp();
-                log.outcome = "listing".into();
+                log.outcome = if fetched.status == Some(304) { "not_modified" } else { "listing" }.into();
                 let count = found.len();
+                let validators = fetched.validators;
                 let new = self
                     .db
                     .write(move |s| {
-                        let new = s.ensure_articles(id, found.iter().map(|d| d.url.as_str()), ts)?;
+                        let new = s.note_listing(id, &crate::signals::listed_articles(&found), ts)?;
+                        let (etag, modified) = (validators.etag.as_deref(), validators.last_modified.as_deref());
+                        s.set_source_validators(id, etag, modified)?;
                         s.finish_source(id, ts, next, None)?;
                         s.log_fetch(&log)?;
                         Ok(new)
@@ -189,9 +194,13 @@ impl Ctx {
         }
 
         let (html, url, extract_rules) = (page.text.clone(), article.url.clone(), rules.extract.clone());
+        let (page_url, feed_title) = (page.final_url.clone(), article.listed_title.clone());
         // The page's text comes back with the article, for the wall check below.
-        let (extracted, html) =
-            blocking(move || (extract::extract_with(&html, Some(&url), &extract_rules), html)).await?;
+        let (extracted, (links, headlines), html) = blocking(move || {
+            let signals = crate::signals::page_signals(&html, &page_url, feed_title.as_deref());
+            (extract::extract_with(&html, Some(&url), &extract_rules), signals, html)
+        })
+        .await?;
         let hash = extracted.content_hash();
         let id = article.id;
         let unchanged_next = next_due(&article, &rules, extracted.published.as_deref(), false, now);
@@ -199,6 +208,7 @@ impl Ctx {
         // (An empty body never matches: no version is ever stored without text.)
         if !extracted.paragraphs.is_empty()
             && self.db.read(move |s| s.latest_hash(id)).await?.as_deref() == Some(hash.as_str())
+            && self.same_headlines(id, &headlines, &rules.diff.ignore).await?
         {
             log.outcome = "unchanged".into();
             self.record_unchanged(&article, unchanged_next, now, seen, log).await?;
@@ -222,10 +232,15 @@ impl Ctx {
             // An error page or a half-rendered page must not become a version that "removes" everything.
             return self.record_failure(&article, now, "no article text found on the page".into(), None, log).await;
         }
+        // Another route of a story (an AMP page, a tracked link) records nothing of its own.
+        if let Some(outcome) = self.fold_routes(&article, links, now, log.clone()).await? {
+            return Ok(outcome);
+        }
         let change = match &latest {
             None => None,
             Some(previous) => {
                 let change = crate::diff::compare_with(&previous.article, &extracted, &rules.diff);
+                let change = self.with_headlines(change, id, &headlines, now, &rules.diff.ignore).await?;
                 if !change.changed {
                     // Only noise moved (a re-render, an ignored pattern): nothing to record.
                     log.outcome = "unchanged".into();
@@ -257,6 +272,7 @@ impl Ctx {
         let next_check = next.unwrap_or(now.timestamp());
         log.outcome = if change.is_some() { "changed" } else { "new" }.into();
         let extracted_for_db = extracted.clone();
+        let headlines_json = serde_json::to_string(&headlines).unwrap_or_default();
         let change_for_db = change.clone();
         let at = now.timestamp();
         let (number, _) = self
@@ -279,6 +295,7 @@ impl Ctx {
                 };
                 let provenance = Provenance { response_head: response_head.as_deref(), imported: false };
                 let recorded = s.record_version_with(&version, new_change.as_ref(), &done, &provenance)?;
+                s.record_headlines(id, recorded.0, &headlines_json)?;
                 if next.is_none() {
                     s.retire_article(id)?;
                 }
@@ -479,6 +496,7 @@ fn next_due(
         } else {
             article.last_changed.and_then(|t| DateTime::from_timestamp(t, 0))
         },
+        listed: article.listed_at.and_then(|t| DateTime::from_timestamp(t, 0)),
     };
     schedule::next_due(&schedule, rules.revisit.as_deref(), age, now, rand::random()).map(|t| t.timestamp())
 }

@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use std::io::Read;
 use std::sync::LazyLock;
 
+use chrono::{DateTime, NaiveDate, Utc};
 use regex::Regex;
 
 /// An article a listing names.
@@ -16,6 +17,10 @@ pub struct Discovered {
     pub url: String,
     /// The item's title, when the listing gives one.
     pub title: Option<String>,
+    /// The latest time the listing gives the item (a feed entry's `updated` or
+    /// `published`, a sitemap's `lastmod` or Google News `publication_date`): a hint
+    /// that the article changed then.
+    pub listed: Option<DateTime<Utc>>,
 }
 
 /// What a listing page holds.
@@ -54,11 +59,9 @@ pub fn discover(body: &[u8], base_url: &str, links: Option<&Regex>) -> Result<Li
         return Ok(Listing::Sitemaps(children));
     }
     if head.contains("<urlset") {
-        return Ok(Listing::Articles(dedupe(
-            sitemap_entries(&String::from_utf8_lossy(&body))
-                .into_iter()
-                .filter_map(|(loc, title)| absolute(base_url, &loc).map(|url| Discovered { url, title })),
-        )));
+        return Ok(Listing::Articles(dedupe(sitemap_entries(&String::from_utf8_lossy(&body)).into_iter().filter_map(
+            |(loc, title, listed)| absolute(base_url, &loc).map(|url| Discovered { url, title, listed }),
+        ))));
     }
     articles_in_feed(&body, base_url).map(Listing::Articles)
 }
@@ -81,7 +84,8 @@ pub fn articles_in_feed(body: &[u8], feed_url: &str) -> Result<Vec<Discovered>, 
             None if entry.id.starts_with("http") => entry.id.clone(),
             None => return None,
         };
-        absolute(feed_url, &href).map(|url| Discovered { url, title: entry.title.map(|t| t.content) })
+        let listed = entry.updated.max(entry.published);
+        absolute(feed_url, &href).map(|url| Discovered { url, title: entry.title.map(|t| t.content), listed })
     })))
 }
 
@@ -92,7 +96,7 @@ pub fn section_links(html: &str, base_url: &str, pattern: &Regex) -> Vec<Discove
     dedupe(doc.select(&ANCHOR).filter_map(|a| {
         let url = absolute(base_url, a.value().attr("href")?)?;
         let title = a.text().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" ");
-        pattern.is_match(&url).then(|| Discovered { url, title: (!title.is_empty()).then_some(title) })
+        pattern.is_match(&url).then(|| Discovered { url, title: (!title.is_empty()).then_some(title), listed: None })
     }))
 }
 
@@ -104,7 +108,7 @@ pub fn feeds_in_opml(opml: &str) -> Vec<Discovered> {
         let url = attribute(attrs, "xmlUrl")?;
         let url = absolute(&url, &url)?;
         let title = attribute(attrs, "title").or_else(|| attribute(attrs, "text"));
-        Some(Discovered { url, title })
+        Some(Discovered { url, title, listed: None })
     }))
 }
 
@@ -116,25 +120,46 @@ fn attribute(attrs: &str, name: &str) -> Option<String> {
 
 /// `<loc>` values of a sitemap or sitemap index.
 fn locs(xml: &str) -> Vec<String> {
-    sitemap_entries(xml).into_iter().map(|(loc, _)| loc).collect()
+    sitemap_entries(xml).into_iter().map(|(loc, _, _)| loc).collect()
 }
 
-/// `(loc, news:title)` of each `<url>` (or `<sitemap>`) of a sitemap.
-fn sitemap_entries(xml: &str) -> Vec<(String, Option<String>)> {
+/// `(loc, news:title, latest of lastmod and news:publication_date)` of each
+/// `<url>` (or `<sitemap>`) of a sitemap.
+fn sitemap_entries(xml: &str) -> Vec<(String, Option<String>, Option<DateTime<Utc>>)> {
     static ENTRY: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"(?is)<(?:\w+:)?(?:url|sitemap)\b[^>]*>(.*?)</(?:\w+:)?(?:url|sitemap)>").unwrap()
     });
     static LOC: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?is)<(?:\w+:)?loc>(.*?)</(?:\w+:)?loc>").unwrap());
     static TITLE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?is)<news:title>(.*?)</news:title>").unwrap());
+    static DATES: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?is)<(?:\w+:)?(?:lastmod|publication_date)>(.*?)</(?:\w+:)?(?:lastmod|publication_date)>")
+            .unwrap()
+    });
     ENTRY
         .captures_iter(xml)
         .filter_map(|entry| {
             let inner = &entry[1];
             let loc = text_of(&LOC.captures(inner)?[1]);
             let title = TITLE.captures(inner).map(|t| text_of(&t[1])).filter(|t| !t.is_empty());
-            Some((loc, title))
+            let listed = DATES.captures_iter(inner).filter_map(|d| w3c_datetime(&text_of(&d[1]))).max();
+            Some((loc, title, listed))
         })
         .collect()
+}
+
+/// A sitemap date (W3C Datetime: `2026-01-01`, `2026-01-01T10:00Z`,
+/// `2026-01-01T10:00:00+01:00`…); a bare date is midnight UTC.
+fn w3c_datetime(s: &str) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    // Minutes without seconds are allowed by the W3C profile, not by RFC 3339.
+    let zoned = s.strip_suffix('Z').map_or_else(|| s.to_string(), |t| format!("{t}+00:00"));
+    if let Ok(t) = DateTime::parse_from_str(&zoned, "%Y-%m-%dT%H:%M%:z") {
+        return Some(t.with_timezone(&Utc));
+    }
+    let date = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+    Some(date.and_hms_opt(0, 0, 0)?.and_utc())
 }
 
 /// Element text: CDATA unwrapped, entities decoded, whitespace trimmed.
@@ -222,11 +247,22 @@ impl ReadError {
     }
 }
 
-/// The listing page as fetched, for the fetch log.
+/// The validators of a listing's last response, sent back for a conditional GET.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    /// `ETag`, sent as `If-None-Match`.
+    pub etag: Option<String>,
+    /// `Last-Modified`, sent as `If-Modified-Since`.
+    pub last_modified: Option<String>,
+}
+
+/// The listing page as fetched, for the fetch log and the next conditional GET.
 #[derive(Debug, Clone, Default)]
 pub struct ListingFetch {
-    /// HTTP status.
+    /// HTTP status (304 when the listing had not changed).
     pub status: Option<u16>,
+    /// The validators the response gave, to be stored for the next read.
+    pub validators: Validators,
     /// Body size.
     pub bytes: Option<usize>,
     /// Time taken.
@@ -234,25 +270,44 @@ pub struct ListingFetch {
 }
 
 /// The articles a feed, sitemap (following one level of sitemap index) or
-/// section page lists; a 304 lists nothing new. The fetch's figures are kept
-/// in `fetched` whether or not the listing could be read.
+/// section page lists, fetched with a conditional GET on `previous`; a 304
+/// lists nothing new. The fetch's figures are kept in `fetched` whether or not
+/// the listing could be read.
 pub async fn read_listing(
     polite: &crate::schedule::polite::Polite,
     url: &str,
     links: Option<&Regex>,
+    previous: &Validators,
     fetched: &mut ListingFetch,
 ) -> Result<Vec<Discovered>, ReadError> {
     use crate::fetch::{Expect, Request, Response};
     let expect = if links.is_some() { Expect::Html } else { Expect::Feed };
     // The listing and its child sitemaps are fetched with the request profile of the watch `url`.
-    let page = match polite.fetch(&Request { url, source: Some(url), ..Default::default() }, expect).await? {
-        Response::Page(page) => page,
-        Response::NotModified { .. } => return Ok(Vec::new()),
+    let request = Request {
+        url,
+        etag: previous.etag.as_deref(),
+        last_modified: previous.last_modified.as_deref(),
+        source: Some(url),
     };
-    *fetched = ListingFetch { status: Some(page.status), bytes: Some(page.raw.len()), elapsed: Some(page.elapsed) };
+    let page = match polite.fetch(&request, expect).await? {
+        Response::Page(page) => page,
+        Response::NotModified { elapsed } => {
+            *fetched =
+                ListingFetch { status: Some(304), validators: previous.clone(), bytes: None, elapsed: Some(elapsed) };
+            return Ok(Vec::new());
+        }
+    };
+    *fetched = ListingFetch {
+        status: Some(page.status),
+        validators: Validators { etag: page.etag.clone(), last_modified: page.last_modified.clone() },
+        bytes: Some(page.raw.len()),
+        elapsed: Some(page.elapsed),
+    };
     match discover(&page.raw, &page.final_url, links)? {
         Listing::Articles(found) => Ok(found),
         Listing::Sitemaps(children) => {
+            // An index may stay the same while its sitemaps change: it is always read in full.
+            fetched.validators = Validators::default();
             let mut found = Vec::new();
             for child in children {
                 match polite
@@ -332,6 +387,41 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn listing_times_from_feeds_and_sitemaps() {
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().to_utc();
+        let rss = br#"<rss version="2.0"><channel><title>T</title>
+            <item><title>One</title><link>https://n.example/a</link><pubDate>Tue, 01 Dec 2026 09:00:00 GMT</pubDate></item>
+            <item><title>Two</title><link>https://n.example/b</link></item></channel></rss>"#;
+        let found = articles_in_feed(rss, "https://n.example/rss").unwrap();
+        assert_eq!((found[0].listed, found[1].listed), (Some(at("2026-12-01T09:00:00Z")), None));
+        let atom = br#"<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><id>urn:x</id>
+            <updated>2026-12-01T00:00:00Z</updated><entry><title>E</title><id>urn:e</id>
+            <published>2026-11-01T00:00:00Z</published><updated>2026-12-01T08:30:00+01:00</updated>
+            <link href="https://n.example/e"/></entry></feed>"#;
+        let found = articles_in_feed(atom, "https://n.example/atom").unwrap();
+        assert_eq!(found[0].listed, Some(at("2026-12-01T07:30:00Z")), "the later of updated and published");
+        let sitemap = br#"<urlset xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
+            <url><loc>https://n.example/1</loc><lastmod>2026-12-01</lastmod></url>
+            <url><loc>https://n.example/2</loc><lastmod>2026-12-01T10:15+02:00</lastmod></url>
+            <url><loc>https://n.example/3</loc><lastmod>2025-01-01T00:00:00Z</lastmod>
+              <news:news><news:publication_date>2026-12-01T11:00:00Z</news:publication_date></news:news></url>
+            <url><loc>https://n.example/4</loc><lastmod>yesterday</lastmod></url></urlset>"#;
+        let listed: Vec<_> = match discover(sitemap, "https://n.example/s.xml", None).unwrap() {
+            Listing::Articles(a) => a.into_iter().map(|d| d.listed).collect(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            listed,
+            [
+                Some(at("2026-12-01T00:00:00Z")),
+                Some(at("2026-12-01T08:15:00Z")),
+                Some(at("2026-12-01T11:00:00Z")),
+                None
+            ]
+        );
     }
 
     #[test]

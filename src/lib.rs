@@ -27,6 +27,9 @@
 //! - [`story`]: stories across outlets: articles of different sources about one event grouped
 //!   (shingles, MinHash-LSH, named entities, publication time), agency copy, each outlet's
 //!   own sentences, facts added late. Pure.
+//! - [`signals`]: what a story's listings and pages say beyond its text (issue 15):
+//!   listing times, tracking parameters and canonical/AMP routes (one story, one article),
+//!   every headline a page shows. Pure, but for the check's steps in `signals::steps`.
 //! - [`check`]: one check, the unit of work: a listing read, or an article fetched,
 //!   extracted, compared and recorded with its outbox rows.
 //! - [`card`]: a picture of a change: an SVG card laid out with the bundled font and drawn
@@ -61,6 +64,7 @@ pub mod net;
 pub mod newsroom;
 pub mod schedule;
 pub mod screenshot;
+pub mod signals;
 pub mod store;
 pub mod story;
 pub mod text;

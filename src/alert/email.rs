@@ -31,9 +31,10 @@ pub fn subject(event: &Event) -> String {
 
 /// The most telling kind, in words: what an editor scanning a subject wants first.
 fn headline_of_kinds(kinds: &[EditKind]) -> &'static str {
-    const ORDER: [(EditKind, &str); 11] = [
+    const ORDER: [(EditKind, &str); 12] = [
         (EditKind::Correction, "correction added"),
         (EditKind::EditorsNote, "editor's note added"),
+        (EditKind::HeadlineTest, "headline A/B test"),
         (EditKind::Headline, "headline changed"),
         (EditKind::Unannounced, "unannounced change"),
         (EditKind::Fact, "fact changed"),

@@ -47,6 +47,8 @@ pub enum EditKind {
     Fact,
     Typo,
     Unannounced,
+    /// A headline that went back to a value it had earlier the same day: an A/B test (issue 15).
+    HeadlineTest,
 }
 
 impl EditKind {
@@ -64,6 +66,7 @@ impl EditKind {
             EditKind::Fact => "fact",
             EditKind::Typo => "typo",
             EditKind::Unannounced => "unannounced",
+            EditKind::HeadlineTest => "headline_test",
         }
     }
 }

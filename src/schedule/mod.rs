@@ -50,11 +50,26 @@ pub struct ArticleAge {
     pub published: Option<DateTime<Utc>>,
     /// When it last changed (now, if this check found a change).
     pub last_changed: Option<DateTime<Utc>>,
+    /// The latest time a listing gave it (a feed's `updated`, a sitemap's `lastmod`).
+    pub listed: Option<DateTime<Utc>>,
+}
+
+impl ArticleAge {
+    /// The last sign of life: discovery, a change, or a listing time.
+    fn last_sign_of_life(&self) -> DateTime<Utc> {
+        self.first_seen.max(self.last_changed.unwrap_or(self.first_seen)).max(self.listed.unwrap_or(self.first_seen))
+    }
 }
 
 /// When an article is next due after a check at `now`: on its watch's revisit
 /// plan by age (from publication or discovery, whichever is earlier, or from its
-/// last change), else on the watch's `every`/`cron`. None once the plan has ended.
+/// last sign of life: a change or a newer listing time makes it young again),
+/// else on the watch's `every`/`cron`.
+///
+/// An article older than the whole plan stays on the plan's slow tail (its last
+/// interval) until it has shown no sign of life (discovery, change, listing time)
+/// for as long as the plan's last age: an article first seen old is revisited
+/// for that long before it is retired. None once that stretch has passed.
 pub fn next_due(
     schedule: &Schedule,
     revisit: Option<&[RevisitStep]>,
@@ -66,7 +81,13 @@ pub fn next_due(
         return Some(next_check(schedule, now, jitter));
     };
     let born = age.published.map_or(age.first_seen, |p| p.min(age.first_seen));
-    next_revisit(plan, born, age.last_changed, now, jitter)
+    let young_since = age.last_changed.max(age.listed);
+    if let Some(next) = next_revisit(plan, born, young_since, now, jitter) {
+        return Some(next);
+    }
+    let tail = plan.last()?;
+    let quiet = (now - age.last_sign_of_life()).to_std().unwrap_or_default();
+    (quiet < tail.until).then(|| now + to_chrono(tail.every.mul_f64(0.95 + jitter * 0.1)))
 }
 
 /// When a check that failed for the `failures`-th time in a row is retried:
@@ -130,15 +151,52 @@ mod tests {
             first_seen: at("2026-01-09T23:00:00Z"),
             published: published.map(at),
             last_changed: changed.map(at),
+            listed: None,
         };
         assert_eq!(minutes(next_due(&every, None, age(None, None), now, 0.5)), Some(10), "no plan: the interval");
         assert_eq!(minutes(next_due(&every, Some(&plan), age(None, None), now, 0.5)), Some(5), "seen an hour ago");
         let old = age(Some("2026-01-02T00:00:00Z"), None);
         assert_eq!(minutes(next_due(&every, Some(&plan), old, now, 0.5)), Some(6 * 60), "published 8 days ago");
         let ancient = age(Some("2025-06-01T00:00:00Z"), None);
-        assert_eq!(next_due(&every, Some(&plan), ancient, now, 0.5), None, "the plan has ended");
+        assert_eq!(
+            minutes(next_due(&every, Some(&plan), ancient, now, 0.5)),
+            Some(24 * 60),
+            "first seen old: the tail"
+        );
         let edited = age(Some("2025-06-01T00:00:00Z"), Some("2026-01-09T23:30:00Z"));
         assert_eq!(minutes(next_due(&every, Some(&plan), edited, now, 0.5)), Some(5), "young again after a change");
+    }
+
+    #[test]
+    fn an_article_first_seen_old_stays_on_the_slow_tail_until_a_quiet_stretch_and_signs_of_life_make_it_young() {
+        let every = Schedule::Every(Duration::from_secs(600));
+        let plan = crate::config::DEFAULT_REVISIT;
+        let first_seen = at("2026-01-01T00:00:00Z");
+        // Published 400 days before it was first seen.
+        let published = Some(at("2024-11-28T00:00:00Z"));
+        let age = |changed: Option<&str>, listed: Option<&str>| ArticleAge {
+            first_seen,
+            published,
+            last_changed: changed.map(at),
+            listed: listed.map(at),
+        };
+        let next = |now: &str, age: ArticleAge| {
+            next_due(&every, Some(&plan), age, at(now), 0.5).map(|t| (t - at(now)).num_minutes())
+        };
+        assert_eq!(next("2026-01-01T00:00:00Z", age(None, None)), Some(24 * 60), "the slow tail at first sight");
+        assert_eq!(next("2026-02-25T00:00:00Z", age(None, None)), Some(24 * 60), "55 quiet days: still watched");
+        assert_eq!(next("2026-03-02T00:00:00Z", age(None, None)), None, "60 quiet days: retired");
+        // A listing time a week ago: young again (the plan's third step), and retirement postponed.
+        let listed = age(None, Some("2026-02-23T00:00:00Z"));
+        assert_eq!(next("2026-03-02T00:00:00Z", listed), Some(6 * 60), "a newer listing time: young again");
+        let changed = age(Some("2026-03-01T23:00:00Z"), None);
+        assert_eq!(next("2026-03-02T00:00:00Z", changed), Some(5), "a change: young again");
+        // An old listing time (before discovery) is no sign of life.
+        assert_eq!(next("2026-03-02T00:00:00Z", age(None, Some("2025-05-01T00:00:00Z"))), None);
+        // Articles born on the plan retire exactly as before: at the end of the plan.
+        let fresh = ArticleAge { first_seen, published: None, last_changed: None, listed: None };
+        assert_eq!(next("2026-02-25T00:00:00Z", fresh), Some(24 * 60));
+        assert_eq!(next("2026-03-02T00:00:00Z", fresh), None);
     }
 
     #[test]

@@ -54,6 +54,10 @@ pub struct ArticleRow {
     pub state: String,
     /// Hash of the last body received.
     pub body_hash: Option<String>,
+    /// The latest time a listing gave it (unix seconds), a hint that it changed then.
+    pub listed_at: Option<i64>,
+    /// The title its own listing (feed, sitemap) last gave it.
+    pub listed_title: Option<String>,
 }
 
 /// How an article check ended, for the `articles` row.
@@ -72,7 +76,8 @@ pub struct CheckDone<'a> {
 pub(crate) const ARTICLE_SELECT: &str =
     "SELECT a.id, a.source_id, s.url, a.url, s.schedule, s.rules, a.next_check, a.last_checked,
         a.last_changed, a.etag, a.last_modified, a.failures, a.last_error,
-        (SELECT COUNT(*) FROM versions v WHERE v.article_id = a.id), a.first_seen, a.state, a.body_hash
+        (SELECT COUNT(*) FROM versions v WHERE v.article_id = a.id), a.first_seen, a.state, a.body_hash,
+        a.listed_at, a.listed_title
     FROM articles a JOIN sources s ON s.id = a.source_id";
 
 pub(crate) fn article_row(r: &Row) -> Result<ArticleRow> {
@@ -94,6 +99,8 @@ pub(crate) fn article_row(r: &Row) -> Result<ArticleRow> {
         first_seen: r.get(14)?,
         state: r.get(15)?,
         body_hash: r.get(16)?,
+        listed_at: r.get(17)?,
+        listed_title: r.get(18)?,
     })
 }
 
@@ -259,13 +266,20 @@ impl Store {
         self.conn().query(&sql, &[])?.iter().map(article_row).collect()
     }
 
-    /// The article with this URL.
+    /// The article with this URL, or with it as an alias (issue 15), tried as
+    /// given and then without its tracking parameters.
     pub fn article_by_url(&self, url: &str) -> Result<Option<ArticleRow>> {
-        self.conn()
-            .query_opt(&format!("{ARTICLE_SELECT} WHERE a.url = ?1"), params![url])?
-            .as_ref()
-            .map(article_row)
-            .transpose()
+        let stripped = crate::signals::canonical::strip_tracking(url);
+        for url in [url, stripped.as_str()] {
+            let sql = format!(
+                "{ARTICLE_SELECT} WHERE a.url = ?1
+                 UNION ALL {ARTICLE_SELECT} JOIN article_aliases al ON al.article_id = a.id WHERE al.url = ?1"
+            );
+            if let Some(row) = self.conn().query_opt(&sql, params![url])? {
+                return article_row(&row).map(Some);
+            }
+        }
+        Ok(None)
     }
 
     /// Records a check that found no new content.
@@ -298,8 +312,17 @@ impl Store {
     }
 }
 
-/// Adds an article unless its URL is known; returns 1 if it is new, else 0.
-fn insert_article(conn: &mut Conn, source_id: i64, url: &str, now: i64) -> Result<usize> {
+/// Adds an article unless its URL is known (as an article or an alias of one);
+/// returns 1 if it is new, else 0.
+pub(super) fn insert_article(conn: &mut Conn, source_id: i64, url: &str, now: i64) -> Result<usize> {
+    if conn.query_opt("SELECT 1 FROM article_aliases WHERE url = ?1", params![url])?.is_some() {
+        return Ok(0);
+    }
+    insert_unaliased_article(conn, source_id, url, now)
+}
+
+/// [`insert_article`] of a URL known not to be an alias.
+pub(super) fn insert_unaliased_article(conn: &mut Conn, source_id: i64, url: &str, now: i64) -> Result<usize> {
     conn.execute(
         "INSERT INTO articles (source_id, url, first_seen, next_check, host) VALUES (?1, ?2, ?3, ?3, ?4)
          ON CONFLICT (url) DO NOTHING",

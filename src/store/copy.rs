@@ -67,6 +67,8 @@ const TABLES: &[TableSpec] = &[
             "leased",
             "lease_owner",
             "lease_until",
+            "listed_at",
+            "listed_title",
         ],
         identity: true,
     },
@@ -145,6 +147,8 @@ const TABLES: &[TableSpec] = &[
         columns: &["version_id", "taken_at", "width", "height", "bytes", "png"],
         identity: false,
     },
+    TableSpec { name: "article_aliases", key: "url", columns: &["url", "article_id", "added_at"], identity: false },
+    TableSpec { name: "version_headlines", key: "version_id", columns: &["version_id", "headlines"], identity: false },
 ];
 
 /// Rows read (and written) at a time.

@@ -26,6 +26,8 @@
 //!   pruned by age.
 //! - `changes`: [`ChangeRow`]; `deliveries`: the alert outbox ([`DeliveryRow`]); `fetch_log`.
 //! - `stories`: stories across outlets: membership, fingerprints, LSH band keys ([`StoryRow`]).
+//! - `signals`: listing times and validators, an article's other URLs (`article_aliases`,
+//!   [`Fold`]); `headlines`: every headline of each version (issue 15).
 //! - `status`: the summary `redline status` prints; [`browse`]: the web's reads.
 //! - `fault`: [`StoreFault`], what kind of machine trouble a [`StoreError`] is (full, read-only,
 //!   locked, I/O); [`lock`]: one daemon per database file ([`lock::DbLock`]).
@@ -45,6 +47,7 @@ mod fault;
 mod fetch_log;
 #[cfg(test)]
 mod fixtures;
+mod headlines;
 pub mod history;
 mod host_turns;
 mod leases;
@@ -52,6 +55,7 @@ pub mod lock;
 pub mod pg;
 mod schema;
 mod screenshots;
+mod signals;
 mod sources;
 pub mod sql;
 mod status;
@@ -71,6 +75,7 @@ pub use host_turns::Turn;
 pub use leases::LeaseCounts;
 pub use lock::{DbLock, LockError};
 pub use screenshots::ScreenshotInfo;
+pub use signals::{Fold, ListedArticle};
 pub use sources::{NewSource, SourceKind, SourceRow};
 pub use status::Status;
 pub use stories::{StoryMemberRow, StoryRow};

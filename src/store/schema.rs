@@ -258,6 +258,25 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE versions ADD COLUMN imported INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE changes ADD COLUMN imported INTEGER NOT NULL DEFAULT 0;
     "#,
+    // 12 (issue 15): the latest time a listing gave each article (a feed's `updated`, a
+    // sitemap's `lastmod`), a hint that it changed then, and the title its own listing gives it; the other URLs of an article
+    // (AMP, old canonical routes), folded into it; every headline each version's page
+    // showed (`<h1>`, og:title, …), kept beside the content; the new kind's index.
+    r#"
+    ALTER TABLE articles ADD COLUMN listed_at INTEGER;
+    ALTER TABLE articles ADD COLUMN listed_title TEXT;
+    CREATE TABLE article_aliases (
+        url           TEXT PRIMARY KEY,
+        article_id    INTEGER NOT NULL REFERENCES articles(id),
+        added_at      INTEGER NOT NULL
+    );
+    CREATE INDEX article_aliases_article ON article_aliases (article_id);
+    CREATE TABLE version_headlines (
+        version_id    INTEGER PRIMARY KEY REFERENCES versions(id) ON DELETE CASCADE,
+        headlines     TEXT NOT NULL
+    );
+    CREATE INDEX changes_kind_headline_test ON changes (id) WHERE kinds LIKE '%"headline_test"%';
+    "#,
 ];
 
 /// PostgreSQL's migrations, applied in order; the `redline_schema` table holds how many
@@ -466,6 +485,22 @@ const PG_MIGRATIONS: &[&str] = &[
     ALTER TABLE versions ADD COLUMN response_head TEXT;
     ALTER TABLE versions ADD COLUMN imported BIGINT NOT NULL DEFAULT 0;
     ALTER TABLE changes ADD COLUMN imported BIGINT NOT NULL DEFAULT 0;
+    "#,
+    // 6: SQLite's migration 12 (issue 15): listing times, aliases, headlines per version.
+    r#"
+    ALTER TABLE articles ADD COLUMN listed_at BIGINT;
+    ALTER TABLE articles ADD COLUMN listed_title TEXT;
+    CREATE TABLE article_aliases (
+        url           TEXT PRIMARY KEY,
+        article_id    BIGINT NOT NULL REFERENCES articles(id),
+        added_at      BIGINT NOT NULL
+    );
+    CREATE INDEX article_aliases_article ON article_aliases (article_id);
+    CREATE TABLE version_headlines (
+        version_id    BIGINT PRIMARY KEY REFERENCES versions(id) ON DELETE CASCADE,
+        headlines     TEXT NOT NULL
+    );
+    CREATE INDEX changes_kind_headline_test ON changes (id) WHERE kinds LIKE '%"headline_test"%';
     "#,
 ];
 

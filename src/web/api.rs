@@ -163,10 +163,21 @@ struct ArticlesQuery {
     watch: Option<i64>,
     limit: Option<String>,
     offset: Option<usize>,
+    /// The article with this URL, or with it as an alias (issue 15).
+    url: Option<String>,
 }
 
 /// `GET /api/articles`: most recently changed first, paged by offset.
 async fn articles(State(state): State<WebState>, Query(query): Query<ArticlesQuery>) -> Result<Json<Value>, Failure> {
+    if let Some(url) = query.url.clone() {
+        let found = state
+            .read(move |s| match s.article_by_url(&url)? {
+                Some(a) => s.article_summary(a.id),
+                None => Ok(None),
+            })
+            .await?;
+        return Ok(Json(json!({ "articles": found.iter().map(article_json).collect::<Vec<_>>(), "next": null })));
+    }
     let limit = parse_limit(&query.limit)?;
     let offset = query.offset.unwrap_or(0);
     let watch = query.watch;
@@ -185,6 +196,7 @@ async fn article(State(state): State<WebState>, Path(article_id): Path<i64>) -> 
         .await?;
     let a = a.ok_or_else(|| Failure::not_found(format!("no article has the id {article_id}")))?;
     let mut v = article_json(&a);
+    v["aliases"] = json!(state.read(move |s| s.aliases(article_id)).await?);
     v["versions_list"] =
         json!(timeline.iter().map(|t| version_summary_json(article_id, t, &imported)).collect::<Vec<_>>());
     Ok(Json(v))

@@ -11,7 +11,7 @@ use crate::diff::EditKind;
 use crate::text::escape_html;
 
 /// Every edit kind, in the order lists show them.
-pub const KINDS: [EditKind; 11] = [
+pub const KINDS: [EditKind; 12] = [
     EditKind::Headline,
     EditKind::Byline,
     EditKind::Dates,
@@ -23,6 +23,7 @@ pub const KINDS: [EditKind; 11] = [
     EditKind::Fact,
     EditKind::Typo,
     EditKind::Unannounced,
+    EditKind::HeadlineTest,
 ];
 
 /// The kind with this contract name.
@@ -44,6 +45,7 @@ pub fn kind_label(k: EditKind) -> &'static str {
         EditKind::Fact => "fact",
         EditKind::Typo => "typo",
         EditKind::Unannounced => "unannounced",
+        EditKind::HeadlineTest => "headline test",
     }
 }
 

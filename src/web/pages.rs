@@ -307,6 +307,9 @@ pub(super) async fn article(
     }
     body.push_str("<h2>Headlines</h2>\n");
     body.push_str(&super::arc::headline_history(&timeline));
+    // Issue 15: a display headline that is not the search or social one.
+    let stored = state.read(move |s| s.latest_headlines(article_id)).await?;
+    body.push_str(&stored.as_deref().and_then(crate::signals::headlines::divergence_html).unwrap_or_default());
     body.push_str("<h2>Every version</h2>\n");
     body.push_str("<div class=\"table-wrap\"><table class=\"timeline\">\n<thead><tr><th>Version</th><th>Fetched</th><th>What changed</th></tr></thead>\n<tbody>\n");
     for v in &timeline {
