@@ -15,11 +15,16 @@ use crate::diff::EditKind;
 use crate::extract::ExtractRules;
 
 mod browser;
+mod channels;
 mod request;
 
 use browser::Render;
 pub use browser::{
     BrowserConfig, BrowserSteps, DEFAULT_BROWSER_MAX_MEMORY, DEFAULT_BROWSER_TABS, DEFAULT_BROWSER_TIMEOUT, parse_bytes,
+};
+pub use channels::{
+    BlueskyConfig, ChannelConfig, ChannelKind, ChannelRule, DEFAULT_BLUESKY_SERVICE, MastodonConfig, MatrixConfig,
+    NtfyConfig, Secret, Visibility,
 };
 pub use request::{Headers, ProxyUrl, RequestSettings, expand_env};
 
@@ -66,6 +71,8 @@ pub struct Config {
     pub webhooks: Vec<WebhookConfig>,
     /// Email channels.
     pub emails: Vec<EmailConfig>,
+    /// Bot and push channels (`[[channel]]`: ntfy, Matrix, Mastodon, Bluesky).
+    pub channels: Vec<ChannelConfig>,
     /// Global alert rules and retry policy.
     pub alerts: AlertsConfig,
     /// The headless browser of `render = "browser"` watches.
@@ -128,6 +135,7 @@ struct RawConfig {
     watch: Vec<toml::Spanned<RawWatch>>,
     webhook: Vec<WebhookConfig>,
     email: Vec<EmailConfig>,
+    channel: Vec<toml::Spanned<toml::Table>>,
     alerts: AlertsConfig,
     browser: BrowserConfig,
 }
@@ -799,6 +807,14 @@ impl Config {
         if let Some(file) = &fetch.cookies_file {
             fetch.cookies = cookies_file(file)?;
         }
+        let channels = raw
+            .channel
+            .into_iter()
+            .map(|t| {
+                let start = t.span().start;
+                ChannelConfig::from_table(t.into_inner()).map_err(|m| invalid(start, &m))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Config {
             storage,
             web: raw.web,
@@ -806,6 +822,7 @@ impl Config {
             watches,
             webhooks: raw.webhook,
             emails: raw.email,
+            channels,
             alerts: raw.alerts,
             browser: raw.browser,
         })

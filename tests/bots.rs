@@ -1,0 +1,390 @@
+//! Edit bots and push channels, end to end: the real daemon watches the local
+//! newsroom and posts its edits to Mastodon, Bluesky and ntfy servers that this
+//! test serves on 127.0.0.1 and that check the documented request shapes
+//! (authentication, multipart media with the card PNG, the image embed with
+//! alt text, idempotency key, rate-limit answers honoured); a daemon killed
+//! between posting and recording does not post twice; and a real Synapse
+//! homeserver's room receives the Matrix message.
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use common::{open_store, redline, run_once, storage_key, write_config};
+use redline::newsroom::Newsroom;
+use serde_json::{Value, json};
+
+const MASTODON_TOKEN: &str = "mastodon-test-token";
+const BLUESKY_PASSWORD: &str = "app-pass-word";
+const BLUESKY_JWT: &str = "jwt-of-the-session";
+const NTFY_TOKEN: &str = "tk_ntfytest";
+
+/// How the fake services answer.
+#[derive(Default)]
+struct Behaviour {
+    /// The first status and the first post answer 429 with a reset this far ahead.
+    rate_limit_first: Option<Duration>,
+    /// The first status and the first post are recorded, then answered only after this long.
+    hang_first: Option<Duration>,
+}
+
+/// What the fake services received, each request already checked.
+#[derive(Default)]
+struct Seen {
+    ntfy: Vec<(Instant, HeaderMap, String)>,
+    media: Vec<(String, Vec<u8>)>,
+    /// Status requests: (idempotency key, JSON body).
+    status_requests: Vec<(String, Value)>,
+    /// Statuses made, by idempotency key (a key seen before returns the same status, as Mastodon does).
+    statuses: HashMap<String, Value>,
+    logins: usize,
+    blobs: usize,
+    post_requests: Vec<Value>,
+    /// Records made, by record key.
+    records: HashMap<String, Value>,
+    rate_limited: usize,
+    problems: Vec<String>,
+}
+
+#[derive(Clone)]
+struct Services {
+    seen: Arc<Mutex<Seen>>,
+    behaviour: Arc<Behaviour>,
+}
+
+impl Services {
+    fn problem(&self, p: String) -> Response {
+        self.seen.lock().unwrap().problems.push(p.clone());
+        (StatusCode::BAD_REQUEST, p).into_response()
+    }
+}
+
+fn header<'a>(h: &'a HeaderMap, name: &str) -> &'a str {
+    h.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+}
+
+/// The parts of a multipart/form-data body: name → bytes.
+fn form_parts(content_type: &str, body: &[u8]) -> Option<HashMap<String, Vec<u8>>> {
+    let boundary = content_type.strip_prefix("multipart/form-data; boundary=")?;
+    let delimiter = format!("--{boundary}");
+    let text = body;
+    let mut parts = HashMap::new();
+    let positions: Vec<usize> =
+        text.windows(delimiter.len()).enumerate().filter(|(_, w)| *w == delimiter.as_bytes()).map(|(i, _)| i).collect();
+    for pair in positions.windows(2) {
+        let part = &text[pair[0] + delimiter.len() + 2..pair[1] - 2];
+        let split = part.windows(4).position(|w| w == b"\r\n\r\n")?;
+        let head = String::from_utf8_lossy(&part[..split]).to_string();
+        let name = head.split("name=\"").nth(1)?.split('"').next()?.to_string();
+        parts.insert(name, part[split + 4..].to_vec());
+    }
+    Some(parts)
+}
+
+fn is_png(bytes: &[u8]) -> bool {
+    image::load_from_memory_with_format(bytes, image::ImageFormat::Png).is_ok_and(|i| i.width() > 100)
+}
+
+async fn ntfy(State(s): State<Services>, headers: HeaderMap, body: String) -> Response {
+    if header(&headers, "authorization") != format!("Bearer {NTFY_TOKEN}") {
+        return s.problem("ntfy: no bearer token".into());
+    }
+    if !header(&headers, "click").starts_with("http://127.0.0.1:") || header(&headers, "title").is_empty() {
+        return s.problem(format!("ntfy: click and title headers expected: {headers:?}"));
+    }
+    s.seen.lock().unwrap().ntfy.push((Instant::now(), headers, body));
+    Json(json!({ "id": "n1", "event": "message" })).into_response()
+}
+
+use axum::Json;
+
+async fn media(State(s): State<Services>, headers: HeaderMap, body: Bytes) -> Response {
+    if header(&headers, "authorization") != format!("Bearer {MASTODON_TOKEN}") {
+        return s.problem("media: no bearer token".into());
+    }
+    let Some(parts) = form_parts(header(&headers, "content-type"), &body) else {
+        return s.problem(format!("media: not multipart: {}", header(&headers, "content-type")));
+    };
+    let (Some(file), Some(description)) = (parts.get("file"), parts.get("description")) else {
+        return s.problem(format!("media: file and description expected, got {:?}", parts.keys()));
+    };
+    if !is_png(file) {
+        return s.problem("media: the file is not a PNG card".into());
+    }
+    let description = String::from_utf8_lossy(description).to_string();
+    let mut seen = s.seen.lock().unwrap();
+    seen.media.push((description, file.clone()));
+    let id = format!("media{}", seen.media.len());
+    Json(json!({ "id": id, "type": "image" })).into_response()
+}
+
+async fn statuses(State(s): State<Services>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
+    if header(&headers, "authorization") != format!("Bearer {MASTODON_TOKEN}") {
+        return s.problem("status: no bearer token".into());
+    }
+    let key = header(&headers, "idempotency-key").to_string();
+    if !key.starts_with("msg_") || body["visibility"] != "unlisted" {
+        return s.problem(format!("status: idempotency key and visibility expected: {key:?} {body}"));
+    }
+    let media_id = body["media_ids"][0].as_str().unwrap_or("").to_string();
+    let first = {
+        let mut seen = s.seen.lock().unwrap();
+        if !seen.media.iter().enumerate().any(|(i, _)| media_id == format!("media{}", i + 1)) {
+            drop(seen);
+            return s.problem(format!("status: unknown media id {media_id:?}"));
+        }
+        seen.status_requests.push((key.clone(), body.clone()));
+        seen.status_requests.len() == 1
+    };
+    if first && let Some(ahead) = s.behaviour.rate_limit_first {
+        s.seen.lock().unwrap().rate_limited += 1;
+        let reset = chrono::Utc::now() + ahead;
+        return (StatusCode::TOO_MANY_REQUESTS, [("x-ratelimit-reset", reset.to_rfc3339())], "slow down")
+            .into_response();
+    }
+    let status = {
+        let mut seen = s.seen.lock().unwrap();
+        let n = seen.statuses.len();
+        seen.statuses
+            .entry(key)
+            .or_insert_with(|| json!({ "id": format!("{}", 100 + n), "content": body["status"] }))
+            .clone()
+    };
+    if first && let Some(hang) = s.behaviour.hang_first {
+        tokio::time::sleep(hang).await;
+    }
+    Json(status).into_response()
+}
+
+async fn create_session(State(s): State<Services>, Json(body): Json<Value>) -> Response {
+    if body["identifier"] != "desk.test" || body["password"] != BLUESKY_PASSWORD {
+        return s.problem(format!("createSession: wrong credentials {body}"));
+    }
+    s.seen.lock().unwrap().logins += 1;
+    Json(json!({ "did": "did:plc:desk", "handle": "desk.test", "accessJwt": BLUESKY_JWT, "refreshJwt": "r" }))
+        .into_response()
+}
+
+async fn upload_blob(State(s): State<Services>, headers: HeaderMap, body: Bytes) -> Response {
+    if header(&headers, "authorization") != format!("Bearer {BLUESKY_JWT}")
+        || header(&headers, "content-type") != "image/png"
+    {
+        return s.problem("uploadBlob: bearer and image/png expected".into());
+    }
+    if !is_png(&body) {
+        return s.problem("uploadBlob: not a PNG".into());
+    }
+    s.seen.lock().unwrap().blobs += 1;
+    let blob =
+        json!({ "$type": "blob", "ref": { "$link": "bafkreicard" }, "mimeType": "image/png", "size": body.len() });
+    Json(json!({ "blob": blob })).into_response()
+}
+
+async fn create_record(State(s): State<Services>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
+    if header(&headers, "authorization") != format!("Bearer {BLUESKY_JWT}") {
+        return s.problem("createRecord: no bearer".into());
+    }
+    let record = &body["record"];
+    let image = &record["embed"]["images"][0];
+    let text = record["text"].as_str().unwrap_or("");
+    let facet = &record["facets"][0];
+    let (start, end) =
+        (facet["index"]["byteStart"].as_u64().unwrap_or(0), facet["index"]["byteEnd"].as_u64().unwrap_or(0));
+    let linked = text.get(start as usize..end as usize).unwrap_or("");
+    let checks = [
+        (body["repo"] == "did:plc:desk" && body["collection"] == "app.bsky.feed.post", "repo and collection"),
+        (record["$type"] == "app.bsky.feed.post" && text.chars().count() <= 300, "a post of 300 characters at most"),
+        (record["embed"]["$type"] == "app.bsky.embed.images", "an image embed"),
+        (image["alt"].as_str().is_some_and(|a| a.starts_with("Redline of an edit")), "alt text"),
+        (image["image"]["ref"]["$link"] == "bafkreicard", "the uploaded blob"),
+        (linked.starts_with("http://127.0.0.1:") && facet["features"][0]["uri"] == linked, "a link facet"),
+        (body["rkey"].as_str().is_some_and(|k| k.len() == 13), "a TID record key"),
+    ];
+    if let Some((_, what)) = checks.iter().find(|(ok, _)| !ok) {
+        return s.problem(format!("createRecord: {what} expected: {body}"));
+    }
+    let rkey = body["rkey"].as_str().unwrap().to_string();
+    let (first, exists) = {
+        let mut seen = s.seen.lock().unwrap();
+        seen.post_requests.push(body.clone());
+        (seen.post_requests.len() == 1, seen.records.contains_key(&rkey))
+    };
+    if first && let Some(ahead) = s.behaviour.rate_limit_first {
+        s.seen.lock().unwrap().rate_limited += 1;
+        let reset = (chrono::Utc::now() + ahead).timestamp().to_string();
+        let answer = json!({ "error": "RateLimitExceeded", "message": "Rate Limit Exceeded" });
+        return (StatusCode::TOO_MANY_REQUESTS, [("ratelimit-reset", reset)], Json(answer)).into_response();
+    }
+    if exists {
+        // What the reference PDS answers today for a record key already taken.
+        let answer = json!({ "error": "InternalServerError", "message": "Internal Server Error" });
+        return (StatusCode::INTERNAL_SERVER_ERROR, Json(answer)).into_response();
+    }
+    s.seen.lock().unwrap().records.insert(rkey.clone(), record.clone());
+    if first && let Some(hang) = s.behaviour.hang_first {
+        tokio::time::sleep(hang).await;
+    }
+    Json(json!({ "uri": format!("at://did:plc:desk/app.bsky.feed.post/{rkey}"), "cid": "bafyrecord" })).into_response()
+}
+
+async fn get_record(State(s): State<Services>, Query(q): Query<HashMap<String, String>>) -> Response {
+    let seen = s.seen.lock().unwrap();
+    match q.get("rkey").and_then(|k| seen.records.get(k)) {
+        Some(record) => Json(json!({ "value": record })).into_response(),
+        None => (StatusCode::BAD_REQUEST, Json(json!({ "error": "RecordNotFound" }))).into_response(),
+    }
+}
+
+/// Starts the fake Mastodon instance, Bluesky PDS and ntfy server on one port.
+async fn start_services(behaviour: Behaviour) -> (String, Arc<Mutex<Seen>>) {
+    let services = Services { seen: Arc::default(), behaviour: Arc::new(behaviour) };
+    let seen = Arc::clone(&services.seen);
+    let app = axum::Router::new()
+        .route("/ntfy/edits", axum::routing::post(ntfy))
+        .route("/api/v2/media", axum::routing::post(media))
+        .route("/api/v1/statuses", axum::routing::post(statuses))
+        .route("/xrpc/com.atproto.server.createSession", axum::routing::post(create_session))
+        .route("/xrpc/com.atproto.repo.uploadBlob", axum::routing::post(upload_blob))
+        .route("/xrpc/com.atproto.repo.createRecord", axum::routing::post(create_record))
+        .route("/xrpc/com.atproto.repo.getRecord", axum::routing::get(get_record))
+        .with_state(services);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (base, seen)
+}
+
+fn mastodon(base: &str) -> String {
+    format!(
+        "[[channel]]\ntype = \"mastodon\"\ninstance = {base:?}\ntoken = {MASTODON_TOKEN:?}\nvisibility = \"unlisted\"\n"
+    )
+}
+
+fn bluesky(base: &str, extra: &str) -> String {
+    format!(
+        "[[channel]]\ntype = \"bluesky\"\nservice = {base:?}\nhandle = \"desk.test\"\npassword = {BLUESKY_PASSWORD:?}\n{extra}\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bots_send_the_documented_requests_and_honour_rate_limits() {
+    let newsroom = Newsroom::start().await.unwrap();
+    let (base, seen) =
+        start_services(Behaviour { rate_limit_first: Some(Duration::from_secs(600)), ..Behaviour::default() }).await;
+    let dir = tempfile::tempdir().unwrap();
+    // SAFETY: read by the daemon this test starts; the name is this test's own.
+    unsafe { std::env::set_var("REDLINE_TEST_NTFY_TOKEN", NTFY_TOKEN) };
+    let channels = format!(
+        "{}{}[[channel]]\ntype = \"ntfy\"\nurl = \"{base}/ntfy/edits\"\ntoken = \"${{REDLINE_TEST_NTFY_TOKEN}}\"\nmin_interval = \"1s\"\n",
+        mastodon(&base),
+        bluesky(&base, "kinds = [\"headline\"]"),
+    );
+    let config = write_config(dir.path(), &newsroom.feed_url(), &channels);
+    run_once(&config).await;
+    let edits = newsroom.publish_all_edits();
+    let started = chrono::Utc::now().timestamp();
+    run_once(&config).await;
+    {
+        let seen = seen.lock().unwrap();
+        assert!(seen.problems.is_empty(), "{:?}", seen.problems);
+        assert_eq!(seen.ntfy.len(), edits.len(), "ntfy gets every change");
+        assert_eq!(seen.rate_limited, 2, "the first status and the first post were refused with 429");
+        assert_eq!(seen.statuses.len(), edits.len() - 1, "the other statuses went out");
+        assert!(seen.records.is_empty(), "the one headline change's post waits for the reset");
+        assert_eq!(seen.logins, 1);
+        let times: Vec<Instant> = seen.ntfy.iter().map(|(at, _, _)| *at).collect();
+        assert!(times.windows(2).all(|w| w[1] - w[0] >= Duration::from_millis(950)), "ntfy posts are 1 s apart");
+        let (_, headers, text) = &seen.ntfy[0];
+        assert!(text.contains("\nhttp://127.0.0.1:"), "{text}");
+        assert!(!header(headers, "tags").is_empty());
+        for (alt, _) in &seen.media {
+            assert!(alt.starts_with("Redline of an edit to"), "{alt}");
+        }
+    }
+    let store = open_store(dir.path()).unwrap();
+    let pending = store.deliveries("pending").unwrap();
+    assert_eq!(pending.len(), 2, "{pending:?}");
+    for d in &pending {
+        assert!(d.next_attempt >= started + 590, "the reset is honoured: {} vs {started}", d.next_attempt);
+        assert!(d.last_error.as_deref().unwrap_or("").contains("429"), "{:?}", d.last_error);
+    }
+    let retry = redline(&["--config", config.to_str().unwrap(), "alerts", "retry", "--all"]).await;
+    assert!(
+        String::from_utf8_lossy(&retry.stdout).contains("2 delivered"),
+        "{}",
+        String::from_utf8_lossy(&retry.stdout)
+    );
+    let seen = seen.lock().unwrap();
+    assert!(seen.problems.is_empty(), "{:?}", seen.problems);
+    assert_eq!(seen.statuses.len(), edits.len());
+    assert_eq!(seen.records.len(), 1);
+    let keys: HashSet<&String> = seen.status_requests.iter().map(|(k, _)| k).collect();
+    assert_eq!(keys.len(), edits.len(), "one idempotency key per change");
+    newsroom.shutdown().await;
+}
+
+async fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !ready() {
+        assert!(started.elapsed() < Duration::from_secs(90), "{what}: not within 90 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_daemon_killed_between_posting_and_recording_does_not_post_twice() {
+    let newsroom = Newsroom::start().await.unwrap();
+    let (base, seen) =
+        start_services(Behaviour { hang_first: Some(Duration::from_secs(300)), ..Behaviour::default() }).await;
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "[storage]\n{}\n[fetch]\nallow_private = true\nper_host_delay = \"0s\"\n[[watch]]\nfeed = {:?}\nevery = \"1s\"\nrevisit = [[\"1d\", \"1s\"]]\n{}{}",
+        storage_key(dir.path()),
+        newsroom.feed_url(),
+        mastodon(&base),
+        bluesky(&base, ""),
+    );
+    let config = dir.path().join("redline.toml");
+    std::fs::write(&config, text).unwrap();
+    let mut daemon = Command::new(env!("CARGO_BIN_EXE_redline"))
+        .args(["--config", config.to_str().unwrap(), "run"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let versions =
+        |dir: &std::path::Path| open_store(dir).and_then(|s| s.count(redline::store::Table::Versions)).unwrap_or(0);
+    let articles = newsroom.article_urls().len() as i64;
+    wait_for("first versions", || versions(dir.path()) >= articles).await;
+    let edits = newsroom.publish_all_edits();
+    // Both services have made the post and hold their answer: the daemon has not recorded it.
+    wait_for("first posts", || {
+        let seen = seen.lock().unwrap();
+        !seen.statuses.is_empty() && !seen.records.is_empty()
+    })
+    .await;
+    daemon.kill().unwrap(); // SIGKILL
+    daemon.wait().unwrap();
+    let store = open_store(dir.path()).unwrap();
+    assert!(store.deliveries("pending").unwrap().len() >= 2, "the posts being answered are not marked delivered");
+
+    run_once(&config).await;
+    let delivered = store.deliveries("delivered").unwrap();
+    assert_eq!(delivered.len(), 2 * edits.len(), "every change posted to both after the restart");
+    let seen = seen.lock().unwrap();
+    assert!(seen.problems.is_empty(), "{:?}", seen.problems);
+    assert_eq!(seen.statuses.len(), edits.len(), "one status per change, though one was sent twice");
+    assert_eq!(seen.records.len(), edits.len(), "one Bluesky post per change, though one was sent twice");
+    let first_key = &seen.status_requests[0].0;
+    assert!(seen.status_requests[1..].iter().any(|(k, _)| k == first_key), "the interrupted status was resent");
+    let first_rkey = &seen.post_requests[0]["rkey"];
+    assert!(seen.post_requests[1..].iter().any(|p| &p["rkey"] == first_rkey), "the interrupted post was resent");
+    newsroom.shutdown().await;
+}
