@@ -388,3 +388,170 @@ async fn a_daemon_killed_between_posting_and_recording_does_not_post_twice() {
     assert!(seen.post_requests[1..].iter().any(|p| &p["rkey"] == first_rkey), "the interrupted post was resent");
     newsroom.shutdown().await;
 }
+
+/// A Python virtualenv with Synapse, under target/ (made by the first run: about 30 s with PyPI reachable).
+fn synapse_python() -> std::path::PathBuf {
+    let venv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/synapse-venv");
+    let python = venv.join("bin/python");
+    let ready = || Command::new(&python).args(["-c", "import synapse"]).status().is_ok_and(|s| s.success());
+    if !ready() {
+        let made = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().unwrap();
+        assert!(made.success(), "python3 -m venv failed");
+        let pip = Command::new("timeout")
+            .args(["600"])
+            .arg(venv.join("bin/pip"))
+            .args(["install", "--quiet", "matrix-synapse"])
+            .status()
+            .unwrap();
+        assert!(pip.success() && ready(), "pip install matrix-synapse failed");
+    }
+    python
+}
+
+/// A Synapse homeserver on 127.0.0.1, stopped on drop.
+struct Synapse {
+    child: std::process::Child,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Synapse {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const SYNAPSE_SECRET: &str = "registration-secret-of-this-test";
+
+async fn start_synapse() -> Synapse {
+    let python = tokio::task::spawn_blocking(synapse_python).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let d = dir.path().display();
+    let limits = "{per_second: 1000, burst_count: 1000}";
+    let config = format!(
+        "server_name: \"localhost\"\npid_file: {d}/homeserver.pid\nlisteners:\n  - port: {port}\n    bind_addresses: ['127.0.0.1']\n    type: http\n    tls: false\n    x_forwarded: false\n    resources:\n      - names: [client]\n        compress: false\ndatabase:\n  name: sqlite3\n  args:\n    database: {d}/homeserver.db\nmedia_store_path: {d}/media\nsigning_key_path: {d}/signing.key\nregistration_shared_secret: \"{SYNAPSE_SECRET}\"\nmacaroon_secret_key: \"macaroon-of-this-test\"\nform_secret: \"form-of-this-test\"\nreport_stats: false\nenable_metrics: false\ntrusted_key_servers: []\nsuppress_key_server_warning: true\nrc_message: {limits}\nrc_login:\n  address: {limits}\n  account: {limits}\n  failed_attempts: {limits}\nrc_registration: {limits}\n"
+    );
+    let config_path = dir.path().join("homeserver.yaml");
+    std::fs::write(&config_path, config).unwrap();
+    let keys = Command::new(&python)
+        .args(["-m", "synapse.app.homeserver", "--generate-keys", "-c"])
+        .arg(&config_path)
+        .output()
+        .unwrap();
+    assert!(keys.status.success(), "{}", String::from_utf8_lossy(&keys.stderr));
+    let log = std::fs::File::create(dir.path().join("synapse.log")).unwrap();
+    let child = Command::new(&python)
+        .args(["-m", "synapse.app.homeserver", "-c"])
+        .arg(&config_path)
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let synapse = Synapse { child, base, _dir: dir };
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+    let started = Instant::now();
+    loop {
+        let up = client.get(format!("{}/_matrix/client/versions", synapse.base)).send().await;
+        if up.is_ok_and(|r| r.status().is_success()) {
+            break;
+        }
+        let log = std::fs::read_to_string(synapse._dir.path().join("synapse.log")).unwrap_or_default();
+        assert!(started.elapsed() < Duration::from_secs(90), "Synapse did not start within 90 s:\n{log}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    synapse
+}
+
+/// A JSON request to the homeserver; the answer's JSON.
+async fn matrix_call(method: reqwest::Method, url: String, token: Option<&str>, body: Option<Value>) -> Value {
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    let mut request = client.request(method, &url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.header("content-type", "application/json").body(body.to_string());
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    assert!(status.is_success(), "{url}: {status} {text}");
+    serde_json::from_str(&text).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_matrix_room_on_a_real_synapse_receives_each_change_once() {
+    let started = Instant::now();
+    let synapse = start_synapse().await;
+    eprintln!("Synapse ready after {:.1} s", started.elapsed().as_secs_f64());
+    let python = synapse_python();
+    let registered = Command::new(&python)
+        .args(["-m", "synapse._scripts.register_new_matrix_user", "-u", "redline", "-p", "bot-password", "--no-admin"])
+        .args(["-k", SYNAPSE_SECRET, &synapse.base])
+        .output()
+        .unwrap();
+    assert!(registered.status.success(), "{}", String::from_utf8_lossy(&registered.stderr));
+    let login = json!({ "type": "m.login.password", "identifier": { "type": "m.id.user", "user": "redline" }, "password": "bot-password" });
+    let session =
+        matrix_call(reqwest::Method::POST, format!("{}/_matrix/client/v3/login", synapse.base), None, Some(login))
+            .await;
+    let token = session["access_token"].as_str().unwrap().to_string();
+    let room = matrix_call(
+        reqwest::Method::POST,
+        format!("{}/_matrix/client/v3/createRoom", synapse.base),
+        Some(&token),
+        Some(json!({ "name": "Edits" })),
+    )
+    .await;
+    let room_id = room["room_id"].as_str().unwrap().to_string();
+
+    let newsroom = Newsroom::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let channel = format!(
+        "[[channel]]\ntype = \"matrix\"\nhomeserver = {:?}\nroom = {room_id:?}\ntoken = {token:?}\n",
+        synapse.base
+    );
+    let config = write_config(dir.path(), &newsroom.feed_url(), &channel);
+    run_once(&config).await;
+    let edits = newsroom.publish_all_edits();
+    run_once(&config).await;
+    let store = open_store(dir.path()).unwrap();
+    let delivered = store.deliveries("delivered").unwrap();
+    assert_eq!(delivered.len(), edits.len());
+
+    // A resend after a crash uses the same transaction id: the homeserver answers with the same event.
+    let post: Value = serde_json::from_str(&delivered[0].payload).unwrap();
+    let encoded_room = room_id.replace('!', "%21").replace(':', "%3A");
+    let resend = format!(
+        "{}/_matrix/client/v3/rooms/{encoded_room}/send/m.room.message/{}",
+        synapse.base, delivered[0].event_id
+    );
+    let content = json!({ "msgtype": "m.text", "body": post["text"] });
+    matrix_call(reqwest::Method::PUT, resend, Some(&token), Some(content)).await;
+
+    let messages = matrix_call(
+        reqwest::Method::GET,
+        format!("{}/_matrix/client/v3/rooms/{encoded_room}/messages?dir=b&limit=100", synapse.base),
+        Some(&token),
+        None,
+    )
+    .await;
+    let texts: Vec<&Value> = messages["chunk"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "m.room.message")
+        .map(|e| &e["content"])
+        .collect();
+    assert_eq!(texts.len(), edits.len(), "one message per change, the resend deduplicated: {messages}");
+    for content in texts {
+        assert!(content["body"].as_str().unwrap().starts_with("Edited: "), "{content}");
+        assert_eq!(content["format"], "org.matrix.custom.html");
+        assert!(content["formatted_body"].as_str().unwrap().starts_with("<p><a href=\"http://127.0.0.1:"), "{content}");
+    }
+    eprintln!("Matrix test done after {:.1} s", started.elapsed().as_secs_f64());
+    newsroom.shutdown().await;
+}

@@ -94,7 +94,7 @@ pub struct MatrixConfig {
     /// The homeserver's base URL, e.g. `https://matrix.example.org`.
     #[serde(deserialize_with = "http_url")]
     pub homeserver: String,
-    /// The room id (`!abc:example.org`) the bot has joined.
+    /// The room id (`!abc:example.org`, or `!abc` in room version 12) the bot has joined.
     pub room: String,
     /// The bot user's access token.
     pub token: Secret,
@@ -205,7 +205,8 @@ impl ChannelConfig {
             }
             "matrix" => {
                 let matrix: MatrixConfig = own.try_into().map_err(fail)?;
-                if !matrix.room.starts_with('!') || !matrix.room.contains(':') {
+                // Room ids start with `!` (since room version 12 without a `:server` part); aliases with `#`.
+                if !matrix.room.starts_with('!') || matrix.room.len() < 2 {
                     return Err(format!(
                         "Matrix `room` {:?} is not a room id; write the id (\"!abc123:example.org\", in the room's settings), not an alias",
                         matrix.room
