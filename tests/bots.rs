@@ -202,7 +202,7 @@ async fn create_record(State(s): State<Services>, headers: HeaderMap, Json(body)
         (body["repo"] == "did:plc:desk" && body["collection"] == "app.bsky.feed.post", "repo and collection"),
         (record["$type"] == "app.bsky.feed.post" && text.chars().count() <= 300, "a post of 300 characters at most"),
         (record["embed"]["$type"] == "app.bsky.embed.images", "an image embed"),
-        (image["alt"].as_str().is_some_and(|a| a.starts_with("Redline of an edit")), "alt text"),
+        (image["alt"].as_str().is_some_and(|a| a.chars().count() > 20), "alt text"),
         (image["image"]["ref"]["$link"] == "bafkreicard", "the uploaded blob"),
         (linked.starts_with("http://127.0.0.1:") && facet["features"][0]["uri"] == linked, "a link facet"),
         (body["rkey"].as_str().is_some_and(|k| k.len() == 13), "a TID record key"),
@@ -305,7 +305,7 @@ async fn bots_send_the_documented_requests_and_honour_rate_limits() {
         assert!(text.contains("\nhttp://127.0.0.1:"), "{text}");
         assert!(!header(headers, "tags").is_empty());
         for (alt, _) in &seen.media {
-            assert!(alt.starts_with("Redline of an edit to"), "{alt}");
+            assert!(alt.chars().count() > 20, "the card's alt text is its description: {alt:?}");
         }
     }
     let store = open_store(dir.path()).unwrap();

@@ -56,8 +56,6 @@ pub struct Post {
     pub link: String,
     /// Kinds of edit, as tags.
     pub tags: Vec<String>,
-    /// The card's description for people who cannot see it.
-    pub alt: String,
     /// The event.
     pub event: Event,
     /// The change, from which the card is drawn at send time.
@@ -108,26 +106,7 @@ pub fn compose(event: &Event, limit: usize) -> Post {
     text.push('\n');
     text.push_str(&link);
     let tags = d.kinds.iter().map(|k| k.as_str().to_string()).collect();
-    let alt = alt_text(event);
-    Post { title, text, link, tags, alt, event: event.clone(), change: None }
-}
-
-/// A description of the card: what it shows, in words.
-fn alt_text(event: &Event) -> String {
-    let d = &event.data;
-    let mut alt =
-        format!("Redline of an edit to \"{}\": {}.", one_line(d.title.as_deref().unwrap_or(&d.url)), d.summary);
-    for s in d.removed.iter().take(3) {
-        alt.push_str(&format!(" Removed: \"{}\".", one_line(s)));
-    }
-    for s in d.added.iter().take(3) {
-        alt.push_str(&format!(" Added: \"{}\".", one_line(s)));
-    }
-    // Mastodon takes 1500 characters of description, Bluesky more: keep within the smaller.
-    if alt.chars().count() > 1500 {
-        alt = alt.chars().take(1499).collect::<String>() + "…";
-    }
-    alt
+    Post { title, text, link, tags, event: event.clone(), change: None }
 }
 
 fn one_line(s: &str) -> String {
@@ -271,7 +250,6 @@ pub(crate) mod tests {
         assert!(post.text.contains("Note: This article was updated."));
         assert!(post.text.contains('…'), "the long sentence is cut: {}", post.text);
         assert_eq!(post.tags, ["editors_note", "addition"]);
-        assert!(post.alt.contains("Removed: \"The minister declined to comment.\""), "{}", post.alt);
         let short = compose(&event("T", vec!["Short.".into()]), 500);
         assert!(short.text.contains("+ Short.\n− The minister declined to comment.\nhttp://"), "{}", short.text);
     }
