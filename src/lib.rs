@@ -26,6 +26,8 @@
 //!   outbox, the fetch log) beside `schema` (migrations, open, pragmas).
 //! - [`check`]: one check, the unit of work: a listing read, or an article fetched,
 //!   extracted, compared and recorded with its outbox rows.
+//! - [`card`]: a picture of a change: an SVG card laid out with the bundled font and drawn
+//!   to PNG by resvg, for the web page, `redline card` and the bots.
 //! - [`alert`]: the alert rules, the outbox worker (retry plan, 410, digests), signed
 //!   webhooks, chat webhooks, email.
 //! - [`web`]: the HTML UI, Atom feeds and JSON API (read-mostly).
@@ -39,6 +41,7 @@
 //!   [`newsroom`], the simulated news site of the demo and the tests.
 
 pub mod alert;
+pub mod card;
 pub mod check;
 pub mod config;
 pub mod cookies;

@@ -129,6 +129,14 @@ enum Command {
         #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
         format: DiffFormat,
     },
+    /// Draw a stored change as a PNG card: outlet, headline, the changed sentences marked.
+    Card {
+        /// The change id (as in the web UI's /changes/ID and the API's /api/changes).
+        change_id: i64,
+        /// The PNG file to write (default: standard output, unless it is a terminal).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -325,8 +333,30 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let rules = watch::Rules::decode(&article.rules)?;
             print_change(&diff::compare_with(&version(from)?, &version(to)?, &rules.diff), format)?;
         }
+        Command::Card { change_id, output } => {
+            let card = redline::card::card_from_store(&open_store(&load_config(cli.config.as_deref())?)?, change_id)?;
+            write_card(&card.png, output.as_deref())?;
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes a card's PNG to `path`, or to standard output when that is not a terminal.
+fn write_card(png: &[u8], path: Option<&Path>) -> Result<()> {
+    use std::io::IsTerminal;
+    match path {
+        Some(p) if p != Path::new("-") => {
+            std::fs::write(p, png).with_context(|| format!("cannot write {}", p.display()))
+        }
+        _ if std::io::stdout().is_terminal() => {
+            bail!("standard output is a terminal: give -o FILE to write the PNG to a file")
+        }
+        _ => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(png)?;
+            Ok(out.flush()?)
+        }
+    }
 }
 
 fn load_config(path: Option<&Path>) -> Result<Config> {

@@ -510,13 +510,17 @@ async fn a_version_shows_its_screenshot_and_the_visual_comparison_in_chromium() 
         tokio::time::sleep(Duration::from_millis(100)).await;
         images = browser.script(loaded).await;
     }
+    // The change's card comes first, with the change section.
+    let card = store.change_to_version(id, 2).unwrap().unwrap().id;
+    let (card_w, card_h) = redline::card::size(&redline::card::data_for_change(&store, card).unwrap());
     assert_eq!(
         images,
         json!([
+            [format!("/changes/{card}.png"), true, card_w, card_h],
             [format!("/articles/{id}/versions/2/screenshot.png"), true, 800, 512],
             [format!("/articles/{id}/versions/2/screenshot-diff.png"), true, 800, 512],
         ]),
-        "both images load"
+        "the card and both screenshots load"
     );
     let summary = browser.text(&browser.find("p.visual-summary").await).await;
     assert!(

@@ -201,7 +201,8 @@ async fn pages_render_and_escape_every_piece_of_article_text() {
         let csp = a.headers["content-security-policy"].to_str().unwrap();
         assert!(csp.contains("default-src 'none'") && !csp.contains("script-src"), "{path}: {csp}");
         assert_eq!(a.headers["x-content-type-options"], "nosniff");
-        let lower = a.body.to_ascii_lowercase();
+        // The change card is the page's own image; any other would come from the article.
+        let lower = a.body.to_ascii_lowercase().replace("<img class=\"change-card\" src=\"/changes/", "");
         for live in ["<script", "<img", "<b>", "onerror=\"", "<iframe", "style=\""] {
             assert!(!lower.contains(live), "{path} carries live markup {live:?}:\n{}", a.body);
         }
@@ -393,6 +394,7 @@ fn every_route(f: &Fixture) -> Vec<(&'static str, String)> {
         ("GET", format!("/articles/{a}/versions/1/screenshot.png")),
         ("GET", format!("/articles/{a}/versions/2/screenshot-diff.png")),
         ("GET", "/changes/1".into()),
+        ("GET", "/changes/1.png".into()),
         ("GET", "/watches".into()),
         ("GET", "/watches/1/feed.atom".into()),
         ("GET", "/search?q=council".into()),
@@ -1048,4 +1050,46 @@ async fn with_a_token_the_forms_need_it_too_and_the_api_edits_alike() {
     let good = json(&send(edit(r#"{"every": "1h", "body_selector": "main"}"#)).await);
     assert_eq!(good["watch"]["schedule"], "every 1h");
     assert_eq!(send(edit(r#"{"url": "https://elsewhere.example/"}"#)).await.status, 400);
+}
+
+/// The colours of a card's removed and added runs (src/card/svg.rs).
+const CARD_DEL_BACK: [u8; 3] = [0xfc, 0xdc, 0xdc];
+const CARD_INS_BACK: [u8; 3] = [0xd3, 0xf2, 0xda];
+
+#[tokio::test]
+async fn a_change_card_is_served_as_png_and_shown_on_the_change_page() {
+    let f = fixture();
+    let base = start_open(Arc::clone(&f.store)).await;
+    // Version 3 of the vote story: "5 to 4" became "6 to 3".
+    let change = f.store.changes(f.vote).unwrap().into_iter().find(|c| c.to_number == 3).unwrap().id;
+    let r = reqwest::get(format!("{base}/changes/{change}.png")).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/png");
+    assert!(r.headers()["cache-control"].to_str().unwrap().contains("max-age"));
+    let png = r.bytes().await.unwrap();
+    let img = image::load_from_memory_with_format(&png, image::ImageFormat::Png).unwrap().to_rgb8();
+    assert_eq!(img.width(), 1200);
+    assert!(img.height() >= 400 && img.height() <= 2000, "{}", img.height());
+    let count = |c: [u8; 3]| img.pixels().filter(|p| p.0 == c).count();
+    assert!(
+        count(CARD_DEL_BACK) > 1000 && count(CARD_INS_BACK) > 1000,
+        "{} {}",
+        count(CARD_DEL_BACK),
+        count(CARD_INS_BACK)
+    );
+
+    // The version page shows it, with alt text that says what changed.
+    let page = get(&format!("{base}/articles/{}/versions/3", f.vote)).await.body;
+    let img_tag =
+        format!("<img class=\"change-card\" src=\"/changes/{change}.png\" width=\"1200\" height=\"{}\"", img.height());
+    assert!(page.contains(&img_tag), "{page}");
+    assert!(page.contains("alt=\"Edit of an article on news.example: Council trims library budget."), "{page}");
+    assert!(page.contains("Removed: “5") && page.contains("Added: “6"), "{page}");
+    // The markup story's card alt text is escaped like the rest of the page.
+    let xss = get(&format!("{base}/articles/{}/versions/2", f.xss)).await.body;
+    assert!(xss.contains("Added: “A reader posted &lt;script&gt;alert(&#39;xss&#39;)&lt;/script&gt;"), "{xss}");
+
+    assert_eq!(get(&format!("{base}/changes/999999.png")).await.status, 404);
+    assert_eq!(get(&format!("{base}/changes/abc.png")).await.status, 400);
+    assert_eq!(get(&format!("{base}/changes/abc")).await.status, 400);
 }

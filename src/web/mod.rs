@@ -10,6 +10,7 @@
 //! - `atom`: the Atom feeds of changes, global and per watch.
 //! - `api`: the JSON API under `/api`, documented in `docs/API.md`.
 //! - `shots`: a version's screenshot and the visual comparison with the version before.
+//! - `cards`: `/changes/{id}.png`, the picture of a change, and its figure on the version page.
 //! - `ops`: `/healthz` and `/metrics` (Prometheus text format).
 //! - `html`: the page shell, the stylesheet and small rendering helpers.
 //!
@@ -27,6 +28,7 @@
 mod api;
 mod arc;
 mod atom;
+mod cards;
 mod history;
 mod html;
 mod manage;
@@ -296,7 +298,7 @@ pub fn router(state: WebState) -> Router {
         .route("/articles/{article_id}/versions/{number}/raw", get(pages::raw))
         .route("/articles/{article_id}/versions/{number}/screenshot.png", get(shots::screenshot))
         .route("/articles/{article_id}/versions/{number}/screenshot-diff.png", get(shots::screenshot_diff))
-        .route("/changes/{change_id}", get(pages::change))
+        .route("/changes/{change_id}", get(cards::change))
         .route("/watches", get(manage::watches).post(manage::add))
         .route("/watches/{watch_id}", get(manage::watch))
         .route("/watches/{watch_id}/edit", post(manage::edit))

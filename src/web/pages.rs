@@ -389,15 +389,18 @@ pub(super) async fn version(
     }
     body.push_str("</nav>\n");
     match &change {
-        Some(c) => body.push_str(&change_section(&ChangeView {
-            from: c.from_number,
-            to: c.to_number,
-            change: &c.change,
-            recorded: Some(c.created_at),
-            inline_href: format!("{base}#change"),
-            side_href: format!("{base}?view=side#change"),
-            side,
-        })),
+        Some(c) => {
+            body.push_str(&change_section(&ChangeView {
+                from: c.from_number,
+                to: c.to_number,
+                change: &c.change,
+                recorded: Some(c.created_at),
+                inline_href: format!("{base}#change"),
+                side_href: format!("{base}?view=side#change"),
+                side,
+            }));
+            body.push_str(&super::cards::section(&article.url, a.title.as_deref(), c));
+        }
         None if number == 1 => body
             .push_str("<p class=\"muted\">The first version Redline saw: there is nothing before it to compare.</p>\n"),
         None => body.push_str("<p class=\"muted\">No change is recorded for this version.</p>\n"),
