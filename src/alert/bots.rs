@@ -38,10 +38,28 @@ pub fn endpoint(bot: &ChannelConfig) -> &str {
 }
 
 impl Sender {
-    /// The card of a post, for the channels that attach one (Mastodon, Bluesky).
-    pub(super) fn card(&self, post: &Post) -> Option<Media> {
-        let _ = post.change.as_ref()?;
-        None
+    /// The card of a post, for the channels that attach one (Mastodon, Bluesky): drawn
+    /// from the stored change, so every retry attaches the same picture. A card that
+    /// cannot be drawn leaves the post without one rather than holding it back.
+    pub(super) async fn card(&self, post: &Post) -> Option<Media> {
+        let change = post.change.clone()?;
+        let url = post.event.data.url.clone();
+        let at = chrono::DateTime::parse_from_rfc3339(&post.event.timestamp).map_or(0, |t| t.timestamp());
+        let drawn = tokio::task::spawn_blocking(move || {
+            crate::card::render(&crate::card::CardData::from_change(&url, at, &change))
+        })
+        .await;
+        match drawn {
+            Ok(Ok(card)) => Some(Media { png: card.png, alt: card.alt_text }),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "Card not drawn: the post goes without it.");
+                None
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "Card not drawn: the post goes without it.");
+                None
+            }
+        }
     }
 }
 

@@ -272,7 +272,10 @@ impl Sender {
                 .map_err(|e| SendError::Permanent(format!("bad post in outbox: {e}")))?;
             check_literal(bots::endpoint(bot), self.allow_private).map_err(|e| SendError::Permanent(e.to_string()))?;
             self.spacing.wait(channel, bot.rule.min_interval).await?;
-            let media = self.card(&post);
+            let media = match bot.kind {
+                ChannelKind::Mastodon(_) | ChannelKind::Bluesky(_) => self.card(&post).await,
+                ChannelKind::Ntfy(_) | ChannelKind::Matrix(_) => None,
+            };
             let client = &self.client;
             let sent = match &bot.kind {
                 ChannelKind::Ntfy(c) => ntfy::send(client, c, &post).await,
