@@ -23,8 +23,8 @@ pub use browser::{
     BrowserConfig, BrowserSteps, DEFAULT_BROWSER_MAX_MEMORY, DEFAULT_BROWSER_TABS, DEFAULT_BROWSER_TIMEOUT, parse_bytes,
 };
 pub use channels::{
-    BlueskyConfig, ChannelConfig, ChannelKind, ChannelRule, DEFAULT_BLUESKY_SERVICE, MastodonConfig, MatrixConfig,
-    NtfyConfig, Secret, Visibility,
+    ArchiveConfig, BlueskyConfig, ChannelConfig, ChannelKind, ChannelRule, DEFAULT_ARCHIVE_BASE,
+    DEFAULT_BLUESKY_SERVICE, MastodonConfig, MatrixConfig, NtfyConfig, Secret, Visibility,
 };
 pub use request::{Headers, ProxyUrl, RequestSettings, expand_env};
 
@@ -73,6 +73,8 @@ pub struct Config {
     pub emails: Vec<EmailConfig>,
     /// Bot and push channels (`[[channel]]`: ntfy, Matrix, Mastodon, Bluesky).
     pub channels: Vec<ChannelConfig>,
+    /// Save Page Now submissions (`[archive]`), when set.
+    pub archive: Option<ArchiveConfig>,
     /// Global alert rules and retry policy.
     pub alerts: AlertsConfig,
     /// The headless browser of `render = "browser"` watches.
@@ -136,6 +138,7 @@ struct RawConfig {
     webhook: Vec<WebhookConfig>,
     email: Vec<EmailConfig>,
     channel: Vec<toml::Spanned<toml::Table>>,
+    archive: Option<ArchiveConfig>,
     alerts: AlertsConfig,
     browser: BrowserConfig,
 }
@@ -823,6 +826,7 @@ impl Config {
             webhooks: raw.webhook,
             emails: raw.email,
             channels,
+            archive: raw.archive,
             alerts: raw.alerts,
             browser: raw.browser,
         })

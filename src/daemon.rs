@@ -145,6 +145,7 @@ impl Daemon {
         };
         let db = Db::new(store, Arc::clone(&health));
         let sender = Arc::new(Sender::new(&config)?);
+        sender.attach_store(db.clone());
         let (notices, _) = broadcast::channel(1024);
         let worker = Worker::new(db.clone(), Arc::clone(&sender), config.alerts.retry_for, notices.clone());
         // Built only when a watch needs it; Chromium itself starts at the first render.

@@ -555,3 +555,110 @@ async fn a_matrix_room_on_a_real_synapse_receives_each_change_once() {
     eprintln!("Matrix test done after {:.1} s", started.elapsed().as_secs_f64());
     newsroom.shutdown().await;
 }
+
+/// What the fake Save Page Now saw: (authorization, accept, submitted URL).
+type Submissions = Arc<Mutex<Vec<(String, String, String)>>>;
+
+/// A Save Page Now 2 API: `POST /save` gives a job, whose status is pending once, then a success.
+async fn start_save_page_now() -> (String, Submissions) {
+    let seen: Submissions = Arc::default();
+    let polls: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+    let save = {
+        let seen = Arc::clone(&seen);
+        move |headers: HeaderMap, body: String| {
+            let seen = Arc::clone(&seen);
+            async move {
+                let url = url::form_urlencoded::parse(body.as_bytes())
+                    .find(|(k, _)| k == "url")
+                    .map(|(_, v)| v.to_string())
+                    .unwrap_or_default();
+                let mut seen = seen.lock().unwrap();
+                seen.push((header(&headers, "authorization").into(), header(&headers, "accept").into(), url.clone()));
+                Json(json!({ "url": url, "job_id": format!("spn2-{}", seen.len()) }))
+            }
+        }
+    };
+    let status = {
+        let seen = Arc::clone(&seen);
+        move |axum::extract::Path(job): axum::extract::Path<String>| {
+            let (seen, polls) = (Arc::clone(&seen), Arc::clone(&polls));
+            async move {
+                let n: usize = job.trim_start_matches("spn2-").parse().unwrap_or(0);
+                let url = seen.lock().unwrap().get(n.wrapping_sub(1)).map(|s| s.2.clone()).unwrap_or_default();
+                let mut polls = polls.lock().unwrap();
+                let count = polls.entry(job.clone()).or_default();
+                *count += 1;
+                if *count == 1 {
+                    return Json(json!({ "status": "pending", "job_id": job }));
+                }
+                Json(
+                    json!({ "status": "success", "job_id": job, "timestamp": format!("2026120114360{n}"), "original_url": url }),
+                )
+            }
+        }
+    };
+    let app = axum::Router::new()
+        .route("/save", axum::routing::post(save))
+        .route("/save/status/{job}", axum::routing::get(status));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (base, seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_new_version_gets_an_archive_snapshot_linked_from_its_page() {
+    let newsroom = Newsroom::start().await.unwrap();
+    let (base, seen) = start_save_page_now().await;
+    let dir = tempfile::tempdir().unwrap();
+    // SAFETY: read by the daemon this test starts; the name is this test's own.
+    unsafe { std::env::set_var("REDLINE_TEST_IA_SECRET", "ia-secret") };
+    let archive = format!(
+        "[archive]\nbase = {base:?}\naccess_key = \"ia-access\"\nsecret_key = \"${{REDLINE_TEST_IA_SECRET}}\"\nmin_interval = \"0s\"\n"
+    );
+    let config = write_config(dir.path(), &newsroom.feed_url(), &archive);
+    run_once(&config).await;
+    let edits = newsroom.publish_all_edits();
+    run_once(&config).await;
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), edits.len(), "one submission per new version");
+    for (authorization, accept, url) in &seen {
+        assert_eq!(authorization, "LOW ia-access:ia-secret");
+        assert_eq!(accept, "application/json");
+        assert!(url.starts_with(&newsroom.base_url()), "{url}");
+    }
+    let store = Arc::new(open_store(dir.path()).unwrap());
+    let delivered = store.deliveries("delivered").unwrap();
+    assert_eq!(delivered.len(), edits.len());
+    let web = {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let state = redline::web::WebState::new(Arc::clone(&store), redline::web::WebOptions::default()).unwrap();
+        tokio::spawn(async move { redline::web::serve(listener, state, std::future::pending()).await.unwrap() });
+        format!("http://{addr}")
+    };
+    for d in &delivered {
+        let job: Value = serde_json::from_str(&d.payload).unwrap();
+        let (article, version) = (job["article_id"].as_i64().unwrap(), job["version"].as_i64().unwrap());
+        let snapshot = store.snapshot_url(article, version).unwrap().expect("a snapshot URL is stored");
+        assert!(snapshot.starts_with("https://web.archive.org/web/2026120114360"), "{snapshot}");
+        assert!(snapshot.ends_with(job["url"].as_str().unwrap()), "{snapshot}");
+        let page =
+            reqwest::get(format!("{web}/articles/{article}/versions/{version}")).await.unwrap().text().await.unwrap();
+        assert!(page.contains(&format!("<a href=\"{snapshot}\">")), "the version page links the snapshot");
+        let api: Value =
+            reqwest::get(format!("{web}/api/articles/{article}/versions/{version}")).await.unwrap().json_text().await;
+        assert_eq!(api["snapshot_url"], snapshot.as_str());
+    }
+    newsroom.shutdown().await;
+}
+
+trait JsonText {
+    async fn json_text(self) -> Value;
+}
+
+impl JsonText for reqwest::Response {
+    async fn json_text(self) -> Value {
+        serde_json::from_str(&self.text().await.unwrap()).unwrap()
+    }
+}

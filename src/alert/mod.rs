@@ -12,6 +12,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
+pub mod archive;
 pub mod bluesky;
 pub mod bots;
 pub mod email;
@@ -25,7 +26,7 @@ pub mod worker;
 pub use rules::{outbox_rows, should_alert};
 
 pub use crate::config::decode_secret;
-use crate::config::{ChannelConfig, ChannelKind, ChannelRule, Config, EmailConfig, WebhookConfig};
+use crate::config::{ArchiveConfig, ChannelConfig, ChannelKind, ChannelRule, Config, EmailConfig, WebhookConfig};
 use crate::diff::{Change, EditKind};
 use crate::net::{NetError, check_literal, guarded_client};
 
@@ -197,6 +198,9 @@ pub struct Sender {
     bots: Vec<ChannelConfig>,
     spacing: bots::Spacing,
     sessions: bluesky::Sessions,
+    archive: Option<ArchiveConfig>,
+    /// Where Save Page Now snapshot URLs are recorded (set by the daemon).
+    store: std::sync::OnceLock<crate::store::Db>,
     allow_private: bool,
 }
 
@@ -216,6 +220,8 @@ impl Sender {
             bots: config.channels.clone(),
             spacing: bots::Spacing::default(),
             sessions: bluesky::Sessions::default(),
+            archive: config.archive.clone(),
+            store: std::sync::OnceLock::new(),
             allow_private: config.fetch.allow_private,
         })
     }
@@ -225,6 +231,16 @@ impl Sender {
         let webhooks = self.webhooks.iter().map(WebhookConfig::channel);
         let emails = self.emails.iter().map(EmailConfig::channel);
         webhooks.chain(emails).chain(self.bots.iter().map(ChannelConfig::channel)).collect()
+    }
+
+    /// The outbox channel of Save Page Now submissions, when `[archive]` is set.
+    pub fn archive_channel(&self) -> Option<String> {
+        self.archive.as_ref().map(ArchiveConfig::channel)
+    }
+
+    /// Gives the sender the database, where it records archive snapshots.
+    pub fn attach_store(&self, db: crate::store::Db) {
+        let _ = self.store.set(db);
     }
 
     /// A bot channel's own rule of which changes it posts (webhooks and email have none).
@@ -288,6 +304,9 @@ impl Sender {
             // A refused attempt counts too: the service saw a request.
             self.spacing.posted(channel);
             return sent;
+        }
+        if let Some(config) = self.archive.as_ref().filter(|a| a.channel() == channel) {
+            return self.archive_version(config, first).await;
         }
         Err(SendError::Permanent(format!("channel {channel} is no longer in the config")))
     }

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use tracing::debug;
 
+use super::archive::ArchiveJob;
 use super::{Event, Sender, event_data, new_event_id};
 use crate::config::{AlertRules, ChannelRule};
 use crate::diff::{Change, EditKind};
@@ -55,14 +56,28 @@ pub fn outbox_rows(
     web_base_url: &str,
     now: DateTime<Utc>,
 ) -> Vec<NewDelivery> {
+    // Every new version is archived, whatever the alert rules.
+    let mut rows: Vec<NewDelivery> = sender
+        .archive_channel()
+        .map(|channel| {
+            let job = ArchiveJob { url: subject.url.to_string(), article_id: subject.article_id, version: versions.1 };
+            NewDelivery {
+                channel,
+                event_id: new_event_id(),
+                payload: serde_json::to_string(&job).expect("job serializes"),
+                next_attempt: now.timestamp(),
+            }
+        })
+        .into_iter()
+        .collect();
     if !should_alert(change, watch, global) {
         debug!(url = %subject.url, summary = %change.summary, "Change below the alert rules: recorded, not sent.");
-        return Vec::new();
+        return rows;
     }
     let diff_url = format!("{web_base_url}/articles/{}/versions/{}", subject.article_id, versions.1);
     let data = event_data(change, subject.url, subject.title, subject.source_url, versions, diff_url);
     let event = Event::article_changed(data, now);
-    sender
+    let alerts = sender
         .channels()
         .into_iter()
         .filter(|channel| sender.channel_rule(channel).is_none_or(|rule| passes_channel_rule(change, rule)))
@@ -74,8 +89,9 @@ pub fn outbox_rows(
                 next_attempt: now.timestamp() + window.as_secs() as i64,
                 channel,
             }
-        })
-        .collect()
+        });
+    rows.extend(alerts);
+    rows
 }
 
 #[cfg(test)]

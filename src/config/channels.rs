@@ -247,6 +247,43 @@ impl ChannelConfig {
     }
 }
 
+/// Default Save Page Now endpoint.
+pub const DEFAULT_ARCHIVE_BASE: &str = "https://web.archive.org";
+/// Default least time between two Save Page Now submissions.
+pub const DEFAULT_ARCHIVE_INTERVAL: Duration = Duration::from_secs(10);
+
+/// `[archive]`: each new version's URL submitted to the Internet Archive's
+/// Save Page Now 2 API, and the snapshot URL kept with the version.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArchiveConfig {
+    /// The API's base URL.
+    #[serde(default = "default_archive_base", deserialize_with = "http_url")]
+    pub base: String,
+    /// The S3-like access key of an archive.org account (archive.org/account/s3.php).
+    pub access_key: Secret,
+    /// Its secret key.
+    pub secret_key: Secret,
+    /// Least time between two submissions (Save Page Now limits captures per minute).
+    #[serde(default = "default_archive_interval", deserialize_with = "super::duration")]
+    pub min_interval: Duration,
+}
+
+fn default_archive_base() -> String {
+    DEFAULT_ARCHIVE_BASE.to_string()
+}
+
+fn default_archive_interval() -> Duration {
+    DEFAULT_ARCHIVE_INTERVAL
+}
+
+impl ArchiveConfig {
+    /// The outbox channel name of the archive.
+    pub fn channel(&self) -> String {
+        format!("archive:{}", self.base.split_once("://").map_or(self.base.as_str(), |(_, r)| r))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -287,6 +324,18 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.contains("REDLINE_TEST_UNSET_TOKEN is not set"), "{err}");
+    }
+
+    #[test]
+    fn the_archive_has_defaults_and_reads_keys_from_the_environment() {
+        // SAFETY: variables of this test alone.
+        unsafe { std::env::set_var("REDLINE_TEST_IA_SECRET", "s3cr3t") };
+        let text = "access_key = \"k\"\nsecret_key = \"${REDLINE_TEST_IA_SECRET}\"\n";
+        let a: ArchiveConfig = toml::from_str(text).unwrap();
+        assert_eq!((a.base.as_str(), a.min_interval), (DEFAULT_ARCHIVE_BASE, DEFAULT_ARCHIVE_INTERVAL));
+        assert_eq!(a.secret_key.expose(), "s3cr3t");
+        assert_eq!(a.channel(), "archive:web.archive.org");
+        assert!(toml::from_str::<ArchiveConfig>("access_key = \"k\"\n").is_err(), "both keys are needed");
     }
 
     #[test]

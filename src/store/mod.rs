@@ -31,6 +31,7 @@
 
 use std::sync::{Mutex, MutexGuard};
 
+mod archive;
 mod articles;
 pub mod browse;
 mod db;

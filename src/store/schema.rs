@@ -200,6 +200,8 @@ const MIGRATIONS: &[&str] = &[
         doing         TEXT NOT NULL DEFAULT 'idle'
     );
     "#,
+    // 9: the Internet Archive snapshot of a version, once Save Page Now has captured it.
+    "ALTER TABLE versions ADD COLUMN snapshot_url TEXT;",
 ];
 
 /// PostgreSQL's migrations, applied in order; the `redline_schema` table holds how many
@@ -356,6 +358,8 @@ const PG_MIGRATIONS: &[&str] = &[
         doing         TEXT NOT NULL DEFAULT 'idle'
     );
     "#,
+    // 3: SQLite's migration 9: the Internet Archive snapshot of a version.
+    "ALTER TABLE versions ADD COLUMN snapshot_url TEXT;",
 ];
 
 /// The text PostgreSQL's full-text search indexes for a version (`versions_search`):

@@ -183,13 +183,14 @@ async fn version(
     State(state): State<WebState>,
     Path((article_id, number)): Path<(i64, i64)>,
 ) -> Result<Json<Value>, Failure> {
-    let (v, c, shot, previous_shot) = state
+    let (v, c, shot, previous_shot, snapshot_url) = state
         .read(move |s| {
             Ok((
                 s.version(article_id, number)?,
                 s.change_to_version(article_id, number)?,
                 s.screenshot_info(article_id, number)?,
                 s.screenshot_info(article_id, number - 1)?,
+                s.snapshot_url(article_id, number)?,
             ))
         })
         .await?;
@@ -222,6 +223,7 @@ async fn version(
         "html_url": format!("/articles/{article_id}/versions/{number}"),
         "raw_url": format!("/articles/{article_id}/versions/{number}/raw"),
         "screenshot": screenshot,
+        "snapshot_url": snapshot_url,
     })))
 }
 
