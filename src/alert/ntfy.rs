@@ -8,8 +8,9 @@ use super::SendError;
 use super::bots::{Post, read_answer, unanswered};
 use crate::config::NtfyConfig;
 
-/// ntfy's message size limit (bytes); the post is composed within it.
-pub const TEXT_LIMIT: usize = 4000;
+/// Characters of a message: ntfy takes 4096 bytes before it turns a message into
+/// an attachment, and a character takes up to four.
+pub const TEXT_LIMIT: usize = 1000;
 
 /// A header value ntfy reads back as `text`: as is when plain ASCII, else
 /// `=?UTF-8?B?…?=`.
