@@ -23,7 +23,9 @@ pub fn payload(bot: &ChannelConfig, event: &Event, change: &Change) -> String {
         ChannelKind::Mastodon(_) => super::mastodon::TEXT_LIMIT,
         ChannelKind::Bluesky(_) => super::bluesky::TEXT_LIMIT,
     };
-    let post = Post { change: Some(change.clone()), ..compose(event, limit) };
+    // Only the channels that attach the card keep the change it is drawn from.
+    let card = matches!(bot.kind, ChannelKind::Mastodon(_) | ChannelKind::Bluesky(_));
+    let post = Post { change: card.then(|| change.clone()), ..compose(event, limit) };
     serde_json::to_string(&post).expect("post serializes")
 }
 

@@ -148,7 +148,7 @@ mod tests {
         );
         let post: crate::alert::bots::Post = serde_json::from_str(&rows[1].payload).unwrap();
         assert!(post.text.ends_with("http://x/articles/1/versions/2"), "{}", post.text);
-        assert!(post.change.is_some(), "the card is drawn from the stored change");
+        assert!(post.change.is_none(), "ntfy attaches no card: no change kept for one");
     }
 
     #[test]
