@@ -25,7 +25,9 @@ pub struct ArchiveJob {
     pub version: i64,
 }
 
-/// How often a capture's status is asked, and for how long in one attempt.
+/// How soon a capture's status is first asked (a page already cached is done at
+/// once), how often then, and for how long in one attempt.
+const POLL_FIRST: Duration = Duration::from_secs(1);
 const POLL_EVERY: Duration = Duration::from_secs(3);
 const POLL_FOR: Duration = Duration::from_secs(120);
 
@@ -83,8 +85,10 @@ pub async fn capture(client: &reqwest::Client, config: &ArchiveConfig, job: &Arc
     };
     let status_url = format!("{}/save/status/{job_id}", config.base);
     let started = tokio::time::Instant::now();
+    let mut wait = POLL_FIRST;
     loop {
-        tokio::time::sleep(POLL_EVERY).await;
+        tokio::time::sleep(wait).await;
+        wait = POLL_EVERY;
         let response = authorized(client.get(&status_url), config).send().await.map_err(|e| unanswered(&what, e))?;
         let answer = json_answer(&what, &read_answer(&what, response).await?)?;
         match read_status(&answer, &job.url) {
