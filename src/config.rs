@@ -15,11 +15,16 @@ use crate::diff::EditKind;
 use crate::extract::ExtractRules;
 
 mod browser;
+mod channels;
 mod request;
 
 use browser::Render;
 pub use browser::{
     BrowserConfig, BrowserSteps, DEFAULT_BROWSER_MAX_MEMORY, DEFAULT_BROWSER_TABS, DEFAULT_BROWSER_TIMEOUT, parse_bytes,
+};
+pub use channels::{
+    ArchiveConfig, BlueskyConfig, ChannelConfig, ChannelKind, ChannelRule, DEFAULT_ARCHIVE_BASE,
+    DEFAULT_BLUESKY_SERVICE, MastodonConfig, MatrixConfig, NtfyConfig, Secret, Visibility,
 };
 pub use request::{Headers, ProxyUrl, RequestSettings, expand_env};
 
@@ -66,6 +71,10 @@ pub struct Config {
     pub webhooks: Vec<WebhookConfig>,
     /// Email channels.
     pub emails: Vec<EmailConfig>,
+    /// Bot and push channels (`[[channel]]`: ntfy, Matrix, Mastodon, Bluesky).
+    pub channels: Vec<ChannelConfig>,
+    /// Save Page Now submissions (`[archive]`), when set.
+    pub archive: Option<ArchiveConfig>,
     /// Global alert rules and retry policy.
     pub alerts: AlertsConfig,
     /// The headless browser of `render = "browser"` watches.
@@ -128,6 +137,8 @@ struct RawConfig {
     watch: Vec<toml::Spanned<RawWatch>>,
     webhook: Vec<WebhookConfig>,
     email: Vec<EmailConfig>,
+    channel: Vec<toml::Spanned<toml::Table>>,
+    archive: Option<ArchiveConfig>,
     alerts: AlertsConfig,
     browser: BrowserConfig,
 }
@@ -817,6 +828,14 @@ impl Config {
         if let Some(file) = &fetch.cookies_file {
             fetch.cookies = cookies_file(file)?;
         }
+        let channels = raw
+            .channel
+            .into_iter()
+            .map(|t| {
+                let start = t.span().start;
+                ChannelConfig::from_table(t.into_inner()).map_err(|m| invalid(start, &m))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Config {
             storage,
             web: raw.web,
@@ -824,6 +843,8 @@ impl Config {
             watches,
             webhooks: raw.webhook,
             emails: raw.email,
+            channels,
+            archive: raw.archive,
             alerts: raw.alerts,
             browser: raw.browser,
         })

@@ -169,6 +169,7 @@ impl Daemon {
         };
         let db = Db::new(store, Arc::clone(&health));
         let sender = Arc::new(Sender::new(&config)?);
+        sender.attach_store(db.clone());
         let (notices, _) = broadcast::channel(1024);
         let worker = Worker::new(db.clone(), Arc::clone(&sender), config.alerts.retry_for, notices.clone())
             .with_lease(config.storage.lease);

@@ -30,7 +30,7 @@ pub fn subject(event: &Event) -> String {
 }
 
 /// The most telling kind, in words: what an editor scanning a subject wants first.
-fn headline_of_kinds(kinds: &[EditKind]) -> &'static str {
+pub(crate) fn headline_of_kinds(kinds: &[EditKind]) -> &'static str {
     const ORDER: [(EditKind, &str); 12] = [
         (EditKind::Correction, "correction added"),
         (EditKind::EditorsNote, "editor's note added"),

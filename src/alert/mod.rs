@@ -12,7 +12,13 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
+pub mod archive;
+pub mod bluesky;
+pub mod bots;
 pub mod email;
+pub mod mastodon;
+pub mod matrix;
+pub mod ntfy;
 pub mod rules;
 pub mod webhook;
 pub mod worker;
@@ -20,7 +26,7 @@ pub mod worker;
 pub use rules::{outbox_rows, should_alert};
 
 pub use crate::config::decode_secret;
-use crate::config::{Config, EmailConfig, WebhookConfig};
+use crate::config::{ArchiveConfig, ChannelConfig, ChannelKind, ChannelRule, Config, EmailConfig, WebhookConfig};
 use crate::diff::{Change, EditKind};
 use crate::net::{NetError, check_literal, guarded_client};
 
@@ -189,6 +195,12 @@ pub struct Sender {
     client: reqwest::Client,
     webhooks: Vec<WebhookConfig>,
     emails: Vec<EmailConfig>,
+    bots: Vec<ChannelConfig>,
+    spacing: bots::Spacing,
+    sessions: bluesky::Sessions,
+    archive: Option<ArchiveConfig>,
+    /// Where Save Page Now snapshot URLs are recorded (set by the daemon).
+    store: std::sync::OnceLock<crate::store::Db>,
     allow_private: bool,
 }
 
@@ -205,13 +217,39 @@ impl Sender {
             client,
             webhooks: config.webhooks.clone(),
             emails: config.emails.clone(),
+            bots: config.channels.clone(),
+            spacing: bots::Spacing::default(),
+            sessions: bluesky::Sessions::default(),
+            archive: config.archive.clone(),
+            store: std::sync::OnceLock::new(),
             allow_private: config.fetch.allow_private,
         })
     }
 
     /// The channels (outbox names) that receive every change.
     pub fn channels(&self) -> Vec<String> {
-        self.webhooks.iter().map(WebhookConfig::channel).chain(self.emails.iter().map(EmailConfig::channel)).collect()
+        let webhooks = self.webhooks.iter().map(WebhookConfig::channel);
+        let emails = self.emails.iter().map(EmailConfig::channel);
+        webhooks.chain(emails).chain(self.bots.iter().map(ChannelConfig::channel)).collect()
+    }
+
+    /// The outbox channel of Save Page Now submissions, when `[archive]` is set.
+    pub fn archive_channel(&self) -> Option<String> {
+        self.archive.as_ref().map(ArchiveConfig::channel)
+    }
+
+    /// Gives the sender the database, where it records archive snapshots.
+    pub fn attach_store(&self, db: crate::store::Db) {
+        let _ = self.store.set(db);
+    }
+
+    /// A bot channel's own rule of which changes it posts (webhooks and email have none).
+    pub fn channel_rule(&self, channel: &str) -> Option<&ChannelRule> {
+        self.bot(channel).map(|b| &b.rule)
+    }
+
+    fn bot(&self, channel: &str) -> Option<&ChannelConfig> {
+        self.bots.iter().find(|b| b.channel() == channel)
     }
 
     /// For a digest channel, how long changes are gathered before one mail goes out.
@@ -223,6 +261,9 @@ impl Sender {
     pub fn payload(&self, channel: &str, event: &Event, change: &Change) -> String {
         if let Some(hook) = self.webhooks.iter().find(|w| w.channel() == channel) {
             return webhook::payload(hook.format, event);
+        }
+        if let Some(bot) = self.bot(channel) {
+            return bots::payload(bot, event, change);
         }
         serde_json::to_string(&email::compose(event, change)).expect("mail serializes")
     }
@@ -241,6 +282,31 @@ impl Sender {
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| SendError::Permanent(format!("bad mail in outbox: {e}")))?;
             return email::send(config, first.event_id, &email::digest(&mails)).await;
+        }
+        if let Some(bot) = self.bot(channel) {
+            let post: bots::Post = serde_json::from_str(first.payload)
+                .map_err(|e| SendError::Permanent(format!("bad post in outbox: {e}")))?;
+            check_literal(bots::endpoint(bot), self.allow_private).map_err(|e| SendError::Permanent(e.to_string()))?;
+            self.spacing.wait(channel, bot.rule.min_interval).await?;
+            let media = match bot.kind {
+                ChannelKind::Mastodon(_) | ChannelKind::Bluesky(_) => self.card(&post).await,
+                ChannelKind::Ntfy(_) | ChannelKind::Matrix(_) => None,
+            };
+            let client = &self.client;
+            let sent = match &bot.kind {
+                ChannelKind::Ntfy(c) => ntfy::send(client, c, &post).await,
+                ChannelKind::Matrix(c) => matrix::send(client, c, first.event_id, &post).await,
+                ChannelKind::Mastodon(c) => mastodon::send(client, c, first.event_id, &post, media.as_ref()).await,
+                ChannelKind::Bluesky(c) => {
+                    bluesky::send(client, &self.sessions, c, first.event_id, &post, media.as_ref()).await
+                }
+            };
+            // A refused attempt counts too: the service saw a request.
+            self.spacing.posted(channel);
+            return sent;
+        }
+        if let Some(config) = self.archive.as_ref().filter(|a| a.channel() == channel) {
+            return self.archive_version(config, first).await;
         }
         Err(SendError::Permanent(format!("channel {channel} is no longer in the config")))
     }

@@ -4,8 +4,9 @@
 use chrono::{DateTime, Utc};
 use tracing::debug;
 
+use super::archive::ArchiveJob;
 use super::{Event, Sender, event_data, new_event_id};
-use crate::config::AlertRules;
+use crate::config::{AlertRules, ChannelRule};
 use crate::diff::{Change, EditKind};
 use crate::store::NewDelivery;
 
@@ -35,9 +36,17 @@ pub fn should_alert(change: &Change, watch: &AlertRules, global: &AlertRules) ->
     }
 }
 
+/// Whether a change that passed the watch's and global rules also passes a
+/// bot channel's own: its kinds (any of them) and its minimum significance.
+pub fn passes_channel_rule(change: &Change, rule: &ChannelRule) -> bool {
+    change.significance >= rule.min_significance.unwrap_or(0.0)
+        && rule.kinds.as_ref().is_none_or(|kinds| change.kinds.iter().any(|k| kinds.contains(k)))
+}
+
 /// The outbox rows of a change: none when it does not pass the rules (the
-/// watch's, else `global`), else one per channel of `sender`, each with a fresh
-/// event id; a digest channel's row is first due when its window closes.
+/// watch's, else `global`), else one per channel of `sender` whose own rule it
+/// passes, each with a fresh event id; a digest channel's row is first due
+/// when its window closes.
 pub fn outbox_rows(
     sender: &Sender,
     change: &Change,
@@ -47,16 +56,31 @@ pub fn outbox_rows(
     web_base_url: &str,
     now: DateTime<Utc>,
 ) -> Vec<NewDelivery> {
+    // Every new version is archived, whatever the alert rules.
+    let mut rows: Vec<NewDelivery> = sender
+        .archive_channel()
+        .map(|channel| {
+            let job = ArchiveJob { url: subject.url.to_string(), article_id: subject.article_id, version: versions.1 };
+            NewDelivery {
+                channel,
+                event_id: new_event_id(),
+                payload: serde_json::to_string(&job).expect("job serializes"),
+                next_attempt: now.timestamp(),
+            }
+        })
+        .into_iter()
+        .collect();
     if !should_alert(change, watch, global) {
         debug!(url = %subject.url, summary = %change.summary, "Change below the alert rules: recorded, not sent.");
-        return Vec::new();
+        return rows;
     }
     let diff_url = format!("{web_base_url}/articles/{}/versions/{}", subject.article_id, versions.1);
     let data = event_data(change, subject.url, subject.title, subject.source_url, versions, diff_url);
     let event = Event::article_changed(data, now);
-    sender
+    let alerts = sender
         .channels()
         .into_iter()
+        .filter(|channel| sender.channel_rule(channel).is_none_or(|rule| passes_channel_rule(change, rule)))
         .map(|channel| {
             let window = sender.digest_window(&channel).unwrap_or_default();
             NewDelivery {
@@ -65,8 +89,9 @@ pub fn outbox_rows(
                 next_attempt: now.timestamp() + window.as_secs() as i64,
                 channel,
             }
-        })
-        .collect()
+        });
+    rows.extend(alerts);
+    rows
 }
 
 #[cfg(test)]
@@ -88,6 +113,42 @@ mod tests {
         assert!(should_alert(&change(vec![EditKind::Typo], 0.01), &watch, &notes_only), "the watch's rules win");
         let strict = AlertRules { kinds: None, min_significance: Some(0.3) };
         assert!(!should_alert(&change(vec![EditKind::Addition], 0.2), &strict, &none));
+    }
+
+    #[test]
+    fn bot_channels_post_only_what_their_rule_lets_through() {
+        let toml = "[[webhook]]\nurl = \"https://hooks.example/a\"\n[[channel]]\ntype = \"ntfy\"\nurl = \"https://ntfy.example/t\"\nkinds = [\"correction\"]\n[[channel]]\ntype = \"matrix\"\nhomeserver = \"https://m.example\"\nroom = \"!r:m.example\"\ntoken = \"t\"\nmin_significance = 0.5\n";
+        let config = crate::config::Config::parse(toml, std::path::Path::new("t.toml")).unwrap();
+        let sender = Sender::new(&config).unwrap();
+        let subject = Subject { article_id: 1, url: "https://e.com/a", source_url: "https://e.com/a", title: None };
+        let none = AlertRules::default();
+        let now = DateTime::from_timestamp(1_000_000, 0).unwrap();
+        let channels = |kinds: Vec<EditKind>, significance: f64| -> Vec<String> {
+            let change = Change { changed: true, kinds, significance, ..Change::default() };
+            outbox_rows(&sender, &change, (&none, &none), subject, (1, 2), "http://x", now)
+                .into_iter()
+                .map(|r| r.channel)
+                .collect()
+        };
+        assert_eq!(channels(vec![EditKind::Addition], 0.2), ["webhook:hooks.example#f318d4b4"]);
+        assert_eq!(channels(vec![EditKind::Correction, EditKind::Addition], 0.2).len(), 2, "ntfy gets corrections");
+        assert_eq!(
+            channels(vec![EditKind::Addition], 0.6),
+            ["webhook:hooks.example#f318d4b4", "matrix:!r:m.example"],
+            "Matrix gets significant changes"
+        );
+        let rows = outbox_rows(
+            &sender,
+            &Change { changed: true, kinds: vec![EditKind::Correction], significance: 0.9, ..Change::default() },
+            (&none, &none),
+            subject,
+            (1, 2),
+            "http://x",
+            now,
+        );
+        let post: crate::alert::bots::Post = serde_json::from_str(&rows[1].payload).unwrap();
+        assert!(post.text.ends_with("http://x/articles/1/versions/2"), "{}", post.text);
+        assert!(post.change.is_none(), "ntfy attaches no card: no change kept for one");
     }
 
     #[test]

@@ -32,6 +32,7 @@
 //! - `fault`: [`StoreFault`], what kind of machine trouble a [`StoreError`] is (full, read-only,
 //!   locked, I/O); [`lock`]: one daemon per database file ([`lock::DbLock`]).
 //! - `archive`: what the WARC export and import read and write ([`ArchivedPage`], [`Provenance`]).
+//! - `snapshots`: the Internet Archive snapshot URL of each version.
 
 use std::sync::{Mutex, MutexGuard};
 
@@ -39,6 +40,7 @@ mod archive;
 mod articles;
 pub mod browse;
 mod db;
+mod snapshots;
 pub use db::{Db, blocking};
 mod changes;
 mod copy;

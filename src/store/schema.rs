@@ -277,6 +277,8 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX changes_kind_headline_test ON changes (id) WHERE kinds LIKE '%"headline_test"%';
     "#,
+    // 13: the Internet Archive snapshot of a version, once Save Page Now has captured it.
+    "ALTER TABLE versions ADD COLUMN snapshot_url TEXT;",
 ];
 
 /// PostgreSQL's migrations, applied in order; the `redline_schema` table holds how many
@@ -502,6 +504,8 @@ const PG_MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX changes_kind_headline_test ON changes (id) WHERE kinds LIKE '%"headline_test"%';
     "#,
+    // 7: SQLite's migration 13: the Internet Archive snapshot of a version.
+    "ALTER TABLE versions ADD COLUMN snapshot_url TEXT;",
 ];
 
 /// The text PostgreSQL's full-text search indexes for a version (`versions_search`):

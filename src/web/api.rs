@@ -219,7 +219,7 @@ async fn version(
     State(state): State<WebState>,
     Path((article_id, number)): Path<(i64, i64)>,
 ) -> Result<Json<Value>, Failure> {
-    let (v, c, shot, previous_shot, imported) = state
+    let (v, c, shot, previous_shot, imported, snapshot_url) = state
         .read(move |s| {
             Ok((
                 s.version(article_id, number)?,
@@ -227,6 +227,7 @@ async fn version(
                 s.screenshot_info(article_id, number)?,
                 s.screenshot_info(article_id, number - 1)?,
                 s.imported_versions(article_id)?.contains(&number),
+                s.snapshot_url(article_id, number)?,
             ))
         })
         .await?;
@@ -260,6 +261,7 @@ async fn version(
         "html_url": format!("/articles/{article_id}/versions/{number}"),
         "raw_url": format!("/articles/{article_id}/versions/{number}/raw"),
         "screenshot": screenshot,
+        "snapshot_url": snapshot_url,
     })))
 }
 

@@ -397,6 +397,10 @@ pub(super) async fn version(
         let _ = write!(body, "<a href=\"/articles/{article_id}/versions/{}\">Version {} →</a>", number + 1, number + 1);
     }
     body.push_str("</nav>\n");
+    if let Some(snapshot) = state.read(move |s| s.snapshot_url(article_id, number)).await? {
+        let link = escape_html(&snapshot);
+        let _ = writeln!(body, "<p class=\"snapshot\">Internet Archive snapshot: <a href=\"{link}\">{link}</a></p>");
+    }
     match &change {
         Some(c) => {
             body.push_str(&change_section(&ChangeView {
