@@ -51,7 +51,7 @@ enum Command {
         role: Option<redline::daemon::Roles>,
         /// This worker's name, the same across restarts (e.g. check-1): a restart then frees
         /// the leases its previous run left. Default: an id unique to this process.
-        #[arg(long, value_name = "NAME", conflicts_with = "once")]
+        #[arg(long, value_name = "NAME")]
         name: Option<String>,
     },
     /// Offline showcase: a simulated newsroom on 127.0.0.1 edits its stories while Redline watches.

@@ -277,8 +277,10 @@ async fn a_daemon_killed_before_sending_delivers_after_restart() {
     );
     let config = dir.path().join("redline.toml");
     std::fs::write(&config, text).unwrap();
+    // Named: its restart (the `--once` below, same name) frees what the killed run held at
+    // once; on PostgreSQL another worker would wait for the leases to expire.
     let mut daemon = Command::new(env!("CARGO_BIN_EXE_redline"))
-        .args(["--config", config.to_str().unwrap(), "run"])
+        .args(["--config", config.to_str().unwrap(), "run", "--name", "killed-worker"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -294,7 +296,8 @@ async fn a_daemon_killed_before_sending_delivers_after_restart() {
     let store = open_store(dir.path()).unwrap();
     let changes = store.count(Table::Changes).unwrap();
     assert!(changes >= 1, "at least the change being sent was committed");
-    run_once(&config).await;
+    let again = redline(&["--config", config.to_str().unwrap(), "run", "--once", "--name", "killed-worker"]).await;
+    assert!(again.status.success(), "run --once failed: {}", String::from_utf8_lossy(&again.stderr));
     assert_eq!(store.count(Table::Changes).unwrap(), edits.len() as i64);
     let delivered = store.deliveries("delivered").unwrap();
     assert_eq!(delivered.len(), edits.len(), "every change delivered after the restart");

@@ -160,7 +160,7 @@ fn stop(workers: Vec<Child>) {
 /// One series: store every article with `run --once`, make them due, run `k` workers
 /// until every article was served once more; returns checks per second.
 async fn series(args: &Args, site: &Arc<Site>, config: &Path, store: &Store, k: usize) -> Result<(f64, usize)> {
-    let seed = redline(args, config).stderr(Stdio::null()).status()?;
+    let seed = redline(args, config).args(["run", "--once"]).stderr(Stdio::null()).status()?;
     if !seed.success() {
         bail!("redline run --once failed: {seed}");
     }
