@@ -120,13 +120,17 @@ impl Store {
             let story_id = match (current, shared) {
                 (Some(story), true) => story,
                 _ => {
+                    // The stories sharing the most band keys, among articles of the time window:
+                    // a true match shares many bands, a chance collision one or two.
                     let sql = format!(
-                        "SELECT DISTINCT sa.story_id FROM story_bands b JOIN story_articles sa ON sa.article_id = b.article_id
-                         WHERE b.band_key IN {} AND b.article_id <> ?2 LIMIT ?3",
+                        "SELECT sa.story_id FROM story_bands b JOIN story_articles sa ON sa.article_id = b.article_id
+                         WHERE b.band_key IN {} AND b.article_id <> ?2 AND sa.at BETWEEN ?4 AND ?5
+                         GROUP BY sa.story_id ORDER BY COUNT(*) DESC, sa.story_id LIMIT ?3",
                         tx.json_ints(1)
                     );
+                    let window = (fp.at - group::WINDOW_SECS, fp.at + group::WINDOW_SECS);
                     let stories: Vec<i64> = tx
-                        .query(&sql, params![&keys, article_id, MAX_CANDIDATE_STORIES as i64])?
+                        .query(&sql, params![&keys, article_id, MAX_CANDIDATE_STORIES as i64, window.0, window.1])?
                         .iter()
                         .map(|r| r.get(0))
                         .collect::<Result<_>>()?;
@@ -330,6 +334,17 @@ mod tests {
             // Its next version is about the bridge: it joins, and its empty story goes.
             assert_eq!(store.group_article(ids[2], 3, &fp(BRIDGE_OTHER), 12).unwrap(), bridge);
             assert!(store.story(alone).unwrap().is_none());
+        });
+    }
+
+    #[test]
+    fn articles_published_too_far_apart_are_not_one_story() {
+        each_store(|store| {
+            let ids = newsroom(store);
+            let first = store.group_article(ids[0], 1, &fp(BRIDGE), 10).unwrap();
+            let mut later = fp(BRIDGE);
+            later.at += crate::story::group::WINDOW_SECS + 1;
+            assert_ne!(store.group_article(ids[2], 3, &later, 11).unwrap(), first);
         });
     }
 
