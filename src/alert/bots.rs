@@ -15,20 +15,6 @@ use crate::config::{ChannelConfig, ChannelKind};
 use crate::diff::Change;
 use crate::net::error_chain;
 
-/// The body stored in the outbox for a bot channel: the post within the service's length limit.
-pub fn payload(bot: &ChannelConfig, event: &Event, change: &Change) -> String {
-    let limit = match bot.kind {
-        ChannelKind::Ntfy(_) => super::ntfy::TEXT_LIMIT,
-        ChannelKind::Matrix(_) => super::matrix::TEXT_LIMIT,
-        ChannelKind::Mastodon(_) => super::mastodon::TEXT_LIMIT,
-        ChannelKind::Bluesky(_) => super::bluesky::TEXT_LIMIT,
-    };
-    // Only the channels that attach the card keep the change it is drawn from.
-    let card = matches!(bot.kind, ChannelKind::Mastodon(_) | ChannelKind::Bluesky(_));
-    let post = Post { change: card.then(|| change.clone()), ..compose(event, limit) };
-    serde_json::to_string(&post).expect("post serializes")
-}
-
 /// The URL a bot channel talks to (checked against the private-address rule before each send).
 pub fn endpoint(bot: &ChannelConfig) -> &str {
     match &bot.kind {

@@ -263,7 +263,7 @@ impl Sender {
             return webhook::payload(hook.format, event);
         }
         if let Some(bot) = self.bot(channel) {
-            return bots::payload(bot, event, change);
+            return bot_payload(bot, event, change);
         }
         serde_json::to_string(&email::compose(event, change)).expect("mail serializes")
     }
@@ -310,6 +310,20 @@ impl Sender {
         }
         Err(SendError::Permanent(format!("channel {channel} is no longer in the config")))
     }
+}
+
+/// The body stored in the outbox for a bot channel: the post within the service's length limit.
+fn bot_payload(bot: &ChannelConfig, event: &Event, change: &Change) -> String {
+    let limit = match bot.kind {
+        ChannelKind::Ntfy(_) => ntfy::TEXT_LIMIT,
+        ChannelKind::Matrix(_) => matrix::TEXT_LIMIT,
+        ChannelKind::Mastodon(_) => mastodon::TEXT_LIMIT,
+        ChannelKind::Bluesky(_) => bluesky::TEXT_LIMIT,
+    };
+    // Only the channels that attach the card keep the change it is drawn from.
+    let card = matches!(bot.kind, ChannelKind::Mastodon(_) | ChannelKind::Bluesky(_));
+    let post = bots::Post { change: card.then(|| change.clone()), ..bots::compose(event, limit) };
+    serde_json::to_string(&post).expect("post serializes")
 }
 
 #[cfg(test)]

@@ -2,12 +2,11 @@
 //! shows it with its alt text. Cards are drawn on the blocking pool, two at a time at most
 //! (a tall one takes a fraction of a second of CPU).
 
-use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::Semaphore;
 
-use super::{Failure, WebState, pages};
+use super::{Failure, WebState};
 use crate::card::{self, CardData, CardError};
 use crate::store::ChangeRow;
 use crate::text::escape_html;
@@ -15,24 +14,7 @@ use crate::text::escape_html;
 /// Cards being drawn at once, across the process.
 static DRAWING: Semaphore = Semaphore::const_new(2);
 
-/// `/changes/{id}` (the change's version page) and `/changes/{id}.png` (its card): one route,
-/// as the router cannot tell a parameter from a parameter with a suffix.
-pub(super) async fn change(State(state): State<WebState>, Path(raw): Path<String>) -> Result<Response, Failure> {
-    let (id, png) = match raw.strip_suffix(".png") {
-        Some(id) => (id, true),
-        None => (raw.as_str(), false),
-    };
-    let id: i64 = id.parse().map_err(|_| {
-        Failure::bad_request(format!("A change id is a number, not {:?}.", raw.chars().take(40).collect::<String>()))
-    })?;
-    if png {
-        card_png(&state, id).await
-    } else {
-        pages::change(State(state), Path(id)).await.map(IntoResponse::into_response)
-    }
-}
-
-async fn card_png(state: &WebState, id: i64) -> Result<Response, Failure> {
+pub(super) async fn card_png(state: &WebState, id: i64) -> Result<Response, Failure> {
     let _permit = DRAWING
         .acquire()
         .await

@@ -43,7 +43,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -302,7 +302,7 @@ pub fn router(state: WebState) -> Router {
         .route("/articles/{article_id}/versions/{number}/raw", get(pages::raw))
         .route("/articles/{article_id}/versions/{number}/screenshot.png", get(shots::screenshot))
         .route("/articles/{article_id}/versions/{number}/screenshot-diff.png", get(shots::screenshot_diff))
-        .route("/changes/{change_id}", get(cards::change))
+        .route("/changes/{change_id}", get(change_or_card))
         .route("/watches", get(manage::watches).post(manage::add))
         .route("/watches/{watch_id}", get(manage::watch))
         .route("/watches/{watch_id}/edit", post(manage::edit))
@@ -454,6 +454,23 @@ pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// Unix seconds now.
 fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+/// `/changes/{id}` (the change's version page) and `/changes/{id}.png` (its card): one route,
+/// as the router cannot tell a parameter from a parameter with a suffix.
+async fn change_or_card(State(state): State<WebState>, Path(raw): Path<String>) -> Result<Response, Failure> {
+    let (id, png) = match raw.strip_suffix(".png") {
+        Some(id) => (id, true),
+        None => (raw.as_str(), false),
+    };
+    let id: i64 = id.parse().map_err(|_| {
+        Failure::bad_request(format!("A change id is a number, not {:?}.", raw.chars().take(40).collect::<String>()))
+    })?;
+    if png {
+        cards::card_png(&state, id).await
+    } else {
+        pages::change(State(state), Path(id)).await.map(IntoResponse::into_response)
+    }
 }
 
 #[cfg(test)]
