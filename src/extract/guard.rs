@@ -271,7 +271,9 @@ pub fn prepare(html: &str, max_depth: usize, strip_nav: bool) -> Cow<'_, str> {
             || name.eq_ignore_ascii_case(b"input")
             || name.eq_ignore_ascii_case(b"link");
         if drop_tag && let Some(tag) = read_tag(bytes, start) {
-            let keep = name.eq_ignore_ascii_case(b"link") && find(&html[start..tag.end], 0, b"canonical").is_some();
+            // The page's own routes stay (its canonical URL and its AMP page: see `signals::canonical`).
+            let keep = name.eq_ignore_ascii_case(b"link")
+                && [&b"canonical"[..], b"amphtml"].iter().any(|rel| find(&html[start..tag.end], 0, rel).is_some());
             if name.eq_ignore_ascii_case(b"img") {
                 // A bare `<img>` stays: where the images are tells a gallery from a story.
                 cuts.push((start + 4, tag.end - 1));

@@ -80,7 +80,7 @@ pub struct PageLinks {
 /// same one), or to the site's home page, is ignored: a page cannot fold
 /// itself into someone else's article, nor every page into one.
 pub fn page_links(html: &str, page_url: &str) -> PageLinks {
-    links_of(&scraper::Html::parse_document(html), page_url)
+    links_of(&crate::extract::parse_guarded(html), page_url)
 }
 
 /// [`page_links`] of a parsed page.

@@ -26,7 +26,7 @@ fn collapse(s: &str) -> String {
 /// The headlines of a page, by source, with the title its listing gives it
 /// (`feed_title`); empty ones left out.
 pub fn read(html: &str, feed_title: Option<&str>) -> Headlines {
-    headlines_of(&scraper::Html::parse_document(html), feed_title)
+    headlines_of(&crate::extract::parse_guarded(html), feed_title)
 }
 
 /// [`read`] of a parsed page.

@@ -32,7 +32,7 @@ pub fn page_signals(
     page_url: &str,
     feed_title: Option<&str>,
 ) -> (canonical::PageLinks, headlines::Headlines) {
-    let doc = scraper::Html::parse_document(html);
+    let doc = crate::extract::parse_guarded(html);
     (canonical::links_of(&doc, page_url), headlines::headlines_of(&doc, feed_title))
 }
 
