@@ -275,6 +275,9 @@ async fn five_outlets_three_events_are_grouped_with_agency_copy_and_own_sentence
     run_once(&config).await;
     // Round 2: the post adds the cost the wire, the herald and the courier had from the start.
     *site.post_updated.lock().unwrap() = true;
+    // Fetch times are whole seconds: the edit must be seen in a later second than the
+    // first round's pages, or "after another outlet had it" cannot be told.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     run_once(&config).await;
 
     let store = Arc::new(open_store(dir.path()).unwrap());
