@@ -106,7 +106,10 @@ impl Worker {
         let lease_until = now + self.lease.as_secs().max(1) as i64;
         let skip: HashSet<i64> = self.lock_unmarked().iter().map(|(id, _)| *id).collect();
         // Rows delivered but not yet marked stay claimed by this worker: nobody sends them again.
-        let due = self.db.write(move |s| s.claim_due_deliveries(now, lease_until, PASS_ROWS)).await?;
+        // Claims are not reported to health as writes: claiming no due row commits nothing
+        // and passes on a full disk, which would tell /healthz and systemd's watchdog that
+        // the store is well. A failed claim still fails the pass (logged and counted).
+        let due = self.db.read(move |s| s.claim_due_deliveries(now, lease_until, PASS_ROWS)).await?;
         let mut batches: Vec<Vec<DeliveryRow>> = Vec::new();
         let mut digests: BTreeMap<String, Vec<DeliveryRow>> = BTreeMap::new();
         for d in due.into_iter().filter(|d| !skip.contains(&d.id)) {
@@ -117,7 +120,7 @@ impl Worker {
         }
         // A digest takes every due row of its channel, beyond this pass's first rows.
         for (channel, mut rows) in digests {
-            let more = self.db.write(move |s| s.claim_due_deliveries_of(&channel, now, lease_until)).await?;
+            let more = self.db.read(move |s| s.claim_due_deliveries_of(&channel, now, lease_until)).await?;
             rows.extend(more.into_iter().filter(|d| !skip.contains(&d.id)));
             rows.sort_by_key(|d| d.id);
             batches.push(rows);

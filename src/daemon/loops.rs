@@ -409,7 +409,9 @@ impl Pass for Renew {
 
     async fn pass(&mut self) -> Result<(), StoreError> {
         let until = Utc::now().timestamp() + self.lease.as_secs() as i64;
-        let renewed = self.db.write(move |s| s.renew_leases(until)).await?;
+        // Like the outbox's claims, not a write health counts: renewing no lease commits
+        // nothing and would pass on a full disk.
+        let renewed = self.db.read(move |s| s.renew_leases(until)).await?;
         if renewed.total() > 0 {
             debug!(?renewed, "Leases renewed.");
         }

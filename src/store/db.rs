@@ -76,23 +76,18 @@ impl Db {
     {
         // The explanation is read on the blocking pool too: it takes the
         // connection's lock, which a write waiting out a busy database holds.
-        // Only a write that changed rows says the store takes writes: one that found
-        // nothing to do (no due row to claim) commits nothing and passes on a full disk.
         let outcome = self
             .read(move |s| {
-                let before = s.rows_changed();
                 let result = f(s);
-                let wrote = !matches!((before, s.rows_changed()), (Some(a), Some(b)) if a == b);
                 let explained = result.as_ref().err().map(|e| explain(s, e));
-                Ok((result, explained, wrote))
+                Ok((result, explained))
             })
             .await;
-        let (result, explained, wrote) = match outcome {
-            Ok(triple) => triple,
-            Err(e) => (Err(e), None, false),
+        let (result, explained) = match outcome {
+            Ok(pair) => pair,
+            Err(e) => (Err(e), None),
         };
         match (&result, explained) {
-            (Ok(_), _) if !wrote => {}
             (Ok(_), _) => self.health.write_ok(),
             (Err(e), explained) => {
                 let error = explained.unwrap_or_else(|| e.to_string());

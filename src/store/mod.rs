@@ -183,12 +183,6 @@ impl Store {
         self.conn().engine()
     }
 
-    /// Rows this connection has changed since it opened (SQLite): a write that changed
-    /// none found nothing to do, and proves nothing about the disk. None on PostgreSQL.
-    pub fn rows_changed(&self) -> Option<u64> {
-        self.conn().sqlite().map(rusqlite::Connection::total_changes)
-    }
-
     /// What the operating system said at SQLite's latest failed system call
     /// ("read-only file system", "no space left on device"): SQLite itself only
     /// says "disk I/O error".
