@@ -3,7 +3,6 @@
 //! so that `/healthz` says when the database stops accepting writes.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::{Store, StoreError, StoreFault};
 use crate::health::Health;
@@ -23,37 +22,22 @@ where
     }
 }
 
-/// A shared store handle for async tasks: one connection, or on PostgreSQL a few
-/// ([`Db::with_pool`]) so that a worker's checks in flight do not queue behind one
-/// connection's round trips. Each call runs on one connection from start to end.
+/// A shared store handle for async tasks.
 #[derive(Clone)]
 pub struct Db {
-    stores: Arc<[Arc<Store>]>,
-    next: Arc<AtomicUsize>,
+    store: Arc<Store>,
     health: Arc<Health>,
 }
 
 impl Db {
     /// Wraps `store`, reporting writes to `health`.
     pub fn new(store: Arc<Store>, health: Arc<Health>) -> Db {
-        Db::with_pool(store, Vec::new(), health)
-    }
-
-    /// Wraps `store` and `more` connections to the same database (PostgreSQL),
-    /// taken in turn.
-    pub fn with_pool(store: Arc<Store>, more: Vec<Arc<Store>>, health: Arc<Health>) -> Db {
-        let stores: Vec<Arc<Store>> = std::iter::once(store).chain(more).collect();
-        Db { stores: stores.into(), next: Arc::default(), health }
+        Db { store, health }
     }
 
     /// The store itself, for synchronous callers.
     pub fn store(&self) -> &Arc<Store> {
-        &self.stores[0]
-    }
-
-    /// How many connections calls are spread over.
-    pub fn connections(&self) -> usize {
-        self.stores.len()
+        &self.store
     }
 
     /// Runs a read. A panic inside `f` is resumed in the caller.
@@ -62,8 +46,7 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
     {
-        let turn = self.next.fetch_add(1, Ordering::Relaxed) % self.stores.len();
-        let store = Arc::clone(&self.stores[turn]);
+        let store = Arc::clone(&self.store);
         blocking(move || f(&store)).await?
     }
 
