@@ -120,6 +120,9 @@ pub struct Daemon {
     roles: Roles,
 }
 
+/// Connections a daemon opens to a PostgreSQL database (see [`Db::with_pool`]).
+pub const PG_CONNECTIONS: usize = 4;
+
 impl Daemon {
     /// Takes the database's lock (one daemon per database), opens it and makes
     /// the config's watches its sources.
@@ -167,7 +170,15 @@ impl Daemon {
             ),
             false => None,
         };
-        let db = Db::new(store, Arc::clone(&health));
+        // On PostgreSQL the checks in flight share a few connections (each its own
+        // transactions); SQLite writes one at a time anyway.
+        let mut more = Vec::new();
+        if let Some(url) = config.storage.url.as_deref() {
+            for _ in 1..PG_CONNECTIONS {
+                more.push(Arc::new(Store::open_url(url)?.with_worker(store.worker())));
+            }
+        }
+        let db = Db::with_pool(store, more, Arc::clone(&health));
         let sender = Arc::new(Sender::new(&config)?);
         sender.attach_store(db.clone());
         let (notices, _) = broadcast::channel(1024);

@@ -3,6 +3,7 @@
 //! so that `/healthz` says when the database stops accepting writes.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::{Store, StoreError, StoreFault};
 use crate::health::Health;
@@ -22,22 +23,37 @@ where
     }
 }
 
-/// A shared store handle for async tasks.
+/// A shared store handle for async tasks: one connection, or on PostgreSQL a few
+/// ([`Db::with_pool`]) so that a worker's checks in flight do not queue behind one
+/// connection's round trips. Each call runs on one connection from start to end.
 #[derive(Clone)]
 pub struct Db {
-    store: Arc<Store>,
+    stores: Arc<[Arc<Store>]>,
+    next: Arc<AtomicUsize>,
     health: Arc<Health>,
 }
 
 impl Db {
     /// Wraps `store`, reporting writes to `health`.
     pub fn new(store: Arc<Store>, health: Arc<Health>) -> Db {
-        Db { store, health }
+        Db::with_pool(store, Vec::new(), health)
+    }
+
+    /// Wraps `store` and `more` connections to the same database (PostgreSQL),
+    /// taken in turn.
+    pub fn with_pool(store: Arc<Store>, more: Vec<Arc<Store>>, health: Arc<Health>) -> Db {
+        let stores: Vec<Arc<Store>> = std::iter::once(store).chain(more).collect();
+        Db { stores: stores.into(), next: Arc::default(), health }
     }
 
     /// The store itself, for synchronous callers.
     pub fn store(&self) -> &Arc<Store> {
-        &self.store
+        &self.stores[0]
+    }
+
+    /// How many connections calls are spread over.
+    pub fn connections(&self) -> usize {
+        self.stores.len()
     }
 
     /// Runs a read. A panic inside `f` is resumed in the caller.
@@ -46,7 +62,8 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
     {
-        let store = Arc::clone(&self.store);
+        let turn = self.next.fetch_add(1, Ordering::Relaxed) % self.stores.len();
+        let store = Arc::clone(&self.stores[turn]);
         blocking(move || f(&store)).await?
     }
 
