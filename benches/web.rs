@@ -191,6 +191,7 @@ fn database() -> (Arc<Store>, PathBuf) {
                 change: c,
                 deliveries: vec![NewDelivery {
                     channel: "webhook:https://hooks.example/x".into(),
+                    event: redline::store::ARTICLE_CHANGED,
                     event_id: format!("msg_{id}_{v}"),
                     payload: "{}".into(),
                     next_attempt: at,

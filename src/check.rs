@@ -255,19 +255,16 @@ impl Ctx {
         let response_head = page.response_head.clone();
         let from_version = latest.as_ref().map_or(0, |v| v.number);
         let versions = (from_version, from_version + 1);
+        let subject =
+            Subject { article_id: id, url: &article.url, source_url: &article.source_url, title: extracted.title.as_deref() };
         let deliveries = match &change {
             Some(c) => {
-                let subject = Subject {
-                    article_id: id,
-                    url: &article.url,
-                    source_url: &article.source_url,
-                    title: extracted.title.as_deref(),
-                };
                 let rules = (&rules.alert, &self.config.alerts.rules());
                 alert::outbox_rows(&self.sender, c, rules, subject, versions, &self.config.web.base_url(), now)
             }
             None => Vec::new(),
         };
+        let archive = alert::archive_row(&self.sender, subject, versions.1, now);
         let next = next_due(&article, &rules, extracted.published.as_deref(), change.is_some(), now);
         let next_check = next.unwrap_or(now.timestamp());
         log.outcome = if change.is_some() { "changed" } else { "new" }.into();
@@ -293,7 +290,7 @@ impl Ctx {
                     etag: seen.etag.as_deref(),
                     last_modified: seen.last_modified.as_deref(),
                 };
-                let provenance = Provenance { response_head: response_head.as_deref(), imported: false };
+                let provenance = Provenance { response_head: response_head.as_deref(), imported: false, archive };
                 let recorded = s.record_version_with(&version, new_change.as_ref(), &done, &provenance)?;
                 s.record_headlines(id, recorded.0, &headlines_json)?;
                 if next.is_none() {

@@ -272,7 +272,14 @@ impl Daemon {
         let checked = self.check_everything().await;
         self.stop_browser().await;
         let mut stats = checked?;
-        let (delivered, undelivered) = self.deliver_due().await?;
+        let (mut delivered, mut undelivered) = self.deliver_due().await?;
+        // A delivery can raise another (a snapshot's `article.archived` once Save Page
+        // Now is done): those go in a second pass.
+        if delivered > 0 {
+            let (more, failed) = self.deliver_due().await?;
+            delivered += more;
+            undelivered += failed;
+        }
         stats.delivered = delivered;
         stats.undelivered = undelivered;
         Ok(stats)

@@ -475,22 +475,28 @@ async fn a_matrix_room_on_a_real_synapse_receives_each_change_once() {
 type Submissions = Arc<Mutex<Vec<(String, String, String)>>>;
 
 /// A Save Page Now 2 API: `POST /save` gives a job, whose status is a success (the first job's
-/// after one pending answer).
+/// after one pending answer). The very first submission is refused with 429 and a
+/// `Retry-After` of ten minutes, as the service does past its rate.
 async fn start_save_page_now() -> (String, Submissions) {
     let seen: Submissions = Arc::default();
     let polls: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+    let refused = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let save = {
         let seen = Arc::clone(&seen);
         move |headers: HeaderMap, body: String| {
-            let seen = Arc::clone(&seen);
+            let (seen, refused) = (Arc::clone(&seen), Arc::clone(&refused));
             async move {
+                if !refused.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                    let answer = Json(json!({ "status": "error", "message": "You have already reached the limit" }));
+                    return (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "600")], answer).into_response();
+                }
                 let url = url::form_urlencoded::parse(body.as_bytes())
                     .find(|(k, _)| k == "url")
                     .map(|(_, v)| v.to_string())
                     .unwrap_or_default();
                 let mut seen = seen.lock().unwrap();
                 seen.push((header(&headers, "authorization").into(), header(&headers, "accept").into(), url.clone()));
-                Json(json!({ "url": url, "job_id": format!("spn2-{}", seen.len()) }))
+                Json(json!({ "url": url, "job_id": format!("spn2-{}", seen.len()) })).into_response()
             }
         }
     };
@@ -533,20 +539,59 @@ async fn each_new_version_gets_an_archive_snapshot_linked_from_its_page() {
     let archive = format!(
         "[archive]\nbase = {base:?}\naccess_key = \"ia-access\"\nsecret_key = \"${{REDLINE_TEST_IA_SECRET}}\"\nmin_interval = \"0s\"\n"
     );
-    let config = write_config(dir.path(), &newsroom.feed_url(), &archive);
+    let (hook, received) = common::start_receiver().await;
+    let config = write_config(dir.path(), &newsroom.feed_url(), &format!("{archive}\n{}", common::webhook(&hook)));
+    let started = chrono::Utc::now().timestamp();
     run_once(&config).await;
+    let first_versions = newsroom.article_urls().len();
+    assert_eq!(seen.lock().unwrap().len(), first_versions - 1, "the refused submission waits");
+    let pending = open_store(dir.path()).unwrap().deliveries("pending").unwrap();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert!(pending[0].next_attempt >= started + 590, "Retry-After is honoured: {pending:?}");
+    assert!(pending[0].last_error.as_deref().unwrap_or("").contains("429"), "{pending:?}");
+    redline(&["--config", config.to_str().unwrap(), "alerts", "retry", "--all"]).await;
+    assert_eq!(seen.lock().unwrap().len(), first_versions, "every first version is submitted");
+    assert!(received.lock().unwrap().is_empty(), "a first version raises no webhook, its snapshot none either");
     let edits = newsroom.publish_all_edits();
+    assert!(!edits.is_empty());
     run_once(&config).await;
     let seen = seen.lock().unwrap().clone();
-    assert_eq!(seen.len(), edits.len(), "one submission per new version");
+    let store = Arc::new(open_store(dir.path()).unwrap());
+    let versions = store.count(redline::store::Table::Versions).unwrap() as usize;
+    assert!(versions > first_versions);
+    assert_eq!(seen.len(), versions, "one submission per new version");
     for (authorization, accept, url) in &seen {
         assert_eq!(authorization, "LOW ia-access:ia-secret");
         assert_eq!(accept, "application/json");
         assert!(url.starts_with(&newsroom.base_url()), "{url}");
     }
-    let store = Arc::new(open_store(dir.path()).unwrap());
-    let delivered = store.deliveries("delivered").unwrap();
-    assert_eq!(delivered.len(), edits.len());
+    let delivered: Vec<_> =
+        store.deliveries("delivered").unwrap().into_iter().filter(|d| d.channel.starts_with("archive:")).collect();
+    assert_eq!(delivered.len(), versions);
+    // Each article.changed the webhook got is followed by its version's article.archived,
+    // under an id of its own, with the snapshot the version page links.
+    let events: Vec<(String, Value)> = received.lock().unwrap().iter().map(|r| (r.id.clone(), r.json())).collect();
+    let changed: Vec<&Value> = events.iter().filter(|(_, e)| e["type"] == "article.changed").map(|(_, e)| e).collect();
+    let archived: Vec<&Value> = events.iter().filter(|(_, e)| e["type"] == "article.archived").map(|(_, e)| e).collect();
+    assert!(!changed.is_empty());
+    assert_eq!(archived.len(), changed.len(), "one article.archived per article.changed: {events:?}");
+    assert_eq!(events.iter().map(|(id, _)| id).collect::<HashSet<_>>().len(), events.len(), "ids are distinct");
+    for c in &changed {
+        let (url, version) = (&c["data"]["url"], &c["data"]["to_version"]);
+        let a = archived
+            .iter()
+            .find(|a| a["data"]["url"] == *url && a["data"]["version"] == *version)
+            .unwrap_or_else(|| panic!("no article.archived for {url} v{version}: {events:?}"));
+        let article = delivered
+            .iter()
+            .map(|d| serde_json::from_str::<Value>(&d.payload).unwrap())
+            .find(|job| job["url"] == *url)
+            .map(|job| job["article_id"].as_i64().unwrap())
+            .unwrap();
+        let stored = store.snapshot_url(article, version.as_i64().unwrap()).unwrap().unwrap();
+        assert_eq!(a["data"]["snapshot_url"], stored.as_str());
+        assert!(a["data"]["version_url"].as_str().unwrap().ends_with(&format!("/articles/{article}/versions/{version}")));
+    }
     let web = {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

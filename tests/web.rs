@@ -53,6 +53,7 @@ fn record(
         let change = (i > 0).then(|| compare(&versions[i - 1], a));
         let deliveries = vec![NewDelivery {
             channel: "webhook:test".into(),
+            event: redline::store::ARTICLE_CHANGED,
             event_id: format!("msg_{id}_{i}"),
             payload: "{}".into(),
             next_attempt: at,

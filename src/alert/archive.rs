@@ -4,7 +4,8 @@
 //! capture is done, and the snapshot URL
 //! (`https://web.archive.org/web/{timestamp}/{original_url}`) kept with the
 //! version. A submission is an outbox row like an alert, so it gets the same
-//! retries, and `429` answers are honoured.
+//! retries, and `429` answers are honoured. Once captured, the snapshot is
+//! announced (`article.archived`) to the webhooks told of the version's change.
 
 use std::time::Duration;
 
@@ -12,7 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use super::SendError;
 use super::bots::{json_answer, read_answer, unanswered};
-use crate::config::ArchiveConfig;
+use crate::config::{ArchiveConfig, WebhookConfig, WebhookFormat};
+use crate::store::{ARTICLE_ARCHIVED, NewDelivery};
 
 /// The version to capture, as stored in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,11 +127,55 @@ impl super::Sender {
         let captured = capture(&self.client, config, &job).await;
         self.spacing.posted(&channel);
         let snapshot = captured?;
-        db.write(move |s| s.set_snapshot_url(job.article_id, job.version, &snapshot))
-            .await
-            .map_err(|e| SendError::Retry { message: format!("snapshot not recorded: {e}"), retry_after: None })?;
+        // Standard webhooks told of the version's change hear of its snapshot too (chat
+        // webhooks, email and bots are not sent a second message).
+        let hooks: Vec<String> = self
+            .webhooks
+            .iter()
+            .filter(|w| w.format == WebhookFormat::Standard)
+            .map(WebhookConfig::channel)
+            .collect();
+        let now = chrono::Utc::now();
+        let body = archived_event(&job, &snapshot, &self.web_base_url, now).to_string();
+        db.write(move |s| {
+            let told = s.channels_told_of_version(job.article_id, job.version)?;
+            let announcements: Vec<NewDelivery> = told
+                .into_iter()
+                .filter(|channel| hooks.contains(channel))
+                .map(|channel| NewDelivery {
+                    channel,
+                    event: ARTICLE_ARCHIVED,
+                    event_id: super::new_event_id(),
+                    payload: body.clone(),
+                    next_attempt: now.timestamp(),
+                })
+                .collect();
+            s.record_snapshot(job.article_id, job.version, &snapshot, &announcements, now.timestamp())
+        })
+        .await
+        .map_err(|e| SendError::Retry { message: format!("snapshot not recorded: {e}"), retry_after: None })?;
         Ok(())
     }
+}
+
+/// The `article.archived` event: a version's Internet Archive snapshot, sent after
+/// the `article.changed` event of the same version to the same webhook.
+pub fn archived_event(
+    job: &ArchiveJob,
+    snapshot_url: &str,
+    web_base_url: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> serde_json::Value {
+    serde_json::json!({
+        "type": ARTICLE_ARCHIVED,
+        "timestamp": at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "data": {
+            "url": job.url,
+            "version": job.version,
+            "snapshot_url": snapshot_url,
+            "version_url": format!("{web_base_url}/articles/{}/versions/{}", job.article_id, job.version),
+        }
+    })
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ pub mod rules;
 pub mod webhook;
 pub mod worker;
 
-pub use rules::{outbox_rows, should_alert};
+pub use rules::{archive_row, outbox_rows, should_alert};
 
 pub use crate::config::decode_secret;
 use crate::config::{ArchiveConfig, ChannelConfig, ChannelKind, ChannelRule, Config, EmailConfig, WebhookConfig};
@@ -199,6 +199,8 @@ pub struct Sender {
     spacing: bots::Spacing,
     sessions: bluesky::Sessions,
     archive: Option<ArchiveConfig>,
+    /// The web UI's address, for the links in `article.archived` events.
+    web_base_url: String,
     /// Where Save Page Now snapshot URLs are recorded (set by the daemon).
     store: std::sync::OnceLock<crate::store::Db>,
     allow_private: bool,
@@ -221,6 +223,7 @@ impl Sender {
             spacing: bots::Spacing::default(),
             sessions: bluesky::Sessions::default(),
             archive: config.archive.clone(),
+            web_base_url: config.web.base_url(),
             store: std::sync::OnceLock::new(),
             allow_private: config.fetch.allow_private,
         })

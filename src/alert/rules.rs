@@ -1,5 +1,6 @@
 //! Which changes alert, and the outbox rows a change that alerts becomes:
-//! one per channel, its body fixed now so that every retry sends the same bytes.
+//! one per channel, its body fixed now so that every retry sends the same bytes;
+//! and the archive submission every new version gets.
 
 use chrono::{DateTime, Utc};
 use tracing::debug;
@@ -8,7 +9,7 @@ use super::archive::ArchiveJob;
 use super::{Event, Sender, event_data, new_event_id};
 use crate::config::{AlertRules, ChannelRule};
 use crate::diff::{Change, EditKind};
-use crate::store::NewDelivery;
+use crate::store::{ARTICLE_CHANGED, NewDelivery, VERSION_ARCHIVE};
 
 /// The article a change belongs to.
 #[derive(Debug, Clone, Copy)]
@@ -56,28 +57,14 @@ pub fn outbox_rows(
     web_base_url: &str,
     now: DateTime<Utc>,
 ) -> Vec<NewDelivery> {
-    // Every new version is archived, whatever the alert rules.
-    let mut rows: Vec<NewDelivery> = sender
-        .archive_channel()
-        .map(|channel| {
-            let job = ArchiveJob { url: subject.url.to_string(), article_id: subject.article_id, version: versions.1 };
-            NewDelivery {
-                channel,
-                event_id: new_event_id(),
-                payload: serde_json::to_string(&job).expect("job serializes"),
-                next_attempt: now.timestamp(),
-            }
-        })
-        .into_iter()
-        .collect();
     if !should_alert(change, watch, global) {
         debug!(url = %subject.url, summary = %change.summary, "Change below the alert rules: recorded, not sent.");
-        return rows;
+        return Vec::new();
     }
     let diff_url = format!("{web_base_url}/articles/{}/versions/{}", subject.article_id, versions.1);
     let data = event_data(change, subject.url, subject.title, subject.source_url, versions, diff_url);
     let event = Event::article_changed(data, now);
-    let alerts = sender
+    sender
         .channels()
         .into_iter()
         .filter(|channel| sender.channel_rule(channel).is_none_or(|rule| passes_channel_rule(change, rule)))
@@ -85,13 +72,27 @@ pub fn outbox_rows(
             let window = sender.digest_window(&channel).unwrap_or_default();
             NewDelivery {
                 payload: sender.payload(&channel, &event, change),
+                event: ARTICLE_CHANGED,
                 event_id: new_event_id(),
                 next_attempt: now.timestamp() + window.as_secs() as i64,
                 channel,
             }
-        });
-    rows.extend(alerts);
-    rows
+        })
+        .collect()
+}
+
+/// The Save Page Now submission of a new version (first or not, whatever the alert
+/// rules), when `[archive]` is set.
+pub fn archive_row(sender: &Sender, subject: Subject<'_>, version: i64, now: DateTime<Utc>) -> Option<NewDelivery> {
+    let channel = sender.archive_channel()?;
+    let job = ArchiveJob { url: subject.url.to_string(), article_id: subject.article_id, version };
+    Some(NewDelivery {
+        channel,
+        event: VERSION_ARCHIVE,
+        event_id: new_event_id(),
+        payload: serde_json::to_string(&job).expect("job serializes"),
+        next_attempt: now.timestamp(),
+    })
 }
 
 #[cfg(test)]

@@ -270,7 +270,7 @@ mod tests {
     fn row(id: i64, attempts: u32) -> DeliveryRow {
         DeliveryRow {
             id,
-            change_id: 1,
+            change_id: Some(1),
             channel: "webhook:h#0".into(),
             event_id: format!("msg_{id}"),
             payload: "{}".into(),

@@ -81,15 +81,11 @@ pub fn write_jsonl(store: &Store, filter: &ExportFilter, out: &mut dyn Write) ->
     })
 }
 
-fn version_json(h: &History, v: &VersionRow) -> Value {
+/// The fields of a version that the JSONL export and `GET /api/articles/{id}/versions/{n}`
+/// both give, under the same names.
+pub fn version_fields(v: &VersionRow) -> serde_json::Map<String, Value> {
     let a = &v.article;
-    json!({
-        "schema": JSONL_SCHEMA,
-        "type": "version",
-        "article_id": h.article.id,
-        "watch_id": h.article.source_id,
-        "url": h.article.url,
-        "outlet": host_key(&h.article.url),
+    let fields = json!({
         "number": v.number,
         "fetched_at": rfc3339(v.fetched_at),
         "content_hash": v.content_hash,
@@ -100,8 +96,28 @@ fn version_json(h: &History, v: &VersionRow) -> Value {
         "lang": a.lang,
         "canonical_url": a.canonical_url,
         "paragraphs": a.paragraphs,
+    });
+    match fields {
+        Value::Object(map) => map,
+        _ => unreachable!("json! of an object"),
+    }
+}
+
+fn version_json(h: &History, v: &VersionRow) -> Value {
+    let mut out = version_fields(v);
+    let own = json!({
+        "schema": JSONL_SCHEMA,
+        "type": "version",
+        "article_id": h.article.id,
+        "watch_id": h.article.source_id,
+        "url": h.article.url,
+        "outlet": host_key(&h.article.url),
         "imported": h.imported.contains(&v.number),
-    })
+    });
+    if let Value::Object(own) = own {
+        out.extend(own);
+    }
+    Value::Object(out)
 }
 
 fn change_json(h: &History, c: &ChangeRow) -> Value {

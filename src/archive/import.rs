@@ -327,7 +327,7 @@ fn import_url(
             etag: None,
             last_modified: None,
         };
-        let provenance = Provenance { response_head: c.head.as_deref(), imported: true };
+        let provenance = Provenance { response_head: c.head.as_deref(), imported: true, archive: None };
         let (number, _) = store.record_version_with(&version, new_change.as_ref(), &done, &provenance)?;
         report.versions += 1;
         report.changes += usize::from(change.is_some());

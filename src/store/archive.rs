@@ -1,25 +1,38 @@
 //! What the web-archive export and import read and write: each stored page with
 //! the response head it came with, its version and the change that produced it
 //! ([`ArchivedPage`]), the provenance written with a version ([`Provenance`]:
-//! the head, and whether it came from an imported archive), and the disabled
+//! the head, whether it came from an imported archive, its Save Page Now submission), and the disabled
 //! watch an imported article without one belongs to.
 
 use super::sql::{Conn, Value, params};
-use super::{NewSource, NewVersion, Result, Store};
+use super::{NewDelivery, NewSource, NewVersion, Result, Store};
 use crate::diff::{Change, EditKind};
 
-/// Where a version's page came from, written in the transaction of the version.
+/// Where a version's page came from, and the web archive's copy to be made of it,
+/// written in the transaction of the version.
 #[derive(Debug, Clone, Default)]
 pub struct Provenance<'a> {
     /// The response's status line and headers, CRLF-separated (see `archive::http::head_text`).
     pub response_head: Option<&'a str>,
     /// The page came from `redline import --warc`, not from a check.
     pub imported: bool,
+    /// The version's Save Page Now submission (an outbox row of the version, first or not).
+    pub archive: Option<NewDelivery>,
 }
 
 impl Provenance<'_> {
     /// Writes onto version `number` of the article and the change to it.
-    pub(super) fn write(&self, tx: &mut Conn, article_id: i64, number: i64) -> Result<()> {
+    pub(super) fn write(&self, tx: &mut Conn, article_id: i64, number: i64, fetched_at: i64) -> Result<()> {
+        if let Some(job) = &self.archive {
+            let ids = tx.query_opt(
+                "SELECT v.id, c.id FROM versions v LEFT JOIN changes c ON c.to_version = v.id
+                 WHERE v.article_id = ?1 AND v.number = ?2",
+                params![article_id, number],
+            )?;
+            if let Some(row) = ids {
+                super::deliveries::insert(tx, row.get(0)?, row.get(1)?, job, fetched_at)?;
+            }
+        }
         if self.response_head.is_none() && !self.imported {
             return Ok(());
         }
@@ -202,28 +215,8 @@ impl Store {
                 tx.execute("UPDATE versions SET number = ?2 - number WHERE article_id = ?1", params![article_id, k])?;
                 let mut previous = None;
                 for (i, e) in earlier.iter().enumerate() {
-                    let (v, a) = (&e.version, e.version.article);
-                    let id: i64 = tx.scalar(
-                        "INSERT INTO versions (article_id, number, fetched_at, content_hash, title, byline, published,
-                                               modified, lang, canonical_url, paragraphs, raw_html_zstd, response_head,
-                                               imported)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 1) RETURNING id",
-                        params![
-                            article_id,
-                            i as i64 + 1,
-                            v.fetched_at,
-                            v.content_hash,
-                            a.title.as_deref(),
-                            a.byline.as_deref(),
-                            a.published.as_deref(),
-                            a.modified.as_deref(),
-                            a.lang.as_deref(),
-                            a.canonical_url.as_deref(),
-                            serde_json::to_string(&a.paragraphs)?,
-                            v.raw_html_zstd.as_deref(),
-                            e.response_head,
-                        ],
-                    )?;
+                    let v = &e.version;
+                    let id = super::versions::insert_row(tx, v, i as i64 + 1, e.response_head, true)?;
                     if let (Some(change), Some(from)) = (e.change, previous) {
                         insert_imported_change(tx, article_id, from, id, v.fetched_at, change)?;
                     }
@@ -331,11 +324,11 @@ mod tests {
                 raw_html_zstd: Some(zstd::encode_all(&b"<p>one</p>"[..], 3).unwrap()),
                 ..version(aid, 10, "h1", &one)
             };
-            let head = Provenance { response_head: Some("HTTP/1.1 200 OK\r\nETag: \"1\""), imported: false };
+            let head = Provenance { response_head: Some("HTTP/1.1 200 OK\r\nETag: \"1\""), imported: false, archive: None };
             assert_eq!(store.record_version_with(&nv, None, &done(10), &head).unwrap(), (1, None));
             let (n, cid) = record_change(store, aid, 20, "two", vec![]).unwrap();
             assert_eq!(n, 2);
-            let imported = Provenance { response_head: None, imported: true };
+            let imported = Provenance { response_head: None, imported: true, archive: None };
             let three = article("three");
             let change = crate::diff::compare(&article("two"), &three);
             let nc = crate::store::NewChange { change: &change, deliveries: vec![] };

@@ -116,7 +116,9 @@ const TABLES: &[TableSpec] = &[
         key: "id",
         columns: &[
             "id",
+            "version_id",
             "change_id",
+            "event",
             "channel",
             "event_id",
             "payload",

@@ -5,11 +5,21 @@
 use super::sql::{Conn, Row, Value, params};
 use super::{Result, Store, lease_free};
 
-/// An outbox row to write with a change.
+/// What an outbox row tells: a change (webhooks, email, bots), …
+pub const ARTICLE_CHANGED: &str = "article.changed";
+/// … a version to submit to Save Page Now (`[archive]`), …
+pub const VERSION_ARCHIVE: &str = "version.archive";
+/// … or, to a webhook that was told of a change, the snapshot of its version.
+pub const ARTICLE_ARCHIVED: &str = "article.archived";
+
+/// An outbox row to write with a version (and its change, when there is one).
 #[derive(Debug, Clone)]
 pub struct NewDelivery {
     /// Channel name (`webhook:URL`, `email:…`).
     pub channel: String,
+    /// What it tells ([`ARTICLE_CHANGED`], [`VERSION_ARCHIVE`], [`ARTICLE_ARCHIVED`]): one row
+    /// per version, channel and event.
+    pub event: &'static str,
     /// Stable event id.
     pub event_id: String,
     /// The exact body to send.
@@ -23,8 +33,8 @@ pub struct NewDelivery {
 pub struct DeliveryRow {
     /// Row id.
     pub id: i64,
-    /// Its change.
-    pub change_id: i64,
+    /// Its change; none for a first version's archive submission.
+    pub change_id: Option<i64>,
     /// Channel name.
     pub channel: String,
     /// Stable event id.
@@ -56,6 +66,23 @@ pub(crate) fn delivery_row(r: &Row) -> Result<DeliveryRow> {
         next_attempt: r.get(7)?,
         last_error: r.get(8)?,
     })
+}
+
+/// Writes an outbox row of version `version_id` (and of its change, if any), in the
+/// transaction that records them.
+pub(super) fn insert(
+    tx: &mut Conn,
+    version_id: i64,
+    change_id: Option<i64>,
+    d: &NewDelivery,
+    created_at: i64,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO deliveries (version_id, change_id, event, channel, event_id, payload, next_attempt, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![version_id, change_id, d.event, &d.channel, &d.event_id, &d.payload, d.next_attempt, created_at],
+    )?;
+    Ok(())
 }
 
 impl Store {

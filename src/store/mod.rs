@@ -70,7 +70,7 @@ pub use archive::{ArchivedChange, ArchivedPage, EarlierVersion, ExportFilter, Pr
 pub use articles::{ArticleRow, CheckDone, host_key};
 pub use changes::{ChangeRow, NewChange};
 pub use copy::TableCopy;
-pub use deliveries::{DeliveryRow, NewDelivery};
+pub use deliveries::{ARTICLE_ARCHIVED, ARTICLE_CHANGED, DeliveryRow, NewDelivery, VERSION_ARCHIVE};
 pub use fault::StoreFault;
 pub use fetch_log::{FAILED_OUTCOMES, FetchLogEntry};
 pub use host_turns::Turn;

@@ -279,6 +279,42 @@ const MIGRATIONS: &[&str] = &[
     "#,
     // 13: the Internet Archive snapshot of a version, once Save Page Now has captured it.
     "ALTER TABLE versions ADD COLUMN snapshot_url TEXT;",
+    // 14 (issue 16): an outbox row belongs to a version, and to its change when there is
+    // one: a first version's Save Page Now submission has none, and a snapshot's
+    // `article.archived` webhook follows its change's `article.changed` on the same
+    // channel, told apart by `event`. Rebuilt, as SQLite can drop neither a NOT NULL nor
+    // a UNIQUE constraint; no table refers to this one.
+    r#"
+    CREATE TABLE deliveries_v14 (
+        id            INTEGER PRIMARY KEY,
+        version_id    INTEGER NOT NULL REFERENCES versions(id),
+        change_id     INTEGER REFERENCES changes(id),
+        event         TEXT NOT NULL DEFAULT 'article.changed',
+        channel       TEXT NOT NULL,
+        event_id      TEXT NOT NULL UNIQUE,
+        payload       TEXT NOT NULL,
+        status        TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed')),
+        attempts      INTEGER NOT NULL DEFAULT 0,
+        next_attempt  INTEGER NOT NULL,
+        last_error    TEXT,
+        created_at    INTEGER NOT NULL,
+        delivered_at  INTEGER,
+        lease_owner   TEXT,
+        lease_until   INTEGER,
+        UNIQUE (version_id, channel, event)
+    );
+    INSERT INTO deliveries_v14 (id, version_id, change_id, event, channel, event_id, payload, status, attempts,
+                                next_attempt, last_error, created_at, delivered_at, lease_owner, lease_until)
+        SELECT d.id, c.to_version, d.change_id,
+               CASE WHEN d.channel LIKE 'archive:%' THEN 'version.archive' ELSE 'article.changed' END,
+               d.channel, d.event_id, d.payload, d.status, d.attempts, d.next_attempt, d.last_error,
+               d.created_at, d.delivered_at, d.lease_owner, d.lease_until
+        FROM deliveries d JOIN changes c ON c.id = d.change_id;
+    DROP TABLE deliveries;
+    ALTER TABLE deliveries_v14 RENAME TO deliveries;
+    CREATE INDEX deliveries_due ON deliveries (status, next_attempt);
+    CREATE INDEX deliveries_change ON deliveries (change_id);
+    "#,
 ];
 
 /// PostgreSQL's migrations, applied in order; the `redline_schema` table holds how many
@@ -506,6 +542,17 @@ const PG_MIGRATIONS: &[&str] = &[
     "#,
     // 7: SQLite's migration 13: the Internet Archive snapshot of a version.
     "ALTER TABLE versions ADD COLUMN snapshot_url TEXT;",
+    // 8: SQLite's migration 14: an outbox row belongs to a version, its change is optional.
+    r#"
+    ALTER TABLE deliveries ADD COLUMN version_id BIGINT REFERENCES versions(id);
+    ALTER TABLE deliveries ADD COLUMN event TEXT NOT NULL DEFAULT 'article.changed';
+    UPDATE deliveries d SET version_id = c.to_version FROM changes c WHERE c.id = d.change_id;
+    UPDATE deliveries SET event = 'version.archive' WHERE channel LIKE 'archive:%';
+    ALTER TABLE deliveries ALTER COLUMN version_id SET NOT NULL;
+    ALTER TABLE deliveries ALTER COLUMN change_id DROP NOT NULL;
+    ALTER TABLE deliveries DROP CONSTRAINT deliveries_change_id_channel_key;
+    ALTER TABLE deliveries ADD CONSTRAINT deliveries_version_channel_event UNIQUE (version_id, channel, event);
+    "#,
 ];
 
 /// The text PostgreSQL's full-text search indexes for a version (`versions_search`):
@@ -728,6 +775,43 @@ mod tests {
         assert_eq!(store.screenshot_info(1, 1).unwrap().map(|i| (i.width, i.height)), Some((3, 2)));
         store.conn().execute("DELETE FROM versions WHERE id = ?1", params![old.id]).unwrap();
         assert_eq!(store.count(crate::store::Table::Screenshots).unwrap(), 0, "ON DELETE CASCADE");
+    }
+
+    #[test]
+    fn a_version_13_outbox_row_gets_its_version_and_its_event() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.db");
+        let conn = database_at(&path, 13);
+        conn.execute_batch(
+            "INSERT INTO sources (kind, url, schedule, created_at) VALUES ('article', 'https://a/1', 'every 10m', 0);
+             INSERT INTO articles (source_id, url, first_seen) VALUES (1, 'https://a/1', 0);
+             INSERT INTO versions (article_id, number, fetched_at, content_hash, paragraphs) VALUES (1, 1, 5, 'a', '[]');
+             INSERT INTO versions (article_id, number, fetched_at, content_hash, paragraphs) VALUES (1, 2, 6, 'b', '[]');
+             INSERT INTO changes (article_id, from_version, to_version, created_at, kinds, significance, summary, diff)
+             VALUES (1, 1, 2, 6, '[]', 0.5, 's', '{}');
+             INSERT INTO deliveries (change_id, channel, event_id, payload, next_attempt, created_at, lease_owner)
+             VALUES (1, 'webhook:h', 'm1', '{}', 6, 6, 'w1');
+             INSERT INTO deliveries (change_id, channel, event_id, payload, next_attempt, created_at)
+             VALUES (1, 'archive:web.archive.org', 'm2', '{}', 6, 6);",
+        )
+        .unwrap();
+        drop(conn);
+        let store = Store::open(&path).unwrap();
+        let rows = store
+            .conn()
+            .query("SELECT version_id, change_id, event, lease_owner FROM deliveries ORDER BY id", &[])
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0).unwrap(), r.get(1).unwrap(), r.get(2).unwrap(), r.get(3).unwrap()))
+            .collect::<Vec<(i64, Option<i64>, String, Option<String>)>>();
+        assert_eq!(
+            rows,
+            [
+                (2, Some(1), "article.changed".into(), Some("w1".into())),
+                (2, Some(1), "version.archive".into(), None)
+            ]
+        );
+        assert_eq!(store.deliveries("pending").unwrap().len(), 2);
     }
 
     #[test]

@@ -125,7 +125,7 @@ impl Store {
     ) -> Result<(i64, Option<i64>)> {
         let write = |tx: &mut Conn| {
             let written = write_version(tx, version, change, done, &self.worker)?;
-            provenance.write(tx, version.article_id, written.0)?;
+            provenance.write(tx, version.article_id, written.0, version.fetched_at)?;
             Ok(written)
         };
         let mut conn = self.conn();
@@ -138,6 +138,38 @@ impl Store {
         }
         conn.durable(|conn| conn.transaction(write))
     }
+}
+
+/// Writes the `versions` row of `version` as number `number`; returns its id.
+pub(super) fn insert_row(
+    tx: &mut Conn,
+    version: &NewVersion<'_>,
+    number: i64,
+    response_head: Option<&str>,
+    imported: bool,
+) -> Result<i64> {
+    let a = version.article;
+    tx.scalar(
+        "INSERT INTO versions (article_id, number, fetched_at, content_hash, title, byline, published, modified,
+                               lang, canonical_url, paragraphs, raw_html_zstd, response_head, imported)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING id",
+        params![
+            version.article_id,
+            number,
+            version.fetched_at,
+            version.content_hash,
+            a.title.as_deref(),
+            a.byline.as_deref(),
+            a.published.as_deref(),
+            a.modified.as_deref(),
+            a.lang.as_deref(),
+            a.canonical_url.as_deref(),
+            serde_json::to_string(&a.paragraphs)?,
+            version.raw_html_zstd.as_deref(),
+            response_head,
+            imported,
+        ],
+    )
 }
 
 fn write_version(
@@ -156,25 +188,7 @@ fn write_version(
         .transpose()?;
     let number = previous.map_or(1, |(_, n)| n + 1);
     let a = version.article;
-    let version_id: i64 = tx.scalar(
-        "INSERT INTO versions (article_id, number, fetched_at, content_hash, title, byline, published, modified,
-                               lang, canonical_url, paragraphs, raw_html_zstd)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id",
-        params![
-            version.article_id,
-            number,
-            version.fetched_at,
-            version.content_hash,
-            a.title.as_deref(),
-            a.byline.as_deref(),
-            a.published.as_deref(),
-            a.modified.as_deref(),
-            a.lang.as_deref(),
-            a.canonical_url.as_deref(),
-            serde_json::to_string(&a.paragraphs)?,
-            version.raw_html_zstd.as_deref(),
-        ],
-    )?;
+    let version_id = insert_row(tx, version, number, None, false)?;
     if let Some(png) = &version.screenshot {
         screenshots::insert(tx, version_id, version.fetched_at, png)?;
     }
@@ -195,11 +209,7 @@ fn write_version(
             ],
         )?;
         for d in &c.deliveries {
-            tx.execute(
-                "INSERT INTO deliveries (change_id, channel, event_id, payload, next_attempt, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![id, &d.channel, &d.event_id, &d.payload, d.next_attempt, version.fetched_at],
-            )?;
+            super::deliveries::insert(tx, version_id, Some(id), d, version.fetched_at)?;
         }
         change_id = Some(id);
     }

@@ -232,7 +232,6 @@ async fn version(
         })
         .await?;
     let v = v.ok_or_else(|| Failure::not_found(format!("article {article_id} has no version {number}")))?;
-    let a = &v.article;
     let base = format!("/articles/{article_id}/versions/{number}");
     let screenshot = shot.map(|i| {
         json!({
@@ -244,25 +243,20 @@ async fn version(
             "diff_url": previous_shot.is_some().then(|| format!("{base}/screenshot-diff.png")),
         })
     });
-    Ok(Json(json!({
+    let mut out = crate::archive::data::version_fields(&v);
+    let own = json!({
         "article_id": article_id,
-        "number": v.number,
-        "fetched_at": rfc3339(v.fetched_at),
-        "content_hash": v.content_hash,
-        "title": a.title,
-        "byline": a.byline,
-        "published": a.published,
-        "modified": a.modified,
-        "lang": a.lang,
-        "canonical_url": a.canonical_url,
-        "paragraphs": a.paragraphs,
         "change_id": c.map(|c| c.id),
         "imported": imported,
         "html_url": format!("/articles/{article_id}/versions/{number}"),
         "raw_url": format!("/articles/{article_id}/versions/{number}/raw"),
         "screenshot": screenshot,
         "snapshot_url": snapshot_url,
-    })))
+    });
+    if let Value::Object(own) = own {
+        out.extend(own);
+    }
+    Ok(Json(Value::Object(out)))
 }
 
 /// `GET /api/articles/{id}/compare?from=1&to=7`: the change between any two versions,
