@@ -255,8 +255,12 @@ impl Ctx {
         let response_head = page.response_head.clone();
         let from_version = latest.as_ref().map_or(0, |v| v.number);
         let versions = (from_version, from_version + 1);
-        let subject =
-            Subject { article_id: id, url: &article.url, source_url: &article.source_url, title: extracted.title.as_deref() };
+        let subject = Subject {
+            article_id: id,
+            url: &article.url,
+            source_url: &article.source_url,
+            title: extracted.title.as_deref(),
+        };
         let deliveries = match &change {
             Some(c) => {
                 let rules = (&rules.alert, &self.config.alerts.rules());

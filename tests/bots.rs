@@ -572,7 +572,8 @@ async fn each_new_version_gets_an_archive_snapshot_linked_from_its_page() {
     // under an id of its own, with the snapshot the version page links.
     let events: Vec<(String, Value)> = received.lock().unwrap().iter().map(|r| (r.id.clone(), r.json())).collect();
     let changed: Vec<&Value> = events.iter().filter(|(_, e)| e["type"] == "article.changed").map(|(_, e)| e).collect();
-    let archived: Vec<&Value> = events.iter().filter(|(_, e)| e["type"] == "article.archived").map(|(_, e)| e).collect();
+    let archived: Vec<&Value> =
+        events.iter().filter(|(_, e)| e["type"] == "article.archived").map(|(_, e)| e).collect();
     assert!(!changed.is_empty());
     assert_eq!(archived.len(), changed.len(), "one article.archived per article.changed: {events:?}");
     assert_eq!(events.iter().map(|(id, _)| id).collect::<HashSet<_>>().len(), events.len(), "ids are distinct");
@@ -590,7 +591,9 @@ async fn each_new_version_gets_an_archive_snapshot_linked_from_its_page() {
             .unwrap();
         let stored = store.snapshot_url(article, version.as_i64().unwrap()).unwrap().unwrap();
         assert_eq!(a["data"]["snapshot_url"], stored.as_str());
-        assert!(a["data"]["version_url"].as_str().unwrap().ends_with(&format!("/articles/{article}/versions/{version}")));
+        assert!(
+            a["data"]["version_url"].as_str().unwrap().ends_with(&format!("/articles/{article}/versions/{version}"))
+        );
     }
     let web = {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

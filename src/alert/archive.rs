@@ -129,12 +129,8 @@ impl super::Sender {
         let snapshot = captured?;
         // Standard webhooks told of the version's change hear of its snapshot too (chat
         // webhooks, email and bots are not sent a second message).
-        let hooks: Vec<String> = self
-            .webhooks
-            .iter()
-            .filter(|w| w.format == WebhookFormat::Standard)
-            .map(WebhookConfig::channel)
-            .collect();
+        let hooks: Vec<String> =
+            self.webhooks.iter().filter(|w| w.format == WebhookFormat::Standard).map(WebhookConfig::channel).collect();
         let now = chrono::Utc::now();
         let body = archived_event(&job, &snapshot, &self.web_base_url, now).to_string();
         db.write(move |s| {

@@ -1,55 +1,11 @@
 //! What the web-archive export and import read and write: each stored page with
 //! the response head it came with, its version and the change that produced it
-//! ([`ArchivedPage`]), the provenance written with a version ([`Provenance`]:
-//! the head, whether it came from an imported archive, its Save Page Now submission), and the disabled
-//! watch an imported article without one belongs to.
+//! ([`ArchivedPage`]), the earlier versions an import puts before a history, and the
+//! disabled watch an imported article without one belongs to.
 
 use super::sql::{Conn, Value, params};
-use super::{NewDelivery, NewSource, NewVersion, Result, Store};
+use super::{NewSource, NewVersion, Result, Store};
 use crate::diff::{Change, EditKind};
-
-/// Where a version's page came from, and the web archive's copy to be made of it,
-/// written in the transaction of the version.
-#[derive(Debug, Clone, Default)]
-pub struct Provenance<'a> {
-    /// The response's status line and headers, CRLF-separated (see `archive::http::head_text`).
-    pub response_head: Option<&'a str>,
-    /// The page came from `redline import --warc`, not from a check.
-    pub imported: bool,
-    /// The version's Save Page Now submission (an outbox row of the version, first or not).
-    pub archive: Option<NewDelivery>,
-}
-
-impl Provenance<'_> {
-    /// Writes onto version `number` of the article and the change to it.
-    pub(super) fn write(&self, tx: &mut Conn, article_id: i64, number: i64, fetched_at: i64) -> Result<()> {
-        if let Some(job) = &self.archive {
-            let ids = tx.query_opt(
-                "SELECT v.id, c.id FROM versions v LEFT JOIN changes c ON c.to_version = v.id
-                 WHERE v.article_id = ?1 AND v.number = ?2",
-                params![article_id, number],
-            )?;
-            if let Some(row) = ids {
-                super::deliveries::insert(tx, row.get(0)?, row.get(1)?, job, fetched_at)?;
-            }
-        }
-        if self.response_head.is_none() && !self.imported {
-            return Ok(());
-        }
-        tx.execute(
-            "UPDATE versions SET response_head = ?3, imported = ?4 WHERE article_id = ?1 AND number = ?2",
-            params![article_id, number, self.response_head, self.imported],
-        )?;
-        if self.imported {
-            tx.execute(
-                "UPDATE changes SET imported = 1
-                 WHERE to_version = (SELECT id FROM versions WHERE article_id = ?1 AND number = ?2)",
-                params![article_id, number],
-            )?;
-        }
-        Ok(())
-    }
-}
 
 /// A version found in an archive from before an article's first stored version.
 #[derive(Debug, Clone)]
@@ -269,6 +225,7 @@ fn insert_imported_change(tx: &mut Conn, article_id: i64, from: i64, to: i64, at
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Provenance;
     use crate::store::SourceKind;
     use crate::store::fixtures::{article, done, each_store, record_change, version};
 
@@ -324,7 +281,8 @@ mod tests {
                 raw_html_zstd: Some(zstd::encode_all(&b"<p>one</p>"[..], 3).unwrap()),
                 ..version(aid, 10, "h1", &one)
             };
-            let head = Provenance { response_head: Some("HTTP/1.1 200 OK\r\nETag: \"1\""), imported: false, archive: None };
+            let head =
+                Provenance { response_head: Some("HTTP/1.1 200 OK\r\nETag: \"1\""), imported: false, archive: None };
             assert_eq!(store.record_version_with(&nv, None, &done(10), &head).unwrap(), (1, None));
             let (n, cid) = record_change(store, aid, 20, "two", vec![]).unwrap();
             assert_eq!(n, 2);

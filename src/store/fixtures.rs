@@ -21,7 +21,13 @@ pub(super) fn done(at: i64) -> CheckDone<'static> {
 
 /// An outbox row of `channel` first due at `next_attempt`.
 pub(super) fn delivery(channel: &str, event_id: &str, next_attempt: i64) -> NewDelivery {
-    NewDelivery { channel: channel.into(), event: super::ARTICLE_CHANGED, event_id: event_id.into(), payload: "{}".into(), next_attempt }
+    NewDelivery {
+        channel: channel.into(),
+        event: super::ARTICLE_CHANGED,
+        event_id: event_id.into(),
+        payload: "{}".into(),
+        next_attempt,
+    }
 }
 
 /// A version of an article fetched at `at`, with no raw page and no screenshot.

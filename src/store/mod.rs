@@ -31,7 +31,7 @@
 //! - `status`: the summary `redline status` prints; [`browse`]: the web's reads.
 //! - `fault`: [`StoreFault`], what kind of machine trouble a [`StoreError`] is (full, read-only,
 //!   locked, I/O); [`lock`]: one daemon per database file ([`lock::DbLock`]).
-//! - `archive`: what the WARC export and import read and write ([`ArchivedPage`], [`Provenance`]).
+//! - `archive`: what the WARC export and import read and write ([`ArchivedPage`]).
 //! - `snapshots`: the Internet Archive snapshot URL of each version.
 
 use std::sync::{Mutex, MutexGuard};
@@ -66,7 +66,7 @@ mod value;
 mod versions;
 mod workers;
 
-pub use archive::{ArchivedChange, ArchivedPage, EarlierVersion, ExportFilter, Provenance};
+pub use archive::{ArchivedChange, ArchivedPage, EarlierVersion, ExportFilter};
 pub use articles::{ArticleRow, CheckDone, host_key};
 pub use changes::{ChangeRow, NewChange};
 pub use copy::TableCopy;
@@ -81,7 +81,7 @@ pub use signals::{Fold, ListedArticle};
 pub use sources::{NewSource, SourceKind, SourceRow};
 pub use status::Status;
 pub use stories::{StoryMemberRow, StoryRow};
-pub use versions::{NewVersion, VersionRow};
+pub use versions::{NewVersion, Provenance, VersionRow};
 pub use workers::{WorkerRow, check_worker_name, host_name, name_process_worker, process_worker_id};
 
 /// A storage error.

@@ -806,10 +806,7 @@ mod tests {
             .collect::<Vec<(i64, Option<i64>, String, Option<String>)>>();
         assert_eq!(
             rows,
-            [
-                (2, Some(1), "article.changed".into(), Some("w1".into())),
-                (2, Some(1), "version.archive".into(), None)
-            ]
+            [(2, Some(1), "article.changed".into(), Some("w1".into())), (2, Some(1), "version.archive".into(), None)]
         );
         assert_eq!(store.deliveries("pending").unwrap().len(), 2);
     }

@@ -89,15 +89,29 @@ mod tests {
             assert_eq!(store.channels_told_of_version(aid, 2).unwrap(), ["webhook:h"]);
             assert!(store.channels_told_of_version(aid, 1).unwrap().is_empty());
             let announce = |id: &str| vec![NewDelivery { event: ARTICLE_ARCHIVED, ..delivery("webhook:h", id, 30) }];
-            assert!(store.record_snapshot(aid, 2, "https://web.archive.org/web/1/https://a/1", &announce("s1"), 30).unwrap());
+            assert!(
+                store
+                    .record_snapshot(aid, 2, "https://web.archive.org/web/1/https://a/1", &announce("s1"), 30)
+                    .unwrap()
+            );
             // A capture retried after a crash: the first snapshot stays, nothing more is announced.
-            assert!(store.record_snapshot(aid, 2, "https://web.archive.org/web/2/https://a/1", &announce("s2"), 40).unwrap());
-            assert_eq!(store.snapshot_url(aid, 2).unwrap().as_deref(), Some("https://web.archive.org/web/1/https://a/1"));
+            assert!(
+                store
+                    .record_snapshot(aid, 2, "https://web.archive.org/web/2/https://a/1", &announce("s2"), 40)
+                    .unwrap()
+            );
+            assert_eq!(
+                store.snapshot_url(aid, 2).unwrap().as_deref(),
+                Some("https://web.archive.org/web/1/https://a/1")
+            );
             let pending = store.deliveries("pending").unwrap();
             let ids: Vec<&str> = pending.iter().map(|d| d.event_id.as_str()).collect();
             assert_eq!(ids, ["a1", "c2", "a2", "s1"]);
             assert_eq!(pending[3].change_id, pending[1].change_id, "the announcement belongs to the change");
-            assert!(!store.record_snapshot(aid, 3, "https://web.archive.org/web/3/x", &[], 50).unwrap(), "no version 3");
+            assert!(
+                !store.record_snapshot(aid, 3, "https://web.archive.org/web/3/x", &[], 50).unwrap(),
+                "no version 3"
+            );
         });
     }
 

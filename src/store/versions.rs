@@ -3,10 +3,52 @@
 //! its change, the change's outbox rows and the version's screenshot together (under
 //! `synchronous = FULL`).
 
-use super::archive::Provenance;
 use super::sql::{Conn, Row, params};
-use super::{CheckDone, NewChange, Result, Store, screenshots};
+use super::{CheckDone, NewChange, NewDelivery, Result, Store, screenshots};
 use crate::extract::Article;
+
+/// Where a version's page came from, and the web archive's copy to be made of it,
+/// written in the transaction of the version.
+#[derive(Debug, Clone, Default)]
+pub struct Provenance<'a> {
+    /// The response's status line and headers, CRLF-separated (see `archive::http::head_text`).
+    pub response_head: Option<&'a str>,
+    /// The page came from `redline import --warc`, not from a check.
+    pub imported: bool,
+    /// The version's Save Page Now submission (an outbox row of the version, first or not).
+    pub archive: Option<NewDelivery>,
+}
+
+impl Provenance<'_> {
+    /// Writes onto version `number` of the article and the change to it.
+    pub(super) fn write(&self, tx: &mut Conn, article_id: i64, number: i64, fetched_at: i64) -> Result<()> {
+        if let Some(job) = &self.archive {
+            let ids = tx.query_opt(
+                "SELECT v.id, c.id FROM versions v LEFT JOIN changes c ON c.to_version = v.id
+                 WHERE v.article_id = ?1 AND v.number = ?2",
+                params![article_id, number],
+            )?;
+            if let Some(row) = ids {
+                super::deliveries::insert(tx, row.get(0)?, row.get(1)?, job, fetched_at)?;
+            }
+        }
+        if self.response_head.is_none() && !self.imported {
+            return Ok(());
+        }
+        tx.execute(
+            "UPDATE versions SET response_head = ?3, imported = ?4 WHERE article_id = ?1 AND number = ?2",
+            params![article_id, number, self.response_head, self.imported],
+        )?;
+        if self.imported {
+            tx.execute(
+                "UPDATE changes SET imported = 1
+                 WHERE to_version = (SELECT id FROM versions WHERE article_id = ?1 AND number = ?2)",
+                params![article_id, number],
+            )?;
+        }
+        Ok(())
+    }
+}
 
 /// A stored version.
 #[derive(Debug, Clone)]
