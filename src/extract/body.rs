@@ -1090,7 +1090,9 @@ mod tests {
         // heading to its text wrapper, so the climb looks past it.
         let long = format!("<p>{P1}</p><p>{P2}</p><p>{P3}</p><p>{P1}</p><p>{P2}</p>");
         let part = |h: &str, ps: &str| {
-            format!("<div class=part><div class=head><h3>{h}</h3></div><div class=b><div class=t>{ps}</div></div></div>")
+            format!(
+                "<div class=part><div class=head><h3>{h}</h3></div><div class=b><div class=t>{ps}</div></div></div>"
+            )
         };
         let src = format!(
             "<body><nav><a href=/>Home</a></nav><div class=page><div class=content>{}{}{}</div></div></body>",
