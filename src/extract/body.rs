@@ -242,11 +242,14 @@ impl<'d, 'a> Analysis<'d, 'a> {
         let n = dom.nodes.len();
         let mut hints_v = vec![Hint::default(); n];
         let mut in_link = vec![false; n];
+        let mut in_code = vec![false; n];
         let mut cache: std::collections::HashMap<(&str, &str, &str), Hint, FnvBuild> = Default::default();
         let mut raw = vec![Stat::default(); n];
         for (i, node) in dom.nodes.iter().enumerate() {
             let parent_link = node.parent != usize::MAX && in_link[node.parent];
             in_link[i] = parent_link || node.tag == "a";
+            let parent_code = node.parent != usize::MAX && in_code[node.parent];
+            in_code[i] = parent_code || matches!(node.tag, "pre" | "code");
         }
         // Raw sizes, so that a name alone never drops real content.
         for i in (0..n).rev() {
@@ -304,6 +307,8 @@ impl<'d, 'a> Analysis<'d, 'a> {
             let by_hint = use_hints
                 && match node.tag {
                     "html" | "body" | "main" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => false,
+                    // Highlighted code names its spans "comment", "tag", "meta": all of it is the code.
+                    _ if node.parent != usize::MAX && in_code[node.parent] => false,
                     _ if h.comments => true,
                     "article" => h.strong && !h.good && !content_like,
                     _ => (h.strong && !content_like) || (h.junk && !h.good),
@@ -512,21 +517,28 @@ impl<'d, 'a> Analysis<'d, 'a> {
                 break;
             }
         }
-        // The article split over several containers: climb while the parent
-        // adds many more plain paragraphs and few links.
-        loop {
-            let p = dom.nodes[top].parent;
-            if p == usize::MAX || matches!(dom.nodes[p].tag, "body" | "html") {
-                break;
+        // The article split over several containers: climb while an ancestor
+        // (up to four levels up) adds many more plain paragraphs and few
+        // links. Looking past the parent matters where each part sits in its
+        // own section with its subheading: the section adds only the heading,
+        // the paragraphs it lacks are in the sections beside it.
+        let reach = 4;
+        'climb: loop {
+            let mut p = top;
+            for _ in 0..reach {
+                p = dom.nodes[p].parent;
+                if p == usize::MAX || matches!(dom.nodes[p].tag, "body" | "html") || other_story(p, top) {
+                    break 'climb;
+                }
+                let (t, q) = (self.stat[top], self.stat[p]);
+                let plain = |s: Stat| s.text.saturating_sub(s.links);
+                let more = q.p >= t.p + 3 + self.captions(p) && plain(q) as f32 > 1.3 * plain(t) as f32;
+                if q.link_density() < 0.2 && more {
+                    top = p;
+                    continue 'climb;
+                }
             }
-            let (t, q) = (self.stat[top], self.stat[p]);
-            let plain = |s: Stat| s.text.saturating_sub(s.links);
-            let more = q.p >= t.p + 3 + self.captions(p) && plain(q) as f32 > 1.3 * plain(t) as f32;
-            if q.link_density() < 0.2 && more && !other_story(p, top) {
-                top = p;
-            } else {
-                break;
-            }
+            break;
         }
         let mut roots = self.merge_siblings(top, &score, &cand);
         roots.retain(|&r| r == top || !stories.iter().any(|&s| dom.contains(r, s) || dom.contains(s, r)));
@@ -848,6 +860,7 @@ fn attempt(dom: &Dom, known: &Known, use_hints: bool) -> Body {
     while kept.last().is_some_and(|b| is_heading(b.tag)) {
         kept.pop();
     }
+    drop_repeats(&mut kept);
     rescue_notices(&an, &roots, &mut kept);
     let words: usize = kept.iter().map(|b| text::word_count(&b.text)).sum();
     if words < 15 && !kept.iter().any(|b| hints::is_notice(&b.text)) && !is_brief(dom, &kept, known) {
@@ -855,6 +868,37 @@ fn attempt(dom: &Dom, known: &Known, use_hints: bool) -> Body {
     }
     let kinds = kept.iter().map(|b| b.kind).collect();
     Body { paragraphs: kept.into_iter().map(|b| b.text).collect(), kinds, reason: None }
+}
+
+/// Drops a run of blocks that repeats blocks already kept: the article
+/// printed twice (one copy per screen size, a tab strip and its panels).
+/// Repeated labels of a table or a plan ("Meal 1", "Eat every 2–3 hours")
+/// stay: the run must hold real paragraphs.
+fn drop_repeats(kept: &mut Vec<Block>) {
+    const MIN_RUN: usize = 3;
+    const MIN_WORDS: usize = 150;
+    const LONG_WORDS: usize = 40;
+    let mut seen = std::collections::HashSet::new();
+    let repeated: Vec<bool> = kept.iter().map(|b| b.kind != BlockKind::Time && !seen.insert(b.text.as_str())).collect();
+    let mut drop = vec![false; kept.len()];
+    let mut i = 0;
+    while i < kept.len() {
+        let mut j = i;
+        while j < kept.len() && repeated[j] {
+            j += 1;
+        }
+        let words: Vec<usize> = kept[i..j].iter().map(|b| text::word_count(&b.text)).collect();
+        let long = words.iter().filter(|&&w| w >= LONG_WORDS).count();
+        if j - i >= MIN_RUN && words.iter().sum::<usize>() >= MIN_WORDS && long >= 2 {
+            drop[i..j].iter_mut().for_each(|d| *d = true);
+        }
+        i = j.max(i + 1);
+    }
+    let mut k = 0;
+    kept.retain(|_| {
+        k += 1;
+        !drop[k - 1]
+    });
 }
 
 /// A short story that is still a story: a brief or a one-line update. Length
@@ -1038,6 +1082,64 @@ mod tests {
         assert!(body(&sign_in).paragraphs.is_empty(), "a sign-in page");
         let fragment = brief.replace("The bridge has reopened after this morning's crash.", "Bridge reopened");
         assert!(body(&fragment).paragraphs.is_empty(), "no sentence");
+    }
+
+    #[test]
+    fn sections_split_by_subheadings_are_one_article() {
+        // One long section outscores the others; each section adds only its
+        // heading to its text wrapper, so the climb looks past it.
+        let long = format!("<p>{P1}</p><p>{P2}</p><p>{P3}</p><p>{P1}</p><p>{P2}</p>");
+        let part = |h: &str, ps: &str| {
+            format!(
+                "<div class=part><div class=head><h3>{h}</h3></div><div class=b><div class=t>{ps}</div></div></div>"
+            )
+        };
+        let src = format!(
+            "<body><nav><a href=/>Home</a></nav><div class=page><div class=content>{}{}{}</div></div></body>",
+            part("First", &format!("<p>{P3}</p><p>{P2}</p>")),
+            part("Second", &long),
+            part("Third", &format!("<p>{P1}</p><p>{P3}</p>")),
+        );
+        let b = body(&src);
+        assert_eq!(b.paragraphs.first().map(String::as_str), Some("First"), "{:?}", b.paragraphs);
+        assert_eq!(b.paragraphs.len(), 3 + 2 + 5 + 2, "{:?}", b.paragraphs);
+    }
+
+    #[test]
+    fn highlighted_code_keeps_its_comment_spans() {
+        let src = format!(
+            "<body><article><p>{P1}</p><p>{P2}</p><pre><code><span class=hljs-comment># undo the last commit</span>\ngit reset HEAD~1</code></pre><p>{P3}</p></article></body>"
+        );
+        let b = body(&src);
+        assert!(b.paragraphs.iter().any(|p| p.contains("# undo the last commit")), "{:?}", b.paragraphs);
+    }
+
+    fn blocks_of(texts: &[&str]) -> Vec<Block> {
+        let chars = |t: &str| t.chars().count() as u32;
+        texts.iter().map(|t| Block { text: t.to_string(), chars: chars(t), ..Block::default() }).collect()
+    }
+
+    #[test]
+    fn a_repeated_copy_of_the_article_is_dropped() {
+        let long = |n: usize| format!("{} {n}", "word ".repeat(55).trim_end());
+        let (a, b, c) = (long(1), long(2), long(3));
+        let mut kept = blocks_of(&[&a, &b, &c, "Unique ending.", &a, &b, &c]);
+        drop_repeats(&mut kept);
+        let texts: Vec<&str> = kept.iter().map(|b| b.text.as_str()).collect();
+        assert_eq!(texts, [a.as_str(), b.as_str(), c.as_str(), "Unique ending."]);
+    }
+
+    #[test]
+    fn repeated_labels_and_short_runs_stay() {
+        let long = format!("{} end", "word ".repeat(45).trim_end());
+        // Labels of a timetable repeat, and one long paragraph quoted again is not a copy.
+        let texts = ["Line 4", "Every 10 minutes", "First bus 05:30", "Line 9", "Every 10 minutes", "First bus 05:30"];
+        let mut kept = blocks_of(&texts);
+        drop_repeats(&mut kept);
+        assert_eq!(kept.len(), 6);
+        let mut kept = blocks_of(&[&long, "Short line one here.", &long, "Short line one here.", "Other."]);
+        drop_repeats(&mut kept);
+        assert_eq!(kept.len(), 5);
     }
 
     #[test]
