@@ -279,6 +279,31 @@ const MIGRATIONS: &[&str] = &[
     "#,
     // 13: the Internet Archive snapshot of a version, once Save Page Now has captured it.
     "ALTER TABLE versions ADD COLUMN snapshot_url TEXT;",
+    // 14 (issue 15): the LSH band keys of story grouping keyed by (key, day of publication),
+    // replacing `story_bands`: a lookup reads only the keys of the time window, and no index
+    // by article is kept up (an article's old keys are recomputed from its stored signatures),
+    // so grouping costs the same at any archive size. No foreign key either: a key whose
+    // article is gone finds no `story_articles` row and is ignored. And the validators of
+    // each child sitemap of an index, for its conditional GET.
+    r#"
+    CREATE TABLE story_keys (
+        band_key      INTEGER NOT NULL,
+        day           INTEGER NOT NULL,
+        article_id    INTEGER NOT NULL,
+        PRIMARY KEY (band_key, day, article_id)
+    ) WITHOUT ROWID;
+    INSERT INTO story_keys (band_key, day, article_id)
+        SELECT b.band_key, sa.at / 86400, b.article_id
+        FROM story_bands b JOIN story_articles sa ON sa.article_id = b.article_id;
+    DROP TABLE story_bands;
+    CREATE TABLE sitemap_validators (
+        source_id     INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+        url           TEXT NOT NULL,
+        etag          TEXT,
+        last_modified TEXT,
+        PRIMARY KEY (source_id, url)
+    );
+    "#,
 ];
 
 /// PostgreSQL's migrations, applied in order; the `redline_schema` table holds how many
@@ -506,6 +531,26 @@ const PG_MIGRATIONS: &[&str] = &[
     "#,
     // 7: SQLite's migration 13: the Internet Archive snapshot of a version.
     "ALTER TABLE versions ADD COLUMN snapshot_url TEXT;",
+    // 8: SQLite's migration 14: story band keys by (key, day); child sitemaps' validators.
+    r#"
+    CREATE TABLE story_keys (
+        band_key      BIGINT NOT NULL,
+        day           BIGINT NOT NULL,
+        article_id    BIGINT NOT NULL,
+        PRIMARY KEY (band_key, day, article_id)
+    );
+    INSERT INTO story_keys (band_key, day, article_id)
+        SELECT b.band_key, sa.at / 86400, b.article_id
+        FROM story_bands b JOIN story_articles sa ON sa.article_id = b.article_id;
+    DROP TABLE story_bands;
+    CREATE TABLE sitemap_validators (
+        source_id     BIGINT NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+        url           TEXT NOT NULL,
+        etag          TEXT,
+        last_modified TEXT,
+        PRIMARY KEY (source_id, url)
+    );
+    "#,
 ];
 
 /// The text PostgreSQL's full-text search indexes for a version (`versions_search`):
@@ -556,6 +601,13 @@ impl Store {
         // records a version, its change and its alerts runs under FULL (see record_version).
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // A page cache of up to 64 MiB (SQLite's default is 2 MiB), taken only as pages are
+        // read: story grouping's band key lookups and inserts land on random pages of a
+        // table that grows with the archive (issue 15), and stay in memory instead of
+        // going back to the file. Statements are prepared once: the store runs more
+        // distinct statements than rusqlite's default cache of 16 holds.
+        conn.pragma_update(None, "cache_size", -64 * 1024)?;
+        conn.set_prepared_statement_cache_capacity(128);
         let mut conn = Conn::Sqlite(conn);
         migrate(&mut conn, name)?;
         Ok(Store::from_conn(conn))
