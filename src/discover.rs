@@ -570,9 +570,8 @@ mod tests {
             let (polite, index) = (&polite, &index);
             async move {
                 let mut fetched = ListingFetch::default();
-                let found = read_listing(polite, index, None, &Validators::default(), &children, &mut fetched)
-                    .await
-                    .unwrap();
+                let found =
+                    read_listing(polite, index, None, &Validators::default(), &children, &mut fetched).await.unwrap();
                 let urls: Vec<String> = found.into_iter().map(|d| d.url).collect();
                 (urls, fetched.children)
             }

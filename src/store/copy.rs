@@ -151,7 +151,12 @@ const TABLES: &[TableSpec] = &[
         identity: false,
     },
     TableSpec { name: "article_aliases", key: &["url"], columns: &["url", "article_id", "added_at"], identity: false },
-    TableSpec { name: "version_headlines", key: &["version_id"], columns: &["version_id", "headlines"], identity: false },
+    TableSpec {
+        name: "version_headlines",
+        key: &["version_id"],
+        columns: &["version_id", "headlines"],
+        identity: false,
+    },
     TableSpec { name: "stories", key: &["id"], columns: &["id", "created_at", "updated_at"], identity: true },
     TableSpec {
         name: "story_articles",
@@ -349,7 +354,10 @@ mod tests {
         record_change(&sqlite, aid, 20, "two", vec![delivery("webhook:x", "m1", 20)]).unwrap();
         sqlite.disable_channel("email:gone", 30, "410 Gone").unwrap();
         // Issue 15's history: a story and its band keys, an alias, headlines, a child sitemap's validators.
-        let article = crate::extract::Article { paragraphs: vec!["The Harbour Bridge in Port Carrow closed.".into()], ..Default::default() };
+        let article = crate::extract::Article {
+            paragraphs: vec!["The Harbour Bridge in Port Carrow closed.".into()],
+            ..Default::default()
+        };
         let story = sqlite.group_article(aid, 1, &crate::story::fingerprint(&article, 100), 50).unwrap();
         sqlite.ensure_source_article(1, "https://a/1?utm_source=x", 60, 70).unwrap();
         sqlite.record_headlines(aid, 2, r#"{"h1":"Two","og:title":"Two!"}"#).unwrap();

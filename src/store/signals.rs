@@ -403,7 +403,8 @@ mod tests {
         each_store(|store| {
             store.sync_config_sources(&[source("https://a.example/sitemap.xml")], 0).unwrap();
             assert!(store.sitemap_validators(1).unwrap().is_empty());
-            let child = |n: u8, etag: Option<&str>| (format!("https://a.example/s{n}.xml"), etag.map(str::to_string), None);
+            let child =
+                |n: u8, etag: Option<&str>| (format!("https://a.example/s{n}.xml"), etag.map(str::to_string), None);
             store.set_sitemap_validators(1, &[child(1, Some("\"a\"")), child(2, None)]).unwrap();
             assert_eq!(store.sitemap_validators(1).unwrap(), [child(1, Some("\"a\"")), child(2, None)]);
             // The index now names s2 and s3 only: s1 is forgotten.
