@@ -492,8 +492,11 @@ mod tests {
     struct Sitemaps {
         base: String,
         s1_version: std::sync::atomic::AtomicU32,
-        hits: std::sync::Mutex<Vec<(String, Option<String>, Option<String>)>>,
+        hits: std::sync::Mutex<Vec<Hit>>,
     }
+
+    /// A request's path, `If-None-Match` and `If-Modified-Since`.
+    type Hit = (String, Option<String>, Option<String>);
 
     const S2_MODIFIED: &str = "Tue, 01 Dec 2026 10:00:00 GMT";
 

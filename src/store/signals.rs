@@ -78,6 +78,9 @@ fn fold_into(tx: &mut Conn, from: i64, url: &str, into: i64, now: i64, worker: &
     Ok(())
 }
 
+/// A child sitemap's URL, `ETag` and `Last-Modified`.
+pub type ChildValidators = (String, Option<String>, Option<String>);
+
 /// An article a listing names, with the time the listing gives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListedArticle {
@@ -225,7 +228,7 @@ impl Store {
 
     /// The `ETag` and `Last-Modified` of each child sitemap of a sitemap index source,
     /// by URL, as [`Store::set_sitemap_validators`] last kept them.
-    pub fn sitemap_validators(&self, source_id: i64) -> Result<Vec<(String, Option<String>, Option<String>)>> {
+    pub fn sitemap_validators(&self, source_id: i64) -> Result<Vec<ChildValidators>> {
         let rows = self.conn().query(
             "SELECT url, etag, last_modified FROM sitemap_validators WHERE source_id = ?1 ORDER BY url",
             params![source_id],
@@ -236,11 +239,7 @@ impl Store {
     /// Keeps the validators of the child sitemaps a sitemap index source names now, for
     /// their next conditional GET; children it no longer names are forgotten (so a feed
     /// keeps none). One transaction.
-    pub fn set_sitemap_validators(
-        &self,
-        source_id: i64,
-        children: &[(String, Option<String>, Option<String>)],
-    ) -> Result<()> {
+    pub fn set_sitemap_validators(&self, source_id: i64, children: &[ChildValidators]) -> Result<()> {
         self.conn().transaction(|tx| {
             tx.execute("DELETE FROM sitemap_validators WHERE source_id = ?1", params![source_id])?;
             for (url, etag, last_modified) in children {

@@ -87,8 +87,8 @@ fn key_day(at: i64) -> i64 {
 }
 
 /// The stored members of these stories published within the time window of `fp` (the
-/// others can never match it), at most [`group::MAX_COMPARED`] per story, the nearest to
-/// its time first; their fingerprints decoded. One indexed range per story: bounded
+/// others can never match it), at most [`group::MAX_COMPARED`] per story, the latest
+/// first; their fingerprints decoded. One indexed range per story: bounded
 /// whatever a story's size.
 fn members_of(conn: &mut Conn, stories: &[i64], fp: &Fingerprint, except: i64) -> Result<Vec<Member>> {
     let (lo, hi) = (fp.at - group::WINDOW_SECS, fp.at + group::WINDOW_SECS);
