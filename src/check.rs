@@ -88,12 +88,20 @@ impl Ctx {
         }
         let mut log = FetchLogEntry { at: ts, url: url.clone(), source_id: Some(id), ..Default::default() };
         let mut fetched = ListingFetch::default();
-        let (etag, last_modified) = self.db.read(move |s| s.source_validators(id)).await?;
+        let ((etag, last_modified), children) =
+            self.db.read(move |s| Ok((s.source_validators(id)?, s.sitemap_validators(id)?))).await?;
         let previous = discover::Validators { etag, last_modified };
+        let had_children = !children.is_empty();
+        let children = children
+            .into_iter()
+            .map(|(child, etag, last_modified)| (child, discover::Validators { etag, last_modified }))
+            .collect();
         let outcome = match &rules {
-            Ok(rules) => discover::read_listing(&self.polite, &url, rules.links.as_ref(), &previous, &mut fetched)
-                .await
-                .map_err(|e| (e.to_string(), e.retry_after())),
+            Ok(rules) => {
+                discover::read_listing(&self.polite, &url, rules.links.as_ref(), &previous, &children, &mut fetched)
+                    .await
+                    .map_err(|e| (e.to_string(), e.retry_after()))
+            }
             Err(e) => Err((e.clone(), None)),
         };
         log.status = fetched.status;
@@ -106,12 +114,18 @@ impl Ctx {
                 log.outcome = if fetched.status == Some(304) { "not_modified" } else { "listing" }.into();
                 let count = found.len();
                 let validators = fetched.validators;
+                let children: Vec<_> =
+                    fetched.children.into_iter().map(|(child, v)| (child, v.etag, v.last_modified)).collect();
                 let new = self
                     .db
                     .write(move |s| {
                         let new = s.note_listing(id, &crate::signals::listed_articles(&found), ts)?;
                         let (etag, modified) = (validators.etag.as_deref(), validators.last_modified.as_deref());
                         s.set_source_validators(id, etag, modified)?;
+                        // A feed (or a sitemap that never was an index) writes nothing here.
+                        if had_children || !children.is_empty() {
+                            s.set_sitemap_validators(id, &children)?;
+                        }
                         s.finish_source(id, ts, next, None)?;
                         s.log_fetch(&log)?;
                         Ok(new)

@@ -3,7 +3,7 @@
 //! (bytes in, URLs out); [`read_listing`] fetches a listing and the sitemaps its
 //! index names.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::sync::LazyLock;
 
@@ -267,17 +267,23 @@ pub struct ListingFetch {
     pub bytes: Option<usize>,
     /// Time taken.
     pub elapsed: Option<std::time::Duration>,
+    /// When the listing was a sitemap index: each child sitemap it names and the
+    /// validators to send when that child is next read (the response's, or the previous
+    /// ones when the child answered 304 or could not be read).
+    pub children: Vec<(String, Validators)>,
 }
 
 /// The articles a feed, sitemap (following one level of sitemap index) or
 /// section page lists, fetched with a conditional GET on `previous`; a 304
-/// lists nothing new. The fetch's figures are kept in `fetched` whether or not
-/// the listing could be read.
+/// lists nothing new. The child sitemaps of an index are fetched with a
+/// conditional GET each, on their validators in `previous_children` (by URL). The
+/// fetch's figures are kept in `fetched` whether or not the listing could be read.
 pub async fn read_listing(
     polite: &crate::schedule::polite::Polite,
     url: &str,
     links: Option<&Regex>,
     previous: &Validators,
+    previous_children: &HashMap<String, Validators>,
     fetched: &mut ListingFetch,
 ) -> Result<Vec<Discovered>, ReadError> {
     use crate::fetch::{Expect, Request, Response};
@@ -292,8 +298,13 @@ pub async fn read_listing(
     let page = match polite.fetch(&request, expect).await? {
         Response::Page(page) => page,
         Response::NotModified { elapsed } => {
-            *fetched =
-                ListingFetch { status: Some(304), validators: previous.clone(), bytes: None, elapsed: Some(elapsed) };
+            *fetched = ListingFetch {
+                status: Some(304),
+                validators: previous.clone(),
+                bytes: None,
+                elapsed: Some(elapsed),
+                children: Vec::new(),
+            };
             return Ok(Vec::new());
         }
     };
@@ -302,6 +313,7 @@ pub async fn read_listing(
         validators: Validators { etag: page.etag.clone(), last_modified: page.last_modified.clone() },
         bytes: Some(page.raw.len()),
         elapsed: Some(page.elapsed),
+        children: Vec::new(),
     };
     match discover(&page.raw, &page.final_url, links)? {
         Listing::Articles(found) => Ok(found),
@@ -310,18 +322,29 @@ pub async fn read_listing(
             fetched.validators = Validators::default();
             let mut found = Vec::new();
             for child in children {
-                match polite
-                    .fetch(&Request { url: &child, source: Some(url), ..Default::default() }, Expect::Feed)
-                    .await
-                {
+                let before = previous_children.get(&child).cloned().unwrap_or_default();
+                let request = Request {
+                    url: &child,
+                    etag: before.etag.as_deref(),
+                    last_modified: before.last_modified.as_deref(),
+                    source: Some(url),
+                };
+                // What the child's next read sends: its new validators once it is read.
+                let mut after = before.clone();
+                match polite.fetch(&request, Expect::Feed).await {
                     Ok(Response::Page(p)) => match discover(&p.raw, &p.final_url, None) {
-                        Ok(Listing::Articles(more)) => found.extend(more),
+                        Ok(Listing::Articles(more)) => {
+                            found.extend(more);
+                            after = Validators { etag: p.etag.clone(), last_modified: p.last_modified.clone() };
+                        }
                         Ok(Listing::Sitemaps(_)) => tracing::debug!(%child, "Nested sitemap index skipped."),
                         Err(e) => tracing::warn!(%child, error = %e, "Child sitemap unreadable."),
                     },
-                    Ok(Response::NotModified { .. }) => {}
+                    // Unchanged since its last read: the articles it lists are known already.
+                    Ok(Response::NotModified { .. }) => tracing::debug!(%child, "Child sitemap not modified."),
                     Err(e) => tracing::warn!(%child, error = %e, "Child sitemap fetch failed."),
                 }
+                fetched.children.push((child, after));
             }
             Ok(found)
         }
@@ -461,6 +484,135 @@ mod tests {
         assert_eq!(feeds.len(), 2);
         assert_eq!(feeds[0].title.as_deref(), Some("World & more"));
         assert_eq!(feeds[1].url, "https://t.example/rss");
+    }
+
+    /// A site with a sitemap index naming two children: `s1.xml` answers 304 to its
+    /// `ETag`, `s2.xml` to its `Last-Modified`; `s1.xml` lists one more article from
+    /// version 2 on. Every request's path, `If-None-Match` and `If-Modified-Since` is kept.
+    struct Sitemaps {
+        base: String,
+        s1_version: std::sync::atomic::AtomicU32,
+        hits: std::sync::Mutex<Vec<Hit>>,
+    }
+
+    /// A request's path, `If-None-Match` and `If-Modified-Since`.
+    type Hit = (String, Option<String>, Option<String>);
+
+    const S2_MODIFIED: &str = "Tue, 01 Dec 2026 10:00:00 GMT";
+
+    async fn sitemap_site() -> std::sync::Arc<Sitemaps> {
+        use axum::http::{HeaderMap, StatusCode, header};
+        use axum::response::IntoResponse;
+        use std::sync::atomic::Ordering;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let site = std::sync::Arc::new(Sitemaps {
+            base: format!("http://{}", listener.local_addr().unwrap()),
+            s1_version: 1.into(),
+            hits: Default::default(),
+        });
+        let state = std::sync::Arc::clone(&site);
+        let handler = move |uri: axum::http::Uri, headers: HeaderMap| {
+            let site = std::sync::Arc::clone(&state);
+            async move {
+                let header = |name| headers.get(name).and_then(|v: &axum::http::HeaderValue| v.to_str().ok());
+                let (etag, since) = (header(header::IF_NONE_MATCH), header(header::IF_MODIFIED_SINCE));
+                site.hits.lock().unwrap().push((uri.path().into(), etag.map(Into::into), since.map(Into::into)));
+                let xml = [(header::CONTENT_TYPE, "application/xml")];
+                let base = &site.base;
+                match uri.path() {
+                    "/index.xml" => (
+                        xml,
+                        format!(
+                            "<sitemapindex><sitemap><loc>{base}/s1.xml</loc></sitemap>\
+                             <sitemap><loc>{base}/s2.xml</loc></sitemap></sitemapindex>"
+                        ),
+                    )
+                        .into_response(),
+                    "/s1.xml" => {
+                        let version = site.s1_version.load(Ordering::SeqCst);
+                        let tag = format!("\"s1-v{version}\"");
+                        if etag == Some(tag.as_str()) {
+                            return StatusCode::NOT_MODIFIED.into_response();
+                        }
+                        let mut urls = format!("<url><loc>{base}/a</loc></url>");
+                        if version > 1 {
+                            urls.push_str(&format!("<url><loc>{base}/c</loc></url>"));
+                        }
+                        let headers = [(header::CONTENT_TYPE, "application/xml".to_string()), (header::ETAG, tag)];
+                        (headers, format!("<urlset>{urls}</urlset>")).into_response()
+                    }
+                    "/s2.xml" => {
+                        if since == Some(S2_MODIFIED) {
+                            return StatusCode::NOT_MODIFIED.into_response();
+                        }
+                        let headers = [(header::CONTENT_TYPE, "application/xml"), (header::LAST_MODIFIED, S2_MODIFIED)];
+                        (headers, format!("<urlset><url><loc>{base}/b</loc></url></urlset>")).into_response()
+                    }
+                    _ => StatusCode::NOT_FOUND.into_response(),
+                }
+            }
+        };
+        let app = axum::Router::new().fallback(handler);
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        site
+    }
+
+    #[tokio::test]
+    async fn child_sitemaps_are_read_with_a_conditional_get_each() {
+        use crate::config::FetchConfig;
+        let site = sitemap_site().await;
+        let config = FetchConfig {
+            allow_private: true,
+            robots: false,
+            per_host_delay: std::time::Duration::ZERO,
+            ..FetchConfig::default()
+        };
+        let polite = crate::schedule::polite::Polite::new(&config).unwrap();
+        let index = format!("{}/index.xml", site.base);
+        let read = |children: HashMap<String, Validators>| {
+            let (polite, index) = (&polite, &index);
+            async move {
+                let mut fetched = ListingFetch::default();
+                let found =
+                    read_listing(polite, index, None, &Validators::default(), &children, &mut fetched).await.unwrap();
+                let urls: Vec<String> = found.into_iter().map(|d| d.url).collect();
+                (urls, fetched.children)
+            }
+        };
+        let hits = |from: usize| site.hits.lock().unwrap()[from..].to_vec();
+        let (s1, s2) = (format!("{}/s1.xml", site.base), format!("{}/s2.xml", site.base));
+
+        // First read: no validators to send; both children read in full, their validators kept.
+        let (urls, children) = read(HashMap::new()).await;
+        assert_eq!(urls, [format!("{}/a", site.base), format!("{}/b", site.base)]);
+        let v1 = Validators { etag: Some("\"s1-v1\"".into()), last_modified: None };
+        let v2 = Validators { etag: None, last_modified: Some(S2_MODIFIED.into()) };
+        assert_eq!(children, [(s1.clone(), v1.clone()), (s2.clone(), v2.clone())]);
+        assert!(hits(0).iter().all(|(_, etag, since)| etag.is_none() && since.is_none()), "{:?}", hits(0));
+
+        // Second read: each child is asked with its own validators and answers 304, which
+        // lists nothing and keeps the validators.
+        let seen = site.hits.lock().unwrap().len();
+        let (urls, again) = read(children.into_iter().collect()).await;
+        assert!(urls.is_empty(), "{urls:?}");
+        assert_eq!(again, [(s1.clone(), v1.clone()), (s2.clone(), v2.clone())]);
+        let asked = hits(seen);
+        assert_eq!(
+            asked,
+            [
+                ("/index.xml".to_string(), None, None),
+                ("/s1.xml".to_string(), Some("\"s1-v1\"".to_string()), None),
+                ("/s2.xml".to_string(), None, Some(S2_MODIFIED.to_string())),
+            ],
+            "the index is read in full, each child conditionally"
+        );
+
+        // s1 changes: it is read again (new ETag kept), s2 still answers 304.
+        site.s1_version.store(2, std::sync::atomic::Ordering::SeqCst);
+        let (urls, third) = read(again.into_iter().collect()).await;
+        assert_eq!(urls, [format!("{}/a", site.base), format!("{}/c", site.base)]);
+        let v1_2 = Validators { etag: Some("\"s1-v2\"".into()), last_modified: None };
+        assert_eq!(third, [(s1, v1_2), (s2, v2)]);
     }
 
     #[test]

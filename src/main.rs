@@ -644,6 +644,10 @@ fn migrate_store(config: &Config, to: &str) -> anyhow::Result<()> {
         println!("{:<18} {:>9} rows  sha256 {}", t.table, t.rows, t.digest);
     }
     println!("copied {} to {to}: counts and digests match", config.storage.describe());
+    println!(
+        "not copied (the workers' coordination and robots.txt cache, rebuilt as the daemon runs): {}",
+        redline::store::NOT_COPIED.join(", ")
+    );
     Ok(())
 }
 

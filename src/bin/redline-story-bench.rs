@@ -18,7 +18,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::Parser;
 use redline::extract::Article;
-use redline::store::{NewSource, SourceKind, Store};
+use redline::store::{GroupTimings, NewSource, SourceKind, Store};
 use redline::story::{self, Fingerprint};
 
 #[derive(Parser, Debug)]
@@ -36,6 +36,10 @@ struct Args {
     /// The SQLite file (default: a temporary one).
     #[arg(long)]
     db: Option<PathBuf>,
+    /// An SQLite pragma set after the store opened, `NAME=VALUE` (e.g. `cache_size=-65536`),
+    /// to compare with the store's own settings; repeatable.
+    #[arg(long)]
+    pragma: Vec<String>,
 }
 
 const WORDS: &[&str] = &[
@@ -322,6 +326,11 @@ fn main() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let path = args.db.clone().unwrap_or_else(|| dir.path().join("stories.db"));
     let store = Store::open(&path).with_context(|| path.display().to_string())?;
+    for pragma in &args.pragma {
+        store.query_rows(&format!("PRAGMA {pragma}"), &[])?;
+    }
+    let cache: i64 = store.query_rows("PRAGMA cache_size", &[])?[0].get(0)?;
+    let mmap: i64 = store.query_rows("PRAGMA mmap_size", &[])?.first().map_or(Ok(0), |r| r.get(0))?;
     let sources: Vec<NewSource> = (0..args.outlets)
         .map(|i| NewSource {
             kind: SourceKind::Feed,
@@ -337,7 +346,12 @@ fn main() -> Result<()> {
     let largest = args.sizes.iter().copied().max().unwrap_or(0);
     let mut stored = 0usize;
     let mut archive = articles(&mut rng, largest, args.outlets, start, "a").into_iter();
-    println!("outlets {}  probes per size {}  database {}", args.outlets, args.probes, path.display());
+    println!(
+        "outlets {}  probes per size {}  database {}  cache_size {cache}  mmap_size {mmap}",
+        args.outlets,
+        args.probes,
+        path.display()
+    );
     for &size in &args.sizes {
         let load: Vec<Synthetic> = archive.by_ref().take(size.saturating_sub(stored)).collect();
         let t = Instant::now();
@@ -361,6 +375,7 @@ fn main() -> Result<()> {
         probes.extend(followers.into_iter().take(args.probes - probes.len()));
         ensure(&store, &source_ids, &probes)?;
         let (mut fp_us, mut group_us) = (Vec::new(), Vec::new());
+        let mut phases: [Vec<f64>; 5] = Default::default();
         let mut joined = 0;
         for p in &probes {
             let id = article_id(&store, &p.url)?;
@@ -368,8 +383,15 @@ fn main() -> Result<()> {
             let fp = story::fingerprint(&p.article, p.at);
             fp_us.push(t.elapsed().as_secs_f64() * 1e6);
             let t = Instant::now();
-            let story = store.group_article(id, source_ids[p.source], &fp, p.at)?;
-            group_us.push(t.elapsed().as_secs_f64() * 1e6);
+            let mut timings = GroupTimings::default();
+            let story = store.group_article_timed(id, source_ids[p.source], &fp, p.at, &mut timings)?;
+            let total = t.elapsed();
+            group_us.push(total.as_secs_f64() * 1e6);
+            let parts = [timings.lookup, timings.members, timings.decide, timings.writes];
+            let rest = total.saturating_sub(parts.iter().sum());
+            for (v, d) in phases.iter_mut().zip(parts.iter().chain([&rest])) {
+                v.push(d.as_secs_f64() * 1e6);
+            }
             joined += usize::from(store.story_members(story)?.len() > 1);
         }
         stored += probes.len();
@@ -389,8 +411,26 @@ fn main() -> Result<()> {
             joined,
             probes.len(),
         );
+        for v in &mut phases {
+            v.sort_by(f64::total_cmp);
+        }
+        let [lookup, members, decide, writes, rest] = &phases;
+        println!(
+            "    where it goes (p50 / p95 µs): band key lookup {:.0} / {:.0}, members {:.0} / {:.0}, \
+             decision {:.0} / {:.0}, writes {:.0} / {:.0}, begin and commit {:.0} / {:.0}",
+            pct(lookup, 0.5),
+            pct(lookup, 0.95),
+            pct(members, 0.5),
+            pct(members, 0.95),
+            pct(decide, 0.5),
+            pct(decide, 0.95),
+            pct(writes, 0.5),
+            pct(writes, 0.95),
+            pct(rest, 0.5),
+            pct(rest, 0.95),
+        );
     }
-    let bands: i64 = store.query_rows("SELECT COUNT(*) FROM story_bands", &[])?[0].get(0)?;
+    let bands: i64 = store.query_rows("SELECT COUNT(*) FROM story_keys", &[])?[0].get(0)?;
     let stories: i64 = store.query_rows("SELECT COUNT(*) FROM stories", &[])?[0].get(0)?;
     println!("band keys stored {bands}, stories {stories}");
     Ok(())

@@ -129,11 +129,12 @@ impl Store {
         })
     }
 
-    /// An article source's own article, created if new, and the source marked
-    /// checked until `next`: one transaction.
+    /// An article source's own article, created if new (under its URL without tracking
+    /// parameters, the watched URL kept as its alias), and the source marked checked
+    /// until `next`: one transaction.
     pub fn ensure_source_article(&self, source_id: i64, url: &str, now: i64, next: i64) -> Result<()> {
         self.conn().transaction(|tx| {
-            insert_article(tx, source_id, url, now)?;
+            super::signals::ensure_watched_article(tx, source_id, url, now)?;
             tx.execute(
                 &format!(
                     "UPDATE sources SET last_checked = ?2, next_check = ?3, last_error = NULL, failures = 0, {}

@@ -69,7 +69,7 @@ mod workers;
 pub use archive::{ArchivedChange, ArchivedPage, EarlierVersion, ExportFilter};
 pub use articles::{ArticleRow, CheckDone, host_key};
 pub use changes::{ChangeRow, NewChange};
-pub use copy::TableCopy;
+pub use copy::{NOT_COPIED, TableCopy};
 pub use deliveries::{ARTICLE_ARCHIVED, ARTICLE_CHANGED, DeliveryRow, NewDelivery, VERSION_ARCHIVE};
 pub use fault::StoreFault;
 pub use fetch_log::{FAILED_OUTCOMES, FetchLogEntry};
@@ -80,7 +80,7 @@ pub use screenshots::ScreenshotInfo;
 pub use signals::{Fold, ListedArticle};
 pub use sources::{NewSource, SourceKind, SourceRow};
 pub use status::Status;
-pub use stories::{StoryMemberRow, StoryRow};
+pub use stories::{GroupTimings, StoryMemberRow, StoryRow};
 pub use versions::{NewVersion, Provenance, VersionRow};
 pub use workers::{WorkerRow, check_worker_name, host_name, name_process_worker, process_worker_id};
 

@@ -279,13 +279,38 @@ const MIGRATIONS: &[&str] = &[
     "#,
     // 13: the Internet Archive snapshot of a version, once Save Page Now has captured it.
     "ALTER TABLE versions ADD COLUMN snapshot_url TEXT;",
-    // 14 (issue 16): an outbox row belongs to a version, and to its change when there is
+    // 14 (issue 15): the LSH band keys of story grouping keyed by (key, day of publication),
+    // replacing `story_bands`: a lookup reads only the keys of the time window, and no index
+    // by article is kept up (an article's old keys are recomputed from its stored signatures),
+    // so grouping costs the same at any archive size. No foreign key either: a key whose
+    // article is gone finds no `story_articles` row and is ignored. And the validators of
+    // each child sitemap of an index, for its conditional GET.
+    r#"
+    CREATE TABLE story_keys (
+        band_key      INTEGER NOT NULL,
+        day           INTEGER NOT NULL,
+        article_id    INTEGER NOT NULL,
+        PRIMARY KEY (band_key, day, article_id)
+    ) WITHOUT ROWID;
+    INSERT INTO story_keys (band_key, day, article_id)
+        SELECT b.band_key, sa.at / 86400, b.article_id
+        FROM story_bands b JOIN story_articles sa ON sa.article_id = b.article_id;
+    DROP TABLE story_bands;
+    CREATE TABLE sitemap_validators (
+        source_id     INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+        url           TEXT NOT NULL,
+        etag          TEXT,
+        last_modified TEXT,
+        PRIMARY KEY (source_id, url)
+    );
+    "#,
+    // 15 (issue 16): an outbox row belongs to a version, and to its change when there is
     // one: a first version's Save Page Now submission has none, and a snapshot's
     // `article.archived` webhook follows its change's `article.changed` on the same
     // channel, told apart by `event`. Rebuilt, as SQLite can drop neither a NOT NULL nor
     // a UNIQUE constraint; no table refers to this one.
     r#"
-    CREATE TABLE deliveries_v14 (
+    CREATE TABLE deliveries_v15 (
         id            INTEGER PRIMARY KEY,
         version_id    INTEGER NOT NULL REFERENCES versions(id),
         change_id     INTEGER REFERENCES changes(id),
@@ -303,7 +328,7 @@ const MIGRATIONS: &[&str] = &[
         lease_until   INTEGER,
         UNIQUE (version_id, channel, event)
     );
-    INSERT INTO deliveries_v14 (id, version_id, change_id, event, channel, event_id, payload, status, attempts,
+    INSERT INTO deliveries_v15 (id, version_id, change_id, event, channel, event_id, payload, status, attempts,
                                 next_attempt, last_error, created_at, delivered_at, lease_owner, lease_until)
         SELECT d.id, c.to_version, d.change_id,
                CASE WHEN d.channel LIKE 'archive:%' THEN 'version.archive' ELSE 'article.changed' END,
@@ -311,7 +336,7 @@ const MIGRATIONS: &[&str] = &[
                d.created_at, d.delivered_at, d.lease_owner, d.lease_until
         FROM deliveries d JOIN changes c ON c.id = d.change_id;
     DROP TABLE deliveries;
-    ALTER TABLE deliveries_v14 RENAME TO deliveries;
+    ALTER TABLE deliveries_v15 RENAME TO deliveries;
     CREATE INDEX deliveries_due ON deliveries (status, next_attempt);
     CREATE INDEX deliveries_change ON deliveries (change_id);
     "#,
@@ -542,7 +567,27 @@ const PG_MIGRATIONS: &[&str] = &[
     "#,
     // 7: SQLite's migration 13: the Internet Archive snapshot of a version.
     "ALTER TABLE versions ADD COLUMN snapshot_url TEXT;",
-    // 8: SQLite's migration 14: an outbox row belongs to a version, its change is optional.
+    // 8: SQLite's migration 14: story band keys by (key, day); child sitemaps' validators.
+    r#"
+    CREATE TABLE story_keys (
+        band_key      BIGINT NOT NULL,
+        day           BIGINT NOT NULL,
+        article_id    BIGINT NOT NULL,
+        PRIMARY KEY (band_key, day, article_id)
+    );
+    INSERT INTO story_keys (band_key, day, article_id)
+        SELECT b.band_key, sa.at / 86400, b.article_id
+        FROM story_bands b JOIN story_articles sa ON sa.article_id = b.article_id;
+    DROP TABLE story_bands;
+    CREATE TABLE sitemap_validators (
+        source_id     BIGINT NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+        url           TEXT NOT NULL,
+        etag          TEXT,
+        last_modified TEXT,
+        PRIMARY KEY (source_id, url)
+    );
+    "#,
+    // 9: SQLite's migration 15: an outbox row belongs to a version, its change is optional.
     r#"
     ALTER TABLE deliveries ADD COLUMN version_id BIGINT REFERENCES versions(id);
     ALTER TABLE deliveries ADD COLUMN event TEXT NOT NULL DEFAULT 'article.changed';
@@ -603,6 +648,13 @@ impl Store {
         // records a version, its change and its alerts runs under FULL (see record_version).
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // A page cache of up to 64 MiB (SQLite's default is 2 MiB), taken only as pages are
+        // read: story grouping's band key lookups and inserts land on random pages of a
+        // table that grows with the archive (issue 15), and stay in memory instead of
+        // going back to the file. Statements are prepared once: the store runs more
+        // distinct statements than rusqlite's default cache of 16 holds.
+        conn.pragma_update(None, "cache_size", -64 * 1024)?;
+        conn.set_prepared_statement_cache_capacity(128);
         let mut conn = Conn::Sqlite(conn);
         migrate(&mut conn, name)?;
         Ok(Store::from_conn(conn))

@@ -5,7 +5,7 @@
 //! other URLs of an article (`article_aliases`), folded into it so that one story
 //! is one article whatever the route to it.
 
-use super::articles::insert_unaliased_article;
+use super::articles::{insert_article, insert_unaliased_article};
 use super::sql::{Conn, params};
 use super::{Result, Store, host_key, lease_done, lease_free};
 
@@ -43,6 +43,24 @@ fn add_alias(tx: &mut Conn, url: &str, article_id: i64, now: i64) -> Result<()> 
     Ok(())
 }
 
+/// The article of a watched URL (`[[watch]] url`, `redline add`, the API), created if
+/// new: under the URL without its tracking parameters, like every URL a listing names,
+/// with the URL as watched kept as its alias. An article stored under the tracked URL
+/// before this rule keeps it (its history is not split).
+pub(super) fn ensure_watched_article(tx: &mut Conn, source_id: i64, url: &str, now: i64) -> Result<()> {
+    let canonical = crate::signals::canonical::strip_tracking(url);
+    let own_row = tx.query_opt("SELECT 1 FROM articles WHERE url = ?1", params![url])?.is_some();
+    if canonical == url || own_row {
+        insert_article(tx, source_id, url, now)?;
+        return Ok(());
+    }
+    insert_article(tx, source_id, &canonical, now)?;
+    if let Some(id) = article_id_of(tx, &canonical)? {
+        add_alias(tx, url, id, now)?;
+    }
+    Ok(())
+}
+
 /// Folds article `from` into `into`: its URL and aliases become `into`'s, and its row
 /// goes (or, with versions of its own, stays as `folded`, its history kept).
 fn fold_into(tx: &mut Conn, from: i64, url: &str, into: i64, now: i64, worker: &str) -> Result<()> {
@@ -59,6 +77,9 @@ fn fold_into(tx: &mut Conn, from: i64, url: &str, into: i64, now: i64, worker: &
     }
     Ok(())
 }
+
+/// A child sitemap's URL, `ETag` and `Last-Modified`.
+pub type ChildValidators = (String, Option<String>, Option<String>);
 
 /// An article a listing names, with the time the listing gives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -204,6 +225,34 @@ impl Store {
         )?;
         Ok(())
     }
+
+    /// The `ETag` and `Last-Modified` of each child sitemap of a sitemap index source,
+    /// by URL, as [`Store::set_sitemap_validators`] last kept them.
+    pub fn sitemap_validators(&self, source_id: i64) -> Result<Vec<ChildValidators>> {
+        let rows = self.conn().query(
+            "SELECT url, etag, last_modified FROM sitemap_validators WHERE source_id = ?1 ORDER BY url",
+            params![source_id],
+        )?;
+        rows.iter().map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).collect()
+    }
+
+    /// Keeps the validators of the child sitemaps a sitemap index source names now, for
+    /// their next conditional GET; children it no longer names are forgotten (so a feed
+    /// keeps none). One transaction.
+    pub fn set_sitemap_validators(&self, source_id: i64, children: &[ChildValidators]) -> Result<()> {
+        self.conn().transaction(|tx| {
+            tx.execute("DELETE FROM sitemap_validators WHERE source_id = ?1", params![source_id])?;
+            for (url, etag, last_modified) in children {
+                tx.execute(
+                    "INSERT INTO sitemap_validators (source_id, url, etag, last_modified) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (source_id, url) DO UPDATE SET etag = excluded.etag,
+                        last_modified = excluded.last_modified",
+                    params![source_id, url.as_str(), etag.as_deref(), last_modified.as_deref()],
+                )?;
+            }
+            Ok(())
+        })
+    }
 }
 
 #[cfg(test)]
@@ -308,6 +357,58 @@ mod tests {
             assert_eq!((etag.as_deref(), modified.as_deref()), (Some("\"v1\""), Some("Tue, 01 Dec 2026 10:00:00 GMT")));
             store.set_source_validators(1, None, None).unwrap();
             assert_eq!(store.source_validators(1).unwrap(), (None, None));
+        });
+    }
+
+    #[test]
+    fn a_watched_url_loses_its_tracking_parameters_and_is_kept_as_an_alias() {
+        each_store(|store| {
+            let watched = "https://a.example/news/1?utm_source=newsletter&id=7&fbclid=abc#top";
+            store.sync_config_sources(&[source(watched)], 0).unwrap();
+            store.ensure_source_article(1, watched, 0, 10).unwrap();
+            store.ensure_source_article(1, watched, 20, 30).unwrap();
+            let all = store.articles().unwrap();
+            assert_eq!(all.iter().map(|a| a.url.as_str()).collect::<Vec<_>>(), ["https://a.example/news/1?id=7"]);
+            assert_eq!(store.alias_of(watched).unwrap(), Some(all[0].id));
+            assert_eq!(store.article_by_url(watched).unwrap().unwrap().id, all[0].id);
+            // A feed naming the clean URL, or another tracked route to it, finds the same article.
+            let new = store.note_listing(1, &crate::signals::listed_articles(&[discovered(watched)]), 40).unwrap();
+            assert_eq!((new, store.articles().unwrap().len()), (0, 1));
+            // A URL without tracking parameters is stored as is, and has no alias.
+            store.ensure_source_article(1, "https://a.example/news/2?id=8", 0, 10).unwrap();
+            assert_eq!(store.alias_of("https://a.example/news/2?id=8").unwrap(), None);
+            assert!(store.article_by_url("https://a.example/news/2?id=8").unwrap().is_some());
+        });
+    }
+
+    fn discovered(url: &str) -> crate::discover::Discovered {
+        crate::discover::Discovered { url: url.to_string(), title: None, listed: None }
+    }
+
+    #[test]
+    fn an_article_stored_under_a_tracked_url_before_keeps_it() {
+        each_store(|store| {
+            let watched = "https://a.example/news/1?utm_campaign=x";
+            store.sync_config_sources(&[source(watched)], 0).unwrap();
+            store.ensure_articles(1, [watched], 0).unwrap();
+            store.ensure_source_article(1, watched, 10, 20).unwrap();
+            let all = store.articles().unwrap();
+            assert_eq!(all.iter().map(|a| a.url.as_str()).collect::<Vec<_>>(), [watched], "no second article");
+        });
+    }
+
+    #[test]
+    fn child_sitemap_validators_are_kept_per_child_url_and_replaced_whole() {
+        each_store(|store| {
+            store.sync_config_sources(&[source("https://a.example/sitemap.xml")], 0).unwrap();
+            assert!(store.sitemap_validators(1).unwrap().is_empty());
+            let child =
+                |n: u8, etag: Option<&str>| (format!("https://a.example/s{n}.xml"), etag.map(str::to_string), None);
+            store.set_sitemap_validators(1, &[child(1, Some("\"a\"")), child(2, None)]).unwrap();
+            assert_eq!(store.sitemap_validators(1).unwrap(), [child(1, Some("\"a\"")), child(2, None)]);
+            // The index now names s2 and s3 only: s1 is forgotten.
+            store.set_sitemap_validators(1, &[child(2, Some("\"b\"")), child(3, None)]).unwrap();
+            assert_eq!(store.sitemap_validators(1).unwrap(), [child(2, Some("\"b\"")), child(3, None)]);
         });
     }
 }

@@ -1,6 +1,7 @@
-//! The `stories`, `story_articles` and `story_bands` tables: which story each
-//! article belongs to, its fingerprint, and its LSH band keys (indexed), so that
-//! grouping a new article costs a few indexed lookups whatever the archive's size.
+//! The `stories`, `story_articles` and `story_keys` tables: which story each
+//! article belongs to, its fingerprint, and its LSH band keys (keyed by key and
+//! day of publication), so that grouping a new article costs a few indexed
+//! lookups of the time window whatever the archive's size.
 //! Which story an article joins is [`crate::story::group::decide`]'s rule.
 
 use super::sql::{Conn, Row, params};
@@ -76,25 +77,103 @@ fn member_row(r: &Row) -> Result<StoryMemberRow> {
     })
 }
 
-/// The stored members of these stories (most recent first), their fingerprints decoded.
-fn members_of(conn: &mut Conn, stories: &[i64], except: i64) -> Result<Vec<Member>> {
-    let sql = format!(
-        "SELECT article_id, source_id, story_id, at, shingles, entities, signatures FROM story_articles
-         WHERE story_id IN {} AND article_id <> ?2 ORDER BY at DESC LIMIT ?3",
-        conn.json_ints(1)
-    );
-    let limit = (stories.len() * group::MAX_COMPARED) as i64;
-    let rows = conn.query(&sql, params![serde_json::to_string(stories)?, except, limit])?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let (shingles, entities): (i64, i64) = (r.get(4)?, r.get(5)?);
-        let stored: String = r.get(6)?;
-        // A row this build cannot read (another signature length) is skipped, not fatal.
-        if let Some(fingerprint) = Fingerprint::decode(r.get(3)?, shingles as usize, entities as usize, &stored) {
-            out.push(Member { article_id: r.get(0)?, source_id: r.get(1)?, story_id: r.get(2)?, fingerprint });
+/// Seconds in a day: the unit of the `day` column of `story_keys`.
+const DAY: i64 = 86_400;
+
+/// The `story_keys` day of a publication time (the same truncating division both
+/// engines' SQL does, so the migration that filled the table agrees).
+fn key_day(at: i64) -> i64 {
+    at / DAY
+}
+
+/// The stored members of these stories published within the time window of `fp` (the
+/// others can never match it), at most [`group::MAX_COMPARED`] per story, the latest
+/// first; their fingerprints decoded. One indexed range per story: bounded
+/// whatever a story's size.
+fn members_of(conn: &mut Conn, stories: &[i64], fp: &Fingerprint, except: i64) -> Result<Vec<Member>> {
+    let (lo, hi) = (fp.at - group::WINDOW_SECS, fp.at + group::WINDOW_SECS);
+    let mut out = Vec::new();
+    for &story in stories {
+        let rows = conn.query(
+            "SELECT article_id, source_id, story_id, at, shingles, entities, signatures FROM story_articles
+             WHERE story_id = ?1 AND at BETWEEN ?2 AND ?3 AND article_id <> ?4 ORDER BY at DESC LIMIT ?5",
+            params![story, lo, hi, except, group::MAX_COMPARED as i64],
+        )?;
+        for r in rows {
+            let (shingles, entities): (i64, i64) = (r.get(4)?, r.get(5)?);
+            let stored: String = r.get(6)?;
+            // A row this build cannot read (another signature length) is skipped, not fatal.
+            if let Some(fingerprint) = Fingerprint::decode(r.get(3)?, shingles as usize, entities as usize, &stored) {
+                out.push(Member { article_id: r.get(0)?, source_id: r.get(1)?, story_id: r.get(2)?, fingerprint });
+            }
         }
     }
     Ok(out)
+}
+
+/// Where the time of one grouping went, for the bench: the band key lookup (with the
+/// article's current story), the candidates' members, the decision, the writes. The
+/// commit is the rest of the call.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GroupTimings {
+    /// The article's current story and the stories sharing its band keys.
+    pub lookup: std::time::Duration,
+    /// Reading and decoding the candidate stories' members.
+    pub members: std::time::Duration,
+    /// [`group::decide`].
+    pub decide: std::time::Duration,
+    /// The story, the article's row and its band keys written.
+    pub writes: std::time::Duration,
+}
+
+/// The article's stored row: its story, and its fingerprint when this build can read it.
+fn current_row(tx: &mut Conn, article_id: i64) -> Result<Option<(i64, Option<Fingerprint>)>> {
+    let row = tx.query_opt(
+        "SELECT story_id, at, shingles, entities, signatures FROM story_articles WHERE article_id = ?1",
+        params![article_id],
+    )?;
+    row.map(|r| {
+        let (shingles, entities): (i64, i64) = (r.get(2)?, r.get(3)?);
+        let stored: String = r.get(4)?;
+        Ok((r.get(0)?, Fingerprint::decode(r.get(1)?, shingles as usize, entities as usize, &stored)))
+    })
+    .transpose()
+}
+
+/// Replaces the article's band keys (those of `old`, its stored fingerprint) by those of
+/// `new`: only the keys that differ are deleted and inserted, each by its primary key.
+/// An old fingerprint this build cannot read leaves its keys behind: they only ever
+/// propose a candidate, which the members' real fingerprints then judge.
+fn write_keys(tx: &mut Conn, article_id: i64, old: Option<&Fingerprint>, new: &Fingerprint) -> Result<()> {
+    let day = key_day(new.at);
+    let new_keys = new.band_keys();
+    let (gone, gone_day, kept) = match old {
+        Some(old) if key_day(old.at) == day => {
+            let old_keys = old.band_keys();
+            (old_keys.iter().copied().filter(|k| !new_keys.contains(k)).collect(), day, old_keys)
+        }
+        Some(old) => (old.band_keys(), key_day(old.at), Vec::new()),
+        None => (Vec::new(), day, Vec::new()),
+    };
+    if !gone.is_empty() {
+        tx.execute(
+            &format!("DELETE FROM story_keys WHERE band_key IN {} AND day = ?2 AND article_id = ?3", tx.json_ints(1)),
+            params![serde_json::to_string(&gone)?, gone_day, article_id],
+        )?;
+    }
+    let mut added: Vec<i64> = new_keys.into_iter().filter(|k| !kept.contains(k)).collect();
+    added.sort_unstable();
+    added.dedup();
+    if !added.is_empty() {
+        let sql = format!(
+            "INSERT INTO story_keys (band_key, day, article_id)
+             SELECT k.value, CAST(?2 AS BIGINT), CAST(?3 AS BIGINT) FROM {} AS k WHERE true
+             ON CONFLICT (band_key, day, article_id) DO NOTHING",
+            tx.json_ints(1)
+        );
+        tx.execute(&sql, params![serde_json::to_string(&added)?, day, article_id])?;
+    }
+    Ok(())
 }
 
 impl Store {
@@ -104,39 +183,76 @@ impl Store {
     /// its band keys, or starts one. One transaction: a lookup of the band keys, one of the
     /// candidates' members, then the writes.
     pub fn group_article(&self, article_id: i64, source_id: i64, fp: &Fingerprint, now: i64) -> Result<i64> {
+        self.group_article_timed(article_id, source_id, fp, now, &mut GroupTimings::default())
+    }
+
+    /// [`Store::group_article`], saying where its time went.
+    pub fn group_article_timed(
+        &self,
+        article_id: i64,
+        source_id: i64,
+        fp: &Fingerprint,
+        now: i64,
+        timings: &mut GroupTimings,
+    ) -> Result<i64> {
+        use std::time::Instant;
         let keys = serde_json::to_string(&fp.band_keys())?;
         self.conn().transaction(|tx| {
-            let current: Option<i64> =
-                tx.query_opt("SELECT story_id FROM story_articles WHERE article_id = ?1", params![article_id])?
-                    .map(|r| r.get(0))
-                    .transpose()?;
-            let shared = match current {
-                Some(story) => tx.scalar::<i64>(
-                    "SELECT COUNT(*) FROM story_articles WHERE story_id = ?1 AND article_id <> ?2",
-                    params![story, article_id],
-                )? > 0,
+            let t = Instant::now();
+            let current = current_row(tx, article_id)?;
+            let shared = match &current {
+                Some((story, _)) => tx
+                    .query_opt(
+                        "SELECT 1 FROM story_articles WHERE story_id = ?1 AND article_id <> ?2 LIMIT 1",
+                        params![*story, article_id],
+                    )?
+                    .is_some(),
                 None => false,
             };
-            let story_id = match (current, shared) {
-                (Some(story), true) => story,
+            let current_story = current.as_ref().map(|(story, _)| *story);
+            let story_id = match (current_story, shared) {
+                (Some(story), true) => {
+                    timings.lookup = t.elapsed();
+                    story
+                }
                 _ => {
                     // The stories sharing the most band keys, among articles of the time window:
-                    // a true match shares many bands, a chance collision one or two.
+                    // a true match shares many bands, a chance collision one or two. The keys
+                    // are read by (key, day): only the window's days, whatever the archive holds.
                     let sql = format!(
-                        "SELECT sa.story_id FROM story_bands b JOIN story_articles sa ON sa.article_id = b.article_id
-                         WHERE b.band_key IN {} AND b.article_id <> ?2 AND sa.at BETWEEN ?4 AND ?5
+                        "SELECT sa.story_id FROM story_keys k JOIN story_articles sa ON sa.article_id = k.article_id
+                         WHERE k.band_key IN {} AND k.day BETWEEN ?6 AND ?7 AND k.article_id <> ?2
+                            AND sa.at BETWEEN ?4 AND ?5
                          GROUP BY sa.story_id ORDER BY COUNT(*) DESC, sa.story_id LIMIT ?3",
                         tx.json_ints(1)
                     );
                     let window = (fp.at - group::WINDOW_SECS, fp.at + group::WINDOW_SECS);
+                    let days = (key_day(window.0), key_day(window.1));
                     let stories: Vec<i64> = tx
-                        .query(&sql, params![&keys, article_id, MAX_CANDIDATE_STORIES as i64, window.0, window.1])?
+                        .query(
+                            &sql,
+                            params![
+                                &keys,
+                                article_id,
+                                MAX_CANDIDATE_STORIES as i64,
+                                window.0,
+                                window.1,
+                                days.0,
+                                days.1
+                            ],
+                        )?
                         .iter()
                         .map(|r| r.get(0))
                         .collect::<Result<_>>()?;
-                    let members = if stories.is_empty() { Vec::new() } else { members_of(tx, &stories, article_id)? };
-                    match group::decide(fp, source_id, &members) {
-                        Decision::New => match current {
+                    timings.lookup = t.elapsed();
+                    let t = Instant::now();
+                    let members = members_of(tx, &stories, fp, article_id)?;
+                    timings.members = t.elapsed();
+                    let t = Instant::now();
+                    let decision = group::decide(fp, source_id, &members);
+                    timings.decide = t.elapsed();
+                    match decision {
+                        Decision::New => match current_story {
                             Some(story) => story,
                             None => tx.scalar(
                                 "INSERT INTO stories (created_at, updated_at) VALUES (?1, ?1) RETURNING id",
@@ -144,7 +260,7 @@ impl Store {
                             )?,
                         },
                         Decision::Join { story_id, merged } => {
-                            for old in merged.iter().copied().chain(current) {
+                            for old in merged.iter().copied().chain(current_story) {
                                 tx.execute(
                                     "UPDATE story_articles SET story_id = ?1 WHERE story_id = ?2",
                                     params![story_id, old],
@@ -156,6 +272,7 @@ impl Store {
                     }
                 }
             };
+            let t = Instant::now();
             tx.execute(
                 "INSERT INTO story_articles (article_id, story_id, source_id, at, shingles, entities, signatures, grouped_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
@@ -173,13 +290,9 @@ impl Store {
                     now
                 ],
             )?;
-            tx.execute("DELETE FROM story_bands WHERE article_id = ?1", params![article_id])?;
-            let sql = format!(
-                "INSERT INTO story_bands (band_key, article_id) SELECT DISTINCT k.value, CAST(?2 AS BIGINT) FROM {} AS k",
-                tx.json_ints(1)
-            );
-            tx.execute(&sql, params![&keys, article_id])?;
+            write_keys(tx, article_id, current.as_ref().and_then(|(_, old)| old.as_ref()), fp)?;
             tx.execute("UPDATE stories SET updated_at = ?1 WHERE id = ?2", params![now, story_id])?;
+            timings.writes = t.elapsed();
             Ok(story_id)
         })
     }
@@ -315,7 +428,7 @@ mod tests {
             let members = store.story_members(bridge).unwrap();
             assert_eq!(members.iter().map(|m| m.url.as_str()).collect::<Vec<_>>(), ["http://a/1", "http://c/1"]);
             assert_eq!(members[1].source_url, "http://c/rss");
-            let bands: i64 = store.query_rows("SELECT COUNT(*) FROM story_bands", &[]).unwrap()[0].get(0).unwrap();
+            let bands: i64 = store.query_rows("SELECT COUNT(*) FROM story_keys", &[]).unwrap()[0].get(0).unwrap();
             assert_eq!(bands as usize, 4 * fp(BRIDGE).band_keys().len());
             assert!(store.story(election).unwrap().is_some());
             assert_eq!(store.stories(2, 10, 1).unwrap().len(), 1);
@@ -338,6 +451,44 @@ mod tests {
     }
 
     #[test]
+    fn a_regrouped_article_keeps_one_set_of_band_keys_dated_by_its_publication() {
+        each_store(|store| {
+            let ids = newsroom(store);
+            let keys = || -> Vec<(i64, i64)> {
+                let rows = store
+                    .query_rows(
+                        "SELECT band_key, day FROM story_keys WHERE article_id = ?1 ORDER BY band_key",
+                        &[ids[0].into()],
+                    )
+                    .unwrap();
+                rows.iter().map(|r| (r.get(0).unwrap(), r.get(1).unwrap())).collect()
+            };
+            let expected = |fp: &crate::story::Fingerprint| {
+                let mut k: Vec<(i64, i64)> = fp.band_keys().into_iter().map(|k| (k, fp.at / 86_400)).collect();
+                k.sort_unstable();
+                k.dedup();
+                k
+            };
+            let first = fp(BRIDGE);
+            store.group_article(ids[0], 1, &first, 10).unwrap();
+            assert_eq!(keys(), expected(&first));
+            // A new version with other text: its keys replace the old ones, same day.
+            let second = fp(BRIDGE_OTHER);
+            store.group_article(ids[0], 1, &second, 20).unwrap();
+            assert_eq!(keys(), expected(&second));
+            // Its publication time moves two days on: the keys move to that day.
+            let mut moved = fp(BRIDGE_OTHER);
+            moved.at += 2 * 86_400;
+            store.group_article(ids[0], 1, &moved, 30).unwrap();
+            assert_eq!(keys(), expected(&moved));
+            assert!(keys().iter().all(|&(_, day)| day == 2));
+            // The same fingerprint again changes nothing.
+            store.group_article(ids[0], 1, &moved, 40).unwrap();
+            assert_eq!(keys(), expected(&moved));
+        });
+    }
+
+    #[test]
     fn articles_published_too_far_apart_are_not_one_story() {
         each_store(|store| {
             let ids = newsroom(store);
@@ -352,7 +503,7 @@ mod tests {
     async fn a_failed_grouping_is_counted_and_loses_no_version() {
         let store = std::sync::Arc::new(super::Store::open_in_memory().unwrap());
         let aid = fixtures::with_first_version(&store);
-        store.conn().batch("DROP TABLE story_bands").unwrap();
+        store.conn().batch("DROP TABLE story_keys").unwrap();
         let health = std::sync::Arc::new(crate::health::Health::default());
         let db = super::Db::new(std::sync::Arc::clone(&store), std::sync::Arc::clone(&health));
         let before = crate::story::GROUPING_FAILURES.load(std::sync::atomic::Ordering::Relaxed);

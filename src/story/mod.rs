@@ -24,7 +24,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::extract::Article;
 use minhash::Banding;
 
-/// The text index: 20 bands of 3 slots (candidates from a Jaccard of about 0.37 up).
+/// The text index: 20 bands of 3 slots (candidates from a Jaccard of about 0.37 up), for
+/// articles with few names (see [`Fingerprint::band_keys`]).
 pub const TEXT_BANDING: Banding = Banding { tag: 1, bands: 20, rows: 3 };
 /// The entity index: 16 bands of 2 slots (candidates from a Jaccard of about 0.25 up).
 pub const ENTITY_BANDING: Banding = Banding { tag: 2, bands: 16, rows: 2 };
@@ -77,11 +78,22 @@ pub fn fingerprint(article: &Article, at: i64) -> Fingerprint {
     }
 }
 
+/// From this many names and numbers an article is indexed by them alone (see
+/// [`Fingerprint::band_keys`]); it is also what [`group::same_event`] needs shared.
+pub const ENTITY_KEYS_FROM: usize = 3;
+
 impl Fingerprint {
-    /// Every band key of both indexes.
+    /// The band keys an article is stored and looked up under. Its entity keys always;
+    /// its text keys only when it has fewer than [`ENTITY_KEYS_FROM`] names and numbers.
+    /// A copy shares all of its original's names and an independent write-up many, so the
+    /// entity index finds them; the text index is for articles too poor in names to be
+    /// found that way. That halves the keys of a typical article (16 instead of 36), and
+    /// with them the lookups and writes of grouping it.
     pub fn band_keys(&self) -> Vec<i64> {
-        let mut keys = minhash::band_keys(&self.text_sig, TEXT_BANDING);
-        keys.extend(minhash::band_keys(&self.entity_sig, ENTITY_BANDING));
+        let mut keys = minhash::band_keys(&self.entity_sig, ENTITY_BANDING);
+        if self.entities < ENTITY_KEYS_FROM {
+            keys.extend(minhash::band_keys(&self.text_sig, TEXT_BANDING));
+        }
         keys
     }
 
@@ -129,7 +141,16 @@ mod tests {
         };
         let fp = fingerprint(&a, 100);
         assert!(fp.shingles > 5 && fp.entities >= 3, "{fp:?}");
-        assert_eq!(fp.band_keys().len(), TEXT_BANDING.bands + ENTITY_BANDING.bands);
+        assert_eq!(fp.band_keys().len(), ENTITY_BANDING.bands, "rich in names: the entity index only");
+        let poor = fingerprint(
+            &Article { paragraphs: vec!["the bridge closed after a crack was found".into()], ..Article::default() },
+            100,
+        );
+        assert!(poor.entities < ENTITY_KEYS_FROM, "{poor:?}");
+        assert_eq!(
+            poor.band_keys().len(),
+            TEXT_BANDING.bands + minhash::band_keys(&poor.entity_sig, ENTITY_BANDING).len()
+        );
         let back = Fingerprint::decode(100, fp.shingles, fp.entities, &fp.encode_signatures()).unwrap();
         assert_eq!(back, fp);
         assert!(Fingerprint::decode(100, 1, 1, "zz/zz").is_none());
