@@ -220,8 +220,7 @@ pub fn hint(class: &str, id: &str, role: &str) -> Hint {
         "toolbar",
         "tablist",
     ];
-    if role.is_empty() {
-    } else if FURNITURE_ROLES.iter().any(|r| role.eq_ignore_ascii_case(r)) {
+    if FURNITURE_ROLES.iter().any(|r| role.eq_ignore_ascii_case(r)) {
         h.junk = true;
         h.strong = true;
     } else if ["main", "article", "articlebody"].iter().any(|r| role.eq_ignore_ascii_case(r)) {
