@@ -120,13 +120,13 @@ fn read_tag(bytes: &[u8], i: usize) -> Option<Tag> {
 /// ASCII-case-insensitive search for `needle` in `hay` from `from`, jumping
 /// between occurrences of its first byte (a fast `memchr` on `str`).
 fn find(text: &str, from: usize, needle: &[u8]) -> Option<usize> {
-    let first = *needle.first()? as char;
+    let first = *needle.first()?;
     let upper = first.to_ascii_uppercase();
     let hay = text.as_bytes();
     let mut i = from;
     while i < hay.len() {
-        let rest = text.get(i..)?;
-        let found = if upper == first { rest.find(first) } else { rest.find([first, upper]) };
+        let rest = &hay[i..];
+        let found = if upper == first { memchr::memchr(first, rest) } else { memchr::memchr2(first, upper, rest) };
         let pos = i + found?;
         if hay.len() - pos >= needle.len() && hay[pos..pos + needle.len()].eq_ignore_ascii_case(needle) {
             return Some(pos);
@@ -198,15 +198,129 @@ pub fn limit_depth(html: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// HTML's whitespace between attributes.
+fn is_space(b: u8) -> bool {
+    matches!(b, b'\t' | b'\n' | b'\x0c' | b'\r' | b' ')
+}
+
+/// Whether extraction reads an attribute: the element's names and hiding flags
+/// (`dom`), and what metadata looks at (meta tags, links, dates, bylines, language).
+fn attr_is_read(name: &[u8], value: &[u8]) -> bool {
+    const READ: [&[u8]; 19] = [
+        b"class",
+        b"id",
+        b"role",
+        b"itemprop",
+        b"datetime",
+        b"hidden",
+        b"aria-hidden",
+        b"property",
+        b"name",
+        b"http-equiv",
+        b"content",
+        b"rel",
+        b"type",
+        b"href",
+        b"data-testid",
+        b"lang",
+        b"xml:lang",
+        b"pubdate",
+        b"charset",
+    ];
+    if READ.iter().any(|r| name.eq_ignore_ascii_case(r)) {
+        return true;
+    }
+    if name.eq_ignore_ascii_case(b"style") {
+        // `dom::style_hides` only looks further at styles holding one of these.
+        return contains(value, b"none") || contains(value, b"hidden");
+    }
+    // Metadata reads a `data-` attribute naming the author ("data-component=author").
+    name.len() > 5
+        && name[..5].eq_ignore_ascii_case(b"data-")
+        && value.windows(6).any(|w| w.eq_ignore_ascii_case(b"author"))
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Reads the attributes of a start tag from `j`, just past its name, as the HTML
+/// tokenizer does, and cuts those [`attr_is_read`] rejects (each with the blanks
+/// after it). Returns the index past the tag's `>`, or `None` if it never closes.
+fn strip_attributes(bytes: &[u8], mut j: usize, cuts: &mut Vec<(usize, usize)>) -> Option<usize> {
+    let n = bytes.len();
+    loop {
+        while j < n && (is_space(bytes[j]) || bytes[j] == b'/') {
+            if bytes[j] == b'/' && bytes.get(j + 1) == Some(&b'>') {
+                return Some(j + 2);
+            }
+            j += 1;
+        }
+        if j >= n {
+            return None;
+        }
+        if bytes[j] == b'>' {
+            return Some(j + 1);
+        }
+        let name_start = j;
+        j += 1;
+        while j < n && !is_space(bytes[j]) && !matches!(bytes[j], b'/' | b'>' | b'=') {
+            j += 1;
+        }
+        let name = &bytes[name_start..j];
+        let mut k = j;
+        while k < n && is_space(bytes[k]) {
+            k += 1;
+        }
+        let value = if k < n && bytes[k] == b'=' {
+            k += 1;
+            while k < n && is_space(bytes[k]) {
+                k += 1;
+            }
+            if k < n && (bytes[k] == b'"' || bytes[k] == b'\'') {
+                let close = memchr(bytes[k], &bytes[k + 1..])?;
+                j = k + 2 + close;
+                &bytes[k + 1..k + 1 + close]
+            } else {
+                let vs = k;
+                while k < n && !is_space(bytes[k]) && bytes[k] != b'>' {
+                    k += 1;
+                }
+                j = k;
+                &bytes[vs..k]
+            }
+        } else {
+            &bytes[j..j]
+        };
+        if name.eq_ignore_ascii_case(b"href")
+            && !std::str::from_utf8(value).is_ok_and(super::metadata::href_is_read)
+            && !value.is_empty()
+        {
+            // Links are read for where they go only when that is an author's or the
+            // home page; otherwise being a link is enough: `href=".."` becomes `href`.
+            cuts.push((name_start + name.len(), j));
+        } else if !attr_is_read(name, value) {
+            let mut e = j;
+            while e < n && is_space(bytes[e]) {
+                e += 1;
+            }
+            cuts.push((name_start, e));
+            j = e;
+        }
+    }
+}
+
 /// Empties raw-text elements the extractor ignores (and `<nav>` menus when
 /// `strip_nav`: per-watch selectors may point into them) and drops comments, then
 /// applies [`limit_depth`] when the page may be nested deeper than `max_depth`.
-pub fn prepare(html: &str, max_depth: usize, strip_nav: bool) -> Cow<'_, str> {
+/// With `strip_attrs` (no per-watch selector at all), attributes extraction never
+/// reads go too: tags and their attributes are most of the tokenizer's work.
+pub fn prepare(html: &str, max_depth: usize, strip_nav: bool, strip_attrs: bool) -> Cow<'_, str> {
     let bytes = html.as_bytes();
     let mut cuts: Vec<(usize, usize)> = Vec::new();
     let (mut depth, mut max) = (0usize, 0usize);
     let mut i = 0;
-    while let Some(off) = html[i..].find('<') {
+    while let Some(off) = memchr(b'<', &bytes[i..]) {
         let start = i + off;
         i = start + 1;
         let Some(&c) = bytes.get(i) else { break };
@@ -289,6 +403,23 @@ pub fn prepare(html: &str, max_depth: usize, strip_nav: bool) -> Cow<'_, str> {
             max = max.max(depth);
         }
         i = j;
+        if strip_attrs {
+            // The whole name, as the tokenizer reads it ("amp-img", "o:p").
+            let mut k = j;
+            while k < bytes.len() && !is_space(bytes[k]) && !matches!(bytes[k], b'/' | b'>') {
+                k += 1;
+            }
+            let Some(end) = strip_attributes(bytes, k, &mut cuts) else { break };
+            i = end;
+            let raw_name = &bytes[start + 1..k];
+            let raw_text = [&b"title"[..], b"textarea", b"xmp", b"iframe", b"noembed", b"noframes", b"plaintext"];
+            if raw_text.iter().any(|r| raw_name.eq_ignore_ascii_case(r)) {
+                // A title's or textarea's text is not markup: leave it whole.
+                let mut close = b"</".to_vec();
+                close.extend_from_slice(&bytes[start + 1..k]);
+                i = find(html, end, &close).unwrap_or(bytes.len());
+            }
+        }
     }
     let stripped: Cow<'_, str> = if cuts.is_empty() {
         Cow::Borrowed(html)
@@ -314,7 +445,7 @@ pub fn prepare(html: &str, max_depth: usize, strip_nav: bool) -> Cow<'_, str> {
 }
 
 fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
-    hay.iter().position(|&b| b == needle)
+    memchr::memchr(needle, hay)
 }
 
 /// An upper-bound-ish estimate of the nesting depth, without allocating:
@@ -324,7 +455,7 @@ fn rough_depth(html: &str) -> usize {
     let bytes = html.as_bytes();
     let (mut depth, mut max) = (0usize, 0usize);
     let mut i = 0;
-    while let Some(off) = html[i..].find('<') {
+    while let Some(off) = memchr(b'<', &bytes[i..]) {
         i += off + 1;
         let Some(&c) = bytes.get(i) else { break };
         if c == b'/' {
@@ -373,13 +504,37 @@ mod tests {
         let html = "<head><script>var a = '<div>';</script><script type=\"application/ld+json\">{\"a\":1}</script>\
                     <style>p{}</style></head><body><!-- c --><svg><path d='M0'/></svg><nav><a href=/>Home</a></nav><p>x</p></body>";
         assert_eq!(
-            prepare(html, 100, true),
+            prepare(html, 100, true, false),
             "<head><script></script><script type=\"application/ld+json\">{\"a\":1}</script>\
                     <style></style></head><body><svg></svg><nav></nav><p>x</p></body>"
         );
         let deep = format!("{}t{}", "<div>".repeat(10), "</div>".repeat(10));
-        assert_eq!(prepare(&deep, 4, true), format!("{}t{}", "<div>".repeat(4), "</div>".repeat(4)));
-        assert!(matches!(prepare("<p>plain</p>", 4, true), Cow::Borrowed(_)));
+        assert_eq!(prepare(&deep, 4, true, false), format!("{}t{}", "<div>".repeat(4), "</div>".repeat(4)));
+        assert!(matches!(prepare("<p>plain</p>", 4, true, false), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn unread_attributes_go_read_ones_stay() {
+        let html = "<html lang=en><head><title>a <b x=1> c</title><meta property=\"og:title\" content='T'></head>\
+                    <body><div data-track=\"x y\" class=\"story\" onclick=go() style=\"color:red\">\
+                    <amp-img layout=fill></amp-img><span data-role=Author hidden/>t</div>\
+                    <a href=/x target=_blank>l</a><p style='display: none' tabindex=1>h</p></body>";
+        assert_eq!(
+            prepare(html, 100, true, true),
+            "<html lang=en><head><title>a <b x=1> c</title><meta property=\"og:title\" content='T'></head>\
+                    <body><div class=\"story\" >\
+                    <amp-img ></amp-img><span data-role=Author hidden/>t</div>\
+                    <a href >l</a><p style='display: none' >h</p></body>"
+        );
+        assert_eq!(prepare(html, 100, true, false).len(), html.len(), "only with strip_attrs");
+        let links = "<a href=\"/\">h</a><a href='/author/jo'>j</a><a href=\"https://e.com/news/a?b&amp;c\">q</a><a href=\"https://e.com/news/x\">x</a>";
+        assert_eq!(
+            prepare(links, 100, true, true),
+            "<a href=\"/\">h</a><a href='/author/jo'>j</a><a href=\"https://e.com/news/a?b&amp;c\">q</a><a href>x</a>"
+        );
+        // Attributes run together, or a tag that never closes, leave a well-formed rest.
+        assert_eq!(prepare("<div x=\"1\"class=a y>t", 100, true, true), "<div class=a >t");
+        assert_eq!(prepare("<p>a</p><div x=\"1", 100, true, true), "<p>a</p><div x=\"1");
     }
 
     #[test]

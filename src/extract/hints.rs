@@ -184,7 +184,9 @@ pub fn hint(class: &str, id: &str, role: &str) -> Hint {
         if s.is_empty() {
             continue;
         }
-        let lower = s.to_lowercase();
+        // Most names are lower-case ASCII already: no copy then.
+        let lower: std::borrow::Cow<'_, str> =
+            if s.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) { s.to_lowercase().into() } else { s.into() };
         for t in lower.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()) {
             if JUNK.binary_search(&t).is_ok() {
                 h.junk = true;
@@ -193,25 +195,36 @@ pub fn hint(class: &str, id: &str, role: &str) -> Hint {
                 h.good = true;
             }
         }
-        if JUNK_RE.is_match(&lower) {
+        // Each test only sets flags: skip those whose flags are set already.
+        if !h.strong && JUNK_RE.is_match(&lower) {
             h.junk = true;
             h.strong = true;
         }
-        if lower.contains("comment") || lower.contains("disqus") || lower.contains("respond") {
+        if !h.comments && (lower.contains("comment") || lower.contains("disqus") || lower.contains("respond")) {
             h.comments = true;
         }
-        if GOOD_RE.is_match(&lower) {
+        if !h.good && GOOD_RE.is_match(&lower) {
             h.good = true;
         }
     }
-    match role.to_ascii_lowercase().as_str() {
-        "navigation" | "banner" | "contentinfo" | "complementary" | "search" | "menu" | "menubar" | "dialog"
-        | "alertdialog" | "toolbar" | "tablist" => {
-            h.junk = true;
-            h.strong = true;
-        }
-        "main" | "article" | "articlebody" => h.good = true,
-        _ => {}
+    const FURNITURE_ROLES: [&str; 11] = [
+        "navigation",
+        "banner",
+        "contentinfo",
+        "complementary",
+        "search",
+        "menu",
+        "menubar",
+        "dialog",
+        "alertdialog",
+        "toolbar",
+        "tablist",
+    ];
+    if FURNITURE_ROLES.iter().any(|r| role.eq_ignore_ascii_case(r)) {
+        h.junk = true;
+        h.strong = true;
+    } else if ["main", "article", "articlebody"].iter().any(|r| role.eq_ignore_ascii_case(r)) {
+        h.good = true;
     }
     h
 }
@@ -261,19 +274,32 @@ static BYLINE_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(?:By|BY|by|Von|VON|Par|PAR|Written by|Posted by|Story by|Reporting by)\s+\p{Lu}").unwrap()
 });
 
+/// Literals one of which every match of [`AGO_RE`], [`READ_TIME_RE`] and [`PROMO_RE`]
+/// holds, in that order: without `\b`, which sends those to a slow engine on non-ASCII
+/// text, they rule out most blocks cheaply.
+static PREFILTERS: LazyLock<[Regex; 3]> = LazyLock::new(|| {
+    [
+        r"(?i)ago|vor|y\s+a|just now",
+        r"(?i)min|lesezeit|temps de lecture|reading time",
+        r"(?i)subscri|sign up|signup|newsletter|inbox|follow us|download|support|click here|free trial|unlimited access|abonn|inscrivez",
+    ]
+    .map(|p| Regex::new(p).unwrap())
+});
+
 /// Whether a short block is furniture: a relative time, a share prompt, a
 /// caption credit, a lone byline.
 pub fn is_boilerplate(text: &str, words: usize) -> bool {
     if words <= 12 && BOILER_RE.is_match(text) {
         return true;
     }
-    if words <= 10 && AGO_RE.is_match(text) {
+    let [ago, read_time, promo] = &*PREFILTERS;
+    if words <= 10 && ago.is_match(text) && AGO_RE.is_match(text) {
         return true;
     }
-    if words <= 14 && READ_TIME_RE.is_match(text) {
+    if words <= 14 && read_time.is_match(text) && READ_TIME_RE.is_match(text) {
         return true;
     }
-    if words <= 25 && PROMO_RE.find_iter(text).count() >= 2 {
+    if words <= 25 && promo.is_match(text) && PROMO_RE.find_iter(text).count() >= 2 {
         return true;
     }
     if words <= 8 && BYLINE_RE.is_match(text) && !text.ends_with('.') {

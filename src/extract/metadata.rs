@@ -49,7 +49,24 @@ struct Scan<'a> {
 
 /// ASCII-case-insensitive substring test, without allocating.
 fn contains_ci(hay: &str, needle: &str) -> bool {
-    hay.len() >= needle.len() && hay.as_bytes().windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    let Some(&first) = n.first() else { return true };
+    if h.len() < n.len() {
+        return false;
+    }
+    // Jump between places where the first letter is, in either case.
+    let (lo, up) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    let last = h.len() - n.len();
+    let mut i = 0;
+    while i <= last {
+        let Some(off) = memchr::memchr2(lo, up, &h[i..=last]) else { return false };
+        let p = i + off;
+        if h[p..p + n.len()].eq_ignore_ascii_case(n) {
+            return true;
+        }
+        i = p + 1;
+    }
+    false
 }
 
 fn element_text(e: &ElementRef) -> String {
@@ -170,8 +187,8 @@ fn scan(doc: &Html) -> Scan<'_> {
             "time" if s.times.len() < 20 && datetime.is_some() => s.times.push(e),
             _ => {}
         }
-        let class_hit = !class.is_empty() && CLASS_RE.is_match(class);
-        if class_hit
+        // Each `contains_ci` below implies a match of the class words for dates and bylines.
+        if !class.is_empty()
             && s.dated.len() < 20
             && !matches!(el.name(), "html" | "body" | "main" | "article" | "section" | "time")
             && (contains_ci(class, "date")
@@ -184,26 +201,12 @@ fn scan(doc: &Html) -> Scan<'_> {
         if s.bylines.len() < 10
             && (!class.is_empty() || !rel.is_empty() || !itemprop.is_empty() || !testid.is_empty() || href.is_some())
         {
-            let author_link = el.name() == "a"
-                && href.is_some_and(|h| {
-                    [
-                        "/author/",
-                        "/authors/",
-                        "/writer/",
-                        "/writers/",
-                        "/profile/",
-                        "/people/",
-                        "/team/",
-                        "/staff/",
-                        "/contributor",
-                    ]
-                    .iter()
-                    .any(|p| h.contains(p))
-                });
+            let author_link = el.name() == "a" && href.is_some_and(author_path);
             let hit = author_link
                 || contains_ci(rel, "author")
                 || itemprop.eq_ignore_ascii_case("author")
-                || (class_hit && (contains_ci(class, "byline") || contains_ci(class, "author-name")))
+                || contains_ci(class, "byline")
+                || contains_ci(class, "author-name")
                 || class.split_whitespace().any(|c| {
                     // The author's class in English, and in the other languages of the notices.
                     ["author", "article-author", "firma", "autore", "autor", "auteur", "autorin", "verfasser"]
@@ -226,6 +229,10 @@ fn scan(doc: &Html) -> Scan<'_> {
 /// "writer" ("the-author", "text__author", "author_name", "post-writer"), not an
 /// author's picture, biography or list.
 fn names_an_author(class: &str) -> bool {
+    // Most classes name neither: skip splitting them into lower-cased parts.
+    if !contains_ci(class, "author") && !contains_ci(class, "writer") {
+        return false;
+    }
     class.split_whitespace().any(|token| {
         let mut parts = token.split(['-', '_']).filter(|p| !p.is_empty()).map(|p| p.to_ascii_lowercase());
         let parts: Vec<String> = parts.by_ref().collect();
@@ -254,6 +261,34 @@ fn names_an_author(class: &str) -> bool {
                 )
             })
     })
+}
+
+/// Whether a link goes to an author's page.
+fn author_path(href: &str) -> bool {
+    // Each path starts with a slash: look only where there is one.
+    let b = href.as_bytes();
+    memchr::memchr_iter(b'/', b).any(|i| {
+        ["author/", "authors/", "writer/", "writers/", "profile/", "people/", "team/", "staff/", "contributor"]
+            .iter()
+            .any(|p| b[i + 1..].starts_with(p.as_bytes()))
+    })
+}
+
+/// Whether a link goes to the site's home page.
+fn home_link(href: &str) -> bool {
+    let rest =
+        href.strip_prefix("https://").or_else(|| href.strip_prefix("http://")).or_else(|| href.strip_prefix("//"));
+    match rest {
+        Some(r) => !r.trim_end_matches('/').contains('/'),
+        None => href == "/",
+    }
+}
+
+/// Whether metadata could read more in an `href` (as written in the page, before
+/// character references are decoded) than that there is one: the parse guard empties
+/// the others.
+pub(super) fn href_is_read(raw: &str) -> bool {
+    raw.contains('&') || author_path(raw) || home_link(raw.trim())
 }
 
 /// Whether an element sits in page furniture whose names are not the article's byline:
@@ -291,19 +326,11 @@ fn in_furniture(e: &ElementRef) -> bool {
 /// Whether a headline sits in the page's masthead: it links to the home page, or a
 /// `<header>` (or banner, masthead) outside any `<article>` or `<main>` holds it.
 fn in_masthead(h: &ElementRef) -> bool {
-    let home = |href: &str| {
-        let rest =
-            href.strip_prefix("https://").or_else(|| href.strip_prefix("http://")).or_else(|| href.strip_prefix("//"));
-        match rest {
-            Some(r) => !r.trim_end_matches('/').contains('/'),
-            None => href == "/",
-        }
-    };
     let links_home = h
         .descendants()
         .chain(h.ancestors().take(3))
         .filter_map(ElementRef::wrap)
-        .any(|a| a.value().name() == "a" && a.value().attr("href").is_some_and(|x| home(x.trim())));
+        .any(|a| a.value().name() == "a" && a.value().attr("href").is_some_and(|x| home_link(x.trim())));
     if links_home {
         return true;
     }
@@ -895,10 +922,6 @@ fn other_date_meta(metas: &HashMap<String, String>) -> Option<String> {
     keys.into_iter().find_map(|k| dates::to_rfc3339(&metas[k]))
 }
 
-/// Class names worth a closer look for dates and bylines.
-static CLASS_RE: std::sync::LazyLock<regex::Regex> =
-    std::sync::LazyLock::new(|| regex::Regex::new(r"(?i)date|publish|posted|timestamp|byline|author").unwrap());
-
 static BY_RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
     regex::Regex::new(r"^(?:By:?|BY:?|Written by|Posted by|Story by|Words by|Von|Par|Por|Di|di|Door)\s+\p{Lu}[\p{L}.'’-]*(?:\s+\p{Lu}[\p{L}.'’-]*){0,3}(?:\s*[-–—|·])?$").unwrap()
 });
@@ -1257,6 +1280,17 @@ mod tests {
             without_name("Sleep better - Health Center - The Daily", "Health Center"),
             "Sleep better - The Daily"
         );
+    }
+
+    #[test]
+    fn author_and_home_links() {
+        for (href, author) in
+            [("https://e.com/author/jo", true), ("/a/contributors/x", true), ("author/jo", false), ("/authorx/", false)]
+        {
+            assert_eq!(author_path(href), author, "{href}");
+        }
+        assert!(home_link("https://e.com/") && home_link("/") && !home_link("https://e.com/news/a"));
+        assert!(href_is_read(" / ") && href_is_read("/x?a&amp;b") && !href_is_read("/news/2024/story"));
     }
 
     #[test]

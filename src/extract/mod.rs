@@ -137,14 +137,16 @@ pub const MAX_HTML_BYTES: usize = 8 * 1024 * 1024;
 /// headlines): a hostile page (100,000 nested elements) costs them no more than it costs
 /// extraction. Scripts other than JSON-LD, styles and comments are left out, as there.
 pub fn parse_guarded(html: &str) -> Html {
-    Html::parse_document(&guard::prepare(cut(html, MAX_HTML_BYTES), guard::MAX_DEPTH, false))
+    Html::parse_document(&guard::prepare(cut(html, MAX_HTML_BYTES), guard::MAX_DEPTH, false, false))
 }
 
 /// Like [`extract_with`], and also says why the body is empty when it is.
 pub fn extract_report(html: &str, url: Option<&str>, rules: &ExtractRules) -> (Article, Option<String>) {
     let html = cut(html, MAX_HTML_BYTES);
     let strip_nav = rules.body.is_none() && rules.title.is_none();
-    let html = guard::prepare(html, guard::MAX_DEPTH, strip_nav);
+    // Attributes are only cut when no selector of the caller's could name them.
+    let strip_attrs = strip_nav && rules.exclude.is_empty();
+    let html = guard::prepare(html, guard::MAX_DEPTH, strip_nav, strip_attrs);
     let doc = Html::parse_document(&html);
     let base = url.and_then(|u| url::Url::parse(u).ok());
     let meta = metadata::read(&doc, base.as_ref());

@@ -30,6 +30,11 @@ pub fn is_space(c: char) -> bool {
     c.is_whitespace() || c == '\u{a0}' || c == '\u{202f}' || c == '\u{2007}'
 }
 
+/// [`is_space`] for an ASCII byte.
+fn is_ascii_space(b: u8) -> bool {
+    matches!(b, b'\t'..=b'\r' | b' ')
+}
+
 /// Characters that take no room on screen.
 fn is_invisible(c: char) -> bool {
     matches!(c, '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{ad}')
@@ -37,11 +42,25 @@ fn is_invisible(c: char) -> bool {
 
 /// Number of characters that are not whitespace.
 pub fn visible_len(s: &str) -> usize {
+    if s.is_ascii() {
+        return s.bytes().filter(|b| !is_ascii_space(*b)).count();
+    }
     s.chars().filter(|c| !is_space(*c) && !is_invisible(*c)).count()
 }
 
 /// Number of words (whitespace-separated runs).
 pub fn word_count(s: &str) -> usize {
+    if s.is_ascii() {
+        let (mut n, mut prev_space) = (0, true);
+        for b in s.bytes() {
+            let space = is_ascii_space(b);
+            if prev_space && !space {
+                n += 1;
+            }
+            prev_space = space;
+        }
+        return n;
+    }
     s.split(is_space).filter(|w| !w.is_empty()).count()
 }
 
@@ -50,7 +69,9 @@ pub fn word_count(s: &str) -> usize {
 pub fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        if c.is_alphanumeric() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if c.is_alphanumeric() {
             out.extend(c.to_lowercase());
         } else if !out.is_empty() && !out.ends_with(' ') {
             out.push(' ');
@@ -70,6 +91,10 @@ mod tests {
         assert_eq!(collapse("  a\n\t b\u{a0}\u{a0}c  "), "a b c");
         assert_eq!(collapse("x\u{200b}y"), "xy");
         assert_eq!(collapse(" \n "), "");
+        for t in ["a b", " \t\x0b\x0cx\r\ny ", "", "  ", "\u{a0}é b", "a\u{200b} b"] {
+            assert_eq!(word_count(t), t.split(is_space).filter(|w| !w.is_empty()).count(), "{t:?}");
+            assert_eq!(visible_len(t), t.chars().filter(|c| !is_space(*c) && !is_invisible(*c)).count(), "{t:?}");
+        }
     }
 
     #[test]
