@@ -162,8 +162,12 @@ impl Store {
     }
 
     /// Claims up to `limit` due articles fairly across hosts: at most `per_host`
-    /// from any one host, none from the hosts in `busy` (already at their limit),
-    /// most overdue first. A site with a long backlog cannot hold back the others.
+    /// from any one host counting the articles any worker holds a live lease on
+    /// there (checks in flight), none from the hosts in `busy` (already at their
+    /// limit), most overdue first and, among equally due ones, one host after the
+    /// other. A site with a long backlog cannot hold back the others, and workers
+    /// do not claim more of a host than its limit lets them fetch. (A leased row's
+    /// due time is its lease's end, so the count reads the host's index.)
     /// The candidates are ranked first (a window function), then locked: on
     /// PostgreSQL a candidate another worker is claiming at that moment is skipped.
     pub fn claim_due_articles_fair(
@@ -179,13 +183,16 @@ impl Store {
         let sql = format!(
             "{ARTICLE_SELECT} WHERE a.id IN (
                 SELECT id FROM (
-                    SELECT a2.id, a2.next_check,
+                    SELECT a2.id, a2.host, a2.next_check,
                            ROW_NUMBER() OVER (PARTITION BY a2.host ORDER BY a2.next_check, a2.id) AS rank
                     FROM articles a2 JOIN sources s2 ON s2.id = a2.source_id
                     WHERE s2.enabled = 1 AND a2.state = 'active'
                       AND (a2.next_check IS NULL OR a2.next_check <= ?1) AND {}
                       AND COALESCE(a2.host, '') NOT IN {}
-                ) ranked WHERE rank <= ?3 ORDER BY next_check LIMIT ?2
+                ) ranked
+                WHERE rank + (SELECT COUNT(*) FROM articles l
+                              WHERE l.host = ranked.host AND l.next_check > ?1 AND l.lease_until > ?1) <= ?3
+                ORDER BY next_check, rank LIMIT ?2
              ) AND {} ORDER BY a.next_check{}",
             lease_free("a2", 1),
             conn.json_texts(4),
