@@ -447,6 +447,42 @@ mod tests {
     use crate::store::{NewSource, SourceKind, host_key};
 
     #[test]
+    fn fair_claims_count_every_workers_leases_at_a_host_and_take_hosts_in_turn() {
+        each_shared_store(|w1, w2| {
+            let sources: Vec<_> = ["a", "b", "c"]
+                .iter()
+                .map(|h| crate::store::fixtures::source(&format!("https://{h}.example/rss")))
+                .collect();
+            w1.sync_config_sources(&sources, 0).unwrap();
+            for (source, host) in [(1, "a"), (2, "b"), (3, "c")] {
+                let urls: Vec<String> = (0..10).map(|n| format!("https://{host}.example/{n}")).collect();
+                w1.ensure_articles(source, urls.iter().map(String::as_str), 10).unwrap();
+            }
+            // Equally due: one host after the other, not the first host's articles first.
+            let first = w1.claim_due_articles_fair(100, 400, 3, 2, &[]).unwrap();
+            let mut hosts: Vec<String> = first.iter().map(|a| host_key(&a.url)).collect();
+            hosts.sort();
+            assert_eq!(hosts, ["a.example", "b.example", "c.example"]);
+            // w1 holds one article of each host: w2 gets one more of each, up to the limit of 2.
+            let second = w2.claim_due_articles_fair(100, 400, 10, 2, &[]).unwrap();
+            let mut hosts: Vec<String> = second.iter().map(|a| host_key(&a.url)).collect();
+            hosts.sort();
+            assert_eq!(hosts, ["a.example", "b.example", "c.example"], "w1's leases count at w2");
+            assert!(w1.claim_due_articles_fair(100, 400, 10, 2, &[]).unwrap().is_empty(), "every host at its limit");
+            // A check ends: its host has room again, for either worker.
+            w2.record_unchanged(second[0].id, &crate::store::fixtures::done(150), None).unwrap();
+            let again = w1.claim_due_articles_fair(150, 450, 10, 2, &[]).unwrap();
+            assert_eq!(again.iter().map(|a| host_key(&a.url)).collect::<Vec<_>>(), vec![host_key(&second[0].url)]);
+            // Expired leases (a dead worker's) no longer count.
+            let after = w2.claim_due_articles_fair(400, 700, 10, 2, &[]).unwrap();
+            let count = |host: &str| after.iter().filter(|a| host_key(&a.url) == host).count();
+            let busy = host_key(&second[0].url);
+            assert_eq!(count(&busy), 1, "w1's live lease still counts there: {after:?}");
+            assert_eq!(after.len(), 5, "two at each of the other hosts: {after:?}");
+        });
+    }
+
+    #[test]
     fn fair_claims_take_a_few_per_host_and_skip_busy_hosts() {
         each_store(|store| {
             let source = NewSource {
