@@ -166,8 +166,10 @@ impl Store {
     /// there (checks in flight), none from the hosts in `busy` (already at their
     /// limit), most overdue first and, among equally due ones, one host after the
     /// other. A site with a long backlog cannot hold back the others, and workers
-    /// do not claim more of a host than its limit lets them fetch. (A leased row's
-    /// due time is its lease's end, so the count reads the host's index.)
+    /// do not claim more of a host than its limit lets them fetch. (The leases are
+    /// counted for the first `per_host` candidates of each host only, not for every
+    /// due article; a leased row's due time is its lease's end, so the count reads the
+    /// host's index.)
     /// The candidates are ranked first (a window function), then locked: on
     /// PostgreSQL a candidate another worker is claiming at that moment is skipped.
     pub fn claim_due_articles_fair(
@@ -190,7 +192,8 @@ impl Store {
                       AND (a2.next_check IS NULL OR a2.next_check <= ?1) AND {}
                       AND COALESCE(a2.host, '') NOT IN {}
                 ) ranked
-                WHERE rank + (SELECT COUNT(*) FROM articles l
+                WHERE rank <= ?3
+                  AND rank + (SELECT COUNT(*) FROM articles l
                               WHERE l.host = ranked.host AND l.next_check > ?1 AND l.lease_until > ?1) <= ?3
                 ORDER BY next_check, rank LIMIT ?2
              ) AND {} ORDER BY a.next_check{}",
