@@ -320,6 +320,7 @@ impl Daemon {
             db: ctx.db.clone(),
             activity: Arc::clone(&activity),
             roles: self.roles(),
+            delivers: roles.deliver,
             started_at: Utc::now().timestamp(),
             ticker: loops::ticker(HEARTBEAT),
         };

@@ -308,16 +308,23 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Alerts { action: None } => list_alerts(&open_store(&load_config(cli.config.as_deref())?)?)?,
         Command::Alerts { action: Some(AlertsAction::Retry { ids, all }) } => {
             let config = load_config(cli.config.as_deref())?;
-            // A running daemon sends what is queued; sending here too would race it.
+            // A running worker with the deliver role sends what is queued. Without one, this
+            // command sends it: on PostgreSQL beside any checkers (outbox rows are leased, so
+            // nobody sends them twice); on SQLite only when no daemon holds the file.
+            let store = Arc::new(open_store(&config)?);
+            let deliverer = store.live_deliverer(now())?;
             let running = redline::store::lock::holder_storage(&config.storage);
-            let daemon = match running {
-                Some(_) => None,
-                None => Some(Daemon::new(config.clone())?),
+            let sqlite_held = config.storage.url.is_none() && running.is_some();
+            // A SQLite daemon that has not written its heartbeat yet may well deliver.
+            let holder_checks_only = sqlite_held && {
+                let pid = running.map(i64::from);
+                store.workers()?.iter().any(|w| Some(w.pid) == pid && !w.is_gone(now()) && !w.delivers())
             };
-            let store = match &daemon {
-                Some(d) => Arc::clone(d.store()),
-                None => Arc::new(open_store(&config)?),
+            let daemon = match (&deliverer, sqlite_held) {
+                (None, false) => Some(Daemon::new(config.clone())?),
+                _ => None,
             };
+            let store = daemon.as_ref().map_or(store, |d| Arc::clone(d.store()));
             if all {
                 store.enable_channels()?;
             }
@@ -325,13 +332,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if queued == 0 {
                 bail!("nothing to retry: `redline alerts` lists the pending and failed deliveries");
             }
-            match (daemon, running) {
+            match (daemon, deliverer) {
                 (Some(daemon), _) => {
                     let (delivered, failed) = runtime.block_on(daemon.deliver_due())?;
                     println!("{queued} queued: {delivered} delivered, {failed} failed (retried later with backoff)");
                 }
-                (None, pid) => {
-                    println!("{queued} queued; the running daemon (pid {}) sends them now", pid.unwrap_or(0))
+                (None, Some(w)) => {
+                    println!(
+                        "{queued} queued; the running worker {} (pid {} on {}) sends them now",
+                        w.id, w.pid, w.host
+                    )
+                }
+                (None, None) if holder_checks_only => println!(
+                    "{queued} queued, but the running daemon (pid {}) does not deliver alerts (it runs without the \
+                     deliver role): they are sent once a daemon with it runs",
+                    running.unwrap_or(0)
+                ),
+                (None, None) => {
+                    println!("{queued} queued; the running daemon (pid {}) sends them now", running.unwrap_or(0))
                 }
             }
         }
@@ -601,8 +619,17 @@ fn status(store: &Store) -> Result<()> {
     writeln!(out, "due now      {}   next due {}", s.due_now, when(s.next_due))?;
     writeln!(out, "history      {} versions, {} changes", s.versions, s.changes)?;
     writeln!(out, "alerts       {} pending, {} failed (`redline alerts`)", s.pending_deliveries, s.failed_deliveries)?;
-    writeln!(out, "last hour    {} fetches, {} failed", s.fetches_last_hour.0, s.fetches_last_hour.1)?;
     let workers = store.workers()?;
+    let live = workers.iter().filter(|w| !w.is_gone(now())).count();
+    if s.pending_deliveries > 0 && live > 0 && store.live_deliverer(now())?.is_none() {
+        // Checkers and web replicas run, but nobody sends what waits.
+        let fix = match store.engine() {
+            redline::store::sql::Engine::Postgres => "start one with `redline run --role deliver`",
+            redline::store::sql::Engine::Sqlite => "run the daemon with the deliver role (the default)",
+        };
+        writeln!(out, "             no running worker delivers them: {fix}")?;
+    }
+    writeln!(out, "last hour    {} fetches, {} failed", s.fetches_last_hour.0, s.fetches_last_hour.1)?;
     if !workers.is_empty() {
         writeln!(out, "WORKERS")?;
         for w in workers {

@@ -369,3 +369,114 @@ async fn three_workers_share_one_database_through_kills() {
         gaps[0],
     );
 }
+
+/// A webhook receiver that answers only while it is open: a delivery it holds stays in flight.
+struct HeldHook {
+    received: AtomicU64,
+    open: tokio::sync::watch::Sender<bool>,
+}
+
+async fn held_hook(State(hook): State<Arc<HeldHook>>) -> StatusCode {
+    hook.received.fetch_add(1, Ordering::SeqCst);
+    let mut open = hook.open.subscribe();
+    let _ = open.wait_for(|o| *o).await;
+    StatusCode::OK
+}
+
+/// `redline --config CONFIG ARGS…`, off the runtime's threads; stdout, which must say it succeeded.
+async fn redline_ok(config: &std::path::Path, args: &[&str]) -> String {
+    let mut all = vec!["--config".to_string(), config.display().to_string()];
+    all.extend(args.iter().map(|a| a.to_string()));
+    let out = common::redline(&all.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "redline {args:?} failed: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    stdout
+}
+
+/// Waits (up to `limit`) until `done` holds, polling every 200 ms; panics with `what` otherwise.
+async fn wait_until(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < limit, "{what}: not after {limit:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// A check-only worker records changes but sends nothing: `redline status` says nobody
+/// delivers, and `redline alerts retry` sends the alerts itself instead of counting on
+/// the checker. A deliver-only worker then says in its heartbeat what it delivers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_a_deliverer_sends_alerts_and_its_heartbeat_says_so() {
+    let db = match TestDatabase::create(&test_server_url()) {
+        Ok(db) => db,
+        Err(e) => {
+            eprintln!("SKIPPED: no PostgreSQL at {} (REDLINE_TEST_POSTGRES): {e}", test_server_url());
+            return;
+        }
+    };
+    let site = Arc::new(Site { versions: (0..ARTICLES).map(|_| AtomicU64::new(0)).collect(), log: Mutex::default() });
+    let app = axum::Router::new().route("/{*path}", axum::routing::get(handle)).with_state(Arc::clone(&site));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let hook = Arc::new(HeldHook { received: AtomicU64::new(0), open: tokio::sync::watch::channel(true).0 });
+    let app = axum::Router::new().route("/hook", axum::routing::post(held_hook)).with_state(Arc::clone(&hook));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook_url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("redline.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[storage]\nurl = {:?}\nlease = \"{LEASE_SECS}s\"\n\n[web]\nenabled = false\n\n\
+             [fetch]\nallow_private = true\nrobots = false\nper_host_delay = \"0ms\"\ntimeout = \"5s\"\n\n\
+             [[watch]]\nurl = \"{base}/news/0\"\nevery = \"1s\"\n\n{}",
+            db.url,
+            common::webhook(&hook_url)
+        ),
+    )
+    .unwrap();
+    let store = Store::open_url(&db.url).unwrap();
+    let mut workers = Workers { config: config.clone(), logs: dir.path().to_path_buf(), running: Vec::new() };
+    let checker = workers.spawn("checker", "check");
+    workers.running.push(("checker".into(), checker));
+    let stored = |v: u64| stored_versions(&store).get("news/0").is_some_and(|got| got.contains(&v));
+    wait_until(Duration::from_secs(30), "version 0 stored", || stored(0)).await;
+    site.versions[0].store(1, Ordering::SeqCst);
+    let pending = || store.deliveries("pending").unwrap().len();
+    wait_until(Duration::from_secs(30), "the change's alert queued", || pending() == 1).await;
+    let beat = || store.workers().unwrap().iter().any(|w| w.id == "checker");
+    wait_until(Duration::from_secs(30), "the checker's heartbeat", beat).await;
+
+    let status = redline_ok(&config, &["status"]).await;
+    assert!(status.contains("no running worker delivers them"), "{status}");
+    // The checker does not send it: this command does.
+    let retried = redline_ok(&config, &["alerts", "retry", "--all"]).await;
+    assert!(retried.contains("1 queued: 1 delivered"), "{retried}");
+    assert_eq!(hook.received.load(Ordering::SeqCst), 1);
+    assert_eq!((pending(), store.deliveries("delivered").unwrap().len()), (0, 1));
+
+    // A deliverer: the next alert is held at the receiver, and its heartbeat says it delivers it.
+    hook.open.send_replace(false);
+    let deliverer = workers.spawn("deliverer", "deliver");
+    workers.running.push(("deliverer".into(), deliverer));
+    site.versions[0].store(2, Ordering::SeqCst);
+    wait_until(Duration::from_secs(30), "the held delivery", || hook.received.load(Ordering::SeqCst) == 2).await;
+    let doing = || store.workers().unwrap().into_iter().find(|w| w.id == "deliverer").map(|w| w.doing);
+    wait_until(Duration::from_secs(15), "the deliverer's heartbeat", || {
+        doing().as_deref() == Some("delivering 1 alert")
+    })
+    .await;
+    let status = redline_ok(&config, &["status"]).await;
+    let line = status.lines().find(|l| l.contains("deliverer")).unwrap_or_default().to_string();
+    assert!(line.contains("roles deliver") && line.ends_with("delivering 1 alert"), "{status}");
+    assert!(!status.contains("no running worker delivers them"), "{status}");
+    let retried = redline_ok(&config, &["alerts", "retry", "--all"]).await;
+    assert!(retried.contains("the running worker deliverer"), "{retried}");
+    hook.open.send_replace(true);
+    wait_until(Duration::from_secs(30), "every alert delivered", || pending() == 0).await;
+    let checker_doing = store.workers().unwrap().into_iter().find(|w| w.id == "checker").map(|w| w.doing);
+    assert!(checker_doing.is_some_and(|d| !d.contains("delivering")), "a checker delivers nothing");
+}

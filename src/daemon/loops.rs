@@ -5,7 +5,7 @@
 //! Work whose recording failed (the store refused a write) is handed back:
 //! its row is made due again on the next pass that can write.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -21,7 +21,7 @@ use crate::alert::worker::Worker;
 use crate::check::{Ctx, Outcome};
 use crate::health::Health;
 use crate::schedule::hosts::InFlight;
-use crate::store::{Db, SourceRow, Store, StoreError, host_key};
+use crate::store::{ArticleRow, Db, SourceRow, Store, StoreError, host_key};
 use crate::watch::Rules;
 
 /// How often the scheduler and the listing reader look for due work.
@@ -63,9 +63,10 @@ impl Activity {
         Busy::new(self, |a| &a.listings, n)
     }
 
-    /// "checking 3 articles, reading 1 listing", or "idle".
-    pub fn describe(&self) -> String {
-        describe(self.checks.load(Ordering::Relaxed), self.listings.load(Ordering::Relaxed))
+    /// "checking 3 articles, reading 1 listing, delivering 2 alerts" (`delivering`:
+    /// the outbox rows this worker holds), or "idle".
+    pub fn describe(&self, delivering: usize) -> String {
+        describe(self.checks.load(Ordering::Relaxed), self.listings.load(Ordering::Relaxed), delivering)
     }
 }
 
@@ -82,14 +83,19 @@ impl Drop for Busy {
     }
 }
 
-/// The `doing` text of a heartbeat.
-pub fn describe(checks: usize, listings: usize) -> String {
+/// The `doing` text of a heartbeat: article checks and listing reads in flight, and
+/// the alerts being delivered.
+pub fn describe(checks: usize, listings: usize, deliveries: usize) -> String {
     let plural = |n: usize, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
-    match (checks, listings) {
-        (0, 0) => "idle".to_string(),
-        (c, 0) => format!("checking {}", plural(c, "article")),
-        (0, l) => format!("reading {}", plural(l, "listing")),
-        (c, l) => format!("checking {}, reading {}", plural(c, "article"), plural(l, "listing")),
+    let parts: Vec<String> =
+        [(checks, "checking", "article"), (listings, "reading", "listing"), (deliveries, "delivering", "alert")]
+            .into_iter()
+            .filter(|(n, ..)| *n > 0)
+            .map(|(n, verb, noun)| format!("{verb} {}", plural(n, noun)))
+            .collect();
+    match parts.is_empty() {
+        true => "idle".to_string(),
+        false => parts.join(", "),
     }
 }
 
@@ -137,9 +143,17 @@ impl RulesCache {
 }
 
 /// Claims due articles and checks them, `concurrency` at a time, fairly across hosts.
+///
+/// Claims go in batches: up to `concurrency` articles wait claimed (leased) beside
+/// the checks in flight, and the next claim is made once fewer than half of that
+/// wait, so a claim, a committed transaction, is made every few checks rather than
+/// at each one. What waits is leased like what runs: renewed, freed at a clean stop,
+/// taken over by another worker only once expired.
 pub struct Scheduler {
     ctx: Arc<Ctx>,
     health: Arc<Health>,
+    concurrency: usize,
+    queue: VecDeque<ArticleRow>,
     permits: Arc<Semaphore>,
     checks: JoinSet<(i64, Result<Outcome, StoreError>)>,
     in_flight: InFlight,
@@ -155,6 +169,8 @@ impl Scheduler {
         Scheduler {
             ctx,
             health,
+            concurrency,
+            queue: VecDeque::new(),
             permits: Arc::new(Semaphore::new(concurrency)),
             checks: JoinSet::new(),
             in_flight: InFlight::default(),
@@ -214,17 +230,26 @@ impl Pass for Scheduler {
         if released > 0 {
             info!(checks = released, "Checks that could not be recorded are due again.");
         }
+        let mut rules = RulesCache::default();
+        self.start_queued(&mut rules);
         let free = self.permits.available_permits();
-        if free == 0 {
-            return Ok(());
-        }
+        let Some(want) = claim_size(self.concurrency, free, self.queue.len()) else { return Ok(()) };
         let lease = now + self.ctx.config.storage.lease.as_secs() as i64;
         let per_host = self.ctx.config.fetch.per_host_concurrency.max(1);
         let busy = self.in_flight.busy(per_host);
-        let claimed = self.ctx.db.write(move |s| s.claim_due_articles_fair(now, lease, free, per_host, &busy)).await?;
-        let mut rules = RulesCache::default();
-        for article in claimed {
-            let permit = Arc::clone(&self.permits).acquire_owned().await.expect("semaphore open");
+        let claimed = self.ctx.db.write(move |s| s.claim_due_articles_fair(now, lease, want, per_host, &busy)).await?;
+        self.queue.extend(claimed);
+        self.start_queued(&mut rules);
+        Ok(())
+    }
+}
+
+impl Scheduler {
+    /// Starts claimed articles while a permit is free.
+    fn start_queued(&mut self, rules: &mut RulesCache) {
+        while !self.queue.is_empty() {
+            let Ok(permit) = Arc::clone(&self.permits).try_acquire_owned() else { return };
+            let article = self.queue.pop_front().expect("not empty");
             let host = self.in_flight.enter(host_key(&article.url));
             let ctx = Arc::clone(&self.ctx);
             let article_rules = rules.get(&article.rules);
@@ -235,7 +260,17 @@ impl Pass for Scheduler {
                 (id, ctx.check_article(article, article_rules).await)
             });
         }
-        Ok(())
+    }
+}
+
+/// How many articles to claim with `free` permits and `queued` articles claimed
+/// and waiting: enough to fill the permits and leave `concurrency` waiting, once
+/// fewer than half that wait beyond the free permits; None when enough wait.
+pub fn claim_size(concurrency: usize, free: usize, queued: usize) -> Option<usize> {
+    let (spare, low) = (concurrency.max(1), concurrency.max(1).div_ceil(2));
+    match queued < free + low {
+        true => Some(free + spare - queued),
+        false => None,
     }
 }
 
@@ -427,6 +462,8 @@ pub struct Heartbeat {
     pub activity: Arc<Activity>,
     /// The loops this worker runs, comma-separated.
     pub roles: String,
+    /// Whether it delivers alerts (then the outbox rows it holds are what it delivers).
+    pub delivers: bool,
     /// When it started.
     pub started_at: i64,
     /// Its tick.
@@ -441,8 +478,13 @@ impl Pass for Heartbeat {
     }
 
     async fn pass(&mut self) -> Result<(), StoreError> {
-        let (roles, started, doing) = (self.roles.clone(), self.started_at, self.activity.describe());
-        self.db.write(move |s| s.heartbeat(&roles, started, Utc::now().timestamp(), &doing)).await
+        let now = Utc::now().timestamp();
+        let delivering = match self.delivers {
+            true => self.db.read(move |s| s.deliveries_in_flight(now)).await?,
+            false => 0,
+        };
+        let (roles, started, doing) = (self.roles.clone(), self.started_at, self.activity.describe(delivering));
+        self.db.write(move |s| s.heartbeat(&roles, started, now, &doing)).await
     }
 }
 
@@ -451,19 +493,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn claims_wait_until_half_the_spare_articles_are_started_then_refill() {
+        assert_eq!(claim_size(8, 8, 0), Some(16), "at start: the permits and as many waiting");
+        assert_eq!(claim_size(8, 0, 8), None);
+        assert_eq!(claim_size(8, 0, 4), None, "half the spare still waits");
+        assert_eq!(claim_size(8, 0, 3), Some(5));
+        assert_eq!(claim_size(8, 2, 5), Some(5), "free permits count too");
+        assert_eq!(claim_size(1, 1, 0), Some(2));
+        assert_eq!(claim_size(1, 0, 1), None);
+        assert_eq!(claim_size(1, 0, 0), Some(1));
+        assert_eq!(claim_size(0, 0, 0), Some(1), "a concurrency of 0 is 1");
+    }
+
+    #[test]
     fn activity_counts_work_in_flight_and_describes_it() {
         let activity = Arc::new(Activity::default());
-        assert_eq!(activity.describe(), "idle");
+        assert_eq!(activity.describe(0), "idle");
         let one = activity.checking(1);
         let more = activity.checking(2);
-        assert_eq!(activity.describe(), "checking 3 articles");
+        assert_eq!(activity.describe(0), "checking 3 articles");
         let listing = activity.reading(1);
-        assert_eq!(activity.describe(), "checking 3 articles, reading 1 listing");
+        assert_eq!(activity.describe(0), "checking 3 articles, reading 1 listing");
+        assert_eq!(activity.describe(2), "checking 3 articles, reading 1 listing, delivering 2 alerts");
         drop((one, more));
-        assert_eq!(activity.describe(), "reading 1 listing");
+        assert_eq!(activity.describe(0), "reading 1 listing");
         drop(listing);
-        assert_eq!(activity.describe(), "idle");
-        assert_eq!(describe(1, 0), "checking 1 article");
-        assert_eq!(describe(0, 2), "reading 2 listings");
+        assert_eq!(activity.describe(0), "idle");
+        assert_eq!(activity.describe(1), "delivering 1 alert");
+        assert_eq!(describe(1, 0, 0), "checking 1 article");
+        assert_eq!(describe(0, 2, 0), "reading 2 listings");
+        assert_eq!(describe(1, 0, 3), "checking 1 article, delivering 3 alerts");
     }
 }

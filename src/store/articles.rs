@@ -163,8 +163,14 @@ impl Store {
     }
 
     /// Claims up to `limit` due articles fairly across hosts: at most `per_host`
-    /// from any one host, none from the hosts in `busy` (already at their limit),
-    /// most overdue first. A site with a long backlog cannot hold back the others.
+    /// from any one host counting the articles any worker holds a live lease on
+    /// there (checks in flight), none from the hosts in `busy` (already at their
+    /// limit), most overdue first and, among equally due ones, one host after the
+    /// other. A site with a long backlog cannot hold back the others, and workers
+    /// do not claim more of a host than its limit lets them fetch. (The leases are
+    /// counted for the first `per_host` candidates of each host only, not for every
+    /// due article; a leased row's due time is its lease's end, so the count reads the
+    /// host's index.)
     /// The candidates are ranked first (a window function), then locked: on
     /// PostgreSQL a candidate another worker is claiming at that moment is skipped.
     pub fn claim_due_articles_fair(
@@ -180,13 +186,17 @@ impl Store {
         let sql = format!(
             "{ARTICLE_SELECT} WHERE a.id IN (
                 SELECT id FROM (
-                    SELECT a2.id, a2.next_check,
+                    SELECT a2.id, a2.host, a2.next_check,
                            ROW_NUMBER() OVER (PARTITION BY a2.host ORDER BY a2.next_check, a2.id) AS rank
                     FROM articles a2 JOIN sources s2 ON s2.id = a2.source_id
                     WHERE s2.enabled = 1 AND a2.state = 'active'
                       AND (a2.next_check IS NULL OR a2.next_check <= ?1) AND {}
                       AND COALESCE(a2.host, '') NOT IN {}
-                ) ranked WHERE rank <= ?3 ORDER BY next_check LIMIT ?2
+                ) ranked
+                WHERE rank <= ?3
+                  AND rank + (SELECT COUNT(*) FROM articles l
+                              WHERE l.host = ranked.host AND l.next_check > ?1 AND l.lease_until > ?1) <= ?3
+                ORDER BY next_check, rank LIMIT ?2
              ) AND {} ORDER BY a.next_check{}",
             lease_free("a2", 1),
             conn.json_texts(4),
@@ -439,6 +449,42 @@ mod tests {
         });
     }
     use crate::store::{NewSource, SourceKind, host_key};
+
+    #[test]
+    fn fair_claims_count_every_workers_leases_at_a_host_and_take_hosts_in_turn() {
+        each_shared_store(|w1, w2| {
+            let sources: Vec<_> = ["a", "b", "c"]
+                .iter()
+                .map(|h| crate::store::fixtures::source(&format!("https://{h}.example/rss")))
+                .collect();
+            w1.sync_config_sources(&sources, 0).unwrap();
+            for (source, host) in [(1, "a"), (2, "b"), (3, "c")] {
+                let urls: Vec<String> = (0..10).map(|n| format!("https://{host}.example/{n}")).collect();
+                w1.ensure_articles(source, urls.iter().map(String::as_str), 10).unwrap();
+            }
+            // Equally due: one host after the other, not the first host's articles first.
+            let first = w1.claim_due_articles_fair(100, 400, 3, 2, &[]).unwrap();
+            let mut hosts: Vec<String> = first.iter().map(|a| host_key(&a.url)).collect();
+            hosts.sort();
+            assert_eq!(hosts, ["a.example", "b.example", "c.example"]);
+            // w1 holds one article of each host: w2 gets one more of each, up to the limit of 2.
+            let second = w2.claim_due_articles_fair(100, 400, 10, 2, &[]).unwrap();
+            let mut hosts: Vec<String> = second.iter().map(|a| host_key(&a.url)).collect();
+            hosts.sort();
+            assert_eq!(hosts, ["a.example", "b.example", "c.example"], "w1's leases count at w2");
+            assert!(w1.claim_due_articles_fair(100, 400, 10, 2, &[]).unwrap().is_empty(), "every host at its limit");
+            // A check ends: its host has room again, for either worker.
+            w2.record_unchanged(second[0].id, &crate::store::fixtures::done(150), None).unwrap();
+            let again = w1.claim_due_articles_fair(150, 450, 10, 2, &[]).unwrap();
+            assert_eq!(again.iter().map(|a| host_key(&a.url)).collect::<Vec<_>>(), vec![host_key(&second[0].url)]);
+            // Expired leases (a dead worker's) no longer count.
+            let after = w2.claim_due_articles_fair(400, 700, 10, 2, &[]).unwrap();
+            let count = |host: &str| after.iter().filter(|a| host_key(&a.url) == host).count();
+            let busy = host_key(&second[0].url);
+            assert_eq!(count(&busy), 1, "w1's live lease still counts there: {after:?}");
+            assert_eq!(after.len(), 5, "two at each of the other hosts: {after:?}");
+        });
+    }
 
     #[test]
     fn fair_claims_take_a_few_per_host_and_skip_busy_hosts() {

@@ -133,6 +133,16 @@ impl Store {
         conn.execute(&sql, params![serde_json::to_string(ids)?, &self.worker])
     }
 
+    /// How many pending outbox rows this worker holds a live lease on at `now`: the
+    /// alerts it is delivering (for its heartbeat).
+    pub fn deliveries_in_flight(&self, now: i64) -> Result<usize> {
+        let count: i64 = self.conn().scalar(
+            "SELECT COUNT(*) FROM deliveries WHERE lease_owner = ?1 AND lease_until > ?2 AND status = 'pending'",
+            params![&self.worker, now],
+        )?;
+        Ok(count.max(0) as usize)
+    }
+
     /// When the oldest pending delivery that is due at `now` was due, leaving out
     /// disabled channels: how long the outbox has been waiting, to tell when it is stuck.
     pub fn oldest_overdue_delivery(&self, now: i64) -> Result<Option<i64>> {
@@ -257,7 +267,23 @@ fn claim_deliveries(
 #[cfg(test)]
 mod tests {
     use crate::store::fixtures::each_store;
-    use crate::store::fixtures::{delivery, record_change, with_first_version};
+    use crate::store::fixtures::{delivery, each_shared_store, record_change, with_first_version};
+
+    #[test]
+    fn the_alerts_in_flight_are_the_live_pending_rows_this_worker_holds() {
+        each_shared_store(|w1, w2| {
+            let aid = with_first_version(w1);
+            let rows = (0..5).map(|n| delivery(&format!("webhook:h{n}"), &format!("m{n}"), 20)).collect();
+            record_change(w1, aid, 20, "two", rows).unwrap();
+            assert_eq!(w1.deliveries_in_flight(100).unwrap(), 0, "nothing claimed yet");
+            let mine = w1.claim_due_deliveries(100, 400, 3).unwrap();
+            w2.claim_due_deliveries(100, 400, 1).unwrap();
+            assert_eq!((w1.deliveries_in_flight(100).unwrap(), w2.deliveries_in_flight(100).unwrap()), (3, 1));
+            w1.delivery_succeeded(mine[0].id, 110).unwrap();
+            assert_eq!(w1.deliveries_in_flight(110).unwrap(), 2, "a delivered row is no longer in flight");
+            assert_eq!(w1.deliveries_in_flight(400).unwrap(), 0, "an expired lease is nobody's work");
+        });
+    }
 
     #[test]
     fn the_oldest_overdue_delivery_leaves_out_future_done_and_disabled_ones() {

@@ -97,6 +97,11 @@ impl WorkerRow {
         }
     }
 
+    /// Whether it runs the delivery loop (the `deliver` role): only such a worker sends alerts.
+    pub fn delivers(&self) -> bool {
+        self.roles.split(',').any(|r| r.trim() == "deliver")
+    }
+
     /// Its line in `redline status`: id, host, pid, roles, heartbeat age, what it does
     /// (or `gone` once its heartbeat stopped).
     pub fn status_line(&self, now: i64) -> String {
@@ -163,6 +168,13 @@ impl Store {
     /// [`PRUNE_AFTER_SECS`] at `now`; returns how many.
     pub fn prune_workers(&self, now: i64) -> Result<usize> {
         self.conn().execute("DELETE FROM workers WHERE heartbeat_at < ?1", params![now - PRUNE_AFTER_SECS])
+    }
+
+    /// A worker other than this process whose heartbeat is fresh at `now` and that
+    /// delivers alerts: the one that sends what is queued. None when only checkers
+    /// (or web replicas) run, or nobody.
+    pub fn live_deliverer(&self, now: i64) -> Result<Option<WorkerRow>> {
+        Ok(self.workers()?.into_iter().find(|w| w.id != self.worker && !w.is_gone(now) && w.delivers()))
     }
 
     /// Every worker row, the most recent heartbeat first.
@@ -234,6 +246,31 @@ mod tests {
         assert!(w.status_line(1000 + 7200).contains("beat 2h ago"));
         assert!(w.status_line(1000 + 3 * 86_400).contains("beat 3d ago"));
         assert_eq!(age(-5), "0s", "a clock behind the heartbeat's");
+    }
+
+    #[test]
+    fn only_a_live_worker_with_the_deliver_role_sends_alerts() {
+        crate::store::fixtures::each_shared_store(|w1, w2| {
+            assert_eq!(w1.live_deliverer(100).unwrap(), None, "nobody runs");
+            w2.heartbeat("check", 100, 100, "checking 2 articles").unwrap();
+            w2.heartbeat("web", 100, 100, "idle").unwrap();
+            assert_eq!(w1.live_deliverer(100).unwrap(), None, "a checker and a web replica deliver nothing");
+            w1.heartbeat("check,deliver", 100, 100, "idle").unwrap();
+            assert_eq!(w1.live_deliverer(100).unwrap(), None, "this process itself is not the running one");
+            assert_eq!(w2.live_deliverer(100).unwrap().map(|w| w.id), Some("w1".to_string()));
+            assert_eq!(w2.live_deliverer(101 + GONE_AFTER_SECS).unwrap(), None, "its heartbeat stopped");
+        });
+        let row = |roles: &str| WorkerRow {
+            id: "x".into(),
+            host: "h".into(),
+            pid: 1,
+            roles: roles.into(),
+            started_at: 0,
+            heartbeat_at: 0,
+            doing: "idle".into(),
+        };
+        assert!(row("deliver").delivers() && row("check,deliver,web").delivers());
+        assert!(!row("check,web").delivers() && !row("none").delivers() && !row("").delivers());
     }
 
     #[test]
