@@ -129,24 +129,6 @@ impl Store {
         })
     }
 
-    /// An article source's own article, created if new (under its URL without tracking
-    /// parameters, the watched URL kept as its alias), and the source marked checked
-    /// until `next`: one transaction.
-    pub fn ensure_source_article(&self, source_id: i64, url: &str, now: i64, next: i64) -> Result<()> {
-        self.conn().transaction(|tx| {
-            super::signals::ensure_watched_article(tx, source_id, url, now)?;
-            tx.execute(
-                &format!(
-                    "UPDATE sources SET last_checked = ?2, next_check = ?3, last_error = NULL, failures = 0, {}
-                     WHERE id = ?1",
-                    lease_done(4)
-                ),
-                params![source_id, now, next, &self.worker],
-            )?;
-            Ok(())
-        })
-    }
-
     /// Claims up to `limit` active articles of enabled sources due at `now`
     /// (every one if `all`) and not leased (or whose lease has expired), leasing
     /// them to this worker and pushing their due time to `lease_until`.

@@ -47,7 +47,7 @@ fn add_alias(tx: &mut Conn, url: &str, article_id: i64, now: i64) -> Result<()> 
 /// new: under the URL without its tracking parameters, like every URL a listing names,
 /// with the URL as watched kept as its alias. An article stored under the tracked URL
 /// before this rule keeps it (its history is not split).
-pub(super) fn ensure_watched_article(tx: &mut Conn, source_id: i64, url: &str, now: i64) -> Result<()> {
+fn ensure_watched_article(tx: &mut Conn, source_id: i64, url: &str, now: i64) -> Result<()> {
     let canonical = crate::signals::canonical::strip_tracking(url);
     let own_row = tx.query_opt("SELECT 1 FROM articles WHERE url = ?1", params![url])?.is_some();
     if canonical == url || own_row {
@@ -93,6 +93,24 @@ pub struct ListedArticle {
 }
 
 impl Store {
+    /// An article source's own article, created if new (under its URL without tracking
+    /// parameters, the watched URL kept as its alias), and the source marked checked
+    /// until `next`: one transaction.
+    pub fn ensure_source_article(&self, source_id: i64, url: &str, now: i64, next: i64) -> Result<()> {
+        self.conn().transaction(|tx| {
+            ensure_watched_article(tx, source_id, url, now)?;
+            tx.execute(
+                &format!(
+                    "UPDATE sources SET last_checked = ?2, next_check = ?3, last_error = NULL, failures = 0, {}
+                     WHERE id = ?1",
+                    lease_done(4)
+                ),
+                params![source_id, now, next, &self.worker],
+            )?;
+            Ok(())
+        })
+    }
+
     /// Adds the articles a listing names under `source_id`, in one transaction, and
     /// notes their listing times. An article whose listing time is later than its
     /// last check is made due at `now` and active again (a retired one included),
