@@ -93,6 +93,16 @@ fn article_html(n: usize, version: u64) -> String {
     )
 }
 
+/// Serves a fresh site of `ARTICLES` articles on 127.0.0.1; returns it and its base URL.
+async fn start_site() -> (Arc<Site>, String) {
+    let site = Arc::new(Site { versions: (0..ARTICLES).map(|_| AtomicU64::new(0)).collect(), log: Mutex::default() });
+    let app = axum::Router::new().route("/{*path}", axum::routing::get(handle)).with_state(Arc::clone(&site));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (site, base)
+}
+
 async fn handle(State(site): State<Arc<Site>>, UrlPath(path): UrlPath<String>) -> Response {
     let _logged = Logged { site: &site, path: path.clone(), start: epoch_ms() };
     let Some(n) = path.strip_prefix("news/").and_then(|n| n.parse::<usize>().ok()).filter(|n| *n < ARTICLES) else {
@@ -185,11 +195,7 @@ async fn three_workers_share_one_database_through_kills() {
             return;
         }
     };
-    let site = Arc::new(Site { versions: (0..ARTICLES).map(|_| AtomicU64::new(0)).collect(), log: Mutex::default() });
-    let app = axum::Router::new().route("/{*path}", axum::routing::get(handle)).with_state(Arc::clone(&site));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (site, base) = start_site().await;
     let (hook, received) = common::start_receiver().await;
 
     let dir = tempfile::tempdir().unwrap();
@@ -414,11 +420,7 @@ async fn only_a_deliverer_sends_alerts_and_its_heartbeat_says_so() {
             return;
         }
     };
-    let site = Arc::new(Site { versions: (0..ARTICLES).map(|_| AtomicU64::new(0)).collect(), log: Mutex::default() });
-    let app = axum::Router::new().route("/{*path}", axum::routing::get(handle)).with_state(Arc::clone(&site));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (site, base) = start_site().await;
     let hook = Arc::new(HeldHook { received: AtomicU64::new(0), open: tokio::sync::watch::channel(true).0 });
     let app = axum::Router::new().route("/hook", axum::routing::post(held_hook)).with_state(Arc::clone(&hook));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
