@@ -116,7 +116,8 @@ async fn hostile(State(site): State<Arc<Hostile>>, UrlPath(path): UrlPath<String
     }
 }
 
-/// 429 and 503 pause their whole host, so they live on a host of their own (127.0.0.2).
+/// 429 and 503 pause their whole host, so each lives on a host of its own (127.0.0.2, 127.0.0.3):
+/// on a shared host the first answer would rightly hold the other page back for the 120 s asked.
 async fn throttling(State(hits): State<Hits>, UrlPath(path): UrlPath<String>) -> Response {
     hits.lock().unwrap().push((path.clone(), Instant::now()));
     match path.as_str() {
@@ -225,11 +226,10 @@ async fn hostile_servers_are_recorded_while_good_articles_stay_on_time() {
     let bad =
         serve("127.0.0.1:0", axum::Router::new().route("/{*path}", axum::routing::get(hostile)).with_state(site)).await;
     let throttle_hits: Hits = Arc::default();
-    let throttled = serve(
-        "127.0.0.2:0",
-        axum::Router::new().route("/{*path}", axum::routing::get(throttling)).with_state(Arc::clone(&throttle_hits)),
-    )
-    .await;
+    let throttled_router =
+        || axum::Router::new().route("/{*path}", axum::routing::get(throttling)).with_state(Arc::clone(&throttle_hits));
+    let throttled_429 = serve("127.0.0.2:0", throttled_router()).await;
+    let throttled_503 = serve("127.0.0.3:0", throttled_router()).await;
     let good_hits: Hits = Arc::default();
     let good_base = serve(
         "127.0.0.1:0",
@@ -254,8 +254,8 @@ async fn hostile_servers_are_recorded_while_good_articles_stay_on_time() {
         ("invalid UTF-8", format!("{bad}/invalid-utf8")),
         ("empty 200", format!("{bad}/empty")),
         ("100,000-deep HTML", format!("{bad}/deep")),
-        ("429 + Retry-After", format!("{throttled}/e429")),
-        ("503 + Retry-After", format!("{throttled}/e503")),
+        ("429 + Retry-After", format!("{throttled_429}/e429")),
+        ("503 + Retry-After", format!("{throttled_503}/e503")),
         ("reset mid-body", format!("{reset_base}/reset")),
     ];
     let goods: Vec<String> = (0..3).map(|n| format!("{good_base}/news/{n}")).collect();
