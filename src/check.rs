@@ -411,11 +411,13 @@ impl Ctx {
                     etag: seen.etag.as_deref(),
                     last_modified: seen.last_modified.as_deref(),
                 };
-                s.record_unchanged(id, &done, seen.body_hash.as_deref())?;
+                // The result and its log line in one commit; a plan that has ended retires
+                // the article after (a crash in between only checks it once more).
+                s.record_unchanged_logged(id, &done, seen.body_hash.as_deref(), &log)?;
                 if next.is_none() {
                     s.retire_article(id)?;
                 }
-                s.log_fetch(&log)
+                Ok(())
             })
             .await
     }
@@ -460,12 +462,7 @@ impl Ctx {
         let (id, at) = (article.id, now.timestamp());
         log.outcome = outcome.into();
         log.error = Some(error.clone());
-        self.db
-            .write(move |s| {
-                s.record_failure(id, at, next, &error)?;
-                s.log_fetch(&log)
-            })
-            .await?;
+        self.db.write(move |s| s.record_failure_logged(id, at, next, &error, &log)).await?;
         Ok(Outcome::Failed)
     }
 }

@@ -157,9 +157,99 @@ fn stop(workers: Vec<Child>) {
     }
 }
 
+/// CPU seconds (user and system) a process has used, from `/proc/PID/stat`; None
+/// when it is gone or there is no `/proc`.
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name (which may hold spaces) in parentheses.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    // SAFETY: sysconf only reads a system constant.
+    Some(ticks / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64)
+}
+
+/// The machine's busy and total CPU seconds (every core), from `/proc/stat`.
+fn machine_cpu() -> Option<(f64, f64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let ticks: Vec<f64> = stat.lines().next()?.split_whitespace().skip(1).filter_map(|t| t.parse().ok()).collect();
+    let total: f64 = ticks.iter().sum();
+    // idle and iowait are the 4th and 5th fields.
+    let idle = ticks.get(3)? + ticks.get(4).unwrap_or(&0.0);
+    // SAFETY: sysconf only reads a system constant.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    Some(((total - idle) / hz, total / hz))
+}
+
+/// Where a series' time went: CPU seconds of the workers, of their PostgreSQL
+/// server processes, of this process (the site), of the whole machine, and the
+/// transactions the database committed.
+#[derive(Default, Clone, Copy)]
+struct Usage {
+    workers: f64,
+    backends: f64,
+    bench: f64,
+    busy: f64,
+    total: f64,
+    commits: f64,
+}
+
+impl Usage {
+    /// Now, for the `workers` processes and the server processes serving `store`'s database.
+    fn sample(workers: &[Child], store: &Store) -> Usage {
+        let backends = store
+            .query_rows("SELECT pid FROM pg_stat_activity WHERE datname = current_database()", &[])
+            .map(|rows| rows.iter().filter_map(|r| r.get::<i64>(0).ok()).collect::<Vec<_>>())
+            .unwrap_or_default();
+        let (busy, total) = machine_cpu().unwrap_or_default();
+        Usage {
+            workers: workers.iter().filter_map(|w| cpu_seconds(w.id())).sum(),
+            backends: backends.iter().filter_map(|&pid| cpu_seconds(pid as u32)).sum(),
+            bench: cpu_seconds(std::process::id()).unwrap_or(0.0),
+            busy,
+            total,
+            commits: commits(store),
+        }
+    }
+
+    /// The same, with the commits counted once the workers are gone (a server process
+    /// reports its counts to the statistics at most once a second, and when it ends).
+    async fn with_final_commits(mut self, store: &Store) -> Usage {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        self.commits = commits(store);
+        self
+    }
+
+    fn since(self, before: Usage) -> Usage {
+        Usage {
+            workers: self.workers - before.workers,
+            backends: self.backends - before.backends,
+            bench: self.bench - before.bench,
+            busy: self.busy - before.busy,
+            total: self.total - before.total,
+            commits: self.commits - before.commits,
+        }
+    }
+}
+
+/// The transactions the database has committed (its statistics).
+fn commits(store: &Store) -> f64 {
+    store
+        .query_rows("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()", &[])
+        .ok()
+        .and_then(|rows| rows.first().and_then(|r| r.get::<i64>(0).ok()))
+        .unwrap_or(0) as f64
+}
+
 /// One series: store every article with `run --once`, make them due, run `k` workers
-/// until every article was served once more; returns checks per second.
-async fn series(args: &Args, site: &Arc<Site>, config: &Path, store: &Store, k: usize) -> Result<(f64, usize)> {
+/// until every article was served once more; returns checks per second, the checks,
+/// and (PostgreSQL) where the time went while the workers ran.
+async fn series(
+    args: &Args,
+    site: &Arc<Site>,
+    config: &Path,
+    store: &Store,
+    k: usize,
+) -> Result<(f64, usize, Option<(Usage, f64)>)> {
     let seed = redline(args, config).args(["run", "--once"]).stderr(Stdio::null()).status()?;
     if !seed.success() {
         bail!("redline run --once failed: {seed}");
@@ -173,6 +263,9 @@ async fn series(args: &Args, site: &Arc<Site>, config: &Path, store: &Store, k: 
     let workers: Vec<Child> = (0..k)
         .map(|_| redline(args, config).arg("run").arg("--role").arg("check").stderr(Stdio::null()).spawn())
         .collect::<Result<_, _>>()?;
+    let postgres = store.engine() == redline::store::sql::Engine::Postgres;
+    // The workers' own connections come up within the first claims: sampled again below.
+    let before = postgres.then(|| Usage::sample(&workers, store));
     let started = Instant::now();
     loop {
         let served = site.served.lock().unwrap_or_else(|p| p.into_inner()).len();
@@ -185,10 +278,35 @@ async fn series(args: &Args, site: &Arc<Site>, config: &Path, store: &Store, k: 
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let wall = started.elapsed().as_secs_f64();
+    let after = postgres.then(|| Usage::sample(&workers, store));
     stop(workers);
+    let usage = match (before, after) {
+        (Some(before), Some(after)) => Some((after.with_final_commits(store).await.since(before), wall)),
+        _ => None,
+    };
     let served = site.served.lock().unwrap_or_else(|p| p.into_inner()).clone();
     let span = served[served.len() - 1] - served[0];
-    Ok((served.len() as f64 / span.as_secs_f64().max(1e-3), served.len()))
+    Ok((served.len() as f64 / span.as_secs_f64().max(1e-3), served.len(), usage))
+}
+
+/// One line on where a series' time went: CPU per check and in cores, commits per check.
+fn print_usage(usage: Usage, wall: f64, checks: usize) {
+    let per_check = |s: f64| s / checks.max(1) as f64 * 1e6;
+    let cores = |s: f64| s / wall.max(1e-3);
+    println!(
+        "    cpu per check: workers {:.0} µs, their postgres {:.0} µs, site {:.0} µs; cores used: workers {:.2}, \
+         postgres {:.2}, site {:.2}, machine {:.2} of {:.0}; commits per check {:.2}",
+        per_check(usage.workers),
+        per_check(usage.backends),
+        per_check(usage.bench),
+        cores(usage.workers),
+        cores(usage.backends),
+        cores(usage.bench),
+        cores(usage.busy),
+        usage.total / wall.max(1e-3),
+        usage.commits / checks.max(1) as f64,
+    );
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -212,15 +330,18 @@ async fn main() -> Result<()> {
         let dir = tempfile::tempdir()?;
         let config = write_config(dir.path(), &format!("url = {:?}", db.url), &addrs, args.concurrency)?;
         let store = Store::open_url(&db.url)?;
-        let (rate, checks) = series(&args, &site, &config, &store, k).await?;
+        let (rate, checks, usage) = series(&args, &site, &config, &store, k).await?;
         let base = *one.get_or_insert(rate);
         println!("{:<12} {k:>8} {checks:>10} {rate:>12.1} {:>9.2}", "postgresql", rate / base);
+        if let Some((usage, wall)) = usage {
+            print_usage(usage, wall, checks);
+        }
     }
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("redline.db");
     let config = write_config(dir.path(), &format!("path = {:?}", db.display().to_string()), &addrs, args.concurrency)?;
     let store = Store::open(&db)?;
-    let (rate, checks) = series(&args, &site, &config, &store, 1).await?;
+    let (rate, checks, _) = series(&args, &site, &config, &store, 1).await?;
     let base = one.unwrap_or(rate);
     println!("{:<12} {:>8} {checks:>10} {rate:>12.1} {:>9.2}", "sqlite", 1, rate / base);
     Ok(())

@@ -2,8 +2,8 @@
 //! claimed (fairly across hosts) and released, the end of each check, and
 //! articles retired when their revisit plan ends.
 
-use super::sql::{Conn, Row, params};
-use super::{Result, Store, Table, lease_done, lease_free};
+use super::sql::{Conn, Row, Value, params};
+use super::{FetchLogEntry, Result, Store, Table, lease_done, lease_free};
 
 /// The politeness key of a URL: its host, with the port when one is given.
 pub fn host_key(url: &str) -> String {
@@ -278,31 +278,66 @@ impl Store {
     /// Records a check that found no new content.
     /// `body_hash`, the hash of the body as received, lets the next identical body skip extraction.
     pub fn record_unchanged(&self, article_id: i64, done: &CheckDone<'_>, body_hash: Option<&str>) -> Result<()> {
-        self.conn().execute(
-            &format!(
-                "UPDATE articles SET last_checked = ?2, next_check = ?3, failures = 0, last_error = NULL, {},
-                        etag = COALESCE(?4, etag), last_modified = COALESCE(?5, last_modified),
-                        body_hash = COALESCE(?6, body_hash)
-                 WHERE id = ?1",
-                lease_done(7)
-            ),
-            params![article_id, done.at, done.next_check, done.etag, done.last_modified, body_hash, &self.worker],
-        )?;
+        self.conn().execute(&unchanged_sql(), &self.unchanged_params(article_id, done, body_hash))?;
         Ok(())
+    }
+
+    /// [`Store::record_unchanged`] and its fetch-log line, as one commit.
+    pub fn record_unchanged_logged(
+        &self,
+        article_id: i64,
+        done: &CheckDone<'_>,
+        body_hash: Option<&str>,
+        log: &FetchLogEntry,
+    ) -> Result<()> {
+        self.update_logged(&unchanged_sql(), self.unchanged_params(article_id, done, body_hash), log)
     }
 
     /// Records a failed check.
     pub fn record_failure(&self, article_id: i64, at: i64, next_check: i64, error: &str) -> Result<()> {
-        self.conn().execute(
-            &format!(
-                "UPDATE articles SET last_checked = ?2, next_check = ?3, failures = failures + 1, last_error = ?4, {}
-                 WHERE id = ?1",
-                lease_done(5)
-            ),
-            params![article_id, at, next_check, error, &self.worker],
-        )?;
+        self.conn().execute(&failure_sql(), &self.failure_params(article_id, at, next_check, error))?;
         Ok(())
     }
+
+    /// [`Store::record_failure`] and its fetch-log line, as one commit.
+    pub fn record_failure_logged(
+        &self,
+        article_id: i64,
+        at: i64,
+        next_check: i64,
+        error: &str,
+        log: &FetchLogEntry,
+    ) -> Result<()> {
+        self.update_logged(&failure_sql(), self.failure_params(article_id, at, next_check, error), log)
+    }
+
+    fn unchanged_params(&self, article_id: i64, done: &CheckDone<'_>, body_hash: Option<&str>) -> Vec<Value> {
+        params![article_id, done.at, done.next_check, done.etag, done.last_modified, body_hash, &self.worker].to_vec()
+    }
+
+    fn failure_params(&self, article_id: i64, at: i64, next_check: i64, error: &str) -> Vec<Value> {
+        params![article_id, at, next_check, error, &self.worker].to_vec()
+    }
+}
+
+/// The UPDATE of a check that found no new content ([`Store::unchanged_params`]).
+fn unchanged_sql() -> String {
+    format!(
+        "UPDATE articles SET last_checked = ?2, next_check = ?3, failures = 0, last_error = NULL, {},
+                etag = COALESCE(?4, etag), last_modified = COALESCE(?5, last_modified),
+                body_hash = COALESCE(?6, body_hash)
+         WHERE id = ?1",
+        lease_done(7)
+    )
+}
+
+/// The UPDATE of a failed check ([`Store::failure_params`]).
+fn failure_sql() -> String {
+    format!(
+        "UPDATE articles SET last_checked = ?2, next_check = ?3, failures = failures + 1, last_error = ?4, {}
+         WHERE id = ?1",
+        lease_done(5)
+    )
 }
 
 /// Adds an article unless its URL is known (as an article or an alias of one);
@@ -334,12 +369,16 @@ fn claim(
     worker: &str,
 ) -> Result<Vec<ArticleRow>> {
     let rows: Vec<ArticleRow> = tx.query(sql, params)?.iter().map(article_row).collect::<Result<_>>()?;
-    for r in &rows {
-        tx.execute(
-            "UPDATE articles SET next_check = ?2, leased = 1, lease_owner = ?3, lease_until = ?2 WHERE id = ?1",
-            params![r.id, lease_until, worker],
-        )?;
+    if rows.is_empty() {
+        return Ok(rows);
     }
+    // One statement for the whole batch: a round trip per claim, not per article.
+    let ids = serde_json::to_string(&rows.iter().map(|r| r.id).collect::<Vec<_>>())?;
+    let sql = format!(
+        "UPDATE articles SET next_check = ?2, leased = 1, lease_owner = ?3, lease_until = ?2 WHERE id IN {}",
+        tx.json_ints(1)
+    );
+    tx.execute(&sql, params![ids, lease_until, worker])?;
     Ok(rows)
 }
 

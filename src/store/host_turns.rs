@@ -6,12 +6,14 @@
 //! (FOR UPDATE on PostgreSQL, SQLite's write lock), so two workers never both see
 //! a free slot. Times are milliseconds since the epoch, from the workers' clocks.
 //!
-//! On PostgreSQL these transactions commit without waiting for the WAL flush
-//! (`synchronous_commit = off`): other workers see them at once all the same, and
-//! a server crash can only lose the last few turns, which are about requests that
-//! the crash ended anyway. That spares every request two disk flushes.
+//! On PostgreSQL a turn is taken, and ended, by one call of a server-side function
+//! (migration 10): one round trip each, the host row locked only while the server
+//! runs it. These commit without waiting for the WAL flush (`synchronous_commit =
+//! off`): other workers see them at once all the same, and a server crash can only
+//! lose the last few turns, which are about requests that the crash ended anyway.
+//! That spares every request two disk flushes.
 
-use super::sql::{Conn, Engine, params};
+use super::sql::{Engine, params};
 use super::{Result, Store};
 
 /// The answer to asking for a host's turn.
@@ -35,15 +37,26 @@ impl Store {
     /// which moves `gap_ms` past this start. The slot expires at its start plus
     /// `hold_ms` unless freed before.
     pub fn take_host_turn(&self, host: &str, now_ms: i64, per_host: usize, gap_ms: i64, hold_ms: i64) -> Result<Turn> {
-        self.conn().transaction(|tx| {
-            fast_commit(tx)?;
+        let per_host = per_host.max(1) as i64;
+        let mut conn = self.conn();
+        if conn.engine() == Engine::Postgres {
+            // One statement: the server-side function (PostgreSQL migration 10) does what
+            // the SQLite transaction below does, under the host row's lock.
+            let row = conn.query_opt(
+                "SELECT slot, start_ms FROM redline_take_host_turn(?1, ?2, ?3, ?4, ?5, ?6)",
+                params![host, &self.worker, now_ms, per_host, gap_ms, hold_ms],
+            )?;
+            return Ok(match row {
+                Some(r) => Turn::Granted { slot: r.get(0)?, start_ms: r.get(1)? },
+                None => Turn::Full,
+            });
+        }
+        conn.transaction(|tx| {
             tx.execute("INSERT INTO host_turns (host) VALUES (?1) ON CONFLICT (host) DO NOTHING", params![host])?;
-            let lock = if tx.engine() == Engine::Postgres { " FOR UPDATE" } else { "" };
-            let next: i64 =
-                tx.scalar(&format!("SELECT next_start_ms FROM host_turns WHERE host = ?1{lock}"), params![host])?;
+            let next: i64 = tx.scalar("SELECT next_start_ms FROM host_turns WHERE host = ?1", params![host])?;
             tx.execute("DELETE FROM host_slots WHERE host = ?1 AND until_ms <= ?2", params![host, now_ms])?;
             let held: i64 = tx.scalar("SELECT COUNT(*) FROM host_slots WHERE host = ?1", params![host])?;
-            if held >= per_host.max(1) as i64 {
+            if held >= per_host {
                 return Ok(Turn::Full);
             }
             let start_ms = next.max(now_ms);
@@ -64,8 +77,12 @@ impl Store {
     /// gap: a start later than granted must not shorten the gap to the next one). One
     /// transaction: with one slot per host, the next turn sees both or neither.
     pub fn end_host_turn(&self, slot: i64, host: &str, next_ms: i64) -> Result<()> {
-        self.conn().transaction(|tx| {
-            fast_commit(tx)?;
+        let mut conn = self.conn();
+        if conn.engine() == Engine::Postgres {
+            conn.execute("SELECT redline_end_host_turn(?1, ?2, ?3)", params![slot, host, next_ms])?;
+            return Ok(());
+        }
+        conn.transaction(|tx| {
             tx.execute("DELETE FROM host_slots WHERE id = ?1", params![slot])?;
             tx.execute(
                 "UPDATE host_turns SET next_start_ms = ?2 WHERE host = ?1 AND next_start_ms < ?2",
@@ -113,15 +130,6 @@ impl Store {
             .map(|r| r.get(0))
             .transpose()
     }
-}
-
-/// Lets the open transaction commit without waiting for its WAL flush (PostgreSQL);
-/// nothing on SQLite, whose commits under `synchronous = NORMAL` do not wait either.
-fn fast_commit(tx: &mut Conn) -> Result<()> {
-    if tx.engine() == Engine::Postgres {
-        tx.batch("SET LOCAL synchronous_commit = off")?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

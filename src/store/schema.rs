@@ -598,6 +598,45 @@ const PG_MIGRATIONS: &[&str] = &[
     ALTER TABLE deliveries DROP CONSTRAINT deliveries_change_id_channel_key;
     ALTER TABLE deliveries ADD CONSTRAINT deliveries_version_channel_event UNIQUE (version_id, channel, event);
     "#,
+    // 10 (PostgreSQL only): a host turn taken and ended in one statement each, server-side
+    // (`Store::take_host_turn`): one round trip instead of nine, and the host row stays
+    // locked only while the server runs the function, never while a worker's thread waits
+    // to send the next statement. Committed without waiting for the WAL flush, as before.
+    r#"
+    CREATE FUNCTION redline_take_host_turn(
+        p_host TEXT, p_owner TEXT, p_now BIGINT, p_per_host BIGINT, p_gap BIGINT, p_hold BIGINT
+    ) RETURNS TABLE (slot BIGINT, start_ms BIGINT) LANGUAGE plpgsql AS $$
+    DECLARE
+        next_start BIGINT;
+        held BIGINT;
+    BEGIN
+        PERFORM set_config('synchronous_commit', 'off', true);
+        SELECT next_start_ms INTO next_start FROM host_turns WHERE host = p_host FOR UPDATE;
+        IF NOT FOUND THEN
+            INSERT INTO host_turns (host) VALUES (p_host) ON CONFLICT (host) DO NOTHING;
+            SELECT next_start_ms INTO next_start FROM host_turns WHERE host = p_host FOR UPDATE;
+        END IF;
+        DELETE FROM host_slots WHERE host = p_host AND until_ms <= p_now;
+        SELECT COUNT(*) INTO held FROM host_slots WHERE host = p_host;
+        IF held >= GREATEST(p_per_host, 1) THEN
+            RETURN;
+        END IF;
+        start_ms := GREATEST(next_start, p_now);
+        INSERT INTO host_slots (host, owner, until_ms) VALUES (p_host, p_owner, start_ms + p_hold)
+            RETURNING id INTO slot;
+        UPDATE host_turns SET next_start_ms = start_ms + GREATEST(p_gap, 0) WHERE host = p_host;
+        RETURN NEXT;
+    END
+    $$;
+    CREATE FUNCTION redline_end_host_turn(p_slot BIGINT, p_host TEXT, p_next BIGINT)
+    RETURNS VOID LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM set_config('synchronous_commit', 'off', true);
+        DELETE FROM host_slots WHERE id = p_slot;
+        UPDATE host_turns SET next_start_ms = p_next WHERE host = p_host AND next_start_ms < p_next;
+    END
+    $$;
+    "#,
 ];
 
 /// The text PostgreSQL's full-text search indexes for a version (`versions_search`):
