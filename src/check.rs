@@ -59,6 +59,8 @@ pub enum Outcome {
     Unchanged,
     /// The check failed (recorded on the article).
     Failed,
+    /// Not checked: another worker holds the article's lease (ours lapsed while it waited).
+    Skipped,
 }
 
 /// What a response said about the page, kept to make the next check cheaper.
@@ -168,7 +170,11 @@ impl Ctx {
             Err(e) => return self.record_failure(&article, now, e, None, log).await,
         };
         let (response, screenshot) = match self.fetch_article(&article, &rules).await {
-            Ok(fetched) => fetched,
+            Ok(Some(fetched)) => fetched,
+            Ok(None) => {
+                debug!(url = %article.url, "Another worker holds the article's lease; not checked here.");
+                return Ok(Outcome::Skipped);
+            }
             Err(failure) => {
                 log.status = failure.status;
                 // A 403 or 503 is often a bot challenge: name it as the wall it is.
@@ -346,7 +352,7 @@ impl Ctx {
         &self,
         article: &ArticleRow,
         rules: &Rules,
-    ) -> Result<(Response, Option<Vec<u8>>), FetchFailure> {
+    ) -> Result<Option<(Response, Option<Vec<u8>>)>, FetchFailure> {
         let Some(steps) = &rules.render else {
             let request = fetch::Request {
                 url: &article.url,
@@ -354,8 +360,17 @@ impl Ctx {
                 last_modified: article.last_modified.as_deref(),
                 source: Some(&article.source_url),
             };
-            return match self.polite.fetch(&request, Expect::Html).await {
-                Ok(response) => Ok((response, None)),
+            let fetched = async {
+                let _turn = self.polite.turn(request.url, request.source).await?;
+                // The host's turn can take long with several workers; if this worker's lease
+                // lapsed meanwhile and another took the article over, the check is theirs.
+                if self.leased_elsewhere(article.id).await {
+                    return Ok(None);
+                }
+                self.polite.fetch_in_turn(&request, Expect::Html).await.map(Some)
+            };
+            return match fetched.await {
+                Ok(response) => Ok(response.map(|r| (r, None))),
                 Err(e) => {
                     let (error, retry_after) = (e.to_string(), e.retry_after());
                     let (status, page) = match e {
@@ -389,7 +404,14 @@ impl Ctx {
             elapsed: rendered.elapsed,
             response_head: None,
         };
-        Ok((Response::Page(page), rendered.screenshot))
+        Ok(Some((Response::Page(page), rendered.screenshot)))
+    }
+
+    /// Whether another worker holds a live lease on the article. A failed read says no:
+    /// the check goes on, as it would have without this look.
+    async fn leased_elsewhere(&self, id: i64) -> bool {
+        let now = Utc::now().timestamp();
+        self.db.read(move |s| s.leased_by_another(id, now)).await.unwrap_or(false)
     }
 
     async fn record_unchanged(

@@ -62,13 +62,14 @@ pub struct PassStats {
 
 impl PassStats {
     fn count(&mut self, outcome: Outcome) {
-        self.checked += 1;
         match outcome {
             Outcome::New => self.new += 1,
             Outcome::Changed => self.changed += 1,
             Outcome::Unchanged => {}
             Outcome::Failed => self.failed += 1,
+            Outcome::Skipped => return,
         }
+        self.checked += 1;
     }
 }
 

@@ -74,6 +74,12 @@ impl Polite {
     /// Waits for the host's turn, fetches, and pauses the host when it asks to slow down.
     pub async fn fetch(&self, request: &fetch::Request<'_>, expect: Expect) -> Result<Response, FetchError> {
         let _permit = self.turn(request.url, request.source).await?;
+        self.fetch_in_turn(request, expect).await
+    }
+
+    /// Fetches while the caller holds the host's turn ([`Polite::turn`]), and pauses the
+    /// host when it asks to slow down.
+    pub async fn fetch_in_turn(&self, request: &fetch::Request<'_>, expect: Expect) -> Result<Response, FetchError> {
         let result = self.fetcher.fetch(request, expect).await;
         if let Err(e @ FetchError::Status { status: 429 | 503, .. }) = &result
             && let Some(pause) = e.retry_after()

@@ -48,6 +48,16 @@ impl Store {
         })
     }
 
+    /// Whether a worker other than this one holds a live lease on article `id` at `now`:
+    /// this worker's own lease lapsed and the article was taken over.
+    pub fn leased_by_another(&self, id: i64, now: i64) -> Result<bool> {
+        let others: i64 = self.conn().scalar(
+            "SELECT COUNT(*) FROM articles WHERE id = ?1 AND lease_owner <> ?2 AND lease_until > ?3",
+            params![id, &self.worker, now],
+        )?;
+        Ok(others > 0)
+    }
+
     /// Frees every lease this worker holds, making its articles and listings due at
     /// `now` (their checks were cut off) and its outbox rows due as they were: for a
     /// clean shutdown. Other workers' leases stay as they are.
@@ -78,6 +88,18 @@ mod tests {
     use super::LeaseCounts;
     use crate::store::fixtures::{delivery, each_shared_store, record_change, with_first_version};
     use crate::store::sql::params;
+
+    #[test]
+    fn a_live_lease_of_another_worker_is_seen_and_an_expired_one_is_not() {
+        each_shared_store(|w1, w2| {
+            let aid = with_first_version(w1);
+            let claimed = w2.claim_due_articles(100_000, 100_500, 10, true).unwrap();
+            assert_eq!(claimed.len(), 1);
+            assert!(w1.leased_by_another(aid, 100_100).unwrap(), "w2's live lease");
+            assert!(!w2.leased_by_another(aid, 100_100).unwrap(), "its own lease is not another's");
+            assert!(!w1.leased_by_another(aid, 100_500).unwrap(), "an expired lease holds nothing");
+        });
+    }
 
     #[test]
     fn a_worker_renews_and_releases_only_its_own_leases() {
