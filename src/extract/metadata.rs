@@ -43,6 +43,9 @@ struct Scan<'a> {
     author_classes: Vec<ElementRef<'a>>,
     dated: Vec<ElementRef<'a>>,
     text_dates: Vec<String>,
+    /// Dates that follow a label in their own element ("Last updated:" then "Dec 12, 2025").
+    labeled_dates: Vec<String>,
+    date_pending: bool,
     text_bylines: Vec<String>,
     by_pending: bool,
 }
@@ -87,6 +90,18 @@ fn scan(doc: &Html) -> Scan<'_> {
                     && let Some(d) = dates::visible(t.trim())
                 {
                     s.text_dates.push(d);
+                }
+                let tt = t.trim();
+                if s.date_pending && !tt.is_empty() {
+                    s.date_pending = false;
+                    if s.labeled_dates.len() < 2
+                        && looks_like_date(tt)
+                        && let Some(d) = dates::visible(tt)
+                    {
+                        s.labeled_dates.push(d);
+                    }
+                } else if s.labeled_dates.is_empty() && tt.len() <= 24 && is_date_label(tt) {
+                    s.date_pending = true;
                 }
                 // "By Jane Doe" standing alone near the top.
                 if s.text_bylines.is_empty() && s.h1s.len() <= 2 {
@@ -830,6 +845,7 @@ pub fn read(doc: &Html, base: Option<&url::Url>) -> Meta {
         .or_else(|| time_element(&sc.times, true))
         .or_else(|| other_date_meta(metas))
         .or_else(|| visible_date(&sc.dated))
+        .or_else(|| sc.labeled_dates.first().cloned())
         .or_else(|| sc.text_dates.first().cloned());
     let modified = ld
         .modified
@@ -932,6 +948,14 @@ fn starts_like_byline(t: &str) -> bool {
         .any(|p| t.starts_with(p))
 }
 
+/// A label printed before a date in its own element ("Last updated:", "Published on").
+fn is_date_label(t: &str) -> bool {
+    let l = t.trim_end_matches(':').trim().to_lowercase();
+    let l = l.strip_prefix("last ").unwrap_or(&l);
+    let l = l.strip_suffix(" on").unwrap_or(l);
+    matches!(l, "updated" | "published" | "posted" | "date" | "modified" | "date published" | "last modified")
+}
+
 /// Cheap test before parsing: short, with a year in it.
 fn looks_like_date(t: &str) -> bool {
     let t = t.trim();
@@ -944,7 +968,7 @@ fn looks_like_date(t: &str) -> bool {
 /// A short visible date ("Jun 08, 2023 • 11 Minute Read") in an element
 /// whose class says it holds one.
 fn visible_date(candidates: &[ElementRef]) -> Option<String> {
-    candidates.iter().find_map(|e| {
+    candidates.iter().filter(|e| !in_furniture(e)).find_map(|e| {
         let t = element_text(e);
         (t.len() <= 100).then(|| dates::to_rfc3339(&t)).flatten()
     })
@@ -1337,6 +1361,17 @@ mod tests {
         assert_eq!(m.published.as_deref(), Some("2026-11-20T07:15:00+00:00"));
         assert_eq!(m.lang.as_deref(), Some("fr-FR"));
         assert_eq!(m.canonical_url, None);
+    }
+
+    #[test]
+    fn a_date_after_its_own_label_element_dates_a_page_without_metadata() {
+        let m = meta(
+            "<html><body><div><span>Last updated:</span><span>Dec 12, 2025</span></div>\
+             <h1>Choosing an agency</h1><p>Text.</p></body></html>",
+        );
+        assert_eq!(m.published.as_deref(), Some("2025-12-12T00:00:00+00:00"));
+        assert!(is_date_label("Published on"));
+        assert!(!is_date_label("Updated daily with the news"));
     }
 
     #[test]
