@@ -316,6 +316,16 @@ fn articles(rng: &mut Rng, count: usize, outlets: usize, start: i64, tag: &str) 
     out
 }
 
+/// The frames the WAL holds now: `mxFrame` of the wal-index header, at byte 16 of the
+/// `-shm` file in native byte order (SQLite's file format, section 4.2). A commit
+/// appends one frame per page it changed; a checkpoint resets the count.
+fn wal_frames(db: &std::path::Path) -> Option<u32> {
+    let mut shm = db.as_os_str().to_owned();
+    shm.push("-shm");
+    let head = std::fs::read(shm).ok()?;
+    Some(u32::from_ne_bytes(head.get(16..20)?.try_into().ok()?))
+}
+
 /// Percentile of sorted microseconds.
 fn pct(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
@@ -375,9 +385,12 @@ fn main() -> Result<()> {
         probes.extend(followers.into_iter().take(args.probes - probes.len()));
         ensure(&store, &source_ids, &probes)?;
         let (mut fp_us, mut group_us) = (Vec::new(), Vec::new());
-        let mut phases: [Vec<f64>; 5] = Default::default();
+        let mut phases: [Vec<f64>; 6] = Default::default();
         let mut joined = 0;
+        let (mut frames, mut resets) = (Vec::new(), 0);
+        let (mut candidates, mut compared) = (Vec::new(), Vec::new());
         for p in &probes {
+            let before = wal_frames(&path);
             let id = article_id(&store, &p.url)?;
             let t = Instant::now();
             let fp = story::fingerprint(&p.article, p.at);
@@ -386,10 +399,16 @@ fn main() -> Result<()> {
             let mut timings = GroupTimings::default();
             let story = store.group_article_timed(id, source_ids[p.source], &fp, p.at, &mut timings)?;
             let total = t.elapsed();
+            match (before, wal_frames(&path)) {
+                (Some(b), Some(a)) if a >= b => frames.push(f64::from(a - b)),
+                _ => resets += 1,
+            }
             group_us.push(total.as_secs_f64() * 1e6);
-            let parts = [timings.lookup, timings.members, timings.decide, timings.writes];
-            let rest = total.saturating_sub(parts.iter().sum());
-            for (v, d) in phases.iter_mut().zip(parts.iter().chain([&rest])) {
+            candidates.push(timings.candidates as f64);
+            compared.push(timings.compared as f64);
+            let parts = [timings.begin, timings.lookup, timings.members, timings.decide, timings.writes];
+            let commit = total.saturating_sub(parts.iter().sum());
+            for (v, d) in phases.iter_mut().zip(parts.iter().chain([&commit])) {
                 v.push(d.as_secs_f64() * 1e6);
             }
             joined += usize::from(store.story_members(story)?.len() > 1);
@@ -411,13 +430,15 @@ fn main() -> Result<()> {
             joined,
             probes.len(),
         );
-        for v in &mut phases {
+        for v in phases.iter_mut().chain([&mut frames, &mut candidates, &mut compared]) {
             v.sort_by(f64::total_cmp);
         }
-        let [lookup, members, decide, writes, rest] = &phases;
+        let [begin, lookup, members, decide, writes, commit] = &phases;
         println!(
-            "    where it goes (p50 / p95 µs): band key lookup {:.0} / {:.0}, members {:.0} / {:.0}, \
-             decision {:.0} / {:.0}, writes {:.0} / {:.0}, begin and commit {:.0} / {:.0}",
+            "    where it goes (p50 / p95 µs): begin {:.0} / {:.0}, band key lookup {:.0} / {:.0}, \
+             members {:.0} / {:.0}, decision {:.0} / {:.0}, writes {:.0} / {:.0}, commit {:.0} / {:.0}",
+            pct(begin, 0.5),
+            pct(begin, 0.95),
             pct(lookup, 0.5),
             pct(lookup, 0.95),
             pct(members, 0.5),
@@ -426,9 +447,25 @@ fn main() -> Result<()> {
             pct(decide, 0.95),
             pct(writes, 0.5),
             pct(writes, 0.95),
-            pct(rest, 0.5),
-            pct(rest, 0.95),
+            pct(commit, 0.5),
+            pct(commit, 0.95),
         );
+        println!(
+            "    candidate stories p50 {:.0} p95 {:.0}, their members compared p50 {:.0} p95 {:.0}",
+            pct(&candidates, 0.5),
+            pct(&candidates, 0.95),
+            pct(&compared, 0.5),
+            pct(&compared, 0.95)
+        );
+        if !frames.is_empty() {
+            println!(
+                "    WAL frames per commit p50 {:.0} p95 {:.0}; {resets} of {} commits ended with the WAL reset \
+                 (a checkpoint)",
+                pct(&frames, 0.5),
+                pct(&frames, 0.95),
+                probes.len()
+            );
+        }
     }
     let bands: i64 = store.query_rows("SELECT COUNT(*) FROM story_keys", &[])?[0].get(0)?;
     let stories: i64 = store.query_rows("SELECT COUNT(*) FROM stories", &[])?[0].get(0)?;

@@ -111,18 +111,24 @@ fn members_of(conn: &mut Conn, stories: &[i64], fp: &Fingerprint, except: i64) -
     Ok(out)
 }
 
-/// Where the time of one grouping went, for the bench: the band key lookup (with the
-/// article's current story), the candidates' members, the decision, the writes. The
-/// commit is the rest of the call.
+/// Where the time of one grouping went, for the bench: taking the write lock, the band
+/// key lookup (with the article's current story), the candidates' members, the decision,
+/// the writes. The commit is the rest of the call.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct GroupTimings {
+    /// The connection and `BEGIN IMMEDIATE`.
+    pub begin: std::time::Duration,
     /// The article's current story and the stories sharing its band keys.
     pub lookup: std::time::Duration,
     /// Reading and decoding the candidate stories' members.
     pub members: std::time::Duration,
     /// [`group::decide`].
     pub decide: std::time::Duration,
-    /// The story, the article's row and its band keys written.
+    /// Candidate stories the lookup found.
+    pub candidates: usize,
+    /// Their members read and compared.
+    pub compared: usize,
+    /// The story (new, merged or touched), the article's row and its band keys written.
     pub writes: std::time::Duration,
 }
 
@@ -197,7 +203,10 @@ impl Store {
     ) -> Result<i64> {
         use std::time::Instant;
         let keys = serde_json::to_string(&fp.band_keys())?;
+        *timings = GroupTimings::default();
+        let start = Instant::now();
         self.conn().transaction(|tx| {
+            timings.begin = start.elapsed();
             let t = Instant::now();
             let current = current_row(tx, article_id)?;
             let shared = match &current {
@@ -248,10 +257,12 @@ impl Store {
                     let t = Instant::now();
                     let members = members_of(tx, &stories, fp, article_id)?;
                     timings.members = t.elapsed();
+                    (timings.candidates, timings.compared) = (stories.len(), members.len());
                     let t = Instant::now();
                     let decision = group::decide(fp, source_id, &members);
                     timings.decide = t.elapsed();
-                    match decision {
+                    let t = Instant::now();
+                    let story = match decision {
                         Decision::New => match current_story {
                             Some(story) => story,
                             None => tx.scalar(
@@ -269,7 +280,9 @@ impl Store {
                             }
                             story_id
                         }
-                    }
+                    };
+                    timings.writes = t.elapsed();
+                    story
                 }
             };
             let t = Instant::now();
@@ -292,7 +305,7 @@ impl Store {
             )?;
             write_keys(tx, article_id, current.as_ref().and_then(|(_, old)| old.as_ref()), fp)?;
             tx.execute("UPDATE stories SET updated_at = ?1 WHERE id = ?2", params![now, story_id])?;
-            timings.writes = t.elapsed();
+            timings.writes += t.elapsed();
             Ok(story_id)
         })
     }
