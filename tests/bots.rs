@@ -324,12 +324,14 @@ async fn bots_send_the_documented_requests_and_honour_rate_limits() {
         "{}",
         String::from_utf8_lossy(&retry.stdout)
     );
-    let seen = seen.lock().unwrap();
-    assert!(seen.problems.is_empty(), "{:?}", seen.problems);
-    assert_eq!(seen.statuses.len(), edits.len());
-    assert_eq!(seen.records.len(), 1);
-    let keys: HashSet<&String> = seen.status_requests.iter().map(|(k, _)| k).collect();
-    assert_eq!(keys.len(), edits.len(), "one idempotency key per change");
+    {
+        let seen = seen.lock().unwrap();
+        assert!(seen.problems.is_empty(), "{:?}", seen.problems);
+        assert_eq!(seen.statuses.len(), edits.len());
+        assert_eq!(seen.records.len(), 1);
+        let keys: HashSet<&String> = seen.status_requests.iter().map(|(k, _)| k).collect();
+        assert_eq!(keys.len(), edits.len(), "one idempotency key per change");
+    }
     newsroom.shutdown().await;
 }
 
@@ -386,14 +388,16 @@ async fn a_daemon_killed_between_posting_and_recording_does_not_post_twice() {
     let left: Vec<_> =
         store.deliveries("pending").unwrap().into_iter().chain(store.deliveries("failed").unwrap()).collect();
     assert_eq!(delivered.len(), 2 * edits.len(), "every change posted to both after the restart: {left:?}");
-    let seen = seen.lock().unwrap();
-    assert!(seen.problems.is_empty(), "{:?}", seen.problems);
-    assert_eq!(seen.statuses.len(), edits.len(), "one status per change, though one was sent twice");
-    assert_eq!(seen.records.len(), edits.len(), "one Bluesky post per change, though one was sent twice");
-    let first_key = &seen.status_requests[0].0;
-    assert!(seen.status_requests[1..].iter().any(|(k, _)| k == first_key), "the interrupted status was resent");
-    let first_rkey = &seen.post_requests[0]["rkey"];
-    assert!(seen.post_requests[1..].iter().any(|p| &p["rkey"] == first_rkey), "the interrupted post was resent");
+    {
+        let seen = seen.lock().unwrap();
+        assert!(seen.problems.is_empty(), "{:?}", seen.problems);
+        assert_eq!(seen.statuses.len(), edits.len(), "one status per change, though one was sent twice");
+        assert_eq!(seen.records.len(), edits.len(), "one Bluesky post per change, though one was sent twice");
+        let first_key = &seen.status_requests[0].0;
+        assert!(seen.status_requests[1..].iter().any(|(k, _)| k == first_key), "the interrupted status was resent");
+        let first_rkey = &seen.post_requests[0]["rkey"];
+        assert!(seen.post_requests[1..].iter().any(|p| &p["rkey"] == first_rkey), "the interrupted post was resent");
+    }
     newsroom.shutdown().await;
 }
 

@@ -282,7 +282,7 @@ pub fn classify(served: &Served<'_>, article: &Article, previous: Option<&Articl
         let button = c.add(label(&words::CONSENT_LABEL_RE, &scan));
         let markup = c.add(vendor(&CONSENT, html, "consent manager markup"));
         c.add(collapse_evidence(&shape));
-        if (text || button) && (button || markup) && c.sources >= 2 {
+        if (button || (text && markup)) && c.sources >= 2 {
             cases.push(c);
         }
 
