@@ -105,7 +105,6 @@ fn scan(doc: &Html) -> Scan<'_> {
                 }
                 // "By Jane Doe" standing alone near the top.
                 if s.text_bylines.is_empty() && s.h1s.len() <= 2 {
-                    let tt = t.trim();
                     if s.by_pending && !tt.is_empty() {
                         // "By" in one element, the name in the next ("<span>By</span> <a>Jane Doe</a>").
                         s.by_pending = false;

@@ -277,6 +277,8 @@ impl Store {
 
     /// Records a check that found no new content.
     /// `body_hash`, the hash of the body as received, lets the next identical body skip extraction.
+    /// (Checks record with their log line: [`Store::record_unchanged_logged`].)
+    #[cfg(test)]
     pub fn record_unchanged(&self, article_id: i64, done: &CheckDone<'_>, body_hash: Option<&str>) -> Result<()> {
         self.conn().execute(&unchanged_sql(), &self.unchanged_params(article_id, done, body_hash))?;
         Ok(())
@@ -294,6 +296,8 @@ impl Store {
     }
 
     /// Records a failed check.
+    /// (Checks record with their log line: [`Store::record_failure_logged`].)
+    #[cfg(test)]
     pub fn record_failure(&self, article_id: i64, at: i64, next_check: i64, error: &str) -> Result<()> {
         self.conn().execute(&failure_sql(), &self.failure_params(article_id, at, next_check, error))?;
         Ok(())
