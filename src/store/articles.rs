@@ -2,7 +2,7 @@
 //! claimed (fairly across hosts) and released, the end of each check, and
 //! articles retired when their revisit plan ends.
 
-use super::sql::{Conn, Row, Value, params};
+use super::sql::{Conn, Engine, Row, Value, params};
 use super::{FetchLogEntry, Result, Store, Table, lease_done, lease_free};
 
 /// The politeness key of a URL: its host, with the port when one is given.
@@ -150,11 +150,15 @@ impl Store {
     /// limit), most overdue first and, among equally due ones, one host after the
     /// other. A site with a long backlog cannot hold back the others, and workers
     /// do not claim more of a host than its limit lets them fetch. (The leases are
-    /// counted for the first `per_host` candidates of each host only, not for every
-    /// due article; a leased row's due time is its lease's end, so the count reads the
-    /// host's index.)
-    /// The candidates are ranked first (a window function), then locked: on
-    /// PostgreSQL a candidate another worker is claiming at that moment is skipped.
+    /// counted from the leased rows of the host, an index of their own.)
+    ///
+    /// The candidates are ranked first, then locked: on PostgreSQL a candidate
+    /// another worker is claiming at that moment is skipped. SQLite ranks every due
+    /// article with a window function (one process claims at a time); PostgreSQL,
+    /// where every worker claims several times a second, walks the hosts that have
+    /// active articles and reads only the first `per_host` due ones of each from the
+    /// index, so a claim costs the number of hosts, not the size of the backlog.
+    /// Both give the same candidates in the same order.
     pub fn claim_due_articles_fair(
         &self,
         now: i64,
@@ -165,9 +169,15 @@ impl Store {
     ) -> Result<Vec<ArticleRow>> {
         let busy_json = serde_json::to_string(busy)?;
         let mut conn = self.conn();
-        let sql = format!(
-            "{ARTICLE_SELECT} WHERE a.id IN (
-                SELECT id FROM (
+        let held = |host: &str| {
+            format!(
+                "(SELECT COUNT(*) FROM articles l
+                  WHERE l.host = {host} AND l.lease_owner IS NOT NULL AND l.lease_until > ?1 AND l.next_check > ?1)"
+            )
+        };
+        let ranked = match conn.engine() {
+            Engine::Sqlite => format!(
+                "SELECT id, next_check, rank FROM (
                     SELECT a2.id, a2.host, a2.next_check,
                            ROW_NUMBER() OVER (PARTITION BY a2.host ORDER BY a2.next_check, a2.id) AS rank
                     FROM articles a2 JOIN sources s2 ON s2.id = a2.source_id
@@ -175,13 +185,39 @@ impl Store {
                       AND (a2.next_check IS NULL OR a2.next_check <= ?1) AND {}
                       AND COALESCE(a2.host, '') NOT IN {}
                 ) ranked
-                WHERE rank <= ?3
-                  AND rank + (SELECT COUNT(*) FROM articles l
-                              WHERE l.host = ranked.host AND l.next_check > ?1 AND l.lease_until > ?1) <= ?3
-                ORDER BY next_check, rank LIMIT ?2
+                WHERE rank <= ?3 AND rank + {} <= ?3",
+                lease_free("a2", 1),
+                conn.json_texts(4),
+                held("ranked.host"),
+            ),
+            // A loose index scan: the next host after each one, then its first due rows.
+            Engine::Postgres => format!(
+                "WITH RECURSIVE hosts (host) AS (
+                    SELECT MIN(host) FROM articles WHERE state = 'active'
+                    UNION ALL
+                    SELECT (SELECT MIN(n.host) FROM articles n WHERE n.state = 'active' AND n.host > hosts.host)
+                    FROM hosts WHERE hosts.host IS NOT NULL
+                 )
+                 SELECT d.id, d.next_check, d.rank
+                 FROM hosts h
+                 CROSS JOIN LATERAL (SELECT {} AS n) held
+                 CROSS JOIN LATERAL (
+                    SELECT a2.id, a2.next_check, ROW_NUMBER() OVER (ORDER BY a2.next_check, a2.id) AS rank
+                    FROM articles a2 JOIN sources s2 ON s2.id = a2.source_id
+                    WHERE a2.host = h.host AND a2.state = 'active' AND s2.enabled = 1
+                      AND (a2.next_check IS NULL OR a2.next_check <= ?1) AND {}
+                    ORDER BY a2.next_check, a2.id LIMIT ?3
+                 ) d
+                 WHERE h.host IS NOT NULL AND h.host NOT IN {} AND d.rank + held.n <= ?3",
+                held("h.host"),
+                lease_free("a2", 1),
+                conn.json_texts(4),
+            ),
+        };
+        let sql = format!(
+            "{ARTICLE_SELECT} WHERE a.id IN (
+                SELECT id FROM ({ranked}) candidates ORDER BY next_check, rank LIMIT ?2
              ) AND {} ORDER BY a.next_check{}",
-            lease_free("a2", 1),
-            conn.json_texts(4),
             // Checked again on the locked row: a lease taken since the ranking read is seen.
             lease_free("a", 1),
             conn.skip_locked("a")
@@ -508,6 +544,36 @@ mod tests {
             let busy = host_key(&second[0].url);
             assert_eq!(count(&busy), 1, "w1's live lease still counts there: {after:?}");
             assert_eq!(after.len(), 5, "two at each of the other hosts: {after:?}");
+        });
+    }
+
+    #[test]
+    fn fair_claims_pass_over_retired_articles_and_hosts_with_nothing_due() {
+        each_store(|store| {
+            let sources: Vec<_> = ["a", "b", "c"]
+                .iter()
+                .map(|h| crate::store::fixtures::source(&format!("https://{h}.example/rss")))
+                .collect();
+            store.sync_config_sources(&sources, 0).unwrap();
+            let urls = |host: &str, n: usize| (0..n).map(|k| format!("https://{host}.example/{k}")).collect::<Vec<_>>();
+            store.ensure_articles(1, urls("a", 6).iter().map(String::as_str), 10).unwrap();
+            store.ensure_articles(2, urls("b", 3).iter().map(String::as_str), 500).unwrap();
+            store.ensure_articles(3, urls("c", 4).iter().map(String::as_str), 20).unwrap();
+            // The first three of a retired: the next three of a are its candidates.
+            for a in
+                store.claim_due_articles_fair(100, 200, 3, 3, &[]).unwrap().iter().filter(|a| a.url.contains("//a."))
+            {
+                store.retire_article(a.id).unwrap();
+            }
+            let claimed = store.claim_due_articles_fair(300, 400, 10, 3, &[]).unwrap();
+            let mut urls: Vec<&str> = claimed.iter().map(|a| a.url.as_str()).collect();
+            urls.sort();
+            // b is due only at 500; c's last article is over its limit of 3 with none leased.
+            assert_eq!(urls.iter().filter(|u| u.contains("//b.")).count(), 0, "{urls:?}");
+            assert_eq!(urls.iter().filter(|u| u.contains("//c.")).count(), 3, "{urls:?}");
+            let a: Vec<&&str> = urls.iter().filter(|u| u.contains("//a.")).collect();
+            assert_eq!(a.len(), 3, "{urls:?}");
+            assert!(store.claim_due_articles_fair(300, 400, 10, 3, &[]).unwrap().is_empty(), "a and c at their limit");
         });
     }
 

@@ -340,6 +340,11 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX deliveries_due ON deliveries (status, next_attempt);
     CREATE INDEX deliveries_change ON deliveries (change_id);
     "#,
+    // 16: the live leases of a host counted from the leased rows alone (a claim asks how
+    // many checks each host has in flight), not from every future-due row of the host.
+    r#"
+    CREATE INDEX articles_leased_host ON articles (host, lease_until) WHERE lease_owner IS NOT NULL;
+    "#,
 ];
 
 /// PostgreSQL's migrations, applied in order; the `redline_schema` table holds how many
@@ -636,6 +641,14 @@ const PG_MIGRATIONS: &[&str] = &[
         UPDATE host_turns SET next_start_ms = p_next WHERE host = p_host AND next_start_ms < p_next;
     END
     $$;
+    "#,
+    // 11 (PostgreSQL only): a claim walks the hosts that have active articles and reads
+    // the first few due ones of each from an index in due order (`claim_due_articles_fair`),
+    // instead of ranking every due article; the live leases of a host are counted from
+    // the leased rows alone, as SQLite's migration 16 does.
+    r#"
+    CREATE INDEX articles_active_host_due ON articles (host, next_check, id) WHERE state = 'active';
+    CREATE INDEX articles_leased_host ON articles (host, lease_until) WHERE lease_owner IS NOT NULL;
     "#,
 ];
 
