@@ -313,6 +313,7 @@ impl Ctx {
                     next_check,
                     etag: seen.etag.as_deref(),
                     last_modified: seen.last_modified.as_deref(),
+                    body_hash: seen.body_hash.as_deref(),
                 };
                 let provenance = Provenance { response_head: response_head.as_deref(), imported: false, archive };
                 let recorded = s.record_version_with(&version, new_change.as_ref(), &done, &provenance)?;
@@ -432,10 +433,11 @@ impl Ctx {
                     next_check,
                     etag: seen.etag.as_deref(),
                     last_modified: seen.last_modified.as_deref(),
+                    body_hash: seen.body_hash.as_deref(),
                 };
                 // The result and its log line in one commit; a plan that has ended retires
                 // the article after (a crash in between only checks it once more).
-                s.record_unchanged_logged(id, &done, seen.body_hash.as_deref(), &log)?;
+                s.record_unchanged_logged(id, &done, &log)?;
                 if next.is_none() {
                     s.retire_article(id)?;
                 }

@@ -259,7 +259,7 @@ fn add_markup_article(store: &Store) -> i64 {
     };
     let raw =
         zstd::encode_all(format!("<html><script>alert('raw')</script><p>{XSS_IMG}</p></html>").as_bytes(), 3).unwrap();
-    let done = CheckDone { at: now, next_check: now + 3600, etag: None, last_modified: None };
+    let done = CheckDone { at: now, next_check: now + 3600, etag: None, last_modified: None, body_hash: None };
     let nv = NewVersion {
         article_id: id,
         fetched_at: now,
@@ -481,7 +481,7 @@ async fn a_version_shows_its_screenshot_and_the_visual_comparison_in_chromium() 
         paragraphs: vec!["Talks ended.".into(), "Ships sailed at dawn.".into()],
         ..Article::default()
     };
-    let done = CheckDone { at: now, next_check: now + 3600, etag: None, last_modified: None };
+    let done = CheckDone { at: now, next_check: now + 3600, etag: None, last_modified: None, body_hash: None };
     // Version 2: the box moved down and the text grew by three lines (a taller page).
     let shots = [page_screenshot(140, 10), page_screenshot(300, 13)];
     let nv = NewVersion {
@@ -645,7 +645,7 @@ fn five_versions(store: &Store) -> i64 {
             raw_html_zstd: None,
             screenshot: None,
         };
-        let done = CheckDone { at, next_check: at + 3600, etag: None, last_modified: None };
+        let done = CheckDone { at, next_check: at + 3600, etag: None, last_modified: None, body_hash: None };
         store.record_version(&nv, nc.as_ref(), &done).unwrap();
     }
     id

@@ -67,7 +67,7 @@ fn record(
             raw_html_zstd: raw.map(|r| zstd::encode_all(r.as_bytes(), 3).unwrap()),
             screenshot: shots.get(i).cloned(),
         };
-        let done = CheckDone { at, next_check: at + 600, etag: None, last_modified: None };
+        let done = CheckDone { at, next_check: at + 600, etag: None, last_modified: None, body_hash: None };
         store.record_version(&nv, nc.as_ref(), &done).unwrap();
     }
     id

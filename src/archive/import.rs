@@ -326,6 +326,8 @@ fn import_url(
             next_check: article.next_check.unwrap_or(now),
             etag: None,
             last_modified: None,
+            // Imported bytes are not what the site serves now: the next check extracts.
+            body_hash: None,
         };
         let provenance = Provenance { response_head: c.head.as_deref(), imported: true, archive: None };
         let (number, _) = store.record_version_with(&version, new_change.as_ref(), &done, &provenance)?;

@@ -237,7 +237,11 @@ impl Pass for Scheduler {
         let lease = now + self.ctx.config.storage.lease.as_secs() as i64;
         let per_host = self.ctx.config.fetch.per_host_concurrency.max(1);
         let busy = self.in_flight.busy(per_host);
-        let claimed = self.ctx.db.write(move |s| s.claim_due_articles_fair(now, lease, want, per_host, &busy)).await?;
+        let mut claimed =
+            self.ctx.db.write(move |s| s.claim_due_articles_fair(now, lease, want, per_host, &busy)).await?;
+        // An article whose lease lapsed while it waited here or ran can come back to
+        // this worker: the claim renewed its lease, and one copy is enough.
+        claimed.retain(|a| !self.in_flight.checking(a.id) && !self.queue.iter().any(|q| q.id == a.id));
         self.queue.extend(claimed);
         self.start_queued(&mut rules);
         Ok(())
@@ -250,7 +254,7 @@ impl Scheduler {
         while !self.queue.is_empty() {
             let Ok(permit) = Arc::clone(&self.permits).try_acquire_owned() else { return };
             let article = self.queue.pop_front().expect("not empty");
-            let host = self.in_flight.enter(host_key(&article.url));
+            let host = self.in_flight.enter(host_key(&article.url), article.id);
             let ctx = Arc::clone(&self.ctx);
             let article_rules = rules.get(&article.rules);
             let busy = self.activity.checking(1);

@@ -71,6 +71,8 @@ pub struct CheckDone<'a> {
     pub etag: Option<&'a str>,
     /// New validators.
     pub last_modified: Option<&'a str>,
+    /// The hash of the body as received: the next identical body skips extraction.
+    pub body_hash: Option<&'a str>,
 }
 
 pub(crate) const ARTICLE_SELECT: &str =
@@ -312,23 +314,16 @@ impl Store {
     }
 
     /// Records a check that found no new content.
-    /// `body_hash`, the hash of the body as received, lets the next identical body skip extraction.
     /// (Checks record with their log line: [`Store::record_unchanged_logged`].)
     #[cfg(test)]
-    pub fn record_unchanged(&self, article_id: i64, done: &CheckDone<'_>, body_hash: Option<&str>) -> Result<()> {
-        self.conn().execute(&unchanged_sql(), &self.unchanged_params(article_id, done, body_hash))?;
+    pub fn record_unchanged(&self, article_id: i64, done: &CheckDone<'_>) -> Result<()> {
+        self.conn().execute(&unchanged_sql(), &self.unchanged_params(article_id, done))?;
         Ok(())
     }
 
     /// [`Store::record_unchanged`] and its fetch-log line, as one commit.
-    pub fn record_unchanged_logged(
-        &self,
-        article_id: i64,
-        done: &CheckDone<'_>,
-        body_hash: Option<&str>,
-        log: &FetchLogEntry,
-    ) -> Result<()> {
-        self.update_logged(&unchanged_sql(), self.unchanged_params(article_id, done, body_hash), log)
+    pub fn record_unchanged_logged(&self, article_id: i64, done: &CheckDone<'_>, log: &FetchLogEntry) -> Result<()> {
+        self.update_logged(&unchanged_sql(), self.unchanged_params(article_id, done), log)
     }
 
     /// Records a failed check.
@@ -351,8 +346,9 @@ impl Store {
         self.update_logged(&failure_sql(), self.failure_params(article_id, at, next_check, error), log)
     }
 
-    fn unchanged_params(&self, article_id: i64, done: &CheckDone<'_>, body_hash: Option<&str>) -> Vec<Value> {
-        params![article_id, done.at, done.next_check, done.etag, done.last_modified, body_hash, &self.worker].to_vec()
+    fn unchanged_params(&self, article_id: i64, done: &CheckDone<'_>) -> Vec<Value> {
+        params![article_id, done.at, done.next_check, done.etag, done.last_modified, done.body_hash, &self.worker]
+            .to_vec()
     }
 
     fn failure_params(&self, article_id: i64, at: i64, next_check: i64, error: &str) -> Vec<Value> {
@@ -505,7 +501,7 @@ mod tests {
             assert_eq!(lease_of(w2, id), (None, None));
             let again = w1.claim_due_articles(470, 770, 10, false).unwrap();
             assert_eq!(again.len(), 1);
-            w1.record_unchanged(id, &crate::store::fixtures::done(480), None).unwrap();
+            w1.record_unchanged(id, &crate::store::fixtures::done(480)).unwrap();
             assert_eq!(lease_of(w1, id), (None, None), "the owner's finish clears its lease");
         });
     }
@@ -535,7 +531,7 @@ mod tests {
             assert_eq!(hosts, ["a.example", "b.example", "c.example"], "w1's leases count at w2");
             assert!(w1.claim_due_articles_fair(100, 400, 10, 2, &[]).unwrap().is_empty(), "every host at its limit");
             // A check ends: its host has room again, for either worker.
-            w2.record_unchanged(second[0].id, &crate::store::fixtures::done(150), None).unwrap();
+            w2.record_unchanged(second[0].id, &crate::store::fixtures::done(150)).unwrap();
             let again = w1.claim_due_articles_fair(150, 450, 10, 2, &[]).unwrap();
             assert_eq!(again.iter().map(|a| host_key(&a.url)).collect::<Vec<_>>(), vec![host_key(&second[0].url)]);
             // Expired leases (a dead worker's) no longer count.

@@ -723,7 +723,7 @@ mod tests {
                 .record_version(
                     &nv,
                     nc.as_ref(),
-                    &CheckDone { at, next_check: at + 600, etag: None, last_modified: None },
+                    &CheckDone { at, next_check: at + 600, etag: None, last_modified: None, body_hash: None },
                 )
                 .unwrap();
             previous = Some(a);

@@ -16,7 +16,7 @@ pub(super) fn article(text: &str) -> Article {
 
 /// A check that ended at `at`, next due ten minutes later.
 pub(super) fn done(at: i64) -> CheckDone<'static> {
-    CheckDone { at, next_check: at + 600, etag: None, last_modified: None }
+    CheckDone { at, next_check: at + 600, etag: None, last_modified: None, body_hash: None }
 }
 
 /// An outbox row of `channel` first due at `next_attempt`.

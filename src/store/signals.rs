@@ -292,7 +292,7 @@ mod tests {
             assert_eq!(claimed.len(), 2);
             assert_eq!(claimed.iter().find(|a| a.url == one).unwrap().listed_at, Some(50));
             for a in &claimed {
-                store.record_unchanged(a.id, &done(200), None).unwrap();
+                store.record_unchanged(a.id, &done(200)).unwrap();
                 store.retire_article(a.id).unwrap();
             }
             // The same time again, or one before the check: nothing to do.

@@ -259,7 +259,7 @@ fn write_version(
         &format!(
             "UPDATE articles SET last_checked = ?2, next_check = ?3, failures = 0, last_error = NULL, {},
                     etag = ?4, last_modified = ?5, canonical_url = COALESCE(?6, canonical_url),
-                    last_changed = CASE WHEN ?7 = 1 THEN ?2 ELSE last_changed END, body_hash = NULL
+                    last_changed = CASE WHEN ?7 = 1 THEN ?2 ELSE last_changed END, body_hash = ?9
              WHERE id = ?1",
             super::lease_done(8)
         ),
@@ -271,7 +271,8 @@ fn write_version(
             done.last_modified,
             a.canonical_url.as_deref(),
             change_id.is_some(),
-            worker
+            worker,
+            done.body_hash
         ],
     )?;
     Ok((number, change_id))
