@@ -123,7 +123,7 @@ fn long_article(store: &Store) -> i64 {
             raw_html_zstd: Some(raw_page(&new)),
             screenshot: None,
         };
-        let done = CheckDone { at, next_check: at + 600, etag: None, last_modified: None };
+        let done = CheckDone { at, next_check: at + 600, etag: None, last_modified: None, body_hash: None };
         store.record_version(&nv, nc.as_ref(), &done).unwrap();
     }
     id
@@ -205,7 +205,7 @@ fn database() -> (Arc<Store>, PathBuf) {
                 raw_html_zstd: Some(raw_page(&new)),
                 screenshot: None,
             };
-            let done = CheckDone { at, next_check: at + 600, etag: None, last_modified: None };
+            let done = CheckDone { at, next_check: at + 600, etag: None, last_modified: None, body_hash: None };
             store.record_version(&nv, nc.as_ref(), &done).unwrap();
             if v % 5 == 0 {
                 let outcome = if a % 50 == 0 { "error" } else { "changed" };
