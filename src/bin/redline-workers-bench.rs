@@ -82,14 +82,79 @@ struct Site {
     served: Mutex<Vec<Instant>>,
 }
 
-fn article_html(n: usize) -> String {
+/// Article `n`: its own words (a pseudo-random draw seeded by `n`), so that story
+/// grouping sees 6,400 different events, not one story told 6,400 times. `nonce`
+/// changes the bytes of every response (as a real page's tokens and timestamps do)
+/// and not the article, so that every check extracts and finds it unchanged.
+fn article_html(n: usize, nonce: usize) -> String {
+    const WORDS: [&str; 48] = [
+        "harbour",
+        "council",
+        "river",
+        "school",
+        "budget",
+        "mayor",
+        "bridge",
+        "court",
+        "strike",
+        "storm",
+        "hospital",
+        "railway",
+        "election",
+        "farmers",
+        "museum",
+        "police",
+        "market",
+        "teachers",
+        "airport",
+        "library",
+        "factory",
+        "festival",
+        "drought",
+        "tunnel",
+        "union",
+        "senate",
+        "ferry",
+        "clinic",
+        "stadium",
+        "orchestra",
+        "wildfire",
+        "pension",
+        "tariff",
+        "vaccine",
+        "housing",
+        "transit",
+        "quarry",
+        "glacier",
+        "refinery",
+        "vineyard",
+        "archive",
+        "satellite",
+        "reservoir",
+        "cathedral",
+        "brewery",
+        "lighthouse",
+        "observatory",
+        "shipyard",
+    ];
+    let mut seed = (n as u64).wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+    let mut words = |count: usize| {
+        (0..count)
+            .map(|_| {
+                seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                WORDS[(seed >> 33) as usize % WORDS.len()]
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let (first, second) = (words(24), words(24));
     format!(
         r#"<!doctype html><html lang="en"><head><title>Story {n} | Bench News</title>
 <script type="application/ld+json">{{"@type":"NewsArticle","headline":"Story {n}","datePublished":"2026-12-01T06:00:00Z"}}</script>
 </head><body><article><h1>Story {n}</h1>
-<p>The first paragraph of story {n} says what happened at the port on Monday morning, in enough words to be a body.</p>
-<p>The second paragraph of story {n} adds who said what, and when the next meeting of the harbour board will be.</p>
-</article></body></html>"#
+<p>The first paragraph of story {n} says what happened: {first}.</p>
+<p>The second paragraph of story {n} adds who said what: {second}.</p>
+</article><!-- response {nonce} --></body></html>"#
     )
 }
 
@@ -110,8 +175,12 @@ async fn handle(
     }
     match path.strip_prefix("news/").and_then(|n| n.parse::<usize>().ok()) {
         Some(n) => {
-            site.served.lock().unwrap_or_else(|p| p.into_inner()).push(Instant::now());
-            ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], article_html(n)).into_response()
+            let nonce = {
+                let mut served = site.served.lock().unwrap_or_else(|p| p.into_inner());
+                served.push(Instant::now());
+                served.len()
+            };
+            ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], article_html(n, nonce)).into_response()
         }
         None => StatusCode::NOT_FOUND.into_response(),
     }
