@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::Parser;
 
 use redline::config::Config;
 use redline::daemon::{self, Daemon};
@@ -16,216 +16,13 @@ use redline::fetch::{self, Fetcher};
 use redline::store::Store;
 use redline::watch;
 
+mod cli;
+
+use cli::args::{AlertsAction, Cli, Command, DiffFormat, ExtractFormat, StoriesFormat};
+use cli::report::{daemon_health, find_article, list, list_alerts, log, status, stories_text};
+
 /// The config file read when --config is not given (optional).
 const DEFAULT_CONFIG: &str = "redline.toml";
-
-#[derive(Parser)]
-#[command(
-    name = "redline",
-    version,
-    about = "Watches news articles and records every edit.",
-    long_about = "Redline watches news articles (one by one, or every article of a feed), stores each \
-                  distinct version in SQLite, labels every edit (editor's note, headline, addition, removal, \
-                  quiet rewording…) and sends alerts by signed webhook and email.\n\n\
-                  Start with `redline demo`: it runs offline against a simulated newsroom.",
-    after_help = "Configuration: --config PATH (default ./redline.toml if present). An annotated example is config/redline.toml."
-)]
-struct Cli {
-    /// The TOML config file (default: ./redline.toml if it exists, else built-in defaults).
-    #[arg(long, global = true, value_name = "PATH")]
-    config: Option<PathBuf>,
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Run the daemon: check watched pages on schedule and send alerts until Ctrl-C or SIGTERM.
-    Run {
-        /// Check everything watched once, deliver the alerts, and exit (for cron).
-        #[arg(long, conflicts_with = "role")]
-        once: bool,
-        /// The loops to run, comma-separated: check (scheduler and fetching), deliver
-        /// (the outbox), web (UI and API). Default: all three.
-        #[arg(long, value_name = "ROLES")]
-        role: Option<redline::daemon::Roles>,
-        /// This worker's name, the same across restarts (e.g. check-1): a restart then frees
-        /// the leases its previous run left. Default: an id unique to this process.
-        #[arg(long, value_name = "NAME")]
-        name: Option<String>,
-    },
-    /// Offline showcase: a simulated newsroom on 127.0.0.1 edits its stories while Redline watches.
-    Demo {
-        /// Exit after this many alerts (default: run until Ctrl-C).
-        #[arg(long, value_name = "N")]
-        stop_after: Option<usize>,
-        /// Also email each alert through this SMTP server, e.g. smtp://127.0.0.1:2525.
-        #[arg(long, value_name = "URL")]
-        smtp: Option<String>,
-    },
-    /// Extract the article (headline, byline, dates, paragraphs) from HTML files or URLs.
-    Extract {
-        /// The page's URL, to resolve relative links when reading a file.
-        #[arg(long)]
-        url: Option<String>,
-        /// Output format; several inputs in JSON give one object per line.
-        #[arg(long, value_enum, default_value_t = ExtractFormat::Text)]
-        format: ExtractFormat,
-        /// HTML files, http(s) URLs, or - for standard input.
-        #[arg(required = true, value_name = "FILE|URL|-")]
-        inputs: Vec<String>,
-    },
-    /// Extract two saved pages and show the change between them (no database).
-    Compare {
-        /// The older page.
-        old: PathBuf,
-        /// The newer page.
-        new: PathBuf,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
-        format: DiffFormat,
-    },
-    /// Watch a URL (stored in the database; config watches are added at `run`).
-    Add {
-        #[command(flatten)]
-        spec: watch::Spec,
-    },
-    /// Serve the web UI, Atom feeds and JSON API on their own (the daemon serves them too).
-    Serve {
-        /// Listen here instead of [web] listen, e.g. 127.0.0.1:9000.
-        #[arg(long)]
-        listen: Option<String>,
-    },
-    /// List watched sources and articles with their versions and health.
-    List,
-    /// What is due, what fails and why, and the alert queue.
-    Status,
-    /// Copy the whole database (`[storage]`) into another, empty one: SQLite to PostgreSQL or
-    /// back. Counts and content digests of every table are compared after the copy.
-    MigrateStore {
-        /// The target: `postgres://user@host/db`, or an SQLite file.
-        #[arg(long, value_name = "URL_OR_PATH")]
-        to: String,
-    },
-    /// Watch every feed of an OPML file (as exported by feed readers), or rebuild
-    /// articles' histories from web archives (--warc).
-    Import {
-        /// The OPML file.
-        #[arg(required_unless_present = "warc")]
-        file: Option<PathBuf>,
-        /// Check interval of the feeds (default 10m).
-        #[arg(long, conflicts_with = "warc")]
-        every: Option<String>,
-        /// WARC files (gzip or not): their page captures, per URL in date order, become
-        /// versions and changes marked as imported (no alerts are sent for them).
-        #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with = "file")]
-        warc: Vec<PathBuf>,
-    },
-    /// Write the history out: every stored page as a web archive (WARC/1.1), or the
-    /// versions and changes as JSON Lines or CSV.
-    #[command(group(clap::ArgGroup::new("format").required(true)))]
-    Export {
-        /// Every stored raw page as a WARC `response` record with a `metadata` record naming
-        /// its version and change, one gzip member per record, into this file.
-        #[arg(long, value_name = "FILE.warc.gz", group = "format")]
-        warc: Option<PathBuf>,
-        /// Versions and changes, one JSON object per line (schema in docs/API.md).
-        #[arg(long, group = "format")]
-        jsonl: bool,
-        /// One row per change: time, outlet, url, headline, kinds, significance, summary…
-        #[arg(long, group = "format")]
-        csv: bool,
-        /// Only the articles of this watch (its id, as the web UI and the API show it).
-        #[arg(long, value_name = "ID")]
-        watch: Option<i64>,
-        /// Only what was fetched or recorded from this date on: 2026-01-31 or an RFC 3339 time.
-        #[arg(long, value_name = "DATE")]
-        since: Option<String>,
-        /// Write the JSON Lines or CSV here instead of standard output.
-        #[arg(long, short, value_name = "FILE", conflicts_with = "warc")]
-        output: Option<PathBuf>,
-    },
-    /// Show an article's versions and changes.
-    Log {
-        /// The article URL.
-        url: String,
-    },
-    /// List pending and failed alert deliveries, or send them again.
-    Alerts {
-        #[command(subcommand)]
-        action: Option<AlertsAction>,
-    },
-    /// List stories across outlets (articles of different sources about one event) with their articles' URLs.
-    Stories {
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = StoriesFormat::Text)]
-        format: StoriesFormat,
-        /// At most this many stories, the most recently joined first.
-        #[arg(long, default_value_t = 50)]
-        limit: usize,
-    },
-    /// Show the change between two stored versions of an article (default: the last two).
-    Diff {
-        /// The article URL.
-        url: String,
-        /// The older version number.
-        from: Option<i64>,
-        /// The newer version number (default: the one after FROM, or the latest).
-        to: Option<i64>,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
-        format: DiffFormat,
-    },
-    /// Draw a stored change as a PNG card: outlet, headline, the changed sentences marked.
-    Card {
-        /// The change id (as in the web UI's /changes/ID and the API's /api/changes).
-        change_id: i64,
-        /// The PNG file to write (default: standard output, unless it is a terminal).
-        #[arg(short, long)]
-        output: Option<PathBuf>,
-    },
-}
-
-#[derive(Subcommand)]
-enum AlertsAction {
-    /// Send failed deliveries again now, with a fresh retry schedule.
-    Retry {
-        /// Delivery ids, as `redline alerts` lists them.
-        #[arg(required_unless_present = "all", conflicts_with = "all")]
-        ids: Vec<i64>,
-        /// Every pending and failed delivery (and re-enable endpoints disabled by 410 Gone).
-        #[arg(long)]
-        all: bool,
-    },
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum ExtractFormat {
-    Text,
-    Json,
-    /// Headings, lists, quotes, code and table rows kept.
-    Markdown,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum StoriesFormat {
-    /// One story per paragraph: id, headline, then each article's outlet and URL.
-    Text,
-    /// `{"stories": [...], "next"}`, as `GET /api/stories` answers.
-    Json,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum DiffFormat {
-    /// Readable text, coloured on a terminal.
-    Text,
-    /// The change record as JSON.
-    Json,
-    /// Unified diff of the text.
-    Unified,
-    /// HTML redline with <ins>/<del>.
-    Html,
-}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -468,7 +265,7 @@ fn open_store(config: &Config) -> Result<Store> {
     Ok(Store::open_storage(&config.storage)?)
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
@@ -543,105 +340,6 @@ fn print_change(change: &diff::Change, format: DiffFormat) -> Result<()> {
         DiffFormat::Html => diff::render_html(change),
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
-    Ok(())
-}
-
-fn find_article(store: &Store, url: &str) -> Result<redline::store::ArticleRow> {
-    store
-        .article_by_url(url)?
-        .ok_or_else(|| anyhow!("{url} is not a stored article; `redline list` shows the ones that are"))
-}
-
-fn when(ts: Option<i64>) -> String {
-    ts.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
-        .map_or("-".into(), |d| d.format("%Y-%m-%d %H:%M:%S").to_string())
-}
-
-fn list(store: &Store) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "SOURCES")?;
-    for s in store.sources()? {
-        let state = if s.enabled { "" } else { " (disabled)" };
-        let error = s.last_error.map(|e| format!("  error: {e}")).unwrap_or_default();
-        writeln!(
-            out,
-            "  {:<7} {}{}  [{}]  next {}{}",
-            format!("{:?}", s.kind).to_lowercase(),
-            s.url,
-            state,
-            s.schedule,
-            when(s.next_check),
-            error
-        )?;
-    }
-    writeln!(out, "ARTICLES")?;
-    for a in store.articles()? {
-        let error = a.last_error.map(|e| format!("  error: {e}")).unwrap_or_default();
-        writeln!(
-            out,
-            "  {}  versions {}  checked {}  changed {}  next {}{}",
-            a.url,
-            a.versions,
-            when(a.last_checked),
-            when(a.last_changed),
-            when(a.next_check),
-            error
-        )?;
-    }
-    Ok(())
-}
-
-/// The story listing for people: each story's id and headline, then its articles.
-fn stories_text(listing: &serde_json::Value) -> String {
-    let mut out = String::new();
-    let stories = listing["stories"].as_array().map(Vec::as_slice).unwrap_or_default();
-    if stories.is_empty() {
-        out.push_str("no story has articles from two sources yet\n");
-    }
-    for story in stories {
-        out.push_str(&format!("story {}  {}\n", story["id"], story["title"].as_str().unwrap_or("")));
-        for a in story["articles"].as_array().map(Vec::as_slice).unwrap_or_default() {
-            out.push_str(&format!(
-                "  {:<24} {}\n",
-                a["outlet"].as_str().unwrap_or(""),
-                a["url"].as_str().unwrap_or("")
-            ));
-        }
-    }
-    out
-}
-
-fn status(store: &Store) -> Result<()> {
-    let s = store.status(now(), 20)?;
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "sources      {} enabled", s.sources)?;
-    writeln!(out, "articles     {} watched, {} retired (revisit plan ended)", s.active_articles, s.retired_articles)?;
-    writeln!(out, "due now      {}   next due {}", s.due_now, when(s.next_due))?;
-    writeln!(out, "history      {} versions, {} changes", s.versions, s.changes)?;
-    writeln!(out, "alerts       {} pending, {} failed (`redline alerts`)", s.pending_deliveries, s.failed_deliveries)?;
-    let workers = store.workers()?;
-    let live = workers.iter().filter(|w| !w.is_gone(now())).count();
-    if s.pending_deliveries > 0 && live > 0 && store.live_deliverer(now())?.is_none() {
-        // Checkers and web replicas run, but nobody sends what waits.
-        let fix = match store.engine() {
-            redline::store::sql::Engine::Postgres => "start one with `redline run --role deliver`",
-            redline::store::sql::Engine::Sqlite => "run the daemon with the deliver role (the default)",
-        };
-        writeln!(out, "             no running worker delivers them: {fix}")?;
-    }
-    writeln!(out, "last hour    {} fetches, {} failed", s.fetches_last_hour.0, s.fetches_last_hour.1)?;
-    if !workers.is_empty() {
-        writeln!(out, "WORKERS")?;
-        for w in workers {
-            writeln!(out, "  {}", w.status_line(now()))?;
-        }
-    }
-    if !s.failing.is_empty() {
-        writeln!(out, "FAILING")?;
-        for (url, failures, error, next) in s.failing {
-            writeln!(out, "  {url}  {failures}× {error}  (next try {})", when(next))?;
-        }
-    }
     Ok(())
 }
 
@@ -754,81 +452,5 @@ fn export(
         false => data::write_csv(store, &filter, &mut out)?,
     };
     out.flush()?;
-    Ok(())
-}
-
-/// Whether a daemon runs on this database and what its `/healthz` says.
-async fn daemon_health(config: &Config) -> String {
-    let Some(pid) = redline::store::lock::holder_storage(&config.storage) else {
-        return "daemon       not running\nhealth       no daemon running on this database".into();
-    };
-    let running = format!("daemon       running (pid {pid})");
-    if !config.web.enabled {
-        return format!("{running}\nhealth       unknown: the daemon's web UI is off ([web] enabled = false)");
-    }
-    let options = redline::web::WebOptions::from_config(&config.web);
-    let client = reqwest::Client::builder().no_proxy().timeout(std::time::Duration::from_secs(5)).build();
-    let mut request = match client {
-        Ok(c) => c.get(format!("http://{}/healthz", config.web.listen)),
-        Err(e) => return format!("{running}\nhealth       unknown: {e}"),
-    };
-    if let Some(token) = &options.token {
-        request = request.bearer_auth(token);
-    }
-    match request.send().await {
-        Ok(r) => {
-            let healthy = r.status().is_success();
-            let body = r.text().await.unwrap_or_default();
-            if healthy {
-                return format!("{running}\nhealth       ok");
-            }
-            let lines: Vec<String> = body.lines().map(|l| format!("  {l}")).collect();
-            format!("{running}\nhealth       DEGRADED\n{}", lines.join("\n"))
-        }
-        Err(e) => format!("{running}\nhealth       unknown: its web UI at {} does not answer: {e}", config.web.listen),
-    }
-}
-
-fn list_alerts(store: &Store) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    for status in ["pending", "failed"] {
-        let rows = store.deliveries(status)?;
-        writeln!(out, "{} ({})", status.to_uppercase(), rows.len())?;
-        for d in rows {
-            let error = d.last_error.map(|e| format!("  last error: {e}")).unwrap_or_default();
-            writeln!(
-                out,
-                "  #{}  {}  {}  attempts {}  next {}{}",
-                d.id,
-                d.channel,
-                d.event_id,
-                d.attempts,
-                when(Some(d.next_attempt)),
-                error
-            )?;
-        }
-    }
-    Ok(())
-}
-
-fn log(store: &Store, url: &str) -> Result<()> {
-    let article = find_article(store, url)?;
-    let changes = store.changes(article.id)?;
-    let imported = store.imported_versions(article.id)?;
-    let mut out = std::io::stdout().lock();
-    for v in store.versions(article.id)? {
-        writeln!(
-            out,
-            "v{}  {}  {}{}",
-            v.number,
-            when(Some(v.fetched_at)),
-            v.article.title.as_deref().unwrap_or("(no headline)"),
-            if imported.contains(&v.number) { "  (imported)" } else { "" }
-        )?;
-        if let Some(c) = changes.iter().find(|c| c.to_number == v.number) {
-            let kinds: Vec<String> = c.change.kinds.iter().map(|k| k.as_str().to_string()).collect();
-            writeln!(out, "    [{}] {}", kinds.join(", "), c.change.summary)?;
-        }
-    }
     Ok(())
 }
