@@ -203,7 +203,7 @@ impl Ctx {
         let seen = Seen {
             etag: page.etag.clone(),
             last_modified: page.last_modified.clone(),
-            body_hash: Some(sha256_hex(&page.raw)),
+            body_hash: Some(body_hash(&page.raw, &article.rules)),
         };
         // The very same bytes as last time: nothing to extract.
         if article.body_hash.is_some() && article.body_hash == seen.body_hash {
@@ -537,7 +537,17 @@ fn next_due(
     schedule::next_due(&schedule, rules.revisit.as_deref(), age, now, rand::random()).map(|t| t.timestamp())
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+/// The hash that lets the same bytes skip extraction: of the body as received, the
+/// watch's rules and this Redline's version, so that a changed rule (a selector, an
+/// ignore pattern) or an upgraded extractor reads the page again.
+fn body_hash(raw: &[u8], rules: &str) -> String {
     use sha2::{Digest, Sha256};
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    let digest = Sha256::new()
+        .chain_update(raw)
+        .chain_update([0])
+        .chain_update(rules.as_bytes())
+        .chain_update([0])
+        .chain_update(env!("CARGO_PKG_VERSION"))
+        .finalize();
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -215,6 +215,15 @@ async fn the_same_body_again_costs_no_extraction() {
     let outcomes = article_outcomes(dir.path());
     // A version keeps the hash of the body it was extracted from: the same bytes again are not extracted.
     assert_eq!(outcomes, ["new", "same_body", "same_body"]);
+    // A changed rule reads the same bytes again.
+    let ruled = config(
+        dir.path(),
+        "allow_private = true\nper_host_delay = \"0s\"",
+        &url_watches(&base, &["/static"], "ignore = [\"(?i)advertisement\"]"),
+    );
+    run_once(&ruled).await;
+    run_once(&ruled).await;
+    assert_eq!(article_outcomes(dir.path())[3..], ["unchanged", "same_body"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
