@@ -239,6 +239,12 @@ pub(super) fn choose(s: &Sources) -> (Option<String>, Option<String>) {
         .and_then(to_rfc3339)
         .or_else(|| MODIFIED_KEYS.iter().find_map(|k| metas.get(*k).and_then(|v| to_rfc3339(v))))
         .or_else(|| time_element(s.times, false).filter(|m| published.as_deref() != Some(m)));
+    // A JSON-LD date written for people ("Jun 24, 2025", a site builder's template field)
+    // is weaker than the date the page prints: it is often the day the page was rebuilt.
+    let published = match (published, s.anywhere) {
+        (Some(p), Some(a)) if !super::metadata::exp_off("humanld") && s.ld_published.is_some_and(for_people) && a.get(..10) != p.get(..10) => Some(a.to_string()),
+        (p, _) => p,
+    };
     // A date in the URL's path is the day the outlet filed the story: it wins over a
     // timestamp whose UTC day is the next or the previous one.
     let url_day = s.url.and_then(from_url);
@@ -246,6 +252,15 @@ pub(super) fn choose(s: &Sources) -> (Option<String>, Option<String>) {
     // A page that shows only one date (often "Updated …") is dated by it.
     let published = published.or(url_day).or_else(|| modified.clone()).or_else(|| s.anywhere.map(str::to_string));
     (published, modified)
+}
+
+/// Whether a date is written for people ("Jun 24, 2025"), not in a machine form.
+fn for_people(raw: &str) -> bool {
+    let s = raw.trim();
+    date_only(s).is_none()
+        && DateTime::parse_from_rfc2822(s).is_err()
+        && s.parse::<i64>().is_err()
+        && human(s, DayMonth::Unambiguous).is_some()
 }
 
 fn time_element(times: &[ElementRef], published: bool) -> Option<String> {

@@ -79,10 +79,16 @@ fn beside_a_date<'a>(s: &mut Scan<'a>, tt: &'a str, parent: Option<ElementRef<'a
             s.date_names.push(n);
         }
     }
+    // A date with a label or a time ("Updated on May 27, 2025 09:10AM"), alone or between
+    // separators ("by Amanda · Dec 20, 2025 at 3:00 am · 1 comment"), not in a sentence.
     if s.first_date.is_none()
         && dates::looks_like_date(tt)
+        && let Some(d) = tt
+            .split(['·', '|', '•'])
+            .find(|piece| dates::looks_like_date(piece))
+            .filter(|piece| text::word_count(piece) <= 7)
+            .and_then(|piece| dates::visible(piece.trim(), s.order))
         && !parent.as_ref().is_some_and(in_furniture)
-        && let Some(d) = dates::visible(tt, s.order)
     {
         s.first_date = Some(d);
         match s.prev_text.take().and_then(|(t, p)| name_beside_date(t, p.as_ref())) {
