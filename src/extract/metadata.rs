@@ -469,6 +469,8 @@ struct LdArticle {
     url: Option<String>,
     lang: Option<String>,
     publisher: Option<String>,
+    /// An organisation given as the author ("Supermove"): the byline of a page that names no person.
+    org_author: Option<String>,
 }
 
 const ARTICLE_TYPES: &[&str] = &[
@@ -553,6 +555,8 @@ fn plausible_name(s: &str) -> bool {
         && !matches!(
             lower.as_str(),
             "by" | "author"
+                | "authors"
+                | "our team"
                 | "the author"
                 | "admin"
                 | "administrator"
@@ -824,6 +828,12 @@ fn parse_ld(scripts: &[String]) -> LdArticle {
         ..Default::default()
     };
     names(v.get("author"), &mut a.authors);
+    a.org_author = match v.get("author") {
+        Some(Value::Array(x)) => x.first(),
+        other => other,
+    }
+    .filter(|o| o.get("@type").and_then(Value::as_str).is_some_and(|t| t.contains("Organization")))
+    .and_then(|o| str_of(o.get("name")));
     if a.authors.is_empty() {
         names(v.get("creator"), &mut a.authors);
     }
@@ -891,6 +901,7 @@ pub fn read(doc: &Html, base: Option<&url::Url>) -> Meta {
         .or_else(|| sc.text_bylines.first().cloned())
         .or_else(|| visible_byline(&sc.author_classes))
         .or_else(|| if exp_off("datename") { None } else { sc.date_names.first().cloned() })
+        .or_else(|| if exp_off("org") { None } else { ld.org_author.clone().filter(|a| declared_name(a)) })
     };
     // A publisher, a news agency or a username where the page shows a person's byline: the person.
     let publishers: Vec<&str> =
