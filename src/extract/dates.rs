@@ -95,7 +95,8 @@ pub fn parse_in(raw: &str, order: DayMonth) -> Option<DateTime<FixedOffset>> {
 }
 
 fn date_only(s: &str) -> Option<DateTime<FixedOffset>> {
-    static YMD: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:$|[^\d])").unwrap());
+    static YMD: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:$|[^\d])").unwrap());
     let c = YMD.captures(s)?;
     midnight(c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?)
 }
@@ -224,13 +225,11 @@ pub(super) fn choose(s: &Sources) -> (Option<String>, Option<String>) {
         .ld_published
         .and_then(to_rfc3339)
         .or_else(|| PUBLISHED_KEYS.iter().find_map(|k| metas.get(*k).and_then(|v| to_rfc3339(v))))
-        .or_else(|| if std::env::var_os("META2_T1").is_some() { s.anywhere.map(str::to_string) } else { None })
         .or_else(|| time_element(s.times, true))
-        .or_else(|| if std::env::var_os("META2_T2").is_some() { s.anywhere.map(str::to_string) } else { None })
         .or_else(|| other_date_meta(metas))
         // The first date the page prints, outside furniture: before a dated element
         // further down (related stories whose class names a date).
-        .or_else(|| if super::metadata::exp_off("visfirst") { None } else { s.anywhere.map(str::to_string) })
+        .or_else(|| s.anywhere.map(str::to_string))
         .or_else(|| visible_date(s.dated, s.order))
         .or_else(|| s.labeled.first().cloned())
         .or_else(|| s.after_headline.first().cloned());
@@ -242,15 +241,17 @@ pub(super) fn choose(s: &Sources) -> (Option<String>, Option<String>) {
     // A JSON-LD date written for people ("Jun 24, 2025", a site builder's template field)
     // is weaker than the date the page prints: it is often the day the page was rebuilt.
     let published = match (published, s.anywhere) {
-        (Some(p), Some(a)) if !super::metadata::exp_off("humanld") && s.ld_published.is_some_and(for_people) && a.get(..10) != p.get(..10) => Some(a.to_string()),
+        (Some(p), Some(a)) if s.ld_published.is_some_and(for_people) && a.get(..10) != p.get(..10) => {
+            Some(a.to_string())
+        }
         (p, _) => p,
     };
     // A date in the URL's path is the day the outlet filed the story: it wins over a
-    // timestamp whose UTC day is the next or the previous one.
+    // timestamp whose UTC day is often the next or the previous one.
     let url_day = s.url.and_then(from_url);
-    let published = if super::metadata::exp_off("url") { published } else { url_day.clone().or(published) };
+    let published = url_day.clone().or(published);
     // A page that shows only one date (often "Updated …") is dated by it.
-    let published = published.or(url_day).or_else(|| modified.clone()).or_else(|| s.anywhere.map(str::to_string));
+    let published = published.or(url_day).or_else(|| modified.clone());
     (published, modified)
 }
 

@@ -60,12 +60,6 @@ struct Scan<'a> {
     date_names: Vec<String>,
 }
 
-/// Temporary switch for measuring rules one by one (`META2_OFF=rule,rule`).
-pub(super) fn exp_off(rule: &str) -> bool {
-    static OFF: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| std::env::var("META2_OFF").unwrap_or_default());
-    OFF.split(',').any(|r| r == rule)
-}
-
 /// Follows dates in running text: the first date on the page, and a name printed just
 /// before or after it (`tt` is a trimmed, non-empty text node).
 fn beside_a_date<'a>(s: &mut Scan<'a>, tt: &'a str, parent: Option<ElementRef<'a>>) {
@@ -174,7 +168,9 @@ fn scan(doc: &Html) -> Scan<'_> {
                     s.text_dates.push(d);
                 }
                 let tt = t.trim();
-                let visible_text = !parent.is_some_and(|p| matches!(p.value().name(), "script" | "style" | "noscript" | "template" | "title"));
+                let visible_text = !parent.is_some_and(|p| {
+                    matches!(p.value().name(), "script" | "style" | "noscript" | "template" | "title")
+                });
                 if visible_text && !tt.is_empty() && (s.first_date.is_none() || s.name_pending) {
                     beside_a_date(&mut s, tt, parent);
                 }
@@ -216,7 +212,7 @@ fn scan(doc: &Html) -> Scan<'_> {
                             | "Por"
                             | "Di"
                             | "di"
-                    ) || !exp_off("labels") && is_byline_label(tt)
+                    ) || is_byline_label(tt)
                     {
                         s.by_pending = true;
                     } else if tt.len() < 60 && starts_like_byline(tt) && BY_RE.is_match(tt) {
@@ -256,7 +252,7 @@ fn scan(doc: &Html) -> Scan<'_> {
         match el.name() {
             "html" if s.lang.is_none() => {
                 s.lang = lang;
-                s.order = if exp_off("order") { dates::DayMonth::Unambiguous } else { dates::DayMonth::of_lang(lang) };
+                s.order = dates::DayMonth::of_lang(lang);
             }
             "meta" => {
                 if let (Some(k), Some(c)) = (key.or((!itemprop.is_empty()).then_some(itemprop)), content) {
@@ -900,8 +896,8 @@ pub fn read(doc: &Html, base: Option<&url::Url>) -> Meta {
         .or_else(|| visible_byline(&sc.bylines))
         .or_else(|| sc.text_bylines.first().cloned())
         .or_else(|| visible_byline(&sc.author_classes))
-        .or_else(|| if exp_off("datename") { None } else { sc.date_names.first().cloned() })
-        .or_else(|| if exp_off("org") { None } else { ld.org_author.clone().filter(|a| declared_name(a)) })
+        .or_else(|| sc.date_names.first().cloned())
+        .or_else(|| ld.org_author.clone().filter(|a| declared_name(a)))
     };
     // A publisher, a news agency or a username where the page shows a person's byline: the person.
     let publishers: Vec<&str> =
@@ -923,7 +919,7 @@ pub fn read(doc: &Html, base: Option<&url::Url>) -> Meta {
         dated: &sc.dated,
         labeled: &sc.labeled_dates,
         after_headline: &sc.text_dates,
-        anywhere: if exp_off("anywhere") { None } else { sc.first_date.as_deref() },
+        anywhere: sc.first_date.as_deref(),
         url: base.map(url::Url::as_str),
         order: sc.order,
     });
@@ -1018,10 +1014,6 @@ fn join_names(names: &[String]) -> String {
     match uniq.len() {
         0 => String::new(),
         1 => uniq.remove(0),
-        _ if exp_off("and") => {
-            let last = uniq.pop().unwrap_or_default();
-            format!("{}, {}", uniq.join(", "), last)
-        }
         _ => {
             // "Jane Doe and John Roe", "Jane Doe, John Roe and Ann Poe": as bylines print them.
             let last = uniq.pop().unwrap_or_default();
