@@ -1370,7 +1370,7 @@ mod tests {
             <link rel="canonical" href="/world/bridge-closes"></head><body><h1>Bridge closes after cracks found</h1></body></html>"#,
         );
         assert_eq!(m.title.as_deref(), Some("Bridge closes after cracks found"));
-        assert_eq!(m.byline.as_deref(), Some("Ana Ruiz, Tom Lee"));
+        assert_eq!(m.byline.as_deref(), Some("Ana Ruiz and Tom Lee"));
         assert_eq!(m.published.as_deref(), Some("2026-11-25T08:00:00+01:00"));
         assert_eq!(m.modified.as_deref(), Some("2026-11-25T10:30:00+01:00"));
         assert_eq!(m.canonical_url.as_deref(), Some("https://news.example/world/bridge-closes"));
