@@ -6,23 +6,60 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use regex::Regex;
+use scraper::ElementRef;
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
+use super::metadata::{element_text, in_furniture};
 use crate::text::lexicon;
+
+/// Which number comes first in a numeric date written with slashes ("04/09/2025").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DayMonth {
+    /// Only dates no order could misread ("31/10/2025", "10/31/2025").
+    #[default]
+    Unambiguous,
+    /// American order ("10/03/2025" is October 3).
+    MonthFirst,
+    /// Everyone else's ("10/03/2025" is 10 March).
+    DayFirst,
+}
+
+impl DayMonth {
+    /// The order a page's language writes: month first in American English, day first in
+    /// every other language and region; a bare `en` (American and British sites alike)
+    /// and a page without a language read only what no order misreads.
+    pub fn of_lang(lang: Option<&str>) -> Self {
+        let Some(l) = lang.map(|l| l.trim().to_ascii_lowercase().replace('_', "-")).filter(|l| !l.is_empty()) else {
+            return Self::Unambiguous;
+        };
+        match l.as_str() {
+            "en" => Self::Unambiguous,
+            "en-us" => Self::MonthFirst,
+            _ => Self::DayFirst,
+        }
+    }
+}
 
 /// Parses `s` as a date and returns it in RFC 3339, or `None`.
 pub fn to_rfc3339(s: &str) -> Option<String> {
     parse(s).map(|d| d.to_rfc3339())
 }
 
-/// A date as printed on the page ("April 8, 2024", "08.04.2024",
-/// "2024-04-08"), in RFC 3339; cheaper than [`to_rfc3339`] on prose.
-pub fn visible(s: &str) -> Option<String> {
-    human(s).or_else(|| date_only(s)).and_then(plausible).map(|d| d.to_rfc3339())
+/// A date as printed on the page ("April 8, 2024", "08.04.2024", "10/31/2024",
+/// "2024-04-08"), in RFC 3339; cheaper than [`to_rfc3339`] on prose. `order` reads
+/// numeric dates with slashes.
+pub fn visible(s: &str, order: DayMonth) -> Option<String> {
+    human(s, order).or_else(|| date_only(s)).and_then(plausible).map(|d| d.to_rfc3339())
 }
 
 /// Parses the common machine-readable forms, then a few human ones.
 pub fn parse(raw: &str) -> Option<DateTime<FixedOffset>> {
+    parse_in(raw, DayMonth::Unambiguous)
+}
+
+/// [`parse`], reading numeric dates with slashes in `order`.
+pub fn parse_in(raw: &str, order: DayMonth) -> Option<DateTime<FixedOffset>> {
     let s = raw.trim();
     if s.is_empty() || s.len() > 80 {
         return None;
@@ -54,11 +91,12 @@ pub fn parse(raw: &str) -> Option<DateTime<FixedOffset>> {
         let secs = if secs > 100_000_000_000 { secs / 1000 } else { secs };
         return DateTime::from_timestamp(secs, 0).map(|d| d.fixed_offset()).and_then(plausible);
     }
-    human(s)
+    human(s, order)
 }
 
 fn date_only(s: &str) -> Option<DateTime<FixedOffset>> {
-    static YMD: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\b").unwrap());
+    static YMD: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:$|[^\d])").unwrap());
     let c = YMD.captures(s)?;
     midnight(c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?)
 }
@@ -68,8 +106,9 @@ fn midnight(y: i32, m: u32, d: u32) -> Option<DateTime<FixedOffset>> {
     Some(Utc.from_utc_datetime(&n).fixed_offset())
 }
 
-/// "September 4, 2025", "4 September 2025", "4. September 2025", "04.09.2025".
-fn human(s: &str) -> Option<DateTime<FixedOffset>> {
+/// "September 4, 2025", "4 September 2025", "4. September 2025", "04.09.2025",
+/// "10/31/2025" (in `order`).
+fn human(s: &str, order: DayMonth) -> Option<DateTime<FixedOffset>> {
     static MDY: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"(?i)\b([a-zäéû]{3,10})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b").unwrap());
     static DMY: LazyLock<Regex> = LazyLock::new(|| {
@@ -89,6 +128,19 @@ fn human(s: &str) -> Option<DateTime<FixedOffset>> {
     if let Some(c) = NUM.captures(s) {
         return midnight(c[3].parse().ok()?, c[2].parse().ok()?, c[1].parse().ok()?).and_then(plausible);
     }
+    static SLASH: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?:^|[^\d/])(\d{1,2})/(\d{1,2})/(\d{4})\b").unwrap());
+    if let Some(c) = SLASH.captures(s) {
+        let (a, b): (u32, u32) = (c[1].parse().ok()?, c[2].parse().ok()?);
+        let month_first = match order {
+            _ if a > 12 && b <= 12 => false,
+            _ if b > 12 && a <= 12 => true,
+            DayMonth::MonthFirst => true,
+            DayMonth::DayFirst => false,
+            DayMonth::Unambiguous => return None,
+        };
+        let (m, d) = if month_first { (a, b) } else { (b, a) };
+        return midnight(c[3].parse().ok()?, m, d).and_then(plausible);
+    }
     None
 }
 
@@ -104,6 +156,167 @@ pub fn from_url(url: &str) -> Option<String> {
         LazyLock::new(|| Regex::new(r"/((?:19|20)\d{2})[/-](\d{1,2})[/-](\d{1,2})(?:/|-|\b)").unwrap());
     let c = RE.captures(url)?;
     midnight(c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?).and_then(plausible).map(|d| d.to_rfc3339())
+}
+
+/// Everything a page says about its dates, as the metadata scan gathered it.
+#[derive(Default)]
+pub(super) struct Sources<'a, 'b> {
+    /// JSON-LD `datePublished` (or `dateCreated`, `uploadDate`) and `dateModified`.
+    pub ld_published: Option<&'b str>,
+    pub ld_modified: Option<&'b str>,
+    /// Meta tags, keys lower-cased.
+    pub metas: Option<&'b HashMap<String, String>>,
+    /// `<time datetime>` elements.
+    pub times: &'b [ElementRef<'a>],
+    /// Elements whose class says they hold a date.
+    pub dated: &'b [ElementRef<'a>],
+    /// Dates in the element after their own label ("Last updated:", then the date).
+    pub labeled: &'b [String],
+    /// Short date texts after the headline.
+    pub after_headline: &'b [String],
+    /// The first short date text anywhere on the page.
+    pub anywhere: Option<&'b str>,
+    /// The page's URL.
+    pub url: Option<&'b str>,
+    /// How the page writes numeric dates.
+    pub order: DayMonth,
+}
+
+/// Meta tags that name the publication date, strongest first.
+const PUBLISHED_KEYS: &[&str] = &[
+    "article:published_time",
+    "og:article:published_time",
+    "datepublished",
+    "publishdate",
+    "publish-date",
+    "pubdate",
+    "parsely-pub-date",
+    "sailthru.date",
+    "dc.date.issued",
+    "dc.date",
+    "dcterms.created",
+    "dcterms.date",
+    "date",
+    "citation_publication_date",
+    "article.published",
+    "published_time",
+    "og:published_time",
+    "release_date",
+];
+
+/// Meta tags that name the modification date.
+const MODIFIED_KEYS: &[&str] = &[
+    "article:modified_time",
+    "og:updated_time",
+    "datemodified",
+    "dcterms.modified",
+    "last-modified",
+    "article.updated",
+    "lastmod",
+    "modified_time",
+];
+
+/// The publication and modification dates (RFC 3339) of a page, each from the
+/// strongest source that has one.
+pub(super) fn choose(s: &Sources) -> (Option<String>, Option<String>) {
+    let empty = HashMap::new();
+    let metas = s.metas.unwrap_or(&empty);
+    let published = s
+        .ld_published
+        .and_then(to_rfc3339)
+        .or_else(|| PUBLISHED_KEYS.iter().find_map(|k| metas.get(*k).and_then(|v| to_rfc3339(v))))
+        .or_else(|| time_element(s.times, true))
+        .or_else(|| other_date_meta(metas))
+        // The first date the page prints, outside furniture: before a dated element
+        // further down (related stories whose class names a date).
+        .or_else(|| s.anywhere.map(str::to_string))
+        .or_else(|| visible_date(s.dated, s.order))
+        .or_else(|| s.labeled.first().cloned())
+        .or_else(|| s.after_headline.first().cloned());
+    let modified = s
+        .ld_modified
+        .and_then(to_rfc3339)
+        .or_else(|| MODIFIED_KEYS.iter().find_map(|k| metas.get(*k).and_then(|v| to_rfc3339(v))))
+        .or_else(|| time_element(s.times, false).filter(|m| published.as_deref() != Some(m)));
+    // A JSON-LD date written for people ("Jun 24, 2025", a site builder's template field)
+    // is weaker than the date the page prints: it is often the day the page was rebuilt.
+    let published = match (published, s.anywhere) {
+        (Some(p), Some(a)) if s.ld_published.is_some_and(for_people) && a.get(..10) != p.get(..10) => {
+            Some(a.to_string())
+        }
+        (p, _) => p,
+    };
+    // A date in the URL's path is the day the outlet filed the story: it wins over a
+    // timestamp whose UTC day is often the next or the previous one.
+    let url_day = s.url.and_then(from_url);
+    let published = url_day.clone().or(published);
+    // A page that shows only one date (often "Updated …") is dated by it.
+    let published = published.or(url_day).or_else(|| modified.clone());
+    (published, modified)
+}
+
+/// Whether a date is written for people ("Jun 24, 2025"), not in a machine form.
+fn for_people(raw: &str) -> bool {
+    let s = raw.trim();
+    date_only(s).is_none()
+        && DateTime::parse_from_rfc2822(s).is_err()
+        && s.parse::<i64>().is_err()
+        && human(s, DayMonth::Unambiguous).is_some()
+}
+
+fn time_element(times: &[ElementRef], published: bool) -> Option<String> {
+    let pick = |t: &ElementRef| {
+        let ip = t.attr("itemprop").unwrap_or("").to_ascii_lowercase();
+        let class = t.attr("class").unwrap_or("").to_ascii_lowercase();
+        if published {
+            ip == "datepublished" || t.attr("pubdate").is_some() || class.contains("publish")
+        } else {
+            ip == "datemodified" || class.contains("update") || class.contains("modif")
+        }
+    };
+    let chosen = times.iter().find(|t| pick(t)).or(if published { times.first() } else { None })?;
+    chosen.attr("datetime").and_then(to_rfc3339)
+}
+
+/// Any other meta tag that names a publication date (`cludo:date`, `sailthru.date`…).
+fn other_date_meta(metas: &HashMap<String, String>) -> Option<String> {
+    let mut keys: Vec<&String> = metas
+        .keys()
+        .filter(|k| {
+            (k.contains("date") || k.contains("publish"))
+                && !k.contains("modif")
+                && !k.contains("updat")
+                && !k.contains("expir")
+        })
+        .collect();
+    keys.sort();
+    keys.into_iter().find_map(|k| to_rfc3339(&metas[k]))
+}
+
+/// A label printed before a date in its own element ("Last updated:", "Published on").
+pub(super) fn is_label(t: &str) -> bool {
+    let l = t.trim_end_matches(':').trim().to_lowercase();
+    let l = l.strip_prefix("last ").unwrap_or(&l);
+    let l = l.strip_suffix(" on").unwrap_or(l);
+    matches!(l, "updated" | "published" | "posted" | "date" | "modified" | "date published" | "last modified")
+}
+
+/// Cheap test before parsing: short, with a year in it.
+pub(super) fn looks_like_date(t: &str) -> bool {
+    let t = t.trim();
+    (6..=60).contains(&t.len())
+        && t.as_bytes()
+            .windows(4)
+            .any(|w| (w.starts_with(b"20") || w.starts_with(b"19")) && w.iter().all(u8::is_ascii_digit))
+}
+
+/// A short visible date ("Jun 08, 2023 • 11 Minute Read") in an element
+/// whose class says it holds one.
+fn visible_date(candidates: &[ElementRef], order: DayMonth) -> Option<String> {
+    candidates.iter().filter(|e| !in_furniture(e)).find_map(|e| {
+        let t = element_text(e);
+        (t.len() <= 100).then(|| parse_in(&t, order).map(|d| d.to_rfc3339())).flatten()
+    })
 }
 
 #[cfg(test)]

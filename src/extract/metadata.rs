@@ -46,8 +46,84 @@ struct Scan<'a> {
     /// Dates that follow a label in their own element ("Last updated:" then "Dec 12, 2025").
     labeled_dates: Vec<String>,
     date_pending: bool,
+    /// How the page writes numeric dates, from its language.
+    order: dates::DayMonth,
     text_bylines: Vec<String>,
     by_pending: bool,
+    /// The first short date text anywhere on the page, outside furniture.
+    first_date: Option<String>,
+    /// The text before the current one and its element: a name printed just before a date.
+    prev_text: Option<(&'a str, Option<ElementRef<'a>>)>,
+    /// The first date was just seen: the next text may be its author's name.
+    name_pending: bool,
+    /// A name printed beside the first date ("Luke Kim" then "December 17, 2025").
+    date_names: Vec<String>,
+}
+
+/// Follows dates in running text: the first date on the page, and a name printed just
+/// before or after it (`tt` is a trimmed, non-empty text node).
+fn beside_a_date<'a>(s: &mut Scan<'a>, tt: &'a str, parent: Option<ElementRef<'a>>) {
+    if s.name_pending {
+        if !tt.chars().any(char::is_alphanumeric) {
+            // A separator ("·", "|") between the date and the name.
+            return;
+        }
+        s.name_pending = false;
+        if let Some(n) = name_beside_date(tt, parent.as_ref()) {
+            s.date_names.push(n);
+        }
+    }
+    // A date with a label or a time ("Updated on May 27, 2025 09:10AM"), alone or between
+    // separators ("by Amanda · Dec 20, 2025 at 3:00 am · 1 comment"), not in a sentence.
+    if s.first_date.is_none()
+        && dates::looks_like_date(tt)
+        && let Some(d) = tt
+            .split(['·', '|', '•'])
+            .find(|piece| dates::looks_like_date(piece))
+            .filter(|piece| text::word_count(piece) <= 7)
+            .and_then(|piece| dates::visible(piece.trim(), s.order))
+        && !parent.as_ref().is_some_and(in_furniture)
+    {
+        s.first_date = Some(d);
+        match s.prev_text.take().and_then(|(t, p)| name_beside_date(t, p.as_ref())) {
+            Some(n) => s.date_names.push(n),
+            None => s.name_pending = true,
+        }
+        return;
+    }
+    if tt.chars().any(char::is_alphanumeric) {
+        s.prev_text = Some((tt, parent));
+    }
+}
+
+/// A text that reads as a person's name, alone in its element: two or three capitalised
+/// words, not in a link (a category, a section) nor a heading nor furniture.
+fn name_beside_date(tt: &str, parent: Option<&ElementRef>) -> Option<String> {
+    // A label ("Reading Time:") or a sentence's end ("Psychological Medicine.") is no name.
+    let last_word = tt.rsplit(' ').next().unwrap_or("");
+    if tt.len() > 60
+        || !tt.starts_with(char::is_uppercase)
+        || has_digit(tt)
+        || tt.ends_with(':')
+        || tt.ends_with('.') && last_word.chars().count() > 3
+    {
+        return None;
+    }
+    let name = clean_byline(tt);
+    let w = text::word_count(&name);
+    let ok = (2..=3).contains(&w)
+        && plausible_name(&name)
+        && !has_digit(&name)
+        && name.split_whitespace().all(|x| x.chars().next().is_some_and(char::is_uppercase))
+        && parent.is_some_and(|p| {
+            !in_furniture(p)
+                && std::iter::once(*p).chain(p.ancestors().filter_map(ElementRef::wrap)).take(3).all(|a| {
+                    let n = a.value().name();
+                    !matches!(n, "h1" | "h2" | "h3" | "h4" | "title" | "button" | "label" | "option")
+                        && !(n == "a" && !a.value().attr("href").is_some_and(author_path))
+                })
+        });
+    ok.then_some(name)
 }
 
 /// ASCII-case-insensitive substring test, without allocating.
@@ -72,7 +148,7 @@ fn contains_ci(hay: &str, needle: &str) -> bool {
     false
 }
 
-fn element_text(e: &ElementRef) -> String {
+pub(super) fn element_text(e: &ElementRef) -> String {
     text::collapse(&e.text().collect::<String>())
 }
 
@@ -86,21 +162,27 @@ fn scan(doc: &Html) -> Scan<'_> {
                 let parent = node.parent().and_then(ElementRef::wrap);
                 if !s.h1s.is_empty()
                     && s.text_dates.len() < 2
-                    && looks_like_date(t)
-                    && let Some(d) = dates::visible(t.trim())
+                    && dates::looks_like_date(t)
+                    && let Some(d) = dates::visible(t.trim(), s.order)
                 {
                     s.text_dates.push(d);
                 }
                 let tt = t.trim();
+                let visible_text = !parent.is_some_and(|p| {
+                    matches!(p.value().name(), "script" | "style" | "noscript" | "template" | "title")
+                });
+                if visible_text && !tt.is_empty() && (s.first_date.is_none() || s.name_pending) {
+                    beside_a_date(&mut s, tt, parent);
+                }
                 if s.date_pending && !tt.is_empty() {
                     s.date_pending = false;
                     if s.labeled_dates.len() < 2
-                        && looks_like_date(tt)
-                        && let Some(d) = dates::visible(tt)
+                        && dates::looks_like_date(tt)
+                        && let Some(d) = dates::visible(tt, s.order)
                     {
                         s.labeled_dates.push(d);
                     }
-                } else if s.labeled_dates.is_empty() && tt.len() <= 24 && is_date_label(tt) {
+                } else if s.labeled_dates.is_empty() && tt.len() <= 24 && dates::is_label(tt) {
                     s.date_pending = true;
                 }
                 // "By Jane Doe" standing alone near the top.
@@ -130,7 +212,8 @@ fn scan(doc: &Html) -> Scan<'_> {
                             | "Por"
                             | "Di"
                             | "di"
-                    ) {
+                    ) || is_byline_label(tt)
+                    {
                         s.by_pending = true;
                     } else if tt.len() < 60 && starts_like_byline(tt) && BY_RE.is_match(tt) {
                         let name = clean_byline(tt);
@@ -167,7 +250,10 @@ fn scan(doc: &Html) -> Scan<'_> {
             }
         }
         match el.name() {
-            "html" if s.lang.is_none() => s.lang = lang,
+            "html" if s.lang.is_none() => {
+                s.lang = lang;
+                s.order = dates::DayMonth::of_lang(lang);
+            }
             "meta" => {
                 if let (Some(k), Some(c)) = (key.or((!itemprop.is_empty()).then_some(itemprop)), content) {
                     let c = text::collapse(c);
@@ -307,7 +393,7 @@ pub(super) fn href_is_read(raw: &str) -> bool {
 
 /// Whether an element sits in page furniture whose names are not the article's byline:
 /// a sidebar, a gallery, related stories, comments, the footer.
-fn in_furniture(e: &ElementRef) -> bool {
+pub(super) fn in_furniture(e: &ElementRef) -> bool {
     static NAMES: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         regex::Regex::new(
             r"(?i)sidebar|related|gallery|slideshow|carousel|comment|recommend|popular|trending|read-?next|more-?stories|teaser|newsletter|promo",
@@ -379,6 +465,8 @@ struct LdArticle {
     url: Option<String>,
     lang: Option<String>,
     publisher: Option<String>,
+    /// An organisation given as the author ("Supermove"): the byline of a page that names no person.
+    org_author: Option<String>,
 }
 
 const ARTICLE_TYPES: &[&str] = &[
@@ -463,6 +551,8 @@ fn plausible_name(s: &str) -> bool {
         && !matches!(
             lower.as_str(),
             "by" | "author"
+                | "authors"
+                | "our team"
                 | "the author"
                 | "admin"
                 | "administrator"
@@ -734,6 +824,12 @@ fn parse_ld(scripts: &[String]) -> LdArticle {
         ..Default::default()
     };
     names(v.get("author"), &mut a.authors);
+    a.org_author = match v.get("author") {
+        Some(Value::Array(x)) => x.first(),
+        other => other,
+    }
+    .filter(|o| o.get("@type").and_then(Value::as_str).is_some_and(|t| t.contains("Organization")))
+    .and_then(|o| str_of(o.get("name")));
     if a.authors.is_empty() {
         names(v.get("creator"), &mut a.authors);
     }
@@ -800,6 +896,8 @@ pub fn read(doc: &Html, base: Option<&url::Url>) -> Meta {
         .or_else(|| visible_byline(&sc.bylines))
         .or_else(|| sc.text_bylines.first().cloned())
         .or_else(|| visible_byline(&sc.author_classes))
+        .or_else(|| sc.date_names.first().cloned())
+        .or_else(|| ld.org_author.clone().filter(|a| declared_name(a)))
     };
     // A publisher, a news agency or a username where the page shows a person's byline: the person.
     let publishers: Vec<&str> =
@@ -813,60 +911,18 @@ pub fn read(doc: &Html, base: Option<&url::Url>) -> Meta {
         other => other,
     };
 
-    let published = ld
-        .published
-        .as_deref()
-        .and_then(dates::to_rfc3339)
-        .or_else(|| {
-            [
-                "article:published_time",
-                "og:article:published_time",
-                "datepublished",
-                "publishdate",
-                "publish-date",
-                "pubdate",
-                "parsely-pub-date",
-                "sailthru.date",
-                "dc.date.issued",
-                "dc.date",
-                "dcterms.created",
-                "dcterms.date",
-                "date",
-                "citation_publication_date",
-                "article.published",
-                "published_time",
-                "og:published_time",
-                "release_date",
-            ]
-            .iter()
-            .find_map(|k| metas.get(*k).and_then(|v| dates::to_rfc3339(v)))
-        })
-        .or_else(|| time_element(&sc.times, true))
-        .or_else(|| other_date_meta(metas))
-        .or_else(|| visible_date(&sc.dated))
-        .or_else(|| sc.labeled_dates.first().cloned())
-        .or_else(|| sc.text_dates.first().cloned());
-    let modified = ld
-        .modified
-        .as_deref()
-        .and_then(dates::to_rfc3339)
-        .or_else(|| {
-            [
-                "article:modified_time",
-                "og:updated_time",
-                "datemodified",
-                "dcterms.modified",
-                "last-modified",
-                "article.updated",
-                "lastmod",
-                "modified_time",
-            ]
-            .iter()
-            .find_map(|k| metas.get(*k).and_then(|v| dates::to_rfc3339(v)))
-        })
-        .or_else(|| time_element(&sc.times, false).filter(|m| published.as_deref() != Some(m)));
-    // A page that shows only one date (often "Updated …") is dated by it.
-    let published = published.or_else(|| base.and_then(|u| dates::from_url(u.as_str()))).or_else(|| modified.clone());
+    let (published, modified) = dates::choose(&dates::Sources {
+        ld_published: ld.published.as_deref(),
+        ld_modified: ld.modified.as_deref(),
+        metas: Some(metas),
+        times: &sc.times,
+        dated: &sc.dated,
+        labeled: &sc.labeled_dates,
+        after_headline: &sc.text_dates,
+        anywhere: sc.first_date.as_deref(),
+        url: base.map(url::Url::as_str),
+        order: sc.order,
+    });
 
     let canonical = sc
         .canonical
@@ -908,69 +964,43 @@ fn normalize_lang(l: &str) -> Option<String> {
     Some(std::iter::once(first).chain(rest).collect::<Vec<_>>().join("-"))
 }
 
-fn time_element(times: &[ElementRef], published: bool) -> Option<String> {
-    let pick = |t: &ElementRef| {
-        let ip = t.attr("itemprop").unwrap_or("").to_ascii_lowercase();
-        let class = t.attr("class").unwrap_or("").to_ascii_lowercase();
-        if published {
-            ip == "datepublished" || t.attr("pubdate").is_some() || class.contains("publish")
-        } else {
-            ip == "datemodified" || class.contains("update") || class.contains("modif")
-        }
-    };
-    let chosen = times.iter().find(|t| pick(t)).or(if published { times.first() } else { None })?;
-    chosen.attr("datetime").and_then(dates::to_rfc3339)
-}
-
-/// Any other meta tag that names a publication date (`cludo:date`, `sailthru.date`…).
-fn other_date_meta(metas: &HashMap<String, String>) -> Option<String> {
-    let mut keys: Vec<&String> = metas
-        .keys()
-        .filter(|k| {
-            (k.contains("date") || k.contains("publish"))
-                && !k.contains("modif")
-                && !k.contains("updat")
-                && !k.contains("expir")
-        })
-        .collect();
-    keys.sort();
-    keys.into_iter().find_map(|k| dates::to_rfc3339(&metas[k]))
-}
-
 static BY_RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
     regex::Regex::new(r"^(?:By:?|BY:?|Written by|Posted by|Story by|Words by|Von|Par|Por|Di|di|Door)\s+\p{Lu}[\p{L}.'’-]*(?:\s+\p{Lu}[\p{L}.'’-]*){0,3}(?:\s*[-–—|·])?$").unwrap()
 });
+
+/// A label printed in its own element before the author's name ("Author", "Contributors:",
+/// "Article by", "by:").
+fn is_byline_label(t: &str) -> bool {
+    // Running text ("… written by <a>Jane Doe</a>") is not a label: a label is capitalised
+    // or ends with its colon.
+    if !t.starts_with(char::is_uppercase) && !t.ends_with(':') {
+        return false;
+    }
+    let l = t.trim_end_matches(':').trim().to_lowercase();
+    matches!(
+        l.as_str(),
+        "by" | "author"
+            | "authors"
+            | "written by"
+            | "article by"
+            | "story by"
+            | "words by"
+            | "contributor"
+            | "contributors"
+            | "posted by"
+            | "von"
+            | "par"
+            | "por"
+            | "auteur"
+            | "autor"
+            | "autore"
+    )
+}
 
 fn starts_like_byline(t: &str) -> bool {
     ["By ", "BY ", "Written", "Posted", "Story", "Words", "Von ", "Par ", "Por ", "Di ", "di ", "Door "]
         .iter()
         .any(|p| t.starts_with(p))
-}
-
-/// A label printed before a date in its own element ("Last updated:", "Published on").
-fn is_date_label(t: &str) -> bool {
-    let l = t.trim_end_matches(':').trim().to_lowercase();
-    let l = l.strip_prefix("last ").unwrap_or(&l);
-    let l = l.strip_suffix(" on").unwrap_or(l);
-    matches!(l, "updated" | "published" | "posted" | "date" | "modified" | "date published" | "last modified")
-}
-
-/// Cheap test before parsing: short, with a year in it.
-fn looks_like_date(t: &str) -> bool {
-    let t = t.trim();
-    (6..=60).contains(&t.len())
-        && t.as_bytes()
-            .windows(4)
-            .any(|w| (w.starts_with(b"20") || w.starts_with(b"19")) && w.iter().all(u8::is_ascii_digit))
-}
-
-/// A short visible date ("Jun 08, 2023 • 11 Minute Read") in an element
-/// whose class says it holds one.
-fn visible_date(candidates: &[ElementRef]) -> Option<String> {
-    candidates.iter().filter(|e| !in_furniture(e)).find_map(|e| {
-        let t = element_text(e);
-        (t.len() <= 100).then(|| dates::to_rfc3339(&t)).flatten()
-    })
 }
 
 fn join_names(names: &[String]) -> String {
@@ -985,8 +1015,9 @@ fn join_names(names: &[String]) -> String {
         0 => String::new(),
         1 => uniq.remove(0),
         _ => {
+            // "Jane Doe and John Roe", "Jane Doe, John Roe and Ann Poe": as bylines print them.
             let last = uniq.pop().unwrap_or_default();
-            format!("{}, {}", uniq.join(", "), last)
+            format!("{} and {}", uniq.join(", "), last)
         }
     }
 }
@@ -1339,7 +1370,7 @@ mod tests {
             <link rel="canonical" href="/world/bridge-closes"></head><body><h1>Bridge closes after cracks found</h1></body></html>"#,
         );
         assert_eq!(m.title.as_deref(), Some("Bridge closes after cracks found"));
-        assert_eq!(m.byline.as_deref(), Some("Ana Ruiz, Tom Lee"));
+        assert_eq!(m.byline.as_deref(), Some("Ana Ruiz and Tom Lee"));
         assert_eq!(m.published.as_deref(), Some("2026-11-25T08:00:00+01:00"));
         assert_eq!(m.modified.as_deref(), Some("2026-11-25T10:30:00+01:00"));
         assert_eq!(m.canonical_url.as_deref(), Some("https://news.example/world/bridge-closes"));
@@ -1369,8 +1400,8 @@ mod tests {
              <h1>Choosing an agency</h1><p>Text.</p></body></html>",
         );
         assert_eq!(m.published.as_deref(), Some("2025-12-12T00:00:00+00:00"));
-        assert!(is_date_label("Published on"));
-        assert!(!is_date_label("Updated daily with the news"));
+        assert!(dates::is_label("Published on"));
+        assert!(!dates::is_label("Updated daily with the news"));
     }
 
     #[test]
