@@ -147,6 +147,32 @@ fn hidden_story(dom: &Dom, raw: &[Stat], hints: &[Hint], i: usize) -> bool {
     })
 }
 
+/// Whether hidden element `i` is the collapsed panel of an accordion (a
+/// guide's steps, a review's sections, an FAQ's answers): running text right
+/// after the heading or button that opens it. The page shows it on a click,
+/// and it reads as part of the story.
+fn collapsed_panel(dom: &Dom, all: &[Stat], hints: &[Hint], i: usize) -> bool {
+    let (r, h) = (all[i], hints[i]);
+    let p = dom.nodes[i].parent;
+    if p == usize::MAX || h.strong || h.comments || (h.junk && !h.good) {
+        return false;
+    }
+    if r.text.saturating_sub(r.links) < 120 || r.link_density() >= 0.3 {
+        return false;
+    }
+    // The element just before it (the toggle) is a heading, a button, or
+    // holds a button; short, as a toggle is.
+    let Some(t) =
+        dom.children(p).take_while(|&c| c != i).filter(|&c| !dom.nodes[c].is_text() && all[c].text > 0).last()
+    else {
+        return false;
+    };
+    let node = &dom.nodes[t];
+    let toggle = matches!(node.tag, "h2" | "h3" | "h4" | "h5" | "h6" | "button" | "dt" | "summary")
+        || (t..node.end).any(|c| dom.nodes[c].tag == "button" || dom.nodes[c].role.eq_ignore_ascii_case("button"));
+    toggle && !node.hidden && all[t].text <= 200
+}
+
 /// Which nodes a flattening pass skips.
 #[derive(Clone, Copy)]
 enum Mode {
@@ -245,6 +271,8 @@ impl<'d, 'a> Analysis<'d, 'a> {
         let mut in_code = vec![false; n];
         let mut cache: std::collections::HashMap<(&str, &str, &str), Hint, FnvBuild> = Default::default();
         let mut raw = vec![Stat::default(); n];
+        // The same sums counting hidden elements too, to read collapsed panels.
+        let mut all = vec![Stat::default(); n];
         for (i, node) in dom.nodes.iter().enumerate() {
             let parent_link = node.parent != usize::MAX && in_link[node.parent];
             in_link[i] = parent_link || node.tag == "a";
@@ -254,7 +282,20 @@ impl<'d, 'a> Analysis<'d, 'a> {
         // Raw sizes, so that a name alone never drops real content.
         for i in (0..n).rev() {
             let node = &dom.nodes[i];
-            if (node.hidden && use_hints) || node.excluded {
+            if node.excluded {
+                continue;
+            }
+            if node.is_text() {
+                all[i].text = text::visible_len(node.text) as u32;
+                if in_link[i] {
+                    all[i].links = all[i].text;
+                }
+            }
+            if node.parent != usize::MAX {
+                let s = all[i];
+                all[node.parent].add(&s);
+            }
+            if node.hidden && use_hints {
                 continue;
             }
             if node.is_text() {
@@ -275,7 +316,7 @@ impl<'d, 'a> Analysis<'d, 'a> {
         for (i, node) in dom.nodes.iter().enumerate() {
             // Names matter only where there is text to keep or drop.
             if !node.is_text()
-                && raw[i].text > 0
+                && (raw[i].text > 0 || (node.hidden && all[i].text > 0))
                 && !(node.class.is_empty() && node.id.is_empty() && node.role.is_empty())
             {
                 let key = (node.class, node.id, node.role);
@@ -285,7 +326,9 @@ impl<'d, 'a> Analysis<'d, 'a> {
             // The second pass also reads hidden elements that hold the rest of
             // the story (a collapsed "read more", a streamed segment), never
             // hidden furniture (menus, dialogs).
-            let hidden = node.hidden && (use_hints || !hidden_story(dom, &raw, &hints_v, i));
+            let hidden = node.hidden
+                && (use_hints || !hidden_story(dom, &raw, &hints_v, i))
+                && !collapsed_panel(dom, &all, &hints_v, i);
             if parent_dead || hidden || node.excluded {
                 dead[i] = true;
                 continue;
@@ -1103,6 +1146,38 @@ mod tests {
         let b = body(&src);
         assert_eq!(b.paragraphs.first().map(String::as_str), Some("First"), "{:?}", b.paragraphs);
         assert_eq!(b.paragraphs.len(), 3 + 2 + 5 + 2, "{:?}", b.paragraphs);
+    }
+
+    #[test]
+    fn collapsed_accordion_panels_are_read() {
+        let item =
+            |q: &str, a: &str| format!("<div class=item><h3>{q}</h3><div hidden><p>{a}</p><p>{P1}</p></div></div>");
+        let src = format!(
+            "<body><nav><a href=/>Home</a></nav><article><p>{P1}</p><p>{P2}</p>{}{}<p>{P3}</p></article></body>",
+            item("Why now?", P2),
+            item("What next?", P3).replace("<h3>What next?</h3>", "<div><a role=button href=#n>What next?</a></div>"),
+        );
+        let b = body(&src);
+        // The second toggle is a bare link, dropped as a link line; its panel stays.
+        assert_eq!(b.paragraphs.len(), 2 + 3 + 2 + 1, "{:?}", b.paragraphs);
+        assert_eq!(b.paragraphs[2], "Why now?");
+    }
+
+    #[test]
+    fn hidden_menus_and_short_tips_stay_hidden() {
+        // A menu after its button is links; a tooltip after a heading is short.
+        let src = format!(
+            "<body><article><p>{P1}</p><p>{P2}</p><button>Menu</button><div hidden><p>{}</p></div>\
+             <h3>Note</h3><div hidden><p>Tap to copy.</p></div><p>{P3}</p></article></body>",
+            (0..12).map(|k| format!("<a href=/s{k}>Section number {k}</a> ")).collect::<String>()
+        );
+        let b = body(&src);
+        assert!(
+            b.paragraphs.iter().all(|p| !p.contains("Section number") && !p.contains("Tap to")),
+            "{:?}",
+            b.paragraphs
+        );
+        assert!(b.paragraphs.iter().any(|p| p == P3), "{:?}", b.paragraphs);
     }
 
     #[test]
