@@ -372,6 +372,15 @@ pub fn prepare(html: &str, max_depth: usize, strip_nav: bool, strip_attrs: bool)
                 continue;
             }
             let keep = name.eq_ignore_ascii_case(b"script") && find(&html[start..tag.end], 0, b"ld+json").is_some();
+            // Scripts, styles and `<noscript>`s go whole, end tag and all: the parser
+            // then has no element to build, and nothing reads them.
+            let gt = end + close.len() + bytes[end + close.len()..].iter().take_while(|b| is_space(**b)).count();
+            let whole = !name.eq_ignore_ascii_case(b"svg") && !name.eq_ignore_ascii_case(b"nav");
+            if !keep && whole && !tag.self_closing && bytes.get(gt) == Some(&b'>') {
+                cuts.push((start, gt + 1));
+                i = gt + 1;
+                continue;
+            }
             if !keep && end > tag.end && !tag.self_closing {
                 cuts.push((tag.end, end));
             }
@@ -505,8 +514,8 @@ mod tests {
                     <style>p{}</style></head><body><!-- c --><svg><path d='M0'/></svg><nav><a href=/>Home</a></nav><p>x</p></body>";
         assert_eq!(
             prepare(html, 100, true, false),
-            "<head><script></script><script type=\"application/ld+json\">{\"a\":1}</script>\
-                    <style></style></head><body><svg></svg><nav></nav><p>x</p></body>"
+            "<head><script type=\"application/ld+json\">{\"a\":1}</script>\
+                    </head><body><svg></svg><nav></nav><p>x</p></body>"
         );
         let deep = format!("{}t{}", "<div>".repeat(10), "</div>".repeat(10));
         assert_eq!(prepare(&deep, 4, true, false), format!("{}t{}", "<div>".repeat(4), "</div>".repeat(4)));
