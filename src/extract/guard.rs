@@ -6,7 +6,7 @@
 //! beyond a nesting depth no real page reaches, keeping all the text, with one
 //! linear scan that touches nothing on ordinary pages.
 //!
-//! [`prepare`] also empties what the extractor never reads (scripts other than
+//! [`prepare`] also drops or empties what the extractor never reads (scripts other than
 //! JSON-LD, styles, inline SVG, `<noscript>`, comments, image, source, input
 //! and non-canonical link tags): about two thirds of a typical news page's
 //! bytes, which the parser then does not have to tokenize.
