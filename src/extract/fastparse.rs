@@ -36,6 +36,59 @@ pub fn fast(html: &str) -> Option<Html> {
     Some(tb.sink.finish())
 }
 
+/// How the fast path does on `html`: `Ok(true)` when it builds html5ever's tree,
+/// `Ok(false)` when it leaves the page to html5ever, `Err` (the first line that
+/// differs) when its tree is not `Html::parse_document`'s. Trees are compared
+/// serialized, node by node (names with their namespaces, attributes in order,
+/// text node boundaries, doctypes) and by quirks mode.
+pub fn check(html: &str) -> Result<bool, String> {
+    let Some(fast) = fast(html) else { return Ok(false) };
+    let slow = Html::parse_document(html);
+    if fast.quirks_mode != slow.quirks_mode {
+        return Err(format!("quirks mode {:?}, html5ever {:?}", fast.quirks_mode, slow.quirks_mode));
+    }
+    let (a, b) = (dump(&fast), dump(&slow));
+    if let Some((x, y)) = a.iter().zip(&b).find(|(x, y)| x != y) {
+        return Err(format!("fast {x:?}, html5ever {y:?}"));
+    }
+    if a.len() != b.len() {
+        return Err(format!("{} nodes, html5ever {}", a.len(), b.len()));
+    }
+    if fast.html() != slow.html() {
+        return Err("serializations differ".to_string());
+    }
+    Ok(true)
+}
+
+/// One line a node: its depth and what it holds.
+fn dump(doc: &Html) -> Vec<String> {
+    use scraper::Node;
+    let mut out = Vec::new();
+    let mut stack = vec![(doc.tree.root(), 0usize)];
+    while let Some((n, depth)) = stack.pop() {
+        let what = match n.value() {
+            Node::Document => "#document".to_string(),
+            Node::Fragment => "#fragment".to_string(),
+            Node::Doctype(d) => format!("!doctype {:?} {:?} {:?}", &*d.name, &*d.public_id, &*d.system_id),
+            Node::Comment(c) => format!("!-- {:?}", &**c),
+            Node::Text(t) => format!("text {:?}", &*t.text),
+            Node::Element(e) => {
+                let attrs: Vec<String> = e
+                    .attrs
+                    .iter()
+                    .map(|(k, v)| format!("{:?}:{}:{}={:?}", k.prefix.as_deref(), &*k.ns, &*k.local, &**v))
+                    .collect();
+                format!("<{}:{} {}>", &*e.name.ns, &*e.name.local, attrs.join(" "))
+            }
+            Node::ProcessingInstruction(p) => format!("?{:?} {:?}", &*p.target, &*p.data),
+        };
+        out.push(format!("{depth} {what}"));
+        let children: Vec<_> = n.children().collect();
+        stack.extend(children.into_iter().rev().map(|c| (c, depth + 1)));
+    }
+    out
+}
+
 type Builder = TreeBuilder<<HtmlTreeSink as TreeSink>::Handle, HtmlTreeSink>;
 
 struct Parser<'a, 'b> {
@@ -509,6 +562,263 @@ mod tests {
         ] {
             assert!(fast(src).is_none(), "{src}");
             let _ = parse_document(src);
+        }
+    }
+
+    use proptest::prelude::*;
+
+    const NAMES: &[&str] = &[
+        "p",
+        "div",
+        "a",
+        "br",
+        "img",
+        "table",
+        "tr",
+        "td",
+        "tbody",
+        "ul",
+        "li",
+        "script",
+        "style",
+        "textarea",
+        "title",
+        "pre",
+        "svg",
+        "math",
+        "template",
+        "select",
+        "option",
+        "head",
+        "body",
+        "html",
+        "foo",
+        "x-y",
+        "P",
+        "DiV",
+        "ScRiPt",
+        "TITLE",
+        "Svg",
+        "iframe",
+        "noscript",
+        "xmp",
+        "plaintext",
+        "foreignObject",
+        "mi",
+        "desc",
+        "input",
+        "hr",
+        "meta",
+        "link",
+        "frameset",
+        "caption",
+        "colgroup",
+        "form",
+        "button",
+        "h1",
+        "b",
+        "i",
+        "listing",
+        "noembed",
+        "annotation-xml",
+        "path",
+        "tagé",
+    ];
+    const ATTR_NAMES: &[&str] = &[
+        "class",
+        "id",
+        "href",
+        "src",
+        "CLASS",
+        "x",
+        "data-a",
+        "xlink:href",
+        "viewBox",
+        "definitionURL",
+        "é",
+        "\"",
+        "'",
+        "<",
+    ];
+    const VALUES: &[&str] = &[
+        "", "a", "a b", "<", ">", "=", "/", "a/b", "&amp;", "&amp", "&ampx", "&lt;&gt;", "&#65;", "&#x41;", "&#0;",
+        "&#xD800;", "&#128;", "&notin;", "&notit;", "&copy", "é", "\r\n", "'", "\"", "`", "&", "&;", "&#;", "&#x;",
+    ];
+    /// Text the fast path reads.
+    const TEXTS: &[&str] = &[
+        "text",
+        " ",
+        "\n",
+        "\r\n",
+        "\r",
+        "\t",
+        "&amp;",
+        "&AMP;",
+        "&copy;",
+        "&notin;",
+        "&#65;",
+        "&#x41;",
+        "&#X41;",
+        "&#128;",
+        "&#x1F600;",
+        "&",
+        "&;",
+        "&zz;",
+        "&zz",
+        "&a1b",
+        "<",
+        ">",
+        "< ",
+        "<3",
+        "</>",
+        "é",
+        "日本",
+        "\u{feff}",
+        "\u{fffd}",
+        "]]>",
+        "--",
+        "=",
+        "\"",
+        "'",
+        "/",
+        "x\u{c}y",
+        "\u{1}",
+        "\u{7f}",
+        "\u{fdd0}",
+        "&#12;",
+    ];
+    /// Text it mostly leaves to html5ever.
+    const ODD_TEXTS: &[&str] = &[
+        "&amp",
+        "&copy",
+        "&notit;",
+        "&#065",
+        "&#x;",
+        "&#;",
+        "&#0;",
+        "&#x110000;",
+        "&#xFFFE;",
+        "&#9999999999;",
+        "&#13;",
+        "&#x80;",
+        "&#x9F;",
+        "</",
+        "</ x>",
+        "<!",
+        "<!-- c -->",
+        "<!---->",
+        "<!-->",
+        "<![CDATA[x]]>",
+        "<?x?>",
+        "\0",
+        "<!-",
+        "<!--",
+        "-->",
+        "<script><!--",
+        "<a",
+        "<a b=\"",
+    ];
+    const DOCTYPES: &[&str] = &[
+        "<!DOCTYPE html>",
+        "<!doctype html>",
+        "<!DocType HTML >",
+        "<!DOCTYPE>",
+        "<!DOCTYPEhtml>",
+        "<!DOCTYPE html PUBLIC \"-//W3C//DTD HTML 4.01//EN\">",
+        "<!DOCTYPE html PUBLIC \"-//W3C//DTD HTML 4.01//EN\" \"http://www.w3.org/TR/html4/strict.dtd\">",
+        "<!DOCTYPE html PUBLIC \"-//W3C//DTD HTML 4.01 Transitional//EN\">",
+        "<!DOCTYPE html PUBLIC '-//W3C//DTD XHTML 1.0 Transitional//EN' 'x'>",
+        "<!DOCTYPE html SYSTEM \"about:legacy-compat\">",
+        "<!DOCTYPE html PUBLIC \"\">",
+        "<!DOCTYPE html PUBLIC>",
+        "<!DOCTYPE html SYSTEM>",
+        "<!DOCTYPE html PUBLIC \"a\"\"b\">",
+        "<!DOCTYPE html bogus>",
+        "<!DOCTYPE foo>",
+        "<!DOCTYPE html PUBLIC \"a>b\">",
+        "<!DOCTYPE html PUBLIC \"-//IETF//DTD HTML//\" >",
+        "<!DOCTYPE html SYSTEM \"http://www.ibm.com/data/dtd/v11/ibmxhtml1-transitional.dtd\">",
+    ];
+
+    fn pick(list: &'static [&'static str]) -> impl Strategy<Value = String> {
+        proptest::sample::select(list).prop_map(str::to_string)
+    }
+
+    fn attr() -> impl Strategy<Value = String> {
+        let ws = pick(&[" ", "  ", "\n", "\t", "", "\r\n", "/", " / "]);
+        (ws, pick(ATTR_NAMES), 0..6usize, pick(VALUES)).prop_map(|(ws, n, form, v)| match form {
+            0 => format!("{ws}{n}"),
+            1 => format!("{ws}{n}={v}"),
+            2 => format!("{ws}{n}=\"{v}\""),
+            3 => format!("{ws}{n}='{v}'"),
+            4 => format!("{ws}{n} = \"{v}\""),
+            _ => format!("{ws}{n}="),
+        })
+    }
+
+    fn tag() -> impl Strategy<Value = String> {
+        (pick(NAMES), proptest::collection::vec(attr(), 0..4), 0..8usize, pick(&["", " ", "\n"])).prop_map(
+            |(n, attrs, form, ws)| {
+                let a = attrs.concat();
+                match form {
+                    0 | 1 | 2 => format!("<{n}{a}{ws}>"),
+                    3 => format!("<{n}{a}{ws}/>"),
+                    4 | 5 => format!("</{n}{ws}>"),
+                    6 => format!("</{n}{a}>"),
+                    _ => format!("<{n}{a}"),
+                }
+            },
+        )
+    }
+
+    fn document() -> impl Strategy<Value = String> {
+        let piece = |odd: u32| {
+            prop_oneof![
+                4 => tag(),
+                3 => pick(TEXTS),
+                odd => pick(ODD_TEXTS),
+                odd / 2 => pick(DOCTYPES),
+                odd / 2 => "[a-zé<>&#;/ ]{0,8}",
+            ]
+        };
+        let pieces = prop_oneof![
+            1 => proptest::collection::vec(piece(2), 0..40),
+            3 => proptest::collection::vec(piece(0), 0..40),
+        ];
+        (pieces, any::<proptest::sample::Index>(), 0..6usize).prop_map(|(pieces, cut, whether)| {
+            let mut s = if whether == 1 { String::from("<!DOCTYPE html>") } else { String::new() };
+            s.push_str(&pieces.concat());
+            if whether == 0 && !s.is_empty() {
+                let mut at = cut.index(s.len() + 1);
+                while !s.is_char_boundary(at) {
+                    at -= 1;
+                }
+                s.truncate(at);
+            }
+            s
+        })
+    }
+
+    /// Most generated documents take the fast path (else the property says little).
+    #[test]
+    fn generated_documents_mostly_take_the_fast_path() {
+        use proptest::strategy::ValueTree;
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        let strategy = document();
+        let fast = (0..500).filter(|_| check(&strategy.new_tree(&mut runner).unwrap().current()) == Ok(true)).count();
+        eprintln!("{fast} of 500 generated documents took the fast path");
+        assert!(fast >= 100, "{fast} of 500");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 4000, ..ProptestConfig::default() })]
+
+        /// The fast path builds html5ever's tree or leaves the page to html5ever.
+        #[test]
+        fn fast_path_is_html5ever(src in document()) {
+            if let Err(why) = check(&src) {
+                prop_assert!(false, "{why} on {src:?}");
+            }
         }
     }
 }
