@@ -1,6 +1,6 @@
-//! A bounded, dependency-free fuzz loop over the same four entry points as the
+//! A bounded, dependency-free fuzz loop over the same entry points as the
 //! `cargo fuzz` targets in `fuzz/` (extraction, diff, feed/sitemap/section
-//! discovery, config parsing), run inside the normal test build so CI needs no
+//! discovery, config parsing, the fast HTML tokenizer), run inside the normal test build so CI needs no
 //! nightly features: seeds from the golden corpus and the example config,
 //! mutated (bit flips, byte insertions and deletions, splices of other seeds,
 //! truncation, tag/markup injections) by a seeded PRNG. A panic fails the test
@@ -314,4 +314,18 @@ fn fuzz_warc() {
     seeds.extend(files("fuzz/seeds/warc", ".warc.gz"));
     assert_eq!(seeds.len(), 2);
     assert!(fuzz("warc", seeds, 64 * 1024, warc_body) > 0);
+}
+
+fn parse_body(data: &[u8]) {
+    let html = String::from_utf8_lossy(data);
+    if let Err(why) = redline::extract::fastparse::check(&html) {
+        panic!("{why}");
+    }
+}
+
+#[test]
+fn fuzz_parse() {
+    let mut seeds = files("snapshots/extract", ".html");
+    seeds.push(b"<!DOCTYPE html><html><head><title>T &amp; U</title></head><body><p class=a id='b' c=d>x<br/><img src=x.png><table><tr><td>1</table><script>a<b</script></body>".to_vec());
+    assert!(fuzz("parse", seeds, 256 * 1024, parse_body) > 0);
 }

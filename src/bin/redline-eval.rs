@@ -4,6 +4,7 @@
 //! redline-eval extract  DIR [--out PREDICTIONS.json] [--repeat N] [--worst N]
 //! redline-eval metadata DIR [--out PREDICTIONS.json]
 //! redline-eval walls    DIR [DIR…]
+//! redline-eval parse    DIR [DIR…]
 //! ```
 //!
 //! `extract` reads `DIR/html/<id>.html` and `DIR/ground-truth.json` (the
@@ -15,7 +16,9 @@
 //! metadata bench's `score.py` does. `walls` runs the wall classifier over every
 //! `DIR/html/*.html[.gz]` (real articles, seen for the first time) and prints each page it
 //! calls a wall, with the evidence, and the count: it should be zero, also when each page
-//! follows the one before it as the stored version.
+//! follows the one before it as the stored version. `parse` checks that the fast tokenizer
+//! (`extract::fastparse`) builds html5ever's tree on every page, raw and as extraction prepares it,
+//! and counts the pages it leaves to html5ever.
 
 use redline::extract::{self, Article};
 use regex::Regex;
@@ -45,7 +48,11 @@ fn main() -> ExitCode {
             let dirs: Vec<&Path> = args[1..].iter().filter(|a| !a.starts_with("--")).map(Path::new).collect();
             eval_walls(&dirs)
         }
-        other => Err(format!("unknown command `{other}`: use extract, metadata or walls")),
+        "parse" => {
+            let dirs: Vec<&Path> = args[1..].iter().filter(|a| !a.starts_with("--")).map(Path::new).collect();
+            eval_parse(&dirs)
+        }
+        other => Err(format!("unknown command `{other}`: use extract, metadata, walls or parse")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -281,6 +288,43 @@ fn eval_walls(dirs: &[&Path]) -> Result<(), String> {
         spent.as_secs_f64() * 1e6 / pages.max(1) as f64
     );
     Ok(())
+}
+
+fn eval_parse(dirs: &[&Path]) -> Result<(), String> {
+    let (mut pages, mut fallbacks, mut differ) = (0usize, 0usize, 0usize);
+    for dir in dirs {
+        let html_dir = dir.join("html");
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&html_dir)
+            .map_err(|e| format!("{}: {e}", html_dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.to_str().is_some_and(|s| s.ends_with(".html") || s.ends_with(".html.gz")))
+            .collect();
+        files.sort();
+        for path in files {
+            let html = if path.extension().is_some_and(|e| e == "gz") {
+                gunzip(&path)?
+            } else {
+                redline::fetch::decode(&std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?, "").0
+            };
+            let prepared = extract::guard::prepare(&html, extract::guard::MAX_DEPTH, true, true);
+            for (kind, src) in [("raw", html.as_str()), ("prepared", &*prepared)] {
+                pages += 1;
+                match extract::fastparse::check(src) {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        fallbacks += 1;
+                        println!("  html5ever {kind} {}", path.display());
+                    }
+                    Err(why) => {
+                        differ += 1;
+                        println!("  DIFFERENT TREE {kind} {}: {why}", path.display());
+                    }
+                }
+            }
+        }
+    }
+    println!("parse        pages {pages} (raw and prepared)  left to html5ever {fallbacks}  different trees {differ}");
+    if differ > 0 { Err(format!("{differ} trees differ")) } else { Ok(()) }
 }
 
 fn gunzip(path: &Path) -> Result<String, String> {

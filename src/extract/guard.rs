@@ -6,7 +6,7 @@
 //! beyond a nesting depth no real page reaches, keeping all the text, with one
 //! linear scan that touches nothing on ordinary pages.
 //!
-//! [`prepare`] also empties what the extractor never reads (scripts other than
+//! [`prepare`] also drops or empties what the extractor never reads (scripts other than
 //! JSON-LD, styles, inline SVG, `<noscript>`, comments, image, source, input
 //! and non-canonical link tags): about two thirds of a typical news page's
 //! bytes, which the parser then does not have to tokenize.
@@ -85,6 +85,14 @@ struct Tag {
 
 /// Reads the tag starting at `bytes[i] == b'<'`, if it is one.
 fn read_tag(bytes: &[u8], i: usize) -> Option<Tag> {
+    let (end, closing, name) = tag_end(bytes, i)?;
+    let self_closing = bytes[end - 2] == b'/';
+    Some(Tag { start: i, end, name_lower: name.to_ascii_lowercase(), closing, self_closing })
+}
+
+/// Where the tag starting at `bytes[i] == b'<'` ends (past its `>`), whether it is
+/// an end tag, and its name as written; `None` if it is not a tag.
+fn tag_end(bytes: &[u8], i: usize) -> Option<(usize, bool, &[u8])> {
     let mut j = i + 1;
     let closing = bytes.get(j) == Some(&b'/');
     if closing {
@@ -97,24 +105,16 @@ fn read_tag(bytes: &[u8], i: usize) -> Option<Tag> {
     if j == name_start || !bytes[name_start].is_ascii_alphabetic() {
         return None;
     }
-    let name_lower = bytes[name_start..j].to_ascii_lowercase();
+    let name = &bytes[name_start..j];
     // Skip attributes, honouring quotes.
-    let mut quote = 0u8;
-    while j < bytes.len() {
-        let b = bytes[j];
-        if quote != 0 {
-            if b == quote {
-                quote = 0;
-            }
-        } else if b == b'"' || b == b'\'' {
-            quote = b;
-        } else if b == b'>' {
-            let self_closing = j > 0 && bytes[j - 1] == b'/';
-            return Some(Tag { start: i, end: j + 1, name_lower, closing, self_closing });
+    loop {
+        let off = memchr::memchr3(b'>', b'"', b'\'', &bytes[j..])?;
+        j += off;
+        if bytes[j] == b'>' {
+            return Some((j + 1, closing, name));
         }
-        j += 1;
+        j += 1 + memchr(bytes[j], &bytes[j + 1..])? + 1;
     }
-    None
 }
 
 /// ASCII-case-insensitive search for `needle` in `hay` from `from`, jumping
@@ -227,8 +227,15 @@ fn attr_is_read(name: &[u8], value: &[u8]) -> bool {
         b"pubdate",
         b"charset",
     ];
-    if READ.iter().any(|r| name.eq_ignore_ascii_case(r)) {
-        return true;
+    // Folded once into a small buffer, then one `match` (longer names are never read).
+    let mut buf = [0u8; 16];
+    if name.len() <= buf.len() {
+        let lower = &mut buf[..name.len()];
+        lower.copy_from_slice(name);
+        lower.make_ascii_lowercase();
+        if READ.contains(&&*lower) {
+            return true;
+        }
     }
     if name.eq_ignore_ascii_case(b"style") {
         // `dom::style_hides` only looks further at styles holding one of these.
@@ -359,9 +366,16 @@ pub fn prepare(html: &str, max_depth: usize, strip_nav: bool, strip_attrs: bool)
             None
         };
         if let Some(close) = raw {
-            let Some(tag) = read_tag(bytes, start) else {
+            let Some((tag_end, _, _)) = tag_end(bytes, start) else {
                 i = j;
                 continue;
+            };
+            let tag = Tag {
+                start,
+                end: tag_end,
+                name_lower: Vec::new(),
+                closing: false,
+                self_closing: bytes[tag_end - 2] == b'/',
             };
             let Some(end) = find(html, tag.end, close) else {
                 break;
@@ -372,6 +386,15 @@ pub fn prepare(html: &str, max_depth: usize, strip_nav: bool, strip_attrs: bool)
                 continue;
             }
             let keep = name.eq_ignore_ascii_case(b"script") && find(&html[start..tag.end], 0, b"ld+json").is_some();
+            // Scripts, styles and `<noscript>`s go whole, end tag and all: the parser
+            // then has no element to build, and nothing reads them.
+            let gt = end + close.len() + bytes[end + close.len()..].iter().take_while(|b| is_space(**b)).count();
+            let whole = !name.eq_ignore_ascii_case(b"svg") && !name.eq_ignore_ascii_case(b"nav");
+            if !keep && whole && !tag.self_closing && bytes.get(gt) == Some(&b'>') {
+                cuts.push((start, gt + 1));
+                i = gt + 1;
+                continue;
+            }
             if !keep && end > tag.end && !tag.self_closing {
                 cuts.push((tag.end, end));
             }
@@ -384,7 +407,8 @@ pub fn prepare(html: &str, max_depth: usize, strip_nav: bool, strip_attrs: bool)
             || name.eq_ignore_ascii_case(b"source")
             || name.eq_ignore_ascii_case(b"input")
             || name.eq_ignore_ascii_case(b"link");
-        if drop_tag && let Some(tag) = read_tag(bytes, start) {
+        if drop_tag && let Some((end, _, _)) = tag_end(bytes, start) {
+            let tag = Tag { start, end, name_lower: Vec::new(), closing: false, self_closing: false };
             // The page's own routes stay (its canonical URL and its AMP page: see `signals::canonical`).
             let keep = name.eq_ignore_ascii_case(b"link")
                 && [&b"canonical"[..], b"amphtml"].iter().any(|rel| find(&html[start..tag.end], 0, rel).is_some());
@@ -505,8 +529,8 @@ mod tests {
                     <style>p{}</style></head><body><!-- c --><svg><path d='M0'/></svg><nav><a href=/>Home</a></nav><p>x</p></body>";
         assert_eq!(
             prepare(html, 100, true, false),
-            "<head><script></script><script type=\"application/ld+json\">{\"a\":1}</script>\
-                    <style></style></head><body><svg></svg><nav></nav><p>x</p></body>"
+            "<head><script type=\"application/ld+json\">{\"a\":1}</script>\
+                    </head><body><svg></svg><nav></nav><p>x</p></body>"
         );
         let deep = format!("{}t{}", "<div>".repeat(10), "</div>".repeat(10));
         assert_eq!(prepare(&deep, 4, true, false), format!("{}t{}", "<div>".repeat(4), "</div>".repeat(4)));

@@ -2,6 +2,8 @@
 //! readability-style hints, the boilerplate lines and the editor's notices.
 
 use regex::Regex;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::LazyLock;
 
 use crate::text::lexicon;
@@ -152,11 +154,21 @@ static JUNK_RE: LazyLock<Regex> = LazyLock::new(|| {
 static GOOD_RE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new("article|body|content|entry|main|post|story|text|hentry|h-entry|prose|blog").unwrap());
 
-fn sorted(words: &[&'static str]) -> Vec<&'static str> {
-    let mut v = words.to_vec();
-    v.sort_unstable();
-    v.dedup();
-    v
+/// FNV-1a: class words are short, and SipHash costs more than the look-up.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
 }
 
 /// Hint carried by one element's class, id and role.
@@ -174,8 +186,17 @@ pub struct Hint {
 
 /// Reads the hint of an element from its `class`, `id` and `role`/`itemprop`.
 pub fn hint(class: &str, id: &str, role: &str) -> Hint {
-    static JUNK: LazyLock<Vec<&'static str>> = LazyLock::new(|| sorted(JUNK_TOKENS));
-    static GOOD: LazyLock<Vec<&'static str>> = LazyLock::new(|| sorted(GOOD_TOKENS));
+    // One look-up a token: bit 1 for furniture words, bit 2 for article words.
+    static WORDS: LazyLock<HashMap<&'static str, u8, BuildHasherDefault<Fnv>>> = LazyLock::new(|| {
+        let mut m = HashMap::default();
+        for w in JUNK_TOKENS {
+            *m.entry(*w).or_insert(0) |= 1;
+        }
+        for w in GOOD_TOKENS {
+            *m.entry(*w).or_insert(0) |= 2;
+        }
+        m
+    });
     let mut h = Hint::default();
     if class.is_empty() && id.is_empty() && role.is_empty() {
         return h;
@@ -188,11 +209,9 @@ pub fn hint(class: &str, id: &str, role: &str) -> Hint {
         let lower: std::borrow::Cow<'_, str> =
             if s.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) { s.to_lowercase().into() } else { s.into() };
         for t in lower.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()) {
-            if JUNK.binary_search(&t).is_ok() {
-                h.junk = true;
-            }
-            if GOOD.binary_search(&t).is_ok() {
-                h.good = true;
+            if let Some(&bits) = WORDS.get(t) {
+                h.junk |= bits & 1 != 0;
+                h.good |= bits & 2 != 0;
             }
         }
         // Each test only sets flags: skip those whose flags are set already.

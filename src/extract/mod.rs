@@ -6,6 +6,7 @@
 //! - [`metadata`]: headline, byline, dates, canonical URL, language.
 //! - [`dates`]: timestamps in their many spellings, to RFC 3339.
 //! - [`dom`]: a flat pre-order copy of the parsed page (no recursion anywhere).
+//! - [`fastparse`]: a fast tokenizer for the common page, feeding html5ever's tree builder.
 //! - [`guard`]: input limits that keep time bounded (nesting depth).
 //! - [`hints`]: what class names and short lines say (furniture, notices).
 //! - [`body`]: content scoring and paragraph flattening.
@@ -17,6 +18,7 @@
 pub mod body;
 pub mod dates;
 pub mod dom;
+pub mod fastparse;
 pub mod guard;
 pub mod hints;
 pub mod live;
@@ -137,7 +139,7 @@ pub const MAX_HTML_BYTES: usize = 8 * 1024 * 1024;
 /// headlines): a hostile page (100,000 nested elements) costs them no more than it costs
 /// extraction. Scripts other than JSON-LD, styles and comments are left out, as there.
 pub fn parse_guarded(html: &str) -> Html {
-    Html::parse_document(&guard::prepare(cut(html, MAX_HTML_BYTES), guard::MAX_DEPTH, false, false))
+    fastparse::parse_document(&guard::prepare(cut(html, MAX_HTML_BYTES), guard::MAX_DEPTH, false, false))
 }
 
 /// Like [`extract_with`], and also says why the body is empty when it is.
@@ -147,7 +149,7 @@ pub fn extract_report(html: &str, url: Option<&str>, rules: &ExtractRules) -> (A
     // Attributes are only cut when no selector of the caller's could name them.
     let strip_attrs = strip_nav && rules.exclude.is_empty();
     let html = guard::prepare(html, guard::MAX_DEPTH, strip_nav, strip_attrs);
-    let doc = Html::parse_document(&html);
+    let doc = fastparse::parse_document(&html);
     let base = url.and_then(|u| url::Url::parse(u).ok());
     let meta = metadata::read(&doc, base.as_ref());
     let mut marks = dom::Marks::default();
