@@ -768,7 +768,7 @@ mod tests {
             |(n, attrs, form, ws)| {
                 let a = attrs.concat();
                 match form {
-                    0 | 1 | 2 => format!("<{n}{a}{ws}>"),
+                    0..=2 => format!("<{n}{a}{ws}>"),
                     3 => format!("<{n}{a}{ws}/>"),
                     4 | 5 => format!("</{n}{ws}>"),
                     6 => format!("</{n}{a}>"),

@@ -120,7 +120,7 @@ fn name_beside_date(tt: &str, parent: Option<&ElementRef>) -> Option<String> {
                 && std::iter::once(*p).chain(p.ancestors().filter_map(ElementRef::wrap)).take(3).all(|a| {
                     let n = a.value().name();
                     !matches!(n, "h1" | "h2" | "h3" | "h4" | "title" | "button" | "label" | "option")
-                        && !(n == "a" && !a.value().attr("href").is_some_and(author_path))
+                        && (n != "a" || a.value().attr("href").is_some_and(author_path))
                 })
         });
     ok.then_some(name)
