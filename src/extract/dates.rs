@@ -324,6 +324,44 @@ mod tests {
     use super::*;
 
     #[test]
+    fn slash_dates_are_read_in_the_order_of_the_page_language() {
+        assert_eq!(DayMonth::of_lang(Some("en-US")), DayMonth::MonthFirst);
+        assert_eq!(DayMonth::of_lang(Some("en_gb")), DayMonth::DayFirst);
+        assert_eq!(DayMonth::of_lang(Some("fr")), DayMonth::DayFirst);
+        assert_eq!(DayMonth::of_lang(Some("en")), DayMonth::Unambiguous);
+        assert_eq!(DayMonth::of_lang(None), DayMonth::Unambiguous);
+        let day = |s, order| visible(s, order).map(|d| d[..10].to_string());
+        // What no order misreads is read whatever the language.
+        assert_eq!(day("Posted 10/31/2025", DayMonth::Unambiguous).as_deref(), Some("2025-10-31"));
+        assert_eq!(day("Posted 31/10/2025", DayMonth::Unambiguous).as_deref(), Some("2025-10-31"));
+        // An ambiguous one only in a known order.
+        assert_eq!(day("Posted 10/03/2025", DayMonth::Unambiguous), None);
+        assert_eq!(day("Posted 10/03/2025", DayMonth::MonthFirst).as_deref(), Some("2025-10-03"));
+        assert_eq!(day("Posted 10/03/2025", DayMonth::DayFirst).as_deref(), Some("2025-03-10"));
+        // Part of a longer number or a path is no date.
+        assert_eq!(day("ref 1/10/03/2025", DayMonth::DayFirst), None);
+    }
+
+    #[test]
+    fn dates_written_for_people_are_told_from_machine_forms() {
+        assert!(for_people("Jun 24, 2025"));
+        assert!(for_people(" 24 June 2025 "));
+        assert!(!for_people("2025-06-24"));
+        assert!(!for_people("2025-06-24T08:00:00Z"));
+        assert!(!for_people("Tue, 24 Jun 2025 08:00:00 GMT"));
+        assert!(!for_people("1750752000"));
+        assert!(!for_people("soon"));
+    }
+
+    #[test]
+    fn a_day_in_the_url_path_is_read() {
+        assert_eq!(from_url("https://x.example/2025/12/18/slug").as_deref(), Some("2025-12-18T00:00:00+00:00"));
+        assert_eq!(from_url("https://x.example/news/2025-06-04-slug").as_deref(), Some("2025-06-04T00:00:00+00:00"));
+        assert_eq!(from_url("https://x.example/2025/13/40/slug"), None);
+        assert_eq!(from_url("https://x.example/news/12345"), None);
+    }
+
+    #[test]
     fn machine_forms() {
         assert_eq!(to_rfc3339("2025-09-04T10:30:00+02:00").unwrap(), "2025-09-04T10:30:00+02:00");
         assert_eq!(to_rfc3339("2025-09-04T10:30:00.123+0200").unwrap(), "2025-09-04T10:30:00.123+02:00");

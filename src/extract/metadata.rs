@@ -1281,6 +1281,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn byline_labels_stand_alone_and_running_text_is_no_label() {
+        for label in ["Author", "Authors:", "Written by", "Article by", "by:", "Contributors:", "Por"] {
+            assert!(is_byline_label(label), "{label}");
+        }
+        for text in ["written by", "by", "Authority", "Share this article", "Author of three books"] {
+            assert!(!is_byline_label(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_name_beside_the_date_is_two_or_three_capitalised_words_in_plain_text() {
+        let doc = scraper::Html::parse_document(
+            "<article><p id=plain>x</p><h2 id=heading>x</h2><a id=link href=\"/section/city\">x</a></article>",
+        );
+        let by_id = |id: &str| doc.select(&scraper::Selector::parse(&format!("#{id}")).unwrap()).next().unwrap();
+        let plain = by_id("plain");
+        assert_eq!(name_beside_date("Maria Lopez", Some(&plain)).as_deref(), Some("Maria Lopez"));
+        assert_eq!(name_beside_date("Jean Paul Sartre", Some(&plain)).as_deref(), Some("Jean Paul Sartre"));
+        for not_a_name in ["Reading Time:", "Psychological Medicine.", "Maria", "Updated 3 hours ago", "the city desk"]
+        {
+            assert_eq!(name_beside_date(not_a_name, Some(&plain)), None, "{not_a_name}");
+        }
+        // A heading or a section link is no byline.
+        assert_eq!(name_beside_date("Maria Lopez", Some(&by_id("heading"))), None);
+        assert_eq!(name_beside_date("Maria Lopez", Some(&by_id("link"))), None);
+        assert_eq!(name_beside_date("Maria Lopez", None), None);
+    }
+
+    #[test]
     fn byline_prefixes_of_other_languages_and_trailing_dashes_go() {
         for (raw, name) in [
             ("Por María Fernández —", "María Fernández"),
