@@ -239,9 +239,11 @@ impl Pass for Scheduler {
         let busy = self.in_flight.busy(per_host);
         let mut claimed =
             self.ctx.db.write(move |s| s.claim_due_articles_fair(now, lease, want, per_host, &busy)).await?;
-        // An article whose lease lapsed while it waited here or ran can come back to
-        // this worker: the claim renewed its lease, and one copy is enough.
-        claimed.retain(|a| !self.in_flight.checking(a.id) && !self.queue.iter().any(|q| q.id == a.id));
+        // An article whose lease lapsed while it waited here can come back to this
+        // worker: the claim renewed its lease, and the queued copy is enough. (One in
+        // flight is claimed again only once its check has recorded and made it due:
+        // that copy must run, or the lease would hold the article until it expires.)
+        claimed.retain(|a| !self.queue.iter().any(|q| q.id == a.id));
         self.queue.extend(claimed);
         self.start_queued(&mut rules);
         Ok(())
@@ -254,7 +256,7 @@ impl Scheduler {
         while !self.queue.is_empty() {
             let Ok(permit) = Arc::clone(&self.permits).try_acquire_owned() else { return };
             let article = self.queue.pop_front().expect("not empty");
-            let host = self.in_flight.enter(host_key(&article.url), article.id);
+            let host = self.in_flight.enter(host_key(&article.url));
             let ctx = Arc::clone(&self.ctx);
             let article_rules = rules.get(&article.rules);
             let busy = self.activity.checking(1);

@@ -3,7 +3,7 @@
 //! after a 429/503 with `Retry-After`); and the checks in flight per host, so
 //! that the scheduler claims work for other sites while one site's queue is full.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -78,55 +78,37 @@ impl HostLimiter {
     }
 }
 
-/// Checks in flight: how many per host, and which articles.
+/// Checks in flight per host.
 #[derive(Clone, Default)]
-pub struct InFlight(Arc<Mutex<Checks>>);
-
-#[derive(Default)]
-struct Checks {
-    hosts: HashMap<String, usize>,
-    articles: HashSet<i64>,
-}
+pub struct InFlight(Arc<Mutex<HashMap<String, usize>>>);
 
 /// One check in flight on a host; dropping it ends it.
 pub struct InFlightGuard {
-    checks: InFlight,
+    hosts: InFlight,
     host: String,
-    article: i64,
 }
 
 impl InFlight {
-    /// A check of `article` on `host` starts.
-    pub fn enter(&self, host: String, article: i64) -> InFlightGuard {
-        let mut checks = self.lock();
-        *checks.hosts.entry(host.clone()).or_default() += 1;
-        checks.articles.insert(article);
-        InFlightGuard { checks: self.clone(), host, article }
+    /// A check on `host` starts.
+    pub fn enter(&self, host: String) -> InFlightGuard {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()).entry(host.clone()).or_default() += 1;
+        InFlightGuard { hosts: self.clone(), host }
     }
 
     /// Hosts with `limit` or more checks in flight.
     pub fn busy(&self, limit: usize) -> Vec<String> {
-        self.lock().hosts.iter().filter(|(_, n)| **n >= limit).map(|(h, _)| h.clone()).collect()
-    }
-
-    /// Whether `article` is being checked.
-    pub fn checking(&self, article: i64) -> bool {
-        self.lock().articles.contains(&article)
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Checks> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.iter().filter(|(_, n)| **n >= limit).map(|(h, _)| h.clone()).collect()
     }
 }
 
 impl Drop for InFlightGuard {
     fn drop(&mut self) {
-        let mut checks = self.checks.lock();
-        checks.articles.remove(&self.article);
-        if let Some(n) = checks.hosts.get_mut(&self.host) {
+        let mut map = self.hosts.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = map.get_mut(&self.host) {
             *n -= 1;
             if *n == 0 {
-                checks.hosts.remove(&self.host);
+                map.remove(&self.host);
             }
         }
     }
@@ -139,20 +121,18 @@ mod tests {
     #[test]
     fn in_flight_counts_per_host_and_forgets_finished_ones() {
         let hosts = InFlight::default();
-        let a1 = hosts.enter("a.example".into(), 1);
-        let a2 = hosts.enter("a.example".into(), 2);
-        let _b = hosts.enter("b.example".into(), 3);
-        assert!(hosts.checking(1) && hosts.checking(3) && !hosts.checking(4));
+        let a1 = hosts.enter("a.example".into());
+        let a2 = hosts.enter("a.example".into());
+        let _b = hosts.enter("b.example".into());
         assert_eq!(hosts.busy(2), ["a.example"]);
         let mut both = hosts.busy(1);
         both.sort();
         assert_eq!(both, ["a.example", "b.example"]);
         drop(a1);
         assert!(hosts.busy(2).is_empty());
-        assert!(!hosts.checking(1), "a finished check is forgotten");
         drop(a2);
         assert_eq!(hosts.busy(1), ["b.example"]);
-        assert_eq!(hosts.lock().hosts.len(), 1, "a host with nothing in flight is forgotten");
+        assert_eq!(hosts.0.lock().unwrap().len(), 1, "a host with nothing in flight is forgotten");
     }
 
     #[tokio::test(start_paused = true)]
