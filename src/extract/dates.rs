@@ -10,7 +10,7 @@ use scraper::ElementRef;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use super::metadata::{element_text, in_furniture};
+use super::elements::{element_text, in_furniture};
 use crate::text::lexicon;
 
 /// Which number comes first in a numeric date written with slashes ("04/09/2025").

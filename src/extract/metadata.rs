@@ -2,6 +2,7 @@
 //! each taken from the best source on the page (JSON-LD, OpenGraph and
 //! other meta tags, then the visible markup).
 
+use super::elements::{element_text, in_furniture};
 use super::{dates, text};
 use scraper::{ElementRef, Html};
 use serde_json::Value;
@@ -146,10 +147,6 @@ fn contains_ci(hay: &str, needle: &str) -> bool {
         i = p + 1;
     }
     false
-}
-
-pub(super) fn element_text(e: &ElementRef) -> String {
-    text::collapse(&e.text().collect::<String>())
 }
 
 fn scan(doc: &Html) -> Scan<'_> {
@@ -389,38 +386,6 @@ fn home_link(href: &str) -> bool {
 /// the others.
 pub(super) fn href_is_read(raw: &str) -> bool {
     raw.contains('&') || author_path(raw) || home_link(raw.trim())
-}
-
-/// Whether an element sits in page furniture whose names are not the article's byline:
-/// a sidebar, a gallery, related stories, comments, the footer.
-pub(super) fn in_furniture(e: &ElementRef) -> bool {
-    static NAMES: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(
-            r"(?i)sidebar|related|gallery|slideshow|carousel|comment|recommend|popular|trending|read-?next|more-?stories|teaser|newsletter|promo",
-        )
-        .unwrap()
-    });
-    // A name token says what the element is; "has-sidebar" or "comments-open" (WordPress's
-    // <body> classes), layout wrappers ("content-sidebar-wrap"), modifiers
-    // ("article--sidebar-right") and utility classes ("md:[grid-area:sidebar]") only say
-    // what the page holds around it.
-    let furniture = |v: &str| {
-        v.split_whitespace().any(|t| {
-            NAMES.is_match(t)
-                && !t.contains([':', '[', '(', '='])
-                && !t.contains("--")
-                && !["wrap", "layout", "grid", "container", "content-"].iter().any(|p| t.contains(p))
-                && !["has-", "with-", "no-", "show-", "single-"].iter().any(|p| t.starts_with(p))
-                && !["-open", "-closed", "-enabled", "-active", "-template"].iter().any(|p| t.ends_with(p))
-        })
-    };
-    std::iter::once(*e).chain(e.ancestors().filter_map(ElementRef::wrap)).any(|a| {
-        let el = a.value();
-        !matches!(el.name(), "html" | "body" | "main" | "article")
-            && (matches!(el.name(), "aside" | "nav")
-                || el.attr("class").is_some_and(furniture)
-                || el.attr("id").is_some_and(furniture))
-    })
 }
 
 /// Whether a headline sits in the page's masthead: it links to the home page, or a

@@ -5,6 +5,7 @@
 //! # Layout
 //! - [`metadata`]: headline, byline, dates, canonical URL, language.
 //! - [`dates`]: timestamps in their many spellings, to RFC 3339.
+//! - `elements`: an element's text, and whether it sits in furniture (read by metadata and dates).
 //! - [`dom`]: a flat pre-order copy of the parsed page (no recursion anywhere).
 //! - [`fastparse`]: a fast tokenizer for the common page, feeding html5ever's tree builder.
 //! - [`guard`]: input limits that keep time bounded (nesting depth).
@@ -18,6 +19,7 @@
 pub mod body;
 pub mod dates;
 pub mod dom;
+mod elements;
 pub mod fastparse;
 pub mod guard;
 pub mod hints;

@@ -1,0 +1,41 @@
+//! What metadata and dates read of a parsed element: its text, and whether it sits
+//! in page furniture.
+
+use scraper::ElementRef;
+
+/// The text of an element, runs of whitespace folded to one space.
+pub fn element_text(e: &ElementRef) -> String {
+    super::text::collapse(&e.text().collect::<String>())
+}
+
+/// Whether an element sits in page furniture whose names are not the article's byline:
+/// a sidebar, a gallery, related stories, comments, the footer.
+pub fn in_furniture(e: &ElementRef) -> bool {
+    static NAMES: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"(?i)sidebar|related|gallery|slideshow|carousel|comment|recommend|popular|trending|read-?next|more-?stories|teaser|newsletter|promo",
+        )
+        .unwrap()
+    });
+    // A name token says what the element is; "has-sidebar" or "comments-open" (WordPress's
+    // <body> classes), layout wrappers ("content-sidebar-wrap"), modifiers
+    // ("article--sidebar-right") and utility classes ("md:[grid-area:sidebar]") only say
+    // what the page holds around it.
+    let furniture = |v: &str| {
+        v.split_whitespace().any(|t| {
+            NAMES.is_match(t)
+                && !t.contains([':', '[', '(', '='])
+                && !t.contains("--")
+                && !["wrap", "layout", "grid", "container", "content-"].iter().any(|p| t.contains(p))
+                && !["has-", "with-", "no-", "show-", "single-"].iter().any(|p| t.starts_with(p))
+                && !["-open", "-closed", "-enabled", "-active", "-template"].iter().any(|p| t.ends_with(p))
+        })
+    };
+    std::iter::once(*e).chain(e.ancestors().filter_map(ElementRef::wrap)).any(|a| {
+        let el = a.value();
+        !matches!(el.name(), "html" | "body" | "main" | "article")
+            && (matches!(el.name(), "aside" | "nav")
+                || el.attr("class").is_some_and(furniture)
+                || el.attr("id").is_some_and(furniture))
+    })
+}
