@@ -250,19 +250,8 @@ fn eval_walls(dirs: &[&Path]) -> Result<(), String> {
     let mut last: Option<Article> = None;
     let mut spent = Duration::ZERO;
     for dir in dirs {
-        let html_dir = dir.join("html");
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&html_dir)
-            .map_err(|e| format!("{}: {e}", html_dir.display()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.to_str().is_some_and(|s| s.ends_with(".html") || s.ends_with(".html.gz")))
-            .collect();
-        files.sort();
-        for path in files {
-            let html = if path.extension().is_some_and(|e| e == "gz") {
-                gunzip(&path)?
-            } else {
-                redline::fetch::decode(&std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?, "").0
-            };
+        for path in bench_pages(dir)? {
+            let html = read_page(&path)?;
             let url = "https://bench.test/article";
             let article = extract::extract(&html, Some(url));
             let served = extract::wall::Served { html: &html, status: 200, requested_url: url, final_url: url };
@@ -290,22 +279,31 @@ fn eval_walls(dirs: &[&Path]) -> Result<(), String> {
     Ok(())
 }
 
+/// The pages of a bench directory (`DIR/html/*.html[.gz]`), in name order.
+fn bench_pages(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let html_dir = dir.join("html");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&html_dir)
+        .map_err(|e| format!("{}: {e}", html_dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_str().is_some_and(|s| s.ends_with(".html") || s.ends_with(".html.gz")))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// A bench page's text: gunzipped, or decoded as a fetch would.
+fn read_page(path: &Path) -> Result<String, String> {
+    if path.extension().is_some_and(|e| e == "gz") {
+        return gunzip(path);
+    }
+    Ok(redline::fetch::decode(&std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?, "").0)
+}
+
 fn eval_parse(dirs: &[&Path]) -> Result<(), String> {
     let (mut pages, mut fallbacks, mut differ) = (0usize, 0usize, 0usize);
     for dir in dirs {
-        let html_dir = dir.join("html");
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&html_dir)
-            .map_err(|e| format!("{}: {e}", html_dir.display()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.to_str().is_some_and(|s| s.ends_with(".html") || s.ends_with(".html.gz")))
-            .collect();
-        files.sort();
-        for path in files {
-            let html = if path.extension().is_some_and(|e| e == "gz") {
-                gunzip(&path)?
-            } else {
-                redline::fetch::decode(&std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?, "").0
-            };
+        for path in bench_pages(dir)? {
+            let html = read_page(&path)?;
             let prepared = extract::guard::prepare(&html, extract::guard::MAX_DEPTH, true, true);
             for (kind, src) in [("raw", html.as_str()), ("prepared", &*prepared)] {
                 pages += 1;
