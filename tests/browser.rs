@@ -338,7 +338,7 @@ async fn a_reader_browses_changes_in_chromium_and_markup_stays_text() {
     let mut opened = false;
     for item in browser.find_all("ol.changes li.change a.title").await {
         if browser.text(&item).await.contains("ockworkers") {
-            browser.click(&item).await;
+            browser.click_and_leave(&item).await;
             opened = true;
             break;
         }
@@ -372,14 +372,14 @@ async fn a_reader_browses_changes_in_chromium_and_markup_stays_text() {
 
     // The same change side by side.
     let side = browser.find(".views a").await;
-    browser.click(&side).await;
+    browser.click_and_leave(&side).await;
     assert!(browser.url().await.contains("view=side"));
     assert!(!browser.find_all("table.side ins").await.is_empty());
 
     // 3. The headline change of the library story, shown apart from the body.
     browser.goto(&format!("{base}/?kind=headline")).await;
     let link = browser.find("ol.changes li.change a.title").await;
-    browser.click(&link).await;
+    browser.click_and_leave(&link).await;
     let headline = browser.text(&browser.find("#headline-change").await).await;
     assert!(headline.contains("slashes") && headline.contains("trims"), "{headline}");
     let ins = browser.text(&browser.find("#headline-change ins").await).await;
@@ -387,7 +387,7 @@ async fn a_reader_browses_changes_in_chromium_and_markup_stays_text() {
 
     // 4. An article's timeline.
     let back = browser.find("p.meta a").await;
-    browser.click(&back).await;
+    browser.click_and_leave(&back).await;
     assert!(!browser.find_all("table.timeline tbody tr").await.is_empty());
     browser.screenshot(&out.join("timeline.png")).await;
 
@@ -690,14 +690,14 @@ async fn a_reader_reads_the_arc_of_a_story_and_compares_any_two_versions_in_chro
     assert_eq!(browser.script("return document.scripts.length;").await, json!(0));
     browser.screenshot(&out.join("arc.png")).await;
     // A mark is a link to its version.
-    browser.click(&marks[2]).await;
+    browser.click_and_leave(&marks[2]).await;
     assert!(browser.url().await.ends_with(&format!("/articles/{id}/versions/3")), "{}", browser.url().await);
 
     // Pick versions 2 and 4 in the form: the number moved and the headline changed, nothing else.
     browser.goto(&format!("{base}/articles/{id}")).await;
     browser.click(&browser.find("form.compare select[name=from] option[value='2']").await).await;
     browser.click(&browser.find("form.compare select[name=to] option[value='4']").await).await;
-    browser.click(&browser.find("form.compare button").await).await;
+    browser.click_and_leave(&browser.find("form.compare button").await).await;
     assert!(browser.url().await.contains(&format!("/articles/{id}/compare?from=2&to=4")), "{}", browser.url().await);
     assert_eq!(browser.title().await, "v2 → v4: Ferry service to end on Friday · Redline");
     let ins = browser.texts(".redline ins").await;
@@ -715,8 +715,8 @@ async fn a_reader_reads_the_arc_of_a_story_and_compares_any_two_versions_in_chro
     browser.screenshot(&out.join("compare.png")).await;
 
     // First → latest, side by side: the added paragraphs in the new column, the old number in the old.
-    browser.click(&browser.find("form.compare a").await).await;
-    browser.click(&browser.find(".views a").await).await;
+    browser.click_and_leave(&browser.find("form.compare a").await).await;
+    browser.click_and_leave(&browser.find(".views a").await).await;
     assert!(browser.url().await.contains("from=1&to=5&view=side"), "{}", browser.url().await);
     let new_column = browser.texts("table.side td:nth-child(2) ins").await;
     assert!(new_column.iter().any(|t| t.starts_with("Passengers were told")), "{new_column:?}");
@@ -798,7 +798,7 @@ async fn an_editor_adds_pauses_and_guards_a_watch_from_the_page_in_chromium() {
     }
     let article = article.expect("the first version appeared within 20 s");
     let watch_page = browser.url().await;
-    browser.click(&article).await;
+    browser.click_and_leave(&article).await;
     let h2 = browser.texts("main h2").await;
     assert!(h2.iter().any(|t| t.starts_with("1 versions")), "{h2:?}");
     assert_eq!(browser.find_all("svg.arc a.mark").await.len(), 1);
@@ -813,7 +813,7 @@ async fn an_editor_adds_pauses_and_guards_a_watch_from_the_page_in_chromium() {
     }
     // …until it is paused from its page.
     browser.goto(&watch_page).await;
-    browser.click(&browser.find("button#pause").await).await;
+    browser.click_and_leave(&browser.find("button#pause").await).await;
     assert!(browser.url().await.contains("?done=paused"), "{}", browser.url().await);
     assert_eq!(browser.text(&browser.find("#watch-state").await).await, "paused");
     tokio::time::sleep(Duration::from_secs(2)).await; // a check in flight finishes
