@@ -8,16 +8,21 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer};
 
 use crate::cookies::Cookie;
-use crate::diff::EditKind;
 
+mod alerts;
 mod browser;
 mod channels;
 mod request;
+mod storage;
 mod watch;
 
+pub use alerts::{
+    AlertRules, AlertsConfig, DEFAULT_RETRY_FOR, EmailConfig, WebhookConfig, WebhookFormat, check_smtp_url,
+    decode_secret,
+};
 pub use browser::{
     BrowserConfig, BrowserSteps, DEFAULT_BROWSER_MAX_MEMORY, DEFAULT_BROWSER_TABS, DEFAULT_BROWSER_TIMEOUT, parse_bytes,
 };
@@ -26,11 +31,11 @@ pub use channels::{
     DEFAULT_BLUESKY_SERVICE, MastodonConfig, MatrixConfig, NtfyConfig, Secret, Visibility,
 };
 pub use request::{Headers, ProxyUrl, RequestSettings, expand_env};
+use storage::RawStorage;
+pub use storage::{DEFAULT_DB_PATH, DEFAULT_LEASE, MIN_LEASE, StorageConfig};
 use watch::RawWatch;
 pub use watch::{EVERY_AND_CRON, RevisitStep, Schedule, Target, Watch, WatchRules};
 
-/// Default SQLite file.
-pub const DEFAULT_DB_PATH: &str = "redline.db";
 /// Default address of the web UI.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// Default interval between two checks of a watch.
@@ -89,45 +94,6 @@ impl Config {
     }
 }
 
-/// Default time a failing delivery is retried before it is marked failed.
-pub const DEFAULT_RETRY_FOR: Duration = Duration::from_secs(3 * 24 * 3600);
-
-/// `[alerts]`
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct AlertsConfig {
-    /// Which kinds of change alert (default: all but a typo-only change).
-    pub kinds: Option<Vec<EditKind>>,
-    /// Changes below this significance (0 to 1) do not alert.
-    #[serde(deserialize_with = "opt_significance")]
-    pub min_significance: Option<f64>,
-    /// How long a failing delivery is retried (with backoff) before it is marked failed.
-    #[serde(deserialize_with = "duration")]
-    pub retry_for: Duration,
-}
-
-impl Default for AlertsConfig {
-    fn default() -> Self {
-        Self { kinds: None, min_significance: None, retry_for: DEFAULT_RETRY_FOR }
-    }
-}
-
-impl AlertsConfig {
-    /// The global rules.
-    pub fn rules(&self) -> AlertRules {
-        AlertRules { kinds: self.kinds.clone(), min_significance: self.min_significance }
-    }
-}
-
-/// Which changes alert; unset fields fall back to `[alerts]`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct AlertRules {
-    /// Kinds that alert.
-    pub kinds: Option<Vec<EditKind>>,
-    /// Minimum significance.
-    pub min_significance: Option<f64>,
-}
-
 /// The file as written, before the checks across keys.
 #[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -142,108 +108,6 @@ struct RawConfig {
     archive: Option<ArchiveConfig>,
     alerts: AlertsConfig,
     browser: BrowserConfig,
-}
-
-/// `[storage]` as written: `path` and `url` are checked against each other.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawStorage {
-    path: Option<toml::Spanned<PathBuf>>,
-    url: Option<toml::Spanned<String>>,
-    #[serde(default = "yes")]
-    keep_raw_html: bool,
-    #[serde(default, deserialize_with = "opt_duration")]
-    keep_screenshots: Option<Duration>,
-    #[serde(default, deserialize_with = "opt_lease")]
-    lease: Option<Duration>,
-}
-
-fn yes() -> bool {
-    true
-}
-
-impl Default for RawStorage {
-    fn default() -> Self {
-        RawStorage { path: None, url: None, keep_raw_html: true, keep_screenshots: None, lease: None }
-    }
-}
-
-impl RawStorage {
-    /// The storage, or the offset of the key at fault and why.
-    fn check(self) -> Result<StorageConfig, (usize, String)> {
-        let url = match (&self.path, self.url) {
-            (Some(_), Some(url)) => {
-                return Err((
-                    url.span().start,
-                    "set either `path` (an SQLite file) or `url` (a PostgreSQL database) in [storage], not both".into(),
-                ));
-            }
-            (_, Some(url)) => {
-                let text = url.get_ref();
-                if !(text.starts_with("postgres://") || text.starts_with("postgresql://")) {
-                    return Err((
-                        url.span().start,
-                        "`url` must be a PostgreSQL URL: postgres://user@host/database".into(),
-                    ));
-                }
-                Some(url.into_inner())
-            }
-            (_, None) => None,
-        };
-        let lease = self.lease.unwrap_or(DEFAULT_LEASE);
-        Ok(StorageConfig {
-            path: self.path.map_or_else(|| PathBuf::from(DEFAULT_DB_PATH), toml::Spanned::into_inner),
-            url,
-            keep_raw_html: self.keep_raw_html,
-            keep_screenshots: self.keep_screenshots,
-            lease,
-        })
-    }
-}
-
-/// `[storage]`
-#[derive(Debug, Clone)]
-pub struct StorageConfig {
-    /// The SQLite file (when `url` is None).
-    pub path: PathBuf,
-    /// A PostgreSQL database (`postgres://user@host/db`) instead of the file; the password
-    /// comes from `PGPASSWORD` or the password file (`PGPASSFILE`, `~/.pgpass`).
-    pub url: Option<String>,
-    /// Keep the raw HTML of each version (zstd-compressed).
-    pub keep_raw_html: bool,
-    /// How long screenshots are kept (`"90d"`); each article's newest always stays.
-    /// None (the default): kept as long as their versions.
-    pub keep_screenshots: Option<Duration>,
-    /// How long a worker's claim on an article, a listing or an outbox row lasts
-    /// (renewed while the work goes on); a dead worker's work is taken over after it.
-    pub lease: Duration,
-}
-
-/// Default length of a claim ([`StorageConfig::lease`]).
-pub const DEFAULT_LEASE: Duration = Duration::from_secs(300);
-/// The shortest claim allowed: renewals come every third of it.
-pub const MIN_LEASE: Duration = Duration::from_secs(3);
-
-impl StorageConfig {
-    /// The database for messages: the file, or the URL.
-    pub fn describe(&self) -> String {
-        match &self.url {
-            Some(url) => url.clone(),
-            None => self.path.display().to_string(),
-        }
-    }
-}
-
-impl Default for StorageConfig {
-    fn default() -> Self {
-        Self {
-            path: PathBuf::from(DEFAULT_DB_PATH),
-            url: None,
-            keep_raw_html: true,
-            keep_screenshots: None,
-            lease: DEFAULT_LEASE,
-        }
-    }
 }
 
 /// `[web]`
@@ -348,74 +212,6 @@ impl FetchConfig {
         }
         let contact = self.contact.as_deref().unwrap_or("https://github.com/redline-news/redline");
         format!("Redline/{} (news edit monitor; +{contact})", env!("CARGO_PKG_VERSION"))
-    }
-}
-
-/// Payload style of a webhook.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WebhookFormat {
-    /// The design's `article.changed` JSON, signed per Standard Webhooks.
-    #[default]
-    Standard,
-    /// A Slack incoming webhook (`{"text": …}` with mrkdwn links).
-    Slack,
-    /// A Discord webhook (`{"content": …}`).
-    Discord,
-    /// A Mattermost incoming webhook (`{"text": …}`).
-    Mattermost,
-}
-
-/// One `[[webhook]]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WebhookConfig {
-    /// Where events are POSTed.
-    #[serde(deserialize_with = "http_url")]
-    pub url: String,
-    /// Standard Webhooks secret (`whsec_` + base64); events are unsigned without one.
-    #[serde(default, deserialize_with = "webhook_secret")]
-    pub secret: Option<String>,
-    /// Payload style.
-    #[serde(default)]
-    pub format: WebhookFormat,
-}
-
-impl WebhookConfig {
-    /// The outbox channel name of this webhook: its host and a hash of the whole
-    /// URL, since the path of a chat webhook URL is itself a secret.
-    pub fn channel(&self) -> String {
-        use sha2::Digest;
-        let host = url::Url::parse(&self.url).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default();
-        let hash = sha2::Sha256::digest(self.url.as_bytes());
-        format!("webhook:{host}#{:02x}{:02x}{:02x}{:02x}", hash[0], hash[1], hash[2], hash[3])
-    }
-}
-
-/// One `[[email]]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EmailConfig {
-    /// `smtp://host:port` (plain or STARTTLS) or `smtps://host:port` (implicit TLS).
-    #[serde(deserialize_with = "smtp_url")]
-    pub smtp: String,
-    /// Sender address.
-    pub from: String,
-    /// Recipients.
-    pub to: Vec<String>,
-    /// SMTP user name.
-    pub username: Option<String>,
-    /// SMTP password (or set `REDLINE_SMTP_PASSWORD`).
-    pub password: Option<String>,
-    /// Gather changes for this long and send them in one mail (e.g. "30m").
-    #[serde(default, deserialize_with = "opt_duration")]
-    pub digest: Option<Duration>,
-}
-
-impl EmailConfig {
-    /// The outbox channel name of this email destination.
-    pub fn channel(&self) -> String {
-        format!("email:{}", self.to.join(","))
     }
 }
 
@@ -587,6 +383,10 @@ pub fn check_url(text: &str) -> Result<String, String> {
     }
 }
 
+fn http_url<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    check_url(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+}
+
 fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     let text = String::deserialize(d)?;
     humantime::parse_duration(&text)
@@ -597,18 +397,6 @@ fn opt_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::
     duration(d).map(Some)
 }
 
-fn opt_lease<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-    let lease = duration(d)?;
-    if lease < MIN_LEASE {
-        return Err(serde::de::Error::custom(format!(
-            "a lease of {} is too short: at least {}s (it is renewed every third of it)",
-            humantime::format_duration(lease),
-            MIN_LEASE.as_secs()
-        )));
-    }
-    Ok(Some(lease))
-}
-
 /// A significance threshold, from 0 to 1.
 pub(super) fn opt_significance<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
     let value = f64::deserialize(d)?;
@@ -616,44 +404,6 @@ pub(super) fn opt_significance<'de, D: Deserializer<'de>>(d: D) -> Result<Option
         return Err(serde::de::Error::custom(format!("{value} is not a significance; use a number from 0 to 1")));
     }
     Ok(Some(value))
-}
-
-fn http_url<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    check_url(&String::deserialize(d)?).map_err(serde::de::Error::custom)
-}
-
-fn smtp_url<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    let text = String::deserialize(d)?;
-    check_smtp_url(&text).map_err(serde::de::Error::custom)?;
-    Ok(text)
-}
-
-/// Checks an `smtp://host:port` or `smtps://host:port` URL.
-pub fn check_smtp_url(text: &str) -> Result<(), String> {
-    match url::Url::parse(text) {
-        Ok(u) if matches!(u.scheme(), "smtp" | "smtps") && u.host().is_some() => Ok(()),
-        _ => Err(format!(
-            "{text:?} is not an SMTP URL; write smtp://host:port (STARTTLS, or plain on localhost) or smtps://host:port"
-        )),
-    }
-}
-
-fn webhook_secret<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    let text = String::deserialize(d)?;
-    decode_secret(&text).map_err(serde::de::Error::custom)?;
-    Ok(Some(text))
-}
-
-/// Decodes a Standard Webhooks secret: `whsec_` + base64; any other string is used as raw bytes.
-pub fn decode_secret(secret: &str) -> Result<Vec<u8>, String> {
-    use base64::Engine as _;
-    match secret.strip_prefix("whsec_") {
-        Some(b64) => base64::engine::general_purpose::STANDARD.decode(b64).map_err(|e| {
-            format!("webhook secret after `whsec_` must be base64 ({e}); generate one with `openssl rand -base64 32`")
-        }),
-        None if secret.is_empty() => Err("webhook secret is empty".into()),
-        None => Ok(secret.as_bytes().to_vec()),
-    }
 }
 
 #[cfg(test)]
