@@ -68,7 +68,7 @@ async fn the_demo_history_round_trips_sqlite_postgres_sqlite() {
     let word = copy.latest_version(first.id).unwrap().unwrap().article.title.unwrap();
     let word =
         word.split_whitespace().find(|w| w.len() > 3 && w.chars().all(char::is_alphanumeric)).unwrap().to_string();
-    let hits = copy.search(&redline::store::browse::fts_query(&word).unwrap(), 10).unwrap();
+    let hits = copy.search(&redline::store::search::fts_query(&word).unwrap(), 10).unwrap();
     assert!(hits.iter().any(|h| h.article_id == first.id), "search finds {word:?} in the copy");
 
     // Into a database that holds data: refused, nothing written.

@@ -1,13 +1,13 @@
-//! Read queries for the web UI, the Atom feed and the JSON API, and the few
-//! writes the API makes to watches (add, pause, resume, remove).
+//! Read queries for the web UI, the Atom feed and the JSON API: changes,
+//! articles, their timelines and the counts of `/metrics`. Watches are in
+//! `watches.rs`, full-text search in `search.rs`.
 //!
 //! Lists are paged by keyset (`before` = the last id seen), so a page costs the
 //! same at the end of a long history as at its start.
 
 use super::changes::{CHANGE_SELECT, change_row};
-use super::schema::PG_SEARCH_DOCUMENT;
-use super::sql::{Engine, Row, Value, params};
-use super::{ChangeRow, NewSource, Result, Store};
+use super::sql::{Row, Value, params};
+use super::{ChangeRow, Result, Store};
 use crate::diff::EditKind;
 
 /// Which changes to list, newest first.
@@ -116,77 +116,6 @@ pub struct VersionSummary {
     pub summary: Option<String>,
 }
 
-/// A watch (source) with its health.
-#[derive(Debug, Clone)]
-pub struct WatchRow {
-    /// Row id.
-    pub id: i64,
-    /// `article` or `feed`.
-    pub kind: String,
-    /// The watched URL.
-    pub url: String,
-    /// Display name from the watch rules.
-    pub name: Option<String>,
-    /// Schedule spec (`every 10m`, `cron …`).
-    pub schedule: String,
-    /// False when paused or removed.
-    pub enabled: bool,
-    /// Written by the config file (changed there, not through the API).
-    pub from_config: bool,
-    /// When it was removed (kept for its history).
-    pub removed_at: Option<i64>,
-    /// When it was added.
-    pub created_at: i64,
-    /// When the watch itself (a feed) is next due.
-    pub next_check: Option<i64>,
-    /// When the watch itself was last checked.
-    pub last_checked: Option<i64>,
-    /// The watch's last failure.
-    pub last_error: Option<String>,
-    /// The watch's consecutive failures.
-    pub failures: u32,
-    /// Articles found through it.
-    pub articles: i64,
-    /// Of those, articles whose last check failed.
-    pub failing_articles: i64,
-    /// Latest check of any of its articles.
-    pub articles_last_checked: Option<i64>,
-    /// Earliest next check of its articles.
-    pub articles_next_check: Option<i64>,
-    /// Latest change of any of its articles.
-    pub last_changed: Option<i64>,
-    /// The latest error of any of its articles.
-    pub article_error: Option<String>,
-}
-
-/// A full-text search hit: the newest matching version of one article.
-#[derive(Debug, Clone)]
-pub struct SearchHit {
-    /// Its article.
-    pub article_id: i64,
-    /// The article URL.
-    pub url: String,
-    /// The matching version.
-    pub number: i64,
-    /// When it was fetched.
-    pub fetched_at: i64,
-    /// Its headline.
-    pub title: Option<String>,
-    /// Matching text, the matches between U+E000 and U+E001, paragraphs as stored (JSON).
-    pub snippet: String,
-}
-
-/// Result of a write to a watch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WatchUpdate {
-    /// Done.
-    Done,
-    /// No watch with that id.
-    NotFound,
-    /// The watch comes from the config file, which would undo the write at the next start.
-    FromConfig,
-}
-
 /// What `/metrics` reports, read from the tables.
 #[derive(Debug, Clone, Default)]
 pub struct Metrics {
@@ -276,45 +205,6 @@ fn article_summary_row(r: &Row) -> Result<ArticleSummary> {
         failures: r.get(11)?,
         last_error: r.get(12)?,
         state: r.get(13)?,
-    })
-}
-
-const WATCH_SELECT: &str = "SELECT s.id, s.kind, s.url, s.schedule, s.rules, s.enabled, s.from_config, s.removed_at,
-        s.created_at, s.next_check, s.last_checked, s.last_error, s.failures,
-        (SELECT COUNT(*) FROM articles a WHERE a.source_id = s.id),
-        (SELECT COUNT(*) FROM articles a WHERE a.source_id = s.id AND a.failures > 0),
-        (SELECT MAX(a.last_checked) FROM articles a WHERE a.source_id = s.id),
-        (SELECT MIN(a.next_check) FROM articles a WHERE a.source_id = s.id AND a.state = 'active'),
-        (SELECT MAX(a.last_changed) FROM articles a WHERE a.source_id = s.id),
-        (SELECT a.last_error FROM articles a WHERE a.source_id = s.id AND a.last_error IS NOT NULL
-            ORDER BY a.last_checked DESC LIMIT 1)
-    FROM sources s";
-
-fn watch_row(r: &Row) -> Result<WatchRow> {
-    let rules: String = r.get(4)?;
-    let name = serde_json::from_str::<serde_json::Value>(&rules)
-        .ok()
-        .and_then(|v| v.get("name").and_then(|n| n.as_str()).map(str::to_string));
-    Ok(WatchRow {
-        id: r.get(0)?,
-        kind: r.get(1)?,
-        url: r.get(2)?,
-        name,
-        schedule: r.get(3)?,
-        enabled: r.get(5)?,
-        from_config: r.get(6)?,
-        removed_at: r.get(7)?,
-        created_at: r.get(8)?,
-        next_check: r.get(9)?,
-        last_checked: r.get(10)?,
-        last_error: r.get(11)?,
-        failures: r.get(12)?,
-        articles: r.get(13)?,
-        failing_articles: r.get(14)?,
-        articles_last_checked: r.get(15)?,
-        articles_next_check: r.get(16)?,
-        last_changed: r.get(17)?,
-        article_error: r.get(18)?,
     })
 }
 
@@ -446,140 +336,6 @@ impl Store {
         Ok(row.map(|r| r.get::<Option<Vec<u8>>>(0)).transpose()?.flatten())
     }
 
-    /// Watches not removed (and removed ones the config re-enabled), oldest first.
-    pub fn watches(&self) -> Result<Vec<WatchRow>> {
-        let sql = format!("{WATCH_SELECT} WHERE s.removed_at IS NULL OR s.enabled = 1 ORDER BY s.id");
-        self.conn().query(&sql, &[])?.iter().map(watch_row).collect()
-    }
-
-    /// Id and display name (or URL) of every listed watch, for filter menus: no health columns.
-    pub fn watch_names(&self) -> Result<Vec<(i64, String)>> {
-        let rows = self
-            .conn()
-            .query("SELECT id, url, rules FROM sources WHERE removed_at IS NULL OR enabled = 1 ORDER BY id", &[])?;
-        rows.iter()
-            .map(|r| {
-                let (id, url, rules): (i64, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
-                let name = serde_json::from_str::<serde_json::Value>(&rules)
-                    .ok()
-                    .and_then(|v| v.get("name").and_then(|n| n.as_str()).map(str::to_string));
-                Ok((id, name.unwrap_or(url)))
-            })
-            .collect()
-    }
-
-    /// One watch, removed or not.
-    pub fn watch(&self, id: i64) -> Result<Option<WatchRow>> {
-        self.conn()
-            .query_opt(&format!("{WATCH_SELECT} WHERE s.id = ?1"), params![id])?
-            .as_ref()
-            .map(watch_row)
-            .transpose()
-    }
-
-    /// Adds a watch from the API, or re-enables (and un-removes) the one with that URL. Due at once.
-    pub fn add_watch(&self, s: &NewSource, now: i64) -> Result<i64> {
-        self.conn().scalar(
-            "INSERT INTO sources (kind, url, schedule, rules, enabled, from_config, created_at, next_check)
-             VALUES (?1, ?2, ?3, ?4, 1, 0, ?5, ?5)
-             ON CONFLICT (url) DO UPDATE SET kind = ?1, schedule = ?3, enabled = 1, removed_at = NULL,
-                 next_check = ?5
-             RETURNING id",
-            params![s.kind.as_str(), &s.url, &s.schedule, &s.rules, now],
-        )
-    }
-
-    /// Pauses (`enabled = false`) or resumes a watch. Config watches are refused.
-    pub fn set_watch_enabled(&self, id: i64, enabled: bool, now: i64) -> Result<WatchUpdate> {
-        self.conn().transaction(|tx| {
-            if let Some(refusal) = watch_refusal(tx, id)? {
-                return Ok(refusal);
-            }
-            // A resumed watch is due at once.
-            tx.execute(
-                "UPDATE sources SET enabled = ?2, next_check = CASE WHEN ?4 = 1 THEN ?3 ELSE next_check END
-                 WHERE id = ?1",
-                params![id, enabled, now, enabled],
-            )?;
-            Ok(WatchUpdate::Done)
-        })
-    }
-
-    /// Removes a watch: deleted when nothing was recorded through it, otherwise
-    /// disabled and hidden with its history kept. Config watches are refused.
-    pub fn remove_watch(&self, id: i64, now: i64) -> Result<WatchUpdate> {
-        self.conn().transaction(|tx| {
-            let found = tx.query_opt(
-                "SELECT from_config, removed_at, (SELECT COUNT(*) FROM articles a WHERE a.source_id = s.id)
-                 FROM sources s WHERE id = ?1",
-                params![id],
-            )?;
-            let found: Option<(bool, Option<i64>, i64)> =
-                found.map(|r| Ok::<_, super::StoreError>((r.get(0)?, r.get(1)?, r.get(2)?))).transpose()?;
-            Ok(match found {
-                None | Some((_, Some(_), _)) => WatchUpdate::NotFound,
-                Some((true, _, _)) => WatchUpdate::FromConfig,
-                Some((false, None, 0)) => {
-                    tx.execute("DELETE FROM sources WHERE id = ?1", params![id])?;
-                    WatchUpdate::Done
-                }
-                Some((false, None, _)) => {
-                    tx.execute("UPDATE sources SET enabled = 0, removed_at = ?2 WHERE id = ?1", params![id, now])?;
-                    WatchUpdate::Done
-                }
-            })
-        })
-    }
-
-    /// Full-text search over headlines and text: the newest matching version of
-    /// each article, newest first. FTS5 on SQLite, PostgreSQL's text search (the
-    /// `simple` configuration: no stemming, as FTS5's default tokenizer) otherwise.
-    pub fn search(&self, query: &SearchQuery, limit: usize) -> Result<Vec<SearchHit>> {
-        let mut conn = self.conn();
-        // Several versions of one article match alike: read a few pages' worth, keep each article's newest.
-        let rows = match conn.engine() {
-            Engine::Sqlite => conn.query(
-                "SELECT v.article_id, a.url, v.number, v.fetched_at, v.title,
-                        snippet(versions_fts, -1, char(57344), char(57345), '…', 24)
-                 FROM versions_fts JOIN versions v ON v.id = versions_fts.rowid JOIN articles a ON a.id = v.article_id
-                 WHERE versions_fts MATCH ?1 ORDER BY versions_fts.rowid DESC LIMIT ?2",
-                params![query.fts5(), limit * 8],
-            )?,
-            Engine::Postgres => conn.query(
-                &format!(
-                    "SELECT v.article_id, a.url, v.number, v.fetched_at, v.title,
-                            ts_headline('simple', COALESCE(v.title, '') || ' ' || v.paragraphs, q, ?3)
-                     FROM versions v JOIN articles a ON a.id = v.article_id, to_tsquery('simple', ?1) q
-                     WHERE {PG_SEARCH_DOCUMENT} @@ q ORDER BY v.id DESC LIMIT ?2"
-                ),
-                params![
-                    query.tsquery(),
-                    limit * 8,
-                    "StartSel=\u{e000}, StopSel=\u{e001}, MaxWords=24, MinWords=12, MaxFragments=1, FragmentDelimiter=…"
-                ],
-            )?,
-        };
-        let mut seen = std::collections::HashSet::new();
-        let mut hits = Vec::new();
-        for r in &rows {
-            let hit = SearchHit {
-                article_id: r.get(0)?,
-                url: r.get(1)?,
-                number: r.get(2)?,
-                fetched_at: r.get(3)?,
-                title: r.get(4)?,
-                snippet: r.get(5)?,
-            };
-            if seen.insert(hit.article_id) {
-                hits.push(hit);
-                if hits.len() == limit {
-                    break;
-                }
-            }
-        }
-        Ok(hits)
-    }
-
     /// Counts for `/metrics`.
     pub fn metrics(&self, now: i64) -> Result<Metrics> {
         let mut conn = self.conn();
@@ -637,104 +393,15 @@ impl Store {
     }
 }
 
-/// What a person searches for: words, all required, the last one as a prefix.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SearchQuery {
-    words: Vec<String>,
-}
-
-impl SearchQuery {
-    /// As an FTS5 query: each word quoted (so FTS5 operators and punctuation are
-    /// plain text), the last one as a prefix.
-    pub fn fts5(&self) -> String {
-        let quoted: Vec<String> = self.words.iter().map(|w| format!("\"{}\"", w.replace('"', "\"\""))).collect();
-        format!("{}*", quoted.join(" "))
-    }
-
-    /// As a PostgreSQL `to_tsquery`: the letters and digits of each word as terms
-    /// joined by `&` (nothing else is left to be an operator), the last one as a prefix.
-    pub fn tsquery(&self) -> String {
-        let terms: Vec<&str> =
-            self.words.iter().flat_map(|w| w.split(|c: char| !c.is_alphanumeric())).filter(|t| !t.is_empty()).collect();
-        format!("{}:*", terms.join(" & "))
-    }
-}
-
-/// Turns what a person typed into a search: its words (letters, digits, inner `'`
-/// and `-`), at most 16. None when nothing searchable is left.
-pub fn fts_query(text: &str) -> Option<SearchQuery> {
-    let words: Vec<String> = text
-        .split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '-')
-        .map(|w| w.trim_matches(|c: char| c == '\'' || c == '-'))
-        .filter(|w| !w.is_empty())
-        .take(16)
-        .map(str::to_string)
-        .collect();
-    (!words.is_empty()).then_some(SearchQuery { words })
-}
-
-/// Why the page or the API may not change watch `id` (unknown, removed, or owned by the
-/// config file), or `None` when it may.
-pub(super) fn watch_refusal(tx: &mut super::sql::Conn, id: i64) -> Result<Option<WatchUpdate>> {
-    let found = tx.query_opt("SELECT from_config, removed_at FROM sources WHERE id = ?1", params![id])?;
-    let found: Option<(bool, Option<i64>)> =
-        found.map(|r| Ok::<_, super::StoreError>((r.get(0)?, r.get(1)?))).transpose()?;
-    Ok(match found {
-        None | Some((_, Some(_))) => Some(WatchUpdate::NotFound),
-        Some((true, _)) => Some(WatchUpdate::FromConfig),
-        Some((false, None)) => None,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::extract::Article;
-    use crate::store::fixtures::each_store;
-    use crate::store::{CheckDone, NewChange, NewVersion, SourceKind};
-
-    /// One watch with one article and two versions; returns the article id.
-    fn history(store: &Store) -> i64 {
-        let src = NewSource {
-            kind: SourceKind::Feed,
-            url: "https://news.example/rss".into(),
-            schedule: "every 10m".into(),
-            rules: "{\"name\":\"Example\"}".into(),
-        };
-        store.sync_config_sources(&[src], 0).unwrap();
-        let (aid, _) = store.ensure_article(1, "https://news.example/a/1", 0).unwrap();
-        let texts = ["The mayor spoke on Monday.", "The mayor spoke on Tuesday about zebras."];
-        let mut previous: Option<Article> = None;
-        for (i, t) in texts.iter().enumerate() {
-            let a =
-                Article { title: Some(format!("Headline {i}")), paragraphs: vec![t.to_string()], ..Article::default() };
-            let change = previous.as_ref().map(|p| crate::diff::compare(p, &a));
-            let nc = change.as_ref().map(|c| NewChange { change: c, deliveries: vec![] });
-            let at = 100 * (i as i64 + 1);
-            let nv = NewVersion {
-                article_id: aid,
-                fetched_at: at,
-                content_hash: &format!("h{i}"),
-                article: &a,
-                raw_html_zstd: None,
-                screenshot: None,
-            };
-            store
-                .record_version(
-                    &nv,
-                    nc.as_ref(),
-                    &CheckDone { at, next_check: at + 600, etag: None, last_modified: None, body_hash: None },
-                )
-                .unwrap();
-            previous = Some(a);
-        }
-        aid
-    }
+    use crate::store::fixtures::{each_store, two_versions};
 
     #[test]
     fn changes_filter_and_page() {
         each_store(|store| {
-            let aid = history(store);
+            let aid = two_versions(store);
             let all = store.recent_changes(&ChangeFilter { limit: 10, ..Default::default() }).unwrap();
             assert_eq!(all.len(), 1);
             assert_eq!((all[0].from_number, all[0].to_number, all[0].article_id), (1, 2, aid));
@@ -762,48 +429,9 @@ mod tests {
     }
 
     #[test]
-    fn search_finds_the_newest_matching_version_and_survives_operators() {
-        each_store(|store| {
-            let aid = history(store);
-            let q = fts_query("mayor").unwrap();
-            let hits = store.search(&q, 10).unwrap();
-            assert_eq!(hits.len(), 1, "one hit per article");
-            assert_eq!((hits[0].article_id, hits[0].number), (aid, 2));
-            assert!(hits[0].snippet.contains('\u{e000}'), "{}", hits[0].snippet);
-            assert!(store.search(&fts_query("zebra").unwrap(), 10).unwrap().len() == 1, "prefix match");
-            assert!(store.search(&fts_query("AND OR NEAR( \"x").unwrap(), 10).unwrap().is_empty());
-            assert_eq!(fts_query("  ;; "), None);
-        });
-    }
-
-    #[test]
-    fn watches_are_added_paused_and_removed_but_config_ones_are_refused() {
-        each_store(|store| {
-            history(store);
-            assert_eq!(store.set_watch_enabled(1, false, 5).unwrap(), WatchUpdate::FromConfig);
-            assert_eq!(store.remove_watch(1, 5).unwrap(), WatchUpdate::FromConfig);
-            let s = NewSource {
-                kind: SourceKind::Article,
-                url: "https://x.example/a".into(),
-                schedule: "every 5m".into(),
-                rules: "{}".into(),
-            };
-            let id = store.add_watch(&s, 10).unwrap();
-            assert_eq!(store.set_watch_enabled(id, false, 11).unwrap(), WatchUpdate::Done);
-            assert!(!store.watch(id).unwrap().unwrap().enabled);
-            assert_eq!(store.remove_watch(id, 12).unwrap(), WatchUpdate::Done);
-            assert!(store.watch(id).unwrap().is_none(), "a watch without history is deleted");
-            assert_eq!(store.remove_watch(id, 12).unwrap(), WatchUpdate::NotFound);
-            let w = store.watches().unwrap();
-            assert_eq!(w.len(), 1);
-            assert_eq!((w[0].articles, w[0].name.as_deref()), (1, Some("Example")));
-        });
-    }
-
-    #[test]
     fn metrics_count_the_tables() {
         each_store(|store| {
-            history(store);
+            two_versions(store);
             store
                 .log_fetch(&crate::store::FetchLogEntry {
                     at: 1,

@@ -89,3 +89,40 @@ pub(crate) fn each_shared_store(test: impl Fn(&Store, &Store)) {
     let (one, two) = (Store::open_url(&db.url).unwrap(), Store::open_url(&db.url).unwrap());
     test(&one.with_worker("w1"), &two.with_worker("w2"));
 }
+
+/// One watch with one article and two versions; returns the article id.
+pub(super) fn two_versions(store: &Store) -> i64 {
+    let src = NewSource {
+        kind: SourceKind::Feed,
+        url: "https://news.example/rss".into(),
+        schedule: "every 10m".into(),
+        rules: "{\"name\":\"Example\"}".into(),
+    };
+    store.sync_config_sources(&[src], 0).unwrap();
+    let (aid, _) = store.ensure_article(1, "https://news.example/a/1", 0).unwrap();
+    let texts = ["The mayor spoke on Monday.", "The mayor spoke on Tuesday about zebras."];
+    let mut previous: Option<Article> = None;
+    for (i, t) in texts.iter().enumerate() {
+        let a = Article { title: Some(format!("Headline {i}")), paragraphs: vec![t.to_string()], ..Article::default() };
+        let change = previous.as_ref().map(|p| crate::diff::compare(p, &a));
+        let nc = change.as_ref().map(|c| NewChange { change: c, deliveries: vec![] });
+        let at = 100 * (i as i64 + 1);
+        let nv = NewVersion {
+            article_id: aid,
+            fetched_at: at,
+            content_hash: &format!("h{i}"),
+            article: &a,
+            raw_html_zstd: None,
+            screenshot: None,
+        };
+        store
+            .record_version(
+                &nv,
+                nc.as_ref(),
+                &CheckDone { at, next_check: at + 600, etag: None, last_modified: None, body_hash: None },
+            )
+            .unwrap();
+        previous = Some(a);
+    }
+    aid
+}

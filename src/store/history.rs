@@ -2,8 +2,8 @@
 //! watch from the page: the rules an article is compared with, a watch's stored
 //! settings, and editing them. Plain standard SQL (`?N` placeholders only).
 
-use super::browse::{WatchUpdate, watch_refusal};
 use super::sql::params;
+use super::watches::{WatchUpdate, watch_refusal};
 use super::{NewSource, Result, Store};
 
 /// A watch as stored, for its edit form.

@@ -57,6 +57,7 @@ pub mod lock;
 pub mod pg;
 mod schema;
 mod screenshots;
+pub mod search;
 mod signals;
 mod sources;
 pub mod sql;
@@ -64,6 +65,7 @@ mod status;
 mod stories;
 mod value;
 mod versions;
+pub mod watches;
 mod workers;
 
 pub use archive::{ArchivedChange, ArchivedPage, EarlierVersion, ExportFilter};

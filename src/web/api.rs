@@ -15,7 +15,9 @@ use super::history::CompareQuery;
 use super::html::rfc3339;
 use super::pages::{ChangesQuery, SearchQuery, parse_limit, snippet_text};
 use super::{Failure, WebState};
-use crate::store::browse::{ArticleSummary, ChangeSummary, VersionSummary, WatchRow, fts_query};
+use crate::store::browse::{ArticleSummary, ChangeSummary, VersionSummary};
+use crate::store::search::fts_query;
+use crate::store::watches::WatchRow;
 use crate::watch::Spec;
 
 pub(super) fn router() -> Router<WebState> {

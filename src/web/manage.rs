@@ -19,8 +19,8 @@ use serde::Deserialize;
 use super::html::{KINDS, cookie, kind_label, maybe_time, outside_link, page};
 use super::{Failure, WebState, constant_time_eq};
 use crate::config::WatchRules;
-use crate::store::browse::WatchRow;
 use crate::store::history::WatchSettings;
+use crate::store::watches::WatchRow;
 use crate::store::{NewSource, SourceKind};
 use crate::text::escape_html;
 

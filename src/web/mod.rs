@@ -275,8 +275,8 @@ impl IntoResponse for Failure {
 
 impl Failure {
     /// The refusal of a write to a watch (the API's and the page forms'), or `None` when it was done.
-    pub(crate) fn refusal(outcome: crate::store::browse::WatchUpdate, watch_id: i64) -> Option<Failure> {
-        use crate::store::browse::WatchUpdate;
+    pub(crate) fn refusal(outcome: crate::store::watches::WatchUpdate, watch_id: i64) -> Option<Failure> {
+        use crate::store::watches::WatchUpdate;
         match outcome {
             WatchUpdate::Done => None,
             WatchUpdate::NotFound => Some(Failure::not_found(format!("no watch has the id {watch_id}"))),

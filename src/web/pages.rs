@@ -14,7 +14,8 @@ use super::{DEFAULT_LIMIT, Failure, MAX_LIMIT, RAW_CSP, WebState};
 use crate::diff::Change;
 use crate::diff::render::render_html_edit_nav;
 use crate::diff::{render_html_fields, render_html_inline, render_html_paragraph, render_html_side};
-use crate::store::browse::{ChangeFilter, SearchHit, fts_query};
+use crate::store::browse::ChangeFilter;
+use crate::store::search::{SearchHit, fts_query};
 use crate::text::escape_html;
 
 /// Filters of the change lists, as they come in a query string (HTML forms send empty fields).
