@@ -50,7 +50,17 @@ pub fn to_rfc3339(s: &str) -> Option<String> {
 /// "2024-04-08"), in RFC 3339; cheaper than [`to_rfc3339`] on prose. `order` reads
 /// numeric dates with slashes.
 pub fn visible(s: &str, order: DayMonth) -> Option<String> {
-    human(s, order).or_else(|| date_only(s)).and_then(plausible).map(|d| d.to_rfc3339())
+    human(s, order)
+        .or_else(|| date_only(s))
+        .or_else(|| after_label(s).and_then(date_only))
+        .and_then(plausible)
+        .map(|d| d.to_rfc3339())
+}
+
+/// The text after a date label and its colon ("Last Updated: 2025-02-22").
+fn after_label(s: &str) -> Option<&str> {
+    let (label, rest) = s.split_once(':')?;
+    is_label(label).then(|| rest.trim_start())
 }
 
 /// Parses the common machine-readable forms, then a few human ones.
@@ -246,6 +256,12 @@ pub(super) fn choose(s: &Sources) -> (Option<String>, Option<String>) {
         }
         (p, _) => p,
     };
+    // A schema.org publication date the page never prints, where it prints the day it
+    // was revised: the printed day.
+    let published = match (published, s.anywhere) {
+        (Some(p), Some(a)) if printed_beats_schema(s, metas, modified.as_deref(), &p, a) => Some(a.to_string()),
+        (p, _) => p,
+    };
     // A date in the URL's path is the day the outlet filed the story: it wins over a
     // timestamp whose UTC day is often the next or the previous one.
     let url_day = s.url.and_then(from_url);
@@ -253,6 +269,43 @@ pub(super) fn choose(s: &Sources) -> (Option<String>, Option<String>) {
     // A page that shows only one date (often "Updated …") is dated by it.
     let published = published.or(url_day).or_else(|| modified.clone());
     (published, modified)
+}
+
+/// Whether the date the page prints first (`printed`) dates it rather than the
+/// schema.org `datePublished` (JSON-LD or a microdata `<meta itemprop>`) that was
+/// `chosen`. A page whose publication date is only a schema.org one that it never
+/// prints, beside a modification date, is most often an evergreen guide that a site
+/// builder or SEO plugin keeps dated at its creation, while the page shows readers the
+/// day it was last revised. A publication meta tag for sharing (`article:published_time`)
+/// is the outlet's own word and keeps the schema.org date, unless it names the printed
+/// day itself; so does a printed date of the same day (read in either order of day and
+/// month, "09.10.2024"), or one of the other dates printed after the headline.
+fn printed_beats_schema(
+    s: &Sources,
+    metas: &HashMap<String, String>,
+    modified: Option<&str>,
+    chosen: &str,
+    printed: &str,
+) -> bool {
+    let schema = s.ld_published.or_else(|| metas.get("datepublished").map(String::as_str));
+    let Some(schema) = schema.filter(|l| !for_people(l)).and_then(to_rfc3339) else {
+        return false;
+    };
+    let day = |d: &str| d.get(..10).map(str::to_string);
+    let printed_day = day(printed);
+    let schema_day = day(&schema);
+    let swapped =
+        |d: &str| d.get(..10).filter(|d| d.len() == 10).map(|d| format!("{}-{}-{}", &d[..4], &d[8..], &d[5..7]));
+    let social_says_other = ["article:published_time", "og:article:published_time"]
+        .iter()
+        .filter_map(|k| metas.get(*k))
+        .any(|v| to_rfc3339(v).and_then(|v| day(&v)) != printed_day);
+    schema == chosen
+        && modified.is_some()
+        && !social_says_other
+        && printed_day != schema_day
+        && swapped(printed) != schema_day
+        && !s.after_headline.iter().chain(s.labeled).any(|d| day(d) == schema_day)
 }
 
 /// Whether a date is written for people ("Jun 24, 2025"), not in a machine form.
@@ -351,6 +404,63 @@ mod tests {
         assert!(!for_people("Tue, 24 Jun 2025 08:00:00 GMT"));
         assert!(!for_people("1750752000"));
         assert!(!for_people("soon"));
+    }
+
+    #[test]
+    fn a_printed_date_beats_a_schema_date_the_page_never_prints() {
+        let metas = HashMap::new();
+        let page = |ld_published, ld_modified, metas| Sources {
+            ld_published,
+            ld_modified,
+            metas: Some(metas),
+            anywhere: Some("2025-09-04T00:00:00+00:00"),
+            ..Default::default()
+        };
+        let day = |s: &Sources| choose(s).0.map(|d| d[..10].to_string());
+        // "Last updated: Sep 4, 2025" printed; JSON-LD dates the guide at its creation.
+        let guide = page(Some("2024-04-10T19:30:39+00:00"), Some("2025-09-04T10:00:00+00:00"), &metas);
+        assert_eq!(day(&guide).as_deref(), Some("2025-09-04"));
+        // Without a modification date the JSON-LD date stands.
+        assert_eq!(day(&page(Some("2024-04-10T19:30:39+00:00"), None, &metas)).as_deref(), Some("2024-04-10"));
+        // So it does beside a sharing meta tag that names another day.
+        let mut social = HashMap::new();
+        social.insert("article:published_time".to_string(), "2024-04-10T19:30:39+00:00".to_string());
+        let shared = page(Some("2024-04-10T19:30:39+00:00"), Some("2025-09-04T10:00:00+00:00"), &social);
+        assert_eq!(day(&shared).as_deref(), Some("2024-04-10"));
+        // A sharing meta tag that names the printed day sides with it.
+        let mut social_agrees = HashMap::new();
+        social_agrees.insert("article:published_time".to_string(), "2025-09-04T18:06:00Z".to_string());
+        let agreed = page(Some("2018-04-03T16:50:31Z"), Some("2025-09-04T18:06:00Z"), &social_agrees);
+        assert_eq!(day(&agreed).as_deref(), Some("2025-09-04"));
+        // The same day with day and month swapped ("04.09.2025" read the other way) is no other date.
+        let swapped = page(Some("2025-04-09T16:07:00Z"), Some("2025-11-25T17:47:39Z"), &metas);
+        assert_eq!(day(&swapped).as_deref(), Some("2025-04-09"));
+        // Nor is a schema date printed after the headline beside the first printed one.
+        let after = ["2025-09-04T00:00:00+00:00".to_string(), "2025-12-19T00:00:00+00:00".to_string()];
+        let printed = Sources {
+            ld_published: Some("2025-12-19T01:00:00+05:30"),
+            after_headline: &after,
+            ..page(None, Some("2025-12-19T01:00:00+05:30"), &metas)
+        };
+        assert_eq!(day(&printed).as_deref(), Some("2025-12-19"));
+        // A microdata `<meta itemprop="datePublished">` is read like JSON-LD.
+        let mut micro = HashMap::new();
+        micro.insert("datepublished".to_string(), "2024-05-09 00:00:00 +0000".to_string());
+        micro.insert("datemodified".to_string(), "2025-09-04 00:00:00 +0000".to_string());
+        assert_eq!(day(&page(None, None, &micro)).as_deref(), Some("2025-09-04"));
+    }
+
+    #[test]
+    fn an_iso_date_after_a_label_is_read() {
+        assert_eq!(
+            visible("Last Updated: 2025-02-22", DayMonth::Unambiguous).as_deref(),
+            Some("2025-02-22T00:00:00+00:00")
+        );
+        assert_eq!(
+            visible("Published: 2025-02-22", DayMonth::Unambiguous).as_deref(),
+            Some("2025-02-22T00:00:00+00:00")
+        );
+        assert_eq!(visible("Issue: 2025-02-22", DayMonth::Unambiguous), None);
     }
 
     #[test]
