@@ -38,19 +38,32 @@ impl TextByline {
             {
                 self.name = Some(name);
             }
-        } else if matches!(
-            tt,
-            "By" | "by" | "BY" | "Written by" | "Author:" | "Posted by" | "Von" | "Par" | "Por" | "Di" | "di"
-        ) || is_byline_label(tt)
+        } else if matches!(tt, "By" | "BY" | "Written by" | "Author:" | "Posted by" | "Von" | "Par" | "Por" | "Di")
+            || is_byline_label(tt)
+            // In running text ("… uunf</a> by <a>Daniel</a>") a lower-case "by" is no label:
+            // a label starts its element.
+            || matches!(tt, "by" | "di") && starts_its_element(tt, parent)
         {
             self.pending = true;
-        } else if tt.len() < 60 && starts_like_byline(tt) && BY_RE.is_match(tt) {
-            let name = clean_byline(tt);
-            if plausible_name(&name) && text::word_count(&name) <= 5 && !parent.is_some_and(|p| in_furniture(&p)) {
+        } else if starts_like_byline(tt) && (!tt.starts_with("by") || starts_its_element(tt, parent)) {
+            let head = without_date_tail(tt);
+            let name = clean_byline(head);
+            if head.len() < 60
+                && BY_RE.is_match(head)
+                && plausible_name(&name)
+                && text::word_count(&name) <= 5
+                && !parent.is_some_and(|p| in_furniture(&p))
+            {
                 self.name = Some(name);
             }
         }
     }
+}
+
+/// Whether `tt` is the first text of its element: in running text ("… uunf</a> by <a>Daniel
+/// Bünzli</a>", "<a>Web Design</a> by New Media") a lower-case "by" starts no byline.
+fn starts_its_element(tt: &str, parent: Option<ElementRef>) -> bool {
+    parent.is_some_and(|p| p.text().map(str::trim).find(|t| !t.is_empty()) == Some(tt))
 }
 
 /// Whether an element's attributes mark it as the byline: a link to an author's page, a
@@ -81,6 +94,12 @@ pub(super) fn marks_the_byline(
 /// A text that reads as a person's name, alone in its element: two or three capitalised
 /// words, not in a link (a category, a section) nor a heading nor furniture.
 pub(super) fn name_beside_date(tt: &str, parent: Option<&ElementRef>) -> Option<String> {
+    // "by Agatha Caleo, Candidate Representative to the Committee": the name before the title.
+    let tt = match tt.split_once(", ") {
+        Some((head, _)) if starts_like_byline(head) => head,
+        _ => tt,
+    };
+    let tt = tt.strip_prefix("by ").unwrap_or(tt);
     // A label ("Reading Time:") or a sentence's end ("Psychological Medicine.") is no name.
     let last_word = tt.rsplit(' ').next().unwrap_or("");
     if tt.len() > 60
@@ -102,7 +121,8 @@ pub(super) fn name_beside_date(tt: &str, parent: Option<&ElementRef>) -> Option<
                 && std::iter::once(*p).chain(p.ancestors().filter_map(ElementRef::wrap)).take(3).all(|a| {
                     let n = a.value().name();
                     !matches!(n, "h1" | "h2" | "h3" | "h4" | "title" | "button" | "label" | "option")
-                        && (n != "a" || a.value().attr("href").is_some_and(author_path))
+                        // An `<a>` without `href` is no link.
+                        && (n != "a" || a.value().attr("href").is_none_or(author_path))
                 })
         });
     ok.then_some(name)
@@ -117,9 +137,8 @@ pub(super) fn names_an_author(class: &str) -> bool {
         return false;
     }
     class.split_whitespace().any(|token| {
-        let mut parts = token.split(['-', '_']).filter(|p| !p.is_empty()).map(|p| p.to_ascii_lowercase());
-        let parts: Vec<String> = parts.by_ref().collect();
-        parts.iter().any(|p| p == "author" || p == "writer")
+        let parts = class_words(token);
+        parts.iter().any(|p| matches!(p.as_str(), "author" | "authors" | "writer"))
             && !parts.iter().any(|p| {
                 matches!(
                     p.as_str(),
@@ -146,14 +165,48 @@ pub(super) fn names_an_author(class: &str) -> bool {
     })
 }
 
+/// The words of a class token, lower case: split at dashes and underscores and where a
+/// capital follows a small letter ("blog_author-text", "authorName").
+fn class_words(token: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut prev_lower = false;
+    for c in token.chars() {
+        if c == '-' || c == '_' || (prev_lower && c.is_ascii_uppercase()) {
+            if !word.is_empty() {
+                words.push(std::mem::take(&mut word));
+            }
+        }
+        if c != '-' && c != '_' {
+            word.push(c.to_ascii_lowercase());
+        }
+        prev_lower = c.is_ascii_lowercase();
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
+}
+
 /// Whether a link goes to an author's page.
 pub(super) fn author_path(href: &str) -> bool {
     // Each path starts with a slash: look only where there is one.
     let b = href.as_bytes();
     memchr::memchr_iter(b'/', b).any(|i| {
-        ["author/", "authors/", "writer/", "writers/", "profile/", "people/", "team/", "staff/", "contributor"]
-            .iter()
-            .any(|p| b[i + 1..].starts_with(p.as_bytes()))
+        [
+            "author/",
+            "authors/",
+            "writer/",
+            "writers/",
+            "profile/",
+            "profiles/",
+            "people/",
+            "team/",
+            "staff/",
+            "contributor",
+        ]
+        .iter()
+        .any(|p| b[i + 1..].starts_with(p.as_bytes()))
     })
 }
 
@@ -210,6 +263,7 @@ const NOT_IN_NAMES: &[&str] = &[
     "reply",
     "by",
     "click",
+    "name",
     "here",
 ];
 
@@ -240,6 +294,7 @@ const PARTICLES: &[&str] = &[
     "ten",
     "ter",
     "of",
+    "for",
     "the",
     "zu",
     "st",
@@ -348,9 +403,12 @@ fn is_person(byline: &str, publishers: &[&str]) -> bool {
     let publisher = publishers.iter().any(|p| {
         let p = p.strip_prefix("www.").unwrap_or(p);
         let p = compact(p.rsplit_once('.').filter(|_| !p.contains(' ')).map_or(p, |(name, _)| name));
-        !p.is_empty() && (c == p || c.starts_with(&p) && c.len() <= p.len() + 5)
+        // Or the publisher with a word ("Team Tiger Data", "Podium Staff").
+        !p.is_empty() && c.contains(&p) && c.len() <= p.len() + 5
     });
-    let agency = AGENCIES.contains(&lower.trim());
+    let agency = AGENCIES.contains(&lower.trim())
+        // The site's account ("NOC Admin", "Site Administrator").
+        || lower.split_whitespace().any(|w| matches!(w, "admin" | "administrator" | "webmaster"));
     let username = !byline.trim().contains(' ')
         && (byline.chars().any(|ch| ch.is_ascii_digit() || ch == '_')
             || byline.chars().skip(1).any(char::is_uppercase)
@@ -359,7 +417,7 @@ fn is_person(byline: &str, publishers: &[&str]) -> bool {
 }
 
 static BY_RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-    regex::Regex::new(r"^(?:By:?|BY:?|Written by|Posted by|Story by|Words by|Von|Par|Por|Di|di|Door)\s+\p{Lu}[\p{L}.'’-]*(?:\s+\p{Lu}[\p{L}.'’-]*){0,3}(?:\s*[-–—|·])?$").unwrap()
+    regex::Regex::new(r"^(?:By:?|BY:?|by:?|Written by|Posted by|Story by|Words by|Von|Par|Por|Di|di|Door)\s+\p{Lu}[\p{L}.'’-]*(?:\s+\p{Lu}[\p{L}.'’-]*){0,3}(?:\s*[-–—|·])?$").unwrap()
 });
 
 /// A label printed in its own element before the author's name ("Author", "Contributors:",
@@ -371,30 +429,43 @@ fn is_byline_label(t: &str) -> bool {
         return false;
     }
     let l = t.trim_end_matches(':').trim().to_lowercase();
-    matches!(
-        l.as_str(),
-        "by" | "author"
-            | "authors"
-            | "written by"
-            | "article by"
-            | "story by"
-            | "words by"
-            | "contributor"
-            | "contributors"
-            | "posted by"
-            | "von"
-            | "par"
-            | "por"
-            | "auteur"
-            | "autor"
-            | "autore"
-    )
+    // "Article written by:", "This post was written by".
+    (l.ends_with(" written by") && text::word_count(&l) <= 5)
+        || matches!(
+            l.as_str(),
+            "by" | "author"
+                | "authors"
+                | "written by"
+                | "article by"
+                | "story by"
+                | "words by"
+                | "contributor"
+                | "contributors"
+                | "posted by"
+                | "von"
+                | "par"
+                | "por"
+                | "auteur"
+                | "autor"
+                | "autore"
+        )
 }
 
 fn starts_like_byline(t: &str) -> bool {
-    ["By ", "BY ", "Written", "Posted", "Story", "Words", "Von ", "Par ", "Por ", "Di ", "di ", "Door "]
-        .iter()
-        .any(|p| t.starts_with(p))
+    [
+        "By ", "BY ", "by ", "By:", "by:", "Written", "Posted", "Story", "Words", "Von ", "Par ", "Por ", "Di ", "di ",
+        "Door ",
+    ]
+    .iter()
+    .any(|p| t.starts_with(p))
+}
+
+/// A byline text without the date printed after it ("by: Ziyi Xu, Dec 17, 2025").
+fn without_date_tail(t: &str) -> &str {
+    match t.split_once([',', '·', '|', '•']) {
+        Some((head, tail)) if has_digit(tail) && !has_digit(head) => head.trim_end(),
+        _ => t,
+    }
 }
 
 fn join_names(names: &[String]) -> String {
@@ -421,6 +492,7 @@ fn clean_byline(s: &str) -> String {
     let mut s = text::collapse(s);
     for p in [
         "By: ",
+        "by: ",
         "BY: ",
         "Written By ",
         "By ",
@@ -455,15 +527,30 @@ fn clean_byline(s: &str) -> String {
             s = r.trim().to_string();
         }
     }
-    s.trim_matches(|c: char| matches!(c, '|' | '-' | '–' | '—' | ',' | '·' | '/') || c.is_whitespace()).to_string()
+    // "Niko Matsakis on behalf of the Vision Doc group": the person.
+    if let Some((who, _)) = s.split_once(" on behalf of ") {
+        s = who.to_string();
+    }
+    s.trim_matches(|c: char| matches!(c, '|' | '-' | '–' | '—' | ',' | '·' | '/' | ':') || c.is_whitespace())
+        .to_string()
 }
 
+/// The first name the byline elements show.
 fn visible_byline(candidates: &[ElementRef]) -> Option<String> {
-    for e in candidates {
-        let t = text::collapse(&e.text().collect::<String>());
-        if t.len() > 200 {
-            continue;
-        }
+    visible_names(candidates).next()
+}
+
+/// The name each byline element shows, in page order.
+fn visible_names<'a>(candidates: &'a [ElementRef<'a>]) -> impl Iterator<Item = String> + 'a {
+    candidates.iter().filter(|e| !in_running_text(e)).filter_map(shown_name)
+}
+
+/// The name a byline element shows: all its text, or one piece of it ("Dec. 19, 2025 ·
+/// Niko Matsakis"), or one of its lines ("Craig McCarthy" above "Last updated on 17
+/// December 2025").
+fn shown_name(e: &ElementRef) -> Option<String> {
+    let t = text::collapse(&e.text().collect::<String>());
+    if t.len() <= 200 {
         let t = clean_byline(&t);
         let words = text::word_count(&t);
         if (1..=8).contains(&words)
@@ -473,20 +560,39 @@ fn visible_byline(candidates: &[ElementRef]) -> Option<String> {
         {
             return Some(t);
         }
-        // "Dec. 19, 2025 · Niko Matsakis": the piece that is a name.
-        for piece in t.split(['·', '|', '•', '—', '–']) {
-            let p = clean_byline(piece);
-            let w = text::word_count(&p);
-            if (2..=4).contains(&w)
-                && !has_digit(&p)
-                && plausible_name(&p)
-                && p.split_whitespace().all(|x| x.chars().next().is_some_and(char::is_uppercase))
-            {
-                return Some(p);
-            }
+        if let Some(p) = t.split(['·', '|', '•', '—', '–']).map(clean_byline).find(|p| capitalised_name(p)) {
+            return Some(p);
         }
     }
-    None
+    // An author's box: the name on a line of its own, before the biography.
+    // The first line of two words or more is the name, or the box is not an author's (a
+    // related story's card, its headline first).
+    e.text().map(clean_byline).find(|t| text::word_count(t) >= 2).filter(|t| capitalised_name(t))
+}
+
+/// Two to four capitalised words that read as a name ("Niko Matsakis", "Lisa D. Ellis").
+fn capitalised_name(p: &str) -> bool {
+    (2..=4).contains(&text::word_count(p))
+        && !has_digit(p)
+        && plausible_name(p)
+        && p.split_whitespace().all(|x| x.chars().next().is_some_and(char::is_uppercase))
+}
+
+/// A declared name followed by the person's title ("Benjamin Johnson, Sr. Director of
+/// Operations, Atlas Van Lines"): the name.
+fn name_before_title(s: &str) -> Option<String> {
+    s.split_once(", ").map(|(name, _)| name).filter(|name| capitalised_name(name)).map(str::to_string)
+}
+
+/// Whether an author's link sits in running text ("As <a>Dr. Stacy Ogbeide</a>, a
+/// psychologist, explains…"): a source quoted, not the byline.
+fn in_running_text(e: &ElementRef) -> bool {
+    e.value().name() == "a"
+        && e.parent().and_then(ElementRef::wrap).is_some_and(|p| {
+            // A sentence's words around it, not a byline's "by" and "min read".
+            matches!(p.value().name(), "p" | "li" | "blockquote")
+                && p.text().flat_map(str::split_whitespace).filter(|w| w.starts_with(char::is_lowercase)).count() > 10
+        })
 }
 
 fn has_digit(s: &str) -> bool {
@@ -516,7 +622,7 @@ pub(super) struct Sources<'a> {
 /// The byline of a page.
 pub(super) fn choose(s: &Sources) -> Option<String> {
     let metas = s.metas;
-    let byline = if !s.ld_authors.is_empty() && declared_name(&join_names(s.ld_authors)) {
+    let declared = if !s.ld_authors.is_empty() && declared_name(&join_names(s.ld_authors)) {
         Some(join_names(s.ld_authors))
     } else {
         [
@@ -538,21 +644,47 @@ pub(super) fn choose(s: &Sources) -> Option<String> {
                 .flatten()
         })
         .map(|a| clean_byline(&a))
-        .filter(|a| declared_name(a))
-        .or_else(|| visible_byline(s.elements))
-        .or_else(|| s.labelled.map(str::to_string))
-        .or_else(|| visible_byline(s.author_classes))
-        .or_else(|| s.beside_date.map(str::to_string))
-        .or_else(|| s.ld_org.map(str::to_string).filter(|a| declared_name(a)))
+        .and_then(|a| if declared_name(&a) { Some(a) } else { name_before_title(&a) })
     };
-    // A publisher, a news agency or a username where the page shows a person's byline: the person.
-    match byline {
-        Some(b) if !is_person(&b, s.publishers) => visible_byline(s.elements)
-            .into_iter()
+    // What the page shows, strongest first.
+    let shown: Vec<String> = [
+        visible_byline(s.elements),
+        s.labelled.map(str::to_string),
+        visible_byline(s.author_classes),
+        s.beside_date.map(str::to_string),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let person = |v: &String| is_person(v, s.publishers) && text::word_count(v) >= 2;
+    let Some(byline) = declared
+        .or_else(|| shown.first().cloned())
+        .or_else(|| s.ld_org.map(str::to_string).filter(|a| declared_name(a)))
+    else {
+        return None;
+    };
+    if !is_person(&byline, s.publishers) {
+        // A publisher, a news agency or a username where the page shows a person's byline: the person.
+        // The author classes only when they name one person (not a list of stories' cards).
+        let classes: Vec<String> = visible_names(s.author_classes).collect();
+        let one_person = classes.iter().all(|c| *c == classes[0]);
+        return visible_names(s.elements)
             .chain(s.labelled.map(str::to_string))
-            .find(|v| is_person(v, s.publishers) && text::word_count(v) >= 2)
-            .or(Some(b)),
-        other => other,
+            .chain(classes.into_iter().filter(|_| one_person))
+            .find(person)
+            .or(Some(byline));
+    }
+    // Two of the page's bylines that agree on another person than the declared one (the
+    // account that uploaded the post, a site-wide default): the person readers see.
+    let same = |a: &str, b: &str| {
+        let (a, b) = (compact(a), compact(b));
+        a.contains(&b) || b.contains(&a)
+    };
+    match shown.iter().find(|v| person(v) && capitalised_name(v)) {
+        Some(v) if shown.iter().filter(|x| same(x, v)).count() >= 2 && !shown.iter().any(|x| same(x, &byline)) => {
+            Some(v.clone())
+        }
+        _ => Some(byline),
     }
 }
 
@@ -642,5 +774,77 @@ mod tests {
     fn a_compound_author_class_names_an_author_not_a_picture_or_biography() {
         assert!(names_an_author("card text__author") && names_an_author("author_name"));
         assert!(!names_an_author("author-bio") && !names_an_author("authority") && !names_an_author("author-avatar"));
+    }
+
+    /// The name [`TextByline`] finds in a page's text nodes.
+    fn text_byline(html: &str) -> Option<String> {
+        let doc = scraper::Html::parse_document(html);
+        let mut t = TextByline::default();
+        for node in doc.root_element().descendants() {
+            if let Some(text) = node.value().as_text() {
+                t.see(text.trim(), node.parent().and_then(ElementRef::wrap));
+            }
+        }
+        t.name
+    }
+
+    #[test]
+    fn a_lower_case_by_starts_its_element_and_a_date_after_the_name_goes() {
+        assert_eq!(text_byline("<div><span>by</span> <a>Jane Doe</a></div>").as_deref(), Some("Jane Doe"));
+        assert_eq!(text_byline("<p><a href=/x>by Meaghan Weeden</a></p>").as_deref(), Some("Meaghan Weeden"));
+        assert_eq!(text_byline("<p>by: Ziyi Xu, Dec 17, 2025</p>").as_deref(), Some("Ziyi Xu"));
+        // Running text: a library "by" its author, a credit in the footer.
+        assert_eq!(text_byline("<p>I cloned <a>uutf</a> and <a>uunf</a> by <span>Daniel Bunzli</span>.</p>"), None);
+        assert_eq!(text_byline("<p><a href=/x>Nonprofit Web Design</a> by New Media Campaigns</p>"), None);
+        assert!(is_byline_label("Article written by:") && !is_byline_label("Nobody here has ever written by hand"));
+    }
+
+    #[test]
+    fn class_words_split_at_dashes_underscores_and_capitals() {
+        assert_eq!(class_words("blog_author-text"), ["blog", "author", "text"]);
+        assert_eq!(class_words("authorName"), ["author", "name"]);
+        assert!(names_an_author("authorWrapper flex-row") && names_an_author("content-hub-hero__content-authors"));
+        assert!(!names_an_author("authorImage") && !names_an_author("AUTHORITY"));
+    }
+
+    #[test]
+    fn a_name_before_its_title_or_its_group() {
+        assert_eq!(
+            name_before_title("Benjamin Johnson, Sr. Director of Operations, Atlas Van Lines").as_deref(),
+            Some("Benjamin Johnson")
+        );
+        assert_eq!(name_before_title("Smith"), None);
+        assert_eq!(clean_byline("Niko Matsakis on behalf of the Vision Doc group"), "Niko Matsakis");
+        assert_eq!(clean_byline("David Gracey:"), "David Gracey");
+        let doc = scraper::Html::parse_document("<p id=p>x</p>");
+        let p = doc.select(&scraper::Selector::parse("#p").unwrap()).next().unwrap();
+        assert_eq!(
+            name_beside_date("by Agatha Caleo, Candidate Representative to the Committee", Some(&p)).as_deref(),
+            Some("Agatha Caleo")
+        );
+    }
+
+    #[test]
+    fn the_sites_account_or_team_is_no_person() {
+        let publishers = ["Tiger Data"];
+        assert!(!is_person("Team Tiger Data", &publishers));
+        assert!(!is_person("NOC Admin", &publishers));
+        assert!(is_person("Paulinho Giovannini", &publishers));
+    }
+
+    #[test]
+    fn an_author_box_shows_its_name_first_and_a_card_its_headline() {
+        let doc = scraper::Html::parse_document(
+            "<div id=box><h4>Bence Kovacs</h4><p>Bence is a software developer who builds audio tools and \
+             writes about user interfaces, pipelines and the craft of shipping plugins for musicians.</p></div>\
+             <div id=card><h3>Introducing the growth collective for small firms</h3><div>Stacy Edgar</div></div>\
+             <p id=prose>As <a id=quoted href=/profiles/ogbeide>Dr. Stacy Ogbeide</a>, a psychologist with the \
+             university health service, explains, the key to lasting weight loss is to build habits slowly.</p>\
+             <p>by <a id=byline href=/author/amanda>Amanda</a> · Dec 20, 2025 at 3:00 am · one comment so far</p>",
+        );
+        let by_id = |id: &str| doc.select(&scraper::Selector::parse(&format!("#{id}")).unwrap()).next().unwrap();
+        assert_eq!(shown_name(&by_id("box")).as_deref(), Some("Bence Kovacs"));
+        assert_eq!(shown_name(&by_id("card")), None);
+        assert!(in_running_text(&by_id("quoted")) && !in_running_text(&by_id("byline")));
     }
 }

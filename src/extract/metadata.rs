@@ -207,12 +207,14 @@ fn scan(doc: &Html) -> Scan<'_> {
         {
             s.dated.push(e);
         }
-        if s.bylines.len() < 10
+        // Ten of each: links to the team's pages in a menu leave room for the byline's class.
+        if (s.bylines.len() < 10 || s.author_classes.len() < 10)
             && (!class.is_empty() || !rel.is_empty() || !itemprop.is_empty() || !testid.is_empty() || href.is_some())
         {
-            let hit = byline::marks_the_byline(el.name(), href, rel, itemprop, class, testid);
-            if hit && !in_furniture(&e) {
-                s.bylines.push(e);
+            if byline::marks_the_byline(el.name(), href, rel, itemprop, class, testid) {
+                if s.bylines.len() < 10 && !in_furniture(&e) {
+                    s.bylines.push(e);
+                }
             } else if s.author_classes.len() < 10 && byline::names_an_author(class) && !in_furniture(&e) {
                 s.author_classes.push(e);
             }
@@ -852,5 +854,27 @@ mod tests {
             let m = meta(&format!(r#"<head><meta name="author" content="{junk}"></head><body><h1>Rain</h1></body>"#));
             assert_eq!(m.byline, None, "{junk}");
         }
+    }
+
+    #[test]
+    fn the_byline_readers_see_wins_over_a_site_account() {
+        // The declared author is the site's team: the person the byline shows.
+        let m = meta(
+            r#"<head><meta property="og:site_name" content="Tiger Data"><meta name="author" content="Team Tiger Data">
+            </head><body><h1>Query plans</h1><p>Text.</p><p>Written by <a href="/x">Paulinho Giovannini</a></p></body>"#,
+        );
+        assert_eq!(m.byline.as_deref(), Some("Paulinho Giovannini"));
+        // The declared author is another person than the one two bylines agree on.
+        let m = meta(
+            r#"<head><meta name="author" content="Luke Daigle"></head><body><h1>Legal challenges</h1>
+            <p>November 3, 2023</p><div class="by-div"><p>By: Paul Fenaroli</p></div><p>Text.</p></body>"#,
+        );
+        assert_eq!(m.byline.as_deref(), Some("Paul Fenaroli"));
+        // One visible byline alone does not overrule the declared author.
+        let m = meta(
+            r#"<head><meta name="author" content="Luke Daigle"></head><body><h1>Legal challenges</h1>
+            <p>Text.</p><div><p>By: Paul Fenaroli</p></div></body>"#,
+        );
+        assert_eq!(m.byline.as_deref(), Some("Luke Daigle"));
     }
 }
