@@ -172,10 +172,8 @@ fn class_words(token: &str) -> Vec<String> {
     let mut word = String::new();
     let mut prev_lower = false;
     for c in token.chars() {
-        if c == '-' || c == '_' || (prev_lower && c.is_ascii_uppercase()) {
-            if !word.is_empty() {
-                words.push(std::mem::take(&mut word));
-            }
+        if (c == '-' || c == '_' || (prev_lower && c.is_ascii_uppercase())) && !word.is_empty() {
+            words.push(std::mem::take(&mut word));
         }
         if c != '-' && c != '_' {
             word.push(c.to_ascii_lowercase());
@@ -657,12 +655,9 @@ pub(super) fn choose(s: &Sources) -> Option<String> {
     .flatten()
     .collect();
     let person = |v: &String| is_person(v, s.publishers) && text::word_count(v) >= 2;
-    let Some(byline) = declared
+    let byline = declared
         .or_else(|| shown.first().cloned())
-        .or_else(|| s.ld_org.map(str::to_string).filter(|a| declared_name(a)))
-    else {
-        return None;
-    };
+        .or_else(|| s.ld_org.map(str::to_string).filter(|a| declared_name(a)))?;
     if !is_person(&byline, s.publishers) {
         // A publisher, a news agency or a username where the page shows a person's byline: the person.
         // The author classes only when they name one person (not a list of stories' cards).
