@@ -4,6 +4,7 @@
 //!
 //! # Layout
 //! - [`metadata`]: headline, byline, dates, canonical URL, language.
+//! - `byline`: who wrote the article, from the declared authors and the visible byline (read by metadata).
 //! - [`dates`]: timestamps in their many spellings, to RFC 3339.
 //! - `elements`: an element's text, and whether it sits in furniture (read by metadata and dates).
 //! - [`dom`]: a flat pre-order copy of the parsed page (no recursion anywhere).
@@ -17,6 +18,7 @@
 //! - [`wall`]: consent walls, paywalls, bot challenges and other pages served instead of the article.
 
 pub mod body;
+mod byline;
 pub mod dates;
 pub mod dom;
 mod elements;

@@ -82,6 +82,28 @@ pub fn fold(s: &str) -> String {
     out
 }
 
+/// ASCII-case-insensitive substring test, without allocating.
+pub fn contains_ci(hay: &str, needle: &str) -> bool {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    let Some(&first) = n.first() else { return true };
+    if h.len() < n.len() {
+        return false;
+    }
+    // Jump between places where the first letter is, in either case.
+    let (lo, up) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    let last = h.len() - n.len();
+    let mut i = 0;
+    while i <= last {
+        let Some(off) = memchr::memchr2(lo, up, &h[i..=last]) else { return false };
+        let p = i + off;
+        if h[p..p + n.len()].eq_ignore_ascii_case(n) {
+            return true;
+        }
+        i = p + 1;
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
