@@ -109,6 +109,8 @@ struct Stat {
     commas: u32,
     p: u32,
     li: u32,
+    /// Table rows with two or more cells.
+    rows: u32,
 }
 
 impl Stat {
@@ -118,6 +120,7 @@ impl Stat {
         self.commas += o.commas;
         self.p += o.p;
         self.li += o.li;
+        self.rows += o.rows;
     }
     fn link_density(&self) -> f32 {
         if self.text == 0 { 0.0 } else { self.links as f32 / self.text as f32 }
@@ -171,6 +174,48 @@ fn collapsed_panel(dom: &Dom, all: &[Stat], hints: &[Hint], i: usize) -> bool {
     let toggle = matches!(node.tag, "h2" | "h3" | "h4" | "h5" | "h6" | "button" | "dt" | "summary")
         || (t..node.end).any(|c| dom.nodes[c].tag == "button" || dom.nodes[c].role.eq_ignore_ascii_case("button"));
     toggle && !node.hidden && all[t].text <= 200
+}
+
+/// Whether a subtree holds article matter: several paragraphs of running
+/// text, or a table of figures.
+fn substantive(r: &Stat) -> bool {
+    let plain = r.text.saturating_sub(r.links);
+    (r.p >= 2 && plain >= 300 && r.link_density() < 0.3) || figures(r)
+}
+
+/// Whether a subtree is a table of figures: rows of cells with plain text
+/// beside the links (a ranking whose names link to the firms, a price list),
+/// not a grid of links.
+fn figures(r: &Stat) -> bool {
+    r.rows >= 3 && r.text.saturating_sub(r.links) >= 150 && r.link_density() < 0.8
+}
+
+/// Whether the furniture words of a name only say how a block is laid out
+/// or loaded, not what it is: a page builder's embed box ("w-embed"), a
+/// collapsed or clipped box ("overflow-hidden", "label-hidden"), the column
+/// beside a rail ("layout--right-rail"), a list's header. Such a box that
+/// holds [`substantive`] matter is part of the story. A box hidden on some
+/// screens only ("hidden-mobile") is a second copy or a side column.
+fn layout_name(class: &str, id: &str) -> bool {
+    const SOFT: &[&str] = &["embed", "hidden", "rail", "header"];
+    const SCREENS: &[&str] = &["mobile", "tablet", "desktop", "phone", "xs", "sm", "md", "lg", "xl"];
+    let mut soft = false;
+    for s in [class, id] {
+        let lower = s.to_ascii_lowercase();
+        for word in lower.split_ascii_whitespace() {
+            let tokens: Vec<&str> = word.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()).collect();
+            for (k, t) in tokens.iter().enumerate() {
+                if hints::hint(t, "", "").junk {
+                    let screen = |j: usize| tokens.get(j).is_some_and(|n| SCREENS.contains(n));
+                    if !SOFT.contains(t) || (*t == "hidden" && (screen(k + 1) || (k > 0 && screen(k - 1)))) {
+                        return false;
+                    }
+                    soft = true;
+                }
+            }
+        }
+    }
+    soft
 }
 
 /// Which nodes a flattening pass skips.
@@ -305,6 +350,11 @@ impl<'d, 'a> Analysis<'d, 'a> {
                 }
             } else if node.tag == "p" {
                 raw[i].p += 1;
+            } else if node.tag == "tr"
+                && dom.children(i).filter(|&c| matches!(dom.nodes[c].tag, "td" | "th")).nth(1).is_some()
+            {
+                // A row of two or more cells: a table of figures, or a layout grid.
+                raw[i].rows += 1;
             }
             if node.parent != usize::MAX {
                 let s = raw[i];
@@ -354,7 +404,10 @@ impl<'d, 'a> Analysis<'d, 'a> {
                     _ if node.parent != usize::MAX && in_code[node.parent] => false,
                     _ if h.comments => true,
                     "article" => h.strong && !h.good && !content_like,
-                    _ => (h.strong && !content_like) || (h.junk && !h.good),
+                    _ => {
+                        (h.strong && !content_like)
+                            || (h.junk && !h.good && !(substantive(&r) && layout_name(node.class, node.id)))
+                    }
                 };
             // Never let a name or tag drop most of the page's text.
             let guard = r.text as f32 > 0.5 * total as f32 && r.text > 500;
@@ -379,6 +432,8 @@ impl<'d, 'a> Analysis<'d, 'a> {
                 stat[i].p += 1;
             } else if node.tag == "li" {
                 stat[i].li += 1;
+            } else if node.tag == "tr" {
+                stat[i].rows += raw[i].rows.min(1);
             }
             if node.parent != usize::MAX {
                 let s = stat[i];
@@ -709,10 +764,10 @@ impl<'d, 'a> Analysis<'d, 'a> {
         let st = self.stat[i];
         let h = self.hints[i];
         let w = hints::weight(h);
-        if w < 0.0 && self.use_hints {
+        if w < 0.0 && self.use_hints && !(substantive(&st) && layout_name(node.class, node.id)) {
             return true;
         }
-        if st.commas >= 10 {
+        if st.commas >= 10 || figures(&st) {
             return false;
         }
         let ld = st.link_density();
@@ -1161,6 +1216,46 @@ mod tests {
         // The second toggle is a bare link, dropped as a link line; its panel stays.
         assert_eq!(b.paragraphs.len(), 2 + 3 + 2 + 1, "{:?}", b.paragraphs);
         assert_eq!(b.paragraphs[2], "Why now?");
+    }
+
+    #[test]
+    fn layout_words_in_a_name_are_not_furniture() {
+        assert!(layout_name("w-embed", ""));
+        assert!(layout_name("field field--label-hidden field__items", ""));
+        assert!(layout_name("layout--right-rail", ""));
+        assert!(!layout_name("elementor-hidden-tablet elementor-hidden-mobile", ""), "shown on some screens only");
+        assert!(!layout_name("modal", ""));
+        assert!(!layout_name("embed sidebar", ""));
+        assert!(!layout_name("plain", ""), "no furniture word at all");
+    }
+
+    #[test]
+    fn a_table_of_figures_in_an_embed_box_is_kept() {
+        let rows: String = ["Quanta Services", "MYR Group", "MasTec", "Rosendin Electric", "Cupertino Electric"]
+            .iter()
+            .enumerate()
+            .map(|(k, n)| {
+                format!("<tr><td><a href=/f{k}>{n}</a></td><td>${k}.4 billion in revenue for the year</td></tr>")
+            })
+            .collect();
+        let src = format!(
+            "<body><nav><a href=/>Home</a></nav><article><p>{P1}</p><p>{P2}</p><p>{P3}</p><p>{P1}</p>\
+             <div class=w-embed><table><tr><th>Company</th><th>Revenue</th></tr>{rows}</table></div><p>{P2}</p><p>{P3}</p></article></body>"
+        );
+        let b = body(&src);
+        assert!(b.paragraphs.iter().any(|p| p.starts_with("MasTec")), "{:?}", b.paragraphs);
+        // A weak furniture word for what the box is, not how it is laid out, still drops it.
+        let b = body(&src.replace("w-embed", "modal"));
+        assert!(b.paragraphs.iter().all(|p| !p.starts_with("MasTec")), "{:?}", b.paragraphs);
+    }
+
+    #[test]
+    fn running_text_in_a_clipped_box_is_kept() {
+        let src = format!(
+            "<body><article><p>{P1}</p><p>{P2}</p><div class='grid overflow-hidden'><h3>Why now?</h3><p>{P3}</p><p>{P2}</p><p>{P1}</p></div></article></body>"
+        );
+        let b = body(&src);
+        assert!(b.paragraphs.iter().any(|p| p == "Why now?"), "{:?}", b.paragraphs);
     }
 
     #[test]
