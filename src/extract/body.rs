@@ -163,16 +163,22 @@ fn collapsed_panel(dom: &Dom, all: &[Stat], hints: &[Hint], i: usize) -> bool {
     if r.text.saturating_sub(r.links) < 120 || r.link_density() >= 0.3 {
         return false;
     }
-    // The element just before it (the toggle) is a heading, a button, or
-    // holds a button; short, as a toggle is.
-    let Some(t) =
-        dom.children(p).take_while(|&c| c != i).filter(|&c| !dom.nodes[c].is_text() && all[c].text > 0).last()
-    else {
-        return false;
+    // The element just before it (the toggle) is a heading, or holds a button;
+    // short, as a toggle is. A bare `<button>` is no node (its content is
+    // skipped): it shows as the panel's parent holding one.
+    let holds_button = |c: usize| (c..dom.nodes[c].end).any(|d| dom.nodes[d].button);
+    let before = dom
+        .children(p)
+        .take_while(|&c| c != i)
+        .filter(|&c| !dom.nodes[c].is_text() && (all[c].text > 0 || holds_button(c)))
+        .last();
+    let Some(t) = before else {
+        return dom.nodes[p].button;
     };
     let node = &dom.nodes[t];
-    let toggle = matches!(node.tag, "h2" | "h3" | "h4" | "h5" | "h6" | "button" | "dt" | "summary")
-        || (t..node.end).any(|c| dom.nodes[c].tag == "button" || dom.nodes[c].role.eq_ignore_ascii_case("button"));
+    let toggle = matches!(node.tag, "h2" | "h3" | "h4" | "h5" | "h6" | "dt" | "summary")
+        || holds_button(t)
+        || (t..node.end).any(|c| dom.nodes[c].role.eq_ignore_ascii_case("button"));
     toggle && !node.hidden && all[t].text <= 200
 }
 
@@ -1216,6 +1222,34 @@ mod tests {
         // The second toggle is a bare link, dropped as a link line; its panel stays.
         assert_eq!(b.paragraphs.len(), 2 + 3 + 2 + 1, "{:?}", b.paragraphs);
         assert_eq!(b.paragraphs[2], "Why now?");
+    }
+
+    #[test]
+    fn panels_behind_a_button_are_read() {
+        // A button's own content is skipped: a bare one beside the panel, or one in the heading.
+        let bare = |q: &str, a: &str| {
+            format!(
+                "<div class=faq-item><button aria-expanded=false>{q}</button><div hidden><p>{a}</p><p>{P1}</p></div></div>"
+            )
+        };
+        let in_heading = |q: &str, a: &str| {
+            format!("<div class=faq-item><h3><button>{q}</button></h3><div hidden><p>{a}</p><p>{P1}</p></div></div>")
+        };
+        for item in [bare, in_heading] {
+            let src = format!(
+                "<body><nav><a href=/>Home</a></nav><article><p>{P1}</p><p>{P2}</p>{}{}<p>{P3}</p></article></body>",
+                item("Why now?", P2),
+                item("What next?", P3),
+            );
+            let b = body(&src);
+            assert_eq!(b.paragraphs.len(), 2 + 2 + 2 + 1, "{:?}", b.paragraphs);
+            assert_eq!(b.paragraphs[3], P1);
+        }
+        // A hidden box beside a button that is not first-line matter is not revived without text.
+        let modal = format!(
+            "<body><article><p>{P1}</p><p>{P2}</p><p>{P3}</p></article><div class=modal><button>Close</button><div hidden><p>Sign up.</p></div></div></body>"
+        );
+        assert_eq!(body(&modal).paragraphs.len(), 3);
     }
 
     #[test]

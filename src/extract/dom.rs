@@ -72,6 +72,9 @@ pub struct Node<'a> {
     pub datetime: &'a str,
     /// Has an image or video as a direct child (which is not copied).
     pub media: bool,
+    /// Holds a `<button>` as a child (a button's own content is skipped, so the
+    /// toggle of an accordion panel shows only here).
+    pub button: bool,
 }
 
 impl Node<'_> {
@@ -165,6 +168,9 @@ impl<'a> Dom<'a> {
                     if parent != usize::MAX && matches!(tag, "img" | "picture" | "video" | "amp-img") {
                         nodes[parent].media = true;
                     }
+                    if parent != usize::MAX && tag == "button" {
+                        nodes[parent].button = true;
+                    }
                     if !skipped(tag) {
                         let idx = nodes.len();
                         let depth = path.len() as u32;
@@ -177,6 +183,7 @@ impl<'a> Dom<'a> {
                             role: at.role,
                             datetime: at.datetime,
                             media: false,
+                            button: false,
                             parent,
                             end: idx + 1,
                             depth,
@@ -201,6 +208,7 @@ impl<'a> Dom<'a> {
                         role: "",
                         datetime: "",
                         media: false,
+                        button: false,
                         parent,
                         end: idx + 1,
                         depth: path.len() as u32,
