@@ -5,7 +5,7 @@
 //! Every pass is a loop over the flat [`Dom`]; nothing recurses.
 
 use super::BlockKind;
-use super::dom::Dom;
+use super::dom::{Dom, Node};
 use super::hints::{self, Hint};
 use super::live::{self, Live};
 use super::text;
@@ -177,8 +177,7 @@ fn collapsed_panel(dom: &Dom, all: &[Stat], hints: &[Hint], i: usize) -> bool {
     };
     let node = &dom.nodes[t];
     let toggle = matches!(node.tag, "h2" | "h3" | "h4" | "h5" | "h6" | "dt" | "summary")
-        || holds_button(t)
-        || (t..node.end).any(|c| dom.nodes[c].role.eq_ignore_ascii_case("button"));
+        || (t..node.end).any(|c| dom.nodes[c].button || dom.nodes[c].role.eq_ignore_ascii_case("button"));
     toggle && !node.hidden && all[t].text <= 200
 }
 
@@ -194,6 +193,12 @@ fn substantive(r: &Stat) -> bool {
 /// not a grid of links.
 fn figures(r: &Stat) -> bool {
     r.rows >= 3 && r.text.saturating_sub(r.links) >= 150 && r.link_density() < 0.8
+}
+
+/// A box whose name only says how it is laid out ([`layout_name`]) and which holds
+/// [`substantive`] matter: part of the story, whatever its furniture words.
+fn layout_box(r: &Stat, node: &Node) -> bool {
+    substantive(r) && layout_name(node.class, node.id)
 }
 
 /// Whether the furniture words of a name only say how a block is laid out
@@ -410,10 +415,7 @@ impl<'d, 'a> Analysis<'d, 'a> {
                     _ if node.parent != usize::MAX && in_code[node.parent] => false,
                     _ if h.comments => true,
                     "article" => h.strong && !h.good && !content_like,
-                    _ => {
-                        (h.strong && !content_like)
-                            || (h.junk && !h.good && !(substantive(&r) && layout_name(node.class, node.id)))
-                    }
+                    _ => (h.strong && !content_like) || (h.junk && !h.good && !layout_box(&r, node)),
                 };
             // Never let a name or tag drop most of the page's text.
             let guard = r.text as f32 > 0.5 * total as f32 && r.text > 500;
@@ -770,7 +772,7 @@ impl<'d, 'a> Analysis<'d, 'a> {
         let st = self.stat[i];
         let h = self.hints[i];
         let w = hints::weight(h);
-        if w < 0.0 && self.use_hints && !(substantive(&st) && layout_name(node.class, node.id)) {
+        if w < 0.0 && self.use_hints && !layout_box(&st, node) {
             return true;
         }
         if st.commas >= 10 || figures(&st) {
@@ -1245,7 +1247,7 @@ mod tests {
             assert_eq!(b.paragraphs.len(), 2 + 2 + 2 + 1, "{:?}", b.paragraphs);
             assert_eq!(b.paragraphs[3], P1);
         }
-        // A hidden box beside a button that is not first-line matter is not revived without text.
+        // A short hidden box beside a button (a modal and its close button) stays hidden.
         let modal = format!(
             "<body><article><p>{P1}</p><p>{P2}</p><p>{P3}</p></article><div class=modal><button>Close</button><div hidden><p>Sign up.</p></div></div></body>"
         );
