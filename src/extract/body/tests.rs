@@ -1,0 +1,233 @@
+//! Body extraction on small pages written for each rule.
+
+use super::super::dom::{Dom, Marks};
+use super::visible::layout_name;
+use super::*;
+use scraper::Html;
+
+fn body(src: &str) -> Body {
+    let html = Html::parse_document(src);
+    let dom = Dom::build(&html, &Marks::default());
+    extract(&dom, &Known { title: Some("The Headline"), byline: None })
+}
+
+const P1: &str =
+    "The council voted on Tuesday to close the old bridge, citing a report that found deep cracks in two of its piers.";
+const P2: &str = "Engineers said repairs would take at least a year, and the detour adds twenty minutes for commuters from the east side.";
+const P3: &str = "Residents, who packed the hall, asked why the report had not been published sooner; the mayor promised an inquiry.";
+
+#[test]
+fn keeps_paragraphs_drops_furniture() {
+    let src = format!(
+        "<body><nav><a href=/>Home</a> <a href=/news>News</a></nav>\
+         <div class=sidebar><p>Updated 7 minutes ago</p><ul><li><a href=/a>Other story one here</a></li></ul></div>\
+         <article><h1>The Headline</h1><p>{P1}</p><div class=ad>Advertisement</div><p>{P2}</p>\
+         <div class=share-bar><a href=#>Share</a></div><h2>What comes next</h2><p>{P3}</p>\
+         <p>Editor's note: this article was updated to include the mayor's response.</p></article>\
+         <footer><p>Copyright 2026 The Paper, all rights reserved in every known universe.</p></footer></body>"
+    );
+    let b = body(&src);
+    assert_eq!(
+        b.paragraphs,
+        [P1, P2, "What comes next", P3, "Editor's note: this article was updated to include the mayor's response."]
+    );
+}
+
+#[test]
+fn br_separated_text_becomes_paragraphs() {
+    let src = format!("<body><div id=story>{P1}<br><br>{P2}<br>{P3}</div><div id=links><a href=/x>x</a></div></body>");
+    assert_eq!(body(&src).paragraphs, [P1, P2, P3]);
+}
+
+#[test]
+fn notice_in_article_footer_is_kept() {
+    let src = format!(
+        "<body><article><div class=body><p>{P1}</p><p>{P2}</p><p>{P3}</p></div>\
+         <footer class=article-footer><p>Correction: An earlier version of this article misstated the length of the detour.</p></footer></article></body>"
+    );
+    let b = body(&src);
+    assert_eq!(b.paragraphs.len(), 4, "{:?}", b.paragraphs);
+    assert!(b.paragraphs[3].starts_with("Correction:"));
+}
+
+#[test]
+fn a_brief_needs_headline_article_markup_and_a_sentence() {
+    let brief = "<body><article><h1>The Headline</h1><p>The bridge has reopened after this morning's crash.</p></article></body>";
+    assert_eq!(body(brief).paragraphs, ["The bridge has reopened after this morning's crash."]);
+    let unmarked = brief.replace("article>", "div>");
+    assert!(body(&unmarked).paragraphs.is_empty(), "no article markup");
+    let sign_in = brief.replace(
+        "The bridge has reopened after this morning's crash.",
+        "Please sign in to continue reading this story.",
+    );
+    assert!(body(&sign_in).paragraphs.is_empty(), "a sign-in page");
+    let fragment = brief.replace("The bridge has reopened after this morning's crash.", "Bridge reopened");
+    assert!(body(&fragment).paragraphs.is_empty(), "no sentence");
+}
+
+#[test]
+fn sections_split_by_subheadings_are_one_article() {
+    // One long section outscores the others; each section adds only its
+    // heading to its text wrapper, so the climb looks past it.
+    let long = format!("<p>{P1}</p><p>{P2}</p><p>{P3}</p><p>{P1}</p><p>{P2}</p>");
+    let part = |h: &str, ps: &str| {
+        format!("<div class=part><div class=head><h3>{h}</h3></div><div class=b><div class=t>{ps}</div></div></div>")
+    };
+    let src = format!(
+        "<body><nav><a href=/>Home</a></nav><div class=page><div class=content>{}{}{}</div></div></body>",
+        part("First", &format!("<p>{P3}</p><p>{P2}</p>")),
+        part("Second", &long),
+        part("Third", &format!("<p>{P1}</p><p>{P3}</p>")),
+    );
+    let b = body(&src);
+    assert_eq!(b.paragraphs.first().map(String::as_str), Some("First"), "{:?}", b.paragraphs);
+    assert_eq!(b.paragraphs.len(), 3 + 2 + 5 + 2, "{:?}", b.paragraphs);
+}
+
+#[test]
+fn collapsed_accordion_panels_are_read() {
+    let item = |q: &str, a: &str| format!("<div class=item><h3>{q}</h3><div hidden><p>{a}</p><p>{P1}</p></div></div>");
+    let src = format!(
+        "<body><nav><a href=/>Home</a></nav><article><p>{P1}</p><p>{P2}</p>{}{}<p>{P3}</p></article></body>",
+        item("Why now?", P2),
+        item("What next?", P3).replace("<h3>What next?</h3>", "<div><a role=button href=#n>What next?</a></div>"),
+    );
+    let b = body(&src);
+    // The second toggle is a bare link, dropped as a link line; its panel stays.
+    assert_eq!(b.paragraphs.len(), 2 + 3 + 2 + 1, "{:?}", b.paragraphs);
+    assert_eq!(b.paragraphs[2], "Why now?");
+}
+
+#[test]
+fn panels_behind_a_button_are_read() {
+    // A button's own content is skipped: a bare one beside the panel, or one in the heading.
+    let bare = |q: &str, a: &str| {
+        format!(
+            "<div class=faq-item><button aria-expanded=false>{q}</button><div hidden><p>{a}</p><p>{P1}</p></div></div>"
+        )
+    };
+    let in_heading = |q: &str, a: &str| {
+        format!("<div class=faq-item><h3><button>{q}</button></h3><div hidden><p>{a}</p><p>{P1}</p></div></div>")
+    };
+    for item in [bare, in_heading] {
+        let src = format!(
+            "<body><nav><a href=/>Home</a></nav><article><p>{P1}</p><p>{P2}</p>{}{}<p>{P3}</p></article></body>",
+            item("Why now?", P2),
+            item("What next?", P3),
+        );
+        let b = body(&src);
+        assert_eq!(b.paragraphs.len(), 2 + 2 + 2 + 1, "{:?}", b.paragraphs);
+        assert_eq!(b.paragraphs[3], P1);
+    }
+    // A short hidden box beside a button (a modal and its close button) stays hidden.
+    let modal = format!(
+        "<body><article><p>{P1}</p><p>{P2}</p><p>{P3}</p></article><div class=modal><button>Close</button><div hidden><p>Sign up.</p></div></div></body>"
+    );
+    assert_eq!(body(&modal).paragraphs.len(), 3);
+}
+
+#[test]
+fn layout_words_in_a_name_are_not_furniture() {
+    assert!(layout_name("w-embed", ""));
+    assert!(layout_name("field field--label-hidden field__items", ""));
+    assert!(layout_name("layout--right-rail", ""));
+    assert!(!layout_name("elementor-hidden-tablet elementor-hidden-mobile", ""), "shown on some screens only");
+    assert!(!layout_name("modal", ""));
+    assert!(!layout_name("embed sidebar", ""));
+    assert!(!layout_name("plain", ""), "no furniture word at all");
+}
+
+#[test]
+fn a_table_of_figures_in_an_embed_box_is_kept() {
+    let rows: String = ["Quanta Services", "MYR Group", "MasTec", "Rosendin Electric", "Cupertino Electric"]
+        .iter()
+        .enumerate()
+        .map(|(k, n)| format!("<tr><td><a href=/f{k}>{n}</a></td><td>${k}.4 billion in revenue for the year</td></tr>"))
+        .collect();
+    let src = format!(
+        "<body><nav><a href=/>Home</a></nav><article><p>{P1}</p><p>{P2}</p><p>{P3}</p><p>{P1}</p>\
+         <div class=w-embed><table><tr><th>Company</th><th>Revenue</th></tr>{rows}</table></div><p>{P2}</p><p>{P3}</p></article></body>"
+    );
+    let b = body(&src);
+    assert!(b.paragraphs.iter().any(|p| p.starts_with("MasTec")), "{:?}", b.paragraphs);
+    // A weak furniture word for what the box is, not how it is laid out, still drops it.
+    let b = body(&src.replace("w-embed", "modal"));
+    assert!(b.paragraphs.iter().all(|p| !p.starts_with("MasTec")), "{:?}", b.paragraphs);
+}
+
+#[test]
+fn running_text_in_a_clipped_box_is_kept() {
+    let src = format!(
+        "<body><article><p>{P1}</p><p>{P2}</p><div class='grid overflow-hidden'><h3>Why now?</h3><p>{P3}</p><p>{P2}</p><p>{P1}</p></div></article></body>"
+    );
+    let b = body(&src);
+    assert!(b.paragraphs.iter().any(|p| p == "Why now?"), "{:?}", b.paragraphs);
+}
+
+#[test]
+fn hidden_menus_and_short_tips_stay_hidden() {
+    // A menu after its button is links; a tooltip after a heading is short.
+    let src = format!(
+        "<body><article><p>{P1}</p><p>{P2}</p><button>Menu</button><div hidden><p>{}</p></div>\
+         <h3>Note</h3><div hidden><p>Tap to copy.</p></div><p>{P3}</p></article></body>",
+        (0..12).map(|k| format!("<a href=/s{k}>Section number {k}</a> ")).collect::<String>()
+    );
+    let b = body(&src);
+    assert!(b.paragraphs.iter().all(|p| !p.contains("Section number") && !p.contains("Tap to")), "{:?}", b.paragraphs);
+    assert!(b.paragraphs.iter().any(|p| p == P3), "{:?}", b.paragraphs);
+}
+
+#[test]
+fn highlighted_code_keeps_its_comment_spans() {
+    let src = format!(
+        "<body><article><p>{P1}</p><p>{P2}</p><pre><code><span class=hljs-comment># undo the last commit</span>\ngit reset HEAD~1</code></pre><p>{P3}</p></article></body>"
+    );
+    let b = body(&src);
+    assert!(b.paragraphs.iter().any(|p| p.contains("# undo the last commit")), "{:?}", b.paragraphs);
+}
+
+fn blocks_of(texts: &[&str]) -> Vec<Block> {
+    let chars = |t: &str| t.chars().count() as u32;
+    texts.iter().map(|t| Block { text: t.to_string(), chars: chars(t), ..Block::default() }).collect()
+}
+
+#[test]
+fn a_repeated_copy_of_the_article_is_dropped() {
+    let long = |n: usize| format!("{} {n}", "word ".repeat(55).trim_end());
+    let (a, b, c) = (long(1), long(2), long(3));
+    let mut kept = blocks_of(&[&a, &b, &c, "Unique ending.", &a, &b, &c]);
+    drop_repeats(&mut kept);
+    let texts: Vec<&str> = kept.iter().map(|b| b.text.as_str()).collect();
+    assert_eq!(texts, [a.as_str(), b.as_str(), c.as_str(), "Unique ending."]);
+}
+
+#[test]
+fn repeated_labels_and_short_runs_stay() {
+    let long = format!("{} end", "word ".repeat(45).trim_end());
+    // Labels of a timetable repeat, and one long paragraph quoted again is not a copy.
+    let texts = ["Line 4", "Every 10 minutes", "First bus 05:30", "Line 9", "Every 10 minutes", "First bus 05:30"];
+    let mut kept = blocks_of(&texts);
+    drop_repeats(&mut kept);
+    assert_eq!(kept.len(), 6);
+    let mut kept = blocks_of(&[&long, "Short line one here.", &long, "Short line one here.", "Other."]);
+    drop_repeats(&mut kept);
+    assert_eq!(kept.len(), 5);
+}
+
+#[test]
+fn no_article_gives_reason() {
+    let b = body("<body><nav><a href=/a>A</a><a href=/b>B</a></nav><p>Hi</p></body>");
+    assert!(b.paragraphs.is_empty());
+    assert!(b.reason.is_some());
+}
+
+#[test]
+fn deep_nesting_is_fine() {
+    let depth = 100_000;
+    let src = format!("<body>{}<p>{P1}</p><p>{P2}</p>{}</body>", "<div>".repeat(depth), "</div>".repeat(depth));
+    let src = super::super::guard::limit_depth(&src, super::super::guard::MAX_DEPTH);
+    let html = Html::parse_document(&src);
+    let dom = Dom::build(&html, &Marks::default());
+    let b = extract(&dom, &Known::default());
+    assert_eq!(b.paragraphs, [P1, P2]);
+}
