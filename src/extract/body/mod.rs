@@ -32,6 +32,32 @@ pub struct Body {
     pub reason: Option<&'static str>,
 }
 
+/// Per-node sums over the live (not dropped) part of each subtree.
+#[derive(Default, Clone, Copy)]
+struct Stat {
+    text: u32,
+    links: u32,
+    commas: u32,
+    p: u32,
+    li: u32,
+    /// Table rows with two or more cells.
+    rows: u32,
+}
+
+impl Stat {
+    fn add(&mut self, o: &Stat) {
+        self.text += o.text;
+        self.links += o.links;
+        self.commas += o.commas;
+        self.p += o.p;
+        self.li += o.li;
+        self.rows += o.rows;
+    }
+    fn link_density(&self) -> f32 {
+        if self.text == 0 { 0.0 } else { self.links as f32 / self.text as f32 }
+    }
+}
+
 /// Block-level elements: each starts a new paragraph.
 fn is_block(tag: &str) -> bool {
     matches!(

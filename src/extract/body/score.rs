@@ -6,7 +6,7 @@ use super::super::hints::{self, Hint};
 use super::super::live::{self, Live};
 use super::super::text;
 use super::visible::{collapsed_panel, figures, hidden_story, layout_box};
-use super::{is_block, outermost, subtree_text};
+use super::{Stat, is_block, outermost, subtree_text};
 
 /// FNV-1a: the hint cache hashes short class strings, where SipHash's
 /// setup dominates.
@@ -28,32 +28,6 @@ impl std::hash::Hasher for Fnv {
 }
 
 pub(super) type FnvBuild = std::hash::BuildHasherDefault<Fnv>;
-
-/// Per-node sums over the live (not dropped) part of each subtree.
-#[derive(Default, Clone, Copy)]
-pub(super) struct Stat {
-    pub(super) text: u32,
-    pub(super) links: u32,
-    pub(super) commas: u32,
-    pub(super) p: u32,
-    pub(super) li: u32,
-    /// Table rows with two or more cells.
-    pub(super) rows: u32,
-}
-
-impl Stat {
-    pub(super) fn add(&mut self, o: &Stat) {
-        self.text += o.text;
-        self.links += o.links;
-        self.commas += o.commas;
-        self.p += o.p;
-        self.li += o.li;
-        self.rows += o.rows;
-    }
-    pub(super) fn link_density(&self) -> f32 {
-        if self.text == 0 { 0.0 } else { self.links as f32 / self.text as f32 }
-    }
-}
 
 pub(super) struct Analysis<'d, 'a> {
     pub(super) dom: &'d Dom<'a>,

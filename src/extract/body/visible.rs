@@ -3,7 +3,7 @@
 
 use super::super::dom::{Dom, Node};
 use super::super::hints::{self, Hint};
-use super::score::Stat;
+use super::Stat;
 
 /// Whether hidden element `i` holds part of the story: running text, no
 /// furniture name, and right after visible running text (a collapsed rest
