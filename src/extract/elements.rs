@@ -3,9 +3,18 @@
 
 use scraper::ElementRef;
 
-/// The text of an element, runs of whitespace folded to one space.
+/// The text of an element, runs of whitespace folded to one space. A line break
+/// or a block inside it separates words ("WEEKEND<br>CODING" is two words).
 pub fn element_text(e: &ElementRef) -> String {
-    super::text::collapse(&e.text().collect::<String>())
+    let mut s = String::new();
+    for n in e.descendants().skip(1) {
+        match n.value() {
+            scraper::Node::Text(t) => s.push_str(t),
+            scraper::Node::Element(el) if matches!(el.name(), "br" | "p" | "div" | "li") => s.push(' '),
+            _ => {}
+        }
+    }
+    super::text::collapse(&s)
 }
 
 /// Whether an element sits in page furniture whose names are not the article's byline:
@@ -38,4 +47,16 @@ pub fn in_furniture(e: &ElementRef) -> bool {
                 || el.attr("class").is_some_and(furniture)
                 || el.attr("id").is_some_and(furniture))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_breaks_and_blocks_separate_words() {
+        let html = scraper::Html::parse_fragment("<h1> WEEKEND<br>CODING<br> <span>AGENT</span><div>Now</div>in <b>b</b>old</h1>");
+        let h1 = html.select(&scraper::Selector::parse("h1").unwrap()).next().unwrap();
+        assert_eq!(element_text(&h1), "WEEKEND CODING AGENT Now in bold");
+    }
 }
