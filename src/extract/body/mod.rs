@@ -158,8 +158,13 @@ fn keep_block(b: &Block, known: &Known) -> bool {
     }
     let ld = if b.chars == 0 { 0.0 } else { b.links as f32 / b.chars as f32 };
     // Mostly links: a teaser or a list of links, unless plenty of plain text
-    // remains (a paragraph with an inline hover card).
-    if ld > 0.5 && b.chars.saturating_sub(b.links) < 150 {
+    // remains (a paragraph with an inline hover card). Inside the article a
+    // subheading that is wholly a link to its section, or a table row whose
+    // first cell links to its subject, is still content ("Related: …" is not).
+    let plain = b.chars.saturating_sub(b.links);
+    let linked_content =
+        (b.kind == BlockKind::Subheading && plain == 0) || (b.kind == BlockKind::TableRow && plain >= 3);
+    if ld > 0.5 && plain < 150 && !linked_content {
         return false;
     }
     // A row of figures or a line of code is content where a lone line would be furniture.

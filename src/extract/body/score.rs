@@ -348,13 +348,19 @@ impl<'d, 'a> Analysis<'d, 'a> {
         // links. Looking past the parent matters where each part sits in its
         // own section with its subheading: the section adds only the heading,
         // the paragraphs it lacks are in the sections beside it.
-        let reach = 4;
+        // Further up, only through a section that has twins beside it (same
+        // tag and class): the article's parts nested deep, one box each.
+        let (reach, far_reach) = (4, 8);
         'climb: loop {
             let mut p = top;
-            for _ in 0..reach {
+            for level in 0..far_reach {
+                let child = p;
                 p = dom.nodes[p].parent;
                 if p == usize::MAX || matches!(dom.nodes[p].tag, "body" | "html") || other_story(p, top) {
                     break 'climb;
+                }
+                if level >= reach && !self.has_twin(child) {
+                    continue;
                 }
                 let (t, q) = (self.stat[top], self.stat[p]);
                 let plain = |s: Stat| s.text.saturating_sub(s.links);
@@ -369,6 +375,18 @@ impl<'d, 'a> Analysis<'d, 'a> {
         let mut roots = self.merge_siblings(top, &score, &cand);
         roots.retain(|&r| r == top || !stories.iter().any(|&s| dom.contains(r, s) || dom.contains(s, r)));
         roots
+    }
+
+    /// Whether a live sibling of `c` has the same tag and class and paragraphs
+    /// of its own: one of a run of like sections.
+    pub(super) fn has_twin(&self, c: usize) -> bool {
+        let dom = self.dom;
+        let (tag, class, parent) = (dom.nodes[c].tag, dom.nodes[c].class, dom.nodes[c].parent);
+        !class.is_empty()
+            && parent != usize::MAX
+            && dom.children(parent).any(|d| {
+                d != c && !self.dead[d] && dom.nodes[d].tag == tag && dom.nodes[d].class == class && self.stat[d].p >= 1
+            })
     }
 
     /// Whole stories, one after another: `<article>` elements (outermost) with

@@ -231,3 +231,25 @@ fn deep_nesting_is_fine() {
     let b = extract(&dom, &Known::default());
     assert_eq!(b.paragraphs, [P1, P2]);
 }
+
+/// A block of `plain` text followed by `link` text.
+fn linked_block(kind: BlockKind, plain: &str, link: &str) -> Block {
+    let links = text::visible_len(link) as u32;
+    let chars = text::visible_len(plain) as u32 + links;
+    Block { text: format!("{plain}{link}"), chars, links, tag: "h3", kind, pos: 0 }
+}
+
+#[test]
+fn linked_subheadings_and_rows_are_kept_teasers_are_not() {
+    let known = Known::default();
+    let heading = linked_block(BlockKind::Subheading, "", "Lift the plant out");
+    assert!(keep_block(&heading, &known), "a subheading wholly a link to its section");
+    let teaser = linked_block(BlockKind::Subheading, "Related: ", "The best pens for journaling this year");
+    assert!(!keep_block(&teaser, &known), "a teaser with a label beside its link");
+    let row = linked_block(BlockKind::TableRow, " $8.2bn 2.9%", "Rivermouth Water Company (RVW)");
+    assert!(row.links * 2 > row.chars && keep_block(&row, &known), "a row whose first cell links to its subject");
+    let links_only = linked_block(BlockKind::TableRow, "", "Next page Previous page");
+    assert!(!keep_block(&links_only, &known), "a row of links only");
+    let line = linked_block(BlockKind::Paragraph, "", "Lift the plant out");
+    assert!(!keep_block(&line, &known), "a lone linked line is still a teaser");
+}
