@@ -260,6 +260,12 @@ pub fn weight(h: Hint) -> f32 {
     w
 }
 
+/// Whether a text is a template's placeholder ("Lorem ipsum dolor sit amet").
+pub fn is_placeholder(text: &str) -> bool {
+    let t = text.trim_start();
+    t.get(..11).is_some_and(|p| p.eq_ignore_ascii_case("lorem ipsum"))
+}
+
 /// Relative times ("7 minutes ago", "vor 3 Stunden", "il y a 2 heures").
 static AGO_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
@@ -373,5 +379,13 @@ mod tests {
         assert!(is_boilerplate("Get the latest updates right in your inbox. Subscribe to our newsletters.", 12));
         assert!(!is_boilerplate("By the time the council met, the money was gone.", 10));
         assert!(!is_boilerplate("The mayor resigned on Tuesday.", 5));
+    }
+
+    #[test]
+    fn placeholder_text() {
+        assert!(is_placeholder("  Lorem ipsum dolor sit amet, consectetur adipiscing elit."));
+        assert!(is_placeholder("Lorem Ipsum"));
+        assert!(!is_placeholder("The phrase lorem ipsum comes from Cicero."));
+        assert!(!is_placeholder("Lorem"));
     }
 }

@@ -37,6 +37,8 @@ pub(super) struct Analysis<'d, 'a> {
     pub(super) stat: Vec<Stat>,
     pub(super) use_hints: bool,
     pub(super) live: Option<Live>,
+    /// Whether the subtree holds a `<form>`.
+    pub(super) forms: Vec<bool>,
 }
 
 impl<'d, 'a> Analysis<'d, 'a> {
@@ -93,6 +95,12 @@ impl<'d, 'a> Analysis<'d, 'a> {
             }
         }
         let total = raw.first().map(|s| s.text).unwrap_or(0).max(1);
+        // The page's main region, when it holds text: a site footer outside it
+        // is furniture however long its legal text runs.
+        let main_region = (0..n).find(|&i| {
+            let node = &dom.nodes[i];
+            (node.tag == "main" || node.role.eq_ignore_ascii_case("main")) && raw[i].text >= 200
+        });
         let mut dead = vec![false; n];
         for (i, node) in dom.nodes.iter().enumerate() {
             // Names matter only where there is text to keep or drop.
@@ -115,6 +123,8 @@ impl<'d, 'a> Analysis<'d, 'a> {
                 continue;
             }
             if node.is_text() {
+                // A template's filler text, left in a box never written.
+                dead[i] = hints::is_placeholder(node.text);
                 continue;
             }
             let h = hints_v[i];
@@ -138,7 +148,9 @@ impl<'d, 'a> Analysis<'d, 'a> {
                     _ => (h.strong && !content_like) || (h.junk && !h.good && !layout_box(&r, node)),
                 };
             // Never let a name or tag drop most of the page's text.
-            let guard = r.text as f32 > 0.5 * total as f32 && r.text > 500;
+            let site_footer =
+                node.tag == "footer" && main_region.is_some_and(|m| !dom.contains(m, i) && !dom.contains(i, m));
+            let guard = r.text as f32 > 0.5 * total as f32 && r.text > 500 && !site_footer;
             if (by_tag || by_hint) && !guard {
                 dead[i] = true;
             }
@@ -168,7 +180,15 @@ impl<'d, 'a> Analysis<'d, 'a> {
                 stat[node.parent].add(&s);
             }
         }
-        let mut an = Analysis { dom, hints: hints_v, dead, in_link, stat, use_hints, live: None };
+        let mut forms = vec![false; n];
+        for i in (0..n).rev() {
+            let node = &dom.nodes[i];
+            forms[i] |= node.tag == "form";
+            if forms[i] && node.parent != usize::MAX {
+                forms[node.parent] = true;
+            }
+        }
+        let mut an = Analysis { dom, hints: hints_v, dead, in_link, stat, use_hints, live: None, forms };
         an.live = live::find(dom, |i| if an.dead[i] { 0 } else { an.stat[i].text.saturating_sub(an.stat[i].links) });
         an
     }
@@ -515,6 +535,11 @@ impl<'d, 'a> Analysis<'d, 'a> {
         }
         if st.commas >= 10 || figures(&st) {
             return false;
+        }
+        // A sign-up or search box: a form and a line or two asking to use it
+        // (a calculator's table of figures stays, above).
+        if self.forms[i] && matches!(node.tag, "div" | "section" | "aside") && st.text < 500 && st.p <= 2 {
+            return true;
         }
         let ld = st.link_density();
         let list = matches!(node.tag, "ul" | "ol");
