@@ -76,6 +76,12 @@ pub fn starts_with_marker(text: &str) -> bool {
     if !s.starts_with(|c: char| c.is_alphabetic()) {
         return false;
     }
+    // Every marker starts with one of these letters (in either case): most texts need no
+    // regex. Other first letters are left to it (case folding maps a few of them here).
+    const FIRST: &[u8] = b"abcdefhikmnoprtu";
+    if s.as_bytes()[0].is_ascii() && !FIRST.contains(&s.as_bytes()[0].to_ascii_lowercase()) {
+        return false;
+    }
     let mut end = s.len().min(160);
     while !s.is_char_boundary(end) {
         end -= 1;
