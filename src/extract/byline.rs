@@ -22,7 +22,8 @@ pub(super) struct TextByline {
 impl TextByline {
     /// Reads one trimmed text node; `parent` is its element.
     pub(super) fn see(&mut self, tt: &str, parent: Option<ElementRef>) {
-        if self.name.is_some() {
+        // An empty text is neither a label nor a name.
+        if self.name.is_some() || tt.is_empty() {
             return;
         }
         if self.pending && !tt.is_empty() {
@@ -81,12 +82,14 @@ pub(super) fn marks_the_byline(
         || contains_ci(rel, "author")
         || itemprop.eq_ignore_ascii_case("author")
         || contains_ci(class, "byline")
-        || contains_ci(class, "author-name")
-        || class.split_whitespace().any(|c| {
+        // Each of the names below holds "aut", "firma" or "verfasser".
+        || (contains_ci(class, "aut") || contains_ci(class, "firma") || contains_ci(class, "verfasser"))
+            && (contains_ci(class, "author-name")
+                || class.split_whitespace().any(|c| {
             ["author", "article-author", "firma", "autore", "autor", "auteur", "autorin", "verfasser"]
                 .iter()
                 .any(|name| c.eq_ignore_ascii_case(name))
-        })
+                }))
         || contains_ci(testid, "byline")
         || contains_ci(testid, "author")
 }
@@ -191,20 +194,22 @@ pub(super) fn author_path(href: &str) -> bool {
     // Each path starts with a slash: look only where there is one.
     let b = href.as_bytes();
     memchr::memchr_iter(b'/', b).any(|i| {
-        [
-            "author/",
-            "authors/",
-            "writer/",
-            "writers/",
-            "profile/",
-            "profiles/",
-            "people/",
-            "team/",
-            "staff/",
-            "contributor",
-        ]
-        .iter()
-        .any(|p| b[i + 1..].starts_with(p.as_bytes()))
+        // The first letters of the paths below, tried before the paths themselves.
+        matches!(b.get(i + 1), Some(b'a' | b'w' | b'p' | b't' | b's' | b'c'))
+            && [
+                "author/",
+                "authors/",
+                "writer/",
+                "writers/",
+                "profile/",
+                "profiles/",
+                "people/",
+                "team/",
+                "staff/",
+                "contributor",
+            ]
+            .iter()
+            .any(|p| b[i + 1..].starts_with(p.as_bytes()))
     })
 }
 
@@ -426,7 +431,15 @@ fn is_byline_label(t: &str) -> bool {
     if !t.starts_with(char::is_uppercase) && !t.ends_with(':') {
         return false;
     }
-    let l = t.trim_end_matches(':').trim().to_lowercase();
+    let core = t.trim_end_matches(':').trim();
+    // Every label below is short or ends so (lower-casing folds no other letter to these):
+    // most texts need no lower-cased copy.
+    if core.len() > 12
+        && !core.get(core.len().saturating_sub(10)..).is_some_and(|end| end.eq_ignore_ascii_case("written by"))
+    {
+        return false;
+    }
+    let l = core.to_lowercase();
     // "Article written by:", "This post was written by".
     (l.ends_with(" written by") && text::word_count(&l) <= 5)
         || matches!(

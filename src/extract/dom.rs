@@ -4,8 +4,11 @@
 //! over ranges, never recursion: a page nested 100,000 levels deep costs the
 //! same stack as a flat one.
 
+use super::hints::{self, FnvBuild, Hint};
+use super::text;
 use scraper::{Html, Node as HtmlNode};
-use std::collections::HashSet;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 
 /// Elements whose content is never article text.
 fn skipped(tag: &str) -> bool {
@@ -50,6 +53,9 @@ pub struct Node<'a> {
     pub tag: &'a str,
     /// Text of a text node; empty for elements.
     pub text: &'a str,
+    /// Characters of `text` that are not whitespace ([`text::visible_len`]), counted once here
+    /// as every pass of the body reads it.
+    pub text_len: u32,
     /// `class` attribute.
     pub class: &'a str,
     /// `id` attribute.
@@ -88,6 +94,9 @@ impl Node<'_> {
 pub struct Dom<'a> {
     /// Nodes in document order.
     pub nodes: Vec<Node<'a>>,
+    /// [`hints::hint`] of each (class, id, role) already read: the same names recur on a
+    /// page, and the body reads them once a pass.
+    hint_cache: RefCell<HashMap<(&'a str, &'a str, &'a str), Hint, FnvBuild>>,
 }
 
 /// Elements marked by the caller's rules, keyed by [`key`].
@@ -154,7 +163,8 @@ fn style_hides(style: &str) -> bool {
 impl<'a> Dom<'a> {
     /// Copies the `<body>` (or the whole document) of `html`.
     pub fn build(html: &'a Html, marks: &Marks) -> Dom<'a> {
-        let mut nodes: Vec<Node<'a>> = Vec::new();
+        // The copy holds at most the parsed tree's nodes: one allocation.
+        let mut nodes: Vec<Node<'a>> = Vec::with_capacity(html.tree.values().len());
         let root = html.tree.root();
         // Path of (scraper node, arena index or MAX when not copied).
         let mut path: Vec<usize> = Vec::new();
@@ -178,6 +188,7 @@ impl<'a> Dom<'a> {
                         nodes.push(Node {
                             tag,
                             text: "",
+                            text_len: 0,
                             class: at.class,
                             id: at.id,
                             role: at.role,
@@ -203,6 +214,7 @@ impl<'a> Dom<'a> {
                     nodes.push(Node {
                         tag: "",
                         text: &t.text,
+                        text_len: text::visible_len(&t.text) as u32,
                         class: "",
                         id: "",
                         role: "",
@@ -251,7 +263,14 @@ impl<'a> Dom<'a> {
         while let Some(idx) = path.pop() {
             nodes[idx].end = nodes.len();
         }
-        Dom { nodes }
+        Dom { nodes, hint_cache: RefCell::default() }
+    }
+
+    /// The hint of element `i`'s class, id and role, read once per distinct triple.
+    pub fn hint(&self, i: usize) -> Hint {
+        let n = &self.nodes[i];
+        let key = (n.class, n.id, n.role);
+        *self.hint_cache.borrow_mut().entry(key).or_insert_with(|| hints::hint(n.class, n.id, n.role))
     }
 
     /// Children of `i`, in order.

@@ -32,7 +32,11 @@ pub fn fast(html: &str) -> Option<Html> {
     {
         return None;
     }
-    let tb = TreeBuilder::new(HtmlTreeSink::new(Html::new_document()), TreeBuilderOpts::default());
+    // Sized once for about a node every 16 bytes (a tag or the text after it, the attributes
+    // nobody reads cut by the guard), the tree is seldom copied as it grows.
+    let mut doc = Html::new_document();
+    doc.tree = ego_tree::Tree::with_capacity(scraper::Node::Document, html.len() / 16 + 16);
+    let tb = TreeBuilder::new(HtmlTreeSink::new(doc), TreeBuilderOpts::default());
     let mut p = Parser { src: html, b: html.as_bytes(), i: 0, tb: &tb, text: String::new(), scratch: String::new() };
     p.run()?;
     let _ = tb.process_token(Token::EOFToken, 1);

@@ -156,7 +156,7 @@ static GOOD_RE: LazyLock<Regex> =
 
 /// FNV-1a: class words are short, and SipHash costs more than the look-up.
 #[derive(Default)]
-struct Fnv(u64);
+pub struct Fnv(u64);
 
 impl Hasher for Fnv {
     fn finish(&self) -> u64 {
@@ -170,6 +170,9 @@ impl Hasher for Fnv {
         self.0 = h;
     }
 }
+
+/// A [`HashMap`] hasher for short strings.
+pub type FnvBuild = BuildHasherDefault<Fnv>;
 
 /// Hint carried by one element's class, id and role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -187,7 +190,7 @@ pub struct Hint {
 /// Reads the hint of an element from its `class`, `id` and `role`/`itemprop`.
 pub fn hint(class: &str, id: &str, role: &str) -> Hint {
     // One look-up a token: bit 1 for furniture words, bit 2 for article words.
-    static WORDS: LazyLock<HashMap<&'static str, u8, BuildHasherDefault<Fnv>>> = LazyLock::new(|| {
+    static WORDS: LazyLock<HashMap<&'static str, u8, FnvBuild>> = LazyLock::new(|| {
         let mut m = HashMap::default();
         for w in JUNK_TOKENS {
             *m.entry(*w).or_insert(0) |= 1;

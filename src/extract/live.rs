@@ -116,11 +116,12 @@ fn subtree_text(dom: &Dom, i: usize) -> String {
 
 fn is_time_mark(dom: &Dom, i: usize) -> bool {
     let node = &dom.nodes[i];
-    if node.is_text() || node.end == i + 1 {
+    // The size test first: it is cheaper than reading the class.
+    if node.is_text() || node.end == i + 1 || node.end - i > 8 {
         return false;
     }
     let named = node.tag == "time" || contains_ascii_ci(node.class, "time");
-    if !named || node.end - i > 8 {
+    if !named {
         return false;
     }
     let t = subtree_text(dom, i);

@@ -108,11 +108,11 @@ fn scan(doc: &Html) -> Scan<'_> {
                 if !s.h1s.is_empty()
                     && s.text_dates.len() < 2
                     && dates::looks_like_date(t)
-                    && let Some(d) = dates::visible(t.trim(), s.order)
+                    && let Some(d) = dates::visible(text::trim(t), s.order)
                 {
                     s.text_dates.push(d);
                 }
-                let tt = t.trim();
+                let tt = text::trim(t);
                 let visible_text = !parent.is_some_and(|p| {
                     matches!(p.value().name(), "script" | "style" | "noscript" | "template" | "title")
                 });

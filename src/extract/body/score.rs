@@ -8,27 +8,6 @@ use super::super::text;
 use super::visible::{collapsed_panel, figures, hidden_story, layout_box};
 use super::{Stat, is_block, outermost, subtree_text};
 
-/// FNV-1a: the hint cache hashes short class strings, where SipHash's
-/// setup dominates.
-#[derive(Default)]
-pub(super) struct Fnv(u64);
-
-impl std::hash::Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
-        for b in bytes {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
-
-pub(super) type FnvBuild = std::hash::BuildHasherDefault<Fnv>;
-
 pub(super) struct Analysis<'d, 'a> {
     pub(super) dom: &'d Dom<'a>,
     pub(super) hints: Vec<Hint>,
@@ -47,7 +26,6 @@ impl<'d, 'a> Analysis<'d, 'a> {
         let mut hints_v = vec![Hint::default(); n];
         let mut in_link = vec![false; n];
         let mut in_code = vec![false; n];
-        let mut cache: std::collections::HashMap<(&str, &str, &str), Hint, FnvBuild> = Default::default();
         let mut raw = vec![Stat::default(); n];
         // The same sums counting hidden elements too, to read collapsed panels.
         let mut all = vec![Stat::default(); n];
@@ -64,7 +42,7 @@ impl<'d, 'a> Analysis<'d, 'a> {
                 continue;
             }
             if node.is_text() {
-                all[i].text = text::visible_len(node.text) as u32;
+                all[i].text = node.text_len;
                 if in_link[i] {
                     all[i].links = all[i].text;
                 }
@@ -77,7 +55,7 @@ impl<'d, 'a> Analysis<'d, 'a> {
                 continue;
             }
             if node.is_text() {
-                raw[i].text = text::visible_len(node.text) as u32;
+                raw[i].text = node.text_len;
                 if in_link[i] {
                     raw[i].links = raw[i].text;
                 }
@@ -108,8 +86,7 @@ impl<'d, 'a> Analysis<'d, 'a> {
                 && (raw[i].text > 0 || (node.hidden && all[i].text > 0))
                 && !(node.class.is_empty() && node.id.is_empty() && node.role.is_empty())
             {
-                let key = (node.class, node.id, node.role);
-                hints_v[i] = *cache.entry(key).or_insert_with(|| hints::hint(node.class, node.id, node.role));
+                hints_v[i] = dom.hint(i);
             }
             let parent_dead = node.parent != usize::MAX && dead[node.parent];
             // The second pass also reads hidden elements that hold the rest of
