@@ -6,10 +6,12 @@ use scraper::ElementRef;
 /// The text of an element, runs of whitespace folded to one space. A line break
 /// or a block inside it separates words ("WEEKEND<br>CODING" is two words).
 pub fn element_text(e: &ElementRef) -> String {
+    use ego_tree::iter::Edge;
     let mut s = String::new();
-    for n in e.descendants().skip(1) {
+    for edge in e.traverse() {
+        let (Edge::Open(n) | Edge::Close(n)) = edge;
         match n.value() {
-            scraper::Node::Text(t) => s.push_str(t),
+            scraper::Node::Text(t) if matches!(edge, Edge::Open(_)) => s.push_str(t),
             scraper::Node::Element(el) if matches!(el.name(), "br" | "p" | "div" | "li") => s.push(' '),
             _ => {}
         }
