@@ -779,7 +779,7 @@ async fn an_editor_adds_pauses_and_guards_a_watch_from_the_page_in_chromium() {
     browser.type_into("form.watch-form input[name=url]", &story).await;
     browser.type_into("form.watch-form input[name=every]", "1s").await;
     browser.type_into("form.watch-form input[name=name]", "Ferry desk").await;
-    browser.click(&browser.find("form.watch-form button").await).await;
+    browser.click_and_leave(&browser.find("form.watch-form button").await).await;
     if !browser.url().await.contains("?done=added") {
         panic!("not added ({}): {}", browser.url().await, browser.text(&browser.find("main").await).await);
     }
