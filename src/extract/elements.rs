@@ -57,7 +57,9 @@ mod tests {
 
     #[test]
     fn line_breaks_and_blocks_separate_words() {
-        let html = scraper::Html::parse_fragment("<h1> WEEKEND<br>CODING<br> <span>AGENT</span><div>Now</div>in <b>b</b>old</h1>");
+        let html = scraper::Html::parse_fragment(
+            "<h1> WEEKEND<br>CODING<br> <span>AGENT</span><div>Now</div>in <b>b</b>old</h1>",
+        );
         let h1 = html.select(&scraper::Selector::parse("h1").unwrap()).next().unwrap();
         assert_eq!(element_text(&h1), "WEEKEND CODING AGENT Now in bold");
     }
