@@ -76,20 +76,6 @@ pub fn starts_with_marker(text: &str) -> bool {
     if !s.starts_with(|c: char| c.is_alphabetic()) {
         return false;
     }
-    // Every marker starts with one of these pairs of letters (in either case): most texts
-    // need no regex. Other starts are left to it: a space or a dot after one letter ("a note",
-    // "n.d.r."), letters outside ASCII (case folding maps a few of them to ASCII ones).
-    const STARTS: [&[u8; 2]; 30] = [
-        b"ac", b"ag", b"ak", b"an", b"at", b"be", b"cl", b"co", b"da", b"ea", b"ed", b"er", b"es", b"fe", b"hi", b"in",
-        b"ko", b"mi", b"na", b"nd", b"no", b"or", b"pr", b"re", b"ri", b"th", b"tr", b"um", b"un", b"up",
-    ];
-    if let [a, b, ..] = *s.as_bytes()
-        && a.is_ascii_alphabetic()
-        && b.is_ascii_alphabetic()
-        && !STARTS.contains(&&[a.to_ascii_lowercase(), b.to_ascii_lowercase()])
-    {
-        return false;
-    }
     let mut end = s.len().min(160);
     while !s.is_char_boundary(end) {
         end -= 1;
