@@ -12,6 +12,10 @@
 //!
 //! `cargo run --release --bin redline-render-bench` (see `docs/BENCHMARKS.md`).
 
+/// The allocator the daemon runs with (src/main.rs says why).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};

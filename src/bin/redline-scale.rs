@@ -9,6 +9,10 @@
 //! `scripts/urlwatch_bench.sh` builds it, creates the urlwatch virtualenv and runs
 //! the series recorded in `docs/BENCHMARKS.md`.
 
+/// The allocator the daemon runs with (src/main.rs says why).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::net::SocketAddr;

@@ -12,6 +12,10 @@
 //! cargo run --release --bin redline-story-bench -- --sizes 10000,100000
 //! ```
 
+/// The allocator the daemon runs with (src/main.rs says why).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 use std::time::Instant;
 

@@ -17,6 +17,10 @@
 //! PostgreSQL from `--postgres` or REDLINE_TEST_POSTGRES (default
 //! postgres://root@127.0.0.1:5432/test); one fresh database per series.
 
+/// The allocator the daemon runs with (src/main.rs says why).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
