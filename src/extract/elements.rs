@@ -44,10 +44,10 @@ pub fn in_furniture(e: &ElementRef) -> bool {
     };
     std::iter::once(*e).chain(e.ancestors().filter_map(ElementRef::wrap)).any(|a| {
         let el = a.value();
+        // One pass over the attributes: `Element::attr` interns its argument.
         !matches!(el.name(), "html" | "body" | "main" | "article")
             && (matches!(el.name(), "aside" | "nav")
-                || el.attr("class").is_some_and(furniture)
-                || el.attr("id").is_some_and(furniture))
+                || el.attrs().any(|(k, v)| matches!(k, "class" | "id") && furniture(v)))
     })
 }
 

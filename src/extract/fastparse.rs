@@ -24,11 +24,15 @@ pub fn parse_document(html: &str) -> Html {
 /// The fast path alone: `None` when the page needs html5ever's tokenizer.
 pub fn fast(html: &str) -> Option<Html> {
     // html5ever drops a byte-order mark; NUL bytes have their own tokens, and so
-    // does a byte-order mark further on (in the head it ends the head apart from
-    // the whitespace after it).
+    // does a byte-order mark further on, which matters before the body opens (in the
+    // head it ends the head apart from the whitespace after it). Inside the body it is
+    // text like any other: a template included with its own mark leaves one there.
     let html = html.strip_prefix('\u{feff}').unwrap_or(html);
-    if memchr::memchr(0, html.as_bytes()).is_some()
-        || memchr::memmem::find(html.as_bytes(), "\u{feff}".as_bytes()).is_some()
+    if memchr::memchr(0, html.as_bytes()).is_some() {
+        return None;
+    }
+    if let Some(mark) = memchr::memmem::find(html.as_bytes(), "\u{feff}".as_bytes())
+        && !opens_body(&html.as_bytes()[..mark])
     {
         return None;
     }
@@ -42,6 +46,11 @@ pub fn fast(html: &str) -> Option<Html> {
     let _ = tb.process_token(Token::EOFToken, 1);
     tb.end();
     Some(tb.sink.finish())
+}
+
+/// Whether `html` holds a `<body>` start tag, in any case.
+fn opens_body(html: &[u8]) -> bool {
+    html.windows(6).any(|w| w[..5].eq_ignore_ascii_case(b"<body") && (matches!(w[5], b'>' | b'/') || is_ws(w[5])))
 }
 
 /// How the fast path does on `html`: `Ok(true)` when it builds html5ever's tree,
@@ -182,7 +191,10 @@ impl Parser<'_, '_> {
             Some(b'/') => match b.get(i + 2) {
                 Some(c) if c.is_ascii_alphabetic() => self.tag(i + 2, TagKind::EndTag).map(Some),
                 Some(b'>') => {
-                    // `</>` is dropped.
+                    // `</>` is dropped, as a parse error: html5ever's error token ends the
+                    // tree builder's "drop a newline right after <pre>" as any token does.
+                    self.flush();
+                    let _ = self.tb.process_token(Token::ParseError("Saw </> in data".into()), 1);
                     self.i = i + 3;
                     Some(None)
                 }
@@ -555,6 +567,14 @@ mod tests {
         same("<p x=\"a\"y=\"b\">t</p><p/x>u</p>");
         same("");
         same("text only");
+        // A byte-order mark inside the body (an included template's) is text.
+        for src in [
+            "<html><head><title>t</title></head><body><p>x</p>\u{feff}\n<div>y\u{feff}z</div></body>",
+            "<body><pre></>\n<p>x</p>",
+            "<BODY class=a>\u{feff}<table><tr><td>\u{feff}\n</table></body>\u{feff}\n",
+        ] {
+            assert_eq!(check(src), Ok(true), "{src:?}");
+        }
     }
 
     #[test]
@@ -570,6 +590,7 @@ mod tests {
             // Found by the fuzz loop: in the head, html5ever ends the head at the mark
             // and keeps the newline after it apart.
             "<html><head><meta charset=\"utf-8\">\u{feff}\n<title>t</title></head><body><p>x</p>",
+            "<p>x</p>\u{feff}\n<div>y</div>",
         ] {
             assert!(fast(src).is_none(), "{src}");
             let _ = parse_document(src);
@@ -700,6 +721,8 @@ mod tests {
     ];
     /// Text it mostly leaves to html5ever.
     const ODD_TEXTS: &[&str] = &[
+        "\u{feff}",
+        "\u{feff}\n",
         "&amp",
         "&copy",
         "&notit;",

@@ -151,6 +151,9 @@ static JUNK_RE: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap()
 });
 
+/// A comment section's names (one literal search, not three).
+static COMMENTS_RE: LazyLock<Regex> = LazyLock::new(|| Regex::new("comment|disqus|respond").unwrap());
+
 static GOOD_RE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new("article|body|content|entry|main|post|story|text|hentry|h-entry|prose|blog").unwrap());
 
@@ -222,7 +225,7 @@ pub fn hint(class: &str, id: &str, role: &str) -> Hint {
             h.junk = true;
             h.strong = true;
         }
-        if !h.comments && (lower.contains("comment") || lower.contains("disqus") || lower.contains("respond")) {
+        if !h.comments && COMMENTS_RE.is_match(&lower) {
             h.comments = true;
         }
         if !h.good && GOOD_RE.is_match(&lower) {
@@ -292,7 +295,7 @@ static PROMO_RE: LazyLock<Regex> = LazyLock::new(|| {
 /// Short lines that are furniture whatever element they sit in.
 static BOILER_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)^\W*(?:advertisement|anzeige|publicité|werbung|sponsored(?: content)?|ad|skip (?:to|ad)\b.*|share(?: this)?(?: article| story| on \w+)?|teilen|partager|print|drucken|imprimer|email|e-mail|tweet|facebook|twitter|linkedin|whatsapp|copy link|link copied|comments?|\d+ comments?|view comments|show comments|leave a (?:comment|reply).*|related(?: articles| stories| content| posts| coverage)?|more (?:on|from|stories|news)\b.*|most (?:read|popular|viewed|shared)|read more\b.*|read next\b.*|continue reading\b.*|weiterlesen|lire aussi.*|lire la suite.*|mehr zum thema.*|zum thema|sign up\b.*|subscribe\b.*|abonnieren.*|follow us\b.*|newsletter|listen to (?:this )?article.*|(?:\d+ )?min(?:ute)?s? read|\d+ min(?:ute)? read|reading time.*|photo:.*|image:.*|credit:.*|foto:.*|bild:.*|source:.*|getty images|reuters|afp|ap photo.*|all rights reserved.*|©.*|copyright\b.*|back to top|top|loading\.*|please enable javascript.*|we use cookies.*|accept(?: all)?(?: cookies)?|topics?:.*|tags?:.*|themen:.*|filed under:?.*|posted in\b.*|categories:.*|see also:?.*|also read:?.*|recommended.*|trending.*|you (?:may|might) also like.*|click here.*)\W*$",
+        r"(?i)^\W*(?:advertisement|anzeige|publicité|werbung|sponsored(?: content)?|ad|skip (?:to|ad)(?-u:\b).*|share(?: this)?(?: article| story| on \w+)?|teilen|partager|print|drucken|imprimer|email|e-mail|tweet|facebook|twitter|linkedin|whatsapp|copy link|link copied|comments?|\d+ comments?|view comments|show comments|leave a (?:comment|reply).*|related(?: articles| stories| content| posts| coverage)?|more (?:on|from|stories|news)(?-u:\b).*|most (?:read|popular|viewed|shared)|read more(?-u:\b).*|read next(?-u:\b).*|continue reading(?-u:\b).*|weiterlesen|lire aussi.*|lire la suite.*|mehr zum thema.*|zum thema|sign up(?-u:\b).*|subscribe(?-u:\b).*|abonnieren.*|follow us(?-u:\b).*|newsletter|listen to (?:this )?article.*|(?:\d+ )?min(?:ute)?s? read|\d+ min(?:ute)? read|reading time.*|photo:.*|image:.*|credit:.*|foto:.*|bild:.*|source:.*|getty images|reuters|afp|ap photo.*|all rights reserved.*|©.*|copyright(?-u:\b).*|back to top|top|loading\.*|please enable javascript.*|we use cookies.*|accept(?: all)?(?: cookies)?|topics?:.*|tags?:.*|themen:.*|filed under:?.*|posted in(?-u:\b).*|categories:.*|see also:?.*|also read:?.*|recommended.*|trending.*|you (?:may|might) also like.*|click here.*)\W*$",
     )
     .unwrap()
 });

@@ -14,15 +14,26 @@ pub fn collapse(s: &str) -> String {
 /// Appends `s` to `out`, collapsing whitespace; never starts `out` with a
 /// space and never writes two spaces in a row.
 pub fn push_collapsed(out: &mut String, s: &str) {
-    for c in s.chars() {
-        if is_space(c) {
-            if !out.is_empty() && !out.ends_with(' ') {
+    // Runs of kept characters are copied whole; only non-ASCII characters are decoded.
+    let b = s.as_bytes();
+    let (mut i, mut run) = (0, 0);
+    while i < b.len() {
+        let (len, space, invisible) = if b[i] < 0x80 {
+            (1, is_ascii_space(b[i]), false)
+        } else {
+            let c = s[i..].chars().next().expect("i is a character boundary");
+            (c.len_utf8(), is_space(c), is_invisible(c))
+        };
+        if space || invisible {
+            out.push_str(&s[run..i]);
+            if space && !out.is_empty() && !out.ends_with(' ') {
                 out.push(' ');
             }
-        } else if !is_invisible(c) {
-            out.push(c);
+            run = i + len;
         }
+        i += len;
     }
+    out.push_str(&s[run..]);
 }
 
 /// Whitespace as the extractor sees it.
@@ -122,6 +133,34 @@ mod tests {
         for t in ["a b", " \t\x0b\x0cx\r\ny ", "", "  ", "\u{a0}é b", "a\u{200b} b"] {
             assert_eq!(word_count(t), t.split(is_space).filter(|w| !w.is_empty()).count(), "{t:?}");
             assert_eq!(visible_len(t), t.chars().filter(|c| !is_space(*c) && !is_invisible(*c)).count(), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn push_collapsed_is_the_char_by_char_definition() {
+        let by_chars = |out: &mut String, s: &str| {
+            for c in s.chars() {
+                if is_space(c) {
+                    if !out.is_empty() && !out.ends_with(' ') {
+                        out.push(' ');
+                    }
+                } else if !is_invisible(c) {
+                    out.push(c);
+                }
+            }
+        };
+        for (start, t) in [
+            ("", "  a\n\t b\u{a0}\u{a0}c  "),
+            ("x", " y"),
+            ("x ", " y "),
+            ("", "\u{200b} \u{200b}é\u{ad}ü\u{2009}z\u{3000}"),
+            ("", "\x0b\x0cq\u{85}r"),
+            ("", ""),
+        ] {
+            let (mut a, mut b) = (start.to_string(), start.to_string());
+            push_collapsed(&mut a, t);
+            by_chars(&mut b, t);
+            assert_eq!(a, b, "{t:?}");
         }
     }
 

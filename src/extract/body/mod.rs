@@ -131,8 +131,25 @@ pub struct Known<'a> {
     pub byline: Option<&'a str>,
 }
 
+/// The headline and byline folded ([`text::fold`]) once for the filters of every block.
+struct Folded {
+    /// The folded headline and the length of the headline as written.
+    title: Option<(String, usize)>,
+    /// The folded byline and its word count.
+    byline: Option<(String, usize)>,
+}
+
+impl Folded {
+    fn of(known: &Known) -> Folded {
+        Folded {
+            title: known.title.map(|t| (text::fold(t), t.len())),
+            byline: known.byline.map(|by| (text::fold(by), text::word_count(by))),
+        }
+    }
+}
+
 /// Whether a block survives the paragraph filters.
-fn keep_block(b: &Block, known: &Known) -> bool {
+fn keep_block(b: &Block, known: &Folded) -> bool {
     if b.kind == BlockKind::Time {
         return true;
     }
@@ -142,17 +159,16 @@ fn keep_block(b: &Block, known: &Known) -> bool {
     if b.tag == "h1" {
         return false;
     }
-    if let Some(t) = known.title {
-        let (n, m) = (t.len(), b.text.len());
-        if m <= 2 * n && n <= 2 * m && text::fold(t) == text::fold(&b.text) {
+    if let Some((t, n)) = &known.title {
+        let (n, m) = (*n, b.text.len());
+        if m <= 2 * n && n <= 2 * m && *t == text::fold(&b.text) {
             return false;
         }
     }
     let words = text::word_count(&b.text);
-    if let Some(by) = known.byline.filter(|_| words <= 12) {
+    if let Some((fb, by_words)) = known.byline.as_ref().filter(|_| words <= 12) {
         // A credit line: the author's name and a word or two ("Jane Doe, staff writer").
-        let (f, fb) = (text::fold(&b.text), text::fold(by));
-        if !fb.is_empty() && words <= 12 && f.contains(&fb) && words <= text::word_count(by) + 3 {
+        if !fb.is_empty() && words <= by_words + 3 && text::fold(&b.text).contains(fb.as_str()) {
             return false;
         }
     }
@@ -209,13 +225,21 @@ fn attempt(dom: &Dom, known: &Known, use_hints: bool) -> Body {
     for &r in &roots {
         an.blocks(r, Mode::Body { clean }, &mut blocks);
     }
-    let mut kept: Vec<Block> = blocks.into_iter().filter(|b| keep_block(b, known)).collect();
+    let folded = Folded::of(known);
+    let mut kept: Vec<Block> = blocks.into_iter().filter(|b| keep_block(b, &folded)).collect();
     while kept.last().is_some_and(|b| is_heading(b.tag)) {
         kept.pop();
     }
     drop_repeats(&mut kept);
     rescue_notices(&an, &roots, &mut kept);
-    let words: usize = kept.iter().map(|b| text::word_count(&b.text)).sum();
+    // Only whether 15 words are reached matters: count until they are.
+    let mut words = 0;
+    for b in &kept {
+        words += text::word_count(&b.text);
+        if words >= 15 {
+            break;
+        }
+    }
     if words < 15 && !kept.iter().any(|b| hints::is_notice(&b.text)) && !is_brief(dom, &kept, known) {
         return Body { paragraphs: Vec::new(), kinds: Vec::new(), reason: Some("too little text for an article") };
     }

@@ -144,7 +144,7 @@ impl<'d, 'a> Analysis<'d, 'a> {
                 if in_link[i] {
                     stat[i].links = len;
                 }
-                stat[i].commas = node.text.chars().filter(|c| matches!(c, ',' | '，' | '、' | '،')).count() as u32;
+                stat[i].commas = commas(node.text);
             } else if node.tag == "p" {
                 stat[i].p += 1;
             } else if node.tag == "li" {
@@ -530,5 +530,27 @@ impl<'d, 'a> Analysis<'d, 'a> {
             return true;
         }
         w >= 25.0 && ld > 0.5
+    }
+}
+
+/// Commas in a text, Latin, CJK and Arabic: a byte scan for the ASCII one, the others
+/// looked for only in text that has non-ASCII characters.
+fn commas(text: &str) -> u32 {
+    let mut n = memchr::memchr_iter(b',', text.as_bytes()).count();
+    if !text.is_ascii() {
+        n += text.matches(['，', '、', '،']).count();
+    }
+    n as u32
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn commas_of_every_script_are_counted() {
+        for t in ["a, b, c", "", "甲，乙、丙", "واحد، اثنان, three", "no commas"] {
+            let by_chars = t.chars().filter(|c| matches!(c, ',' | '，' | '、' | '،')).count() as u32;
+            assert_eq!(super::commas(t), by_chars, "{t:?}");
+        }
+        assert_eq!(super::commas("甲，乙、丙, d"), 3);
     }
 }

@@ -241,7 +241,7 @@ fn linked_block(kind: BlockKind, plain: &str, link: &str) -> Block {
 
 #[test]
 fn linked_subheadings_and_rows_are_kept_teasers_are_not() {
-    let known = Known::default();
+    let known = Folded::of(&Known::default());
     let heading = linked_block(BlockKind::Subheading, "", "Lift the plant out");
     assert!(keep_block(&heading, &known), "a subheading wholly a link to its section");
     let teaser = linked_block(BlockKind::Subheading, "Related: ", "The best pens for journaling this year");
