@@ -511,6 +511,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn find_ignores_ascii_case_and_skips_lone_brackets() {
+        let js = "if (a<b && c</ d) { s = '</scr' + 'ipt>' } </SCRIPT> x --> y";
+        assert_eq!(find(js, 0, b"</script"), js.find("</SCRIPT"));
+        assert_eq!(find(js, 0, b"-->"), js.find("-->"));
+        assert_eq!(find(js, 0, b"ipt>"), js.find("ipt>"));
+        assert_eq!(find(js, 50, b"</script"), None);
+        assert_eq!(find("", 0, b"</p"), None);
+    }
+
+    #[test]
     fn ordinary_pages_are_untouched() {
         let html = "<div><p>a<p>b<ul><li>x<li>y</ul><br><img src=x></div><script>if (a<b) {}</script>";
         assert!(matches!(limit_depth(html, 3), Cow::Borrowed(_)));
