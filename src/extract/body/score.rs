@@ -109,7 +109,9 @@ impl<'d, 'a> Analysis<'d, 'a> {
             let by_tag = match node.tag {
                 "nav" | "aside" | "menu" | "footer" | "form" | "figcaption" | "address" | "fieldset" | "label"
                 | "legend" | "dialog" => true,
-                "figure" => r.text < 400,
+                // An image and its caption; not a table of figures or a
+                // quotation set in a figure (an expert's words, a testimonial).
+                "figure" => r.text < 400 && !figures(&r) && !(i..node.end).any(|d| dom.nodes[d].tag == "blockquote"),
                 "header" => r.text < 600,
                 _ => false,
             };
@@ -484,6 +486,25 @@ impl<'d, 'a> Analysis<'d, 'a> {
         out
     }
 
+    /// Whether list `i` comes right after a paragraph of running text, which
+    /// leads into it ("Many patches were sent for review:"): the list is
+    /// part of the story however many of its items link out (the products
+    /// of a round-up, the sources of a report). A list under a heading alone
+    /// ("Related") is still judged by its links.
+    pub(super) fn introduced(&self, i: usize) -> bool {
+        let dom = self.dom;
+        let p = dom.nodes[i].parent;
+        if p == usize::MAX {
+            return false;
+        }
+        let before = dom
+            .children(p)
+            .take_while(|&c| c != i)
+            .filter(|&c| !dom.nodes[c].is_text() && !self.dead[c] && self.stat[c].text > 0)
+            .last();
+        before.is_some_and(|b| dom.nodes[b].tag == "p" && self.stat[b].link_density() < 0.3)
+    }
+
     /// Readability's conditional cleaning of containers inside the body.
     pub(super) fn drop_container(&self, i: usize) -> bool {
         let node = &self.dom.nodes[i];
@@ -521,7 +542,7 @@ impl<'d, 'a> Analysis<'d, 'a> {
         let ld = st.link_density();
         let list = matches!(node.tag, "ul" | "ol");
         if list {
-            return ld > 0.5;
+            return ld > 0.5 && !self.introduced(i);
         }
         if st.li > st.p + 2 && ld > 0.2 {
             return true;
