@@ -109,7 +109,7 @@ impl<'d, 'a> Analysis<'d, 'a> {
             let node = &dom.nodes[i];
             let skip = match mode {
                 Mode::All => node.hidden || node.excluded || node.tag == "nav" || self.hints[i].comments,
-                Mode::Body { clean } => self.dead[i] || (clean && i != root && self.drop_container(i)),
+                Mode::Body { clean } => self.dead[i] || (clean && i != root && self.drop_container(i, root)),
             };
             if skip {
                 i = node.end;

@@ -231,6 +231,7 @@ fn attempt(dom: &Dom, known: &Known, use_hints: bool) -> Body {
         kept.pop();
     }
     drop_repeats(&mut kept);
+    drop_references(&mut kept);
     rescue_notices(&an, &roots, &mut kept);
     // Only whether 15 words are reached matters: count until they are.
     let mut words = 0;
@@ -276,6 +277,26 @@ fn drop_repeats(kept: &mut Vec<Block>) {
         k += 1;
         !drop[k - 1]
     });
+}
+
+/// Drops the list of references under its heading ("References", "Article
+/// Sources", "Bibliography"): works the story cites, not the story (footnotes
+/// stay: they often carry prose of their own).
+/// The list runs to the next heading or the end.
+fn drop_references(kept: &mut Vec<Block>) {
+    use std::sync::LazyLock;
+    static HEAD: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(
+            r"(?i)^\W*(?:article |list of )?(?:references?|sources|sources and references|references and (?:notes|sources)|citations?|works cited|bibliography|quellen|quellenangaben|einzelnachweise|literatur|références|bibliographie|referencias|bibliografía|fuentes|bibliografia|fonti)\W*$",
+        )
+        .expect("valid regex")
+    });
+    let heading = |b: &Block| matches!(b.tag, "h1" | "h2" | "h3" | "h4" | "h5" | "h6");
+    let Some(at) = kept.iter().position(|b| text::word_count(&b.text) <= 4 && HEAD.is_match(&b.text)) else {
+        return;
+    };
+    let end = kept[at + 1..].iter().position(heading).map_or(kept.len(), |e| at + 1 + e);
+    kept.drain(at..end);
 }
 
 /// A short story that is still a story: a brief or a one-line update. Length
