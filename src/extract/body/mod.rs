@@ -291,11 +291,10 @@ fn drop_references(kept: &mut Vec<Block>) {
         )
         .expect("valid regex")
     });
-    let heading = |b: &Block| matches!(b.tag, "h1" | "h2" | "h3" | "h4" | "h5" | "h6");
     let Some(at) = kept.iter().position(|b| text::word_count(&b.text) <= 4 && HEAD.is_match(&b.text)) else {
         return;
     };
-    let end = kept[at + 1..].iter().position(heading).map_or(kept.len(), |e| at + 1 + e);
+    let end = kept[at + 1..].iter().position(|b| is_heading(b.tag)).map_or(kept.len(), |e| at + 1 + e);
     kept.drain(at..end);
 }
 
