@@ -31,6 +31,9 @@ const DEFAULT_CONFIG: &str = "redline.toml";
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if matches!(cli.command, Command::Run { .. } | Command::Serve { .. } | Command::Demo { .. }) {
+        return_freed_memory_at_once();
+    }
     let default_level = match cli.command {
         Command::Run { .. } | Command::Serve { .. } => "redline=info",
         _ => "redline=warn",
@@ -49,6 +52,22 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Long-running commands give freed memory back to the system at once. Under hostile
+/// servers (tests/hostile.rs: capped 10 MiB bodies on every tokio thread) the daemon peaked
+/// at 235 MiB with mimalloc's defaults, 110 MiB with glibc's malloc and 90 MiB with this:
+/// mimalloc asks for transparent huge pages, so a 2 MiB page stays resident for a few live
+/// bytes, and it keeps a freed span for `purge_delay` (1 s), purging only when the freeing
+/// thread next allocates. One-shot commands keep both; together they are ~4% of extraction.
+fn return_freed_memory_at_once() {
+    // SAFETY: PR_SET_THP_DISABLE only sets a flag on this process.
+    unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
+    // mimalloc.h's `mi_option_purge_delay`, the same in v2 and v3; libmimalloc-sys binds
+    // mi_option_set but has no constant for this option.
+    const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+    // SAFETY: setting an option is a store mimalloc allows at any time.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
