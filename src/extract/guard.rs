@@ -317,6 +317,32 @@ fn strip_attributes(bytes: &[u8], mut j: usize, cuts: &mut Vec<(usize, usize)>) 
     }
 }
 
+/// The fallback of React's pending Suspense boundary whose `<!--$?-->` ends at `from`: from past its
+/// `<template id="B:…"></template>` placeholder to past the `<!--/$-->` closing it (nested boundaries
+/// inside the fallback have their own). `None` when the page does not have that shape.
+fn pending_fallback(bytes: &[u8], from: usize) -> Option<(usize, usize)> {
+    let rest = &bytes[from..];
+    if !rest.starts_with(b"<template id=\"B:") {
+        return None;
+    }
+    let start = from + memchr::memmem::find(rest, b"</template>")? + b"</template>".len();
+    let mut depth = 0usize;
+    let mut at = start;
+    loop {
+        let c = at + memchr::memmem::find(&bytes[at..], b"<!--")?;
+        let tail = &bytes[c..];
+        if tail.starts_with(b"<!--/$-->") {
+            if depth == 0 {
+                return Some((start, c + b"<!--/$-->".len()));
+            }
+            depth -= 1;
+        } else if tail.starts_with(b"<!--$") {
+            depth += 1;
+        }
+        at = c + 4;
+    }
+}
+
 /// Empties raw-text elements the extractor ignores (and `<nav>` menus when
 /// `strip_nav`: per-watch selectors may point into them) and drops comments, then
 /// applies [`limit_depth`] when the page may be nested deeper than `max_depth`.
@@ -326,6 +352,7 @@ pub fn prepare(html: &str, max_depth: usize, strip_nav: bool, strip_attrs: bool)
     let bytes = html.as_bytes();
     let mut cuts: Vec<(usize, usize)> = Vec::new();
     let (mut depth, mut max) = (0usize, 0usize);
+    let mut streams: Option<bool> = None;
     let mut i = 0;
     while let Some(off) = memchr(b'<', &bytes[i..]) {
         let start = i + off;
@@ -336,6 +363,14 @@ pub fn prepare(html: &str, max_depth: usize, strip_nav: bool, strip_attrs: bool)
                 let end = find(html, i + 3, b"-->").map(|e| e + 3).unwrap_or(bytes.len());
                 cuts.push((start, end));
                 i = end;
+                // A pending React boundary's fallback ("Loading…") gives way to its streamed segment.
+                if &bytes[start..end] == b"<!--$?-->"
+                    && *streams.get_or_insert_with(|| memchr::memmem::find(bytes, b"<div hidden id=\"S:").is_some())
+                    && let Some((from, to)) = pending_fallback(bytes, end)
+                {
+                    cuts.push((from, to));
+                    i = to;
+                }
             }
             continue;
         }
@@ -531,6 +566,16 @@ mod tests {
         let html = format!("{}text{}", "<div>".repeat(10), "</div>".repeat(10));
         let out = limit_depth(&html, 4);
         assert_eq!(out, format!("{}text{}", "<div>".repeat(4), "</div>".repeat(4)));
+    }
+
+    #[test]
+    fn pending_react_fallbacks_go_when_segments_stream() {
+        let page = r#"<p>a</p><!--$?--><template id="B:0"></template><div>Loading<!--$--><i>x</i><!--/$--></div><!--/$--><p>b</p><div hidden id="S:0"><p>c</p></div>"#;
+        let out = prepare(page, MAX_DEPTH, false, false);
+        assert_eq!(out, r#"<p>a</p><template id="B:0"></template><p>b</p><div hidden id="S:0"><p>c</p></div>"#);
+        // Without a streamed segment the fallback is all the page has: it stays.
+        let alone = r#"<!--$?--><template id="B:0"></template><div>Loading</div><!--/$-->"#;
+        assert_eq!(prepare(alone, MAX_DEPTH, false, false), r#"<template id="B:0"></template><div>Loading</div>"#);
     }
 
     #[test]

@@ -28,6 +28,7 @@ pub mod hints;
 pub mod live;
 pub mod markdown;
 pub mod metadata;
+mod streamed;
 pub mod text;
 pub mod wall;
 
@@ -148,12 +149,14 @@ pub fn parse_guarded(html: &str) -> Html {
 
 /// Like [`extract_with`], and also says why the body is empty when it is.
 pub fn extract_report(html: &str, url: Option<&str>, rules: &ExtractRules) -> (Article, Option<String>) {
-    let html = cut(html, MAX_HTML_BYTES);
+    let raw = cut(html, MAX_HTML_BYTES);
     let strip_nav = rules.body.is_none() && rules.title.is_none();
     // Attributes are only cut when no selector of the caller's could name them.
     let strip_attrs = strip_nav && rules.exclude.is_empty();
-    let html = guard::prepare(html, guard::MAX_DEPTH, strip_nav, strip_attrs);
-    let doc = fastparse::parse_document(&html);
+    let html = guard::prepare(raw, guard::MAX_DEPTH, strip_nav, strip_attrs);
+    let mut doc = fastparse::parse_document(&html);
+    // The raw page: its scripts, which the guard empties, say where each segment goes.
+    streamed::place_segments(raw, &mut doc);
     let base = url.and_then(|u| url::Url::parse(u).ok());
     let meta = metadata::read(&doc, base.as_ref());
     let mut marks = dom::Marks::default();

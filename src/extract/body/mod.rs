@@ -7,7 +7,9 @@
 //! - `score`: per-node statistics and the choice of the article's roots.
 //! - `visible`: what counts as shown, and which layout boxes hold content.
 //! - `flatten`: a chosen subtree into paragraphs with their kinds.
+//! - `bio`: the author's bio closing a story.
 
+mod bio;
 mod flatten;
 mod score;
 #[cfg(test)]
@@ -232,6 +234,7 @@ fn attempt(dom: &Dom, known: &Known, use_hints: bool) -> Body {
     }
     drop_repeats(&mut kept);
     drop_references(&mut kept);
+    bio::drop_bio(&mut kept, known.byline);
     rescue_notices(&an, &roots, &mut kept);
     // Only whether 15 words are reached matters: count until they are.
     let mut words = 0;
