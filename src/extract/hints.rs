@@ -2,6 +2,7 @@
 //! readability-style hints, the boilerplate lines and the editor's notices.
 
 use regex::Regex;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::LazyLock;
@@ -207,12 +208,13 @@ pub fn hint(class: &str, id: &str, role: &str) -> Hint {
     if class.is_empty() && id.is_empty() && role.is_empty() {
         return h;
     }
-    for s in [class, id] {
+    let class = without_style_utilities(class);
+    for s in [&*class, id] {
         if s.is_empty() {
             continue;
         }
         // Most names are lower-case ASCII already: no copy then.
-        let lower: std::borrow::Cow<'_, str> =
+        let lower: Cow<'_, str> =
             if s.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) { s.to_lowercase().into() } else { s.into() };
         for t in lower.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()) {
             if let Some(&bits) = WORDS.get(t) {
@@ -252,6 +254,83 @@ pub fn hint(class: &str, id: &str, role: &str) -> Hint {
         h.good = true;
     }
     h
+}
+
+/// `class` without utility-first CSS names ("text-lg", "text-gray-700", "lg:flex"):
+/// they say how an element looks, not what it is, and "text-…" would read as an
+/// article word on every styled heading and teaser.
+fn without_style_utilities(class: &str) -> Cow<'_, str> {
+    if !class.contains("text-") && !class.contains(':') {
+        return Cow::Borrowed(class);
+    }
+    Cow::Owned(class.split_ascii_whitespace().filter(|name| !is_style_utility(name)).collect::<Vec<_>>().join(" "))
+}
+
+/// A utility class name: a variant ("md:hidden", "hover:underline") or a text style
+/// (size, alignment, colour: "text-2xl", "text-center", "text-fl-lg", "text-slate-500").
+fn is_style_utility(name: &str) -> bool {
+    const STYLES: &[&str] = &[
+        "xs",
+        "sm",
+        "md",
+        "lg",
+        "xl",
+        "base",
+        "left",
+        "center",
+        "right",
+        "justify",
+        "start",
+        "end",
+        "wrap",
+        "nowrap",
+        "balance",
+        "pretty",
+        "ellipsis",
+        "clip",
+        "white",
+        "black",
+        "gray",
+        "grey",
+        "slate",
+        "zinc",
+        "neutral",
+        "stone",
+        "red",
+        "orange",
+        "amber",
+        "yellow",
+        "lime",
+        "green",
+        "emerald",
+        "teal",
+        "cyan",
+        "sky",
+        "blue",
+        "indigo",
+        "violet",
+        "purple",
+        "fuchsia",
+        "pink",
+        "rose",
+        "primary",
+        "secondary",
+        "muted",
+        "inherit",
+        "current",
+        "transparent",
+        "surface",
+        "accent",
+    ];
+    let is_size = |w: &str| STYLES.contains(&w) || w.ends_with("xl") || w.bytes().all(|b| b.is_ascii_digit());
+    if name.contains(':') {
+        return true;
+    }
+    let Some(rest) = name.strip_prefix("text-") else { return false };
+    let mut words = rest.split('-');
+    let first = words.next().unwrap_or("");
+    let last = rest.rsplit('-').next().unwrap_or("");
+    first.starts_with('[') || is_size(first) || is_size(last)
 }
 
 /// Readability's class weight: +25 for article words, -25 for furniture words.
@@ -372,6 +451,11 @@ mod tests {
         assert!(hint("article-body", "", "").good);
         assert!(hint("", "", "navigation").junk);
         assert!(hint("", "", "articleBody").good);
+        // Utility classes style text; they do not name it.
+        assert!(!hint("text-fl-lg font-medium c-wysiwyg", "", "").good);
+        assert!(!hint("text-gray-700 md:text-xl", "", "").good);
+        assert!(hint("text-formatted field--name-body", "", "").good);
+        assert!(hint("article-text text-lg", "", "").good);
     }
 
     #[test]
