@@ -17,6 +17,7 @@ META="${2:-../shared/metadata-bench}"
 REPEAT="${REPEAT:-3}"
 VENV="${VENV:-target/trafilatura-venv}"
 OUT=target/extraction-bench
+EVAL="${CARGO_TARGET_DIR:-target}/release/redline-eval"
 mkdir -p "$OUT"
 PIN=()
 command -v taskset >/dev/null && PIN=(taskset -c 0)
@@ -30,7 +31,7 @@ fi
 cargo build --quiet --release --bin redline-eval
 
 echo "== redline"
-"${PIN[@]}" target/release/redline-eval extract "$BENCH" --out "$OUT/redline.json" --repeat "$REPEAT" --worst 0 | tee "$OUT/redline.txt"
+"${PIN[@]}" "$EVAL" extract "$BENCH" --out "$OUT/redline.json" --repeat "$REPEAT" --worst 0 | tee "$OUT/redline.txt"
 echo "== trafilatura"
 "${PIN[@]}" "$VENV/bin/python" scripts/trafilatura_bench.py "$BENCH" "$OUT/trafilatura.json" "$REPEAT" | tee "$OUT/trafilatura.txt"
 
@@ -49,7 +50,7 @@ python3 -c "print(f'speed ratio: redline is {float(\"$r_pps\") / float(\"$t_pps\
 if [ -d "$META" ]; then
   echo
   echo "== metadata bench ($META)"
-  target/release/redline-eval metadata "$META" --out "$OUT/redline-metadata.json" >/dev/null
+  "$EVAL" metadata "$META" --out "$OUT/redline-metadata.json" >/dev/null
   "$VENV/bin/python" scripts/trafilatura_metadata.py "$META" "$OUT/trafilatura-metadata.json"
   printf '%-12s %s\n' redline "$(python3 "$META/score.py" "$OUT/redline-metadata.json")"
   printf '%-12s %s\n' trafilatura "$(python3 "$META/score.py" "$OUT/trafilatura-metadata.json")"
