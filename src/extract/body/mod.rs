@@ -7,9 +7,11 @@
 //! - `score`: per-node statistics and the choice of the article's roots.
 //! - `visible`: what counts as shown, and which layout boxes hold content.
 //! - `flatten`: a chosen subtree into paragraphs with their kinds.
+//! - `clean`: which containers inside the chosen body are furniture.
 //! - `bio`: the author's bio closing a story.
 
 mod bio;
+mod clean;
 mod flatten;
 mod score;
 #[cfg(test)]
