@@ -365,7 +365,7 @@ pub fn prepare(html: &str, max_depth: usize, strip_nav: bool, strip_attrs: bool)
                 i = end;
                 // A pending React boundary's fallback ("Loading…") gives way to its streamed segment.
                 if &bytes[start..end] == b"<!--$?-->"
-                    && *streams.get_or_insert_with(|| memchr::memmem::find(bytes, b"<div hidden id=\"S:").is_some())
+                    && *streams.get_or_insert_with(|| super::streamed::streams(html))
                     && let Some((from, to)) = pending_fallback(bytes, end)
                 {
                     cuts.push((from, to));

@@ -10,7 +10,7 @@ use scraper::{Html, Node};
 use std::collections::HashMap;
 
 /// Whether the page streams segments at all (a cheap test on the raw page).
-fn streams(raw: &str) -> bool {
+pub(super) fn streams(raw: &str) -> bool {
     memchr::memmem::find(raw.as_bytes(), b"<div hidden id=\"S:").is_some()
 }
 
