@@ -317,32 +317,6 @@ fn strip_attributes(bytes: &[u8], mut j: usize, cuts: &mut Vec<(usize, usize)>) 
     }
 }
 
-/// The fallback of React's pending Suspense boundary whose `<!--$?-->` ends at `from`: from past its
-/// `<template id="B:…"></template>` placeholder to past the `<!--/$-->` closing it (nested boundaries
-/// inside the fallback have their own). `None` when the page does not have that shape.
-fn pending_fallback(bytes: &[u8], from: usize) -> Option<(usize, usize)> {
-    let rest = &bytes[from..];
-    if !rest.starts_with(b"<template id=\"B:") {
-        return None;
-    }
-    let start = from + memchr::memmem::find(rest, b"</template>")? + b"</template>".len();
-    let mut depth = 0usize;
-    let mut at = start;
-    loop {
-        let c = at + memchr::memmem::find(&bytes[at..], b"<!--")?;
-        let tail = &bytes[c..];
-        if tail.starts_with(b"<!--/$-->") {
-            if depth == 0 {
-                return Some((start, c + b"<!--/$-->".len()));
-            }
-            depth -= 1;
-        } else if tail.starts_with(b"<!--$") {
-            depth += 1;
-        }
-        at = c + 4;
-    }
-}
-
 /// Empties raw-text elements the extractor ignores (and `<nav>` menus when
 /// `strip_nav`: per-watch selectors may point into them) and drops comments, then
 /// applies [`limit_depth`] when the page may be nested deeper than `max_depth`.
@@ -366,7 +340,7 @@ pub fn prepare(html: &str, max_depth: usize, strip_nav: bool, strip_attrs: bool)
                 // A pending React boundary's fallback ("Loading…") gives way to its streamed segment.
                 if &bytes[start..end] == b"<!--$?-->"
                     && *streams.get_or_insert_with(|| super::streamed::streams(html))
-                    && let Some((from, to)) = pending_fallback(bytes, end)
+                    && let Some((from, to)) = super::streamed::pending_fallback(bytes, end)
                 {
                     cuts.push((from, to));
                     i = to;

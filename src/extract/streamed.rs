@@ -14,6 +14,32 @@ pub(super) fn streams(raw: &str) -> bool {
     memchr::memmem::find(raw.as_bytes(), b"<div hidden id=\"S:").is_some()
 }
 
+/// The fallback of React's pending Suspense boundary whose `<!--$?-->` ends at `from`: from past its
+/// `<template id="B:…"></template>` placeholder to past the `<!--/$-->` closing it (nested boundaries
+/// inside the fallback have their own). `None` when the page does not have that shape.
+pub(super) fn pending_fallback(bytes: &[u8], from: usize) -> Option<(usize, usize)> {
+    let rest = &bytes[from..];
+    if !rest.starts_with(b"<template id=\"B:") {
+        return None;
+    }
+    let start = from + memchr::memmem::find(rest, b"</template>")? + b"</template>".len();
+    let mut depth = 0usize;
+    let mut at = start;
+    loop {
+        let c = at + memchr::memmem::find(&bytes[at..], b"<!--")?;
+        let tail = &bytes[c..];
+        if tail.starts_with(b"<!--/$-->") {
+            if depth == 0 {
+                return Some((start, c + b"<!--/$-->".len()));
+            }
+            depth -= 1;
+        } else if tail.starts_with(b"<!--$") {
+            depth += 1;
+        }
+        at = c + 4;
+    }
+}
+
 /// Placeholder id → segment id, read from the page's `$RC` and `$RS` calls
 /// (the two counters React numbers them with need not agree).
 pub fn placements(raw: &str) -> HashMap<String, String> {
