@@ -106,14 +106,22 @@ fn tag_end(bytes: &[u8], i: usize) -> Option<(usize, bool, &[u8])> {
         return None;
     }
     let name = &bytes[name_start..j];
-    // Skip attributes, honouring quotes.
+    // Skip attributes, honouring quoted values. A quote opens a value only
+    // after `=` (as in the tokenizer); anywhere else (`class="a"" alt=…`) it is
+    // part of an attribute name, and reading it as an opening quote would
+    // swallow the page up to the next stray quote.
     loop {
         let off = memchr::memchr3(b'>', b'"', b'\'', &bytes[j..])?;
         j += off;
         if bytes[j] == b'>' {
             return Some((j + 1, closing, name));
         }
-        j += 1 + memchr(bytes[j], &bytes[j + 1..])? + 1;
+        let before = bytes[..j].iter().rposition(|&c| !is_space(c));
+        if before.is_some_and(|b| bytes[b] == b'=') {
+            j += 1 + memchr(bytes[j], &bytes[j + 1..])? + 1;
+        } else {
+            j += 1;
+        }
     }
 }
 
@@ -564,6 +572,16 @@ mod tests {
         let deep = format!("{}t{}", "<div>".repeat(10), "</div>".repeat(10));
         assert_eq!(prepare(&deep, 4, true, false), format!("{}t{}", "<div>".repeat(4), "</div>".repeat(4)));
         assert!(matches!(prepare("<p>plain</p>", 4, true, false), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn a_stray_quote_after_a_value_does_not_swallow_the_page() {
+        // `""` ends the value and starts an attribute name: the image ends at its own `>`.
+        let html = r#"<p>a</p><img class="logo"" alt="x"><p>kept</p><p title="q">"quoted"</p>"#;
+        assert_eq!(prepare(html, 100, false, false), r#"<p>a</p><img><p>kept</p><p title="q">"quoted"</p>"#);
+        // A quote after `=`, spaces between, still opens a value that may hold `>`.
+        let spaced = r#"<img alt = "a>b"><p>t</p>"#;
+        assert_eq!(prepare(spaced, 100, false, false), "<img><p>t</p>");
     }
 
     #[test]
