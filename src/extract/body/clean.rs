@@ -27,9 +27,42 @@ impl Analysis<'_, '_> {
         before.is_some_and(|b| dom.nodes[b].tag == "p" && self.stat[b].link_density() < 0.3)
     }
 
+    /// The containers inside the body chosen at `root` that cleaning drops,
+    /// by offset from `root`. Inner ones are judged first, as in Readability,
+    /// and what they drop no longer counts against the box around them.
+    pub(super) fn dropped_containers(&self, root: usize) -> Vec<bool> {
+        let dom = self.dom;
+        let end = dom.nodes[root].end;
+        let mut removed = vec![Stat::default(); end - root];
+        let mut dropped = vec![false; end - root];
+        for i in (root + 1..end).rev() {
+            if self.dead[i] || dom.nodes[i].is_text() {
+                continue;
+            }
+            let mut st = self.stat[i];
+            st.sub(&removed[i - root]);
+            // A box may be story once its dropped parts are out (an item of
+            // a guide without its links), but one that was furniture as a
+            // whole, and whose dropped parts were most of it, stays furniture.
+            let full = self.stat[i];
+            let drop =
+                self.drop_container(i, root, st) || (st.text * 2 < full.text && self.drop_container(i, root, full));
+            if drop {
+                dropped[i - root] = true;
+                let mut a = dom.nodes[i].parent;
+                while a != usize::MAX && a >= root {
+                    removed[a - root].add(&st);
+                    a = dom.nodes[a].parent;
+                }
+            }
+        }
+        dropped
+    }
+
     /// Readability's conditional cleaning of containers inside the body
-    /// chosen at `root`.
-    pub(super) fn drop_container(&self, i: usize, root: usize) -> bool {
+    /// chosen at `root`; `st` is what is left of the container's statistics
+    /// once its own dropped containers are out.
+    fn drop_container(&self, i: usize, root: usize, st: Stat) -> bool {
         let node = &self.dom.nodes[i];
         if !matches!(
             node.tag,
@@ -50,12 +83,11 @@ impl Analysis<'_, '_> {
         }
         // Teasers after the story, never the page's list of stories itself:
         // the rest of the body holds as much text as the stream.
-        let rest = self.stat[root].text.saturating_sub(self.stat[i].text);
+        let rest = self.stat[root].text.saturating_sub(st.text);
         let streams = self.streams.get_or_init(|| teaser_streams(self.dom, &self.dead, &self.stat));
-        if streams[i] && rest >= self.stat[i].text && rest >= 1000 {
+        if streams[i] && rest >= st.text && rest >= 1000 {
             return true;
         }
-        let st = self.stat[i];
         let h = self.hints[i];
         let w = hints::weight(h);
         if w < 0.0 && self.use_hints && !layout_box(&st, node) {

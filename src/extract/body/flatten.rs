@@ -96,6 +96,10 @@ impl<'d, 'a> Analysis<'d, 'a> {
         let posts = self.live.as_ref().map_or(&[][..], |l| &l.posts[..]);
         let mut next_post = posts.partition_point(|p| p.0 < root);
         let mut shown_mark = usize::MAX;
+        let dropped = match mode {
+            Mode::Body { clean: true } => self.dropped_containers(root),
+            _ => Vec::new(),
+        };
         let mut i = root;
         while i < end {
             while let Some(&(e, _)) = open.last() {
@@ -109,7 +113,7 @@ impl<'d, 'a> Analysis<'d, 'a> {
             let node = &dom.nodes[i];
             let skip = match mode {
                 Mode::All => node.hidden || node.excluded || node.tag == "nav" || self.hints[i].comments,
-                Mode::Body { clean } => self.dead[i] || (clean && i != root && self.drop_container(i, root)),
+                Mode::Body { clean } => self.dead[i] || (clean && dropped[i - root]),
             };
             if skip {
                 i = node.end;

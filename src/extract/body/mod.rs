@@ -57,6 +57,14 @@ impl Stat {
         self.li += o.li;
         self.rows += o.rows;
     }
+    fn sub(&mut self, o: &Stat) {
+        self.text = self.text.saturating_sub(o.text);
+        self.links = self.links.saturating_sub(o.links);
+        self.commas = self.commas.saturating_sub(o.commas);
+        self.p = self.p.saturating_sub(o.p);
+        self.li = self.li.saturating_sub(o.li);
+        self.rows = self.rows.saturating_sub(o.rows);
+    }
     fn link_density(&self) -> f32 {
         if self.text == 0 { 0.0 } else { self.links as f32 / self.text as f32 }
     }

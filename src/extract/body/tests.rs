@@ -253,3 +253,38 @@ fn linked_subheadings_and_rows_are_kept_teasers_are_not() {
     let line = linked_block(BlockKind::Paragraph, "", "Lift the plant out");
     assert!(!keep_block(&line, &known), "a lone linked line is still a teaser");
 }
+
+#[test]
+fn a_guide_item_keeps_its_text_once_its_links_are_out() {
+    // Each item of a round-up: a paragraph, a list of figures and a list of
+    // further links. The links go; the rest is the story.
+    let item = |name: &str| {
+        format!(
+            "<div class=item><div class=item-content><h2>1. <a href=/{name}>{name} School</a></h2>\
+             <div><p>{name} is known for its ties to industry, a curriculum broader than most, and a campus that \
+             combines access to the city with a relaxed college town setting, which students praise.</p></div>\
+             <ul class=stats><li>Location: Boston</li><li>Class size: 930</li><li>Acceptance rate: 14%</li></ul></div>\
+             <div class=item-links><h4>More:</h4><ul><li><a href=/{name}/essay>Best strategies for the {name} essay</a></li>\
+             <li><a href=/{name}/interview>Guide to the {name} interview questions</a></li>\
+             <li><a href=/{name}/cost>What the {name} programme costs in all</a></li></ul></div></div>"
+        )
+    };
+    let src = format!(
+        "<body><article class=entry-content><h1>The Headline</h1><p>{P1}</p><p>{P2}</p>{}{}{}<p>{P3}</p></article></body>",
+        item("Harbor"),
+        item("Hill"),
+        item("Lake")
+    );
+    let b = body(&src);
+    assert_eq!(b.paragraphs[0], P1, "{:#?}", b.paragraphs);
+    for name in ["Harbor", "Hill", "Lake"] {
+        assert!(b.paragraphs.iter().any(|p| p.starts_with(&format!("{name} is known"))), "{:#?}", b.paragraphs);
+    }
+    assert!(b.paragraphs.iter().any(|p| p == "Class size: 930"), "{:?}", b.paragraphs);
+    assert!(!b.paragraphs.iter().any(|p| p.contains("essay")), "{:?}", b.paragraphs);
+    // A box that is mostly links with a label left over is still furniture.
+    let links = "<div class=more-box><h4>Popular now</h4><ul><li><a href=/a>The first other story of the day</a></li>\
+                 <li><a href=/b>The second other story of the day</a></li><li><a href=/c>The third other story</a></li></ul></div>";
+    let src = format!("<body><article><h1>The Headline</h1><p>{P1}</p><p>{P2}</p>{links}<p>{P3}</p></article></body>");
+    assert_eq!(body(&src).paragraphs, [P1, P2, P3]);
+}
