@@ -260,14 +260,15 @@ pub fn hint(class: &str, id: &str, role: &str) -> Hint {
 /// they say how an element looks, not what it is, and "text-…" would read as an
 /// article word on every styled heading and teaser.
 fn without_style_utilities(class: &str) -> Cow<'_, str> {
-    if !class.contains("text-") && !class.contains(':') {
+    if !class.contains("text-") && !class.contains(':') && !class.contains("overflow") {
         return Cow::Borrowed(class);
     }
     Cow::Owned(class.split_ascii_whitespace().filter(|name| !is_style_utility(name)).collect::<Vec<_>>().join(" "))
 }
 
-/// A utility class name: a variant ("md:hidden", "hover:underline") or a text style
-/// (size, alignment, colour: "text-2xl", "text-center", "text-fl-lg", "text-slate-500").
+/// A utility class name: a variant ("md:hidden", "hover:underline"), an overflow rule
+/// or a text style (size, alignment, colour: "text-2xl", "text-center", "text-fl-lg",
+/// "text-slate-500").
 fn is_style_utility(name: &str) -> bool {
     const STYLES: &[&str] = &[
         "xs",
@@ -324,6 +325,11 @@ fn is_style_utility(name: &str) -> bool {
     ];
     let is_size = |w: &str| STYLES.contains(&w) || w.ends_with("xl") || w.bytes().all(|b| b.is_ascii_digit());
     if name.contains(':') {
+        return true;
+    }
+    // How a box clips or scrolls ("overflow-hidden", "sc-overflow--hidden",
+    // "overflow-x-auto"), not whether it is shown.
+    if name.contains("overflow") && ["hidden", "auto", "scroll", "visible", "clip"].iter().any(|s| name.ends_with(s)) {
         return true;
     }
     let Some(rest) = name.strip_prefix("text-") else { return false };
@@ -456,6 +462,11 @@ mod tests {
         assert!(!hint("text-gray-700 md:text-xl", "", "").good);
         assert!(hint("text-formatted field--name-body", "", "").good);
         assert!(hint("article-text text-lg", "", "").good);
+        // Clipping is layout: a collapsed blurb is not hidden furniture; a menu still is.
+        assert!(!hint("grid overflow-hidden transition-all", "", "").junk);
+        assert!(!hint("callout sc-overflow--hidden", "", "").junk);
+        assert!(hint("overflow-menu", "", "").junk);
+        assert!(hint("visually-hidden", "", "").junk);
     }
 
     #[test]
