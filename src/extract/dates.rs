@@ -348,10 +348,20 @@ fn other_date_meta(metas: &HashMap<String, String>) -> Option<String> {
 
 /// A label printed before a date in its own element ("Last updated:", "Published on").
 pub(super) fn is_label(t: &str) -> bool {
-    let l = t.trim_end_matches(':').trim().to_lowercase();
-    let l = l.strip_prefix("last ").unwrap_or(&l);
-    let l = l.strip_suffix(" on").unwrap_or(l);
-    matches!(l, "updated" | "published" | "posted" | "date" | "modified" | "date published" | "last modified")
+    // ASCII case folding without a copy: this runs on every short text of a page.
+    let l = t.trim_end_matches(':').trim();
+    if l.len() > 24 {
+        return false;
+    }
+    let l = match l.get(..5) {
+        Some(head) if head.eq_ignore_ascii_case("last ") => &l[5..],
+        _ => l,
+    };
+    let l = match l.len().checked_sub(3).and_then(|k| l.get(k..)) {
+        Some(tail) if tail.eq_ignore_ascii_case(" on") => &l[..l.len() - 3],
+        _ => l,
+    };
+    ["updated", "published", "posted", "date", "modified", "date published"].iter().any(|w| l.eq_ignore_ascii_case(w))
 }
 
 /// Cheap test before parsing: short, with a year in it.

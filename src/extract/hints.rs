@@ -1,6 +1,7 @@
 //! What class names, ids and short lines say about page furniture: the
 //! readability-style hints, the boilerplate lines and the editor's notices.
 
+use aho_corasick::AhoCorasick;
 use regex::Regex;
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -140,23 +141,107 @@ const GOOD_TOKENS: &[&str] = &[
     "page",
 ];
 
-/// Multi-word furniture names, matched as substrings.
-static JUNK_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        "most-?read|most-?popular|more-?stories|read-?more|read-?next|related|recommend|newsletter|\
-         social|share|sharing|cookie|consent|sidebar|comment|disqus|outbrain|taboola|adsense|\
-         advert|sponsor|promo|subscri|sign-?up|author-?(?:bio|info|box|card)|about-?(?:the-?)?author|\
-         breadcrumb|pagination|skip-?link|toolbar|also-?(?:read|like)|you-?may|recirc|engagement|\
-         trending|paywall|app-?download|follow-?us|site-?(?:header|footer|nav)|global-?(?:nav|header|footer)",
-    )
-    .unwrap()
+/// Multi-word furniture names, matched as substrings; each hyphen may be left out
+/// ("read-more", "readmore").
+const JUNK_PARTS: &[&str] = &[
+    "most-read",
+    "most-popular",
+    "more-stories",
+    "read-more",
+    "read-next",
+    "related",
+    "recommend",
+    "newsletter",
+    "social",
+    "share",
+    "sharing",
+    "cookie",
+    "consent",
+    "sidebar",
+    "comment",
+    "disqus",
+    "outbrain",
+    "taboola",
+    "adsense",
+    "advert",
+    "sponsor",
+    "promo",
+    "subscri",
+    "sign-up",
+    "author-bio",
+    "author-info",
+    "author-box",
+    "author-card",
+    "about-author",
+    "about-the-author",
+    "breadcrumb",
+    "pagination",
+    "skip-link",
+    "toolbar",
+    "also-read",
+    "also-like",
+    "you-may",
+    "recirc",
+    "engagement",
+    "trending",
+    "paywall",
+    "app-download",
+    "follow-us",
+    "site-header",
+    "site-footer",
+    "site-nav",
+    "global-nav",
+    "global-header",
+    "global-footer",
+];
+
+/// A comment section's names.
+const COMMENTS_PARTS: &[&str] = &["comment", "disqus", "respond"];
+
+/// Article names, matched as substrings (hyphens as written).
+const GOOD_PARTS: &[&str] =
+    &["article", "body", "content", "entry", "main", "post", "story", "text", "hentry", "h-entry", "prose", "blog"];
+
+const JUNK_PART: u8 = 1;
+const COMMENTS_PART: u8 = 2;
+const GOOD_PART: u8 = 4;
+
+/// All the substrings above in one automaton, with the flag each sets: one pass over
+/// a name finds them all.
+static NAME_PARTS: LazyLock<(AhoCorasick, Vec<u8>)> = LazyLock::new(|| {
+    let mut parts: Vec<(String, u8)> = Vec::new();
+    for p in JUNK_PARTS {
+        // Every spelling with some of the hyphens left out.
+        let pieces: Vec<&str> = p.split('-').collect();
+        for mask in 0..1u32 << (pieces.len() - 1) {
+            let mut s = pieces[0].to_string();
+            for (k, piece) in pieces[1..].iter().enumerate() {
+                if mask & (1 << k) != 0 {
+                    s.push('-');
+                }
+                s.push_str(piece);
+            }
+            parts.push((s, JUNK_PART));
+        }
+    }
+    parts.extend(COMMENTS_PARTS.iter().map(|p| (p.to_string(), COMMENTS_PART)));
+    parts.extend(GOOD_PARTS.iter().map(|p| (p.to_string(), GOOD_PART)));
+    let automaton = AhoCorasick::new(parts.iter().map(|p| &p.0)).expect("valid patterns");
+    (automaton, parts.into_iter().map(|p| p.1).collect())
 });
 
-/// A comment section's names (one literal search, not three).
-static COMMENTS_RE: LazyLock<Regex> = LazyLock::new(|| Regex::new("comment|disqus|respond").unwrap());
-
-static GOOD_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new("article|body|content|entry|main|post|story|text|hentry|h-entry|prose|blog").unwrap());
+/// The flags of the [`NAME_PARTS`] found in a lower-cased name.
+fn name_parts(lower: &str) -> u8 {
+    let (automaton, flags) = &*NAME_PARTS;
+    let mut found = 0;
+    for m in automaton.find_overlapping_iter(lower) {
+        found |= flags[m.pattern().as_usize()];
+        if found == JUNK_PART | COMMENTS_PART | GOOD_PART {
+            break;
+        }
+    }
+    found
+}
 
 /// FNV-1a: class words are short, and SipHash costs more than the look-up.
 #[derive(Default)]
@@ -222,17 +307,13 @@ pub fn hint(class: &str, id: &str, role: &str) -> Hint {
                 h.good |= bits & 2 != 0;
             }
         }
-        // Each test only sets flags: skip those whose flags are set already.
-        if !h.strong && JUNK_RE.is_match(&lower) {
+        let parts = name_parts(&lower);
+        if parts & JUNK_PART != 0 {
             h.junk = true;
             h.strong = true;
         }
-        if !h.comments && COMMENTS_RE.is_match(&lower) {
-            h.comments = true;
-        }
-        if !h.good && GOOD_RE.is_match(&lower) {
-            h.good = true;
-        }
+        h.comments |= parts & COMMENTS_PART != 0;
+        h.good |= parts & GOOD_PART != 0;
     }
     const FURNITURE_ROLES: [&str; 11] = [
         "navigation",
@@ -462,6 +543,13 @@ mod tests {
         assert!(!hint("text-gray-700 md:text-xl", "", "").good);
         assert!(hint("text-formatted field--name-body", "", "").good);
         assert!(hint("article-text text-lg", "", "").good);
+        // Multi-word names with or without their hyphens; comment sections; article names.
+        for name in ["readmore", "read-more", "about-theauthor", "abouttheauthor", "site-nav", "x-sidebar-y"] {
+            assert!(hint(name, "", "").strong, "{name}");
+        }
+        assert!(!hint("read_more_x", "", "").strong && !hint("about-a-author", "", "").strong);
+        assert!(hint("", "respond", "").comments && hint("disqus_thread", "", "").comments);
+        assert!(hint("h-entry", "", "").good && !hint("hentr", "", "").good);
         // Clipping is layout: a collapsed blurb is not hidden furniture; a menu still is.
         assert!(!hint("grid overflow-hidden transition-all", "", "").junk);
         assert!(!hint("callout sc-overflow--hidden", "", "").junk);

@@ -99,6 +99,21 @@ pub fn fold(s: &str) -> String {
     out
 }
 
+/// The ASCII letters `s` holds, case folded, one bit each: a word with a letter
+/// outside them cannot be in `s`, whatever its case.
+pub const fn letters(s: &str) -> u32 {
+    let b = s.as_bytes();
+    let (mut set, mut i) = (0u32, 0);
+    while i < b.len() {
+        let l = b[i] | 0x20;
+        if l.is_ascii_lowercase() {
+            set |= 1 << (l - b'a');
+        }
+        i += 1;
+    }
+    set
+}
+
 /// ASCII-case-insensitive substring test, without allocating.
 pub fn contains_ci(hay: &str, needle: &str) -> bool {
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
@@ -124,6 +139,15 @@ pub fn contains_ci(hay: &str, needle: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn letters_rule_out_words_in_any_case() {
+        let class = letters("Article-BYLINE wrap_1");
+        assert_eq!(letters("byline") & !class, 0);
+        assert_ne!(letters("date") & !class, 0, "no d");
+        assert_eq!(letters("[]-_ 09\u{e9}"), 0);
+        assert_eq!(letters("AZaz"), letters("az"));
+    }
 
     #[test]
     fn collapse_folds_runs_and_trims() {
