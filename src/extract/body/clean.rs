@@ -3,7 +3,7 @@
 
 use super::super::dom::Dom;
 use super::super::hints;
-use super::score::Analysis;
+use super::score::{Analysis, embedded_post};
 use super::visible::{figures, layout_box};
 use super::{Stat, subtree_text};
 
@@ -90,7 +90,7 @@ impl Analysis<'_, '_> {
         }
         let h = self.hints[i];
         let w = hints::weight(h);
-        if w < 0.0 && self.use_hints && !layout_box(&st, node) {
+        if w < 0.0 && self.use_hints && !layout_box(&st, node) && !embedded_post(self.quoted[i], &st) {
             return true;
         }
         if st.commas >= 10 || figures(&st) {

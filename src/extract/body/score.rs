@@ -20,6 +20,14 @@ pub(super) struct Analysis<'d, 'a> {
     pub(super) forms: Vec<bool>,
     /// Whether the node is a stream of teasers, worked out when cleaning first asks.
     pub(super) streams: std::cell::OnceCell<Vec<bool>>,
+    /// Text inside block quotes under each node (hidden text left out).
+    pub(super) quoted: Vec<u32>,
+}
+
+/// A post quoted in the story (a tweet, an Instagram caption) in a box named after
+/// the network ("social-media-embed"): the box is mostly the quote, in plain text.
+pub(super) fn embedded_post(quoted: u32, r: &Stat) -> bool {
+    quoted >= 40 && quoted * 10 >= r.text * 7 && r.link_density() < 0.5
 }
 
 impl<'d, 'a> Analysis<'d, 'a> {
@@ -81,6 +89,17 @@ impl<'d, 'a> Analysis<'d, 'a> {
             let node = &dom.nodes[i];
             (node.tag == "main" || node.role.eq_ignore_ascii_case("main")) && raw[i].text >= 200
         });
+        // Text inside block quotes, for [`embedded_post`].
+        let mut quoted = vec![0u32; n];
+        for i in (0..n).rev() {
+            if dom.nodes[i].tag == "blockquote" {
+                quoted[i] = raw[i].text;
+            }
+            let p = dom.nodes[i].parent;
+            if p != usize::MAX {
+                quoted[p] += quoted[i];
+            }
+        }
         let mut dead = vec![false; n];
         for (i, node) in dom.nodes.iter().enumerate() {
             // Names matter only where there is text to keep or drop.
@@ -119,6 +138,7 @@ impl<'d, 'a> Analysis<'d, 'a> {
             };
             // Several real paragraphs of running text: a name is not enough to drop it.
             let content_like = r.p >= 2 && r.text.saturating_sub(r.links) >= 300 && r.link_density() < 0.3;
+            let embedded_post = embedded_post(quoted[i], &r);
             let by_hint = use_hints
                 && match node.tag {
                     "html" | "body" | "main" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => false,
@@ -126,6 +146,7 @@ impl<'d, 'a> Analysis<'d, 'a> {
                     _ if node.parent != usize::MAX && in_code[node.parent] => false,
                     _ if h.comments => true,
                     "article" => h.strong && !h.good && !content_like,
+                    _ if embedded_post => false,
                     _ => (h.strong && !content_like) || (h.junk && !h.good && !layout_box(&r, node)),
                 };
             // Never let a name or tag drop most of the page's text.
@@ -170,7 +191,8 @@ impl<'d, 'a> Analysis<'d, 'a> {
             }
         }
         let streams = std::cell::OnceCell::new();
-        let mut an = Analysis { dom, hints: hints_v, dead, in_link, stat, use_hints, live: None, forms, streams };
+        let mut an =
+            Analysis { dom, hints: hints_v, dead, in_link, stat, use_hints, live: None, forms, streams, quoted };
         an.live = live::find(dom, |i| if an.dead[i] { 0 } else { an.stat[i].text.saturating_sub(an.stat[i].links) });
         an
     }

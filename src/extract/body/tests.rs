@@ -288,3 +288,17 @@ fn a_guide_item_keeps_its_text_once_its_links_are_out() {
     let src = format!("<body><article><h1>The Headline</h1><p>{P1}</p><p>{P2}</p>{links}<p>{P3}</p></article></body>");
     assert_eq!(body(&src).paragraphs, [P1, P2, P3]);
 }
+
+#[test]
+fn an_embedded_post_is_part_of_the_story_a_share_bar_is_not() {
+    let tweet = "<div class=social-media-embed><blockquote class=twitter-tweet><p>The bridge closing adds half an hour \
+                 to my commute, and nobody asked us: <a href=https://t.co/x>https://t.co/x</a></p>\
+                 — Jo Rider (@jorider) <a href=https://twitter.com/jorider/status/1>March 3, 2026</a></blockquote></div>";
+    let share = "<div class=social-share><a href=/fb>Share on Facebook</a> <a href=/x>Share on X</a></div>";
+    let src =
+        format!("<body><article><h1>The Headline</h1><p>{P1}</p>{tweet}<p>{P2}</p>{share}<p>{P3}</p></article></body>");
+    let b = body(&src);
+    assert!(b.paragraphs.iter().any(|p| p.starts_with("The bridge closing adds")), "{:#?}", b.paragraphs);
+    assert!(b.paragraphs.iter().any(|p| p.contains("(@jorider)")), "{:#?}", b.paragraphs);
+    assert!(!b.paragraphs.iter().any(|p| p.contains("Share on")), "{:#?}", b.paragraphs);
+}
