@@ -5,7 +5,7 @@
 //! a person the page shows.
 
 use super::elements::in_furniture;
-use super::text::{self, contains_ci};
+use super::text::{self, Name, contains_ci};
 use scraper::ElementRef;
 use std::collections::HashMap;
 
@@ -75,17 +75,17 @@ pub(super) fn marks_the_byline(
     href: Option<&str>,
     rel: &str,
     itemprop: &str,
-    class: &str,
+    class: Name,
     testid: &str,
 ) -> bool {
     (name == "a" && href.is_some_and(author_path))
         || contains_ci(rel, "author")
         || itemprop.eq_ignore_ascii_case("author")
-        || contains_ci(class, "byline")
+        || class.contains_ci("byline")
         // Each of the names below holds "aut", "firma" or "verfasser".
-        || (contains_ci(class, "aut") || contains_ci(class, "firma") || contains_ci(class, "verfasser"))
-            && (contains_ci(class, "author-name")
-                || class.split_whitespace().any(|c| {
+        || (class.contains_ci("aut") || class.contains_ci("firma") || class.contains_ci("verfasser"))
+            && (class.contains_ci("author-name")
+                || class.text.split_whitespace().any(|c| {
             ["author", "article-author", "firma", "autore", "autor", "auteur", "autorin", "verfasser"]
                 .iter()
                 .any(|name| c.eq_ignore_ascii_case(name))
@@ -134,12 +134,12 @@ pub(super) fn name_beside_date(tt: &str, parent: Option<&ElementRef>) -> Option<
 /// Whether a class attribute has a token made of words one of which is "author" or
 /// "writer" ("the-author", "text__author", "author_name", "post-writer"), not an
 /// author's picture, biography or list.
-pub(super) fn names_an_author(class: &str) -> bool {
+pub(super) fn names_an_author(class: Name) -> bool {
     // Most classes name neither: skip splitting them into lower-cased parts.
-    if !contains_ci(class, "author") && !contains_ci(class, "writer") {
+    if !class.contains_ci("author") && !class.contains_ci("writer") {
         return false;
     }
-    class.split_whitespace().any(|token| {
+    class.text.split_whitespace().any(|token| {
         let parts = class_words(token);
         parts.iter().any(|p| matches!(p.as_str(), "author" | "authors" | "writer"))
             && !parts.iter().any(|p| {
@@ -780,8 +780,12 @@ mod tests {
 
     #[test]
     fn a_compound_author_class_names_an_author_not_a_picture_or_biography() {
-        assert!(names_an_author("card text__author") && names_an_author("author_name"));
-        assert!(!names_an_author("author-bio") && !names_an_author("authority") && !names_an_author("author-avatar"));
+        assert!(names_an_author(Name::new("card text__author")) && names_an_author(Name::new("author_name")));
+        assert!(
+            !names_an_author(Name::new("author-bio"))
+                && !names_an_author(Name::new("authority"))
+                && !names_an_author(Name::new("author-avatar"))
+        );
     }
 
     /// The name [`TextByline`] finds in a page's text nodes.
@@ -811,8 +815,11 @@ mod tests {
     fn class_words_split_at_dashes_underscores_and_capitals() {
         assert_eq!(class_words("blog_author-text"), ["blog", "author", "text"]);
         assert_eq!(class_words("authorName"), ["author", "name"]);
-        assert!(names_an_author("authorWrapper flex-row") && names_an_author("content-hub-hero__content-authors"));
-        assert!(!names_an_author("authorImage") && !names_an_author("AUTHORITY"));
+        assert!(
+            names_an_author(Name::new("authorWrapper flex-row"))
+                && names_an_author(Name::new("content-hub-hero__content-authors"))
+        );
+        assert!(!names_an_author(Name::new("authorImage")) && !names_an_author(Name::new("AUTHORITY")));
     }
 
     #[test]

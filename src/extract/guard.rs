@@ -11,6 +11,7 @@
 //! and non-canonical link tags): about two thirds of a typical news page's
 //! bytes, which the parser then does not have to tokenize.
 
+use super::text::find_ci;
 use std::borrow::Cow;
 
 /// Nesting depth beyond which start tags are dropped.
@@ -125,25 +126,6 @@ fn tag_end(bytes: &[u8], i: usize) -> Option<(usize, bool, &[u8])> {
     }
 }
 
-/// ASCII-case-insensitive search for `needle` in `hay` from `from`, jumping
-/// between occurrences of its first byte (a fast `memchr` on `str`).
-fn find(text: &str, from: usize, needle: &[u8]) -> Option<usize> {
-    let first = *needle.first()?;
-    let upper = first.to_ascii_uppercase();
-    let hay = text.as_bytes();
-    let mut i = from;
-    while i < hay.len() {
-        let rest = &hay[i..];
-        let found = if upper == first { memchr::memchr(first, rest) } else { memchr::memchr2(first, upper, rest) };
-        let pos = i + found?;
-        if hay.len() - pos >= needle.len() && hay[pos..pos + needle.len()].eq_ignore_ascii_case(needle) {
-            return Some(pos);
-        }
-        i = pos + 1;
-    }
-    None
-}
-
 /// Drops tags nested deeper than `max`; returns `html` untouched when no
 /// element is that deep.
 pub fn limit_depth(html: &str, max: usize) -> Cow<'_, str> {
@@ -158,7 +140,7 @@ pub fn limit_depth(html: &str, max: usize) -> Cow<'_, str> {
     while let Some(off) = memchr(b'<', &bytes[i..]) {
         i += off;
         if bytes[i..].starts_with(b"<!--") {
-            i = find(html, i + 4, b"-->").map(|e| e + 3).unwrap_or(bytes.len());
+            i = find_ci(html, i + 4, b"-->").map(|e| e + 3).unwrap_or(bytes.len());
             continue;
         }
         let Some(tag) = read_tag(bytes, i) else {
@@ -181,7 +163,7 @@ pub fn limit_depth(html: &str, max: usize) -> Cow<'_, str> {
         if is_raw_text(name) {
             let mut close = b"</".to_vec();
             close.extend_from_slice(name);
-            i = find(html, i, &close).unwrap_or(bytes.len());
+            i = find_ci(html, i, &close).unwrap_or(bytes.len());
             continue;
         }
         if is_void(name) || tag.self_closing || is_self_closing_by_parser(name) {
@@ -342,7 +324,7 @@ pub fn prepare(html: &str, max_depth: usize, strip_nav: bool, strip_attrs: bool)
         let Some(&c) = bytes.get(i) else { break };
         if c == b'!' {
             if bytes[i..].starts_with(b"!--") {
-                let end = find(html, i + 3, b"-->").map(|e| e + 3).unwrap_or(bytes.len());
+                let end = find_ci(html, i + 3, b"-->").map(|e| e + 3).unwrap_or(bytes.len());
                 cuts.push((start, end));
                 i = end;
                 // A pending React boundary's fallback ("Loading…") gives way to its streamed segment.
@@ -394,15 +376,15 @@ pub fn prepare(html: &str, max_depth: usize, strip_nav: bool, strip_attrs: bool)
                 closing: false,
                 self_closing: bytes[tag_end - 2] == b'/',
             };
-            let Some(end) = find(html, tag.end, close) else {
+            let Some(end) = find_ci(html, tag.end, close) else {
                 break;
             };
-            if name.eq_ignore_ascii_case(b"nav") && find(&html[..end], tag.end, b"<nav").is_some() {
+            if name.eq_ignore_ascii_case(b"nav") && find_ci(&html[..end], tag.end, b"<nav").is_some() {
                 // Nested menus: leave them to the parser.
                 i = tag.end;
                 continue;
             }
-            let keep = name.eq_ignore_ascii_case(b"script") && find(&html[start..tag.end], 0, b"ld+json").is_some();
+            let keep = name.eq_ignore_ascii_case(b"script") && find_ci(&html[start..tag.end], 0, b"ld+json").is_some();
             // Scripts, styles and `<noscript>`s go whole, end tag and all: the parser
             // then has no element to build, and nothing reads them.
             let gt = end + close.len() + bytes[end + close.len()..].iter().take_while(|b| is_space(**b)).count();
@@ -428,7 +410,7 @@ pub fn prepare(html: &str, max_depth: usize, strip_nav: bool, strip_attrs: bool)
             let tag = Tag { start, end, name_lower: Vec::new(), closing: false, self_closing: false };
             // The page's own routes stay (its canonical URL and its AMP page: see `signals::canonical`).
             let keep = name.eq_ignore_ascii_case(b"link")
-                && [&b"canonical"[..], b"amphtml"].iter().any(|rel| find(&html[start..tag.end], 0, rel).is_some());
+                && [&b"canonical"[..], b"amphtml"].iter().any(|rel| find_ci(&html[start..tag.end], 0, rel).is_some());
             if name.eq_ignore_ascii_case(b"img") {
                 // A bare `<img>` stays: where the images are tells a gallery from a story.
                 cuts.push((start + 4, tag.end - 1));
@@ -458,7 +440,7 @@ pub fn prepare(html: &str, max_depth: usize, strip_nav: bool, strip_attrs: bool)
                 // A title's or textarea's text is not markup: leave it whole.
                 let mut close = b"</".to_vec();
                 close.extend_from_slice(&bytes[start + 1..k]);
-                i = find(html, end, &close).unwrap_or(bytes.len());
+                i = find_ci(html, end, &close).unwrap_or(bytes.len());
             }
         }
     }
@@ -526,16 +508,6 @@ fn rough_depth(html: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn find_ignores_ascii_case_and_skips_lone_brackets() {
-        let js = "if (a<b && c</ d) { s = '</scr' + 'ipt>' } </SCRIPT> x --> y";
-        assert_eq!(find(js, 0, b"</script"), js.find("</SCRIPT"));
-        assert_eq!(find(js, 0, b"-->"), js.find("-->"));
-        assert_eq!(find(js, 0, b"ipt>"), js.find("ipt>"));
-        assert_eq!(find(js, 50, b"</script"), None);
-        assert_eq!(find("", 0, b"</p"), None);
-    }
 
     #[test]
     fn ordinary_pages_are_untouched() {

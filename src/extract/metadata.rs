@@ -97,17 +97,6 @@ fn beside_a_date<'a>(s: &mut Scan<'a>, tt: &'a str, parent: Option<ElementRef<'a
     }
 }
 
-/// The letters of the class words [`scan`] looks for ([`text::letters`]).
-const DATE: u32 = text::letters("date");
-const PUBLISH: u32 = text::letters("publish");
-const POSTED: u32 = text::letters("posted");
-const TIMESTAMP: u32 = text::letters("timestamp");
-const BYLINE: u32 = text::letters("byline");
-const AUT: u32 = text::letters("aut");
-const FIRMA: u32 = text::letters("firma");
-const VERFASSER: u32 = text::letters("verfasser");
-const WRITER: u32 = text::letters("writer");
-
 fn scan(doc: &Html) -> Scan<'_> {
     let mut s = Scan::default();
     let root = doc.root_element();
@@ -207,18 +196,16 @@ fn scan(doc: &Html) -> Scan<'_> {
             "time" if s.times.len() < 20 && datetime.is_some() => s.times.push(e),
             _ => {}
         }
-        // Most class names lack a letter of every word looked for below: one pass over
-        // their letters spares them a dozen substring searches.
-        let letters = text::letters(class);
-        let may_hold = |word: u32| word & !letters == 0;
+        // Read once for the dozen class words looked for below.
+        let name = text::Name::new(class);
         // Each `contains_ci` below implies a match of the class words for dates and bylines.
         if !class.is_empty()
             && s.dated.len() < 20
             && !matches!(el.name(), "html" | "body" | "main" | "article" | "section" | "time")
-            && ((may_hold(DATE) && contains_ci(class, "date"))
-                || (may_hold(PUBLISH) && contains_ci(class, "publish"))
-                || (may_hold(POSTED) && contains_ci(class, "posted"))
-                || (may_hold(TIMESTAMP) && contains_ci(class, "timestamp")))
+            && (name.contains_ci("date")
+                || name.contains_ci("publish")
+                || name.contains_ci("posted")
+                || name.contains_ci("timestamp"))
         {
             s.dated.push(e);
         }
@@ -226,14 +213,11 @@ fn scan(doc: &Html) -> Scan<'_> {
         if (s.bylines.len() < 10 || s.author_classes.len() < 10)
             && (!class.is_empty() || !rel.is_empty() || !itemprop.is_empty() || !testid.is_empty() || href.is_some())
         {
-            // The class words of both tests: "byline", "aut", "firma", "verfasser"; "author", "writer".
-            let byline_class = if [BYLINE, AUT, FIRMA, VERFASSER].into_iter().any(may_hold) { class } else { "" };
-            let author_class = if may_hold(AUT) || may_hold(WRITER) { class } else { "" };
-            if byline::marks_the_byline(el.name(), href, rel, itemprop, byline_class, testid) {
+            if byline::marks_the_byline(el.name(), href, rel, itemprop, name, testid) {
                 if s.bylines.len() < 10 && !in_furniture(&e) {
                     s.bylines.push(e);
                 }
-            } else if s.author_classes.len() < 10 && byline::names_an_author(author_class) && !in_furniture(&e) {
+            } else if s.author_classes.len() < 10 && byline::names_an_author(name) && !in_furniture(&e) {
                 s.author_classes.push(e);
             }
         }

@@ -101,39 +101,56 @@ pub fn fold(s: &str) -> String {
 
 /// The ASCII letters `s` holds, case folded, one bit each: a word with a letter
 /// outside them cannot be in `s`, whatever its case.
-pub const fn letters(s: &str) -> u32 {
-    let b = s.as_bytes();
-    let (mut set, mut i) = (0u32, 0);
-    while i < b.len() {
-        let l = b[i] | 0x20;
-        if l.is_ascii_lowercase() {
-            set |= 1 << (l - b'a');
-        }
-        i += 1;
+fn letters(s: &str) -> u32 {
+    s.bytes().fold(0, |set, b| {
+        let l = b | 0x20;
+        if l.is_ascii_lowercase() { set | 1 << (l - b'a') } else { set }
+    })
+}
+
+/// A name (a class attribute) tested for many words: the letters it holds are read
+/// once, and most words lack one of them and are ruled out without a search.
+#[derive(Clone, Copy)]
+pub struct Name<'a> {
+    pub text: &'a str,
+    letters: u32,
+}
+
+impl<'a> Name<'a> {
+    pub fn new(text: &'a str) -> Self {
+        Name { text, letters: letters(text) }
     }
-    set
+
+    /// [`contains_ci`] on the name.
+    pub fn contains_ci(&self, word: &str) -> bool {
+        letters(word) & !self.letters == 0 && contains_ci(self.text, word)
+    }
 }
 
 /// ASCII-case-insensitive substring test, without allocating.
 pub fn contains_ci(hay: &str, needle: &str) -> bool {
-    let (h, n) = (hay.as_bytes(), needle.as_bytes());
-    let Some(&first) = n.first() else { return true };
-    if h.len() < n.len() {
-        return false;
-    }
-    // Jump between places where the first letter is, in either case.
+    needle.is_empty() || find_ci(hay, 0, needle.as_bytes()).is_some()
+}
+
+/// Where `needle` first occurs in `hay` at or after byte `from`, ASCII case ignored
+/// (`None` for an empty needle), without allocating.
+pub fn find_ci(hay: &str, from: usize, needle: &[u8]) -> Option<usize> {
+    let h = hay.as_bytes();
+    let &first = needle.first()?;
+    let last = h.len().checked_sub(needle.len())?;
+    // Jump between places where the first byte is, in either case.
     let (lo, up) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
-    let last = h.len() - n.len();
-    let mut i = 0;
+    let mut i = from;
     while i <= last {
-        let Some(off) = memchr::memchr2(lo, up, &h[i..=last]) else { return false };
-        let p = i + off;
-        if h[p..p + n.len()].eq_ignore_ascii_case(n) {
-            return true;
+        let window = &h[i..=last];
+        let off = if lo == up { memchr::memchr(lo, window) } else { memchr::memchr2(lo, up, window) };
+        let p = i + off?;
+        if h[p..p + needle.len()].eq_ignore_ascii_case(needle) {
+            return Some(p);
         }
         i = p + 1;
     }
-    false
+    None
 }
 
 #[cfg(test)]
@@ -141,10 +158,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn letters_rule_out_words_in_any_case() {
-        let class = letters("Article-BYLINE wrap_1");
-        assert_eq!(letters("byline") & !class, 0);
-        assert_ne!(letters("date") & !class, 0, "no d");
+    fn find_ignores_ascii_case_and_skips_lone_brackets() {
+        let js = "if (a<b && c</ d) { s = '</scr' + 'ipt>' } </SCRIPT> x --> y";
+        assert_eq!(find_ci(js, 0, b"</script"), js.find("</SCRIPT"));
+        assert_eq!(find_ci(js, 0, b"-->"), js.find("-->"));
+        assert_eq!(find_ci(js, 0, b"ipt>"), js.find("ipt>"));
+        assert_eq!(find_ci(js, 0, b"IPT>"), js.find("ipt>"));
+        assert_eq!(find_ci(js, 50, b"</script"), None);
+        assert_eq!(find_ci(js, 500, b"y"), None);
+        assert_eq!(find_ci("", 0, b"</p"), None);
+        assert_eq!(find_ci("abc", 0, b""), None);
+        assert!(contains_ci("abc", "") && contains_ci("xAbC", "abc") && !contains_ci("ab", "abc"));
+    }
+
+    #[test]
+    fn a_name_rules_out_words_by_their_letters_in_any_case() {
+        let class = Name::new("Article-BYLINE wrap_1");
+        assert!(class.contains_ci("byline") && class.contains_ci("article-b"));
+        assert!(!class.contains_ci("date"), "no d");
+        assert!(!class.contains_ci("lineby"), "all its letters, not the word");
         assert_eq!(letters("[]-_ 09\u{e9}"), 0);
         assert_eq!(letters("AZaz"), letters("az"));
     }

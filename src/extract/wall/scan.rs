@@ -48,13 +48,6 @@ pub fn fold(s: &str) -> String {
     text::collapse(&s.to_lowercase())
 }
 
-fn find_ci(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    if from >= hay.len() {
-        return None;
-    }
-    hay[from..].windows(needle.len()).position(|w| w.eq_ignore_ascii_case(needle)).map(|p| p + from)
-}
-
 /// The value of attribute `name` inside one tag's source.
 fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
     let lower = tag.to_ascii_lowercase();
@@ -164,7 +157,7 @@ pub fn scan(html: &str) -> Scan {
         };
         push_text(&html[i..lt], into, &mut text, &mut title, &mut noscript);
         if bytes[lt..].starts_with(b"<!--") {
-            i = find_ci(bytes, lt + 4, b"-->").map_or(bytes.len(), |e| e + 3);
+            i = text::find_ci(html, lt + 4, b"-->").map_or(bytes.len(), |e| e + 3);
             continue;
         }
         let Some(gt) = html[lt..].find('>').map(|p| p + lt) else { break };
@@ -184,7 +177,7 @@ pub fn scan(html: &str) -> Scan {
         match (name.as_str(), closing) {
             ("script" | "style" | "template", false) => {
                 let close = format!("</{name}");
-                let end = find_ci(bytes, i, close.as_bytes()).unwrap_or(bytes.len());
+                let end = text::find_ci(html, i, close.as_bytes()).unwrap_or(bytes.len());
                 if name == "script" {
                     out.scripts += 1;
                     out.script_bytes += end - i;
