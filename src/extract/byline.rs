@@ -778,14 +778,14 @@ mod tests {
         }
     }
 
+    fn names(class: &str) -> bool {
+        names_an_author(Name::new(class))
+    }
+
     #[test]
     fn a_compound_author_class_names_an_author_not_a_picture_or_biography() {
-        assert!(names_an_author(Name::new("card text__author")) && names_an_author(Name::new("author_name")));
-        assert!(
-            !names_an_author(Name::new("author-bio"))
-                && !names_an_author(Name::new("authority"))
-                && !names_an_author(Name::new("author-avatar"))
-        );
+        assert!(names("card text__author") && names("author_name"));
+        assert!(!names("author-bio") && !names("authority") && !names("author-avatar"));
     }
 
     /// The name [`TextByline`] finds in a page's text nodes.
@@ -815,11 +815,8 @@ mod tests {
     fn class_words_split_at_dashes_underscores_and_capitals() {
         assert_eq!(class_words("blog_author-text"), ["blog", "author", "text"]);
         assert_eq!(class_words("authorName"), ["author", "name"]);
-        assert!(
-            names_an_author(Name::new("authorWrapper flex-row"))
-                && names_an_author(Name::new("content-hub-hero__content-authors"))
-        );
-        assert!(!names_an_author(Name::new("authorImage")) && !names_an_author(Name::new("AUTHORITY")));
+        assert!(names("authorWrapper flex-row") && names("content-hub-hero__content-authors"));
+        assert!(!names("authorImage") && !names("AUTHORITY"));
     }
 
     #[test]
